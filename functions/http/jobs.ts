@@ -1,0 +1,236 @@
+import { closeJobs, deleteJob, flushJob, getJobs, getJobStats, getModelSnapshots, openJob, postData, putJob, type Queued } from '../../lib/app/jobs.ts';
+import { getBuckets, getRecords } from '../../lib/app/results.ts';
+import { Messages, ParseError } from '../../lib/domain/errors.ts';
+import { parseJsonBody } from '../../lib/domain/json.ts';
+import { ES_VERSION } from '../../lib/domain/version.ts';
+import { boolField, dateParam, flushTimeParam, strictObjectBody, stringField } from '../../lib/http/body.ts';
+import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
+import { booleanParam, intParam, timeParam } from '../../lib/http/params.ts';
+
+const JOB = '/_ml/anomaly_detectors/{job_id}';
+
+/** 200 with the response, or 202 `{task}` when the command outlived the gateway's wait (DESIGN §2.2). */
+function queued<T>(q: Queued<T>, headers?: Record<string, string>): HttpResult {
+  return q.kind === 'done' ? { status: 200, body: q.response, headers } : { status: 202, body: { task: q.taskId }, headers };
+}
+
+const jobId = (req: HttpRequest): string => req.pathParams.job_id ?? '';
+
+function requireBody(req: HttpRequest): string {
+  if (req.body === undefined) throw new ParseError('request body is required');
+  return req.body;
+}
+
+const getJobsRoute: RouteHandler = {
+  params: ['allow_no_match', 'exclude_generated'],
+  handle: async (req) => ({
+    status: 200,
+    body: await getJobs(req.pathParams.job_id ?? '_all', booleanParam(req.query.allow_no_match, true), booleanParam(req.query.exclude_generated, false)),
+  }),
+};
+
+const statsRoute: RouteHandler = {
+  params: ['allow_no_match'],
+  handle: async (req) => ({ status: 200, body: await getJobStats(req.pathParams.job_id ?? '_all', booleanParam(req.query.allow_no_match, true)) }),
+};
+
+const CLOSE_PARSER = 'cluster:admin/xpack/ml/job/close';
+
+/**
+ * Close: if the request has any body, only the body is read (`timeout`, `force`,
+ * `allow_no_match`, `job_id` which the path overrides); otherwise the query string.
+ */
+const closeRoute: RouteHandler = {
+  params: ['allow_no_match', 'force', 'timeout', 'allow_no_jobs'],
+  handle: async (req) => {
+    let force: boolean;
+    let allowNoMatch: boolean;
+    let timeoutText: string | undefined;
+    if (req.body !== undefined) {
+      const text = req.body;
+      const body = strictObjectBody(text, CLOSE_PARSER, ['job_id', 'timeout', 'force', 'allow_no_match']);
+      force = boolField(text, CLOSE_PARSER, body, 'force') ?? false;
+      allowNoMatch = boolField(text, CLOSE_PARSER, body, 'allow_no_match') ?? true;
+      timeoutText = stringField(text, CLOSE_PARSER, body, 'timeout');
+    } else {
+      force = booleanParam(req.query.force, false);
+      allowNoMatch = booleanParam(req.query.allow_no_match ?? req.query.allow_no_jobs, true);
+      timeoutText = req.query.timeout;
+    }
+    const timeout = timeParam(timeoutText, 'timeout');
+    const headers: Record<string, string> = {};
+    if (req.body === undefined && req.query.allow_no_jobs !== undefined) {
+      headers.warning = warning('Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead');
+    }
+    return queued(await closeJobs(jobId(req), { force, allowNoMatch, timeout }), headers);
+  },
+};
+
+const openRoute: RouteHandler = {
+  params: ['timeout'],
+  handle: async (req) => {
+    let timeoutText = req.query.timeout;
+    if (req.body !== undefined) {
+      const body = strictObjectBody(req.body, 'cluster:admin/xpack/ml/job/open', ['job_id', 'timeout']);
+      timeoutText = stringField(req.body, 'cluster:admin/xpack/ml/job/open', body, 'timeout') ?? timeoutText;
+    }
+    return queued(await openJob(jobId(req), timeParam(timeoutText, 'timeout')));
+  },
+};
+
+/** The deprecation `Warning` header value, as Elasticsearch writes it. */
+function warning(text: string): string {
+  return `299 Elasticsearch-${ES_VERSION.number}-${ES_VERSION.build_hash} "${text}"`;
+}
+
+const dataRoute: RouteHandler = {
+  params: ['reset_start', 'reset_end'],
+  handle: async (req) => {
+    const body = req.body ?? '';
+    const params: { reset_start?: string; reset_end?: string } = {};
+    if (req.query.reset_start !== undefined) params.reset_start = String(flushTimeParam(req.query.reset_start, 'reset_start'));
+    if (req.query.reset_end !== undefined) params.reset_end = String(flushTimeParam(req.query.reset_end, 'reset_end'));
+    return queued(await postData(jobId(req), body, params), { warning: warning(Messages.postDataDeprecation) });
+  },
+};
+
+const FLUSH_KEYS = ['calc_interim', 'start', 'end', 'advance_time', 'skip_time'] as const;
+
+const flushRoute: RouteHandler = {
+  params: [...FLUSH_KEYS],
+  handle: async (req) => {
+    const raw: Record<string, string | undefined> = { ...req.query };
+    let calcInterim = booleanParam(req.query.calc_interim, false);
+    if (req.body !== undefined) {
+      const parser = 'cluster:admin/xpack/ml/job/flush';
+      const body = strictObjectBody(req.body, parser, ['job_id', ...FLUSH_KEYS]);
+      for (const k of ['start', 'end', 'advance_time', 'skip_time']) raw[k] = stringField(req.body, parser, body, k);
+      calcInterim = boolField(req.body, parser, body, 'calc_interim') ?? false;
+    }
+    return queued(
+      await flushJob(jobId(req), {
+        calc_interim: calcInterim,
+        start: flushTimeParam(raw.start, 'start'),
+        end: flushTimeParam(raw.end, 'end'),
+        advance_time: flushTimeParam(raw.advance_time, 'advance_time'),
+        skip_time: flushTimeParam(raw.skip_time, 'skip_time'),
+      }),
+    );
+  },
+};
+
+const putRoute: RouteHandler = {
+  params: ['ignore_unavailable', 'allow_no_indices', 'ignore_throttled', 'expand_wildcards'],
+  handle: async (req) => ({ status: 200, body: await putJob(jobId(req), parseJsonBody(requireBody(req))) }),
+};
+
+const deleteRoute: RouteHandler = {
+  params: ['force', 'wait_for_completion', 'delete_user_annotations'],
+  handle: async (req) =>
+    queued(await deleteJob(jobId(req), booleanParam(req.query.force, false), booleanParam(req.query.wait_for_completion, true))),
+};
+
+/** Reads list parameters from the query, or from a JSON body (`page.from/size` and the same keys). */
+function listParams(req: HttpRequest, parser: string, keys: readonly string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = { ...req.query };
+  if (req.body !== undefined) {
+    const body = strictObjectBody(req.body, parser, [...keys, 'page', 'job_id']);
+    for (const k of keys) {
+      const v = body[k];
+      if (v !== undefined && v !== null) out[k] = String(v);
+    }
+    const page = body.page as { from?: number; size?: number } | undefined;
+    if (page?.from !== undefined) out.from = String(page.from);
+    if (page?.size !== undefined) out.size = String(page.size);
+  }
+  return out;
+}
+
+const SNAPSHOT_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'snapshot_id'] as const;
+const snapshotsRoute: RouteHandler = {
+  params: SNAPSHOT_KEYS,
+  handle: async (req) => {
+    const p = listParams(req, 'get_model_snapshots', SNAPSHOT_KEYS);
+    return {
+      status: 200,
+      body: await getModelSnapshots(jobId(req), {
+        snapshotId: req.pathParams.snapshot_id ?? p.snapshot_id,
+        start: dateParam(p.start, 'start'),
+        end: dateParam(p.end, 'end'),
+        sort: p.sort ?? 'timestamp',
+        desc: booleanParam(p.desc, true),
+        from: intParam(p.from, 'from', 0),
+        size: intParam(p.size, 'size', 100),
+      }),
+    };
+  },
+};
+
+const BUCKET_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'anomaly_score', 'exclude_interim', 'expand', 'timestamp'] as const;
+const bucketsRoute: RouteHandler = {
+  params: BUCKET_KEYS,
+  handle: async (req) => {
+    const p = listParams(req, 'get_buckets', BUCKET_KEYS);
+    const ts = req.pathParams.timestamp ?? p.timestamp;
+    return {
+      status: 200,
+      body: await getBuckets(jobId(req), {
+        timestamp: dateParam(ts, 'timestamp'),
+        start: dateParam(p.start, 'start'),
+        end: dateParam(p.end, 'end'),
+        anomalyScore: Number(p.anomaly_score ?? 0),
+        excludeInterim: booleanParam(p.exclude_interim, false),
+        expand: booleanParam(p.expand, false),
+        sort: p.sort ?? 'timestamp',
+        desc: booleanParam(p.desc, false),
+        from: intParam(p.from, 'from', 0),
+        size: intParam(p.size, 'size', 100),
+      }),
+    };
+  },
+};
+
+const RECORD_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'record_score', 'exclude_interim'] as const;
+const recordsRoute: RouteHandler = {
+  params: RECORD_KEYS,
+  handle: async (req) => {
+    const p = listParams(req, 'get_records', RECORD_KEYS);
+    return {
+      status: 200,
+      body: await getRecords(jobId(req), {
+        start: dateParam(p.start, 'start'),
+        end: dateParam(p.end, 'end'),
+        recordScore: Number(p.record_score ?? 0),
+        excludeInterim: booleanParam(p.exclude_interim, false),
+        sort: p.sort ?? 'record_score',
+        desc: booleanParam(p.desc, true),
+        from: intParam(p.from, 'from', 0),
+        size: intParam(p.size, 'size', 100),
+      }),
+    };
+  },
+};
+
+/** The anomaly detection job APIs (spec A.1, A.5.1–A.5.9). */
+export const handler = httpFunction('jobs', {
+  'GET /_ml/anomaly_detectors': getJobsRoute,
+  'GET /_ml/anomaly_detectors/_stats': statsRoute,
+  [`PUT ${JOB}`]: putRoute,
+  [`GET ${JOB}`]: getJobsRoute,
+  [`DELETE ${JOB}`]: deleteRoute,
+  [`GET ${JOB}/_stats`]: statsRoute,
+  [`POST ${JOB}/_open`]: openRoute,
+  [`POST ${JOB}/_data`]: dataRoute,
+  [`POST ${JOB}/_flush`]: flushRoute,
+  [`POST ${JOB}/_close`]: closeRoute,
+  [`GET ${JOB}/model_snapshots`]: snapshotsRoute,
+  [`POST ${JOB}/model_snapshots`]: snapshotsRoute,
+  [`GET ${JOB}/model_snapshots/{snapshot_id}`]: snapshotsRoute,
+  [`POST ${JOB}/model_snapshots/{snapshot_id}`]: snapshotsRoute,
+  [`GET ${JOB}/results/buckets`]: bucketsRoute,
+  [`POST ${JOB}/results/buckets`]: bucketsRoute,
+  [`GET ${JOB}/results/buckets/{timestamp}`]: bucketsRoute,
+  [`POST ${JOB}/results/buckets/{timestamp}`]: bucketsRoute,
+  [`GET ${JOB}/results/records`]: recordsRoute,
+  [`POST ${JOB}/results/records`]: recordsRoute,
+});

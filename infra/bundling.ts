@@ -1,0 +1,35 @@
+/**
+ * esbuild settings shared by the CDK stack (`NodejsFunction` bundling) and `infra/bundle.ts`,
+ * so the bundles measured by `bench/bundle.ts` are the bundles that are deployed.
+ */
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** esbuild `target`: the Lambda runtime's Node major version. */
+export const target = 'node20';
+
+/**
+ * ESM bundles still contain CommonJS dependencies that call `require` (parts of the AWS SDK v3
+ * and its smithy packages); Node does not define `require` in ES modules, so the bundle makes
+ * one. The alias avoids clashing with a bundled `createRequire` import. No double quotes: the
+ * CDK passes the banner to the esbuild CLI inside double quotes.
+ */
+export const esmRequireBanner =
+  "import { createRequire as __mlplaneCreateRequire } from 'node:module'; const require = __mlplaneCreateRequire(import.meta.url);";
+
+/** Prefer the ES module builds of dependencies: they tree-shake better than their CommonJS builds. */
+export const mainFields = ['module', 'main'];
+
+/**
+ * `NodejsFunction` bundling: ESM, minified, with a source map, every dependency bundled
+ * (including the AWS SDK v3, so the deployed code does not depend on the runtime's SDK
+ * version and cold starts skip resolving it from the runtime's node_modules).
+ */
+export const nodejsBundling: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target,
+  minify: true,
+  sourceMap: true,
+  banner: esmRequireBanner,
+  mainFields,
+  externalModules: [],
+};

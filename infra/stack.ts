@@ -1,0 +1,171 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import { commandQueue, schedules, workers, type HttpFunctionName, type ScheduleFunctionName } from '../lib/runtime/topology.ts';
+import { CommandQueue } from './constructs/command-queue.ts';
+import { MlplaneHttpApi } from './constructs/http-api.ts';
+import { MlplaneFunction } from './constructs/mlplane-function.ts';
+import { StateTable } from './constructs/state-table.ts';
+import { httpEntries, projectRoot as defaultProjectRoot, scheduleEntries, workerEntries } from './entries.ts';
+
+/** Removal policies accepted by the `removalPolicy` context value. */
+const removalPolicies = {
+  retain: RemovalPolicy.RETAIN,
+  destroy: RemovalPolicy.DESTROY,
+} as const;
+
+/** Props of {@link MlplaneStack}; each falls back to the CDK context value of the same name. */
+export interface MlplaneStackProps extends StackProps {
+  /**
+   * `retain` (default) keeps the table and the log groups when the stack is deleted;
+   * `destroy` deletes them (throwaway and LocalStack stacks). Context: `-c removalPolicy=destroy`.
+   */
+  removalPolicy?: keyof typeof removalPolicies;
+  /** `CLUSTER_NAME` of every function (`cluster_name` of `GET /`). Context `clusterName`; default `mlplane`. */
+  clusterName?: string;
+  /** `NODE_NAME` of every function (node of task ids and stats). Context `nodeName`; default `mlplane-0`. */
+  nodeName?: string;
+  /** Folder holding `package.json` and `functions/`; default this repository. */
+  projectRoot?: string;
+}
+
+/**
+ * HTTP functions wait for a command's outcome for up to `HTTP_WAIT_CAP_MS` (28 s by default),
+ * under API Gateway's 30 s integration cap; the function may run a little longer to answer.
+ */
+const HTTP_TIMEOUT = Duration.seconds(30);
+const HTTP_MEMORY_MIB = 1024;
+/** Nightly maintenance walks results and snapshots of every job. */
+const SCHEDULE_TIMEOUT = Duration.minutes(5);
+const SCHEDULE_MEMORY_MIB = 1024;
+
+/**
+ * The whole of mlplane in one stack, built from `lib/runtime/topology.ts`: the table, the
+ * FIFO command queue and its DLQ with alarms, one function per HTTP family, worker and
+ * scheduled function, the HTTP API with one route per topology route, and one EventBridge
+ * rule per topology schedule.
+ *
+ * Grants are least privilege: HTTP functions read and write items and send commands;
+ * the worker reads and writes items and consumes commands; scheduled functions read and
+ * write items and send commands. Nothing may manage the table or the queues.
+ */
+export class MlplaneStack extends Stack {
+  readonly table: StateTable;
+  readonly commands: CommandQueue;
+  readonly api: MlplaneHttpApi;
+  readonly httpFunctions: Readonly<Record<HttpFunctionName, IFunction>>;
+  readonly workerFunctions: Readonly<Record<keyof typeof workers, IFunction>>;
+  readonly scheduleFunctions: Readonly<Record<ScheduleFunctionName, IFunction>>;
+
+  constructor(scope: Construct, id: string, props: MlplaneStackProps = {}) {
+    super(scope, id, props);
+
+    const policyName = props.removalPolicy ?? this.context('removalPolicy') ?? 'retain';
+    const removalPolicy = removalPolicies[policyName as keyof typeof removalPolicies];
+    if (removalPolicy === undefined) {
+      throw new Error(
+        `removalPolicy must be one of ${Object.keys(removalPolicies).join(', ')}; got ${JSON.stringify(policyName)}`,
+      );
+    }
+    const projectRoot = props.projectRoot ?? defaultProjectRoot;
+
+    this.table = new StateTable(this, 'State', { removalPolicy });
+    this.commands = new CommandQueue(this, 'Commands');
+
+    const environment: Record<string, string> = {
+      TABLE_NAME: this.table.table.tableName,
+      COMMAND_QUEUE_URL: this.commands.queue.queueUrl,
+      NODE_NAME: props.nodeName ?? this.context('nodeName') ?? 'mlplane-0',
+      CLUSTER_NAME: props.clusterName ?? this.context('clusterName') ?? 'mlplane',
+    };
+    const common = { projectRoot, environment, logRemovalPolicy: removalPolicy };
+
+    const http = {} as Record<HttpFunctionName, IFunction>;
+    for (const entry of httpEntries) {
+      const { fn } = new MlplaneFunction(this, entry.constructId, {
+        ...common,
+        entry,
+        timeout: HTTP_TIMEOUT,
+        memoryMiB: HTTP_MEMORY_MIB,
+      });
+      this.table.table.grantReadWriteData(fn);
+      this.commands.queue.grantSendMessages(fn);
+      http[entry.name as HttpFunctionName] = fn;
+    }
+    this.httpFunctions = http;
+
+    const workerFns = {} as Record<keyof typeof workers, IFunction>;
+    for (const entry of workerEntries) {
+      const def = workers[entry.name as keyof typeof workers];
+      const { fn } = new MlplaneFunction(this, entry.constructId, {
+        ...common,
+        entry,
+        timeout: Duration.seconds(def.timeoutSeconds),
+        memoryMiB: def.memoryMiB,
+      });
+      this.table.table.grantReadWriteData(fn);
+      // The event source mapping grants receive, delete and change-visibility on the queue.
+      fn.addEventSource(
+        new SqsEventSource(this.commands.queue, {
+          batchSize: commandQueue.batchSize,
+          reportBatchItemFailures: true,
+        }),
+      );
+      workerFns[entry.name as keyof typeof workers] = fn;
+    }
+    this.workerFunctions = workerFns;
+
+    const scheduled = {} as Record<ScheduleFunctionName, IFunction>;
+    for (const entry of scheduleEntries) {
+      const { fn } = new MlplaneFunction(this, entry.constructId, {
+        ...common,
+        entry,
+        timeout: SCHEDULE_TIMEOUT,
+        memoryMiB: SCHEDULE_MEMORY_MIB,
+      });
+      this.table.table.grantReadWriteData(fn);
+      this.commands.queue.grantSendMessages(fn);
+      scheduled[entry.name as ScheduleFunctionName] = fn;
+    }
+    this.scheduleFunctions = scheduled;
+
+    for (const def of schedules) {
+      new Rule(this, `Schedule-${def.name}`, {
+        description: def.description,
+        schedule: Schedule.expression(def.expression),
+        targets: [
+          new LambdaFunction(this.scheduleFunctions[def.fn], {
+            retryAttempts: 2,
+            maxEventAge: Duration.hours(1),
+          }),
+        ],
+      });
+    }
+
+    this.api = new MlplaneHttpApi(this, 'Http', { functions: this.httpFunctions });
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'Elasticsearch endpoint: give it to clients as their node URL',
+      value: this.api.api.apiEndpoint,
+    });
+    new CfnOutput(this, 'TableName', { description: 'The DynamoDB state table', value: this.table.table.tableName });
+    new CfnOutput(this, 'CommandQueueUrl', {
+      description: 'The FIFO command queue',
+      value: this.commands.queue.queueUrl,
+    });
+    new CfnOutput(this, 'CommandDeadLetterQueueUrl', {
+      description: 'Commands that failed every receive',
+      value: this.commands.deadLetterQueue.queueUrl,
+    });
+  }
+
+  /** A string context value, or undefined when unset or empty. */
+  private context(key: string): string | undefined {
+    const value: unknown = this.node.tryGetContext(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    return String(value);
+  }
+}

@@ -1,0 +1,65 @@
+import { AnomalyModel, type AnalysisSpec } from '../detect/index.ts';
+import type { JobConfig } from '../domain/job.ts';
+import type { JobRuntime } from '../domain/state.ts';
+import { parseByteSize, parseTimeValue } from '../domain/units.ts';
+import { readModelState } from '../store/model.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Elasticsearch's default `model_prune_window` when the job sets none (AnalysisConfig.DEFAULT_MODEL_PRUNE_WINDOW). */
+export const DEFAULT_MODEL_PRUNE_WINDOW_MS = 30 * DAY_MS;
+
+/** The model's view of a job config: spans in ms, memory limit in bytes. */
+export function analysisSpec(job: JobConfig): AnalysisSpec {
+  const ac = job.analysis_config;
+  return {
+    jobId: job.job_id,
+    bucketSpanMs: parseTimeValue(ac.bucket_span, 'bucket_span').ms,
+    latencyMs: ac.latency ? parseTimeValue(ac.latency, 'latency').ms : 0,
+    detectors: ac.detectors.map((d) => ({
+      detector_index: d.detector_index,
+      function: d.function as AnalysisSpec['detectors'][number]['function'],
+      field_name: d.field_name,
+      by_field_name: d.by_field_name,
+      partition_field_name: d.partition_field_name,
+    })),
+    influencers: ac.influencers ?? [],
+    summaryCountFieldName: ac.summary_count_field_name,
+    modelMemoryLimitBytes: parseByteSize(job.analysis_limits?.model_memory_limit ?? '1024mb', 'model_memory_limit').bytes,
+    renormalizationWindowMs: (job.renormalization_window_days ?? 30) * DAY_MS,
+  };
+}
+
+/** The job's model prune window in ms (configured or the 30 d default). */
+export function modelPruneWindowMs(job: JobConfig): number {
+  const w = job.analysis_config.model_prune_window;
+  return w ? parseTimeValue(w, 'model_prune_window').ms : DEFAULT_MODEL_PRUNE_WINDOW_MS;
+}
+
+/**
+ * Warm cache of live models per job, valid for one model generation. A Lambda container
+ * that handles consecutive batches of a job skips reading and decoding its state; any
+ * other writer bumps the generation, which invalidates the entry.
+ */
+const cache = new Map<string, { generation: number; model: AnomalyModel; configKey: string }>();
+
+/** Loads the live model of an open job (empty model when it never saw data). */
+export async function loadModel(job: JobConfig, rt: JobRuntime): Promise<AnomalyModel> {
+  const spec = analysisSpec(job);
+  const configKey = JSON.stringify(spec);
+  const generation = rt.model?.generation ?? 0;
+  const hit = cache.get(job.job_id);
+  if (hit && hit.generation === generation && hit.configKey === configKey) return hit.model;
+  const model = rt.model ? AnomalyModel.restore(spec, await readModelState(job.job_id, rt.model)) : AnomalyModel.create(spec);
+  return model;
+}
+
+/** Remembers a model as the live state of `generation`. */
+export function cacheModel(jobId: string, job: JobConfig, generation: number, model: AnomalyModel): void {
+  cache.set(jobId, { generation, model, configKey: JSON.stringify(analysisSpec(job)) });
+}
+
+/** Forgets a job's cached model (close, delete, a failed write). */
+export function evictModel(jobId: string): void {
+  cache.delete(jobId);
+}

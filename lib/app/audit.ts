@@ -1,0 +1,7 @@
+import { config } from '../runtime/config.ts';
+import { writeAudit, type AuditMessage } from '../store/misc.ts';
+
+/** Writes one info-level notification for a job (Elasticsearch's job audit messages, e.g. "Job is closing"). */
+export async function audit(jobId: string, message: string, level: AuditMessage['level'] = 'info', nowMs = Date.now()): Promise<void> {
+  await writeAudit([{ job_id: jobId, message, level, timestamp: nowMs, node_name: config().nodeName, job_type: 'anomaly_detector' }]);
+}

@@ -1,0 +1,82 @@
+import { randomInt } from 'node:crypto';
+import type { Command, CommandAction } from '../domain/command.ts';
+import { EsError, type EsCause, type EsErrorBody } from '../domain/errors.ts';
+import { enqueueCommand } from '../queue/commands.ts';
+import { config } from '../runtime/config.ts';
+import { getCommand, putCommand } from '../store/commands.ts';
+
+/** Commands and their payloads are kept 24 h (DynamoDB TTL), like Elasticsearch's `.tasks` results for a while. */
+const COMMAND_TTL_S = 24 * 3600;
+
+export interface SubmitCommand {
+  action: CommandAction;
+  es_action: string;
+  description: string;
+  targets: string[];
+  params?: Record<string, unknown>;
+  /** Request body to carry to the worker (post data). */
+  payload?: string;
+}
+
+/**
+ * Records a Command (status `queued`) and sends one FIFO message per target. The command
+ * id is numeric so the task id `<node>:<id>` has Elasticsearch's form.
+ */
+export async function submitCommand(input: SubmitCommand, nowMs = Date.now()): Promise<Command> {
+  const commandId = String(nowMs * 1000 + randomInt(1000));
+  const cmd: Command = {
+    command_id: commandId,
+    task_id: `${config().nodeName}:${commandId}`,
+    action: input.action,
+    es_action: input.es_action,
+    description: input.description,
+    targets: input.targets,
+    params: input.params ?? {},
+    status: 'queued',
+    outcomes: {},
+    created_ms: nowMs,
+    expires_at: Math.floor(nowMs / 1000) + COMMAND_TTL_S,
+  };
+  await putCommand(cmd, input.payload);
+  await enqueueCommand(cmd.command_id, cmd.targets);
+  return cmd;
+}
+
+/** Outcome of waiting: the finished command, or the reason the wait ended first. */
+export type WaitOutcome = { kind: 'finished'; command: Command } | { kind: 'request_timeout' } | { kind: 'gateway_cap' };
+
+/**
+ * Polls a command until it is `done` or `failed`, or the budget ends:
+ * min(request timeout, the gateway cap `HTTP_WAIT_CAP_MS`). Which one ended first decides
+ * the answer: Elasticsearch's timeout error, or a 202 with the task id (DESIGN §2.2).
+ * Either way the command carries on.
+ */
+export async function awaitCommand(commandId: string, requestTimeoutMs: number | undefined, startedMs = Date.now()): Promise<WaitOutcome> {
+  const { httpWaitCapMs, commandPollMs } = config();
+  const capAt = startedMs + httpWaitCapMs;
+  const timeoutAt = requestTimeoutMs === undefined ? Infinity : startedMs + requestTimeoutMs;
+  let delay = 2;
+  for (;;) {
+    const cmd = await getCommand(commandId);
+    if (cmd && (cmd.status === 'done' || cmd.status === 'failed')) return { kind: 'finished', command: cmd };
+    const now = Date.now();
+    if (now >= timeoutAt) return { kind: 'request_timeout' };
+    if (now >= capAt) return { kind: 'gateway_cap' };
+    await new Promise((r) => setTimeout(r, Math.min(delay, timeoutAt - now, capAt - now)));
+    delay = Math.min(delay * 2, commandPollMs);
+  }
+}
+
+/** An EsError rebuilt from a stored error body, so a worker's failure reaches the client unchanged. */
+export class StoredEsError extends EsError {
+  constructor(private readonly body: EsErrorBody) {
+    super(body.error.type, body.status, body.error.reason);
+  }
+  override toBody(): EsErrorBody {
+    return this.body;
+  }
+  override toCause(): EsCause {
+    const { root_cause: _root, ...cause } = this.body.error;
+    return cause;
+  }
+}

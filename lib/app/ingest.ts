@@ -1,0 +1,150 @@
+import { DataParseError, parseDataBody, type AnomalyModel, type BucketResult } from '../detect/index.ts';
+import { jobFieldsUsed, type JobConfig } from '../domain/job.ts';
+import { ConflictError, Messages, ParseError } from '../domain/errors.ts';
+import type { DataCounts, JobRuntime, TimingStats } from '../domain/state.ts';
+import { putJobRuntime } from '../store/jobs.ts';
+import { deleteModelGenerationsExcept, writeModelState } from '../store/model.ts';
+import { writeResults } from '../store/results.ts';
+import { cacheModel, evictModel, loadModel } from './analysis.ts';
+
+/** Timing stats after `buckets` more finalized buckets that took `elapsedMs` in all. */
+export function addTiming(t: TimingStats, buckets: BucketResult[], elapsedMs: number): TimingStats {
+  if (buckets.length === 0) return t;
+  const per = elapsedMs / buckets.length;
+  const count = t.bucket_count + buckets.length;
+  const total = t.total_bucket_processing_time_ms + elapsedMs;
+  const alpha = 0.01;
+  let ema = t.exponential_average_bucket_processing_time_ms ?? per;
+  for (let i = 0; i < buckets.length; i++) ema = ema * (1 - alpha) + per * alpha;
+  return {
+    job_id: t.job_id,
+    bucket_count: count,
+    total_bucket_processing_time_ms: total,
+    minimum_bucket_processing_time_ms: Math.min(t.minimum_bucket_processing_time_ms ?? per, per),
+    maximum_bucket_processing_time_ms: Math.max(t.maximum_bucket_processing_time_ms ?? per, per),
+    average_bucket_processing_time_ms: total / count,
+    exponential_average_bucket_processing_time_ms: ema,
+    exponential_average_bucket_processing_time_per_hour_ms: elapsedMs,
+  };
+}
+
+/** Bucket-level data counts (bucket/empty/sparse counts and their latest timestamps) from newly finalized buckets. */
+export function addBucketCounts(dc: DataCounts, buckets: BucketResult[]): DataCounts {
+  const out = { ...dc };
+  for (const b of buckets) {
+    out.bucket_count += 1;
+    out.latest_bucket_timestamp = Math.max(out.latest_bucket_timestamp ?? 0, b.timestamp);
+    if (b.event_count === 0) {
+      out.empty_bucket_count += 1;
+      out.latest_empty_bucket_timestamp = Math.max(out.latest_empty_bucket_timestamp ?? 0, b.timestamp);
+    }
+  }
+  return out;
+}
+
+/**
+ * Persists what a batch changed, in the order that makes a crash harmless: results
+ * (idempotent keys), then the next model generation's chunks, then one conditional write
+ * of the runtime item that points at the new generation. Until that write the old
+ * generation is live, so a crash anywhere before it is simply redone on redelivery.
+ * @throws StaleStateError when the runtime item changed meanwhile (the model cache is dropped)
+ */
+export async function commitBatch(job: JobConfig, rt: JobRuntime, model: AnomalyModel, buckets: BucketResult[], next: JobRuntime): Promise<JobRuntime> {
+  try {
+    if (buckets.length > 0) await writeResults(job.job_id, buckets);
+    const generation = (rt.model?.generation ?? 0) + 1;
+    const pointer = await writeModelState(job.job_id, generation, model.serialize());
+    const stats = model.modelSizeStats();
+    const committed: JobRuntime = {
+      ...next,
+      model: pointer,
+      model_size_stats: { ...next.model_size_stats, ...stats, model_bytes: pointer.bytes, log_time: Date.now() },
+      version: rt.version + 1,
+    };
+    await putJobRuntime(committed);
+    cacheModel(job.job_id, job, generation, model);
+    // Superseded generations are garbage once the pointer moved; a crash here only leaves garbage that the next batch removes.
+    await deleteModelGenerationsExcept(job.job_id, generation);
+    return committed;
+  } catch (err) {
+    evictModel(job.job_id);
+    throw err;
+  }
+}
+
+/**
+ * Processes one `_data` command on an open job: parses the body (JSON array, NDJSON or
+ * concatenated objects), buckets and models the records, persists results, model state
+ * and counts. Returns the running `data_counts` (the `_data` response).
+ * @throws ConflictError 409 when the job is not open; ParseError 400 for an unparseable body
+ */
+export async function processData(job: JobConfig, rt: JobRuntime, commandId: string, body: string, nowMs = Date.now()): Promise<DataCounts> {
+  if (rt.last_command?.id === commandId) return rt.last_command.response as DataCounts;
+  if (rt.state !== 'opened') throw new ConflictError(Messages.jobNotOpen(job.job_id));
+  let parsed;
+  try {
+    parsed = parseDataBody(body, job.data_description, jobFieldsUsed(job));
+  } catch (err) {
+    if (err instanceof DataParseError) throw new ParseError(err.message);
+    throw err;
+  }
+  const model = await loadModel(job, rt);
+  const started = performance.now();
+  const out = model.ingest(parsed.records);
+  const elapsed = performance.now() - started;
+  const c = parsed.counts;
+  const prev = rt.data_counts;
+  const processed = out.processed_record_count;
+  let dc: DataCounts = {
+    ...prev,
+    processed_record_count: prev.processed_record_count + processed,
+    input_bytes: prev.input_bytes + c.input_bytes,
+    input_record_count: prev.input_record_count + c.input_record_count,
+    input_field_count: prev.input_field_count + c.input_field_count,
+    missing_field_count: prev.missing_field_count + c.missing_field_count,
+    invalid_date_count: prev.invalid_date_count + c.invalid_date_count,
+    out_of_order_timestamp_count: prev.out_of_order_timestamp_count + out.out_of_order_timestamp_count,
+    last_data_time: nowMs,
+    log_time: nowMs,
+  };
+  dc.processed_field_count = Math.max(0, dc.input_field_count - dc.missing_field_count - dc.processed_record_count);
+  if (out.earliest_record_timestamp !== undefined) dc.earliest_record_timestamp = Math.min(prev.earliest_record_timestamp ?? Infinity, out.earliest_record_timestamp);
+  if (out.latest_record_timestamp !== undefined) dc.latest_record_timestamp = Math.max(prev.latest_record_timestamp ?? 0, out.latest_record_timestamp);
+  dc = addBucketCounts(dc, out.buckets);
+  const next: JobRuntime = { ...rt, data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed), last_command: { id: commandId, response: dc } };
+  const lastEnd = out.buckets.length > 0 ? Math.max(...out.buckets.map((b) => b.timestamp)) + model.bucketSpanMs : undefined;
+  if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
+  await commitBatch(job, rt, model, out.buckets, next);
+  return dc;
+}
+
+/**
+ * Processes one `_flush` command: finalizes buckets up to `advance_time`, skips to
+ * `skip_time`, and (with `calc_interim`) writes interim results for the open bucket.
+ * Answers `{flushed: true, last_finalized_bucket_end?}` (spec A.5.6).
+ */
+export async function processFlush(
+  job: JobConfig,
+  rt: JobRuntime,
+  commandId: string,
+  params: { calc_interim?: boolean; advance_time?: number; skip_time?: number },
+): Promise<{ flushed: true; last_finalized_bucket_end?: number }> {
+  if (rt.last_command?.id === commandId) return rt.last_command.response as { flushed: true };
+  if (rt.state !== 'opened') throw new ConflictError(Messages.jobNotOpen(job.job_id));
+  const model = await loadModel(job, rt);
+  const started = performance.now();
+  const out = model.flush({ calcInterim: params.calc_interim, advanceTimeMs: params.advance_time, skipTimeMs: params.skip_time });
+  const elapsed = performance.now() - started;
+  const response: { flushed: true; last_finalized_bucket_end?: number } = { flushed: true };
+  const lastEnd = out.lastFinalizedBucketEndMs ?? rt.last_finalized_bucket_end;
+  if (lastEnd !== undefined) response.last_finalized_bucket_end = lastEnd;
+  const next: JobRuntime = {
+    ...rt,
+    data_counts: addBucketCounts(rt.data_counts, out.buckets),
+    timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed),
+    last_command: { id: commandId, response },
+  };
+  if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
+  await commitBatch(job, rt, model, [...out.buckets, ...out.interim], next);
+  return response;
+}

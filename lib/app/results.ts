@@ -1,0 +1,66 @@
+import { ResourceNotFoundError, Messages } from '../domain/errors.ts';
+import { getJobConfig } from '../store/jobs.ts';
+import { queryBuckets, queryRecords } from '../store/results.ts';
+
+/** GET buckets query (Elasticsearch `ml.get_buckets`): times epoch ms. */
+export interface BucketQuery {
+  timestamp?: number;
+  start?: number;
+  end?: number;
+  anomalyScore: number;
+  excludeInterim: boolean;
+  expand: boolean;
+  sort: string;
+  desc: boolean;
+  from: number;
+  size: number;
+}
+
+function compare(key: string, desc: boolean) {
+  return (a: Record<string, unknown>, b: Record<string, unknown>) => {
+    const x = a[key] as number;
+    const y = b[key] as number;
+    const c = x < y ? -1 : x > y ? 1 : (a.timestamp as number) - (b.timestamp as number);
+    return desc ? -c : c;
+  };
+}
+
+/**
+ * GET _ml/anomaly_detectors/<id>/results/buckets[/<timestamp>]: `{count, buckets}` where
+ * `count` is the total matches and `buckets` one page; `expand` embeds the bucket's records.
+ * @throws 404 unknown job; 404 "No known bucket with timestamp ..." is not raised (ES answers count 0)
+ */
+export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count: number; buckets: unknown[] }> {
+  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  const range = q.timestamp !== undefined ? { startMs: q.timestamp, endMs: q.timestamp + 1 } : { startMs: q.start, endMs: q.end };
+  let buckets = (await queryBuckets(jobId, range)) as unknown as Record<string, unknown>[];
+  buckets = buckets.filter((b) => (b.anomaly_score as number) >= q.anomalyScore && !(q.excludeInterim && b.is_interim));
+  buckets.sort(compare(q.sort, q.desc));
+  const page = buckets.slice(q.from, q.from + q.size);
+  if (q.expand && page.length > 0) {
+    const records = await queryRecords(jobId, { startMs: Math.min(...page.map((b) => b.timestamp as number)), endMs: Math.max(...page.map((b) => b.timestamp as number)) + 1 });
+    for (const b of page) b.records = records.filter((r) => r.timestamp === b.timestamp);
+  }
+  return { count: buckets.length, buckets: page };
+}
+
+/** GET records query (Elasticsearch `ml.get_records`). */
+export interface RecordQuery {
+  start?: number;
+  end?: number;
+  recordScore: number;
+  excludeInterim: boolean;
+  sort: string;
+  desc: boolean;
+  from: number;
+  size: number;
+}
+
+/** GET _ml/anomaly_detectors/<id>/results/records: `{count, records}`, by default highest `record_score` first. */
+export async function getRecords(jobId: string, q: RecordQuery): Promise<{ count: number; records: unknown[] }> {
+  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  let records = (await queryRecords(jobId, { startMs: q.start, endMs: q.end })) as unknown as Record<string, unknown>[];
+  records = records.filter((r) => (r.record_score as number) >= q.recordScore && !(q.excludeInterim && r.is_interim));
+  records.sort(compare(q.sort, q.desc));
+  return { count: records.length, records: records.slice(q.from, q.from + q.size) };
+}

@@ -1,0 +1,36 @@
+import type { JobRuntime } from '../domain/state.ts';
+import { config } from '../runtime/config.ts';
+
+/** The `node` object of job stats for this deployment's (single, logical) ML node. */
+export function nodeView(): Record<string, unknown> {
+  const name = config().nodeName;
+  return {
+    id: name,
+    name,
+    ephemeral_id: name,
+    transport_address: '127.0.0.1:9300',
+    attributes: { 'ml.machine_memory': '25769803776', 'ml.max_jvm_size': '1073741824', 'ml.config_version': '12.0.0' },
+    roles: ['ml'],
+  };
+}
+
+/**
+ * One JobStats entry (spec A.5.3): `node`, `open_time` and `assignment_explanation` only
+ * while a task exists; timing min/max/avg only once there are buckets.
+ */
+export function jobStatsView(rt: JobRuntime, nowMs: number): Record<string, unknown> {
+  const open = rt.state !== 'closed';
+  const out: Record<string, unknown> = {
+    job_id: rt.job_id,
+    data_counts: rt.data_counts,
+    model_size_stats: rt.model_size_stats,
+    forecasts_stats: { total: 0, forecasted_jobs: 0 },
+    state: rt.state,
+    timing_stats: rt.timing_stats,
+  };
+  if (open && rt.node) out.node = nodeView();
+  if (open) out.assignment_explanation = rt.assignment_explanation ?? '';
+  if (open && rt.open_time_ms !== undefined) out.open_time = `${Math.max(0, Math.floor((nowMs - rt.open_time_ms) / 1000))}s`;
+  if (rt.state === 'failed' && rt.reason) out.reason = rt.reason;
+  return out;
+}

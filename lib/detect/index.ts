@@ -1,0 +1,24 @@
+/**
+ * The anomaly model (model v1): `_data` body parsing, bucketing, per-series statistics,
+ * scores and Elasticsearch result shapes. Pure TypeScript, no I/O.
+ */
+export type {
+  AnalysisSpec,
+  BucketCounts,
+  BucketInfluencer,
+  BucketResult,
+  DetectorFunction,
+  DetectorSpec,
+  FlushOptions,
+  FlushOutput,
+  IngestOutput,
+  InputCounts,
+  InputRecord,
+  ModelSizeStats,
+  RecordInfluencer,
+  RecordResult,
+} from './types.ts';
+export { DataParseError, fieldValue, parseDataBody, parseTime, type DataDescription } from './parse.ts';
+export { AnomalyModel, MODEL_STATE_VERSION, analysisFields } from './model.ts';
+export { ModelStateError } from './codec.ts';
+export { MIN_PROBABILITY } from './stats.ts';

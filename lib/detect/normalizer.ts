@@ -1,0 +1,113 @@
+/**
+ * Score normalisation: raw scores (−log10 probability) to 0–100, in the manner of
+ * Elasticsearch's normaliser. A decaying histogram of all raw scores gives the percentile
+ * of a score, mapped through Elasticsearch's knot points (percentile 95 → 20, 99 → 75,
+ * 100 → 100, …); that is capped by the score's ratio to the decayed largest raw score, so
+ * the largest anomaly of the window scores 100 and anomalies as frequent as noise score low.
+ */
+import type { BinReader, BinWriter } from './codec.ts';
+
+/** Bin upper edges: 0 alone, 0.1 wide to 10, 1 wide to 50, 10 wide to 310. */
+const EDGES: number[] = (() => {
+  const e: number[] = [0];
+  for (let i = 1; i <= 100; i++) e.push(i / 10);
+  for (let v = 11; v <= 50; v++) e.push(v);
+  for (let v = 60; v <= 310; v += 10) e.push(v);
+  return e;
+})();
+const BINS = EDGES.length;
+
+/** Elasticsearch's default knot points: (percentile, normalised score). */
+const KNOTS: ReadonlyArray<readonly [number, number]> = [
+  [0, 0],
+  [70, 1],
+  [85, 1],
+  [90, 5],
+  [95, 20],
+  [97.5, 50],
+  [99, 75],
+  [99.9, 90],
+  [100, 100],
+];
+
+/**
+ * A raw score that counts as the largest possible when nothing bigger was seen
+ * (probability 1e-12): a first, mild anomaly is not given 100.
+ */
+export const MAX_SCORE_FLOOR = 12;
+
+/** Serialized bytes of a normaliser. */
+export const NORMALIZER_BYTES = 8 * (BINS + 2);
+
+function binOf(s: number): number {
+  if (s <= 0) return 0;
+  if (s <= 10) return Math.ceil(s * 10 - 1e-9);
+  if (s <= 50) return 100 + Math.ceil(s - 10 - 1e-9);
+  const b = 140 + Math.ceil((s - 50) / 10 - 1e-9);
+  return b < BINS ? b : BINS - 1;
+}
+
+function knotScore(percentile: number): number {
+  for (let i = 1; i < KNOTS.length; i++) {
+    const [q1, v1] = KNOTS[i] as readonly [number, number];
+    if (percentile <= q1) {
+      const [q0, v0] = KNOTS[i - 1] as readonly [number, number];
+      return v0 + ((v1 - v0) * (percentile - q0)) / (q1 - q0);
+    }
+  }
+  return 100;
+}
+
+/** One decaying normaliser (the model keeps one for buckets and one for records). */
+export class ScoreNormalizer {
+  private counts = new Float64Array(BINS);
+  private total = 0;
+  private max = 0;
+
+  /** Adds `weight` observations of raw score `s` (>= 0). */
+  add(s: number, weight = 1): void {
+    this.counts[binOf(s)] = (this.counts[binOf(s)] as number) + weight;
+    this.total += weight;
+    if (s > this.max) this.max = s;
+  }
+
+  /** Forgets by `factor` in (0, 1]: called once per finalised bucket. */
+  decay(factor: number): void {
+    const c = this.counts;
+    for (let i = 0; i < BINS; i++) c[i] = (c[i] as number) * factor;
+    this.total *= factor;
+    this.max *= factor;
+  }
+
+  /** The 0–100 score of raw score `s`. */
+  score(s: number): number {
+    if (!(s > 0)) return 0;
+    const m = this.max > MAX_SCORE_FLOOR ? this.max : MAX_SCORE_FLOOR;
+    const ratio = s >= m ? 100 : (100 * s) / m;
+    if (this.total <= 0) return ratio;
+    const b = binOf(s);
+    let below = 0;
+    for (let i = 0; i < b; i++) below += this.counts[i] as number;
+    const lo = b === 0 ? 0 : (EDGES[b - 1] as number);
+    const hi = EDGES[b] as number;
+    const within = hi > lo ? (s - lo) / (hi - lo) : 1;
+    below += (this.counts[b] as number) * within;
+    const q = s >= this.max ? 100 : Math.min(100, (100 * below) / this.total);
+    const k = knotScore(q);
+    return k < ratio ? k : ratio;
+  }
+
+  write(w: BinWriter): void {
+    w.f64(this.total);
+    w.f64(this.max);
+    w.f64s(this.counts);
+  }
+
+  static read(r: BinReader): ScoreNormalizer {
+    const n = new ScoreNormalizer();
+    n.total = r.f64();
+    n.max = r.f64();
+    n.counts = r.f64s(BINS);
+    return n;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * Parsing of a `_data` body into input records, with the input side of Elasticsearch's
+ * data_counts. JSON itself is always parsed by `JSON.parse` (per line, per object or for the
+ * whole array); JavaScript only looks at line breaks and object boundaries.
+ */
+import { XContentParseError } from '../domain/errors.ts';
+import type { InputCounts, InputRecord } from './types.ts';
+
+/**
+ * 400 `x_content_parse_exception`: the `_data` body is not JSON, or holds something other
+ * than objects. The reason starts with `[line:col] ` like Elasticsearch's parser errors.
+ */
+export class DataParseError extends XContentParseError {
+  /** 1-based position of the failure in the body. */
+  readonly line: number;
+  readonly column: number;
+
+  constructor(line: number, column: number, detail: string) {
+    super(`[${line}:${column}] Failed to parse the data: ${detail}`);
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** The data_description fields that parsing needs. */
+export interface DataDescription {
+  /** Record field holding the time. */
+  time_field: string;
+  /** `epoch` (seconds), `epoch_ms`, or a date pattern (see {@link parseTime}). */
+  time_format: string;
+}
+
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?$/;
+const NUMERIC = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
+/**
+ * Reads a field of a record: the key as written first, then (for a dotted name) the path
+ * through nested objects, as Elasticsearch reads `a.b` from `{"a":{"b":…}}`.
+ * @returns the value, or undefined when absent.
+ */
+export function fieldValue(fields: Record<string, unknown>, name: string): unknown {
+  const direct = fields[name];
+  if (direct !== undefined || name.indexOf('.') < 0) return direct;
+  let cur: unknown = fields;
+  for (const part of name.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/**
+ * Converts a time field value to epoch ms.
+ * - `epoch`: seconds as a number or numeric string, fractions allowed (rounded to the ms).
+ * - `epoch_ms`: ms as a number or numeric string (fractions truncated).
+ * - any other `time_format` (a Java date pattern such as `yyyy-MM-dd'T'HH:mm:ssX`): the value
+ *   must be a string that `Date.parse` reads, i.e. ISO-8601 / RFC 2822. The pattern itself
+ *   is not interpreted. A date-time without a zone (`2014-02-14 14:30:00`) is read as UTC,
+ *   as Elasticsearch does, not in the host's zone.
+ * @returns epoch ms, or undefined when the value cannot be read.
+ */
+export function parseTime(value: unknown, timeFormat: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (timeFormat === 'epoch' || timeFormat === 'epoch_ms') {
+    let n: number;
+    if (typeof value === 'number') n = value;
+    else if (typeof value === 'string' && NUMERIC.test(value)) n = Number(value);
+    else return undefined;
+    if (!Number.isFinite(n)) return undefined;
+    const ms = timeFormat === 'epoch' ? Math.round(n * 1000) : Math.floor(n);
+    return Number.isSafeInteger(ms) ? ms : undefined;
+  }
+  if (typeof value !== 'string') return undefined;
+  let text = value.trim();
+  if (LOCAL_DATE_TIME.test(text)) text = `${text.replace(' ', 'T').replace(',', '.')}Z`;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Turns a JSON.parse failure inside `body` (starting at `offset`) into a DataParseError. */
+function parseFailure(body: string, offset: number, err: unknown): DataParseError {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /position (\d+)/.exec(message);
+  const at = offset + (m?.[1] !== undefined ? Number(m[1]) : 0);
+  let line = 1;
+  let lineStart = 0;
+  for (let i = body.indexOf('\n'); i >= 0 && i < at; i = body.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return new DataParseError(line, at - lineStart + 1, message.replace(/ in JSON at position \d+.*$/, ''));
+}
+
+function notAnObject(body: string, offset: number): DataParseError {
+  return parseFailure(body, offset, new Error('expected a JSON object at position 0'));
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Splits whitespace-separated JSON objects (several on a line, or pretty-printed over
+ * several lines). A native regex finds strings and braces; each object is JSON.parse'd.
+ */
+function parseConcatenated(body: string, out: Record<string, unknown>[]): void {
+  const token = /"(?:[^"\\]|\\.)*"|[{}[\]]/g;
+  let depth = 0;
+  let start = -1;
+  let prevEnd = 0;
+  for (let m = token.exec(body); m !== null; m = token.exec(body)) {
+    const t = m[0];
+    if (t.length !== 1) continue;
+    if (t === '{' || t === '[') {
+      if (depth === 0) {
+        if (body.slice(prevEnd, m.index).trim() !== '' || t === '[') {
+          throw notAnObject(body, prevEnd + (body.slice(prevEnd).length - body.slice(prevEnd).trimStart().length));
+        }
+        start = m.index;
+      }
+      depth++;
+    } else {
+      depth--;
+      if (depth < 0) throw parseFailure(body, m.index, new Error('unbalanced closing bracket at position 0'));
+      if (depth === 0) {
+        const text = body.slice(start, token.lastIndex);
+        try {
+          out.push(JSON.parse(text) as Record<string, unknown>);
+        } catch (err) {
+          throw parseFailure(body, start, err);
+        }
+        prevEnd = token.lastIndex;
+      }
+    }
+  }
+  if (depth !== 0) throw parseFailure(body, body.length, new Error('unexpected end of input at position 0'));
+  if (body.slice(prevEnd).trim() !== '') {
+    throw notAnObject(body, prevEnd + (body.slice(prevEnd).length - body.slice(prevEnd).trimStart().length));
+  }
+}
+
+/** Parses the body into plain objects (array, NDJSON or concatenated objects). */
+function parseDocuments(body: string): Record<string, unknown>[] {
+  const first = body.search(/\S/);
+  if (first < 0) return [];
+  if (body.charCodeAt(first) === 0x5b /* [ */) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (err) {
+      throw parseFailure(body, 0, err);
+    }
+    const arr = parsed as unknown[];
+    for (let i = 0; i < arr.length; i++) {
+      if (!isObject(arr[i])) throw notAnObject(body, first);
+    }
+    return arr as Record<string, unknown>[];
+  }
+  const out: Record<string, unknown>[] = [];
+  let pos = 0;
+  while (pos <= body.length) {
+    let nl = body.indexOf('\n', pos);
+    if (nl < 0) nl = body.length;
+    const line = body.slice(pos, nl);
+    if (line.trim() !== '') {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(line);
+      } catch {
+        // Not one object per line: several on a line or one over several lines.
+        out.length = 0;
+        parseConcatenated(body, out);
+        return out;
+      }
+      if (!isObject(doc)) throw notAnObject(body, pos);
+      out.push(doc);
+    }
+    pos = nl + 1;
+  }
+  return out;
+}
+
+/**
+ * Parses a `_data` body as Elasticsearch's post data does.
+ *
+ * @param body a JSON array of objects, NDJSON (one object a line), or JSON objects separated
+ *   by whitespace (also pretty-printed over several lines).
+ * @param dd `time_field` and `time_format` of the job's data_description.
+ * @param fieldsUsed the analysis fields (see `analysisFields`), without the time field.
+ * @returns `records`: documents with a readable time, in body order, `fields` being the parsed
+ *   object itself; `counts`: input_bytes (UTF-8 bytes of the body), input_record_count (all
+ *   documents), input_field_count (Σ of analysis fields present + 1 for a present time
+ *   field), missing_field_count (Σ of analysis fields absent or null), invalid_date_count
+ *   (documents dropped for an absent or unreadable time).
+ * @throws DataParseError (400 `x_content_parse_exception`) when the body is not JSON or a
+ *   document is not an object.
+ */
+export function parseDataBody(
+  body: string,
+  dd: DataDescription,
+  fieldsUsed: string[],
+): { records: InputRecord[]; counts: InputCounts } {
+  const docs = parseDocuments(body);
+  const records: InputRecord[] = [];
+  let fieldCount = 0;
+  let missing = 0;
+  let invalid = 0;
+  const nUsed = fieldsUsed.length;
+  const timeField = dd.time_field;
+  const timeFormat = dd.time_format;
+  for (let i = 0; i < docs.length; i++) {
+    const fields = docs[i] as Record<string, unknown>;
+    for (let f = 0; f < nUsed; f++) {
+      const v = fieldValue(fields, fieldsUsed[f] as string);
+      if (v === undefined || v === null) missing++;
+      else fieldCount++;
+    }
+    const rawTime = fieldValue(fields, timeField);
+    if (rawTime !== undefined && rawTime !== null) fieldCount++;
+    const timeMs = parseTime(rawTime, timeFormat);
+    if (timeMs === undefined) {
+      invalid++;
+      continue;
+    }
+    records.push({ timeMs, fields });
+  }
+  return {
+    records,
+    counts: {
+      input_bytes: Buffer.byteLength(body, 'utf8'),
+      input_record_count: docs.length,
+      input_field_count: fieldCount,
+      missing_field_count: missing,
+      invalid_date_count: invalid,
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Tail probabilities, computed in the log domain so that extreme deviations keep distinct
+ * scores instead of all underflowing to 0.
+ */
+
+/** Smallest probability the model reports (Elasticsearch's floor is the smallest double). */
+export const MIN_PROBABILITY = 1e-308;
+const LN10 = Math.LN10;
+
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+/** ln Γ(x) for x > 0 (Lanczos, g = 7; relative error ~1e-15). */
+export function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+  const z = x - 1;
+  let a = LANCZOS[0] as number;
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += (LANCZOS[i] as number) / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** Continued fraction of the incomplete beta function (modified Lentz). */
+function betaContinuedFraction(a: number, b: number, x: number): number {
+  const tiny = 1e-300;
+  const qab = a + b;
+  const qap = a + 1;
+  const qam = a - 1;
+  let c = 1;
+  let d = 1 - (qab * x) / qap;
+  if (Math.abs(d) < tiny) d = tiny;
+  d = 1 / d;
+  let h = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let aa = (m * (b - m) * x) / ((qam + m2) * (a + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    h *= d * c;
+    aa = (-(a + m) * (qab + m) * x) / ((a + m2) * (qap + m2));
+    d = 1 + aa * d;
+    if (Math.abs(d) < tiny) d = tiny;
+    c = 1 + aa / c;
+    if (Math.abs(c) < tiny) c = tiny;
+    d = 1 / d;
+    const del = d * c;
+    h *= del;
+    if (Math.abs(del - 1) < 1e-15) break;
+  }
+  return h;
+}
+
+/**
+ * ln of the upper tail P(T > t) of Student's t with `nu` degrees of freedom, t >= 0.
+ * Uses P(T > t) = ½·I_x(ν/2, ½) with x = ν/(ν+t²), evaluated with ln x and ln(1−x) taken
+ * from t directly so that large t keeps full relative precision.
+ */
+export function logStudentTail(t: number, nu: number): number {
+  if (!(t > 0)) return Math.log(0.5);
+  const t2 = t * t;
+  const lnDen = Math.log(nu + t2);
+  const lnX = Math.log(nu) - lnDen; // ln(ν/(ν+t²))
+  const ln1mX = Math.log(t2) - lnDen; // ln(t²/(ν+t²))
+  const a = nu / 2;
+  const b = 0.5;
+  const lnBeta = logGamma(a) + logGamma(b) - logGamma(a + b);
+  const x = Math.exp(lnX);
+  if (x < (a + 1) / (a + b + 2)) {
+    const lnI = a * lnX + b * ln1mX - lnBeta + Math.log(betaContinuedFraction(a, b, x) / a);
+    return lnI + Math.log(0.5);
+  }
+  const lnJ = b * ln1mX + a * lnX - lnBeta + Math.log(betaContinuedFraction(b, a, 1 - x) / b);
+  return Math.log(0.5) + Math.log1p(-Math.exp(lnJ));
+}
+
+/**
+ * The probability that lies in [MIN_PROBABILITY, 1] for a natural-log probability.
+ */
+export function clampProbability(lnP: number): number {
+  if (!(lnP < 0)) return 1;
+  const p = Math.exp(lnP);
+  return p < MIN_PROBABILITY ? MIN_PROBABILITY : p;
+}
+
+/** −log10 of a probability given as its natural log (>= 0; 308 at most). */
+export function rawScoreFromLn(lnP: number): number {
+  if (!(lnP < 0)) return 0;
+  const s = -lnP / LN10;
+  return s > 308 ? 308 : s;
+}

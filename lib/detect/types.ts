@@ -1,0 +1,200 @@
+/**
+ * Shapes shared by the anomaly model: the analysis spec it is built from, the input records
+ * it reads and the Elasticsearch result documents it writes. Result key names are the wire
+ * names of Elasticsearch's `.ml-anomalies-*` documents, so results go out unchanged.
+ */
+
+/** Detector functions of model v1 (Elasticsearch names). */
+export type DetectorFunction =
+  | 'count'
+  | 'high_count'
+  | 'low_count'
+  | 'non_zero_count'
+  | 'high_non_zero_count'
+  | 'low_non_zero_count'
+  | 'mean'
+  | 'high_mean'
+  | 'low_mean'
+  | 'sum'
+  | 'high_sum'
+  | 'low_sum'
+  | 'non_null_sum'
+  | 'high_non_null_sum'
+  | 'low_non_null_sum'
+  | 'min'
+  | 'max'
+  | 'metric';
+
+/** One detector of `analysis_config.detectors`, as far as the model needs it. */
+export interface DetectorSpec {
+  detector_index: number;
+  function: DetectorFunction;
+  /** Required by the metric functions (mean, sum, min, max, metric, …); ignored by counts. */
+  field_name?: string;
+  by_field_name?: string;
+  partition_field_name?: string;
+}
+
+/** What the model is built from: the job's analysis config with durations in ms. */
+export interface AnalysisSpec {
+  jobId: string;
+  /** Bucket length in ms, > 0. */
+  bucketSpanMs: number;
+  /** ms, >= 0: records up to this much older than the newest record may still arrive. */
+  latencyMs: number;
+  detectors: DetectorSpec[];
+  /** Influencer field names. */
+  influencers: string[];
+  /** Record field holding a pre-aggregated document count (the record's weight). */
+  summaryCountFieldName?: string;
+  /** Hard cap on the model state size, bytes. */
+  modelMemoryLimitBytes: number;
+  /** How long the score normalisers remember, ms; default 30 days. */
+  renormalizationWindowMs?: number;
+}
+
+/** One input document: its time (epoch ms) and its fields as posted. */
+export interface InputRecord {
+  timeMs: number;
+  fields: Record<string, unknown>;
+}
+
+/** Counts of one `_data` body, as Elasticsearch's data_counts fields. */
+export interface InputCounts {
+  /** UTF-8 bytes of the body. */
+  input_bytes: number;
+  /** Documents in the body, including those dropped for a bad time. */
+  input_record_count: number;
+  /** Σ per document of (analysis fields present + 1 for the time field). */
+  input_field_count: number;
+  /** Σ per document of analysis fields absent (or null). */
+  missing_field_count: number;
+  /** Documents whose time field is absent or cannot be parsed (they are dropped). */
+  invalid_date_count: number;
+}
+
+/** `influencers` entry of a record result. */
+export interface RecordInfluencer {
+  influencer_field_name: string;
+  influencer_field_values: string[];
+}
+
+/** A record result (`result_type: 'record'`): one unusual series in one bucket. */
+export interface RecordResult {
+  job_id: string;
+  result_type: 'record';
+  /** In [1e-308, 1]. */
+  probability: number;
+  /** 0–100, renormalised. */
+  record_score: number;
+  /** 0–100, the score when the bucket was finalised. */
+  initial_record_score: number;
+  /** Seconds. */
+  bucket_span: number;
+  detector_index: number;
+  is_interim: boolean;
+  /** Bucket start, epoch ms. */
+  timestamp: number;
+  function: DetectorFunction;
+  function_description: string;
+  typical: [number];
+  actual: [number];
+  field_name?: string;
+  by_field_name?: string;
+  by_field_value?: string;
+  partition_field_name?: string;
+  partition_field_value?: string;
+  influencers?: RecordInfluencer[];
+}
+
+/** The `bucket_time` bucket influencer of a bucket. */
+export interface BucketInfluencer {
+  job_id: string;
+  result_type: 'bucket_influencer';
+  influencer_field_name: 'bucket_time';
+  influencer_field_value?: string;
+  initial_anomaly_score: number;
+  anomaly_score: number;
+  /** −log10(probability) when probability < 0.05, else 0. */
+  raw_anomaly_score: number;
+  probability: number;
+  timestamp: number;
+  bucket_span: number;
+  is_interim: boolean;
+}
+
+/**
+ * A bucket result (`result_type: 'bucket'`). `records` is carried alongside for the caller,
+ * which stores the records as their own documents and strips the key from the bucket.
+ */
+export interface BucketResult {
+  job_id: string;
+  /** Bucket start, epoch ms. */
+  timestamp: number;
+  result_type: 'bucket';
+  /** Seconds. */
+  bucket_span: number;
+  anomaly_score: number;
+  initial_anomaly_score: number;
+  /** Documents in the bucket (weighted by the summary count field when there is one). */
+  event_count: number;
+  is_interim: boolean;
+  processing_time_ms: number;
+  bucket_influencers: BucketInfluencer[];
+  records: RecordResult[];
+}
+
+/** What `ingest` returns: the counts of the batch and the buckets it finalised. */
+export interface IngestOutput {
+  /** Records accepted into buckets. */
+  processed_record_count: number;
+  /** Σ over accepted records of analysis fields present (time not counted), as ES. */
+  processed_field_count: number;
+  /** Records dropped because their bucket was already final. */
+  out_of_order_timestamp_count: number;
+  /** Earliest / latest accepted record time in this batch, epoch ms. */
+  earliest_record_timestamp?: number;
+  latest_record_timestamp?: number;
+  /** Buckets finalised by this batch, oldest first. */
+  buckets: BucketResult[];
+}
+
+/** Running bucket counters of the job (data_counts fields), since the model was created. */
+export interface BucketCounts {
+  bucket_count: number;
+  empty_bucket_count: number;
+  sparse_bucket_count: number;
+  /** Start of the latest finalised bucket, epoch ms. */
+  latest_bucket_timestamp?: number;
+  latest_empty_bucket_timestamp?: number;
+  latest_sparse_bucket_timestamp?: number;
+}
+
+/** Elasticsearch's model_size_stats fields that the model owns. */
+export interface ModelSizeStats {
+  /** Bytes of the serialized state (`serialize().length`). */
+  model_bytes: number;
+  total_by_field_count: number;
+  total_partition_field_count: number;
+  total_over_field_count: number;
+  bucket_allocation_failures_count: number;
+  memory_status: 'ok' | 'soft_limit' | 'hard_limit';
+  peak_model_bytes: number;
+}
+
+/** Options of `flush` (Elasticsearch `_flush` parameters, times in epoch ms). */
+export interface FlushOptions {
+  calcInterim?: boolean;
+  advanceTimeMs?: number;
+  skipTimeMs?: number;
+}
+
+/** What `flush` returns. */
+export interface FlushOutput {
+  /** Buckets finalised by advance_time or skip_time, oldest first. */
+  buckets: BucketResult[];
+  /** Interim results of buffered buckets (only with calcInterim). */
+  interim: BucketResult[];
+  /** End of the last finalised bucket (epoch ms); absent before any. */
+  lastFinalizedBucketEndMs?: number;
+}

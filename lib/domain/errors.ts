@@ -1,0 +1,181 @@
+/**
+ * Domain errors, one class per failure mode, each carrying the Elasticsearch exception
+ * `type`, the HTTP status and the reason text that Elasticsearch puts on the wire
+ * (spec E.4). The HTTP chain maps them with `instanceof EsError`; nothing else reaches a
+ * client (an unknown error becomes a 500 `exception` with a generic reason).
+ */
+
+/** One link of the `caused_by` chain of an Elasticsearch error body. */
+export interface EsCause {
+  type: string;
+  reason: string;
+  caused_by?: EsCause;
+  [extra: string]: unknown;
+}
+
+/** The JSON body Elasticsearch sends for a failure: `{error:{root_cause,type,reason,…},status}`. */
+export interface EsErrorBody {
+  error: EsCause & { root_cause: EsCause[] };
+  status: number;
+}
+
+/**
+ * Base class of every error that has an Elasticsearch rendering.
+ * `cause` (optional) is rendered as `caused_by`; the root cause follows
+ * `ElasticsearchException.guessRootCauses` (the innermost EsError cause).
+ */
+export class EsError extends Error {
+  readonly type: string;
+  readonly status: number;
+  readonly metadata: Record<string, unknown>;
+  override readonly cause: EsError | undefined;
+
+  constructor(type: string, status: number, reason: string, options: { cause?: EsError; metadata?: Record<string, unknown> } = {}) {
+    super(reason);
+    this.name = new.target.name;
+    this.type = type;
+    this.status = status;
+    this.cause = options.cause;
+    this.metadata = options.metadata ?? {};
+  }
+
+  /** `{type, reason, caused_by?, …metadata}` for this error and its causes. */
+  toCause(): EsCause {
+    const out: EsCause = { type: this.type, reason: this.message, ...this.metadata };
+    if (this.cause) out.caused_by = this.cause.toCause();
+    return out;
+  }
+
+  /** The innermost cause, as Elasticsearch picks `root_cause[0]`. */
+  rootCause(): EsError {
+    return this.cause ? this.cause.rootCause() : this;
+  }
+
+  /** The whole Elasticsearch error body. */
+  toBody(): EsErrorBody {
+    const root = this.rootCause();
+    const rootCause: EsCause = { type: root.type, reason: root.message, ...root.metadata };
+    return { error: { root_cause: [rootCause], ...this.toCause() }, status: this.status };
+  }
+}
+
+/** `status_exception` (ElasticsearchStatusException) with an explicit status. */
+export class StatusError extends EsError {
+  constructor(status: number, reason: string, options: { cause?: EsError } = {}) {
+    super('status_exception', status, reason, options);
+  }
+}
+
+/** 409 `status_exception`: the entity is in the wrong state for the request. */
+export class ConflictError extends StatusError {
+  constructor(reason: string, options: { cause?: EsError } = {}) {
+    super(409, reason, options);
+  }
+}
+
+/** 429 `status_exception`: capacity or upgrade mode refuses the request. */
+export class TooManyRequestsError extends StatusError {
+  constructor(reason: string, options: { cause?: EsError } = {}) {
+    super(429, reason, options);
+  }
+}
+
+/** 404 `resource_not_found_exception`. */
+export class ResourceNotFoundError extends EsError {
+  constructor(reason: string) {
+    super('resource_not_found_exception', 404, reason);
+  }
+}
+
+/** 400 `resource_already_exists_exception`. */
+export class ResourceAlreadyExistsError extends EsError {
+  constructor(reason: string) {
+    super('resource_already_exists_exception', 400, reason);
+  }
+}
+
+/** 400 `illegal_argument_exception` (Java IllegalArgumentException). */
+export class IllegalArgumentError extends EsError {
+  constructor(reason: string, options: { cause?: EsError } = {}) {
+    super('illegal_argument_exception', 400, reason, options);
+  }
+}
+
+/** 500 `illegal_state_exception` (e.g. "Timed out when waiting for persistent tasks after 30m"). */
+export class IllegalStateError extends EsError {
+  constructor(reason: string, options: { cause?: EsError } = {}) {
+    super('illegal_state_exception', 500, reason, options);
+  }
+}
+
+/** 400 `x_content_parse_exception`; the reason starts with `[line:col] ` when a position is known. */
+export class XContentParseError extends EsError {
+  constructor(reason: string, options: { cause?: EsError } = {}) {
+    super('x_content_parse_exception', 400, reason, options);
+  }
+}
+
+/** 400 `parse_exception` (ElasticsearchParseException), e.g. "request body is required". */
+export class ParseError extends EsError {
+  constructor(reason: string, options: { cause?: EsError } = {}) {
+    super('parse_exception', 400, reason, options);
+  }
+}
+
+/** 400 `action_request_validation_exception`; reason "Validation Failed: 1: …;". */
+export class ActionRequestValidationError extends EsError {
+  constructor(errors: string[]) {
+    super('action_request_validation_exception', 400, `Validation Failed: ${errors.map((e, i) => `${i + 1}: ${e};`).join('')}`);
+  }
+}
+
+/** 401 `security_exception` for missing or wrong credentials. */
+export class AuthenticationError extends EsError {
+  constructor(reason: string) {
+    super('security_exception', 401, reason);
+  }
+}
+
+/** 403 `security_exception` for a user lacking a privilege. */
+export class AuthorizationError extends EsError {
+  constructor(reason: string) {
+    super('security_exception', 403, reason);
+  }
+}
+
+/** 413 `content_too_long_exception`-like rejection of a body over the limit. */
+export class ContentTooLongError extends EsError {
+  constructor(limitBytes: number) {
+    super('content_too_long_exception', 413, `entity content is too long [>${limitBytes}] for the configured buffer limit`);
+  }
+}
+
+/** 500 `exception` for a generic failure whose text is safe to show (e.g. "Exception closing autodetect process"). */
+export class InternalError extends EsError {
+  constructor(reason: string) {
+    super('exception', 500, reason);
+  }
+}
+
+/** Thrown by the store when a conditional write lost a race; use cases turn it into a domain error or retry. */
+export class StaleStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StaleStateError';
+  }
+}
+
+/** Ready-made Elasticsearch ML messages (spec A). */
+export const Messages = {
+  unknownJob: (id: string) => `No known job with id '${id}'`,
+  jobNotOpen: (id: string) => `Cannot perform requested action because job [${id}] is not open`,
+  alreadyOpened: (id: string) => `Cannot open job [${id}] because it has already been opened`,
+  closeFailedOne: (id: string) => `cannot close job [${id}] because it failed, use force close`,
+  closeFailedMany: 'one or more jobs have state failed, use force close',
+  jobExists: (id: string) => `The job cannot be created with the Id '${id}'. The Id is already used.`,
+  upgradeMode: (action: string) => `Cannot perform ${action} action while upgrade mode is enabled`,
+  deleteOpen: (id: string, state: string) => `Cannot delete job [${id}] because the job is ${state}`,
+  persistentTasksTimeout: (human: string) => `Timed out when waiting for persistent tasks after ${human}`,
+  postDataDeprecation:
+    'Posting data directly to anomaly detection jobs is deprecated, in a future major version it will be compulsory to use a datafeed',
+} as const;

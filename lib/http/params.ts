@@ -1,0 +1,29 @@
+import { IllegalArgumentError } from '../domain/errors.ts';
+import { parseTimeValue, type TimeValue } from '../domain/units.ts';
+
+/**
+ * Parses an Elasticsearch boolean request parameter. Like `RestRequest.paramAsBoolean`,
+ * an empty value (`?force`) means true and anything but `true`/`false` is a 400.
+ * @throws IllegalArgumentError "Failed to parse value [<v>] as only [true] or [false] are allowed."
+ */
+export function booleanParam(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === '' || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new IllegalArgumentError(`Failed to parse value [${value}] as only [true] or [false] are allowed.`);
+}
+
+/** Parses a time request parameter with TimeValue rules (spec E.1); undefined when absent. */
+export function timeParam(value: string | undefined, name: string): TimeValue | undefined {
+  return value === undefined ? undefined : parseTimeValue(value, name);
+}
+
+/**
+ * Parses an integer request parameter (`from`, `size`).
+ * @throws IllegalArgumentError "Failed to parse int parameter [<name>] with value [<v>]"
+ */
+export function intParam(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^-?\d+$/.test(value)) throw new IllegalArgumentError(`Failed to parse int parameter [${name}] with value [${value}]`);
+  return Number(value);
+}

@@ -1,0 +1,254 @@
+/**
+ * The whole of mlplane in one process, wired as AWS wires it: DynamoDB Local for the
+ * table, fauxqs for the queues, a local API Gateway for the HTTP functions, an SQS event
+ * source mapping for the worker, and cron for the EventBridge schedules. Every resource
+ * comes from `lib/runtime/topology.ts`, like the CDK stack's.
+ */
+import { existsSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { interceptLocalhostDns } from 'fauxqs';
+import { config, resetConfig } from '../runtime/config.ts';
+import { routes, table, workers, type HttpFunctionName, type ScheduleFunctionName } from '../runtime/topology.ts';
+import { startCron, type CronRunner } from './cron.ts';
+import { createLocalDynamoDbClient, ensureTable, startDynamoDbLocal, type LocalDynamoDb } from './dynamodb.ts';
+import { startEventSource, type EventSource } from './event-source.ts';
+import { startHttpServer, type LocalHttpServer } from './http-server.ts';
+import { handlerCache, REPO_ROOT_URL, type HttpHandler, type ScheduleHandler, type SqsHandler } from './lambda.ts';
+import { createLocalSqsClient, startLocalSqs, type LocalSqs } from './sqs.ts';
+
+/** What {@link LocalSystemOptions.onStarted} receives. */
+export interface LocalSystemContext {
+  env: Record<string, string>;
+  dynamodb: LocalDynamoDb;
+  sqs: LocalSqs;
+  dataDir: string | undefined;
+}
+
+/** Options of {@link startLocalSystem}. */
+export interface LocalSystemOptions {
+  /** HTTP port (default 9200; 0 = any free port). */
+  port?: number;
+  /** Interface the HTTP server binds (default `127.0.0.1`). */
+  host?: string;
+  /** Keep the DynamoDB data in `<dataDir>/dynamodb`; without it everything is in memory. */
+  dataDir?: string;
+  /** Password of the bootstrap superuser `elastic` (default `ELASTIC_PASSWORD`, else a generated one). */
+  elasticPassword?: string;
+  /** Default `AWS_REGION`, else `us-east-1`. */
+  region?: string;
+  /** Concurrent SQS pollers of the worker (default 4). */
+  pollers?: number;
+  /** Visibility timeout of the command queue, in s (default: the topology's 360); tests lower it to see redeliveries. */
+  visibilityTimeoutSeconds?: number;
+  /** Run the schedules (default true). */
+  cron?: boolean;
+  /** Where log lines go (default: nowhere). */
+  log?: (line: string) => void;
+  /**
+   * Called once the table (with the superuser) and the queues exist, before the
+   * worker, cron and HTTP start. fauxqs loses its messages on restart: with a data
+   * folder, this is where queued Command items are sent again.
+   */
+  onStarted?: (ctx: LocalSystemContext) => Promise<void> | void;
+}
+
+/** A running local system. */
+export interface LocalSystem {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  elasticPassword: string;
+  /** True when the password was generated here (print it once). */
+  generatedPassword: boolean;
+  /**
+   * The environment the functions run with (also set on `process.env`): AWS_REGION,
+   * dummy credentials, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS (the
+   * `sqs.<region>.localhost` origin of the queue URLs), TABLE_NAME, COMMAND_QUEUE_URL,
+   * COMMAND_DLQ_URL, NODE_NAME, and LOCAL_SQS_ENDPOINT (`http://127.0.0.1:<port>`, for
+   * clients in other processes, which must pass it as an explicit `endpoint` or call
+   * fauxqs's `interceptLocalhostDns()`).
+   */
+  env: Record<string, string>;
+  dynamodb: LocalDynamoDb;
+  sqs: LocalSqs;
+  /** The schedules, when `cron` is on (`trigger(name)` runs one now). */
+  cron: CronRunner | undefined;
+  /** Stops HTTP, cron, the worker (in-flight batches finish), fauxqs and DynamoDB Local, in that order; restores `process.env`. */
+  stop(): Promise<void>;
+}
+
+const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A random password of `length` letters and digits (node:crypto). */
+export function generatePassword(length = 20): string {
+  let out = '';
+  for (let i = 0; i < length; i++) out += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
+  return out;
+}
+
+/** Sets `vars` on `process.env` and returns a function that puts the previous values back. */
+function applyEnv(vars: Record<string, string>): () => void {
+  const previous = new Map<string, string | undefined>();
+  for (const [k, v] of Object.entries(vars)) {
+    previous.set(k, process.env[k]);
+    process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of previous) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+async function bootstrapSuperuser(password: string, log: (line: string) => void): Promise<void> {
+  const url = new URL('lib/app/security.ts', REPO_ROOT_URL);
+  if (!existsSync(fileURLToPath(url))) {
+    log('security: lib/app/security.ts does not exist yet; the elastic user was not created');
+    return;
+  }
+  const mod = (await import(url.href)) as { ensureBootstrapSuperuser?: (password: string) => Promise<void> };
+  if (typeof mod.ensureBootstrapSuperuser !== 'function') {
+    throw new Error('lib/app/security.ts does not export ensureBootstrapSuperuser');
+  }
+  await mod.ensureBootstrapSuperuser(password);
+}
+
+/**
+ * Starts the local system. DynamoDB Local and fauxqs start in parallel; then
+ * `process.env` is set (before any function module is imported, so their cold-start
+ * configuration sees it), the table is created if missing, the superuser `elastic` is
+ * bootstrapped, `onStarted` runs, and the worker's event source, the schedules and the
+ * HTTP server start. On any failure everything already started is stopped and the
+ * error rethrown (e.g. "DynamoDB Local needs Java 17: …", or EADDRINUSE for the port).
+ */
+export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<LocalSystem> {
+  const log = opts.log ?? (() => undefined);
+  const region = opts.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const fromOpts = opts.elasticPassword ?? process.env.ELASTIC_PASSWORD;
+  const elasticPassword = fromOpts && fromOpts !== '' ? fromOpts : generatePassword();
+  const generatedPassword = !(fromOpts && fromOpts !== '');
+
+  // Undone in reverse order by stop() or on a failed start.
+  const teardown: Array<() => Promise<void> | void> = [];
+  const unwind = async (): Promise<void> => {
+    while (teardown.length > 0) {
+      const step = teardown.pop()!;
+      try {
+        await step();
+      } catch (err) {
+        log(`stop: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  try {
+    // The handlers' SQS clients follow queue URLs to sqs.<region>.localhost.
+    const restoreDns = interceptLocalhostDns();
+    teardown.push(restoreDns);
+
+    const [dynamo, sqs] = await Promise.allSettled([
+      startDynamoDbLocal({ dataDir: opts.dataDir, log }),
+      startLocalSqs({ region, visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds }),
+    ]);
+    if (dynamo.status === 'fulfilled') teardown.push(() => dynamo.value.stop());
+    if (sqs.status === 'fulfilled') teardown.push(() => sqs.value.stop());
+    if (dynamo.status === 'rejected') throw dynamo.reason;
+    if (sqs.status === 'rejected') throw sqs.reason;
+    const dynamodb = dynamo.value;
+    const queues = sqs.value;
+
+    const env: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_SQS: queues.queueUrlOrigin,
+      LOCAL_SQS_ENDPOINT: queues.endpoint,
+      TABLE_NAME: table.logicalName,
+      COMMAND_QUEUE_URL: queues.commandQueue.url,
+      COMMAND_DLQ_URL: queues.deadLetterQueue.url,
+      NODE_NAME: process.env.NODE_NAME ?? 'mlplane-0',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
+    };
+    teardown.push(applyEnv(env));
+    resetConfig();
+    teardown.push(resetConfig);
+    const runtime = config();
+
+    const ddb = createLocalDynamoDbClient(dynamodb.endpoint, region);
+    try {
+      await ensureTable(ddb, runtime.tableName);
+    } finally {
+      ddb.destroy();
+    }
+    await bootstrapSuperuser(elasticPassword, log);
+    await opts.onStarted?.({ env, dynamodb, sqs: queues, dataDir: opts.dataDir });
+
+    const sqsClient = createLocalSqsClient(queues.endpoint, region);
+    teardown.push(() => sqsClient.destroy());
+    const loadWorker = handlerCache<SqsHandler>();
+    const worker: EventSource = startEventSource({
+      client: sqsClient,
+      queue: { url: queues.commandQueue.url, arn: queues.commandQueue.arn },
+      region,
+      functionName: 'commands',
+      timeoutMs: workers.commands.timeoutSeconds * 1000,
+      memoryMiB: workers.commands.memoryMiB,
+      pollers: opts.pollers,
+      handler: async (event, context) => (await loadWorker('functions/workers/commands.ts'))(event, context),
+      log,
+    });
+    teardown.push(() => worker.stop());
+
+    let cron: CronRunner | undefined;
+    if (opts.cron !== false) {
+      const loadSchedule = handlerCache<ScheduleHandler>();
+      const runner = startCron({
+        region,
+        resolveHandler: (fn: ScheduleFunctionName) => loadSchedule(`functions/schedules/${fn}.ts`),
+        log,
+      });
+      cron = runner;
+      teardown.push(() => runner.stop());
+    }
+
+    const loadHttp = handlerCache<HttpHandler>();
+    const resolveHttp = (fn: HttpFunctionName) => loadHttp(`functions/http/${fn}.ts`);
+    const http: LocalHttpServer = await startHttpServer({
+      port: opts.port ?? 9200,
+      host: opts.host,
+      routes,
+      resolveHandler: resolveHttp,
+      maxBodyBytes: runtime.maxBodyBytes,
+      region,
+      log,
+    });
+    teardown.push(() => http.stop());
+
+    // Warm the HTTP functions (their cold start) without delaying readiness; report the ones missing.
+    for (const fn of new Set(routes.map((r) => r.fn))) {
+      resolveHttp(fn).catch((err: unknown) => log(`http: ${(err as Error).message}`));
+    }
+
+    const url = `http://127.0.0.1:${http.port}`;
+    log(`http: listening on ${url}`);
+    let stopped: Promise<void> | undefined;
+    return {
+      url,
+      port: http.port,
+      elasticPassword,
+      generatedPassword,
+      env,
+      dynamodb,
+      sqs: queues,
+      cron,
+      stop: () => (stopped ??= unwind()),
+    };
+  } catch (err) {
+    await unwind();
+    throw err;
+  }
+}

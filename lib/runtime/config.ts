@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * Runtime configuration, read once from the environment at cold start and validated.
+ * A missing required variable fails fast with a message naming it.
+ *
+ * | variable | meaning |
+ * |---|---|
+ * | `TABLE_NAME` | the DynamoDB table (`lib/runtime/topology.ts#table`) |
+ * | `COMMAND_QUEUE_URL` | the FIFO command queue URL |
+ * | `NODE_NAME` | the node name shown in stats, task ids and `GET /` (default `mlplane-0`) |
+ * | `CLUSTER_NAME` | `cluster_name` of `GET /` (default `mlplane`) |
+ * | `HTTP_WAIT_CAP_MS` | how long an HTTP function waits for a command before answering 202 (default 28000, the API Gateway cap less a margin) |
+ * | `COMMAND_POLL_MS` | interval at which an HTTP function polls a command's outcome (default 15) |
+ * | `MAX_BODY_BYTES` | largest accepted request body (default 100 MiB, Elasticsearch's `http.max_content_length`) |
+ *
+ * AWS endpoints are never configured here: SDK clients use the default provider chain
+ * (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS` locally).
+ */
+export interface RuntimeConfig {
+  tableName: string;
+  commandQueueUrl: string;
+  nodeName: string;
+  clusterName: string;
+  httpWaitCapMs: number;
+  commandPollMs: number;
+  maxBodyBytes: number;
+}
+
+const schema = z.object({
+  TABLE_NAME: z.string().min(1),
+  COMMAND_QUEUE_URL: z.string().min(1),
+  NODE_NAME: z.string().min(1).default('mlplane-0'),
+  CLUSTER_NAME: z.string().min(1).default('mlplane'),
+  HTTP_WAIT_CAP_MS: z.coerce.number().int().positive().default(28_000),
+  COMMAND_POLL_MS: z.coerce.number().int().positive().default(15),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+});
+
+let cached: RuntimeConfig | undefined;
+
+/** Parses the environment once; throws an Error naming every missing or invalid variable. */
+export function config(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  if (cached && env === process.env) return cached;
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+    throw new Error(`mlplane configuration is invalid or incomplete: ${names}`);
+  }
+  const e = parsed.data;
+  const out: RuntimeConfig = {
+    tableName: e.TABLE_NAME,
+    commandQueueUrl: e.COMMAND_QUEUE_URL,
+    nodeName: e.NODE_NAME,
+    clusterName: e.CLUSTER_NAME,
+    httpWaitCapMs: e.HTTP_WAIT_CAP_MS,
+    commandPollMs: e.COMMAND_POLL_MS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+  };
+  if (env === process.env) cached = out;
+  return out;
+}
+
+/** Forgets the cached configuration (tests and the local runtime, after changing the environment). */
+export function resetConfig(): void {
+  cached = undefined;
+}

@@ -1,0 +1,115 @@
+/**
+ * The one description of mlplane's resources: the table, the queues, the HTTP routes
+ * and the schedules. The CDK stack (`infra/`) and the local runtime (`lib/local/`) are
+ * both built from this module, so a route or a schedule cannot exist in one and not in
+ * the other.
+ */
+
+/** Cluster privileges of Elasticsearch's security model that routes require. */
+export type ClusterPrivilege = 'monitor' | 'monitor_ml' | 'manage_ml' | 'manage' | 'all';
+
+/** The HTTP function families; one Lambda function (and one file in `functions/http/`) each. */
+export type HttpFunctionName = 'root' | 'jobs' | 'tasks';
+
+/** One HTTP route, in API Gateway v2 form (`{param}` path segments). */
+export interface RouteDefinition {
+  method: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+  path: string;
+  fn: HttpFunctionName;
+  /** The cluster privilege the caller needs (Elasticsearch's privilege for the action). */
+  privilege: ClusterPrivilege;
+  /** Elasticsearch transport action name (403 messages, upgrade-mode errors, `_tasks`). */
+  action: string;
+}
+
+/** `"METHOD /path"`, API Gateway's `routeKey`. */
+export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>): string => `${r.method} ${r.path}`;
+
+const JOB = '/_ml/anomaly_detectors/{job_id}';
+
+/** Every route served. Order does not matter: static segments win over parameters, as in API Gateway. */
+export const routes: readonly RouteDefinition[] = [
+  { method: 'GET', path: '/', fn: 'root', privilege: 'monitor', action: 'cluster:monitor/main' },
+  { method: 'HEAD', path: '/', fn: 'root', privilege: 'monitor', action: 'cluster:monitor/main' },
+  { method: 'GET', path: '/_ml/info', fn: 'root', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/info/get' },
+  { method: 'GET', path: '/_tasks/{task_id}', fn: 'tasks', privilege: 'monitor', action: 'cluster:monitor/task/get' },
+
+  { method: 'GET', path: '/_ml/anomaly_detectors', fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/get' },
+  { method: 'GET', path: '/_ml/anomaly_detectors/_stats', fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/stats/get' },
+  { method: 'PUT', path: JOB, fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/job/put' },
+  { method: 'GET', path: JOB, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/get' },
+  { method: 'DELETE', path: JOB, fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/job/delete' },
+  { method: 'GET', path: `${JOB}/_stats`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/stats/get' },
+  { method: 'POST', path: `${JOB}/_open`, fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/job/open' },
+  { method: 'POST', path: `${JOB}/_data`, fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/job/data/post' },
+  { method: 'POST', path: `${JOB}/_flush`, fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/job/flush' },
+  { method: 'POST', path: `${JOB}/_close`, fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/job/close' },
+  { method: 'GET', path: `${JOB}/model_snapshots`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/model_snapshots/get' },
+  { method: 'POST', path: `${JOB}/model_snapshots`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/model_snapshots/get' },
+  { method: 'GET', path: `${JOB}/model_snapshots/{snapshot_id}`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/model_snapshots/get' },
+  { method: 'POST', path: `${JOB}/model_snapshots/{snapshot_id}`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/model_snapshots/get' },
+  { method: 'GET', path: `${JOB}/results/buckets`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
+  { method: 'POST', path: `${JOB}/results/buckets`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
+  { method: 'GET', path: `${JOB}/results/buckets/{timestamp}`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
+  { method: 'POST', path: `${JOB}/results/buckets/{timestamp}`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
+  { method: 'GET', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
+  { method: 'POST', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
+];
+
+/** The single DynamoDB table (key layout in `lib/store/keys.ts`). */
+export const table = {
+  logicalName: 'state',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB TTL removes commands and command payloads after it. */
+  ttlAttribute: 'expires_at',
+} as const;
+
+/** The FIFO command queue and its dead-letter queue. */
+export const commandQueue = {
+  logicalName: 'commands',
+  fifo: true,
+  /** Seconds a received message stays hidden; ≥ 6 × the worker timeout, as AWS advises for event source mappings. */
+  visibilityTimeoutSeconds: 360,
+  /** Receives before a message is moved to the DLQ. */
+  maxReceiveCount: 5,
+  /** Event source mapping batch size. */
+  batchSize: 10,
+  dlqLogicalName: 'commands-dlq',
+} as const;
+
+/** Worker functions (SQS consumers). */
+export const workers = {
+  commands: { timeoutSeconds: 60, memoryMiB: 1024 },
+} as const;
+
+/** Names of the EventBridge-scheduled functions. */
+export type ScheduleFunctionName = 'maintenance' | 'persist';
+
+/** One EventBridge schedule (rate or cron, in EventBridge syntax; UTC). */
+export interface ScheduleDefinition {
+  name: string;
+  fn: ScheduleFunctionName;
+  /** EventBridge schedule expression: `rate(15 minutes)` or `cron(30 0 * * ? *)`. */
+  expression: string;
+  /** 5-field cron for the local runner (croner), equivalent to `expression`. */
+  localCron: string;
+  description: string;
+}
+
+export const schedules: readonly ScheduleDefinition[] = [
+  {
+    name: 'nightly-maintenance',
+    fn: 'maintenance',
+    expression: 'cron(30 0 * * ? *)',
+    localCron: '30 0 * * *',
+    description: 'Nightly ML maintenance at 00:30 UTC: model snapshot retention and expired results',
+  },
+  {
+    name: 'background-persist',
+    fn: 'persist',
+    expression: 'rate(15 minutes)',
+    localCron: '*/15 * * * *',
+    description: 'Snapshot open jobs whose background_persist_interval has passed',
+  },
+];

@@ -1,0 +1,94 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Command, TargetOutcome } from '../domain/command.ts';
+import { batchWrite } from './batch.ts';
+import { db, isConditionFailure, tableName } from './db.ts';
+import { keys, MAX_CHUNK_BYTES } from './keys.ts';
+
+/** Stores a new command and its payload (chunks first, so a visible command is complete). */
+export async function putCommand(cmd: Command, payload?: string): Promise<void> {
+  if (payload !== undefined) {
+    const bytes = Buffer.from(payload, 'utf8');
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < bytes.length; i += MAX_CHUNK_BYTES) parts.push(bytes.subarray(i, i + MAX_CHUNK_BYTES));
+    cmd.payload_chunks = parts.length;
+    await batchWrite(parts.map((data, n) => ({ ...keys.commandPayloadChunk(cmd.command_id, n), data, expires_at: cmd.expires_at })));
+  }
+  await db().send(new PutCommand({ TableName: tableName(), Item: { ...keys.command(cmd.command_id), ...cmd }, ConditionExpression: 'attribute_not_exists(pk)' }));
+}
+
+/** A command, strongly consistent, or undefined. */
+export async function getCommand(commandId: string): Promise<Command | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.command(commandId), ConsistentRead: true }));
+  if (!out.Item) return undefined;
+  const { pk: _pk, sk: _sk, ...cmd } = out.Item;
+  return cmd as Command;
+}
+
+/** The payload of a command as a UTF-8 string ('' when it has none). */
+export async function getCommandPayload(cmd: Command): Promise<string> {
+  const n = cmd.payload_chunks ?? 0;
+  const parts = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.commandPayloadChunk(cmd.command_id, i), ConsistentRead: true }));
+      if (!out.Item) throw new Error(`payload chunk ${i} of command ${cmd.command_id} is missing`);
+      return Buffer.from(out.Item.data as Uint8Array);
+    }),
+  );
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** Marks a command `running` (only from `queued`; a no-op otherwise). */
+export async function markRunning(commandId: string): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.command(commandId),
+        UpdateExpression: 'SET #s = :running',
+        ConditionExpression: '#s = :queued',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued' },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
+/**
+ * Records the outcome of one target, once: a second outcome for the same target (a
+ * redelivery that raced) is ignored. When the last target's outcome lands, the command
+ * becomes `done`, or `failed` if any target failed.
+ */
+export async function recordOutcome(cmd: Command, target: string, outcome: TargetOutcome): Promise<void> {
+  let updated: Command;
+  try {
+    const out = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.command(cmd.command_id),
+        UpdateExpression: 'SET outcomes.#t = :o',
+        ConditionExpression: 'attribute_not_exists(outcomes.#t)',
+        ExpressionAttributeNames: { '#t': target },
+        ExpressionAttributeValues: { ':o': outcome },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    updated = out.Attributes as Command;
+  } catch (err) {
+    if (isConditionFailure(err)) return;
+    throw err;
+  }
+  const outcomes = Object.values(updated.outcomes ?? {});
+  if (outcomes.length < updated.targets.length) return;
+  const status = outcomes.some((o) => o.status === 'failed') ? 'failed' : 'done';
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: keys.command(cmd.command_id),
+      UpdateExpression: 'SET #s = :s',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': status },
+    }),
+  );
+}

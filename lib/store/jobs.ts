@@ -1,0 +1,159 @@
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { JobConfig } from '../domain/job.ts';
+import type { JobRuntime } from '../domain/state.ts';
+import { StaleStateError } from '../domain/errors.ts';
+import { batchWrite, keysWithPrefix, queryAll } from './batch.ts';
+import { db, isConditionFailure, tableName } from './db.ts';
+import { keys } from './keys.ts';
+
+/** A stored job config with its optimistic-concurrency version. */
+export interface StoredJobConfig {
+  config: JobConfig;
+  version: number;
+}
+
+/**
+ * Creates a job's config and its (closed) runtime item in one transaction.
+ * @returns false when a job with that id already exists (nothing is written).
+ */
+export async function createJob(config: JobConfig, runtime: JobRuntime): Promise<boolean> {
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName(), Item: { ...keys.jobConfig(config.job_id), version: 1, config }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: tableName(), Item: { ...keys.jobState(config.job_id), version: runtime.version, data: runtime }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        ],
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+/** One job's config, or undefined. Strongly consistent. */
+export async function getJobConfig(jobId: string): Promise<StoredJobConfig | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.jobConfig(jobId), ConsistentRead: true }));
+  return out.Item ? { config: out.Item.config as JobConfig, version: out.Item.version as number } : undefined;
+}
+
+/** Every job config, sorted by job id (the sort key order). */
+export async function listJobConfigs(): Promise<JobConfig[]> {
+  const items = await queryAll<{ config: JobConfig }>({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+    ExpressionAttributeValues: { ':pk': keys.jobConfigPartition, ':p': keys.jobConfigPrefix },
+    ConsistentRead: true,
+  });
+  return items.map((i) => i.config);
+}
+
+/**
+ * Replaces a job config if its version is still `expectedVersion`.
+ * @throws StaleStateError when another writer changed it first.
+ */
+export async function putJobConfig(config: JobConfig, expectedVersion: number): Promise<number> {
+  const version = expectedVersion + 1;
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.jobConfig(config.job_id), version, config },
+        ConditionExpression: 'version = :v',
+        ExpressionAttributeValues: { ':v': expectedVersion },
+      }),
+    );
+    return version;
+  } catch (err) {
+    if (isConditionFailure(err)) throw new StaleStateError(`job config [${config.job_id}] changed concurrently`);
+    throw err;
+  }
+}
+
+/** One job's runtime item, or undefined. Strongly consistent. */
+export async function getJobRuntime(jobId: string): Promise<JobRuntime | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.jobState(jobId), ConsistentRead: true }));
+  return out.Item ? (out.Item.data as JobRuntime) : undefined;
+}
+
+/** Runtime items of many jobs (BatchGet is not worth it at these sizes: parallel Gets). */
+export async function getJobRuntimes(jobIds: string[]): Promise<Map<string, JobRuntime>> {
+  const entries = await Promise.all(jobIds.map(async (id) => [id, await getJobRuntime(id)] as const));
+  const out = new Map<string, JobRuntime>();
+  for (const [id, rt] of entries) if (rt) out.set(id, rt);
+  return out;
+}
+
+/**
+ * Writes `next` (whose `version` must be the stored version + 1) if the stored version is
+ * still `next.version - 1`. This is the one way runtime state changes.
+ * @throws StaleStateError when the condition fails.
+ */
+export async function putJobRuntime(next: JobRuntime): Promise<void> {
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.jobState(next.job_id), version: next.version, data: next },
+        ConditionExpression: 'version = :v',
+        ExpressionAttributeValues: { ':v': next.version - 1 },
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) throw new StaleStateError(`job state [${next.job_id}] changed concurrently`);
+    throw err;
+  }
+}
+
+/**
+ * Writes runtime state and config together (e.g. close's finalize step sets `finished_time`
+ * and state `closed` at once), both conditional on their versions.
+ * @throws StaleStateError when either changed.
+ */
+export async function putJobRuntimeAndConfig(next: JobRuntime, config: JobConfig, expectedConfigVersion: number): Promise<void> {
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...keys.jobState(next.job_id), version: next.version, data: next },
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': next.version - 1 },
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...keys.jobConfig(config.job_id), version: expectedConfigVersion + 1, config },
+              ConditionExpression: 'version = :v',
+              ExpressionAttributeValues: { ':v': expectedConfigVersion },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) throw new StaleStateError(`job [${next.job_id}] changed concurrently`);
+    throw err;
+  }
+}
+
+/**
+ * Deletes everything of a job: model state, snapshots, results, audit messages, then the
+ * runtime item and the config last (so a crash part way leaves a job that can be deleted
+ * again). Idempotent.
+ */
+export async function deleteJobData(jobId: string): Promise<void> {
+  const [own, results, audit] = await Promise.all([
+    keysWithPrefix(keys.jobPartition(jobId), ''),
+    keysWithPrefix(keys.resultsPartition(jobId), ''),
+    keysWithPrefix(keys.auditPartition(jobId), ''),
+  ]);
+  const stateKey = keys.jobState(jobId);
+  await batchWrite([], [...own.filter((k) => k.sk !== stateKey.sk), ...results, ...audit]);
+  await db().send(new DeleteCommand({ TableName: tableName(), Key: stateKey }));
+  await db().send(new DeleteCommand({ TableName: tableName(), Key: keys.jobConfig(jobId) }));
+}

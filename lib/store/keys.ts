@@ -1,0 +1,60 @@
+/**
+ * Key layout of the single table (`pk`, `sk` strings; `expires_at` epoch seconds = TTL).
+ *
+ * | item | pk | sk |
+ * |---|---|---|
+ * | job config | `jobs` | `job#<job_id>` |
+ * | job runtime state | `job#<job_id>` | `state` |
+ * | live model state chunk | `job#<job_id>` | `model#<generation, 10 digits>#<n, 4 digits>` |
+ * | model snapshot metadata | `job#<job_id>` | `snapshot#<snapshot_id>` |
+ * | model snapshot state chunk | `job#<job_id>` | `snapstate#<snapshot_id>#<n>` |
+ * | bucket result | `results#<job_id>` | `bucket#<timestamp ms, 15 digits>` |
+ * | record result | `results#<job_id>` | `record#<timestamp ms, 15 digits>#<detector_index>#<n, 4 digits>` |
+ * | command | `command#<command_id>` | `command` |
+ * | command payload chunk | `command#<command_id>` | `payload#<n>` |
+ * | audit message | `audit#<job_id>` | `<timestamp ms, 15 digits>#<seq>` |
+ * | user | `users` | `user#<username>` |
+ * | cluster settings | `cluster` | `settings` |
+ *
+ * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
+ * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
+ * millions. Everything else of a job lives under its own partitions, so results and
+ * model chunks never contend with configs.
+ */
+
+const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+/** Zero-padded epoch ms, so string order is time order (valid until year 33658). */
+export const ts = (ms: number): string => pad(ms, 15);
+
+export const keys = {
+  jobConfig: (jobId: string) => ({ pk: 'jobs', sk: `job#${jobId}` }),
+  jobConfigPartition: 'jobs',
+  jobConfigPrefix: 'job#',
+  jobState: (jobId: string) => ({ pk: `job#${jobId}`, sk: 'state' }),
+  jobPartition: (jobId: string) => `job#${jobId}`,
+  modelChunk: (jobId: string, generation: number, n: number) => ({ pk: `job#${jobId}`, sk: `model#${pad(generation, 10)}#${pad(n, 4)}` }),
+  modelPrefix: 'model#',
+  snapshot: (jobId: string, snapshotId: string) => ({ pk: `job#${jobId}`, sk: `snapshot#${snapshotId}` }),
+  snapshotPrefix: 'snapshot#',
+  snapshotChunk: (jobId: string, snapshotId: string, n: number) => ({ pk: `job#${jobId}`, sk: `snapstate#${snapshotId}#${pad(n, 4)}` }),
+  snapshotChunkPrefix: (snapshotId: string) => `snapstate#${snapshotId}#`,
+  resultsPartition: (jobId: string) => `results#${jobId}`,
+  bucket: (jobId: string, timestamp: number) => ({ pk: `results#${jobId}`, sk: `bucket#${ts(timestamp)}` }),
+  bucketPrefix: 'bucket#',
+  record: (jobId: string, timestamp: number, detectorIndex: number, n: number) => ({
+    pk: `results#${jobId}`,
+    sk: `record#${ts(timestamp)}#${pad(detectorIndex, 4)}#${pad(n, 4)}`,
+  }),
+  recordPrefix: 'record#',
+  command: (commandId: string) => ({ pk: `command#${commandId}`, sk: 'command' }),
+  commandPayloadChunk: (commandId: string, n: number) => ({ pk: `command#${commandId}`, sk: `payload#${pad(n, 4)}` }),
+  commandPayloadPrefix: 'payload#',
+  audit: (jobId: string, timestamp: number, seq: string) => ({ pk: `audit#${jobId}`, sk: `${ts(timestamp)}#${seq}` }),
+  auditPartition: (jobId: string) => `audit#${jobId}`,
+  user: (username: string) => ({ pk: 'users', sk: `user#${username}` }),
+  clusterSettings: { pk: 'cluster', sk: 'settings' },
+} as const;
+
+/** DynamoDB's item limit is 400 KB; chunks stay well under it with room for keys and attributes. */
+export const MAX_CHUNK_BYTES = 350 * 1024;

@@ -1,0 +1,59 @@
+import type { BucketResult, RecordResult } from '../detect/index.ts';
+import { batchWrite, queryAll } from './batch.ts';
+import { keys, ts } from './keys.ts';
+
+/** A bucket as stored and served (the model's `records` are stored as their own items). */
+export type BucketDoc = Omit<BucketResult, 'records'>;
+
+/**
+ * Persists finalized bucket results and their records. Keys are deterministic (bucket
+ * timestamp, detector, rank), so writing the same results again overwrites them: a
+ * redelivered command never duplicates a result.
+ */
+export async function writeResults(jobId: string, buckets: BucketResult[]): Promise<void> {
+  const puts: Record<string, unknown>[] = [];
+  for (const b of buckets) {
+    const { records, ...bucket } = b;
+    puts.push({ ...keys.bucket(jobId, b.timestamp), doc: bucket });
+    const perDetector = new Map<number, number>();
+    for (const r of records) {
+      const n = perDetector.get(r.detector_index) ?? 0;
+      perDetector.set(r.detector_index, n + 1);
+      puts.push({ ...keys.record(jobId, r.timestamp, r.detector_index, n), doc: r });
+    }
+  }
+  await batchWrite(puts);
+}
+
+/** Time range in epoch ms, start inclusive, end exclusive (Elasticsearch's results range semantics). */
+export interface TimeRange {
+  startMs?: number;
+  endMs?: number;
+}
+
+function rangeCondition(prefix: string, range: TimeRange) {
+  const lo = `${prefix}${ts(range.startMs ?? 0)}`;
+  const hi = `${prefix}${range.endMs === undefined ? '~' : ts(range.endMs)}`;
+  return { expr: 'pk = :pk AND sk BETWEEN :lo AND :hi', lo, hi };
+}
+
+/** Buckets in a time range, in timestamp order. */
+export async function queryBuckets(jobId: string, range: TimeRange): Promise<BucketDoc[]> {
+  const c = rangeCondition(keys.bucketPrefix, range);
+  const items = await queryAll<{ sk: string; doc: BucketDoc }>({
+    KeyConditionExpression: c.expr,
+    ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
+  });
+  // BETWEEN is inclusive at both ends: drop the bucket starting exactly at the end.
+  return items.filter((i) => range.endMs === undefined || i.doc.timestamp < range.endMs).map((i) => i.doc);
+}
+
+/** Records in a time range, in timestamp order. */
+export async function queryRecords(jobId: string, range: TimeRange): Promise<RecordResult[]> {
+  const c = rangeCondition(keys.recordPrefix, range);
+  const items = await queryAll<{ doc: RecordResult }>({
+    KeyConditionExpression: c.expr,
+    ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
+  });
+  return items.map((i) => i.doc).filter((r) => range.endMs === undefined || r.timestamp < range.endMs);
+}

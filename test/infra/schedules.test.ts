@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { schedules } from '../../lib/runtime/topology.ts';
+import { cfnId, defaultStack } from './synth.ts';
+
+type Props = Record<string, unknown>;
+
+describe('schedules', () => {
+  const { stack, template } = defaultStack();
+  const rules = template.findResources('AWS::Events::Rule');
+
+  it('has one EventBridge rule per topology schedule', () => {
+    expect(Object.keys(rules)).toHaveLength(schedules.length);
+  });
+
+  for (const def of schedules) {
+    it(`runs the ${def.fn} function on "${def.expression}" for ${def.name}`, () => {
+      const fnArn = { 'Fn::GetAtt': [cfnId(stack, stack.scheduleFunctions[def.fn]), 'Arn'] };
+      const matching = Object.entries(rules).filter(([, r]) => {
+        const p = r['Properties'] as Props;
+        const targets = p['Targets'] as Array<{ Arn: unknown }>;
+        return (
+          p['ScheduleExpression'] === def.expression &&
+          p['State'] === 'ENABLED' &&
+          targets.length === 1 &&
+          JSON.stringify(targets[0]!.Arn) === JSON.stringify(fnArn)
+        );
+      });
+      expect(matching, def.name).toHaveLength(1);
+
+      // EventBridge may invoke the function, and only from this rule.
+      const [ruleId] = matching[0]!;
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: fnArn,
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      });
+    });
+  }
+});

@@ -1,0 +1,11 @@
+import { inject } from 'vitest';
+
+/**
+ * Points this test process at the same DynamoDB Local and SQS as the running system
+ * (for fault tests and for setting states no API can reach, like `failed`), then
+ * returns the module loaded after the environment is set.
+ */
+export async function direct<T>(load: () => Promise<T>): Promise<T> {
+  Object.assign(process.env, inject('awsEnv'));
+  return load();
+}
