@@ -5,7 +5,7 @@ import type { DataCounts, JobRuntime, TimingStats } from '../domain/state.ts';
 import { putJobRuntime } from '../store/jobs.ts';
 import { deleteModelGenerationsExcept, writeModelState } from '../store/model.ts';
 import { writeResults } from '../store/results.ts';
-import { cacheModel, evictModel, loadModel } from './analysis.ts';
+import { analysisSpec, cacheModel, evictModel, loadModel } from './analysis.ts';
 
 /** Timing stats after `buckets` more finalized buckets that took `elapsedMs` in all. */
 export function addTiming(t: TimingStats, buckets: BucketResult[], elapsedMs: number): TimingStats {
@@ -112,7 +112,7 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
   if (out.latest_record_timestamp !== undefined) dc.latest_record_timestamp = Math.max(prev.latest_record_timestamp ?? 0, out.latest_record_timestamp);
   dc = addBucketCounts(dc, out.buckets);
   const next: JobRuntime = { ...rt, data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed), last_command: { id: commandId, response: dc } };
-  const lastEnd = out.buckets.length > 0 ? Math.max(...out.buckets.map((b) => b.timestamp)) + model.bucketSpanMs : undefined;
+  const lastEnd = out.buckets.length > 0 ? Math.max(...out.buckets.map((b) => b.timestamp)) + analysisSpec(job).bucketSpanMs : undefined;
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
   await commitBatch(job, rt, model, out.buckets, next);
   return dc;

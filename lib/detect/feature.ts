@@ -30,8 +30,9 @@ export interface FeatureParams {
   shiftZ: number;
   /** Buckets of one-signed |z| > shiftZ after which the level jumps to the new one. */
   shiftRun: number;
-  /** Degrees of freedom of the Student-t tail. */
+  /** Degrees of freedom of the Student-t tail (metric features / count features). */
   nu: number;
+  nuCount: number;
   /** Floor of the standard deviation relative to |typical| (metric features). */
   relFloor: number;
   /** Seasonal slots per day (0 = no daily component). */
@@ -48,10 +49,11 @@ export function featureParams(bucketSpanMs: number): FeatureParams {
   return {
     warmup: 8,
     alphaMin: 1 / memory,
-    clip: 4,
+    clip: 5,
     shiftZ: 3,
     shiftRun: 6,
-    nu: 5,
+    nu: 8,
+    nuCount: 8,
     relFloor: 0.02,
     slots,
     alphaDay: 1 / Math.max(8, Math.min(perDay, 500)),
@@ -59,7 +61,7 @@ export function featureParams(bucketSpanMs: number): FeatureParams {
 }
 
 /** Serialized bytes of a feature without / with its seasonal arrays. */
-export const FEATURE_BYTES = 8 * 11 + 1;
+export const FEATURE_BYTES = 8 * 12 + 1;
 export function seasonalBytes(slots: number): number {
   return 2 + slots * 16;
 }
@@ -84,9 +86,11 @@ export class FeatureModel {
   level = 0;
   /** Variance of the residuals of the active predictor. */
   variance = 0;
-  /** Day-scale variances of the residuals without / with the seasonal profile. */
-  varFlat = 0;
-  varSeasonal = 0;
+  /** Day-scale base level the seasonal offsets are learnt against. */
+  base = 0;
+  /** Day-scale mean absolute residuals of the base without / with the seasonal offsets. */
+  madFlat = 0;
+  madSeasonal = 0;
   firstMs = 0;
   lastMs = 0;
   /** Length and residual sum of the current run of one-signed outliers. */
@@ -115,8 +119,13 @@ export class FeatureModel {
     if (this.n < p.warmup) return { lnP: 0, typical };
     const r = x - typical;
     if ((side === SIDE_HIGH && r <= 0) || (side === SIDE_LOW && r >= 0) || r === 0) return { lnP: 0, typical };
-    const z = Math.abs(r) / Math.sqrt(this.variance + floor2(p, typical, isCount));
-    let lnP = logStudentTail(z, p.nu);
+    // Young models have seen little of the spread: widen it (×3 at the end of the warm-up,
+    // ×1.2 after ten times as long).
+    const young = 1 + (2 * p.warmup) / this.n;
+    const v = this.variance * young;
+    const f = floor2(p, typical, isCount);
+    const z = Math.abs(r) / Math.sqrt(isCount ? (v > f ? v : f) : v + f);
+    let lnP = logStudentTail(z, isCount ? p.nuCount : p.nu);
     if (side === SIDE_BOTH) lnP = Math.min(0, lnP + LN2);
     return { lnP, typical };
   }
@@ -137,8 +146,9 @@ export class FeatureModel {
     let s = this.seasonal;
     if (s === null && slots > 0 && timeMs - this.firstMs >= DAY_MS) {
       s = this.seasonal = new Float64Array(2 * slots);
-      this.varFlat = this.variance;
-      this.varSeasonal = this.variance;
+      this.base = this.level;
+      this.madFlat = Math.sqrt(this.variance);
+      this.madSeasonal = this.madFlat;
       this.seasonalUpdates = 0;
       seasonalBytesAdded = seasonalBytes(slots);
     }
@@ -174,39 +184,45 @@ export class FeatureModel {
       if (r > lim) r = lim;
       else if (r < -lim) r = -lim;
     }
-    const flat = x - this.level;
     const alpha = Math.max(1 / (n + 1), p.alphaMin);
     const incr = alpha * r;
     this.level += incr;
     this.variance = (1 - alpha) * (this.variance + r * incr);
 
     if (s !== null) {
-      // Out-of-sample residuals of the flat and the seasonal predictor (offset learnt before
-      // this value), clipped so that anomalies do not decide which fits better.
+      // Seasonal learning, Holt-Winters style, against a day-scale base level: the offset of
+      // this slot and the base both move by the (clipped) residual of the seasonal predictor.
+      // The fit comparison uses unclipped mean absolute residuals, so that an anomaly weighs on
+      // both predictors alike and never argues for the profile.
       const count = s[slots + k] as number;
-      const sdFlat = Math.sqrt(this.varFlat + f2);
-      const sdSeas = Math.sqrt(this.varSeasonal + f2);
-      const eFlat = clamp(flat, p.clip * sdFlat);
-      const eSeas = clamp(count > 0 ? flat - offset : flat, p.clip * sdSeas);
+      const eFlat = x - this.base;
+      const eSeas = count > 0 ? eFlat - offset : eFlat;
       const upd = ++this.seasonalUpdates;
       const a = Math.max(1 / (upd + 1), p.alphaDay);
-      this.varFlat = (1 - a) * this.varFlat + a * eFlat * eFlat;
-      this.varSeasonal = (1 - a) * this.varSeasonal + a * eSeas * eSeas;
-      // Learn the offset from the clipped deviation of this slot.
-      const target = offset + clamp(flat - offset, p.clip * (count > 0 ? sdSeas : sdFlat));
+      const scale = 1.25 * this.madSeasonal + Math.sqrt(f2);
+      const e = upd * p.alphaDay <= 1 ? eSeas : clamp(eSeas, p.clip * scale);
+      this.madFlat += a * (Math.abs(eFlat) - this.madFlat);
+      this.madSeasonal += a * (Math.abs(eSeas) - this.madSeasonal);
+      this.base += a * e;
       const c = count < 20 ? count + 1 : 20;
-      s[k] = offset + (target - offset) / c;
+      s[k] = offset + e / c;
       s[slots + k] = c;
       if (upd % slots === 0) this.centre(s, slots);
       const history = timeMs - this.firstMs;
       if (this.seasonalActive === 0) {
-        if (history >= 2 * DAY_MS && this.varSeasonal < 0.7 * this.varFlat) {
+        if (history >= 2 * DAY_MS && this.madSeasonal < 0.75 * this.madFlat) {
           this.seasonalActive = 1;
-          this.variance = this.varSeasonal;
+          this.level = this.base;
+          this.variance = (1.25 * this.madSeasonal) ** 2;
+          this.run = 0;
+          this.runSum = 0;
         }
-      } else if (this.varSeasonal > 0.9 * this.varFlat) {
+      } else if (this.madSeasonal > 0.9 * this.madFlat) {
         this.seasonalActive = 0;
-        this.variance = this.varFlat;
+        this.level = this.base;
+        this.variance = (1.25 * this.madFlat) ** 2;
+        this.run = 0;
+        this.runSum = 0;
       }
     }
     this.n = n + 1;
@@ -227,6 +243,7 @@ export class FeatureModel {
     if (m < slots) return;
     const mean = sum / m;
     for (let i = 0; i < slots; i++) s[i] = (s[i] as number) - mean;
+    this.base += mean;
     if (this.seasonalActive === 1) this.level += mean;
   }
 
@@ -239,8 +256,9 @@ export class FeatureModel {
     w.f64(this.n);
     w.f64(this.level);
     w.f64(this.variance);
-    w.f64(this.varFlat);
-    w.f64(this.varSeasonal);
+    w.f64(this.base);
+    w.f64(this.madFlat);
+    w.f64(this.madSeasonal);
     w.f64(this.firstMs);
     w.f64(this.lastMs);
     w.f64(this.run);
@@ -261,8 +279,9 @@ export class FeatureModel {
     f.n = r.f64();
     f.level = r.f64();
     f.variance = r.f64();
-    f.varFlat = r.f64();
-    f.varSeasonal = r.f64();
+    f.base = r.f64();
+    f.madFlat = r.f64();
+    f.madSeasonal = r.f64();
     f.firstMs = r.f64();
     f.lastMs = r.f64();
     f.run = r.f64();

@@ -32,9 +32,9 @@ const KNOTS: ReadonlyArray<readonly [number, number]> = [
 
 /**
  * A raw score that counts as the largest possible when nothing bigger was seen
- * (probability 1e-12): a first, mild anomaly is not given 100.
+ * (probability 1e-6): a first, mild anomaly is not given 100.
  */
-export const MAX_SCORE_FLOOR = 12;
+export const MAX_SCORE_FLOOR = 6;
 
 /** Serialized bytes of a normaliser. */
 export const NORMALIZER_BYTES = 8 * (BINS + 2);
@@ -60,7 +60,7 @@ function knotScore(percentile: number): number {
 
 /** One decaying normaliser (the model keeps one for buckets and one for records). */
 export class ScoreNormalizer {
-  private counts = new Float64Array(BINS);
+  private counts: Float64Array = new Float64Array(BINS);
   private total = 0;
   private max = 0;
 

@@ -106,9 +106,9 @@ export function httpFunction(fn: HttpFunctionName, handlers: Record<string, Rout
         if (!route) throw new Error(`route ${event.routeKey} is not served by function ${fn}`);
         const path = event.rawPath;
         const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+        for (const [k, v] of Object.entries(event.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
         const query = queryOf(event);
-        let body = event.body === undefined || event.body === null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+        let body: string | undefined = event.body === undefined || event.body === null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
         if (body !== undefined && Buffer.byteLength(body) > config().maxBodyBytes) throw new ContentTooLongError(config().maxBodyBytes);
         if (body === undefined && query.source !== undefined) body = query.source;
         if (body !== undefined && body.trim() === '') body = undefined;

@@ -78,8 +78,8 @@ export async function loadHandler<H>(relativePath: string): Promise<H> {
 }
 
 /**
- * Memoizes `loadHandler` per path (one cold start per function), forgetting a failed
- * load so that a handler written while the runtime runs is picked up on the next call.
+ * Memoizes `loadHandler` per path (one cold start per function). A failed load is
+ * forgotten, so the next invocation tries again (and reports the error again).
  */
 export function handlerCache<H>(): (relativePath: string) => Promise<H> {
   const cache = new Map<string, Promise<H>>();

@@ -144,6 +144,10 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
   };
 
   try {
+    // The pinned SDK warns about Node 20 at the first client; noise for a local runtime.
+    teardown.push(
+      applyEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true' }),
+    );
     // The handlers' SQS clients follow queue URLs to sqs.<region>.localhost.
     const restoreDns = interceptLocalhostDns();
     teardown.push(restoreDns);

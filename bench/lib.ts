@@ -1,0 +1,143 @@
+/**
+ * Shared helpers of the benchmarks: the machine they ran on, the result file they write,
+ * a few statistics, and an Elasticsearch client for either an in-process local system or
+ * an `ES_URL` given by the caller.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, platform, release, totalmem, arch } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, errors } from '@elastic/elasticsearch';
+
+export const benchDir = dirname(fileURLToPath(import.meta.url));
+export const projectRoot = dirname(benchDir);
+export const resultsDir = join(benchDir, 'results');
+
+/** The machine a benchmark ran on. */
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  os: string;
+}
+
+export function machine(): Machine {
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: availableParallelism(),
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    os: `${platform()} ${release()} ${arch()}`,
+  };
+}
+
+/** A target: the measured value at `path` in `results` must be ≤ `max` (or ≥ `min`). */
+export type Target = { max: number; unit?: string } | { min: number; unit?: string };
+
+/** Whether `value` meets `target`. */
+export function meets(value: number | undefined, target: Target): boolean {
+  if (value === undefined || !Number.isFinite(value)) return false;
+  return 'max' in target ? value <= target.max : value >= target.min;
+}
+
+/** The JSON each benchmark writes to `bench/results/<name>.json`. */
+export interface BenchResult<R> {
+  name: string;
+  date: string;
+  machine: Machine;
+  results: R;
+  targets: Record<string, Target>;
+  met: Record<string, boolean>;
+}
+
+/**
+ * Writes `bench/results/<name>.json`: `{name, date, machine, results, targets, met}`.
+ * `met[k]` is given by the caller (the measured value behind target `k` is the caller's
+ * business); returns the path written.
+ */
+export function writeResult<R>(name: string, obj: { results: R; targets: Record<string, Target>; met: Record<string, boolean> }): string {
+  const report: BenchResult<R> = { name, date: new Date().toISOString(), machine: machine(), ...obj };
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `${name}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`wrote ${relative(projectRoot, file)}`);
+  return file;
+}
+
+/** The q-quantile (0..1) of `xs` by linear interpolation between closest ranks. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
+}
+
+export const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** A system to benchmark against: `ES_URL` when set, else a local system started in this process. */
+export interface BenchSystem {
+  client: Client;
+  url: string;
+  inProcess: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Connects to `ES_URL` (user `elastic`, password `ELASTIC_PASSWORD`) when set; otherwise
+ * starts `startLocalSystem({port: 0, cron: false})` in this process. The client never
+ * retries (a retried `_data` would post twice) and waits up to 10 minutes per request.
+ */
+export async function connect(): Promise<BenchSystem> {
+  const esUrl = process.env['ES_URL'];
+  const clientOpts = { maxRetries: 0, requestTimeout: 600_000 } as const;
+  if (esUrl) {
+    const password = process.env['ELASTIC_PASSWORD'] ?? '';
+    const client = new Client({ node: esUrl, auth: { username: 'elastic', password }, ...clientOpts });
+    return { client, url: esUrl, inProcess: false, stop: () => client.close() };
+  }
+  const elasticPassword = process.env['ELASTIC_PASSWORD'] || 'bench-password';
+  const { startLocalSystem } = await import('../lib/local/system.ts');
+  const system = await startLocalSystem({ port: 0, elasticPassword, cron: false });
+  const client = new Client({ node: system.url, auth: { username: 'elastic', password: elasticPassword }, ...clientOpts });
+  return {
+    client,
+    url: system.url,
+    inProcess: true,
+    stop: async () => {
+      await client.close();
+      await system.stop();
+    },
+  };
+}
+
+/** Force-closes and deletes `jobId` when it exists; ignores a missing job. */
+export async function deleteIfExists(client: Client, jobId: string): Promise<void> {
+  try {
+    await client.ml.closeJob({ job_id: jobId, force: true });
+  } catch (err) {
+    if ((err as { meta?: { statusCode?: number } }).meta?.statusCode !== 404) throw err;
+    return;
+  }
+  await client.ml.deleteJob({ job_id: jobId, force: true });
+}
+
+/**
+ * Runs a benchmark's `main`, printing a failed Elasticsearch call as one line (method,
+ * path, status, body) rather than the client's whole error object; exit code 1 on failure.
+ */
+export async function runMain(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    if (err instanceof errors.ResponseError) {
+      const req = err.meta.meta.request.params;
+      console.error(`${req.method} ${req.path}${req.querystring ? `?${String(req.querystring)}` : ''} → ${err.meta.statusCode}: ${JSON.stringify(err.meta.body)}`);
+    } else {
+      console.error(err);
+    }
+    process.exitCode = 1;
+  }
+}

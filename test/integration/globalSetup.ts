@@ -1,0 +1,21 @@
+import type { TestProject } from 'vitest/node';
+import { startLocalSystem } from '../../lib/local/system.ts';
+
+/**
+ * Starts the whole local system once for the integration run (DynamoDB Local in memory,
+ * fauxqs, the worker's event source, the HTTP server on a free port; no cron, so
+ * schedules run only when a test invokes them) and provides its URL, the `elastic`
+ * password and the functions' environment to the tests. Stops it after the run.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const system = await startLocalSystem({
+    port: 0,
+    elasticPassword: 'test-password',
+    cron: false,
+    log: (line) => process.stderr.write(`[mlplane] ${line}\n`),
+  });
+  project.provide('esUrl', system.url);
+  project.provide('elasticPassword', system.elasticPassword);
+  project.provide('awsEnv', system.env);
+  return () => system.stop();
+}
