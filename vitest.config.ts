@@ -1,11 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'unit',
+          env,
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           setupFiles: ['test/setup.ts'],
           testTimeout: 60_000,
@@ -14,6 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          env,
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/globalSetup.ts'],
           testTimeout: 120_000,
