@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-vitest/extend';
 import { expect } from 'vitest';
 import { allCustomMatcher } from 'aws-sdk-client-mock-vitest';
 

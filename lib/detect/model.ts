@@ -222,6 +222,10 @@ export class AnomalyModel {
   /** 0 ok, 1 soft_limit, 2 hard_limit, as last seen when a bucket was finalised. */
   private status = 0;
   private seq = 0;
+  /** Whether the bucket being finalised refused a new series (not persisted). */
+  private lastRefused = false;
+  /** Bytes of the open bucket being finalised, about to be freed (not persisted). */
+  private freeing = 0;
 
   private constructor(readonly spec: AnalysisSpec) {
     if (!(spec.bucketSpanMs > 0)) throw new RangeError('bucketSpanMs must be > 0');
@@ -310,7 +314,7 @@ export class AnomalyModel {
       let w = 1;
       if (summary !== undefined) {
         const sw = numberOf(getField(fields, summary));
-        if (sw === sw) w = sw;
+        if (Number.isFinite(sw) && sw >= 0) w = sw;
       }
       processed++;
       if (t < earliest) earliest = t;
@@ -327,7 +331,7 @@ export class AnomalyModel {
         let v = 0;
         if (fieldName !== undefined) {
           v = numberOf(getField(fields, fieldName));
-          if (v !== v) continue;
+          if (!Number.isFinite(v)) continue;
         }
         const byName = d.spec.by_field_name;
         const partName = d.spec.partition_field_name;
@@ -487,6 +491,7 @@ export class AnomalyModel {
       if (ob !== undefined) this.dropOpen(ob);
       this.pointer = idx + 1;
       this.finalizedAny = 1;
+      this.updateMemoryStatus(this.lastRefused, this.seq);
     }
   }
 
@@ -509,6 +514,8 @@ export class AnomalyModel {
     let evaluated = 0;
     let minLnP = 0;
     let refused = ob !== undefined && ob.failed === 1 && !interim;
+    // The bucket's own accumulators are freed once it is scored: new series may use them.
+    this.freeing = ob !== undefined && !interim ? this.openBucketBytes(ob) : 0;
 
     const scoreSeries = (d: Detector, s: Series, acc: Acc | undefined): void => {
       const info = d.info;
@@ -593,7 +600,7 @@ export class AnomalyModel {
     if (!interim) {
       this.countBucket(T, ob);
       if (refused) this.allocationFailures++;
-      this.updateMemoryStatus(refused, seq);
+      this.lastRefused = refused;
     }
     return {
       job_id: jobId,
@@ -696,7 +703,7 @@ export class AnomalyModel {
     } else if (hasBy) by = key;
     else if (hasPart) partition = key;
     const cost = d.seriesBytes(by, partition);
-    if (this.bytes + cost > this.spec.modelMemoryLimitBytes) return undefined;
+    if (this.bytes - this.freeing + cost > this.spec.modelMemoryLimitBytes) return undefined;
     const s = new Series(
       by,
       partition,

@@ -62,10 +62,11 @@ function betaContinuedFraction(a: number, b: number, x: number): number {
  */
 export function logStudentTail(t: number, nu: number): number {
   if (!(t > 0)) return Math.log(0.5);
-  const t2 = t * t;
-  const lnDen = Math.log(nu + t2);
+  // ln(ν+t²) = 2 ln t + ln(1 + ν/t²): no overflow for t beyond 1e154.
+  const lnT2 = 2 * Math.log(t);
+  const lnDen = lnT2 + Math.log1p(nu / (t * t));
   const lnX = Math.log(nu) - lnDen; // ln(ν/(ν+t²))
-  const ln1mX = Math.log(t2) - lnDen; // ln(t²/(ν+t²))
+  const ln1mX = lnT2 - lnDen; // ln(t²/(ν+t²))
   const a = nu / 2;
   const b = 0.5;
   const lnBeta = logGamma(a) + logGamma(b) - logGamma(a + b);

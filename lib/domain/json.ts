@@ -697,7 +697,9 @@ export function parseJsonBody(text: string): unknown {
  */
 export function valueToNode(value: unknown): JsonNode | undefined {
   if (value === undefined) return undefined;
-  const { root } = readJson(JSON.stringify(value));
+  const text: string | undefined = JSON.stringify(value);
+  if (text === undefined) return undefined;
+  const { root } = readJson(text);
   return root;
 }
 

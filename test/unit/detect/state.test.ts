@@ -115,10 +115,11 @@ describe('pruning and memory limits', () => {
     m.finalizeAll();
     expect(m.seriesCounts()).toEqual([50]);
     const before = m.modelBytes();
-    expect(m.pruneIdleSeries(T0 + 5 * HOUR, 2 * HOUR + 1)).toBe(20);
+    // Series last seen at 0h and 1h are older than 5h − 3h.
+    expect(m.pruneIdleSeries(T0 + 5 * HOUR, 3 * HOUR)).toBe(20);
     expect(m.seriesCounts()).toEqual([30]);
     expect(m.modelBytes()).toBeLessThan(before);
-    expect(m.pruneIdleSeries(T0 + 5 * HOUR, 2 * HOUR + 1)).toBe(0);
+    expect(m.pruneIdleSeries(T0 + 5 * HOUR, 3 * HOUR)).toBe(0);
   });
 
   it('at 90% of the limit reports soft_limit and prunes idle series oldest first', () => {
@@ -127,20 +128,30 @@ describe('pruning and memory limits', () => {
     probe.ingest(churn(1, 10));
     probe.finalizeAll();
     const perSeries = (probe.modelBytes() - base) / 10;
-    // Room for ~40 series: 6 hours of 10 new hosts each crosses 90%.
-    const limit = Math.round(base + 40 * perSeries);
+    // Room for 20 series; one new host an hour for 30 hours.
+    const limit = Math.round(base + 20 * perSeries);
     const m = AnomalyModel.create(spec(limit));
-    m.ingest(churn(6, 10));
-    m.finalizeAll();
+    m.ingest(churn(30, 1));
     const stats = m.modelSizeStats();
     expect(stats.memory_status).toBe('soft_limit');
     expect(stats.bucket_allocation_failures_count).toBe(0);
     expect(m.modelBytes()).toBeLessThan(0.9 * limit);
     expect(stats.peak_model_bytes).toBeGreaterThanOrEqual(0.9 * limit);
+    expect(m.seriesCounts()[0]).toBeLessThan(20);
     // The newest hosts survive; the oldest were pruned first.
     const state = Buffer.from(m.serialize()).toString('latin1');
-    expect(state).toContain('h5-9');
+    expect(state).toContain('h29-0');
+    expect(state).toContain('h25-0');
     expect(state).not.toContain('h0-0');
+    expect(state).not.toContain('h9-0');
+  });
+
+  it('reports ok well under the limit', () => {
+    const m = AnomalyModel.create(spec(1e9));
+    m.ingest(churn(30, 1));
+    m.finalizeAll();
+    expect(m.modelSizeStats()).toMatchObject({ memory_status: 'ok', bucket_allocation_failures_count: 0 });
+    expect(m.seriesCounts()).toEqual([30]);
   });
 
   it('at the limit refuses new series, counts the failures and reports hard_limit', () => {
@@ -152,16 +163,20 @@ describe('pruning and memory limits', () => {
     const limit = Math.round(base + 5.5 * perSeries);
     const m = AnomalyModel.create(spec(limit));
     // One bucket with 10 new hosts: only 5 fit.
-    m.ingest([...churn(1, 10), { timeMs: T0 + HOUR, fields: { host: 'h0-0' } }]);
+    m.ingest(churn(1, 10));
+    m.flush({ advanceTimeMs: T0 + HOUR });
     expect(m.seriesCounts()).toEqual([5]);
     const stats = m.modelSizeStats();
     expect(stats.memory_status).toBe('hard_limit');
     expect(stats.bucket_allocation_failures_count).toBe(1);
     expect(m.modelBytes()).toBeLessThanOrEqual(limit);
-    // Known series are still modelled; new ones are still refused.
-    const out = m.ingest([{ timeMs: T0 + HOUR + 1, fields: { host: 'new-host' } }, { timeMs: T0 + 2 * HOUR, fields: { host: 'h0-0' } }]);
+    // A known series is still modelled; a new one is still refused.
+    m.ingest([{ timeMs: T0 + HOUR + 1, fields: { host: 'new-host' } }, { timeMs: T0 + HOUR + 2, fields: { host: 'h0-0' } }]);
+    const out = m.ingest([{ timeMs: T0 + 2 * HOUR, fields: { host: 'h0-0' } }]);
     expect(out.buckets[0]?.event_count).toBe(2);
-    expect(m.seriesCounts()).toEqual([5]);
     expect(m.modelSizeStats().bucket_allocation_failures_count).toBe(2);
+    const state = Buffer.from(m.serialize()).toString('latin1');
+    expect(state).toContain('h0-0');
+    expect(state).not.toContain('new-host');
   });
 });
