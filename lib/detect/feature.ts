@@ -66,13 +66,6 @@ export function seasonalBytes(slots: number): number {
   return 2 + slots * 16;
 }
 
-/** Result of scoring one value. */
-export interface Evaluation {
-  /** ln probability, <= 0. */
-  lnP: number;
-  typical: number;
-}
-
 const LN2 = Math.LN2;
 
 /**
@@ -102,6 +95,8 @@ export class FeatureModel {
   seasonalActive = 0;
   /** offsets[slots] then visit counts[slots]; null until a day of history. */
   seasonal: Float64Array | null = null;
+  /** Typical value of the last `evaluate` (not persisted). */
+  lastTypical = 0;
 
   /** Prediction (typical) at time T. */
   predict(p: FeatureParams, timeMs: number): number {
@@ -113,21 +108,21 @@ export class FeatureModel {
   /**
    * Scores x at time T without learning.
    * @param isCount use a Poisson floor (variance >= typical) instead of the relative floor.
+   * @returns ln of the tail probability (<= 0); the typical value is left in `lastTypical`.
    */
-  evaluate(p: FeatureParams, x: number, timeMs: number, side: Side, isCount: boolean): Evaluation {
-    const typical = this.predict(p, timeMs);
-    if (this.n < p.warmup) return { lnP: 0, typical };
+  evaluate(p: FeatureParams, x: number, timeMs: number, side: Side, isCount: boolean): number {
+    const typical = (this.lastTypical = this.predict(p, timeMs));
+    if (this.n < p.warmup) return 0;
     const r = x - typical;
-    if ((side === SIDE_HIGH && r <= 0) || (side === SIDE_LOW && r >= 0) || r === 0) return { lnP: 0, typical };
+    if ((side === SIDE_HIGH && r <= 0) || (side === SIDE_LOW && r >= 0) || r === 0) return 0;
     // Young models have seen little of the spread: widen it (×3 at the end of the warm-up,
     // ×1.2 after ten times as long).
     const young = 1 + (2 * p.warmup) / this.n;
     const v = this.variance * young;
     const f = floor2(p, typical, isCount);
     const z = Math.abs(r) / Math.sqrt(isCount ? (v > f ? v : f) : v + f);
-    let lnP = logStudentTail(z, isCount ? p.nuCount : p.nu);
-    if (side === SIDE_BOTH) lnP = Math.min(0, lnP + LN2);
-    return { lnP, typical };
+    const lnP = logStudentTail(z, isCount ? p.nuCount : p.nu);
+    return side === SIDE_BOTH ? Math.min(0, lnP + LN2) : lnP;
   }
 
   /** Learns x observed in the bucket starting at T (ms). */

@@ -3,7 +3,7 @@
  * scores every finalised bucket and keeps its whole state serializable.
  */
 import { BinReader, BinWriter, ModelStateError, stringBytes } from './codec.ts';
-import { FEATURE_BYTES, FeatureModel, featureParams, type FeatureParams } from './feature.ts';
+import { FEATURE_BYTES, FeatureModel, featureParams, type FeatureParams, type Side } from './feature.ts';
 import {
   FEATURE_COUNT,
   FEATURE_MAX,
@@ -91,19 +91,22 @@ class Detector {
   readonly series = new Map<string, Series>();
   /** Influencer fields whose values must be collected from records (not by/partition). */
   readonly tracked: string[];
+  /** The value field; undefined for the count functions. */
+  readonly fieldName: string | undefined;
   constructor(
     readonly spec: DetectorSpec,
     readonly index: number,
     influencers: string[],
   ) {
     this.info = FUNCTIONS[spec.function];
-    if (this.info === undefined) throw new ModelStateError(`unknown detector function [${String(spec.function)}]`);
+    if (this.info === undefined) throw new RangeError(`unknown detector function [${String(spec.function)}]`);
     this.tracked = influencers.filter((f) => f !== spec.by_field_name && f !== spec.partition_field_name);
+    this.fieldName = this.info.isCount ? undefined : spec.field_name;
+    if (!this.info.isCount && spec.field_name === undefined) {
+      throw new RangeError(`detector [${index}] function [${spec.function}] requires a field_name`);
+    }
   }
 
-  get fieldName(): string | undefined {
-    return this.info.isCount ? undefined : this.spec.field_name;
-  }
 
   /** Bytes of a series with these values and no seasonal arrays. */
   seriesBytes(by: string | undefined, partition: string | undefined): number {
@@ -114,6 +117,16 @@ class Detector {
       FEATURE_BYTES * this.info.features.length
     );
   }
+}
+
+/** Working state of the bucket being scored (one per model, reused). */
+class BucketPass {
+  T = 0;
+  interim = false;
+  fraction = 1;
+  evaluated = 0;
+  minLnP = 0;
+  cands: Candidate[] = [];
 }
 
 interface Candidate {
@@ -226,6 +239,7 @@ export class AnomalyModel {
   private lastRefused = false;
   /** Bytes of the open bucket being finalised, about to be freed (not persisted). */
   private freeing = 0;
+  private readonly pass = new BucketPass();
 
   private constructor(readonly spec: AnalysisSpec) {
     if (!(spec.bucketSpanMs > 0)) throw new RangeError('bucketSpanMs must be > 0');
@@ -240,7 +254,11 @@ export class AnomalyModel {
     this.peakBytes = this.bytes;
   }
 
-  /** A new, empty model for the spec. @throws RangeError on a bad span or latency. */
+  /**
+   * A new, empty model for the spec.
+   * @throws RangeError when bucketSpanMs <= 0, latencyMs < 0, a function is unknown or a metric
+   *   function has no field_name.
+   */
   static create(spec: AnalysisSpec): AnomalyModel {
     return new AnomalyModel(spec);
   }
@@ -287,6 +305,7 @@ export class AnomalyModel {
     for (let i = 0; i < records.length; i++) {
       const rec = records[i] as InputRecord;
       const t = rec.timeMs;
+      if (!Number.isFinite(t)) continue;
       if (t < openStart) {
         if (this.finalizedAny === 1 || (Math.floor(t / span) + 1) * span + latency <= this.newest) {
           outOfOrder++;
@@ -510,43 +529,16 @@ export class AnomalyModel {
     const T = idx * this.span;
     const ob = this.open.get(idx);
     const seq = ++this.seq;
-    const cands: Candidate[] = [];
-    let evaluated = 0;
-    let minLnP = 0;
+    const pass = this.pass;
+    pass.T = T;
+    pass.interim = interim;
+    pass.fraction = fraction;
+    pass.evaluated = 0;
+    pass.minLnP = 0;
+    const cands: Candidate[] = (pass.cands = []);
     let refused = ob !== undefined && ob.failed === 1 && !interim;
     // The bucket's own accumulators are freed once it is scored: new series may use them.
     this.freeing = ob !== undefined && !interim ? this.openBucketBytes(ob) : 0;
-
-    const scoreSeries = (d: Detector, s: Series, acc: Acc | undefined): void => {
-      const info = d.info;
-      const feats = info.features;
-      let bestLnP = 0;
-      let bestActual = 0;
-      let bestTypical = 0;
-      let bestFeature = feats[0] as FeatureKind;
-      let warm = false;
-      for (let fi = 0; fi < feats.length; fi++) {
-        const kind = feats[fi] as FeatureKind;
-        const fm = s.features[fi] as FeatureModel;
-        const x = featureValue(kind, acc);
-        const xe = interim && (kind === FEATURE_COUNT || kind === FEATURE_SUM) ? x / fraction : x;
-        if (fm.n >= p.warmup) warm = true;
-        const ev = fm.evaluate(p, xe, T, info.sides[fi] as 0 | 1 | 2, info.isCount);
-        if (!interim) this.bytes += fm.update(p, x, T, info.isCount);
-        if (fi === 0 || ev.lnP < bestLnP) {
-          bestLnP = ev.lnP;
-          bestActual = x;
-          bestTypical = info.isCount && ev.typical < 0 ? 0 : ev.typical;
-          bestFeature = kind;
-        }
-      }
-      if (!warm) return;
-      evaluated++;
-      if (bestLnP < minLnP) minLnP = bestLnP;
-      if (bestLnP < LN_RECORD_PROBABILITY) {
-        cands.push({ det: d, series: s, acc, lnP: bestLnP, actual: bestActual, typical: bestTypical, feature: bestFeature });
-      }
-    };
 
     for (const d of this.detectors) {
       const accs = ob?.accs[d.index];
@@ -563,15 +555,17 @@ export class AnomalyModel {
           }
           s.mark = seq;
           if (!interim) s.lastDataMs = T;
-          scoreSeries(d, s, acc);
+          this.scoreSeries(pass, d, s, acc);
         }
       }
       if (d.info.modelsEmpty && !interim && d.series.size > (accs?.size ?? 0)) {
         for (const s of d.series.values()) {
-          if (s.mark !== seq) scoreSeries(d, s, undefined);
+          if (s.mark !== seq) this.scoreSeries(pass, d, s, undefined);
         }
       }
     }
+    const evaluated = pass.evaluated;
+    const minLnP = pass.minLnP;
 
     // Bucket probability: the chance that the least likely of `evaluated` series is this unlikely.
     let lnBucket = 0;
@@ -628,6 +622,42 @@ export class AnomalyModel {
       ],
       records,
     };
+  }
+
+  /** Scores (and unless interim, learns) one series in the bucket of `pass`. */
+  private scoreSeries(pass: BucketPass, d: Detector, s: Series, acc: Acc | undefined): void {
+    const p = this.params;
+    const info = d.info;
+    const feats = info.features;
+    const T = pass.T;
+    const interim = pass.interim;
+    let bestLnP = 0;
+    let bestActual = 0;
+    let bestTypical = 0;
+    let bestFeature = feats[0] as FeatureKind;
+    let warm = false;
+    for (let fi = 0; fi < feats.length; fi++) {
+      const kind = feats[fi] as FeatureKind;
+      const fm = s.features[fi] as FeatureModel;
+      const x = featureValue(kind, acc);
+      const xe = interim && (kind === FEATURE_COUNT || kind === FEATURE_SUM) ? x / pass.fraction : x;
+      if (fm.n >= p.warmup) warm = true;
+      const lnP = fm.evaluate(p, xe, T, info.sides[fi] as Side, info.isCount);
+      const typical = fm.lastTypical;
+      if (!interim) this.bytes += fm.update(p, x, T, info.isCount);
+      if (fi === 0 || lnP < bestLnP) {
+        bestLnP = lnP;
+        bestActual = x;
+        bestTypical = info.isCount && typical < 0 ? 0 : typical;
+        bestFeature = kind;
+      }
+    }
+    if (!warm) return;
+    pass.evaluated++;
+    if (bestLnP < pass.minLnP) pass.minLnP = bestLnP;
+    if (bestLnP < LN_RECORD_PROBABILITY) {
+      pass.cands.push({ det: d, series: s, acc, lnP: bestLnP, actual: bestActual, typical: bestTypical, feature: bestFeature });
+    }
   }
 
   private recordResult(c: Candidate, T: number, spanS: number, interim: boolean): RecordResult {

@@ -37,7 +37,7 @@ const KNOTS: ReadonlyArray<readonly [number, number]> = [
 export const MAX_SCORE_FLOOR = 6;
 
 /** Serialized bytes of a normaliser. */
-export const NORMALIZER_BYTES = 8 * (BINS + 2);
+export const NORMALIZER_BYTES = 8 * (BINS + 3);
 
 function binOf(s: number): number {
   if (s <= 0) return 0;
@@ -58,25 +58,36 @@ function knotScore(percentile: number): number {
   return 100;
 }
 
-/** One decaying normaliser (the model keeps one for buckets and one for records). */
+/**
+ * One decaying normaliser (the model keeps one for buckets and one for records). Decay is
+ * lazy: new weight is added inflated by `scale`, which grows by 1/factor per bucket, so a
+ * bucket costs O(1) rather than a pass over the histogram.
+ */
 export class ScoreNormalizer {
   private counts: Float64Array = new Float64Array(BINS);
   private total = 0;
   private max = 0;
+  private scale = 1;
 
   /** Adds `weight` observations of raw score `s` (>= 0). */
   add(s: number, weight = 1): void {
-    this.counts[binOf(s)] = (this.counts[binOf(s)] as number) + weight;
-    this.total += weight;
+    const b = binOf(s);
+    const w = weight * this.scale;
+    this.counts[b] = (this.counts[b] as number) + w;
+    this.total += w;
     if (s > this.max) this.max = s;
   }
 
   /** Forgets by `factor` in (0, 1]: called once per finalised bucket. */
   decay(factor: number): void {
-    const c = this.counts;
-    for (let i = 0; i < BINS; i++) c[i] = (c[i] as number) * factor;
-    this.total *= factor;
+    this.scale /= factor;
     this.max *= factor;
+    if (this.scale > 1e100) {
+      const c = this.counts;
+      for (let i = 0; i < BINS; i++) c[i] = (c[i] as number) / this.scale;
+      this.total /= this.scale;
+      this.scale = 1;
+    }
   }
 
   /** The 0–100 score of raw score `s`. */
@@ -100,6 +111,7 @@ export class ScoreNormalizer {
   write(w: BinWriter): void {
     w.f64(this.total);
     w.f64(this.max);
+    w.f64(this.scale);
     w.f64s(this.counts);
   }
 
@@ -107,6 +119,7 @@ export class ScoreNormalizer {
     const n = new ScoreNormalizer();
     n.total = r.f64();
     n.max = r.f64();
+    n.scale = r.f64();
     n.counts = r.f64s(BINS);
     return n;
   }

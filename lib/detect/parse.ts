@@ -77,22 +77,34 @@ export function parseTime(value: unknown, timeFormat: string): number | undefine
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Turns a JSON.parse failure inside `body` (starting at `offset`) into a DataParseError. */
-function parseFailure(body: string, offset: number, err: unknown): DataParseError {
-  const message = err instanceof Error ? err.message : String(err);
-  const m = /position (\d+)/.exec(message);
-  const at = offset + (m?.[1] !== undefined ? Number(m[1]) : 0);
+/** A DataParseError at character index `at` of the body. */
+function failureAt(body: string, at: number, detail: string): DataParseError {
   let line = 1;
   let lineStart = 0;
   for (let i = body.indexOf('\n'); i >= 0 && i < at; i = body.indexOf('\n', i + 1)) {
     line++;
     lineStart = i + 1;
   }
-  return new DataParseError(line, at - lineStart + 1, message.replace(/ in JSON at position \d+.*$/, ''));
+  return new DataParseError(line, at - lineStart + 1, detail);
 }
 
-function notAnObject(body: string, offset: number): DataParseError {
-  return parseFailure(body, offset, new Error('expected a JSON object at position 0'));
+/** Turns a JSON.parse failure on `text` (found at `offset` in the body) into a DataParseError. */
+function jsonFailure(body: string, offset: number, text: string, err: unknown): DataParseError {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = / at position (\d+)/.exec(message);
+  const at = offset + (m?.[1] !== undefined ? Number(m[1]) : text.length);
+  const detail = message.replace(/ in JSON at position \d+.*$/, '').replace(/ \(line \d+ column \d+\)$/, '');
+  return failureAt(body, at, detail);
+}
+
+/** Index of the first non-whitespace character at or after `from`. */
+function nextToken(body: string, from: number): number {
+  const i = body.slice(from).search(/\S/);
+  return i < 0 ? body.length : from + i;
+}
+
+function notAnObject(body: string, at: number): DataParseError {
+  return failureAt(body, at, 'expected a JSON object');
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -113,30 +125,28 @@ function parseConcatenated(body: string, out: Record<string, unknown>[]): void {
     if (t.length !== 1) continue;
     if (t === '{' || t === '[') {
       if (depth === 0) {
-        if (body.slice(prevEnd, m.index).trim() !== '' || t === '[') {
-          throw notAnObject(body, prevEnd + (body.slice(prevEnd).length - body.slice(prevEnd).trimStart().length));
-        }
+        const at = nextToken(body, prevEnd);
+        if (at < m.index || t === '[') throw notAnObject(body, at);
         start = m.index;
       }
       depth++;
     } else {
       depth--;
-      if (depth < 0) throw parseFailure(body, m.index, new Error('unbalanced closing bracket at position 0'));
+      if (depth < 0) throw failureAt(body, m.index, `unexpected close marker '${t}'`);
       if (depth === 0) {
         const text = body.slice(start, token.lastIndex);
         try {
           out.push(JSON.parse(text) as Record<string, unknown>);
         } catch (err) {
-          throw parseFailure(body, start, err);
+          throw jsonFailure(body, start, text, err);
         }
         prevEnd = token.lastIndex;
       }
     }
   }
-  if (depth !== 0) throw parseFailure(body, body.length, new Error('unexpected end of input at position 0'));
-  if (body.slice(prevEnd).trim() !== '') {
-    throw notAnObject(body, prevEnd + (body.slice(prevEnd).length - body.slice(prevEnd).trimStart().length));
-  }
+  if (depth !== 0) throw failureAt(body, body.length, 'unexpected end of input');
+  const rest = nextToken(body, prevEnd);
+  if (rest < body.length) throw notAnObject(body, rest);
 }
 
 /** Parses the body into plain objects (array, NDJSON or concatenated objects). */
@@ -148,11 +158,11 @@ function parseDocuments(body: string): Record<string, unknown>[] {
     try {
       parsed = JSON.parse(body);
     } catch (err) {
-      throw parseFailure(body, 0, err);
+      throw jsonFailure(body, 0, body, err);
     }
     const arr = parsed as unknown[];
     for (let i = 0; i < arr.length; i++) {
-      if (!isObject(arr[i])) throw notAnObject(body, first);
+      if (!isObject(arr[i])) throw notAnObject(body, nextToken(body, first + 1));
     }
     return arr as Record<string, unknown>[];
   }
@@ -172,7 +182,7 @@ function parseDocuments(body: string): Record<string, unknown>[] {
         parseConcatenated(body, out);
         return out;
       }
-      if (!isObject(doc)) throw notAnObject(body, pos);
+      if (!isObject(doc)) throw notAnObject(body, nextToken(body, pos));
       out.push(doc);
     }
     pos = nl + 1;

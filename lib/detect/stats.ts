@@ -22,6 +22,20 @@ export function logGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
+let cachedA = NaN;
+let cachedB = NaN;
+let cachedLnBeta = NaN;
+
+/** ln B(a, b), remembering the last pair (the model uses one or two ν). */
+function logBeta(a: number, b: number): number {
+  if (a !== cachedA || b !== cachedB) {
+    cachedA = a;
+    cachedB = b;
+    cachedLnBeta = logGamma(a) + logGamma(b) - logGamma(a + b);
+  }
+  return cachedLnBeta;
+}
+
 /** Continued fraction of the incomplete beta function (modified Lentz). */
 function betaContinuedFraction(a: number, b: number, x: number): number {
   const tiny = 1e-300;
@@ -69,7 +83,7 @@ export function logStudentTail(t: number, nu: number): number {
   const ln1mX = lnT2 - lnDen; // ln(t²/(ν+t²))
   const a = nu / 2;
   const b = 0.5;
-  const lnBeta = logGamma(a) + logGamma(b) - logGamma(a + b);
+  const lnBeta = logBeta(a, b);
   const x = Math.exp(lnX);
   if (x < (a + 1) / (a + b + 2)) {
     const lnI = a * lnX + b * ln1mX - lnBeta + Math.log(betaContinuedFraction(a, b, x) / a);
