@@ -100,7 +100,7 @@ async function bigClose(client: Client): Promise<Record<string, unknown>> {
     modelBytes: job?.model_size_stats.model_bytes,
     snapshots: snapshots.count,
   };
-  await client.ml.deleteJob({ job_id: jobId, force: true });
+  await client.ml.deleteJob({ job_id: jobId, force: true, wait_for_completion: false });
   return out;
 }
 
@@ -121,7 +121,7 @@ async function idleClose(client: Client): Promise<Record<string, unknown>> {
     const c = await timedClose(client, jobId);
     closeMs.push(c.ms);
   }
-  await client.ml.deleteJob({ job_id: jobId, force: true });
+  await client.ml.deleteJob({ job_id: jobId, force: true, wait_for_completion: false });
   const out = {
     rounds: IDLE_ROUNDS,
     closeMs: { median: round1(quantile(closeMs, 0.5)), p95: round1(quantile(closeMs, 0.95)), min: round1(Math.min(...closeMs)), max: round1(Math.max(...closeMs)) },

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     writeResult('e2e', { results, targets, met: { recordsPerSecond: meets(recordsPerSecond, targets['recordsPerSecond']!) && processed === total } });
 
     await client.ml.closeJob({ job_id: jobId, force: true });
-    await client.ml.deleteJob({ job_id: jobId, force: true });
+    await client.ml.deleteJob({ job_id: jobId, force: true, wait_for_completion: false });
   } finally {
     await system.stop();
   }

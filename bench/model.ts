@@ -3,7 +3,9 @@
  * - `count` on one series: records/s through `ingest` (target >= 1,000,000/s);
  * - `mean` split by 1,000 by-field series: records/s through `ingest` (target >= 300,000/s);
  * - model state bytes per series before periodic components (target <= 2 KB), and after;
- * - `parseDataBody` throughput on NDJSON, reported separately (parsing is excluded above).
+ * - `parseDataBody` throughput on NDJSON, reported separately (parsing is excluded above);
+ * - informative worst cases: one record per bucket (count) and one record per series and
+ *   bucket (mean by 1,000), where bucket finalisation dominates.
  *
  * Run: `npx tsx bench/model.ts`. Writes bench/results/model.json.
  */
@@ -123,6 +125,17 @@ const mean = ingestRate(
   meanRecs,
   3,
 );
+// Worst cases (informative): every record finalises a bucket / every record is its series' only one.
+const countSparse = ingestRate(
+  () => AnomalyModel.create(spec({ detector_index: 0, function: 'count' })),
+  Array.from({ length: 200_000 }, (_, i) => ({ timeMs: START_MS + i * SPAN_MS, fields: {} })),
+  3,
+);
+const meanSparse = ingestRate(
+  () => AnomalyModel.create(spec({ detector_index: 0, function: 'mean', field_name: 'responsetime', by_field_name: 'host' })),
+  meanRecords(500_000, 1000, 1),
+  3,
+);
 // 100 buckets (8 h 20 min): no periodic component yet; 600 buckets (50 h): daily profiles allocated.
 const before = bytesPerSeries(1000, 100);
 const after = bytesPerSeries(1000, 600);
@@ -131,6 +144,8 @@ const parse = parseRate(200_000);
 const results = {
   count_one_series_records_per_second: Math.round(count.rate),
   mean_by_1000_series_records_per_second: Math.round(mean.rate),
+  count_one_record_per_bucket_records_per_second: Math.round(countSparse.rate),
+  mean_by_1000_series_one_record_per_series_and_bucket_records_per_second: Math.round(meanSparse.rate),
   model_bytes_per_series_before_periodic: Math.round(before.bytesPerSeries),
   model_bytes_per_series_with_periodic: Math.round(after.bytesPerSeries),
   model_bytes_1000_series_before_periodic: before.modelBytes,

@@ -175,8 +175,10 @@ function featureValue(kind: FeatureKind, acc: Acc | undefined): number {
       return acc.sumV;
     case FEATURE_MIN:
       return acc.min;
-    default:
+    case FEATURE_MAX:
       return acc.max;
+    default:
+      return 0;
   }
 }
 
@@ -520,12 +522,12 @@ export class AnomalyModel {
   }
 
   /**
-   * Scores the bucket `idx` and (unless interim) learns from it, updates the normalisers,
-   * the data counts and the memory status.
+   * Scores the bucket `idx` and, unless interim, learns from it and updates the normalisers
+   * and the data counts (the caller then drops the open bucket and updates the memory status).
+   * @param fraction elapsed part of an interim bucket, to scale counts and sums.
    */
   private scoreBucket(idx: number, interim: boolean, fraction: number): BucketResult {
     const t0 = performance.now();
-    const p = this.params;
     const T = idx * this.span;
     const ob = this.open.get(idx);
     const seq = ++this.seq;

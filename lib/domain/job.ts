@@ -781,12 +781,10 @@ function settingsRender(definition: Record<string, unknown>): Record<string, unk
   const nest = (keys: string[], depth: number): Record<string, unknown> => {
     const groups = new Map<string, string[]>();
     for (const key of keys) {
-      const parts = key.split('.');
-      const head = parts.slice(0, depth + 1).join('.');
-      const name = parts[depth] ?? '';
-      if (!groups.has(name)) groups.set(name, []);
-      groups.get(name)?.push(key);
-      void head;
+      const name = key.split('.')[depth] ?? '';
+      const members = groups.get(name) ?? [];
+      members.push(key);
+      groups.set(name, members);
     }
     const out: Record<string, unknown> = {};
     for (const name of javaHashMapOrder([...groups.keys()], 2)) {
@@ -1207,10 +1205,12 @@ const MODEL_PLOT_PARSER = new XObjectParser<ModelPlotConfig>(
   {
     construct: (a) => {
       const enabled = a[0] as boolean;
-      const out: ModelPlotConfig = { enabled, annotations_enabled: enabled };
-      if (a[1] !== undefined) out.terms = a[1] as string;
-      out.annotations_enabled = (a[2] as boolean | undefined) ?? enabled;
-      return { enabled: out.enabled, ...(out.terms !== undefined ? { terms: out.terms } : {}), annotations_enabled: out.annotations_enabled };
+      const terms = a[1] as string | undefined;
+      return {
+        enabled,
+        ...(terms !== undefined ? { terms } : {}),
+        annotations_enabled: (a[2] as boolean | undefined) ?? enabled,
+      };
     },
   },
 );

@@ -43,6 +43,8 @@ export async function queryAll<T = Record<string, unknown>>(input: Omit<QueryCom
 
 /** Keys of every item of a partition whose sort key starts with `prefix`. */
 export async function keysWithPrefix(pk: string, prefix: string): Promise<Key[]> {
+  // DynamoDB refuses an empty string in a key condition: no prefix means the whole partition.
+  if (prefix === '') return queryAll<Key>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk' });
   return queryAll<Key>({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
     ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
