@@ -4,7 +4,7 @@
  * an `ES_URL` given by the caller.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, platform, release, totalmem, arch } from 'node:os';
+import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, errors } from '@elastic/elasticsearch';
@@ -20,6 +20,8 @@ export interface Machine {
   memoryGiB: number;
   node: string;
   os: string;
+  /** 1, 5 and 15 minute load averages when the result was written (other work on the machine skews the figures). */
+  loadAverage: number[];
 }
 
 export function machine(): Machine {
@@ -29,6 +31,7 @@ export function machine(): Machine {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     os: `${platform()} ${release()} ${arch()}`,
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 

@@ -1,7 +1,6 @@
 import { closeJobs, deleteJob, flushJob, getJobs, getJobStats, getModelSnapshots, openJob, postData, putJob, type Queued } from '../../lib/app/jobs.ts';
 import { getBuckets, getRecords } from '../../lib/app/results.ts';
 import { Messages, ParseError } from '../../lib/domain/errors.ts';
-import { parseJsonBody } from '../../lib/domain/json.ts';
 import { ES_VERSION } from '../../lib/domain/version.ts';
 import { boolField, dateParam, flushTimeParam, strictObjectBody, stringField } from '../../lib/http/body.ts';
 import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
@@ -121,7 +120,7 @@ const flushRoute: RouteHandler = {
 
 const putRoute: RouteHandler = {
   params: ['ignore_unavailable', 'allow_no_indices', 'ignore_throttled', 'expand_wildcards'],
-  handle: async (req) => ({ status: 200, body: await putJob(jobId(req), parseJsonBody(requireBody(req))) }),
+  handle: async (req) => ({ status: 200, body: await putJob(jobId(req), requireBody(req)) }),
 };
 
 const deleteRoute: RouteHandler = {

@@ -1,5 +1,6 @@
 import { buildJobConfig, jobConfigView, type JobConfig } from '../domain/job.ts';
 import { expandIds, unknownJobError } from '../domain/ids.ts';
+import { parseJsonBody } from '../domain/json.ts';
 import {
   ConflictError,
   IllegalStateError,
@@ -41,15 +42,15 @@ async function refuseInUpgradeMode(action: string): Promise<void> {
 }
 
 /**
- * PUT _ml/anomaly_detectors/<id>: validates and normalises the config (all validation
+ * PUT _ml/anomaly_detectors/<id> with the raw body `source`: validates and normalises the config (all validation
  * first, as Elasticsearch does, so a bad body on a taken id reports the body error), then
  * checks job/group name clashes and creates config + closed runtime atomically.
  * @returns the created job as GET shows it
  * @throws the validation errors of `buildJobConfig`; 400 resource_already_exists_exception
  */
-export async function putJob(pathJobId: string, body: unknown, nowMs = Date.now()): Promise<unknown> {
+export async function putJob(pathJobId: string, source: string, nowMs = Date.now()): Promise<unknown> {
   const settings = await getClusterSettings();
-  const job = buildJobConfig(pathJobId, body, { nowMs, maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib });
+  const job = buildJobConfig(pathJobId, parseJsonBody(source), { nowMs, maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib, source });
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/put');
   const existing = await listJobConfigs();
   if (existing.some((j) => j.job_id === job.job_id)) throw new ResourceAlreadyExistsError(Messages.jobExists(job.job_id));

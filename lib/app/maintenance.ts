@@ -32,13 +32,13 @@ export async function runMaintenance(): Promise<{ job_id: string; snapshots: num
 async function deleteExpiredResults(job: JobConfig): Promise<number> {
   if (job.results_retention_days === undefined || job.results_retention_days === null) return 0;
   const pk = keys.resultsPartition(job.job_id);
-  const last = await queryAll<{ sk: string; doc: { timestamp: number } }>({
+  const last = await queryAll<{ sk: string; doc: string }>({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
     ExpressionAttributeValues: { ':pk': pk, ':p': keys.bucketPrefix },
     ScanIndexForward: false,
     Limit: 1,
   });
-  const newest = last[0]?.doc.timestamp;
+  const newest = last[0] ? (JSON.parse(last[0].doc) as { timestamp: number }).timestamp : undefined;
   if (newest === undefined) return 0;
   const cutoff = newest - job.results_retention_days * DAY_MS;
   const old = await queryAll<{ pk: string; sk: string }>({

@@ -24,14 +24,19 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /**
- * Creates or resets the bootstrap superuser `elastic` with `password` (stored hashed).
- * Elasticsearch's bootstrap password works the same way (`ELASTIC_PASSWORD`).
+ * Creates or resets the bootstrap superuser `elastic` with `password` (stored hashed), as
+ * Elasticsearch's bootstrap password (`ELASTIC_PASSWORD`) does. With `keepExisting` an
+ * existing user keeps its password (a generated password must not replace the one a
+ * user already has on a persistent data dir).
+ * @returns true when `password` is now the user's password
  */
-export async function ensureBootstrapSuperuser(password: string): Promise<void> {
+export async function ensureBootstrapSuperuser(password: string, opts: { keepExisting?: boolean } = {}): Promise<boolean> {
   const existing = await getUser('elastic');
-  if (existing && (await verifyPassword(password, existing.password_hash))) return;
+  if (existing && opts.keepExisting) return false;
+  if (existing && (await verifyPassword(password, existing.password_hash))) return true;
   await putUser({ username: 'elastic', password_hash: await hashPassword(password), roles: ['superuser'], enabled: true });
   verified.clear();
+  return true;
 }
 
 /** Cluster privileges each built-in role grants (Elasticsearch's reserved roles, ML and watcher subset). */

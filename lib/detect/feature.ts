@@ -30,9 +30,8 @@ export interface FeatureParams {
   shiftZ: number;
   /** Buckets of one-signed |z| > shiftZ after which the level jumps to the new one. */
   shiftRun: number;
-  /** Degrees of freedom of the Student-t tail (metric features / count features). */
+  /** Degrees of freedom of the Student-t tail. */
   nu: number;
-  nuCount: number;
   /** Floor of the standard deviation relative to |typical| (metric features). */
   relFloor: number;
   /** Seasonal slots per day (0 = no daily component). */
@@ -53,7 +52,6 @@ export function featureParams(bucketSpanMs: number): FeatureParams {
     shiftZ: 3,
     shiftRun: 6,
     nu: 8,
-    nuCount: 8,
     relFloor: 0.02,
     slots,
     alphaDay: 1 / Math.max(8, Math.min(perDay, 500)),
@@ -89,7 +87,7 @@ export class FeatureModel {
   /** Length and residual sum of the current run of one-signed outliers. */
   run = 0;
   runSum = 0;
-  /** Seasonal updates since the profile was allocated / last centred. */
+  /** Seasonal updates since the profile was allocated. */
   seasonalUpdates = 0;
   /** 1 when the seasonal profile is used for prediction. */
   seasonalActive = 0;
@@ -121,11 +119,14 @@ export class FeatureModel {
     const v = this.variance * young;
     const f = floor2(p, typical, isCount);
     const z = Math.abs(r) / Math.sqrt(isCount ? (v > f ? v : f) : v + f);
-    const lnP = logStudentTail(z, isCount ? p.nuCount : p.nu);
+    const lnP = logStudentTail(z, p.nu);
     return side === SIDE_BOTH ? Math.min(0, lnP + LN2) : lnP;
   }
 
-  /** Learns x observed in the bucket starting at T (ms). */
+  /**
+   * Learns x observed in the bucket starting at T (ms).
+   * @returns bytes added to the serialized state (the daily profile, when allocated now).
+   */
   update(p: FeatureParams, x: number, timeMs: number, isCount: boolean): number {
     if (this.n === 0) {
       this.n = 1;

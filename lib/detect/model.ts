@@ -16,6 +16,7 @@ import {
   type FunctionInfo,
 } from './functions.ts';
 import { NORMALIZER_BYTES, ScoreNormalizer } from './normalizer.ts';
+import { fieldValue } from './parse.ts';
 import { clampProbability, rawScoreFromLn } from './stats.ts';
 import type {
   AnalysisSpec,
@@ -137,18 +138,6 @@ interface Candidate {
   actual: number;
   typical: number;
   feature: FeatureKind;
-}
-
-/** Reads a field, following dots into nested objects when the flat key is absent. */
-function getField(fields: Record<string, unknown>, name: string): unknown {
-  const v = fields[name];
-  if (v !== undefined || name.indexOf('.') < 0) return v;
-  let cur: unknown = fields;
-  for (const part of name.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
 }
 
 /** A by/partition/influencer value as Elasticsearch's string term; missing is "". */
@@ -334,14 +323,14 @@ export class AnomalyModel {
       const fields = rec.fields;
       let w = 1;
       if (summary !== undefined) {
-        const sw = numberOf(getField(fields, summary));
+        const sw = numberOf(fieldValue(fields, summary));
         if (Number.isFinite(sw) && sw >= 0) w = sw;
       }
       processed++;
       if (t < earliest) earliest = t;
       if (t > latest) latest = t;
       for (let f = 0; f < na; f++) {
-        const v = getField(fields, analysis[f] as string);
+        const v = fieldValue(fields, analysis[f] as string);
         if (v !== undefined && v !== null) processedFields++;
       }
       bucket.events += w;
@@ -351,17 +340,17 @@ export class AnomalyModel {
         const fieldName = d.fieldName;
         let v = 0;
         if (fieldName !== undefined) {
-          v = numberOf(getField(fields, fieldName));
+          v = numberOf(fieldValue(fields, fieldName));
           if (!Number.isFinite(v)) continue;
         }
         const byName = d.spec.by_field_name;
         const partName = d.spec.partition_field_name;
         let key = '';
         if (byName !== undefined) {
-          key = termOf(getField(fields, byName));
-          if (partName !== undefined) key = termOf(getField(fields, partName)) + KEY_SEP + key;
+          key = termOf(fieldValue(fields, byName));
+          if (partName !== undefined) key = termOf(fieldValue(fields, partName)) + KEY_SEP + key;
         } else if (partName !== undefined) {
-          key = termOf(getField(fields, partName));
+          key = termOf(fieldValue(fields, partName));
         }
         const accs = bucket.accs[di] as Map<string, Acc>;
         let acc = accs.get(key);
@@ -389,7 +378,7 @@ export class AnomalyModel {
         const infl = acc.infl;
         if (infl !== null) {
           for (let k = 0; k < infl.length; k++) {
-            const raw = getField(fields, d.tracked[k] as string);
+            const raw = fieldValue(fields, d.tracked[k] as string);
             if (raw === undefined || raw === null) continue;
             const set = infl[k] as Set<string>;
             if (set.size >= MAX_INFLUENCER_VALUES) continue;

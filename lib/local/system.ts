@@ -102,17 +102,16 @@ function applyEnv(vars: Record<string, string>): () => void {
   };
 }
 
-async function bootstrapSuperuser(password: string, log: (line: string) => void): Promise<void> {
-  const url = new URL('lib/app/security.ts', REPO_ROOT_URL);
-  if (!existsSync(fileURLToPath(url))) {
-    log('security: lib/app/security.ts does not exist yet; the elastic user was not created');
-    return;
-  }
-  const mod = (await import(url.href)) as { ensureBootstrapSuperuser?: (password: string) => Promise<void> };
-  if (typeof mod.ensureBootstrapSuperuser !== 'function') {
-    throw new Error('lib/app/security.ts does not export ensureBootstrapSuperuser');
-  }
-  await mod.ensureBootstrapSuperuser(password);
+async function bootstrapSuperuser(password: string, keepExisting: boolean): Promise<boolean> {
+  const mod = await import(new URL('lib/app/security.ts', REPO_ROOT_URL).href);
+  return (mod as typeof import('../app/security.ts')).ensureBootstrapSuperuser(password, { keepExisting });
+}
+
+/** Re-sends the queue messages of commands left unfinished by a previous run (fauxqs keeps nothing across restarts). */
+async function requeuePending(log: (line: string) => void): Promise<void> {
+  const mod = (await import(new URL('lib/app/recovery.ts', REPO_ROOT_URL).href)) as typeof import('../app/recovery.ts');
+  const n = await mod.requeuePendingCommands();
+  if (n > 0) log(`recovery: re-enqueued ${n} unfinished command messages`);
 }
 
 /**
@@ -188,7 +187,9 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
     } finally {
       ddb.destroy();
     }
-    await bootstrapSuperuser(elasticPassword, log);
+    const passwordSet = await bootstrapSuperuser(elasticPassword, generatedPassword);
+    if (!passwordSet) log('security: the elastic user exists in the data dir and keeps its password');
+    if (opts.dataDir) await requeuePending(log);
     await opts.onStarted?.({ env, dynamodb, sqs: queues, dataDir: opts.dataDir });
 
     const sqsClient = createLocalSqsClient(queues.endpoint, region);
@@ -244,7 +245,7 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
       url,
       port: http.port,
       elasticPassword,
-      generatedPassword,
+      generatedPassword: generatedPassword && passwordSet,
       env,
       dynamodb,
       sqs: queues,

@@ -4,6 +4,28 @@ import { batchWrite } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys, MAX_CHUNK_BYTES } from './keys.ts';
 
+/** An outcome as stored: Elasticsearch bodies as JSON text, so their key order survives DynamoDB maps. */
+interface StoredOutcome {
+  status: TargetOutcome['status'];
+  finished_ms: number;
+  response_json?: string;
+  error_json?: string;
+}
+
+function encodeOutcome(o: TargetOutcome): StoredOutcome {
+  const out: StoredOutcome = { status: o.status, finished_ms: o.finished_ms };
+  if (o.response !== undefined) out.response_json = JSON.stringify(o.response);
+  if (o.error !== undefined) out.error_json = JSON.stringify(o.error);
+  return out;
+}
+
+function decodeOutcome(o: StoredOutcome): TargetOutcome {
+  const out: TargetOutcome = { status: o.status, finished_ms: o.finished_ms };
+  if (o.response_json !== undefined) out.response = JSON.parse(o.response_json);
+  if (o.error_json !== undefined) out.error = JSON.parse(o.error_json);
+  return out;
+}
+
 /** Stores a new command and its payload (chunks first, so a visible command is complete). */
 export async function putCommand(cmd: Command, payload?: string): Promise<void> {
   if (payload !== undefined) {
@@ -20,8 +42,10 @@ export async function putCommand(cmd: Command, payload?: string): Promise<void> 
 export async function getCommand(commandId: string): Promise<Command | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.command(commandId), ConsistentRead: true }));
   if (!out.Item) return undefined;
-  const { pk: _pk, sk: _sk, ...cmd } = out.Item;
-  return cmd as Command;
+  const { pk: _pk, sk: _sk, outcomes, ...cmd } = out.Item;
+  const decoded: Record<string, TargetOutcome> = {};
+  for (const [target, o] of Object.entries((outcomes ?? {}) as Record<string, StoredOutcome>)) decoded[target] = decodeOutcome(o);
+  return { ...(cmd as Omit<Command, 'outcomes'>), outcomes: decoded };
 }
 
 /** The payload of a command as a UTF-8 string ('' when it has none). */
@@ -70,7 +94,7 @@ export async function recordOutcome(cmd: Command, target: string, outcome: Targe
         UpdateExpression: 'SET outcomes.#t = :o',
         ConditionExpression: 'attribute_not_exists(outcomes.#t)',
         ExpressionAttributeNames: { '#t': target },
-        ExpressionAttributeValues: { ':o': outcome },
+        ExpressionAttributeValues: { ':o': encodeOutcome(outcome) },
         ReturnValues: 'ALL_NEW',
       }),
     );

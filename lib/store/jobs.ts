@@ -21,8 +21,8 @@ export async function createJob(config: JobConfig, runtime: JobRuntime): Promise
     await db().send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: tableName(), Item: { ...keys.jobConfig(config.job_id), version: 1, config }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          { Put: { TableName: tableName(), Item: { ...keys.jobState(config.job_id), version: runtime.version, data: runtime }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: tableName(), Item: { ...keys.jobConfig(config.job_id), version: 1, config: JSON.stringify(config) }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: tableName(), Item: { ...keys.jobState(config.job_id), version: runtime.version, data: JSON.stringify(runtime) }, ConditionExpression: 'attribute_not_exists(pk)' } },
         ],
       }),
     );
@@ -36,17 +36,17 @@ export async function createJob(config: JobConfig, runtime: JobRuntime): Promise
 /** One job's config, or undefined. Strongly consistent. */
 export async function getJobConfig(jobId: string): Promise<StoredJobConfig | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.jobConfig(jobId), ConsistentRead: true }));
-  return out.Item ? { config: out.Item.config as JobConfig, version: out.Item.version as number } : undefined;
+  return out.Item ? { config: JSON.parse(out.Item.config as string) as JobConfig, version: out.Item.version as number } : undefined;
 }
 
 /** Every job config, sorted by job id (the sort key order). */
 export async function listJobConfigs(): Promise<JobConfig[]> {
-  const items = await queryAll<{ config: JobConfig }>({
+  const items = await queryAll<{ config: string }>({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
     ExpressionAttributeValues: { ':pk': keys.jobConfigPartition, ':p': keys.jobConfigPrefix },
     ConsistentRead: true,
   });
-  return items.map((i) => i.config);
+  return items.map((i) => JSON.parse(i.config) as JobConfig);
 }
 
 /**
@@ -59,7 +59,7 @@ export async function putJobConfig(config: JobConfig, expectedVersion: number): 
     await db().send(
       new PutCommand({
         TableName: tableName(),
-        Item: { ...keys.jobConfig(config.job_id), version, config },
+        Item: { ...keys.jobConfig(config.job_id), version, config: JSON.stringify(config) },
         ConditionExpression: 'version = :v',
         ExpressionAttributeValues: { ':v': expectedVersion },
       }),
@@ -74,7 +74,7 @@ export async function putJobConfig(config: JobConfig, expectedVersion: number): 
 /** One job's runtime item, or undefined. Strongly consistent. */
 export async function getJobRuntime(jobId: string): Promise<JobRuntime | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.jobState(jobId), ConsistentRead: true }));
-  return out.Item ? (out.Item.data as JobRuntime) : undefined;
+  return out.Item ? (JSON.parse(out.Item.data as string) as JobRuntime) : undefined;
 }
 
 /** Runtime items of many jobs (BatchGet is not worth it at these sizes: parallel Gets). */
@@ -95,7 +95,7 @@ export async function putJobRuntime(next: JobRuntime): Promise<void> {
     await db().send(
       new PutCommand({
         TableName: tableName(),
-        Item: { ...keys.jobState(next.job_id), version: next.version, data: next },
+        Item: { ...keys.jobState(next.job_id), version: next.version, data: JSON.stringify(next) },
         ConditionExpression: 'version = :v',
         ExpressionAttributeValues: { ':v': next.version - 1 },
       }),
@@ -119,7 +119,7 @@ export async function putJobRuntimeAndConfig(next: JobRuntime, config: JobConfig
           {
             Put: {
               TableName: tableName(),
-              Item: { ...keys.jobState(next.job_id), version: next.version, data: next },
+              Item: { ...keys.jobState(next.job_id), version: next.version, data: JSON.stringify(next) },
               ConditionExpression: 'version = :v',
               ExpressionAttributeValues: { ':v': next.version - 1 },
             },
@@ -127,7 +127,7 @@ export async function putJobRuntimeAndConfig(next: JobRuntime, config: JobConfig
           {
             Put: {
               TableName: tableName(),
-              Item: { ...keys.jobConfig(config.job_id), version: expectedConfigVersion + 1, config },
+              Item: { ...keys.jobConfig(config.job_id), version: expectedConfigVersion + 1, config: JSON.stringify(config) },
               ConditionExpression: 'version = :v',
               ExpressionAttributeValues: { ':v': expectedConfigVersion },
             },

@@ -46,14 +46,14 @@ export interface AuditMessage {
 
 /** Appends audit messages for a job. */
 export async function writeAudit(messages: AuditMessage[]): Promise<void> {
-  await batchWrite(messages.map((m) => ({ ...keys.audit(m.job_id, m.timestamp, randomBytes(4).toString('hex')), doc: m })));
+  await batchWrite(messages.map((m) => ({ ...keys.audit(m.job_id, m.timestamp, randomBytes(4).toString('hex')), doc: JSON.stringify(m) })));
 }
 
 /** A job's audit messages, oldest first. */
 export async function listAudit(jobId: string): Promise<AuditMessage[]> {
-  const items = await queryAll<{ doc: AuditMessage }>({
+  const items = await queryAll<{ doc: string }>({
     KeyConditionExpression: 'pk = :pk',
     ExpressionAttributeValues: { ':pk': keys.auditPartition(jobId) },
   });
-  return items.map((i) => i.doc);
+  return items.map((i) => JSON.parse(i.doc) as AuditMessage);
 }

@@ -14,12 +14,12 @@ export async function writeResults(jobId: string, buckets: BucketResult[]): Prom
   const puts: Record<string, unknown>[] = [];
   for (const b of buckets) {
     const { records, ...bucket } = b;
-    puts.push({ ...keys.bucket(jobId, b.timestamp), doc: bucket });
+    puts.push({ ...keys.bucket(jobId, b.timestamp), doc: JSON.stringify(bucket) });
     const perDetector = new Map<number, number>();
     for (const r of records) {
       const n = perDetector.get(r.detector_index) ?? 0;
       perDetector.set(r.detector_index, n + 1);
-      puts.push({ ...keys.record(jobId, r.timestamp, r.detector_index, n), doc: r });
+      puts.push({ ...keys.record(jobId, r.timestamp, r.detector_index, n), doc: JSON.stringify(r) });
     }
   }
   await batchWrite(puts);
@@ -40,20 +40,20 @@ function rangeCondition(prefix: string, range: TimeRange) {
 /** Buckets in a time range, in timestamp order. */
 export async function queryBuckets(jobId: string, range: TimeRange): Promise<BucketDoc[]> {
   const c = rangeCondition(keys.bucketPrefix, range);
-  const items = await queryAll<{ sk: string; doc: BucketDoc }>({
+  const items = (await queryAll<{ sk: string; doc: string }>({
     KeyConditionExpression: c.expr,
     ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
-  });
+  })).map((i) => JSON.parse(i.doc) as BucketDoc);
   // BETWEEN is inclusive at both ends: drop the bucket starting exactly at the end.
-  return items.filter((i) => range.endMs === undefined || i.doc.timestamp < range.endMs).map((i) => i.doc);
+  return items.filter((b) => range.endMs === undefined || b.timestamp < range.endMs);
 }
 
 /** Records in a time range, in timestamp order. */
 export async function queryRecords(jobId: string, range: TimeRange): Promise<RecordResult[]> {
   const c = rangeCondition(keys.recordPrefix, range);
-  const items = await queryAll<{ doc: RecordResult }>({
+  const items = await queryAll<{ doc: string }>({
     KeyConditionExpression: c.expr,
     ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
   });
-  return items.map((i) => i.doc).filter((r) => range.endMs === undefined || r.timestamp < range.endMs);
+  return items.map((i) => JSON.parse(i.doc) as RecordResult).filter((r) => range.endMs === undefined || r.timestamp < range.endMs);
 }

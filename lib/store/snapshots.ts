@@ -13,17 +13,17 @@ import { chunk, join } from './model.ts';
 export async function writeSnapshot(meta: ModelSnapshot, state: Uint8Array): Promise<void> {
   const parts = chunk(state);
   await batchWrite(parts.map((data, n) => ({ ...keys.snapshotChunk(meta.job_id, meta.snapshot_id, n), data })));
-  await db().send(new PutCommand({ TableName: tableName(), Item: { ...keys.snapshot(meta.job_id, meta.snapshot_id), chunks: parts.length, doc: meta } }));
+  await db().send(new PutCommand({ TableName: tableName(), Item: { ...keys.snapshot(meta.job_id, meta.snapshot_id), chunks: parts.length, doc: JSON.stringify(meta) } }));
 }
 
 /** All snapshots of a job (metadata only), in snapshot id order. */
 export async function listSnapshots(jobId: string): Promise<ModelSnapshot[]> {
-  const items = await queryAll<{ doc: ModelSnapshot }>({
+  const items = await queryAll<{ doc: string }>({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
     ExpressionAttributeValues: { ':pk': keys.jobPartition(jobId), ':p': keys.snapshotPrefix },
     ConsistentRead: true,
   });
-  return items.map((i) => i.doc);
+  return items.map((i) => JSON.parse(i.doc) as ModelSnapshot);
 }
 
 /** A snapshot's model state, or undefined when the snapshot does not exist. */

@@ -61,6 +61,21 @@ describe('serialize and restore', () => {
     expect(stable(got)).toEqual(expected);
   });
 
+  it('round-trips a level shift in progress and a partial bucket exactly', () => {
+    const spec = makeSpec({ function: 'mean', field_name: 'v' }, { bucketSpanMs: SPAN });
+    const g = gaussian(rng(25));
+    const recs = bucketsOf(160, SPAN, (b) => [{ v: (b >= 100 ? 300 : 100) + 5 * g() }, { v: (b >= 100 ? 300 : 100) + 5 * g() }]);
+    // Cut three buckets into the shift, between the two records of a bucket.
+    const cut = 2 * 103 + 1;
+    const a = AnomalyModel.create(spec);
+    a.ingest(recs.slice(0, cut));
+    const b = AnomalyModel.restore(spec, a.serialize());
+    const restA = [...a.ingest(recs.slice(cut)).buckets, ...a.finalizeAll()];
+    const restB = [...b.ingest(recs.slice(cut)).buckets, ...b.finalizeAll()];
+    expect(restA[0]?.records[0]?.actual[0]).toBeGreaterThan(250);
+    expect(stable(restB)).toEqual(stable(restA));
+  });
+
   it('starts with the format version byte and rejects another version, truncation or another spec', () => {
     const m = AnomalyModel.create(richSpec);
     m.ingest(richRecords(1, 23));
