@@ -6,7 +6,7 @@ import { readModelState } from '../store/model.ts';
 import { deleteSnapshots, listSnapshots, writeSnapshot } from '../store/snapshots.ts';
 import { analysisSpec, evictModel, loadModel, modelPruneWindowMs } from './analysis.ts';
 import { audit } from './audit.ts';
-import { addBucketCounts, addTiming, commitBatch } from './ingest.ts';
+import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -81,7 +81,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
       // Finalize every bucket that ended by the newest record, whatever the latency held back.
       const out = model.flush({ advanceTimeMs: Math.floor(latest / span) * span });
       const next = advance(rt, {
-        data_counts: addBucketCounts(rt.data_counts, out.buckets),
+        data_counts: withBucketCounts(rt.data_counts, model),
         timing_stats: addTiming(rt.timing_stats, out.buckets, performance.now() - started),
         ...(out.lastFinalizedBucketEndMs !== undefined ? { last_finalized_bucket_end: out.lastFinalizedBucketEndMs } : {}),
       });
@@ -92,10 +92,9 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
       const model = await loadModel(job, rt);
       const started = performance.now();
       const buckets = model.finalizeAll();
-      const span = analysisSpec(job).bucketSpanMs;
-      const lastEnd = buckets.length > 0 ? Math.max(...buckets.map((b) => b.timestamp)) + span : rt.last_finalized_bucket_end;
+      const lastEnd = model.lastFinalizedBucketEndMs() ?? rt.last_finalized_bucket_end;
       const next = advance(rt, {
-        data_counts: addBucketCounts(rt.data_counts, buckets),
+        data_counts: withBucketCounts(rt.data_counts, model),
         timing_stats: addTiming(rt.timing_stats, buckets, performance.now() - started),
         ...(lastEnd !== undefined ? { last_finalized_bucket_end: lastEnd } : {}),
       });

@@ -1,11 +1,11 @@
-import { DataParseError, parseDataBody, type AnomalyModel, type BucketResult } from '../detect/index.ts';
+import { parseDataBody, type AnomalyModel, type BucketResult } from '../detect/index.ts';
 import { jobFieldsUsed, type JobConfig } from '../domain/job.ts';
-import { ConflictError, Messages, ParseError } from '../domain/errors.ts';
+import { ConflictError, Messages } from '../domain/errors.ts';
 import type { DataCounts, JobRuntime, TimingStats } from '../domain/state.ts';
 import { putJobRuntime } from '../store/jobs.ts';
 import { deleteModelGenerationsExcept, writeModelState } from '../store/model.ts';
 import { writeResults } from '../store/results.ts';
-import { analysisSpec, cacheModel, evictModel, loadModel } from './analysis.ts';
+import { cacheModel, evictModel, loadModel } from './analysis.ts';
 
 /** Timing stats after `buckets` more finalized buckets that took `elapsedMs` in all. */
 export function addTiming(t: TimingStats, buckets: BucketResult[], elapsedMs: number): TimingStats {
@@ -28,18 +28,9 @@ export function addTiming(t: TimingStats, buckets: BucketResult[], elapsedMs: nu
   };
 }
 
-/** Bucket-level data counts (bucket/empty/sparse counts and their latest timestamps) from newly finalized buckets. */
-export function addBucketCounts(dc: DataCounts, buckets: BucketResult[]): DataCounts {
-  const out = { ...dc };
-  for (const b of buckets) {
-    out.bucket_count += 1;
-    out.latest_bucket_timestamp = Math.max(out.latest_bucket_timestamp ?? 0, b.timestamp);
-    if (b.event_count === 0) {
-      out.empty_bucket_count += 1;
-      out.latest_empty_bucket_timestamp = Math.max(out.latest_empty_bucket_timestamp ?? 0, b.timestamp);
-    }
-  }
-  return out;
+/** Data counts with the model's running bucket counts (bucket, empty and sparse counts and their latest timestamps). */
+export function withBucketCounts(dc: DataCounts, model: AnomalyModel): DataCounts {
+  return { ...dc, ...model.bucketCounts() };
 }
 
 /**
@@ -76,18 +67,13 @@ export async function commitBatch(job: JobConfig, rt: JobRuntime, model: Anomaly
  * Processes one `_data` command on an open job: parses the body (JSON array, NDJSON or
  * concatenated objects), buckets and models the records, persists results, model state
  * and counts. Returns the running `data_counts` (the `_data` response).
- * @throws ConflictError 409 when the job is not open; ParseError 400 for an unparseable body
+ * @throws ConflictError 409 when the job is not open; DataParseError 400 for an unparseable body
  */
 export async function processData(job: JobConfig, rt: JobRuntime, commandId: string, body: string, nowMs = Date.now()): Promise<DataCounts> {
   if (rt.last_command?.id === commandId) return rt.last_command.response as DataCounts;
   if (rt.state !== 'opened') throw new ConflictError(Messages.jobNotOpen(job.job_id));
-  let parsed;
-  try {
-    parsed = parseDataBody(body, job.data_description, jobFieldsUsed(job));
-  } catch (err) {
-    if (err instanceof DataParseError) throw new ParseError(err.message);
-    throw err;
-  }
+  // A malformed body throws DataParseError, a 400 x_content_parse_exception with its position.
+  const parsed = parseDataBody(body, job.data_description, jobFieldsUsed(job));
   const model = await loadModel(job, rt);
   const started = performance.now();
   const out = model.ingest(parsed.records);
@@ -95,8 +81,9 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
   const c = parsed.counts;
   const prev = rt.data_counts;
   const processed = out.processed_record_count;
-  let dc: DataCounts = {
+  const dc: DataCounts = {
     ...prev,
+    ...model.bucketCounts(),
     processed_record_count: prev.processed_record_count + processed,
     input_bytes: prev.input_bytes + c.input_bytes,
     input_record_count: prev.input_record_count + c.input_record_count,
@@ -107,12 +94,11 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
     last_data_time: nowMs,
     log_time: nowMs,
   };
-  dc.processed_field_count = Math.max(0, dc.input_field_count - dc.missing_field_count - dc.processed_record_count);
+  dc.processed_field_count = prev.processed_field_count + out.processed_field_count;
   if (out.earliest_record_timestamp !== undefined) dc.earliest_record_timestamp = Math.min(prev.earliest_record_timestamp ?? Infinity, out.earliest_record_timestamp);
   if (out.latest_record_timestamp !== undefined) dc.latest_record_timestamp = Math.max(prev.latest_record_timestamp ?? 0, out.latest_record_timestamp);
-  dc = addBucketCounts(dc, out.buckets);
   const next: JobRuntime = { ...rt, data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed), last_command: { id: commandId, response: dc } };
-  const lastEnd = out.buckets.length > 0 ? Math.max(...out.buckets.map((b) => b.timestamp)) + analysisSpec(job).bucketSpanMs : undefined;
+  const lastEnd = model.lastFinalizedBucketEndMs();
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
   await commitBatch(job, rt, model, out.buckets, next);
   return dc;
@@ -140,7 +126,7 @@ export async function processFlush(
   if (lastEnd !== undefined) response.last_finalized_bucket_end = lastEnd;
   const next: JobRuntime = {
     ...rt,
-    data_counts: addBucketCounts(rt.data_counts, out.buckets),
+    data_counts: withBucketCounts(rt.data_counts, model),
     timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed),
     last_command: { id: commandId, response },
   };
