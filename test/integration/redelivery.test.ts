@@ -1,0 +1,54 @@
+import type { SQSRecord } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { esClient, hourlyCounts, uniqueId } from './client.ts';
+import { direct } from './direct.ts';
+
+const es = esClient();
+const T0 = Date.UTC(2026, 0, 5);
+
+const record = (command_id: string, target: string): SQSRecord =>
+  ({ messageId: 'm', receiptHandle: 'r', body: JSON.stringify({ command_id, target }), attributes: { MessageGroupId: `job/${target}` } }) as unknown as SQSRecord;
+
+describe('a redelivered command message changes nothing', () => {
+  it('post data applied once even when the message comes back after the state was committed', async () => {
+    const { submitCommand, awaitCommand } = await direct(() => import('../../lib/app/commands.ts'));
+    const { processCommandRecord } = await direct(() => import('../../functions/workers/commands.ts'));
+    const { db, tableName } = await direct(() => import('../../lib/store/db.ts'));
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { keys } = await direct(() => import('../../lib/store/keys.ts'));
+
+    const id = uniqueId('redeliver');
+    await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
+    await es.ml.openJob({ job_id: id });
+    const body = hourlyCounts(T0, 6, () => 1).map((r) => JSON.stringify({ timestamp: r.timestamp })).join('\n');
+    const cmd = await submitCommand({ action: 'data', es_action: 'cluster:admin/xpack/ml/job/data/post', description: 'test', targets: [id], payload: body });
+    const done = await awaitCommand(cmd.command_id, 30_000);
+    expect(done.kind).toBe('finished');
+    const before = (await es.ml.getJobStats({ job_id: id })).jobs[0]!.data_counts;
+    expect(before.processed_record_count).toBe(6);
+
+    // Redelivery after the outcome was recorded: a no-op.
+    await processCommandRecord(record(cmd.command_id, id));
+    // A crash after the job state was committed but before the outcome was recorded: forget the outcome and redeliver.
+    await db().send(
+      new UpdateCommand({ TableName: tableName(), Key: keys.command(cmd.command_id), UpdateExpression: 'REMOVE outcomes.#t SET #s = :q', ExpressionAttributeNames: { '#t': id, '#s': 'status' }, ExpressionAttributeValues: { ':q': 'running' } }),
+    );
+    await processCommandRecord(record(cmd.command_id, id));
+    const after = (await es.ml.getJobStats({ job_id: id })).jobs[0]!.data_counts;
+    expect(after.processed_record_count).toBe(6);
+    expect(after.input_bytes).toBe(before.input_bytes);
+    const task = await es.tasks.get({ task_id: cmd.task_id });
+    expect((task.response as any).processed_record_count).toBe(6);
+    await es.ml.closeJob({ job_id: id });
+  });
+
+  it('a message for an unknown or expired command is dropped', async () => {
+    const { processCommandRecord } = await direct(() => import('../../functions/workers/commands.ts'));
+    await expect(processCommandRecord(record('12345', 'nobody'))).resolves.toBeUndefined();
+  });
+
+  it('a malformed message throws so it goes to the DLQ after its retries', async () => {
+    const { processCommandRecord } = await direct(() => import('../../functions/workers/commands.ts'));
+    await expect(processCommandRecord({ ...record('1', 'x'), body: '{"command_id":"abc"}' })).rejects.toThrow();
+  });
+});
