@@ -37,7 +37,10 @@ export async function closeJob(jobId: string, commandId: string, hook?: StepHook
     if (!stored || !rt || rt.state === 'closed') return { closed: true };
     if (rt.state !== 'closing' || !rt.close) {
       // The snapshot id is fixed when the close starts, so a redelivered persist_snapshot rewrites the same snapshot.
-      rt = { ...rt, state: 'closing', close: { command_id: commandId, next: 0, snapshot_id: await freeSnapshotId(jobId, nowMs) }, version: rt.version + 1 };
+      // A job that never received data has nothing to flush, calculate, persist or prune: it goes straight to finalize.
+      const next = rt.model ? 0 : CLOSE_STEPS.indexOf('finalize');
+      const snapshotId = rt.model ? await freeSnapshotId(jobId, nowMs) : undefined;
+      rt = { ...rt, state: 'closing', close: { command_id: commandId, next, ...(snapshotId ? { snapshot_id: snapshotId } : {}) }, version: rt.version + 1 };
       await putJobRuntime(rt);
       await audit(jobId, 'Job is closing', 'info', nowMs);
     }

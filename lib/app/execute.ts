@@ -1,9 +1,13 @@
 import type { Command } from '../domain/command.ts';
-import { ConflictError, Messages, ResourceNotFoundError } from '../domain/errors.ts';
+import { ConflictError, IllegalStateError, Messages, ResourceNotFoundError, StaleStateError, TooManyRequestsError } from '../domain/errors.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import { config } from '../runtime/config.ts';
 import { getCommandPayload } from '../store/commands.ts';
-import { deleteJobData, getJobConfig, getJobRuntime, putJobRuntimeAndConfig } from '../store/jobs.ts';
+import { deleteJobData, getJobConfig, getJobRuntime, getJobRuntimes, listJobConfigs, putJobRuntime, putJobRuntimeAndConfig } from '../store/jobs.ts';
+import { getClusterSettings } from '../store/misc.ts';
+import { batchWrite, queryAll } from '../store/batch.ts';
+import { keys } from '../store/keys.ts';
+import { maxOpenJobs } from './cluster.ts';
 import { evictModel } from './analysis.ts';
 import { audit } from './audit.ts';
 import { closeJob, persistSnapshot, type StepHook } from './close.ts';
@@ -32,8 +36,11 @@ export async function executeCommand(cmd: Command, target: string, opts: Execute
       const { job, rt } = await load(target, true);
       return processFlush(job, rt, cmd.command_id, cmd.params as Parameters<typeof processFlush>[3]);
     }
-    case 'close':
-      return closeJob(target, cmd.command_id, opts.closeStepHook);
+    case 'close': {
+      const out = await closeJob(target, cmd.command_id, opts.closeStepHook);
+      await promoteLazyJobs();
+      return out;
+    }
     case 'persist':
       return persistOpenJob(target, cmd.command_id);
     case 'delete':
@@ -60,8 +67,33 @@ async function openTask(jobId: string, commandId: string): Promise<{ opened: tru
   const nodeName = config().nodeName;
   const { job, version, rt } = await load(jobId, false);
   if (rt.state !== 'closed') {
-    if (rt.last_command?.id === commandId) return { opened: true, node: nodeName };
+    if (rt.last_command?.id === commandId) return rt.last_command.response as { opened: true; node: string };
     throw new ConflictError(Messages.alreadyOpened(jobId));
+  }
+  const capacity = await openCapacity();
+  const { finished_time: _finished, ...reopened } = job;
+  if (capacity.free <= 0) {
+    const explanation = `Not opening job [${jobId}] because not enough ML capacity: number of opened jobs [${capacity.open}], xpack.ml.max_open_jobs [${capacity.max}]`;
+    if (!job.allow_lazy_open) {
+      throw new TooManyRequestsError('Could not open job because no ML nodes with sufficient capacity were found', {
+        cause: new IllegalStateError(`Could not open job because no suitable nodes were found, allocation explanation [${explanation}]`),
+      });
+    }
+    // A lazy job waits unassigned in `opening`; a close elsewhere assigns it (promoteLazyJobs).
+    const waiting: JobRuntime = {
+      ...rt,
+      state: 'opening',
+      assignment_explanation: explanation,
+      open_time_ms: Date.now(),
+      last_command: { id: commandId, response: { opened: true, node: '' } },
+      version: rt.version + 1,
+    };
+    delete waiting.node;
+    // The marker goes first: a marker without a waiting job is dropped by promoteLazyJobs, never the reverse.
+    await batchWrite([{ ...keys.lazyWaiting(jobId), since: Date.now() }]);
+    await putJobRuntimeAndConfig(waiting, reopened as typeof job, version);
+    await audit(jobId, `Job is waiting for ML capacity: ${explanation}`);
+    return { opened: true, node: '' };
   }
   const next: JobRuntime = {
     ...rt,
@@ -72,10 +104,51 @@ async function openTask(jobId: string, commandId: string): Promise<{ opened: tru
     last_command: { id: commandId, response: { opened: true, node: nodeName } },
     version: rt.version + 1,
   };
-  const { finished_time: _finished, ...reopened } = job;
   await putJobRuntimeAndConfig(next, reopened as typeof job, version);
   await audit(jobId, `Opening job on node [${nodeName}]`);
   return { opened: true, node: nodeName };
+}
+
+/** Jobs holding capacity (assigned: opened, closing, or opening on a node) against `xpack.ml.max_open_jobs`. */
+async function openCapacity(): Promise<{ open: number; max: number; free: number }> {
+  const [configs, settings] = await Promise.all([listJobConfigs(), getClusterSettings()]);
+  const max = maxOpenJobs(settings);
+  // Fewer jobs than slots: capacity cannot be short, so the runtimes need not be read.
+  if (configs.length < max) return { open: 0, max, free: max - configs.length };
+  const runtimes = [...(await getJobRuntimes(configs.map((c) => c.job_id))).values()];
+  const open = runtimes.filter((r) => r.state === 'opened' || r.state === 'closing' || (r.state === 'opening' && r.node)).length;
+  return { open, max, free: max - open };
+}
+
+/**
+ * Assigns lazily opening jobs (state `opening`, no node) while capacity allows, oldest
+ * first, as Elasticsearch reassigns an unassigned persistent task when a node frees up.
+ * A lost race (another writer moved the job) just skips that job.
+ */
+export async function promoteLazyJobs(): Promise<string[]> {
+  const markers = await queryAll<{ sk: string; since: number }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.lazyPartition }, ConsistentRead: true });
+  if (markers.length === 0) return [];
+  const runtimes = await getJobRuntimes(markers.map((m) => m.sk));
+  const stale = markers.filter((m) => { const r = runtimes.get(m.sk); return !r || r.state !== 'opening' || r.node; });
+  const waiting = markers.filter((m) => !stale.includes(m)).sort((a, b) => a.since - b.since);
+  const promoted: string[] = [];
+  let free = waiting.length > 0 ? (await openCapacity()).free : 0;
+  for (const m of waiting) {
+    if (free <= 0) break;
+    const rt = runtimes.get(m.sk) as JobRuntime;
+    const next: JobRuntime = { ...rt, state: 'opened', node: config().nodeName, assignment_explanation: '', version: rt.version + 1 };
+    try {
+      await putJobRuntime(next);
+      await audit(rt.job_id, `Opening job on node [${config().nodeName}]`);
+      promoted.push(rt.job_id);
+      stale.push(m);
+      free--;
+    } catch (err) {
+      if (!(err instanceof StaleStateError)) throw err;
+    }
+  }
+  await batchWrite([], stale.map((m) => keys.lazyWaiting(m.sk)));
+  return promoted;
 }
 
 /** Background persist of an open job: a snapshot of its live model (no-op when it is no longer open). */

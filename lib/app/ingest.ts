@@ -122,6 +122,12 @@ export async function processFlush(
   const out = model.flush({ calcInterim: params.calc_interim, advanceTimeMs: params.advance_time, skipTimeMs: params.skip_time });
   const elapsed = performance.now() - started;
   const response: { flushed: true; last_finalized_bucket_end?: number } = { flushed: true };
+  if (!rt.model && out.buckets.length === 0 && out.interim.length === 0) {
+    // Nothing was ever posted: no model state to write (and none to snapshot at close).
+    await putJobRuntime({ ...rt, last_command: { id: commandId, response }, version: rt.version + 1 });
+    evictModel(job.job_id);
+    return response;
+  }
   const lastEnd = out.lastFinalizedBucketEndMs ?? rt.last_finalized_bucket_end;
   if (lastEnd !== undefined) response.last_finalized_bucket_end = lastEnd;
   const next: JobRuntime = {

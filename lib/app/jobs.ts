@@ -18,6 +18,7 @@ import { listSnapshots } from '../store/snapshots.ts';
 import { audit } from './audit.ts';
 import { awaitCommand, StoredEsError, submitCommand, type WaitOutcome } from './commands.ts';
 import { jobStatsView } from './views.ts';
+import { promoteLazyJobs } from './execute.ts';
 
 /** Result of an HTTP-side use case that went through the queue. */
 export type Queued<T> = { kind: 'done'; response: T } | { kind: 'accepted'; taskId: string };
@@ -188,6 +189,7 @@ export async function closeJobs(expression: string, params: CloseParams, nowMs =
   }
   if (params.force) {
     for (const id of [...open, ...closing, ...failed]) await forceClose(id, nowMs);
+    await promoteLazyJobs();
     return { kind: 'done', response: { closed: true } };
   }
   const targets = [...open, ...closing].sort();

@@ -124,6 +124,16 @@ export class FeatureModel {
   }
 
   /**
+   * Standard deviation of the prediction of the last `evaluate` (the scale its probability
+   * used), for prediction intervals. Meaningful once the warm-up is over.
+   */
+  spread(p: FeatureParams, isCount: boolean): number {
+    const v = this.n > 0 ? this.variance * (1 + (2 * p.warmup) / this.n) : 0;
+    const f = floor2(p, this.lastTypical, isCount);
+    return Math.sqrt(isCount ? (v > f ? v : f) : v + f);
+  }
+
+  /**
    * Learns x observed in the bucket starting at T (ms).
    * @returns bytes added to the serialized state (the daily profile, when allocated now).
    */

@@ -8,15 +8,21 @@ export type {
   BucketInfluencer,
   BucketResult,
   DetectorFunction,
+  DetectionRule,
   DetectorSpec,
+  FilterRef,
   FlushOptions,
   FlushOutput,
   IngestOutput,
   InputCounts,
   InputRecord,
+  ModelPlotConfig,
+  ModelPlotResult,
   ModelSizeStats,
   RecordInfluencer,
   RecordResult,
+  RuleAction,
+  RuleCondition,
 } from './types.ts';
 export { DataParseError, fieldValue, parseDataBody, parseTime, type DataDescription } from './parse.ts';
 export { AnomalyModel, MODEL_STATE_VERSION, analysisFields } from './model.ts';

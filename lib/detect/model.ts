@@ -17,7 +17,8 @@ import {
 } from './functions.ts';
 import { NORMALIZER_BYTES, ScoreNormalizer } from './normalizer.ts';
 import { fieldValue } from './parse.ts';
-import { clampProbability, rawScoreFromLn } from './stats.ts';
+import { SKIP_MODEL_UPDATE, SKIP_RESULT, compileRules, ruleActions, type CompiledRule, type FilterMatcher } from './rules.ts';
+import { clampProbability, logStudentTail, rawScoreFromLn } from './stats.ts';
 import type {
   AnalysisSpec,
   BucketCounts,
@@ -27,6 +28,7 @@ import type {
   FlushOutput,
   IngestOutput,
   InputRecord,
+  ModelPlotResult,
   ModelSizeStats,
   RecordInfluencer,
   RecordResult,
@@ -45,6 +47,21 @@ const SOFT_LIMIT = 0.9;
 const DAY_MS = 86_400_000;
 const KEY_SEP = '\u0000';
 const STATUS_NAMES = ['ok', 'soft_limit', 'hard_limit'] as const;
+/** Model plot bounds: the central 95% of the predictive distribution. */
+const MODEL_PLOT_TAIL = 0.025;
+
+/** The z with an upper Student-t tail of `tail` (bisection; the model plot's bound width). */
+function studentQuantile(tail: number, nu: number): number {
+  const target = Math.log(tail);
+  let lo = 0;
+  let hi = 1000;
+  for (let i = 0; i < 200 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (logStudentTail(mid, nu) > target) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
 
 /** Σ of the features of one series and bucket. */
 class Acc {
@@ -94,10 +111,14 @@ class Detector {
   readonly tracked: string[];
   /** The value field; undefined for the count functions. */
   readonly fieldName: string | undefined;
+  /** Compiled custom rules; null when the detector has none (no rule work at all). */
+  readonly rules: CompiledRule[] | null;
   constructor(
     readonly spec: DetectorSpec,
     readonly index: number,
     influencers: string[],
+    filters: AnalysisSpec['filters'],
+    filterCache: Map<string, FilterMatcher>,
   ) {
     this.info = FUNCTIONS[spec.function];
     if (this.info === undefined) throw new RangeError(`unknown detector function [${String(spec.function)}]`);
@@ -106,6 +127,7 @@ class Detector {
     if (!this.info.isCount && spec.field_name === undefined) {
       throw new RangeError(`detector [${index}] function [${spec.function}] requires a field_name`);
     }
+    this.rules = compileRules(spec, filters, filterCache);
   }
 
 
@@ -128,6 +150,8 @@ class BucketPass {
   evaluated = 0;
   minLnP = 0;
   cands: Candidate[] = [];
+  /** Model plot documents of the bucket; null when not wanted (disabled, or interim). */
+  plot: ModelPlotResult[] | null = null;
 }
 
 interface Candidate {
@@ -231,13 +255,22 @@ export class AnomalyModel {
   /** Bytes of the open bucket being finalised, about to be freed (not persisted). */
   private freeing = 0;
   private readonly pass = new BucketPass();
+  /** Half-width of the model plot interval in standard deviations; 0 when model plot is off. */
+  private readonly plotZ: number;
+  /** Model plot `terms`; null for every series. */
+  private readonly plotTerms: Set<string> | null;
 
   private constructor(readonly spec: AnalysisSpec) {
     if (!(spec.bucketSpanMs > 0)) throw new RangeError('bucketSpanMs must be > 0');
     if (!(spec.latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
     this.span = spec.bucketSpanMs;
     this.params = featureParams(spec.bucketSpanMs);
-    this.detectors = spec.detectors.map((d, i) => new Detector(d, i, spec.influencers));
+    const filterCache = new Map<string, FilterMatcher>();
+    this.detectors = spec.detectors.map((d, i) => new Detector(d, i, spec.influencers, spec.filters, filterCache));
+    const plot = spec.modelPlot;
+    this.plotZ = plot?.enabled === true ? studentQuantile(MODEL_PLOT_TAIL, this.params.nu) : 0;
+    const terms = plot?.enabled === true && plot.terms !== undefined ? plot.terms.split(',').map((t) => t.trim()).filter((t) => t !== '') : [];
+    this.plotTerms = terms.length > 0 ? new Set(terms) : null;
     this.analysis = analysisFields(spec);
     const window = spec.renormalizationWindowMs ?? Math.max(30 * DAY_MS, 100 * spec.bucketSpanMs);
     this.decay = Math.exp(-spec.bucketSpanMs / Math.max(window, spec.bucketSpanMs));
@@ -247,16 +280,23 @@ export class AnomalyModel {
 
   /**
    * A new, empty model for the spec.
-   * @throws RangeError when bucketSpanMs <= 0, latencyMs < 0, a function is unknown or a metric
-   *   function has no field_name.
+   * @throws RangeError when bucketSpanMs <= 0, latencyMs < 0, a function is unknown, a metric
+   *   function has no field_name, or a custom rule has an unknown action, applies_to,
+   *   operator or filter_type.
    */
   static create(spec: AnalysisSpec): AnomalyModel {
     return new AnomalyModel(spec);
   }
 
   /**
-   * Rebuilds a model from `serialize()` output. The spec must be the one it was built with.
-   * @throws ModelStateError when the blob is truncated, of another version or does not fit the spec.
+   * Rebuilds a model from `serialize()` output. The spec must describe the same analysis as
+   * the one the state was written with (bucket span, detectors and their functions, fields
+   * and splits, influencers, summary count field), but may differ in what Elasticsearch lets
+   * `_update` change: detectors' `custom_rules`, `filters`, `modelPlot`,
+   * `modelMemoryLimitBytes` (a limit now below the state size shows from the next bucket:
+   * new series are refused and idle ones pruned) and `renormalizationWindowMs`.
+   * @throws ModelStateError when the blob is truncated, of another version or does not fit
+   *   the spec (e.g. another number of detectors).
    */
   static restore(spec: AnalysisSpec, state: Uint8Array): AnomalyModel {
     const m = new AnomalyModel(spec);
@@ -527,6 +567,7 @@ export class AnomalyModel {
     pass.evaluated = 0;
     pass.minLnP = 0;
     const cands: Candidate[] = (pass.cands = []);
+    const plot: ModelPlotResult[] | null = (pass.plot = this.plotZ > 0 && !interim ? [] : null);
     let refused = ob !== undefined && ob.failed === 1 && !interim;
     // The bucket's own accumulators are freed once it is scored: new series may use them.
     this.freeing = ob !== undefined && !interim ? this.openBucketBytes(ob) : 0;
@@ -587,7 +628,7 @@ export class AnomalyModel {
       if (refused) this.allocationFailures++;
       this.lastRefused = refused;
     }
-    return {
+    const result: BucketResult = {
       job_id: jobId,
       timestamp: T,
       result_type: 'bucket',
@@ -613,6 +654,11 @@ export class AnomalyModel {
       ],
       records,
     };
+    if (plot !== null) {
+      result.model_plot = plot;
+      pass.plot = null;
+    }
+    return result;
   }
 
   /** Scores (and unless interim, learns) one series in the bucket of `pass`. */
@@ -627,19 +673,28 @@ export class AnomalyModel {
     let bestTypical = 0;
     let bestFeature = feats[0] as FeatureKind;
     let warm = false;
+    let any = false;
+    const rules = d.rules;
+    const plot = pass.plot;
     for (let fi = 0; fi < feats.length; fi++) {
       const kind = feats[fi] as FeatureKind;
       const fm = s.features[fi] as FeatureModel;
       const x = featureValue(kind, acc);
       const xe = interim && (kind === FEATURE_COUNT || kind === FEATURE_SUM) ? x / pass.fraction : x;
-      if (fm.n >= p.warmup) warm = true;
+      const isWarm = fm.n >= p.warmup;
       const lnP = fm.evaluate(p, xe, T, info.sides[fi] as Side, info.isCount);
-      const typical = fm.lastTypical;
-      if (!interim) this.bytes += fm.update(p, x, T, info.isCount);
-      if (fi === 0 || lnP < bestLnP) {
+      const typical = info.isCount && fm.lastTypical < 0 ? 0 : fm.lastTypical;
+      if (plot !== null && isWarm) this.plotPoint(plot, d, s, fm, kind, x, typical);
+      let actions = 0;
+      if (rules !== null) actions = ruleActions(rules, s.by, s.partition, x, typical, fm.n > 0, T / 1000);
+      if (!interim && (actions & SKIP_MODEL_UPDATE) === 0) this.bytes += fm.update(p, x, T, info.isCount);
+      if ((actions & SKIP_RESULT) !== 0) continue;
+      if (isWarm) warm = true;
+      if (!any || lnP < bestLnP) {
+        any = true;
         bestLnP = lnP;
         bestActual = x;
-        bestTypical = info.isCount && typical < 0 ? 0 : typical;
+        bestTypical = typical;
         bestFeature = kind;
       }
     }
@@ -649,6 +704,39 @@ export class AnomalyModel {
     if (bestLnP < LN_RECORD_PROBABILITY) {
       pass.cands.push({ det: d, series: s, acc, lnP: bestLnP, actual: bestActual, typical: bestTypical, feature: bestFeature });
     }
+  }
+
+  /** Appends the model plot document of one series and feature (before it learns the bucket). */
+  private plotPoint(plot: ModelPlotResult[], d: Detector, s: Series, fm: FeatureModel, kind: FeatureKind, x: number, typical: number): void {
+    const terms = this.plotTerms;
+    if (terms !== null && !((s.by !== undefined && terms.has(s.by)) || (s.partition !== undefined && terms.has(s.partition)))) return;
+    const isCount = d.info.isCount;
+    const half = this.plotZ * fm.spread(this.params, isCount);
+    let lower = typical - half;
+    const upper = typical + half;
+    if (isCount && lower < 0) lower = 0;
+    const spec = d.spec;
+    const doc: ModelPlotResult = {
+      job_id: this.spec.jobId,
+      result_type: 'model_plot',
+      bucket_span: this.span / 1000,
+      detector_index: spec.detector_index,
+      timestamp: this.pass.T,
+      model_feature: FEATURE_NAMES[kind],
+      model_lower: lower,
+      model_upper: upper,
+      model_median: typical,
+      actual: x,
+    };
+    if (spec.partition_field_name !== undefined) {
+      doc.partition_field_name = spec.partition_field_name;
+      doc.partition_field_value = s.partition ?? '';
+    }
+    if (spec.by_field_name !== undefined) {
+      doc.by_field_name = spec.by_field_name;
+      doc.by_field_value = s.by ?? '';
+    }
+    plot.push(doc);
   }
 
   private recordResult(c: Candidate, T: number, spanS: number, interim: boolean): RecordResult {

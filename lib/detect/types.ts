@@ -33,6 +33,57 @@ export interface DetectorSpec {
   field_name?: string;
   by_field_name?: string;
   partition_field_name?: string;
+  /**
+   * Elasticsearch detection rules (`custom_rules`), applied as autodetect does: see
+   * {@link DetectionRule}. They may change between `restore`s (Elasticsearch `_update`).
+   */
+  custom_rules?: DetectionRule[];
+}
+
+/** A custom rule action. `force_time_shift` is accepted and ignored by the model. */
+export type RuleAction = 'skip_result' | 'skip_model_update' | 'force_time_shift';
+
+/** A scope entry of a custom rule: the series' field value must be in / not in the filter. */
+export interface FilterRef {
+  filter_id: string;
+  filter_type: 'include' | 'exclude';
+}
+
+/** A numeric condition of a custom rule: `<applies_to> <operator> <value>`. */
+export interface RuleCondition {
+  /** `time` is the bucket start in epoch seconds; `diff_from_typical` is |actual − typical|. */
+  applies_to: 'actual' | 'typical' | 'diff_from_typical' | 'time';
+  operator: 'gt' | 'gte' | 'lt' | 'lte';
+  value: number;
+}
+
+/**
+ * A custom rule (`detection_rule`, spec A.5.11), Elasticsearch JSON shape. It applies to a
+ * series result in a bucket when ALL its conditions hold and every scope field's value of the
+ * series is in (include) / not in (exclude) the filter's items. Then:
+ * - `skip_result`: the series writes no record and does not count towards the bucket score;
+ * - `skip_model_update`: the bucket's value is not learnt (the series' statistics stay as
+ *   they were before the bucket).
+ * Scope fields must be the detector's by or partition field (any other field never matches);
+ * a filter id absent from {@link AnalysisSpec.filters} is an empty filter. Conditions on
+ * typical / diff_from_typical do not hold before the model has learnt anything; time
+ * conditions need no model. With multi-feature functions (metric) rules apply per feature.
+ */
+export interface DetectionRule {
+  /** Elasticsearch's default is `['skip_result']` (also used here when absent). */
+  actions: RuleAction[];
+  scope?: Record<string, FilterRef>;
+  conditions?: RuleCondition[];
+  /** `force_time_shift` parameters; ignored by the model. */
+  params?: { force_time_shift?: { time_shift_amount: number } };
+}
+
+/** `model_plot_config`. `annotations_enabled` is accepted and ignored by the model. */
+export interface ModelPlotConfig {
+  enabled: boolean;
+  /** Comma-separated by/partition field values: plot only series with one of these values. */
+  terms?: string;
+  annotations_enabled?: boolean;
 }
 
 /** What the model is built from: the job's analysis config with durations in ms. */
@@ -51,6 +102,10 @@ export interface AnalysisSpec {
   modelMemoryLimitBytes: number;
   /** How long the score normalisers remember, ms; default 30 days. */
   renormalizationWindowMs?: number;
+  /** Filter items by filter_id, for the scopes of custom rules (`*` wildcards at start/end). */
+  filters?: Record<string, string[]>;
+  /** Model plot: when enabled, final buckets carry `model_plot`. */
+  modelPlot?: ModelPlotConfig;
 }
 
 /** One input document: its time (epoch ms) and its fields as posted. */
@@ -107,6 +162,32 @@ export interface RecordResult {
   influencers?: RecordInfluencer[];
 }
 
+/**
+ * A model plot document (`result_type: 'model_plot'`): the model's 95% prediction interval
+ * and median (typical) for one series and feature in a final bucket, with the actual value.
+ */
+export interface ModelPlotResult {
+  job_id: string;
+  result_type: 'model_plot';
+  /** Seconds. */
+  bucket_span: number;
+  detector_index: number;
+  /** Bucket start, epoch ms. */
+  timestamp: number;
+  /** The modelled feature: 'count', 'mean', 'sum', 'min' or 'max'. */
+  model_feature: string;
+  model_lower: number;
+  model_upper: number;
+  model_median: number;
+  actual: number;
+  partition_field_name?: string;
+  partition_field_value?: string;
+  by_field_name?: string;
+  by_field_value?: string;
+  /** Never set by the model: model plot is written for final buckets only (as autodetect). */
+  is_interim?: boolean;
+}
+
 /** The `bucket_time` bucket influencer of a bucket. */
 export interface BucketInfluencer {
   job_id: string;
@@ -142,6 +223,11 @@ export interface BucketResult {
   processing_time_ms: number;
   bucket_influencers: BucketInfluencer[];
   records: RecordResult[];
+  /**
+   * Only when `AnalysisSpec.modelPlot.enabled`, on final buckets (possibly empty): carried
+   * alongside like `records`, for the caller to store as their own documents.
+   */
+  model_plot?: ModelPlotResult[];
 }
 
 /** What `ingest` returns: the counts of the batch and the buckets it finalised. */

@@ -46,9 +46,17 @@ export class EsError extends Error {
     return out;
   }
 
-  /** The innermost cause, as Elasticsearch picks `root_cause[0]`. */
+  /**
+   * The root cause as `ElasticsearchException.guessRootCauses` picks it: an Elasticsearch
+   * exception descends into an Elasticsearch cause; a parse exception descends into a
+   * parse or Elasticsearch cause; a plain Java exception (or a plain Java cause) stops.
+   */
   rootCause(): EsError {
-    return this.cause ? this.cause.rootCause() : this;
+    const c = this.cause;
+    if (!c) return this;
+    if (isParseException(this)) return isParseException(c) || !isJavaException(c) ? c.rootCause() : this;
+    if (isJavaException(this)) return this;
+    return isJavaException(c) ? this : c.rootCause();
   }
 
   /** The whole Elasticsearch error body. */
@@ -57,6 +65,30 @@ export class EsError extends Error {
     const rootCause: EsCause = { type: root.type, reason: root.message, ...root.metadata };
     return { error: { root_cause: [rootCause], ...this.toCause() }, status: this.status };
   }
+}
+
+/** Types of errors that stand for plain Java exceptions (not `ElasticsearchException`s), which end a root-cause search. */
+const JAVA_EXCEPTION_TYPES = new Set([
+  'illegal_argument_exception',
+  'illegal_state_exception',
+  'number_format_exception',
+  'class_cast_exception',
+  'null_pointer_exception',
+  'json_parse_exception',
+  'arithmetic_exception',
+  'date_time_exception',
+  'pattern_syntax_exception',
+  'x_content_parse_exception',
+  'x_content_e_o_f_exception',
+]);
+
+/** Whether an error stands for a plain Java exception (XContentParseException is an IllegalArgumentException). */
+export function isJavaException(e: EsError): boolean {
+  return JAVA_EXCEPTION_TYPES.has(e.type);
+}
+
+function isParseException(e: EsError): boolean {
+  return e.type === 'x_content_parse_exception' || e.type === 'x_content_e_o_f_exception';
 }
 
 /** `status_exception` (ElasticsearchStatusException) with an explicit status. */

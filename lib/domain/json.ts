@@ -570,22 +570,7 @@ export function readJson(text: string): JsonReadResult {
 // Errors with locations
 // ---------------------------------------------------------------------------------------
 
-const JAVA_EXCEPTION_TYPES = new Set([
-  'illegal_argument_exception',
-  'illegal_state_exception',
-  'number_format_exception',
-  'class_cast_exception',
-  'null_pointer_exception',
-  'json_parse_exception',
-  'arithmetic_exception',
-  'date_time_exception',
-  'pattern_syntax_exception',
-]);
-
-/** Whether an error stands for a plain Java exception (not an `ElasticsearchException`). */
-export function isJavaException(e: EsError): boolean {
-  return e instanceof IllegalArgumentError || e instanceof IllegalStateError || JAVA_EXCEPTION_TYPES.has(e.type);
-}
+export { isJavaException } from './errors.ts';
 
 /**
  * 400 `x_content_parse_exception` with its location kept apart from the text. The reason is
@@ -603,11 +588,6 @@ export class XContentParseLocatedError extends XContentParseError {
     this.location = location;
   }
 
-  override rootCause(): EsError {
-    const c = this.cause;
-    if (c && (c instanceof XContentParseError || !isJavaException(c))) return c.rootCause();
-    return this;
-  }
 }
 
 /** 400 `x_content_e_o_f_exception` (`XContentEOFException`, a subclass of the parse exception). */

@@ -9,7 +9,7 @@
 export type ClusterPrivilege = 'monitor' | 'monitor_ml' | 'manage_ml' | 'manage' | 'all';
 
 /** The HTTP function families; one Lambda function (and one file in `functions/http/`) each. */
-export type HttpFunctionName = 'root' | 'jobs' | 'tasks';
+export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster';
 
 /** One HTTP route, in API Gateway v2 form (`{param}` path segments). */
 export interface RouteDefinition {
@@ -33,6 +33,8 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'HEAD', path: '/', fn: 'root', privilege: 'monitor', action: 'cluster:monitor/main' },
   { method: 'GET', path: '/_ml/info', fn: 'root', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/info/get' },
   { method: 'GET', path: '/_tasks/{task_id}', fn: 'tasks', privilege: 'monitor', action: 'cluster:monitor/task/get' },
+  { method: 'GET', path: '/_cluster/settings', fn: 'cluster', privilege: 'monitor', action: 'cluster:monitor/settings' },
+  { method: 'PUT', path: '/_cluster/settings', fn: 'cluster', privilege: 'manage', action: 'cluster:admin/settings/update' },
 
   { method: 'GET', path: '/_ml/anomaly_detectors', fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/get' },
   { method: 'GET', path: '/_ml/anomaly_detectors/_stats', fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/stats/get' },

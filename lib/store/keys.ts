@@ -15,6 +15,7 @@
  * | audit message | `audit#<job_id>` | `<timestamp ms, 15 digits>#<seq>` |
  * | user | `users` | `user#<username>` |
  * | cluster settings | `cluster` | `settings` |
+ * | lazily opening job marker | `lazy` | `<job_id>` |
  *
  * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
  * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
@@ -54,6 +55,9 @@ export const keys = {
   auditPartition: (jobId: string) => `audit#${jobId}`,
   user: (username: string) => ({ pk: 'users', sk: `user#${username}` }),
   clusterSettings: { pk: 'cluster', sk: 'settings' },
+  /** Marker of a job waiting lazily for ML capacity (state `opening`, no node). */
+  lazyWaiting: (jobId: string) => ({ pk: 'lazy', sk: jobId }),
+  lazyPartition: 'lazy',
 } as const;
 
 /** DynamoDB's item limit is 400 KB; chunks stay well under it with room for keys and attributes. */

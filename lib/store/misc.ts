@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { batchWrite, queryAll } from './batch.ts';
-import { db, tableName } from './db.ts';
+import { db, isConditionFailure, tableName } from './db.ts';
 import { keys } from './keys.ts';
 
 /** A stored user: scrypt hash of the password and role names. */
@@ -24,14 +24,39 @@ export async function putUser(user: UserRecord): Promise<void> {
 /** Cluster-wide ML settings (Elasticsearch persistent cluster settings and ML metadata). */
 export interface ClusterSettings {
   upgrade_mode: boolean;
-  /** `xpack.ml.max_model_memory_limit` in MiB; absent or 0 = unset. */
+  /** `xpack.ml.max_model_memory_limit` in MiB; absent or 0 = unset (derived from the settings maps). */
   max_model_memory_limit_mib?: number;
+  /** Flat persistent and transient cluster settings as given (`PUT _cluster/settings`). */
+  persistent: Record<string, string>;
+  transient: Record<string, string>;
   version: number;
 }
 
 export async function getClusterSettings(): Promise<ClusterSettings> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.clusterSettings, ConsistentRead: true }));
-  return (out.Item?.settings as ClusterSettings | undefined) ?? { upgrade_mode: false, version: 0 };
+  const stored = out.Item?.settings ? (JSON.parse(out.Item.settings as string) as ClusterSettings) : undefined;
+  return stored ?? { upgrade_mode: false, persistent: {}, transient: {}, version: 0 };
+}
+
+/**
+ * Writes cluster settings if their version is still `next.version - 1`.
+ * @returns false when another writer changed them first
+ */
+export async function putClusterSettings(next: ClusterSettings): Promise<boolean> {
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.clusterSettings, version: next.version, settings: JSON.stringify(next) },
+        ConditionExpression: 'attribute_not_exists(pk) OR version = :v',
+        ExpressionAttributeValues: { ':v': next.version - 1 },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
 }
 
 /** One ML notification (Elasticsearch's `.ml-notifications` document). */

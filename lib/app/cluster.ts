@@ -1,0 +1,106 @@
+import { IllegalArgumentError, XContentParseError } from '../domain/errors.ts';
+import { parseJsonBody } from '../domain/json.ts';
+import { bytesToMiB, parseByteSize } from '../domain/units.ts';
+import { getClusterSettings, putClusterSettings, type ClusterSettings } from '../store/misc.ts';
+
+/** Elasticsearch's default and bounds of `xpack.ml.max_open_jobs` (MachineLearning.MAX_OPEN_JOBS_PER_NODE). */
+export const DEFAULT_MAX_OPEN_JOBS = 512;
+const MAX_OPEN_JOBS_LIMIT = 512;
+
+/** The dynamic cluster settings mlplane knows, with their validators (value → normalised string). */
+const KNOWN: Record<string, (value: string) => string> = {
+  'xpack.ml.max_model_memory_limit': (v) => {
+    parseByteSize(v, 'xpack.ml.max_model_memory_limit');
+    return v;
+  },
+  'xpack.ml.max_open_jobs': (v) => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v)) throw new IllegalArgumentError(`Failed to parse value [${v}] for setting [xpack.ml.max_open_jobs]`);
+    if (n < 1) throw new IllegalArgumentError(`Failed to parse value [${v}] for setting [xpack.ml.max_open_jobs] must be >= 1`);
+    if (n > MAX_OPEN_JOBS_LIMIT) throw new IllegalArgumentError(`Failed to parse value [${v}] for setting [xpack.ml.max_open_jobs] must be <= ${MAX_OPEN_JOBS_LIMIT}`);
+    return String(n);
+  },
+};
+
+/** Flattens `{"xpack":{"ml":{"max_open_jobs":2}}}` and `{"xpack.ml.max_open_jobs":2}` alike; null means reset. */
+function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, string | null> = {}): Record<string, string | null> {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
+    else out[key] = v === null ? null : String(v);
+  }
+  return out;
+}
+
+/** Nested rendering of flat settings, as `GET/PUT _cluster/settings` answer without `flat_settings`. */
+export function nest(flat: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const parts = k.split('.');
+    let node = out;
+    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1] as string] = v;
+  }
+  return out;
+}
+
+/** The effective value of a setting: transient over persistent. */
+function effective(s: ClusterSettings, key: string): string | undefined {
+  return s.transient[key] ?? s.persistent[key];
+}
+
+/** `xpack.ml.max_open_jobs` in force (default 512). */
+export function maxOpenJobs(s: ClusterSettings): number {
+  const v = effective(s, 'xpack.ml.max_open_jobs');
+  return v === undefined ? DEFAULT_MAX_OPEN_JOBS : Number(v);
+}
+
+/**
+ * PUT _cluster/settings: `{persistent?: {...}, transient?: {...}}` with flat or nested keys;
+ * null resets a key. Only mlplane's ML settings are recognised; any other key is 400
+ * "persistent setting [<k>], not recognized" and nothing is changed.
+ * @returns `{acknowledged, persistent, transient}` with the settings that changed, nested
+ */
+export async function updateClusterSettings(source: string, flatSettings: boolean): Promise<Record<string, unknown>> {
+  const body = parseJsonBody(source);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new XContentParseError('[1:1] request body must be an object');
+  const req = body as Record<string, unknown>;
+  for (const k of Object.keys(req)) if (k !== 'persistent' && k !== 'transient') throw new XContentParseError(`[1:2] [cluster_update_settings_request] unknown field [${k}]`);
+  const changes: Record<'persistent' | 'transient', Record<string, string | null>> = {
+    persistent: flatten((req.persistent as Record<string, unknown>) ?? {}),
+    transient: flatten((req.transient as Record<string, unknown>) ?? {}),
+  };
+  for (const scope of ['persistent', 'transient'] as const) {
+    for (const [k, v] of Object.entries(changes[scope])) {
+      const validate = KNOWN[k];
+      if (!validate) throw new IllegalArgumentError(`${scope} setting [${k}], not recognized`);
+      if (v !== null) changes[scope][k] = validate(v);
+    }
+  }
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const current = await getClusterSettings();
+    const next: ClusterSettings = { ...current, persistent: { ...current.persistent }, transient: { ...current.transient }, version: current.version + 1 };
+    for (const scope of ['persistent', 'transient'] as const) {
+      for (const [k, v] of Object.entries(changes[scope])) {
+        if (v === null) delete next[scope][k];
+        else next[scope][k] = v;
+      }
+    }
+    const mml = effective(next, 'xpack.ml.max_model_memory_limit');
+    next.max_model_memory_limit_mib = mml === undefined ? undefined : bytesToMiB(parseByteSize(mml, 'xpack.ml.max_model_memory_limit').bytes);
+    if (await putClusterSettings(next)) {
+      const shown = (scope: 'persistent' | 'transient') => {
+        const set = Object.fromEntries(Object.entries(changes[scope]).filter((e): e is [string, string] => e[1] !== null));
+        return flatSettings ? set : nest(set);
+      };
+      return { acknowledged: true, persistent: shown('persistent'), transient: shown('transient') };
+    }
+  }
+  throw new IllegalArgumentError('cluster settings changed concurrently; retry');
+}
+
+/** GET _cluster/settings: `{persistent, transient}`. */
+export async function readClusterSettings(flatSettings: boolean): Promise<Record<string, unknown>> {
+  const s = await getClusterSettings();
+  return flatSettings ? { persistent: s.persistent, transient: s.transient } : { persistent: nest(s.persistent), transient: nest(s.transient) };
+}

@@ -1,0 +1,64 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { esClient, esError, uniqueId } from './client.ts';
+
+const es = esClient();
+
+const job = (job_id: string, allow_lazy_open = false) =>
+  es.ml.putJob({ job_id, allow_lazy_open, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
+
+describe('cluster settings and ML capacity', () => {
+  afterAll(async () => {
+    await es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': null, 'xpack.ml.max_model_memory_limit': null } });
+  });
+
+  it('PUT _cluster/settings accepts the ML settings and rejects unknown ones, changing nothing', async () => {
+    const ok = await es.cluster.putSettings({ persistent: { 'xpack.ml.max_model_memory_limit': '512mb' } });
+    expect(ok.acknowledged).toBe(true);
+    expect(ok.persistent).toEqual({ xpack: { ml: { max_model_memory_limit: '512mb' } } });
+    const info = await es.ml.info();
+    expect(info.limits.max_model_memory_limit).toBe('512mb');
+    expect(info.defaults.anomaly_detectors.model_memory_limit).toBe('512mb');
+    const e = await esError(es.cluster.putSettings({ persistent: { 'foo.bar': 1 } }));
+    expect(e).toMatchObject({ status: 400, type: 'illegal_argument_exception', reason: 'persistent setting [foo.bar], not recognized' });
+    const bad = await esError(es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': 0 } }));
+    expect(bad.status).toBe(400);
+    expect((await es.cluster.getSettings()).persistent).toEqual({ xpack: { ml: { max_model_memory_limit: '512mb' } } });
+    await es.cluster.putSettings({ persistent: { 'xpack.ml.max_model_memory_limit': null } });
+    expect((await es.ml.info()).limits.max_model_memory_limit).toBeUndefined();
+  });
+
+  it('without capacity a job is 429, a lazy job waits in opening with node "" and opens when a slot frees', async () => {
+    // Close everything first so the capacity count is ours.
+    await es.ml.closeJob({ job_id: '_all', force: true });
+    const p = uniqueId('cap');
+    await job(`${p}-first`);
+    await job(`${p}-eager`);
+    await job(`${p}-lazy`, true);
+    await es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': 1 } });
+    try {
+      await es.ml.openJob({ job_id: `${p}-first` });
+      const e = await esError(es.ml.openJob({ job_id: `${p}-eager` }));
+      expect(e.status).toBe(429);
+      expect(e.type).toBe('status_exception');
+      expect(e.reason).toBe('Could not open job because no ML nodes with sufficient capacity were found');
+      expect(e.body.error.caused_by.type).toBe('illegal_state_exception');
+      expect(e.body.error.root_cause[0].type).toBe('status_exception');
+      expect((await es.ml.getJobStats({ job_id: `${p}-eager` })).jobs[0]!.state).toBe('closed');
+
+      const lazy = await es.ml.openJob({ job_id: `${p}-lazy` });
+      expect(lazy).toEqual({ opened: true, node: '' });
+      const waiting = (await es.ml.getJobStats({ job_id: `${p}-lazy` })).jobs[0]!;
+      expect(waiting.state).toBe('opening');
+      expect(waiting.node).toBeUndefined();
+      expect(waiting.assignment_explanation).toContain('xpack.ml.max_open_jobs [1]');
+
+      await es.ml.closeJob({ job_id: `${p}-first` });
+      const promoted = (await es.ml.getJobStats({ job_id: `${p}-lazy` })).jobs[0]!;
+      expect(promoted.state).toBe('opened');
+      expect(promoted.node).toBeDefined();
+      await es.ml.closeJob({ job_id: `${p}-lazy` });
+    } finally {
+      await es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': null } });
+    }
+  });
+});
