@@ -687,7 +687,7 @@ export class AnomalyModel {
       if (plot !== null && isWarm) this.plotPoint(plot, d, s, fm, kind, x, typical);
       let actions = 0;
       if (rules !== null) actions = ruleActions(rules, s.by, s.partition, x, typical, fm.n > 0, T / 1000);
-      if (!interim && true) this.bytes += fm.update(p, x, T, info.isCount);
+      if (!interim && (actions & SKIP_MODEL_UPDATE) === 0) this.bytes += fm.update(p, x, T, info.isCount);
       if ((actions & SKIP_RESULT) !== 0) continue;
       if (isWarm) warm = true;
       if (!any || lnP < bestLnP) {

@@ -129,6 +129,15 @@ describe('custom rules: skip_model_update', () => {
   });
 });
 
+describe('custom rules: conditions before the model has learnt', () => {
+  it('never holds a typical condition for a series that has learnt nothing, so it starts learning', () => {
+    const recs = meanRecords(100, { 80: 300 });
+    const rule: DetectionRule = { actions: ['skip_model_update'], conditions: [{ applies_to: 'typical', operator: 'lt', value: 50 }] };
+    // Before the first bucket there is no typical (not 0): the first value is learnt, typical is ~100 afterwards.
+    expect(stable(runAll(meanSpec([rule]), recs))).toEqual(stable(runAll(meanSpec(), recs)));
+  });
+});
+
 describe('custom rules: time conditions', () => {
   it('skips results of buckets inside a time window and reports those outside it', () => {
     const recs = meanRecords(300, { 150: 300, 250: 300 });
