@@ -1,5 +1,6 @@
 import { closeJobs, deleteJob, flushJob, getJobs, getJobStats, getModelSnapshots, openJob, postData, putJob, type Queued } from '../../lib/app/jobs.ts';
-import { getBuckets, getRecords } from '../../lib/app/results.ts';
+import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../lib/app/results.ts';
+import { updateJob } from '../../lib/app/update.ts';
 import { Messages, ParseError } from '../../lib/domain/errors.ts';
 import { ES_VERSION } from '../../lib/domain/version.ts';
 import { boolField, dateParam, flushTimeParam, strictObjectBody, stringField } from '../../lib/http/body.ts';
@@ -210,6 +211,30 @@ const recordsRoute: RouteHandler = {
   },
 };
 
+const updateRoute: RouteHandler = {
+  params: ['timeout', 'master_timeout'],
+  handle: async (req) => queued(await updateJob(jobId(req), requireBody(req))),
+};
+
+const notificationsRoute: RouteHandler = {
+  params: ['from', 'size'],
+  handle: async (req) => ({ status: 200, body: await getNotifications(jobId(req), intParam(req.query.from, 'from', 0), intParam(req.query.size, 'size', 100)) }),
+};
+
+const modelPlotRoute: RouteHandler = {
+  params: ['start', 'end', 'terms', 'from', 'size'],
+  handle: async (req) => ({
+    status: 200,
+    body: await getModelPlot(jobId(req), {
+      start: dateParam(req.query.start, 'start'),
+      end: dateParam(req.query.end, 'end'),
+      terms: req.query.terms,
+      from: intParam(req.query.from, 'from', 0),
+      size: intParam(req.query.size, 'size', 10_000),
+    }),
+  }),
+};
+
 /** The anomaly detection job APIs (spec A.1, A.5.1–A.5.9). */
 export const handler = httpFunction('jobs', {
   'GET /_ml/anomaly_detectors': getJobsRoute,
@@ -232,4 +257,7 @@ export const handler = httpFunction('jobs', {
   [`POST ${JOB}/results/buckets/{timestamp}`]: bucketsRoute,
   [`GET ${JOB}/results/records`]: recordsRoute,
   [`POST ${JOB}/results/records`]: recordsRoute,
+  [`POST ${JOB}/_update`]: updateRoute,
+  [`GET ${JOB}/_notifications`]: notificationsRoute,
+  [`GET ${JOB}/results/model_plot`]: modelPlotRoute,
 });

@@ -3,6 +3,8 @@ import type { JobConfig } from '../domain/job.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import { parseByteSize, parseTimeValue } from '../domain/units.ts';
 import { readModelState } from '../store/model.ts';
+import { filterItems } from '../store/filters.ts';
+import { filtersUsedBy } from '../domain/filter.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -10,9 +12,11 @@ const DAY_MS = 86_400_000;
 export const DEFAULT_MODEL_PRUNE_WINDOW_MS = 30 * DAY_MS;
 
 /** The model's view of a job config: spans in ms, memory limit in bytes. */
-export function analysisSpec(job: JobConfig): AnalysisSpec {
+export function analysisSpec(job: JobConfig, filters: Record<string, string[]> = {}): AnalysisSpec {
   const ac = job.analysis_config;
   return {
+    filters,
+    modelPlot: job.model_plot_config,
     jobId: job.job_id,
     bucketSpanMs: parseTimeValue(ac.bucket_span, 'bucket_span').ms,
     latencyMs: ac.latency ? parseTimeValue(ac.latency, 'latency').ms : 0,
@@ -22,6 +26,7 @@ export function analysisSpec(job: JobConfig): AnalysisSpec {
       field_name: d.field_name,
       by_field_name: d.by_field_name,
       partition_field_name: d.partition_field_name,
+      custom_rules: d.custom_rules as AnalysisSpec['detectors'][number]['custom_rules'],
     })),
     influencers: ac.influencers ?? [],
     summaryCountFieldName: ac.summary_count_field_name,
@@ -45,18 +50,20 @@ const cache = new Map<string, { generation: number; model: AnomalyModel; configK
 
 /** Loads the live model of an open job (empty model when it never saw data). */
 export async function loadModel(job: JobConfig, rt: JobRuntime): Promise<AnomalyModel> {
-  const spec = analysisSpec(job);
+  // Filters are read per batch, so a filter update reaches an open job on its next data.
+  const spec = analysisSpec(job, await filterItems(filtersUsedBy(job)));
   const configKey = JSON.stringify(spec);
   const generation = rt.model?.generation ?? 0;
   const hit = cache.get(job.job_id);
   if (hit && hit.generation === generation && hit.configKey === configKey) return hit.model;
+  // A changed config (an update reached the job) or another generation: restore with the current spec.
   const model = rt.model ? AnomalyModel.restore(spec, await readModelState(job.job_id, rt.model)) : AnomalyModel.create(spec);
   return model;
 }
 
 /** Remembers a model as the live state of `generation`. */
-export function cacheModel(jobId: string, job: JobConfig, generation: number, model: AnomalyModel): void {
-  cache.set(jobId, { generation, model, configKey: JSON.stringify(analysisSpec(job)) });
+export function cacheModel(jobId: string, generation: number, model: AnomalyModel): void {
+  cache.set(jobId, { generation, model, configKey: JSON.stringify(model.spec) });
 }
 
 /** Forgets a job's cached model (close, delete, a failed write). */

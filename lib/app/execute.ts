@@ -12,6 +12,7 @@ import { evictModel } from './analysis.ts';
 import { audit } from './audit.ts';
 import { closeJob, persistSnapshot, type StepHook } from './close.ts';
 import { processData, processFlush } from './ingest.ts';
+import { applyUpdateCommand } from './update.ts';
 
 /** Test seams for fault injection. */
 export interface ExecuteOptions {
@@ -41,6 +42,8 @@ export async function executeCommand(cmd: Command, target: string, opts: Execute
       await promoteLazyJobs();
       return out;
     }
+    case 'update':
+      return applyUpdateCommand(target, await getCommandPayload(cmd));
     case 'persist':
       return persistOpenJob(target, cmd.command_id);
     case 'delete':

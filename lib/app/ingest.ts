@@ -53,7 +53,7 @@ export async function commitBatch(job: JobConfig, rt: JobRuntime, model: Anomaly
       version: rt.version + 1,
     };
     await putJobRuntime(committed);
-    cacheModel(job.job_id, job, generation, model);
+    cacheModel(job.job_id, generation, model);
     // Superseded generations are garbage once the pointer moved; a crash here only leaves garbage that the next batch removes.
     await deleteModelGenerationsExcept(job.job_id, generation);
     return committed;

@@ -1,6 +1,7 @@
 import { ResourceNotFoundError, Messages } from '../domain/errors.ts';
 import { getJobConfig } from '../store/jobs.ts';
-import { queryBuckets, queryRecords } from '../store/results.ts';
+import { queryBuckets, queryModelPlot, queryRecords } from '../store/results.ts';
+import { listAudit } from '../store/misc.ts';
 
 /** GET buckets query (Elasticsearch `ml.get_buckets`): times epoch ms. */
 export interface BucketQuery {
@@ -63,4 +64,31 @@ export async function getRecords(jobId: string, q: RecordQuery): Promise<{ count
   records = records.filter((r) => (r.record_score as number) >= q.recordScore && !(q.excludeInterim && r.is_interim));
   records.sort(compare(q.sort, q.desc));
   return { count: records.length, records: records.slice(q.from, q.from + q.size) };
+}
+
+/**
+ * GET _ml/anomaly_detectors/<id>/results/model_plot (an mlplane extension: Elasticsearch
+ * serves these documents only through a search of `.ml-anomalies-*` with
+ * `result_type:model_plot`): `{count, model_plot}` in timestamp order, optionally only the
+ * series whose by/partition value is in `terms` (comma list).
+ */
+export async function getModelPlot(jobId: string, q: { start?: number; end?: number; terms?: string; from: number; size: number }): Promise<{ count: number; model_plot: unknown[] }> {
+  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  let docs = await queryModelPlot(jobId, { startMs: q.start, endMs: q.end });
+  if (q.terms) {
+    const terms = new Set(q.terms.split(',').map((t) => t.trim()));
+    docs = docs.filter((d) => terms.has(d.by_field_value as string) || terms.has(d.partition_field_value as string));
+  }
+  return { count: docs.length, model_plot: docs.slice(q.from, q.from + q.size) };
+}
+
+/**
+ * GET _ml/anomaly_detectors/<id>/_notifications (an mlplane extension standing in for a
+ * search of `.ml-notifications-*`): the job's audit messages, newest first:
+ * `{count, notifications:[{job_id, message, level, timestamp, node_name, job_type}]}`.
+ */
+export async function getNotifications(jobId: string, from: number, size: number): Promise<{ count: number; notifications: unknown[] }> {
+  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  const all = (await listAudit(jobId)).reverse();
+  return { count: all.length, notifications: all.slice(from, from + size) };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EsErrorBody } from './errors.ts';
 
 /** What a command does to each of its targets (one job, or the cluster). */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist'] as const;
+export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update'] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */

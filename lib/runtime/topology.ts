@@ -9,7 +9,7 @@
 export type ClusterPrivilege = 'monitor' | 'monitor_ml' | 'manage_ml' | 'manage' | 'all';
 
 /** The HTTP function families; one Lambda function (and one file in `functions/http/`) each. */
-export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster';
+export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters';
 
 /** One HTTP route, in API Gateway v2 form (`{param}` path segments). */
 export interface RouteDefinition {
@@ -54,6 +54,15 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'POST', path: `${JOB}/results/buckets`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
   { method: 'GET', path: `${JOB}/results/buckets/{timestamp}`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
   { method: 'POST', path: `${JOB}/results/buckets/{timestamp}`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
+  { method: 'POST', path: `${JOB}/_update`, fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/job/update' },
+  { method: 'GET', path: `${JOB}/_notifications`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/notifications/get' },
+  { method: 'GET', path: `${JOB}/results/model_plot`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/model_plot/get' },
+
+  { method: 'GET', path: '/_ml/filters', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/get' },
+  { method: 'GET', path: '/_ml/filters/{filter_id}', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/get' },
+  { method: 'PUT', path: '/_ml/filters/{filter_id}', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/put' },
+  { method: 'POST', path: '/_ml/filters/{filter_id}/_update', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/update' },
+  { method: 'DELETE', path: '/_ml/filters/{filter_id}', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/delete' },
   { method: 'GET', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
   { method: 'POST', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
 ];

@@ -14,6 +14,8 @@
  * | command payload chunk | `command#<command_id>` | `payload#<n>` |
  * | audit message | `audit#<job_id>` | `<timestamp ms, 15 digits>#<seq>` |
  * | user | `users` | `user#<username>` |
+ * | model plot result | `results#<job_id>` | `modelplot#<timestamp>#<detector_index>#<n>` |
+ * | filter | `filters` | `filter#<filter_id>` |
  * | cluster settings | `cluster` | `settings` |
  * | lazily opening job marker | `lazy` | `<job_id>` |
  *
@@ -54,6 +56,14 @@ export const keys = {
   audit: (jobId: string, timestamp: number, seq: string) => ({ pk: `audit#${jobId}`, sk: `${ts(timestamp)}#${seq}` }),
   auditPartition: (jobId: string) => `audit#${jobId}`,
   user: (username: string) => ({ pk: 'users', sk: `user#${username}` }),
+  filter: (filterId: string) => ({ pk: 'filters', sk: `filter#${filterId}` }),
+  filterPartition: 'filters',
+  filterPrefix: 'filter#',
+  modelPlot: (jobId: string, timestamp: number, detectorIndex: number, n: number) => ({
+    pk: `results#${jobId}`,
+    sk: `modelplot#${ts(timestamp)}#${pad(detectorIndex, 4)}#${pad(n, 5)}`,
+  }),
+  modelPlotPrefix: 'modelplot#',
   clusterSettings: { pk: 'cluster', sk: 'settings' },
   /** Marker of a job waiting lazily for ML capacity (state `opening`, no node). */
   lazyWaiting: (jobId: string) => ({ pk: 'lazy', sk: jobId }),

@@ -2,8 +2,8 @@ import type { BucketResult, RecordResult } from '../detect/index.ts';
 import { batchWrite, queryAll } from './batch.ts';
 import { keys, ts } from './keys.ts';
 
-/** A bucket as stored and served (the model's `records` are stored as their own items). */
-export type BucketDoc = Omit<BucketResult, 'records'>;
+/** A bucket as stored and served (the model's `records` and `model_plot` are stored as their own items). */
+export type BucketDoc = Omit<BucketResult, 'records' | 'model_plot'>;
 
 /**
  * Persists finalized bucket results and their records. Keys are deterministic (bucket
@@ -13,8 +13,9 @@ export type BucketDoc = Omit<BucketResult, 'records'>;
 export async function writeResults(jobId: string, buckets: BucketResult[]): Promise<void> {
   const puts: Record<string, unknown>[] = [];
   for (const b of buckets) {
-    const { records, ...bucket } = b;
+    const { records, model_plot: modelPlot, ...bucket } = b;
     puts.push({ ...keys.bucket(jobId, b.timestamp), doc: JSON.stringify(bucket) });
+    (modelPlot ?? []).forEach((mp, n) => puts.push({ ...keys.modelPlot(jobId, mp.timestamp, mp.detector_index, n), doc: JSON.stringify(mp) }));
     const perDetector = new Map<number, number>();
     for (const r of records) {
       const n = perDetector.get(r.detector_index) ?? 0;
@@ -56,4 +57,14 @@ export async function queryRecords(jobId: string, range: TimeRange): Promise<Rec
     ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
   });
   return items.map((i) => JSON.parse(i.doc) as RecordResult).filter((r) => range.endMs === undefined || r.timestamp < range.endMs);
+}
+
+/** Model plot results in a time range, in timestamp order. */
+export async function queryModelPlot(jobId: string, range: TimeRange): Promise<Record<string, unknown>[]> {
+  const c = rangeCondition(keys.modelPlotPrefix, range);
+  const items = await queryAll<{ doc: string }>({
+    KeyConditionExpression: c.expr,
+    ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
+  });
+  return items.map((i) => JSON.parse(i.doc) as Record<string, unknown>).filter((r) => range.endMs === undefined || (r.timestamp as number) < range.endMs);
 }

@@ -1,0 +1,55 @@
+import { applyJobUpdate, checkGroupsAreNotJobIds, jobUpdatedAuditMessage, parseJobUpdate } from '../domain/update.ts';
+import { jobConfigView } from '../domain/job.ts';
+import { Messages, ResourceNotFoundError, StatusError, TooManyRequestsError } from '../domain/errors.ts';
+import { getJobConfig, getJobRuntime, listJobConfigs, putJobConfig } from '../store/jobs.ts';
+import { getClusterSettings } from '../store/misc.ts';
+import { audit } from './audit.ts';
+import { awaitCommand, StoredEsError, submitCommand } from './commands.ts';
+import type { Queued } from './jobs.ts';
+import { IllegalStateError } from '../domain/errors.ts';
+
+/**
+ * POST _ml/anomaly_detectors/<id>/_update (spec A.2), HTTP side: everything Elasticsearch
+ * rejects before touching the job (`_all`, the strict body parse with rule validation,
+ * upgrade mode, a group named like an existing job, an unknown job) is answered at once;
+ * then an `update` command goes into the job's FIFO group, so an update posted before a
+ * close is applied before it and never races it. Answers the whole updated job.
+ */
+export async function updateJob(jobId: string, source: string): Promise<Queued<unknown>> {
+  if (jobId === '_all') throw new StatusError(400, 'Cannot update more than 1 job at a time');
+  const update = parseJobUpdate(source);
+  if ((await getClusterSettings()).upgrade_mode) throw new TooManyRequestsError(Messages.upgradeMode('cluster:admin/xpack/ml/job/update'));
+  if (update.groups && update.groups.length > 0) checkGroupsAreNotJobIds(update, (await listJobConfigs()).map((j) => j.job_id));
+  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  const cmd = await submitCommand({ action: 'update', es_action: 'cluster:admin/xpack/ml/job/update', description: `update job [${jobId}]`, targets: [jobId], payload: source });
+  const outcome = await awaitCommand(cmd.command_id, undefined);
+  if (outcome.kind === 'gateway_cap') return { kind: 'accepted', taskId: cmd.task_id };
+  if (outcome.kind === 'request_timeout') throw new IllegalStateError('unreachable');
+  const o = outcome.command.outcomes[jobId];
+  if (o?.status === 'failed' && o.error) throw new StoredEsError(o.error);
+  return { kind: 'done', response: o?.response };
+}
+
+/**
+ * The worker side of an update: re-parses the body, runs every check that depends on the
+ * job's current state (the analysis-limits gate, usage, merged validation), then writes
+ * the new config with one conditional write, so a failed update changes nothing. Writes
+ * the audit message "Job updated: [<sorted fields>]". A redelivery after success answers
+ * the stored job (the conditional write is keyed on the config version it read).
+ */
+export async function applyUpdateCommand(jobId: string, source: string): Promise<unknown> {
+  const update = parseJobUpdate(source);
+  const stored = await getJobConfig(jobId);
+  const rt = await getJobRuntime(jobId);
+  if (!stored || !rt) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  const [settings, all] = await Promise.all([getClusterSettings(), listJobConfigs()]);
+  const next = applyJobUpdate(stored.config, update, {
+    jobState: rt.state,
+    modelBytes: rt.model ? rt.model_size_stats.model_bytes : undefined,
+    maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib,
+    otherJobIds: all.map((j) => j.job_id).filter((id) => id !== jobId),
+  });
+  await putJobConfig(next, stored.version);
+  await audit(jobId, jobUpdatedAuditMessage(update));
+  return jobConfigView(next, {});
+}
