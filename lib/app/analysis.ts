@@ -11,6 +11,42 @@ const DAY_MS = 86_400_000;
 /** Elasticsearch's default `model_prune_window` when the job sets none (AnalysisConfig.DEFAULT_MODEL_PRUNE_WINDOW). */
 export const DEFAULT_MODEL_PRUNE_WINDOW_MS = 30 * DAY_MS;
 
+/**
+ * The config an open job runs with: its stored config, with the open-time settings
+ * (`renormalization_window_days`, `background_persist_interval`, snapshot retention,
+ * `model_prune_window`) taken from when it was opened, as Elasticsearch applies those
+ * only at the next open. A closed job uses its stored config.
+ */
+export function effectiveConfig(job: JobConfig, rt: JobRuntime | undefined): JobConfig {
+  const w = rt && rt.state !== 'closed' ? rt.opened_with : undefined;
+  if (!w) return job;
+  const out: JobConfig = { ...job, analysis_config: { ...job.analysis_config } };
+  const set = <K extends keyof JobConfig>(k: K, v: JobConfig[K] | undefined) => {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  };
+  set('background_persist_interval', w.background_persist_interval as JobConfig['background_persist_interval']);
+  set('renormalization_window_days', w.renormalization_window_days as JobConfig['renormalization_window_days']);
+  set('model_snapshot_retention_days', w.model_snapshot_retention_days as JobConfig['model_snapshot_retention_days']);
+  set('daily_model_snapshot_retention_after_days', w.daily_model_snapshot_retention_after_days as JobConfig['daily_model_snapshot_retention_after_days']);
+  if (w.model_prune_window === undefined) delete out.analysis_config.model_prune_window;
+  else out.analysis_config.model_prune_window = w.model_prune_window as JobConfig['analysis_config']['model_prune_window'];
+  return out;
+}
+
+/** What an opening job captures of its config (see effectiveConfig). */
+export function openTimeSettings(job: JobConfig): NonNullable<JobRuntime['opened_with']> {
+  const out: NonNullable<JobRuntime['opened_with']> = {};
+  if (job.background_persist_interval !== undefined) out.background_persist_interval = String(job.background_persist_interval);
+  if (job.renormalization_window_days !== undefined && job.renormalization_window_days !== null) out.renormalization_window_days = Number(job.renormalization_window_days);
+  if (job.model_snapshot_retention_days !== undefined && job.model_snapshot_retention_days !== null) out.model_snapshot_retention_days = Number(job.model_snapshot_retention_days);
+  if (job.daily_model_snapshot_retention_after_days !== undefined && job.daily_model_snapshot_retention_after_days !== null) {
+    out.daily_model_snapshot_retention_after_days = Number(job.daily_model_snapshot_retention_after_days);
+  }
+  if (job.analysis_config.model_prune_window !== undefined) out.model_prune_window = String(job.analysis_config.model_prune_window);
+  return out;
+}
+
 /** The model's view of a job config: spans in ms, memory limit in bytes. */
 export function analysisSpec(job: JobConfig, filters: Record<string, string[]> = {}): AnalysisSpec {
   const ac = job.analysis_config;
@@ -51,7 +87,7 @@ const cache = new Map<string, { generation: number; model: AnomalyModel; configK
 /** Loads the live model of an open job (empty model when it never saw data). */
 export async function loadModel(job: JobConfig, rt: JobRuntime): Promise<AnomalyModel> {
   // Filters are read per batch, so a filter update reaches an open job on its next data.
-  const spec = analysisSpec(job, await filterItems(filtersUsedBy(job)));
+  const spec = analysisSpec(effectiveConfig(job, rt), await filterItems(filtersUsedBy(job)));
   const configKey = JSON.stringify(spec);
   const generation = rt.model?.generation ?? 0;
   const hit = cache.get(job.job_id);

@@ -4,7 +4,7 @@ import { ES_VERSION } from '../domain/version.ts';
 import { getJobConfig, getJobRuntime, putJobRuntime, putJobRuntimeAndConfig } from '../store/jobs.ts';
 import { readModelState } from '../store/model.ts';
 import { deleteSnapshots, listSnapshots, writeSnapshot } from '../store/snapshots.ts';
-import { analysisSpec, evictModel, loadModel, modelPruneWindowMs } from './analysis.ts';
+import { analysisSpec, effectiveConfig, evictModel, loadModel, modelPruneWindowMs } from './analysis.ts';
 import { audit } from './audit.ts';
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 
@@ -117,11 +117,11 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
     }
     case 'prune_model_history': {
       const snapshots = await listSnapshots(job.job_id);
-      await deleteSnapshots(job.job_id, expiredSnapshots(job, snapshots));
+      await deleteSnapshots(job.job_id, expiredSnapshots(effectiveConfig(job, rt), snapshots));
       const latest = rt.data_counts.latest_record_timestamp;
       if (rt.model && latest !== undefined) {
         const model = await loadModel(job, rt);
-        const pruned = model.pruneIdleSeries(latest, modelPruneWindowMs(job));
+        const pruned = model.pruneIdleSeries(latest, modelPruneWindowMs(effectiveConfig(job, rt)));
         if (pruned > 0) {
           await commitBatch(job, rt, model, [], { ...advance(rt), version: rt.version });
           await audit(job.job_id, `Pruned [${pruned}] model series idle longer than the model_prune_window`, 'info', nowMs);
@@ -134,6 +134,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
     case 'finalize': {
       const next: JobRuntime = { ...rt, state: 'closed', version: rt.version + 1 };
       delete next.close;
+      delete next.opened_with;
       delete next.node;
       delete next.open_time_ms;
       delete next.assignment_explanation;

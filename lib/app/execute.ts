@@ -8,7 +8,7 @@ import { getClusterSettings } from '../store/misc.ts';
 import { batchWrite, queryAll } from '../store/batch.ts';
 import { keys } from '../store/keys.ts';
 import { maxOpenJobs } from './cluster.ts';
-import { evictModel } from './analysis.ts';
+import { evictModel, openTimeSettings } from './analysis.ts';
 import { audit } from './audit.ts';
 import { closeJob, persistSnapshot, type StepHook } from './close.ts';
 import { processData, processFlush } from './ingest.ts';
@@ -85,6 +85,7 @@ async function openTask(jobId: string, commandId: string): Promise<{ opened: tru
     // A lazy job waits unassigned in `opening`; a close elsewhere assigns it (promoteLazyJobs).
     const waiting: JobRuntime = {
       ...rt,
+      opened_with: openTimeSettings(job),
       state: 'opening',
       assignment_explanation: explanation,
       open_time_ms: Date.now(),
@@ -100,6 +101,7 @@ async function openTask(jobId: string, commandId: string): Promise<{ opened: tru
   }
   const next: JobRuntime = {
     ...rt,
+    opened_with: openTimeSettings(job),
     state: 'opened',
     node: nodeName,
     assignment_explanation: '',

@@ -63,11 +63,12 @@ function describeChange(added: string[], removed: string[]): string {
   return parts.length > 0 ? parts.join(', ') : 'description updated';
 }
 
-/** DELETE _ml/filters/<id>: 404 unknown, 409 while any job's rules use it. */
+/** DELETE _ml/filters/<id>: 409 while any job's rules use it, else 404 when unknown. */
 export async function deleteMlFilter(filterId: string): Promise<{ acknowledged: true }> {
-  if (!(await getFilter(filterId))) throw unknownFilterError(filterId, 'delete');
+  // Elasticsearch checks use before existence: a missing filter that a job still references is 409.
   const users = (await listJobConfigs()).filter((j) => filtersUsedBy(j).includes(filterId)).map((j) => j.job_id);
   if (users.length > 0) throw filterInUseError(filterId, users);
+  if (!(await getFilter(filterId))) throw unknownFilterError(filterId, 'delete');
   await deleteFilter(filterId);
   return { acknowledged: true };
 }

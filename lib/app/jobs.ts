@@ -218,6 +218,7 @@ export async function forceClose(jobId: string, nowMs = Date.now()): Promise<voi
     delete next.assignment_explanation;
     delete next.close;
     delete next.reason;
+    delete next.opened_with;
     try {
       await putJobRuntimeAndConfig(next, { ...stored.config, finished_time: nowMs }, stored.version);
       return;

@@ -5,6 +5,7 @@ import { getJobRuntimes, listJobConfigs } from '../store/jobs.ts';
 import { keys, ts } from '../store/keys.ts';
 import { deleteSnapshots, listSnapshots } from '../store/snapshots.ts';
 import { audit } from './audit.ts';
+import { effectiveConfig } from './analysis.ts';
 import { expiredSnapshots } from './close.ts';
 import { submitCommand } from './commands.ts';
 
@@ -67,7 +68,10 @@ export async function runBackgroundPersist(nowMs = Date.now()): Promise<string[]
   for (const job of jobs) {
     const rt = runtimes.get(job.job_id);
     if (!rt || rt.state !== 'opened' || !rt.model) continue;
-    const intervalMs = job.background_persist_interval ? parseTimeValue(job.background_persist_interval, 'background_persist_interval').ms : 3 * 3600_000;
+    const effective = effectiveConfig(job, rt);
+    const intervalMs = effective.background_persist_interval
+      ? parseTimeValue(String(effective.background_persist_interval), 'background_persist_interval').ms
+      : 3 * 3600_000;
     const snaps = await listSnapshots(job.job_id);
     const last = Math.max(rt.open_time_ms ?? 0, ...snaps.map((s) => s.timestamp));
     if (nowMs - last >= intervalMs) due.push(job.job_id);

@@ -86,6 +86,17 @@ export interface ModelPointer {
   bytes: number;
 }
 
+/** Config fields that take effect when a job is next opened (spec A.2 step 10). */
+export const OPEN_TIME_FIELDS = ['allow_lazy_open', 'background_persist_interval', 'renormalization_window_days', 'model_snapshot_retention_days', 'daily_model_snapshot_retention_after_days', 'model_prune_window'] as const;
+
+export interface OpenTimeSettings {
+  background_persist_interval?: string;
+  renormalization_window_days?: number;
+  model_snapshot_retention_days?: number;
+  daily_model_snapshot_retention_after_days?: number;
+  model_prune_window?: string;
+}
+
 /** One job's runtime item. `version` increments on every write (optimistic concurrency). */
 export interface JobRuntime {
   job_id: string;
@@ -101,6 +112,12 @@ export interface JobRuntime {
   close?: CloseProgress;
   /** Epoch ms of the end of the last finalized bucket. */
   last_finalized_bucket_end?: number;
+  /**
+   * The settings Elasticsearch reads only when a job opens (its autodetect process gets them
+   * at start), captured at open: an update changes them in the config at once, but an open
+   * job keeps using these until it is closed and opened again.
+   */
+  opened_with?: OpenTimeSettings;
   /** Id and response of the last data/flush command applied, so a redelivery answers without reapplying. */
   last_command?: { id: string; response: unknown };
   version: number;
