@@ -68,3 +68,54 @@ describe('update job effects', () => {
     await es.ml.closeJob({ job_id: id });
   });
 });
+
+describe('filters and lazy open through updates', () => {
+  it('updating a filter used by an open job changes what the job reports on its next data', async () => {
+    const f = uniqueId('mute');
+    await es.ml.putFilter({ filter_id: f, items: [] });
+    const id = uniqueId('filtered');
+    await es.ml.putJob({
+      job_id: id,
+      analysis_config: {
+        bucket_span: '1h',
+        detectors: [{ function: 'high_mean', field_name: 'cpu', by_field_name: 'host', custom_rules: [{ actions: ['skip_result'], scope: { host: { filter_id: f } } }] }],
+      },
+      data_description: { time_field: 'timestamp' },
+    });
+    await es.ml.openJob({ job_id: id });
+    const rows = (from: number, to: number, spike: number) => {
+      const out = [];
+      for (let h = from; h < to; h++) for (const host of ['a', 'b']) out.push({ timestamp: T0 + h * HOUR, host, cpu: h === spike ? 99 : 20 + (h % 3) });
+      return out;
+    };
+    await es.ml.postData({ job_id: id, data: rows(0, 60, 50) });
+    await es.ml.flushJob({ job_id: id, advance_time: String(T0 + 60 * HOUR) });
+    expect((await es.ml.getRecords({ job_id: id, record_score: 1 })).records.some((r) => r.by_field_value === 'b')).toBe(true);
+    await es.ml.updateFilter({ filter_id: f, add_items: ['b'] });
+    await es.ml.postData({ job_id: id, data: rows(60, 100, 90) });
+    await es.ml.closeJob({ job_id: id });
+    const later = await es.ml.getRecords({ job_id: id, start: String(T0 + 60 * HOUR), record_score: 1 });
+    expect(later.records.some((r) => r.by_field_value === 'a')).toBe(true);
+    expect(later.records.some((r) => r.by_field_value === 'b')).toBe(false);
+    const notes = await es.transport.request<any>({ method: 'GET', path: `/_ml/anomaly_detectors/${id}/_notifications` });
+    expect(notes.notifications.some((n: any) => n.message === `Filter [${f}] has been modified; added items: [b]`)).toBe(true);
+  });
+
+  it('allow_lazy_open set by update makes the next open wait instead of failing', async () => {
+    await es.ml.closeJob({ job_id: '_all', force: true });
+    const p = uniqueId('lazyupd');
+    await byHostJob(`${p}-busy`);
+    await byHostJob(`${p}-later`);
+    await es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': 1 } });
+    try {
+      await es.ml.openJob({ job_id: `${p}-busy` });
+      expect((await update(`${p}-later`, { allow_lazy_open: true })).allow_lazy_open).toBe(true);
+      expect(await es.ml.openJob({ job_id: `${p}-later` })).toEqual({ opened: true, node: '' });
+      await es.ml.closeJob({ job_id: `${p}-busy` });
+      expect((await es.ml.getJobStats({ job_id: `${p}-later` })).jobs[0]!.state).toBe('opened');
+      await es.ml.closeJob({ job_id: `${p}-later` });
+    } finally {
+      await es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': null } });
+    }
+  });
+});
