@@ -1,4 +1,5 @@
-import { AnomalyModel, type AnalysisSpec } from '../detect/index.ts';
+import { AnomalyModel, MODELLED_FUNCTIONS, type AnalysisSpec } from '../detect/index.ts';
+import { StatusError } from '../domain/errors.ts';
 import type { JobConfig } from '../domain/job.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import { parseByteSize, parseTimeValue } from '../domain/units.ts';
@@ -45,6 +46,23 @@ export function openTimeSettings(job: JobConfig): NonNullable<JobRuntime['opened
   }
   if (job.analysis_config.model_prune_window !== undefined) out.model_prune_window = String(job.analysis_config.model_prune_window);
   return out;
+}
+
+/**
+ * Refuses a job the model cannot run yet, with a clear 400 instead of a job that would fail
+ * on its first data: functions outside the modelled set (rare, distinct_count, median, …)
+ * population analysis (`over_field_name`) and categorization (`mlcategory`). Elasticsearch accepts these; mlplane says so
+ * in its README.
+ * @throws StatusError 400 status_exception "mlplane does not support …"
+ */
+export function assertModelled(job: JobConfig): void {
+  for (const d of job.analysis_config.detectors) {
+    if (!(d.function in MODELLED_FUNCTIONS)) {
+      throw new StatusError(400, `mlplane does not support the [${d.function}] function yet; supported functions are [${Object.keys(MODELLED_FUNCTIONS).join(', ')}]`);
+    }
+    if (d.over_field_name !== undefined) throw new StatusError(400, 'mlplane does not support over_field_name (population analysis) yet');
+    if ([d.by_field_name, d.partition_field_name].includes('mlcategory')) throw new StatusError(400, 'mlplane does not support categorization (mlcategory) yet');
+  }
 }
 
 /** The model's view of a job config: spans in ms, memory limit in bytes. */

@@ -18,6 +18,7 @@ import { listSnapshots } from '../store/snapshots.ts';
 import { audit } from './audit.ts';
 import { awaitCommand, StoredEsError, submitCommand, type WaitOutcome } from './commands.ts';
 import { jobStatsView } from './views.ts';
+import { assertModelled } from './analysis.ts';
 import { promoteLazyJobs } from './execute.ts';
 
 /** Result of an HTTP-side use case that went through the queue. */
@@ -52,6 +53,7 @@ async function refuseInUpgradeMode(action: string): Promise<void> {
 export async function putJob(pathJobId: string, source: string, nowMs = Date.now()): Promise<unknown> {
   const settings = await getClusterSettings();
   const job = buildJobConfig(pathJobId, parseJsonBody(source), { nowMs, maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib, source });
+  assertModelled(job);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/put');
   const existing = await listJobConfigs();
   if (existing.some((j) => j.job_id === job.job_id)) throw new ResourceAlreadyExistsError(Messages.jobExists(job.job_id));

@@ -28,3 +28,5 @@ export { DataParseError, fieldValue, parseDataBody, parseTime, type DataDescript
 export { AnomalyModel, MODEL_STATE_VERSION, analysisFields } from './model.ts';
 export { ModelStateError } from './codec.ts';
 export { MIN_PROBABILITY } from './stats.ts';
+
+export { FUNCTIONS as MODELLED_FUNCTIONS } from './functions.ts';

@@ -175,3 +175,19 @@ describe('routing', () => {
     expect(m.status).toBe(405);
   });
 });
+
+describe('what the model cannot run yet', () => {
+  it('a function that is not modelled yet is refused at put with a clear 400, and nothing is created', async () => {
+    const id = uniqueId('rare');
+    const e = await esError(
+      es.ml.putJob({ job_id: id, analysis_config: { detectors: [{ function: 'rare', by_field_name: 'x' }] }, data_description: { time_field: 'timestamp' } }),
+    );
+    expect(e.status).toBe(400);
+    expect(e.reason).toMatch(/^mlplane does not support the \[rare\] function yet/);
+    const over = await esError(
+      es.ml.putJob({ job_id: id, analysis_config: { detectors: [{ function: 'count', over_field_name: 'x' }] }, data_description: { time_field: 'timestamp' } }),
+    );
+    expect(over.reason).toBe('mlplane does not support over_field_name (population analysis) yet');
+    expect(await esError(es.ml.getJobs({ job_id: id }))).toMatchObject({ status: 404 });
+  });
+});
