@@ -1,7 +1,9 @@
 import type { SQSRecord } from 'aws-lambda';
 import { executeCommand } from '../../lib/app/execute.ts';
 import { commandMessageSchema } from '../../lib/domain/command.ts';
-import { EsError } from '../../lib/domain/errors.ts';
+import { EsError, InternalError } from '../../lib/domain/errors.ts';
+import { markJobFailed } from '../../lib/app/execute.ts';
+import { commandQueue } from '../../lib/runtime/topology.ts';
 import { logger } from '../../lib/runtime/log.ts';
 import { getCommand, markRunning, recordOutcome } from '../../lib/store/commands.ts';
 import { sqsWorker } from '../../lib/worker/chain.ts';
@@ -9,7 +11,10 @@ import { sqsWorker } from '../../lib/worker/chain.ts';
 /**
  * One command message: `queued → running → done|failed` for its target. A message whose
  * target already has an outcome (a redelivery) is a no-op; an Elasticsearch error becomes
- * the target's failed outcome; any other error leaves the message for redelivery.
+ * the target's failed outcome; any other error leaves the message for redelivery. On the
+ * last delivery before the DLQ, the target gets a failed outcome as well (a 500, so the
+ * client waiting on it gets an answer), and a close that keeps failing leaves its job
+ * `failed`, as Elasticsearch does when closing the process throws.
  */
 export async function processCommandRecord(record: SQSRecord): Promise<void> {
   const message = commandMessageSchema.parse(JSON.parse(record.body));
@@ -24,8 +29,18 @@ export async function processCommandRecord(record: SQSRecord): Promise<void> {
     const response = await executeCommand(cmd, message.target);
     await recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() });
   } catch (err) {
-    if (!(err instanceof EsError)) throw err;
-    await recordOutcome(cmd, message.target, { status: 'failed', error: err.toBody(), finished_ms: Date.now() });
+    if (err instanceof EsError) {
+      await recordOutcome(cmd, message.target, { status: 'failed', error: err.toBody(), finished_ms: Date.now() });
+      return;
+    }
+    const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+    if (receives >= commandQueue.maxReceiveCount) {
+      logger.error('command failed on its last delivery; it goes to the DLQ', { commandId: cmd.command_id, target: message.target, err });
+      const reason = cmd.action === 'close' ? 'Exception closing autodetect process' : `Exception executing ${cmd.es_action}`;
+      if (cmd.action === 'close') await markJobFailed(message.target, err instanceof Error ? err.message : String(err));
+      await recordOutcome(cmd, message.target, { status: 'failed', error: new InternalError(reason).toBody(), finished_ms: Date.now() });
+    }
+    throw err;
   }
 }
 

@@ -164,3 +164,22 @@ async function persistOpenJob(jobId: string, commandId: string): Promise<{ persi
   await persistSnapshot(job, version, rt, snapshotId, 'State persisted due to background persist', Date.now());
   return { persisted: true };
 }
+
+/**
+ * Moves a job to `failed` with a reason (its "process" could not be closed). From there only
+ * a force close or a force delete get it out, as in Elasticsearch. Best effort: a lost race
+ * is retried a few times, a vanished job is ignored.
+ */
+export async function markJobFailed(jobId: string, reason: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const rt = await getJobRuntime(jobId);
+    if (!rt || rt.state === 'closed' || rt.state === 'failed') return;
+    try {
+      await putJobRuntime({ ...rt, state: 'failed', reason, version: rt.version + 1 });
+      await audit(jobId, `Job failed: ${reason}`, 'error');
+      return;
+    } catch (err) {
+      if (!(err instanceof StaleStateError)) throw err;
+    }
+  }
+}

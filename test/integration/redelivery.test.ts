@@ -52,3 +52,28 @@ describe('a redelivered command message changes nothing', () => {
     await expect(processCommandRecord({ ...record('1', 'x'), body: '{"command_id":"abc"}' })).rejects.toThrow();
   });
 });
+
+describe('a close that keeps failing', () => {
+  it('on its last delivery answers 500 and leaves the job failed, which force close then clears', async () => {
+    const { submitCommand } = await direct(() => import('../../lib/app/commands.ts'));
+    const { processCommandRecord } = await direct(() => import('../../functions/workers/commands.ts'));
+    const { getCommand } = await direct(() => import('../../lib/store/commands.ts'));
+    const store = await direct(() => import('../../lib/store/jobs.ts'));
+    const id = uniqueId('broken-close');
+    await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
+    await es.ml.openJob({ job_id: id });
+    await es.ml.postData({ job_id: id, data: hourlyCounts(T0, 4, () => 1).map((r) => ({ timestamp: r.timestamp })) });
+    // Corrupt the live model pointer so every close attempt throws a non-Elasticsearch error.
+    const rt = (await store.getJobRuntime(id))!;
+    await store.putJobRuntime({ ...rt, model: { ...rt.model!, chunks: rt.model!.chunks + 3 }, version: rt.version + 1 });
+    // A command nobody polls: the test plays the event source mapping itself.
+    const cmd = await submitCommand({ action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: 'c', targets: [`${id}`] });
+    const last = { ...record(cmd.command_id, id), attributes: { MessageGroupId: `job/${id}`, ApproximateReceiveCount: '5' } } as unknown as SQSRecord;
+    await expect(processCommandRecord(last)).rejects.toThrow();
+    const failed = await getCommand(cmd.command_id);
+    expect(failed?.outcomes[id]?.error?.error).toMatchObject({ type: 'exception', reason: 'Exception closing autodetect process' });
+    const stats = (await es.ml.getJobStats({ job_id: id })).jobs[0]!;
+    expect(stats.state).toBe('failed');
+    expect(await es.ml.closeJob({ job_id: id, force: true })).toEqual({ closed: true });
+  });
+});
