@@ -1,9 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type { Command, CommandAction } from '../domain/command.ts';
-import { EsError, type EsCause, type EsErrorBody } from '../domain/errors.ts';
+import { EsError, InternalError, type EsCause, type EsErrorBody } from '../domain/errors.ts';
 import { enqueueCommand } from '../queue/commands.ts';
 import { config } from '../runtime/config.ts';
-import { getCommand, putCommand } from '../store/commands.ts';
+import { getCommand, putCommand, recordOutcome } from '../store/commands.ts';
 
 /** Commands and their payloads are kept 24 h (DynamoDB TTL), like Elasticsearch's `.tasks` results for a while. */
 const COMMAND_TTL_S = 24 * 3600;
@@ -38,7 +38,15 @@ export async function submitCommand(input: SubmitCommand, nowMs = Date.now()): P
     expires_at: Math.floor(nowMs / 1000) + COMMAND_TTL_S,
   };
   await putCommand(cmd, input.payload);
-  await enqueueCommand(cmd.command_id, cmd.targets);
+  try {
+    await enqueueCommand(cmd.command_id, cmd.targets);
+  } catch (err) {
+    // Never queued: close the command as failed, so neither a task lookup nor the local
+    // runtime's restart recovery ever runs what the client was told had failed.
+    const error = new InternalError(`failed to queue ${cmd.es_action}`).toBody();
+    for (const target of cmd.targets) await recordOutcome(cmd, target, { status: 'failed', error, finished_ms: Date.now() });
+    throw err;
+  }
   return cmd;
 }
 

@@ -101,26 +101,34 @@ export const RULE_ACTIONS = ['skip_result', 'skip_model_update', 'force_time_shi
 /** A custom rule action. */
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
-/** A scope entry of a custom rule. */
+/** A scope entry of a custom rule: the series' field value must be in (include) / not in (exclude) the filter. */
 export interface FilterRef {
   filter_id: string;
   filter_type: 'include' | 'exclude';
 }
 
-/** A numeric condition of a custom rule. `value` is a double (Elasticsearch prints `10.0`; JSON here prints `10`). */
+/**
+ * A numeric condition of a custom rule, `<applies_to> <operator> <value>`. `value` is a double
+ * (Elasticsearch prints `10.0`; JSON here prints `10`).
+ */
 export interface RuleCondition {
+  /** `time` is the bucket start in epoch seconds; `diff_from_typical` is |actual − typical|. */
   applies_to: 'actual' | 'typical' | 'diff_from_typical' | 'time';
   operator: 'gt' | 'gte' | 'lt' | 'lte';
   value: number;
 }
 
-/** Custom rule parameters (newest versions). */
+/** Custom rule parameters (newest versions): the `force_time_shift` action's shift. */
 export interface RuleParams {
   force_time_shift?: { time_shift_amount: number };
 }
 
-/** A custom rule (`detection_rule`), spec A.5.11. `scope`, `conditions`, `params` appear only when non-empty. */
+/**
+ * A custom rule (`detection_rule`), spec A.5.11, also the shape the anomaly model
+ * (`lib/detect`) applies. `scope`, `conditions`, `params` appear only when non-empty.
+ */
 export interface DetectionRule {
+  /** Elasticsearch's default (set while parsing) is `['skip_result']`. */
   actions: RuleAction[];
   scope?: Record<string, FilterRef>;
   conditions?: RuleCondition[];
@@ -192,6 +200,7 @@ export interface DataDescription {
 /** `model_plot_config` (`annotations_enabled` defaults to `enabled`). */
 export interface ModelPlotConfig {
   enabled: boolean;
+  /** Comma-separated by/partition field values: plot only series with one of these values. */
   terms?: string;
   annotations_enabled: boolean;
 }
@@ -893,7 +902,15 @@ interface AnalysisConfigModel {
   multivariateByFields?: boolean;
 }
 
-const PER_PARTITION_PARSER = new XObjectParser<PerPartitionCategorization>(
+/**
+ * `PerPartitionCategorizationConfig.STRICT_PARSER`, used by put-job (inside `analysis_config`)
+ * and by job update: `enabled` required; `stop_on_warn` defaults to false and is kept only
+ * when `enabled`.
+ *
+ * @throws (from the constructor, wrapped by the caller's parser) StatusError 400
+ *   `stop_on_warn cannot be true in per_partition_categorization when enabled is false`
+ */
+export const PER_PARTITION_PARSER = new XObjectParser<PerPartitionCategorization>(
   'per_partition_categorization',
   {
     enabled: { types: ValueType.BOOLEAN, parse: (n, p) => p.booleanValue(n), arg: 'required' },
@@ -1109,13 +1126,31 @@ function analysisConfigView(c: AnalysisConfigModel): AnalysisConfig {
 // analysis_limits, data_description, model_plot_config, blocked
 // ---------------------------------------------------------------------------------------
 
-interface LimitsModel {
-  modelMemoryLimitMiB?: number;
-  categorizationExamplesLimit?: number;
+/**
+ * `analysis_limits` as read from a request body (put-job or job update), before defaults:
+ * only the keys the body had.
+ */
+export interface ParsedAnalysisLimits {
+  /** Whole MiB (a JSON number is MiB, a string is a byte size floored to MiB); ≥ 1. */
+  model_memory_limit?: number;
+  /** ≥ 0. */
+  categorization_examples_limit?: number;
 }
 
-function makeAnalysisLimitsParser(warnings: string[]): XObjectParser<LimitsModel> {
-  return new XObjectParser<LimitsModel>(
+/**
+ * `AnalysisLimits.STRICT_PARSER`, used by put-job and by job update. `model_memory_limit` is
+ * a JSON number (MiB) or a byte-size string (floored to whole MiB; fractional sizes add a
+ * deprecation text to `warnings`). The constructor checks `model_memory_limit ≥ 1 MiB` and
+ * `categorization_examples_limit ≥ 0`. Defaults are not applied here: see
+ * {@link analysisLimitsWithDefaults}.
+ *
+ * @param warnings receives deprecation texts, for the `Warning` header
+ * @throws (wrapped by the caller's parser) IllegalArgumentError `Unsupported token [<t>]` for a
+ *   non-scalar `model_memory_limit`; StatusError 400 `model_memory_limit must be at least 1 MiB. Value = <v>`,
+ *   `categorization_examples_limit cannot be less than 0. Value = <v>`
+ */
+export function makeAnalysisLimitsParser(warnings: string[]): XObjectParser<ParsedAnalysisLimits> {
+  return new XObjectParser<ParsedAnalysisLimits>(
     'analysis_limits',
     {
       model_memory_limit: {
@@ -1139,12 +1174,31 @@ function makeAnalysisLimitsParser(warnings: string[]): XObjectParser<LimitsModel
           throw badRequest(`categorization_examples_limit cannot be less than 0. Value = ${formatJavaNumber(cel)}`);
         }
         return {
-          ...(mml !== undefined ? { modelMemoryLimitMiB: mml } : {}),
-          ...(cel !== undefined ? { categorizationExamplesLimit: cel } : {}),
+          ...(mml !== undefined ? { model_memory_limit: mml } : {}),
+          ...(cel !== undefined ? { categorization_examples_limit: cel } : {}),
         };
       },
     },
   );
+}
+
+/**
+ * `AnalysisLimits.validateAndSetDefaults(limits, max, 1024)`, as put-job and job update apply
+ * it: a missing `model_memory_limit` becomes the default (1024 MiB, or the max when that is
+ * smaller), a missing `categorization_examples_limit` becomes 4; the result may not exceed
+ * the max.
+ *
+ * @param limits from {@link makeAnalysisLimitsParser}; `undefined` when the body had none
+ * @param maxMiB `xpack.ml.max_model_memory_limit` in MiB; absent or ≤ 0 means no limit
+ * @returns the stored form (`model_memory_limit` as `"<MiB>mb"`)
+ * @throws StatusError 400 {@link maxModelMemoryLimitError} when the limit exceeds the max
+ */
+export function analysisLimitsWithDefaults(limits: ParsedAnalysisLimits | undefined, maxMiB: number | undefined): AnalysisLimits {
+  const max = maxMiB !== undefined && maxMiB > 0 ? maxMiB : undefined;
+  const mml = limits?.model_memory_limit ?? (max !== undefined ? Math.min(max, DEFAULT_MODEL_MEMORY_LIMIT_MIB) : DEFAULT_MODEL_MEMORY_LIMIT_MIB);
+  const cel = limits?.categorization_examples_limit ?? DEFAULT_CATEGORIZATION_EXAMPLES_LIMIT;
+  if (max !== undefined && mml > max) throw maxModelMemoryLimitError(mml, max);
+  return { model_memory_limit: `${mml}mb`, categorization_examples_limit: cel };
 }
 
 /** Letters `DateTimeFormatter.ofPattern` accepts. */
@@ -1195,7 +1249,11 @@ const DATA_DESCRIPTION_PARSER = new XObjectParser<DataDescription>(
   { create: () => ({ time_field: 'time', time_format: 'epoch_ms' }) },
 );
 
-const MODEL_PLOT_PARSER = new XObjectParser<ModelPlotConfig>(
+/**
+ * `ModelPlotConfig.STRICT_PARSER`, used by put-job and by job update: `enabled` required,
+ * `terms` optional, `annotations_enabled` defaulting to `enabled`.
+ */
+export const MODEL_PLOT_PARSER = new XObjectParser<ModelPlotConfig>(
   'model_plot_config',
   {
     enabled: { types: ValueType.BOOLEAN, parse: (n, p) => p.booleanValue(n), arg: 'required' },
@@ -1260,7 +1318,7 @@ interface JobBuilder {
   createTime?: number;
   finishedTime?: number;
   analysisConfig?: AnalysisConfigModel;
-  analysisLimits?: LimitsModel;
+  analysisLimits?: ParsedAnalysisLimits;
   dataDescription?: DataDescription;
   modelPlotConfig?: ModelPlotConfig;
   renormalizationWindowDays?: number;
@@ -1315,7 +1373,7 @@ function makeJobParser(warnings: string[]): XObjectParser<JobBuilder> {
           t.analysisConfig = v as AnalysisConfigModel;
         },
       },
-      analysis_limits: fields.object<JobBuilder, LimitsModel>(limitsParser, (t, v) => (t.analysisLimits = v)),
+      analysis_limits: fields.object<JobBuilder, ParsedAnalysisLimits>(limitsParser, (t, v) => (t.analysisLimits = v)),
       data_description: fields.object<JobBuilder, DataDescription>(DATA_DESCRIPTION_PARSER, (t, v) => (t.dataDescription = v)),
       model_plot_config: fields.object<JobBuilder, ModelPlotConfig>(MODEL_PLOT_PARSER, (t, v) => (t.modelPlotConfig = v)),
       renormalization_window_days: fields.long((t, v) => (t.renormalizationWindowDays = v)),
@@ -1521,11 +1579,7 @@ export function parsePutJobRequest(pathJobId: string, body: unknown, ctx: PutJob
   }
 
   // 4. JobManager.putJob: analysis limits against the max, retention defaults, categorization analyzer.
-  const max = ctx.maxModelMemoryLimitMiB !== undefined && ctx.maxModelMemoryLimitMiB > 0 ? ctx.maxModelMemoryLimitMiB : undefined;
-  let mml = max !== undefined ? Math.min(max, DEFAULT_MODEL_MEMORY_LIMIT_MIB) : DEFAULT_MODEL_MEMORY_LIMIT_MIB;
-  if (b.analysisLimits?.modelMemoryLimitMiB !== undefined) mml = b.analysisLimits.modelMemoryLimitMiB;
-  const cel = b.analysisLimits?.categorizationExamplesLimit ?? DEFAULT_CATEGORIZATION_EXAMPLES_LIMIT;
-  if (max !== undefined && mml > max) throw maxModelMemoryLimitError(mml, max);
+  const analysisLimits = analysisLimitsWithDefaults(b.analysisLimits, ctx.maxModelMemoryLimitMiB);
 
   validateModelSnapshotRetentionSettings(b.modelSnapshotRetentionDays, b.dailyModelSnapshotRetentionAfterDays);
   if (
@@ -1577,7 +1631,7 @@ export function parsePutJobRequest(pathJobId: string, body: unknown, ctx: PutJob
   if (b.groups.length > 0) job.groups = b.groups;
   if (b.description !== undefined && b.description !== null) job.description = b.description;
   job.analysis_config = analysisConfigView(ac);
-  job.analysis_limits = { model_memory_limit: `${mml}mb`, categorization_examples_limit: cel };
+  job.analysis_limits = analysisLimits;
   job.data_description = { time_field: dd.time_field, time_format: dd.time_format };
   if (b.modelPlotConfig !== undefined) job.model_plot_config = b.modelPlotConfig;
   if (b.renormalizationWindowDays !== undefined) job.renormalization_window_days = b.renormalizationWindowDays;
