@@ -2,7 +2,29 @@
  * Shapes shared by the anomaly model: the analysis spec it is built from, the input records
  * it reads and the Elasticsearch result documents it writes. Result key names are the wire
  * names of Elasticsearch's `.ml-anomalies-*` documents, so results go out unchanged.
+ *
+ * The detection rule types are the job configuration's own (`lib/domain/job.ts`), re-exported
+ * here. The model applies a rule ({@link DetectionRule}) to a series result in a bucket when
+ * ALL its conditions hold and every scope field's value of the series is in (include) / not in
+ * (exclude) the filter's items. Then:
+ * - `skip_result`: the series writes no record and does not count towards the bucket score;
+ * - `skip_model_update`: the bucket's value is not learnt (the series' statistics stay as
+ *   they were before the bucket);
+ * - `force_time_shift` (and its `params`) is accepted and ignored.
+ * Scope fields must be the detector's by or partition field (any other field never matches);
+ * a filter id absent from {@link AnalysisSpec.filters} is an empty filter. Conditions on
+ * typical / diff_from_typical do not hold before the model has learnt anything; time
+ * conditions need no model. With multi-feature functions (metric) rules apply per feature.
  */
+import type {
+  DetectionRule,
+  FilterRef,
+  ModelPlotConfig as JobModelPlotConfig,
+  RuleAction,
+  RuleCondition,
+} from '../domain/job.ts';
+
+export type { DetectionRule, FilterRef, RuleAction, RuleCondition };
 
 /** Detector functions of model v1 (Elasticsearch names). */
 export type DetectorFunction =
@@ -40,51 +62,11 @@ export interface DetectorSpec {
   custom_rules?: DetectionRule[];
 }
 
-/** A custom rule action. `force_time_shift` is accepted and ignored by the model. */
-export type RuleAction = 'skip_result' | 'skip_model_update' | 'force_time_shift';
-
-/** A scope entry of a custom rule: the series' field value must be in / not in the filter. */
-export interface FilterRef {
-  filter_id: string;
-  filter_type: 'include' | 'exclude';
-}
-
-/** A numeric condition of a custom rule: `<applies_to> <operator> <value>`. */
-export interface RuleCondition {
-  /** `time` is the bucket start in epoch seconds; `diff_from_typical` is |actual − typical|. */
-  applies_to: 'actual' | 'typical' | 'diff_from_typical' | 'time';
-  operator: 'gt' | 'gte' | 'lt' | 'lte';
-  value: number;
-}
-
 /**
- * A custom rule (`detection_rule`, spec A.5.11), Elasticsearch JSON shape. It applies to a
- * series result in a bucket when ALL its conditions hold and every scope field's value of the
- * series is in (include) / not in (exclude) the filter's items. Then:
- * - `skip_result`: the series writes no record and does not count towards the bucket score;
- * - `skip_model_update`: the bucket's value is not learnt (the series' statistics stay as
- *   they were before the bucket).
- * Scope fields must be the detector's by or partition field (any other field never matches);
- * a filter id absent from {@link AnalysisSpec.filters} is an empty filter. Conditions on
- * typical / diff_from_typical do not hold before the model has learnt anything; time
- * conditions need no model. With multi-feature functions (metric) rules apply per feature.
+ * `model_plot_config` as the model takes it: the job's shape ({@link JobModelPlotConfig}),
+ * except that `annotations_enabled`, which the model ignores, may be left out.
  */
-export interface DetectionRule {
-  /** Elasticsearch's default is `['skip_result']` (also used here when absent). */
-  actions: RuleAction[];
-  scope?: Record<string, FilterRef>;
-  conditions?: RuleCondition[];
-  /** `force_time_shift` parameters; ignored by the model. */
-  params?: { force_time_shift?: { time_shift_amount: number } };
-}
-
-/** `model_plot_config`. `annotations_enabled` is accepted and ignored by the model. */
-export interface ModelPlotConfig {
-  enabled: boolean;
-  /** Comma-separated by/partition field values: plot only series with one of these values. */
-  terms?: string;
-  annotations_enabled?: boolean;
-}
+export type ModelPlotConfig = Omit<JobModelPlotConfig, 'annotations_enabled'> & Partial<Pick<JobModelPlotConfig, 'annotations_enabled'>>;
 
 /** What the model is built from: the job's analysis config with durations in ms. */
 export interface AnalysisSpec {

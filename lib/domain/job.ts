@@ -1107,19 +1107,49 @@ function validateAnalysisConfig(c: AnalysisConfigModel): void {
   }
 }
 
-function analysisConfigView(c: AnalysisConfigModel): AnalysisConfig {
-  const out: Record<string, unknown> = { bucket_span: c.bucketSpan.rep };
-  if (c.categorizationFieldName !== undefined) out.categorization_field_name = c.categorizationFieldName;
-  if (c.categorizationFilters !== undefined) out.categorization_filters = c.categorizationFilters;
-  if (c.categorizationAnalyzer !== undefined) out.categorization_analyzer = c.categorizationAnalyzer;
-  if (c.categorizationFieldName !== undefined) out.per_partition_categorization = c.perPartition;
-  if (c.latency !== undefined) out.latency = c.latency.rep;
-  if (c.summaryCountFieldName !== undefined) out.summary_count_field_name = c.summaryCountFieldName;
-  out.detectors = c.detectors;
-  out.influencers = c.influencers;
-  if (c.multivariateByFields !== undefined) out.multivariate_by_fields = c.multivariateByFields;
-  if (c.modelPruneWindow !== undefined) out.model_prune_window = c.modelPruneWindow.rep;
+/** `AnalysisConfig.toXContent` key order. */
+export const ANALYSIS_CONFIG_KEYS = [
+  'bucket_span',
+  'categorization_field_name',
+  'categorization_filters',
+  'categorization_analyzer',
+  'per_partition_categorization',
+  'latency',
+  'summary_count_field_name',
+  'detectors',
+  'influencers',
+  'multivariate_by_fields',
+  'model_prune_window',
+] as const satisfies readonly (keyof AnalysisConfig)[];
+
+/**
+ * A copy of an `analysis_config` with its keys in {@link ANALYSIS_CONFIG_KEYS} order (any
+ * other key after them, in its own order); keys whose value is `undefined` are dropped.
+ * Values are not copied.
+ */
+export function orderAnalysisConfig(c: AnalysisConfig): AnalysisConfig {
+  const src = c as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of ANALYSIS_CONFIG_KEYS) if (src[k] !== undefined) out[k] = src[k];
+  for (const [k, v] of Object.entries(src)) if (!(k in out) && v !== undefined) out[k] = v;
   return out as unknown as AnalysisConfig;
+}
+
+function analysisConfigView(c: AnalysisConfigModel): AnalysisConfig {
+  return orderAnalysisConfig({
+    bucket_span: c.bucketSpan.rep,
+    categorization_field_name: c.categorizationFieldName,
+    categorization_filters: c.categorizationFilters,
+    categorization_analyzer: c.categorizationAnalyzer,
+    // Shown only for categorization jobs.
+    per_partition_categorization: c.categorizationFieldName !== undefined ? c.perPartition : undefined,
+    latency: c.latency?.rep,
+    summary_count_field_name: c.summaryCountFieldName,
+    detectors: c.detectors,
+    influencers: c.influencers,
+    multivariate_by_fields: c.multivariateByFields,
+    model_prune_window: c.modelPruneWindow?.rep,
+  });
 }
 
 // ---------------------------------------------------------------------------------------

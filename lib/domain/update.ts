@@ -19,26 +19,27 @@
  */
 import { EsError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, StatusError } from './errors.ts';
 import {
+  analysisLimitsWithDefaults,
   CUSTOM_RULES_FIELD,
-  DEFAULT_CATEGORIZATION_EXAMPLES_LIMIT,
-  DEFAULT_MODEL_MEMORY_LIMIT_MIB,
   jobConfigView,
-  maxModelMemoryLimitError,
+  makeAnalysisLimitsParser,
+  MODEL_PLOT_PARSER,
+  orderAnalysisConfig,
+  PER_PARTITION_PARSER,
   validateDetectorRules,
   validateJobConfig,
   type AnalysisConfig,
-  type AnalysisLimits,
   type DetectionRule,
   type Detector,
   type JobConfig,
   type ModelPlotConfig,
+  type ParsedAnalysisLimits,
   type PerPartitionCategorization,
 } from './job.ts';
 import {
   fields,
   readJson,
   syntaxError,
-  tokenOf,
   ValueType,
   XContentParseLocatedError,
   XObjectParser,
@@ -46,15 +47,7 @@ import {
   type XField,
 } from './json.ts';
 import type { JobState } from './state.ts';
-import {
-  BYTES_PER_MIB,
-  checkModelMemoryLimitMiB,
-  formatJavaNumber,
-  humanMiB,
-  modelMemoryLimitToMiB,
-  parseTimeValue,
-  type TimeValue,
-} from './units.ts';
+import { BYTES_PER_MIB, humanMiB, parseTimeValue, type TimeValue } from './units.ts';
 
 // ---------------------------------------------------------------------------------------
 // Shapes
@@ -71,12 +64,7 @@ export interface DetectorUpdate {
 }
 
 /** `analysis_limits` of an update body. An absent key is reset to its default on apply. */
-export interface AnalysisLimitsUpdate {
-  /** Whole MiB (a JSON number is MiB, a string is a byte size floored to MiB); ≥ 1. */
-  model_memory_limit?: number;
-  /** ≥ 0. */
-  categorization_examples_limit?: number;
-}
+export type AnalysisLimitsUpdate = ParsedAnalysisLimits;
 
 /**
  * A parsed update body. A key is present only when the body had it (`description: null` is
@@ -139,85 +127,6 @@ export type LiveUpdateField = (typeof LIVE_UPDATE_FIELDS)[number];
 /** `ExceptionsHelper.badRequestException`: 400 `status_exception`. */
 function badRequest(message: string): StatusError {
   return new StatusError(400, message);
-}
-
-/**
- * `ModelPlotConfig.STRICT_PARSER` (`enabled` required; `annotations_enabled` defaults to
- * `enabled`). Mirrors the private parser of job.ts, which is not exported.
- */
-const MODEL_PLOT_PARSER = new XObjectParser<ModelPlotConfig>(
-  'model_plot_config',
-  {
-    enabled: { types: ValueType.BOOLEAN, parse: (n, p) => p.booleanValue(n), arg: 'required' },
-    terms: { types: ValueType.STRING, parse: (n, p) => p.text(n), arg: 'optional' },
-    annotations_enabled: { types: ValueType.BOOLEAN, parse: (n, p) => p.booleanValue(n), arg: 'optional' },
-  },
-  {
-    construct: (a) => {
-      const enabled = a[0] as boolean;
-      const terms = a[1] as string | undefined;
-      return { enabled, ...(terms !== undefined ? { terms } : {}), annotations_enabled: (a[2] as boolean | undefined) ?? enabled };
-    },
-  },
-);
-
-/**
- * `PerPartitionCategorizationConfig.STRICT_PARSER` (`enabled` required; `stop_on_warn` only
- * with `enabled`). Mirrors the private parser of job.ts.
- */
-const PER_PARTITION_PARSER = new XObjectParser<PerPartitionCategorization>(
-  'per_partition_categorization',
-  {
-    enabled: { types: ValueType.BOOLEAN, parse: (n, p) => p.booleanValue(n), arg: 'required' },
-    stop_on_warn: { types: ValueType.BOOLEAN, parse: (n, p) => p.booleanValue(n), arg: 'optional' },
-  },
-  {
-    construct: (a) => {
-      const enabled = a[0] as boolean;
-      const stopOnWarn = (a[1] as boolean | undefined) ?? false;
-      if (!enabled && stopOnWarn) {
-        throw badRequest('stop_on_warn cannot be true in per_partition_categorization when enabled is false');
-      }
-      return enabled ? { enabled, stop_on_warn: stopOnWarn } : { enabled };
-    },
-  },
-);
-
-/**
- * `AnalysisLimits.STRICT_PARSER`: the constructor checks `model_memory_limit ≥ 1 MiB` and
- * `categorization_examples_limit ≥ 0`. Mirrors the private parser of job.ts.
- */
-function makeAnalysisLimitsParser(warnings: string[]): XObjectParser<AnalysisLimitsUpdate> {
-  return new XObjectParser<AnalysisLimitsUpdate>(
-    'analysis_limits',
-    {
-      model_memory_limit: {
-        types: ValueType.VALUE,
-        parse: (n, p) => {
-          p.at(n);
-          if (n.kind === 'string') return modelMemoryLimitToMiB(p.text(n), warnings);
-          if (n.kind === 'number') return p.longValue(n);
-          throw new IllegalArgumentError(`Unsupported token [${tokenOf(n)}]`);
-        },
-        arg: 'optional',
-      },
-      categorization_examples_limit: { types: ValueType.LONG, parse: (n, p) => p.longValue(n), arg: 'optional' },
-    },
-    {
-      construct: (a) => {
-        const mml = a[0] as number | undefined;
-        const cel = a[1] as number | undefined;
-        if (mml !== undefined) checkModelMemoryLimitMiB(mml);
-        if (cel !== undefined && cel < 0) {
-          throw badRequest(`categorization_examples_limit cannot be less than 0. Value = ${formatJavaNumber(cel)}`);
-        }
-        return {
-          ...(mml !== undefined ? { model_memory_limit: mml } : {}),
-          ...(cel !== undefined ? { categorization_examples_limit: cel } : {}),
-        };
-      },
-    },
-  );
 }
 
 /**
@@ -416,29 +325,6 @@ export function checkAnalysisLimitsUpdate(update: JobUpdate, ctx: Pick<UpdateCon
 // Merge
 // ---------------------------------------------------------------------------------------
 
-/** `AnalysisConfig.toXContent` key order. */
-const ANALYSIS_CONFIG_KEYS = [
-  'bucket_span',
-  'categorization_field_name',
-  'categorization_filters',
-  'categorization_analyzer',
-  'per_partition_categorization',
-  'latency',
-  'summary_count_field_name',
-  'detectors',
-  'influencers',
-  'multivariate_by_fields',
-  'model_prune_window',
-] as const;
-
-function orderAnalysisConfig(c: AnalysisConfig): AnalysisConfig {
-  const src = c as unknown as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k of ANALYSIS_CONFIG_KEYS) if (src[k] !== undefined) out[k] = src[k];
-  for (const [k, v] of Object.entries(src)) if (!(k in out) && v !== undefined) out[k] = v;
-  return out as unknown as AnalysisConfig;
-}
-
 /** A detector with its rules replaced (`custom_rules` sits just before `detector_index`; absent when empty). */
 function withRules(d: Detector, rules: readonly DetectionRule[]): Detector {
   const { custom_rules: _old, detector_index, ...rest } = d;
@@ -447,19 +333,6 @@ function withRules(d: Detector, rules: readonly DetectionRule[]): Detector {
     ...(rules.length > 0 ? { custom_rules: structuredClone([...rules]) } : {}),
     detector_index,
   } as Detector;
-}
-
-/**
- * `AnalysisLimits.validateAndSetDefaults(update, max, 1024)`: a missing `model_memory_limit`
- * becomes the default (1024 MiB, or the max when that is smaller), a missing
- * `categorization_examples_limit` becomes 4; the result may not exceed the max.
- */
-function limitsWithDefaults(update: AnalysisLimitsUpdate, maxMiB: number | undefined): AnalysisLimits {
-  const max = maxMiB !== undefined && maxMiB > 0 ? maxMiB : undefined;
-  const mml = update.model_memory_limit ?? (max !== undefined ? Math.min(max, DEFAULT_MODEL_MEMORY_LIMIT_MIB) : DEFAULT_MODEL_MEMORY_LIMIT_MIB);
-  const cel = update.categorization_examples_limit ?? DEFAULT_CATEGORIZATION_EXAMPLES_LIMIT;
-  if (max !== undefined && mml > max) throw maxModelMemoryLimitError(mml, max);
-  return { model_memory_limit: `${mml}mb`, categorization_examples_limit: cel };
 }
 
 /** The parse-exact form of a time value (`-1s` stays `-1s`; the echo form would print `-1`). */
@@ -540,7 +413,7 @@ export function applyJobUpdate(job: JobConfig, update: JobUpdate, ctx: UpdateCon
   }
   if (update.model_plot_config !== undefined) next.model_plot_config = { ...update.model_plot_config };
   if (update.analysis_limits !== undefined) {
-    next.analysis_limits = limitsWithDefaults(update.analysis_limits, ctx.maxModelMemoryLimitMiB);
+    next.analysis_limits = analysisLimitsWithDefaults(update.analysis_limits, ctx.maxModelMemoryLimitMiB);
   }
   if (update.renormalization_window_days !== undefined) next.renormalization_window_days = update.renormalization_window_days;
   if (update.background_persist_interval !== undefined) next.background_persist_interval = update.background_persist_interval.rep;

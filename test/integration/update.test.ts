@@ -81,6 +81,49 @@ describe('update job: the seed example and the response', () => {
   });
 });
 
+describe('update job: the reference docs example', () => {
+  it('the official client updates the seed job and gets the docs response fields', async () => {
+    const id = uniqueId('low-request-rate');
+    await es.ml.putJob({
+      job_id: id,
+      analysis_config: { bucket_span: '1h', summary_count_field_name: 'doc_count', detectors: [{ function: 'low_count' }] },
+      data_description: { time_field: 'timestamp', time_format: 'epoch_ms' },
+    });
+    const res = await es.ml.updateJob({
+      job_id: id,
+      description: 'An updated job',
+      detectors: [{ detector_index: 0, description: 'An updated detector description' }],
+      groups: ['kibana_sample_data', 'kibana_sample_web_logs'],
+      model_plot_config: { enabled: true },
+      renormalization_window_days: 30,
+      background_persist_interval: '2h',
+      model_snapshot_retention_days: 7,
+      results_retention_days: 60,
+    });
+    expect(res).toMatchObject({
+      job_id: id,
+      job_type: 'anomaly_detector',
+      groups: ['kibana_sample_data', 'kibana_sample_web_logs'],
+      description: 'An updated job',
+      analysis_config: { bucket_span: '1h', summary_count_field_name: 'doc_count', detectors: [{ detector_description: 'An updated detector description', function: 'low_count', detector_index: 0 }], influencers: [] },
+      analysis_limits: { model_memory_limit: '1024mb', categorization_examples_limit: 4 },
+      data_description: { time_field: 'timestamp', time_format: 'epoch_ms' },
+      model_plot_config: { enabled: true, annotations_enabled: true },
+      renormalization_window_days: 30,
+      background_persist_interval: '2h',
+      model_snapshot_retention_days: 7,
+      daily_model_snapshot_retention_after_days: 1,
+      results_retention_days: 60,
+      results_index_name: 'shared',
+      allow_lazy_open: false,
+    });
+    expect(typeof res.create_time).toBe('number');
+    // The docs write `detectors` as a single object; Elasticsearch's object-array fields accept that too.
+    const single = await update(id, { detectors: { detector_index: 0, description: 'single object form' } });
+    expect(single.analysis_config.detectors[0].detector_description).toBe('single object form');
+  });
+});
+
 describe('update job: bad input changes nothing', () => {
   it('rejects _all, unknown fields, unknown jobs, bad indexes and bad values with Elasticsearch errors', async () => {
     const id = uniqueId('bad');
