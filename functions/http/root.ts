@@ -35,8 +35,6 @@ const rootRoute = {
   },
 };
 
-const MIB = 1024 * 1024;
-
 /** GET _ml/info (spec A.4): defaults, limits and `upgrade_mode`. */
 const infoRoute = {
   params: [],
@@ -81,7 +79,6 @@ const infoRoute = {
     };
   },
 };
-void MIB;
 
 export const handler = httpFunction('root', {
   'GET /': rootRoute,

@@ -88,7 +88,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
         timing_stats: addTiming(rt.timing_stats, out.buckets, performance.now() - started),
         ...(out.lastFinalizedBucketEndMs !== undefined ? { last_finalized_bucket_end: out.lastFinalizedBucketEndMs } : {}),
       });
-      await commitBatch(job, rt, model, out.buckets, { ...next, version: rt.version });
+      await commitBatch(job, rt, model, out.buckets, next);
       return;
     }
     case 'calculate_final_results': {
@@ -101,7 +101,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
         timing_stats: addTiming(rt.timing_stats, buckets, performance.now() - started),
         ...(lastEnd !== undefined ? { last_finalized_bucket_end: lastEnd } : {}),
       });
-      await commitBatch(job, rt, model, buckets, { ...next, version: rt.version });
+      await commitBatch(job, rt, model, buckets, next);
       return;
     }
     case 'persist_snapshot': {
@@ -123,7 +123,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
         const model = await loadModel(job, rt);
         const pruned = model.pruneIdleSeries(latest, modelPruneWindowMs(effectiveConfig(job, rt)));
         if (pruned > 0) {
-          await commitBatch(job, rt, model, [], { ...advance(rt), version: rt.version });
+          await commitBatch(job, rt, model, [], advance(rt));
           await audit(job.job_id, `Pruned [${pruned}] model series idle longer than the model_prune_window`, 'info', nowMs);
           return;
         }

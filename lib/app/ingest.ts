@@ -38,6 +38,8 @@ export function withBucketCounts(dc: DataCounts, model: AnomalyModel): DataCount
  * (idempotent keys), then the next model generation's chunks, then one conditional write
  * of the runtime item that points at the new generation. Until that write the old
  * generation is live, so a crash anywhere before it is simply redone on redelivery.
+ * `next` is the runtime item to write apart from the model pointer and size stats; its
+ * `version` is set here (the stored version + 1), whatever the caller put in it.
  * @throws StaleStateError when the runtime item changed meanwhile (the model cache is dropped)
  */
 export async function commitBatch(job: JobConfig, rt: JobRuntime, model: AnomalyModel, buckets: BucketResult[], next: JobRuntime): Promise<JobRuntime> {

@@ -11,7 +11,6 @@ import {
 } from '../domain/errors.ts';
 import { newJobRuntime, type JobRuntime } from '../domain/state.ts';
 import type { TimeValue } from '../domain/units.ts';
-import { config } from '../runtime/config.ts';
 import { createJob, getJobConfig, getJobRuntime, getJobRuntimes, listJobConfigs, putJobRuntimeAndConfig } from '../store/jobs.ts';
 import { getClusterSettings } from '../store/misc.ts';
 import { listSnapshots } from '../store/snapshots.ts';
@@ -277,4 +276,3 @@ export async function getModelSnapshots(jobId: string, q: SnapshotQuery): Promis
   return { count: snaps.length, model_snapshots: snaps.slice(q.from, q.from + q.size) };
 }
 
-export const nodeName = (): string => config().nodeName;

@@ -4,9 +4,7 @@
  * source mapping for the worker, and cron for the EventBridge schedules. Every resource
  * comes from `lib/runtime/topology.ts`, like the CDK stack's.
  */
-import { existsSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { interceptLocalhostDns } from 'fauxqs';
 import { config, resetConfig } from '../runtime/config.ts';
 import { routes, table, workers, type HttpFunctionName, type ScheduleFunctionName } from '../runtime/topology.ts';
