@@ -17,7 +17,7 @@
  *   setters run last-first). With `job_id` first in the body the setter runs at once and the
  *   top-level error is `[l:c] [job_update] failed to parse field [<f>]` itself.
  */
-import { EsError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, StatusError } from './errors.ts';
+import { EsError, ParseError, ResourceAlreadyExistsError, StatusError } from './errors.ts';
 import {
   analysisLimitsWithDefaults,
   CUSTOM_RULES_FIELD,
