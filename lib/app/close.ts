@@ -1,6 +1,7 @@
 import type { JobConfig } from '../domain/job.ts';
 import { CLOSE_STEPS, type CloseStep, type JobRuntime, type ModelSnapshot } from '../domain/state.ts';
 import { ES_VERSION } from '../domain/version.ts';
+import { ConflictError, Messages } from '../domain/errors.ts';
 import { getJobConfig, getJobRuntime, putJobRuntime, putJobRuntimeAndConfig } from '../store/jobs.ts';
 import { readModelState } from '../store/model.ts';
 import { deleteSnapshots, listSnapshots, writeSnapshot } from '../store/snapshots.ts';
@@ -35,6 +36,8 @@ export async function closeJob(jobId: string, commandId: string, hook?: StepHook
     const stored = await getJobConfig(jobId);
     let rt = await getJobRuntime(jobId);
     if (!stored || !rt || rt.state === 'closed') return { closed: true };
+    // A job that failed meanwhile (e.g. an earlier close gave up on it) needs a force close, as at the API.
+    if (rt.state === 'failed') throw new ConflictError(Messages.closeFailedOne(jobId));
     if (rt.state !== 'closing' || !rt.close) {
       // The snapshot id is fixed when the close starts, so a redelivered persist_snapshot rewrites the same snapshot.
       // A job that never received data has nothing to flush, calculate, persist or prune: it goes straight to finalize.
