@@ -55,9 +55,8 @@ describe('a redelivered command message changes nothing', () => {
 
 describe('a close that keeps failing', () => {
   it('on its last delivery answers 500 and leaves the job failed, which force close then clears', async () => {
-    const { submitCommand } = await direct(() => import('../../lib/app/commands.ts'));
     const { processCommandRecord } = await direct(() => import('../../functions/workers/commands.ts'));
-    const { getCommand } = await direct(() => import('../../lib/store/commands.ts'));
+    const { getCommand, putCommand } = await direct(() => import('../../lib/store/commands.ts'));
     const store = await direct(() => import('../../lib/store/jobs.ts'));
     const id = uniqueId('broken-close');
     await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
@@ -66,8 +65,21 @@ describe('a close that keeps failing', () => {
     // Corrupt the live model pointer so every close attempt throws a non-Elasticsearch error.
     const rt = (await store.getJobRuntime(id))!;
     await store.putJobRuntime({ ...rt, model: { ...rt.model!, chunks: rt.model!.chunks + 3 }, version: rt.version + 1 });
-    // A command nobody polls: the test plays the event source mapping itself.
-    const cmd = await submitCommand({ action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: 'c', targets: [`${id}`] });
+    // A command stored but never queued, so no worker races the test: it plays the event source mapping itself.
+    const cmd = {
+      command_id: String(Date.now() * 1000 + 1),
+      task_id: 'mlplane-0:0',
+      action: 'close' as const,
+      es_action: 'cluster:admin/xpack/ml/job/close',
+      description: 'c',
+      targets: [id],
+      params: {},
+      status: 'queued' as const,
+      outcomes: {},
+      created_ms: Date.now(),
+      expires_at: Math.floor(Date.now() / 1000) + 3600,
+    };
+    await putCommand(cmd);
     const last = { ...record(cmd.command_id, id), attributes: { MessageGroupId: `job/${id}`, ApproximateReceiveCount: '5' } } as unknown as SQSRecord;
     await expect(processCommandRecord(last)).rejects.toThrow();
     const failed = await getCommand(cmd.command_id);
