@@ -5,7 +5,7 @@ import { EsError, InternalError } from '../../lib/domain/errors.ts';
 import { markJobFailed } from '../../lib/app/execute.ts';
 import { commandQueue } from '../../lib/runtime/topology.ts';
 import { logger } from '../../lib/runtime/log.ts';
-import { getCommand, markRunning, recordOutcome } from '../../lib/store/commands.ts';
+import { getCommand, markRunning, recordOutcome, rollUpStatus } from '../../lib/store/commands.ts';
 import { sqsWorker } from '../../lib/worker/chain.ts';
 
 /**
@@ -23,7 +23,11 @@ export async function processCommandRecord(record: SQSRecord): Promise<void> {
     logger.warn('command expired or unknown; message dropped', { commandId: message.command_id });
     return;
   }
-  if (cmd.outcomes?.[message.target]) return;
+  if (cmd.outcomes?.[message.target]) {
+    // Redelivered after its outcome was written; the status roll-up may not have happened.
+    await rollUpStatus(cmd);
+    return;
+  }
   await markRunning(cmd.command_id);
   try {
     const response = await executeCommand(cmd, message.target);

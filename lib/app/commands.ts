@@ -23,8 +23,16 @@ export interface SubmitCommand {
  * id is numeric so the task id `<node>:<id>` has Elasticsearch's form.
  */
 export async function submitCommand(input: SubmitCommand, nowMs = Date.now()): Promise<Command> {
-  const commandId = String(nowMs * 1000 + randomInt(1000));
-  const cmd: Command = {
+  for (let attempt = 0; ; attempt++) {
+    const cmd = newCommand(input, String(nowMs * 1000 + randomInt(1000)), nowMs);
+    if (await putCommand(cmd, input.payload)) return enqueue(cmd);
+    // Two commands drew the same id in the same millisecond: draw again.
+    if (attempt >= 20) throw new Error('could not allocate a command id');
+  }
+}
+
+function newCommand(input: SubmitCommand, commandId: string, nowMs: number): Command {
+  return {
     command_id: commandId,
     task_id: `${config().nodeName}:${commandId}`,
     action: input.action,
@@ -37,7 +45,9 @@ export async function submitCommand(input: SubmitCommand, nowMs = Date.now()): P
     created_ms: nowMs,
     expires_at: Math.floor(nowMs / 1000) + COMMAND_TTL_S,
   };
-  await putCommand(cmd, input.payload);
+}
+
+async function enqueue(cmd: Command): Promise<Command> {
   try {
     await enqueueCommand(cmd.command_id, cmd.targets);
   } catch (err) {

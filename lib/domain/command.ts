@@ -30,6 +30,8 @@ export interface Command {
   params: Record<string, unknown>;
   /** Number of payload chunks stored beside the command (post data bodies). */
   payload_chunks?: number;
+  /** Random tag of this command's payload chunk keys, so a colliding id can never overwrite another command's payload. */
+  payload_nonce?: string;
   status: 'queued' | 'running' | 'done' | 'failed';
   outcomes: Record<string, TargetOutcome>;
   created_ms: number;

@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
 import type { Command, TargetOutcome } from '../domain/command.ts';
 import { batchWrite } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
@@ -26,16 +27,28 @@ function decodeOutcome(o: StoredOutcome): TargetOutcome {
   return out;
 }
 
-/** Stores a new command and its payload (chunks first, so a visible command is complete). */
-export async function putCommand(cmd: Command, payload?: string): Promise<void> {
+/**
+ * Stores a new command and its payload: chunks first (under a fresh random nonce, so a
+ * writer that lost an id collision leaves only unreferenced garbage that TTL removes),
+ * then the command item, conditionally.
+ * @returns false when the command id is taken (the caller draws another id)
+ */
+export async function putCommand(cmd: Command, payload?: string): Promise<boolean> {
   if (payload !== undefined) {
+    cmd.payload_nonce = randomBytes(8).toString('hex');
     const bytes = Buffer.from(payload, 'utf8');
     const parts: Uint8Array[] = [];
     for (let i = 0; i < bytes.length; i += MAX_CHUNK_BYTES) parts.push(bytes.subarray(i, i + MAX_CHUNK_BYTES));
     cmd.payload_chunks = parts.length;
-    await batchWrite(parts.map((data, n) => ({ ...keys.commandPayloadChunk(cmd.command_id, n), data, expires_at: cmd.expires_at })));
+    await batchWrite(parts.map((data, n) => ({ ...keys.commandPayloadChunk(cmd.command_id, cmd.payload_nonce as string, n), data, expires_at: cmd.expires_at })));
   }
-  await db().send(new PutCommand({ TableName: tableName(), Item: { ...keys.command(cmd.command_id), ...cmd }, ConditionExpression: 'attribute_not_exists(pk)' }));
+  try {
+    await db().send(new PutCommand({ TableName: tableName(), Item: { ...keys.command(cmd.command_id), ...cmd }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
 }
 
 /** A command, strongly consistent, or undefined. */
@@ -53,7 +66,7 @@ export async function getCommandPayload(cmd: Command): Promise<string> {
   const n = cmd.payload_chunks ?? 0;
   const parts = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.commandPayloadChunk(cmd.command_id, i), ConsistentRead: true }));
+      const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.commandPayloadChunk(cmd.command_id, cmd.payload_nonce ?? '', i), ConsistentRead: true }));
       if (!out.Item) throw new Error(`payload chunk ${i} of command ${cmd.command_id} is missing`);
       return Buffer.from(out.Item.data as Uint8Array);
     }),
@@ -82,7 +95,7 @@ export async function markRunning(commandId: string): Promise<void> {
 /**
  * Records the outcome of one target, once: a second outcome for the same target (a
  * redelivery that raced) is ignored. When the last target's outcome lands, the command
- * becomes `done`, or `failed` if any target failed.
+ * becomes `done`, or `failed` if any target failed (see rollUpStatus).
  */
 export async function recordOutcome(cmd: Command, target: string, outcome: TargetOutcome): Promise<void> {
   let updated: Command;
@@ -103,9 +116,19 @@ export async function recordOutcome(cmd: Command, target: string, outcome: Targe
     if (isConditionFailure(err)) return;
     throw err;
   }
-  const outcomes = Object.values(updated.outcomes ?? {});
-  if (outcomes.length < updated.targets.length) return;
+  await rollUpStatus(updated);
+}
+
+/**
+ * Sets a command's `status` from its outcomes once every target has one. Idempotent, so a
+ * redelivery that finds its outcome already recorded (the worker died between the two
+ * writes) finishes the command instead of leaving it `running` for ever.
+ */
+export async function rollUpStatus(cmd: Pick<Command, 'command_id' | 'targets' | 'outcomes' | 'status'>): Promise<void> {
+  const outcomes = Object.values(cmd.outcomes ?? {});
+  if (outcomes.length < cmd.targets.length) return;
   const status = outcomes.some((o) => o.status === 'failed') ? 'failed' : 'done';
+  if (cmd.status === status) return;
   await db().send(
     new UpdateCommand({
       TableName: tableName(),

@@ -11,7 +11,7 @@
  * | bucket result | `results#<job_id>` | `bucket#<timestamp ms, 15 digits>` |
  * | record result | `results#<job_id>` | `record#<timestamp ms, 15 digits>#<detector_index>#<n, 4 digits>` |
  * | command | `command#<command_id>` | `command` |
- * | command payload chunk | `command#<command_id>` | `payload#<n>` |
+ * | command payload chunk | `command#<command_id>` | `payload#<nonce>#<n>` |
  * | audit message | `audit#<job_id>` | `<timestamp ms, 15 digits>#<seq>` |
  * | user | `users` | `user#<username>` |
  * | model plot result | `results#<job_id>` | `modelplot#<timestamp>#<detector_index>#<n>` |
@@ -51,7 +51,7 @@ export const keys = {
   }),
   recordPrefix: 'record#',
   command: (commandId: string) => ({ pk: `command#${commandId}`, sk: 'command' }),
-  commandPayloadChunk: (commandId: string, n: number) => ({ pk: `command#${commandId}`, sk: `payload#${pad(n, 4)}` }),
+  commandPayloadChunk: (commandId: string, nonce: string, n: number) => ({ pk: `command#${commandId}`, sk: `payload#${nonce}#${pad(n, 4)}` }),
   commandPayloadPrefix: 'payload#',
   audit: (jobId: string, timestamp: number, seq: string) => ({ pk: `audit#${jobId}`, sk: `${ts(timestamp)}#${seq}` }),
   auditPartition: (jobId: string) => `audit#${jobId}`,

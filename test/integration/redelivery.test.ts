@@ -27,8 +27,12 @@ describe('a redelivered command message changes nothing', () => {
     const before = (await es.ml.getJobStats({ job_id: id })).jobs[0]!.data_counts;
     expect(before.processed_record_count).toBe(6);
 
-    // Redelivery after the outcome was recorded: a no-op.
+    // Redelivery after the outcome was recorded but before the status roll-up: it finishes the command, nothing else.
+    await db().send(
+      new UpdateCommand({ TableName: tableName(), Key: keys.command(cmd.command_id), UpdateExpression: 'SET #s = :r', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':r': 'running' } }),
+    );
     await processCommandRecord(record(cmd.command_id, id));
+    expect((await es.tasks.get({ task_id: cmd.task_id })).completed).toBe(true);
     // A crash after the job state was committed but before the outcome was recorded: forget the outcome and redeliver.
     await db().send(
       new UpdateCommand({ TableName: tableName(), Key: keys.command(cmd.command_id), UpdateExpression: 'REMOVE outcomes.#t SET #s = :q', ExpressionAttributeNames: { '#t': id, '#s': 'status' }, ExpressionAttributeValues: { ':q': 'running' } }),
