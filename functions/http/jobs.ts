@@ -1,9 +1,9 @@
 import { closeJobs, deleteJob, flushJob, getJobs, getJobStats, getModelSnapshots, openJob, postData, putJob, type Queued } from '../../lib/app/jobs.ts';
 import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../lib/app/results.ts';
 import { updateJob } from '../../lib/app/update.ts';
-import { Messages, ParseError } from '../../lib/domain/errors.ts';
+import { EsError, Messages, ParseError, XContentParseError } from '../../lib/domain/errors.ts';
 import { ES_VERSION } from '../../lib/domain/version.ts';
-import { boolField, dateParam, flushTimeParam, strictObjectBody, stringField } from '../../lib/http/body.ts';
+import { boolField, dateParam, flushTimeParam, positionOf, strictObjectBody, stringField } from '../../lib/http/body.ts';
 import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
 import { booleanParam, intParam, timeParam } from '../../lib/http/params.ts';
 
@@ -11,7 +11,9 @@ const JOB = '/_ml/anomaly_detectors/{job_id}';
 
 /** 200 with the response, or 202 `{task}` when the command outlived the gateway's wait (DESIGN §2.2). */
 function queued<T>(q: Queued<T>, headers?: Record<string, string>): HttpResult {
-  return q.kind === 'done' ? { status: 200, body: q.response, headers } : { status: 202, body: { task: q.taskId }, headers };
+  if (q.kind === 'done') return { status: 200, body: q.response, headers };
+  // Asked for (wait_for_completion=false): Elasticsearch's 200 {"task"}; the gateway cap ran out: 202.
+  return { status: q.requested ? 200 : 202, body: { task: q.taskId }, headers };
 }
 
 const jobId = (req: HttpRequest): string => req.pathParams.job_id ?? '';
@@ -57,7 +59,14 @@ const closeRoute: RouteHandler = {
       allowNoMatch = booleanParam(req.query.allow_no_match ?? req.query.allow_no_jobs, true);
       timeoutText = req.query.timeout;
     }
-    const timeout = timeParam(timeoutText, 'timeout');
+    let timeout;
+    try {
+      timeout = timeParam(timeoutText, 'timeout');
+    } catch (err) {
+      // In a body the ObjectParser wraps the TimeValue error (spec A.1 errors table).
+      if (req.body === undefined || !(err instanceof EsError)) throw err;
+      throw new XContentParseError(`${positionOf(req.body, 'timeout')} [${CLOSE_PARSER}] failed to parse field [timeout]`, { cause: err });
+    }
     const headers: Record<string, string> = {};
     if (req.body === undefined && req.query.allow_no_jobs !== undefined) {
       headers.warning = warning('Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead');

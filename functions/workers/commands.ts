@@ -41,7 +41,8 @@ export async function processCommandRecord(record: SQSRecord): Promise<void> {
     if (receives >= commandQueue.maxReceiveCount) {
       logger.error('command failed on its last delivery; it goes to the DLQ', { commandId: cmd.command_id, target: message.target, err });
       const reason = cmd.action === 'close' ? 'Exception closing autodetect process' : `Exception executing ${cmd.es_action}`;
-      if (cmd.action === 'close') await markJobFailed(message.target, err instanceof Error ? err.message : String(err));
+      // The job's reason is public (stats, notifications): a fixed text, the real error only in the log.
+      if (cmd.action === 'close') await markJobFailed(message.target, reason);
       await recordOutcome(cmd, message.target, { status: 'failed', error: new InternalError(reason).toBody(), finished_ms: Date.now() });
     }
     throw err;

@@ -102,11 +102,14 @@ export function modelPruneWindowMs(job: JobConfig): number {
  */
 const cache = new Map<string, { generation: number; model: AnomalyModel; configKey: string }>();
 
+/** The cache key of a model: its spec, and the job's incarnation (a deleted and recreated job restarts at generation 1). */
+const cacheKey = (spec: AnalysisSpec, createTime: unknown): string => `${String(createTime)}|${JSON.stringify(spec)}`;
+
 /** Loads the live model of an open job (empty model when it never saw data). */
 export async function loadModel(job: JobConfig, rt: JobRuntime): Promise<AnomalyModel> {
   // Filters are read per batch, so a filter update reaches an open job on its next data.
   const spec = analysisSpec(effectiveConfig(job, rt), await filterItems(filtersUsedBy(job)));
-  const configKey = JSON.stringify(spec);
+  const configKey = cacheKey(spec, job.create_time);
   const generation = rt.model?.generation ?? 0;
   const hit = cache.get(job.job_id);
   if (hit && hit.generation === generation && hit.configKey === configKey) return hit.model;
@@ -116,8 +119,8 @@ export async function loadModel(job: JobConfig, rt: JobRuntime): Promise<Anomaly
 }
 
 /** Remembers a model as the live state of `generation`. */
-export function cacheModel(jobId: string, generation: number, model: AnomalyModel): void {
-  cache.set(jobId, { generation, model, configKey: JSON.stringify(model.spec) });
+export function cacheModel(job: JobConfig, generation: number, model: AnomalyModel): void {
+  cache.set(job.job_id, { generation, model, configKey: cacheKey(model.spec, job.create_time) });
 }
 
 /** Forgets a job's cached model (close, delete, a failed write). */

@@ -177,6 +177,7 @@ export async function markJobFailed(jobId: string, reason: string): Promise<void
     try {
       await putJobRuntime({ ...rt, state: 'failed', reason, version: rt.version + 1 });
       await audit(jobId, `Job failed: ${reason}`, 'error');
+      await promoteLazyJobs();
       return;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;

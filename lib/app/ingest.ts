@@ -55,7 +55,7 @@ export async function commitBatch(job: JobConfig, rt: JobRuntime, model: Anomaly
       version: rt.version + 1,
     };
     await putJobRuntime(committed);
-    cacheModel(job.job_id, generation, model);
+    cacheModel(job, generation, model);
     // Superseded generations are garbage once the pointer moved; a crash here only leaves garbage that the next batch removes.
     await deleteModelGenerationsExcept(job.job_id, generation);
     return committed;

@@ -21,7 +21,7 @@ import { assertModelled } from './analysis.ts';
 import { promoteLazyJobs } from './execute.ts';
 
 /** Result of an HTTP-side use case that went through the queue. */
-export type Queued<T> = { kind: 'done'; response: T } | { kind: 'accepted'; taskId: string };
+export type Queued<T> = { kind: 'done'; response: T } | { kind: 'accepted'; taskId: string; requested?: boolean };
 
 /**
  * Turns the outcome of waiting for a command into a response, Elasticsearch's timeout
@@ -241,9 +241,10 @@ export async function deleteJob(jobId: string, force: boolean, waitForCompletion
   if (rt.state !== 'closed') {
     if (!force) throw new ConflictError(Messages.deleteOpen(jobId, rt.state));
     await forceClose(jobId);
+    await promoteLazyJobs();
   }
   const cmd = await submitCommand({ action: 'delete', es_action: 'cluster:admin/xpack/ml/job/delete', description: `delete-job-${jobId}`, targets: [jobId], params: { force } });
-  if (!waitForCompletion) return { kind: 'accepted', taskId: cmd.task_id };
+  if (!waitForCompletion) return { kind: 'accepted', taskId: cmd.task_id, requested: true };
   const outcome = await awaitCommand(cmd.command_id, undefined);
   return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), () => ({ acknowledged: true as const }));
 }

@@ -1,6 +1,8 @@
 import type { JobConfig } from '../domain/job.ts';
 import { parseTimeValue } from '../domain/units.ts';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, queryAll } from '../store/batch.ts';
+import { db, tableName } from '../store/db.ts';
 import { getJobRuntimes, listJobConfigs } from '../store/jobs.ts';
 import { keys, ts } from '../store/keys.ts';
 import { deleteSnapshots, listSnapshots } from '../store/snapshots.ts';
@@ -33,13 +35,18 @@ export async function runMaintenance(): Promise<{ job_id: string; snapshots: num
 async function deleteExpiredResults(job: JobConfig): Promise<number> {
   if (job.results_retention_days === undefined || job.results_retention_days === null) return 0;
   const pk = keys.resultsPartition(job.job_id);
-  const last = await queryAll<{ sk: string; doc: string }>({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-    ExpressionAttributeValues: { ':pk': pk, ':p': keys.bucketPrefix },
-    ScanIndexForward: false,
-    Limit: 1,
-  });
-  const newest = last[0] ? (JSON.parse(last[0].doc) as { timestamp: number }).timestamp : undefined;
+  // One item: the newest bucket (a single page, not queryAll, which would walk the whole history).
+  const last = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': pk, ':p': keys.bucketPrefix },
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
+  );
+  const newestDoc = last.Items?.[0]?.doc as string | undefined;
+  const newest = newestDoc ? (JSON.parse(newestDoc) as { timestamp: number }).timestamp : undefined;
   if (newest === undefined) return 0;
   const cutoff = newest - job.results_retention_days * DAY_MS;
   const old = await queryAll<{ pk: string; sk: string }>({
@@ -52,8 +59,13 @@ async function deleteExpiredResults(job: JobConfig): Promise<number> {
     ExpressionAttributeValues: { ':pk': pk, ':lo': keys.recordPrefix, ':hi': `${keys.recordPrefix}${ts(cutoff)}` },
     ProjectionExpression: 'pk, sk',
   });
-  await batchWrite([], [...old, ...oldRecords]);
-  return old.length + oldRecords.length;
+  const oldPlots = await queryAll<{ pk: string; sk: string }>({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+    ExpressionAttributeValues: { ':pk': pk, ':lo': keys.modelPlotPrefix, ':hi': `${keys.modelPlotPrefix}${ts(cutoff)}` },
+    ProjectionExpression: 'pk, sk',
+  });
+  await batchWrite([], [...old, ...oldRecords, ...oldPlots]);
+  return old.length + oldRecords.length + oldPlots.length;
 }
 
 /**

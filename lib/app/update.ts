@@ -16,8 +16,8 @@ import { IllegalStateError } from '../domain/errors.ts';
  * close is applied before it and never races it. Answers the whole updated job.
  */
 export async function updateJob(jobId: string, source: string): Promise<Queued<unknown>> {
-  if (jobId === '_all') throw new StatusError(400, 'Cannot update more than 1 job at a time');
   const update = parseJobUpdate(source);
+  if (jobId === '_all') throw new StatusError(400, 'Cannot update more than 1 job at a time');
   if ((await getClusterSettings()).upgrade_mode) throw new TooManyRequestsError(Messages.upgradeMode('cluster:admin/xpack/ml/job/update'));
   if (update.groups && update.groups.length > 0) checkGroupsAreNotJobIds(update, (await listJobConfigs()).map((j) => j.job_id));
   if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));

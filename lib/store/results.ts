@@ -44,6 +44,8 @@ export async function queryBuckets(jobId: string, range: TimeRange): Promise<Buc
   const items = (await queryAll<{ sk: string; doc: string }>({
     KeyConditionExpression: c.expr,
     ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
+    // A flush followed at once by a results read must see the flushed buckets.
+    ConsistentRead: true,
   })).map((i) => JSON.parse(i.doc) as BucketDoc);
   // BETWEEN is inclusive at both ends: drop the bucket starting exactly at the end.
   return items.filter((b) => range.endMs === undefined || b.timestamp < range.endMs);
@@ -55,6 +57,8 @@ export async function queryRecords(jobId: string, range: TimeRange): Promise<Rec
   const items = await queryAll<{ doc: string }>({
     KeyConditionExpression: c.expr,
     ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
+    // A flush followed at once by a results read must see the flushed buckets.
+    ConsistentRead: true,
   });
   return items.map((i) => JSON.parse(i.doc) as RecordResult).filter((r) => range.endMs === undefined || r.timestamp < range.endMs);
 }
@@ -65,6 +69,8 @@ export async function queryModelPlot(jobId: string, range: TimeRange): Promise<R
   const items = await queryAll<{ doc: string }>({
     KeyConditionExpression: c.expr,
     ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
+    // A flush followed at once by a results read must see the flushed buckets.
+    ConsistentRead: true,
   });
   return items.map((i) => JSON.parse(i.doc) as Record<string, unknown>).filter((r) => range.endMs === undefined || (r.timestamp as number) < range.endMs);
 }

@@ -87,6 +87,17 @@ describe('close anomaly detection jobs (spec A.1)', () => {
     await es.ml.closeJob({ job_id: id });
   });
 
+  it('a bad timeout in the body is x_content_parse_exception wrapping the TimeValue error', async () => {
+    const e = await esError(es.transport.request({ method: 'POST', path: '/_ml/anomaly_detectors/missing-*/_close', body: { timeout: 'abc' } }));
+    expect(e.status).toBe(400);
+    expect(e.type).toBe('x_content_parse_exception');
+    expect(e.reason).toMatch(/^\[1:\d+\] \[cluster:admin\/xpack\/ml\/job\/close\] failed to parse field \[timeout\]$/);
+    expect(e.body.error.caused_by).toMatchObject({
+      type: 'illegal_argument_exception',
+      reason: 'failed to parse setting [timeout] with value [abc] as a time value: unit is missing or unrecognized',
+    });
+  });
+
   it('an unknown query parameter is 400 and nothing is closed', async () => {
     const id = uniqueId('bad-param');
     await job(id);

@@ -135,7 +135,9 @@ describe('delete job', () => {
   it('wait_for_completion=false answers with a task that _tasks reports', async () => {
     const id = uniqueId('del-async');
     await countJob(id);
-    const res = (await es.ml.deleteJob({ job_id: id, wait_for_completion: false })) as unknown as { task: string };
+    const meta = await es.ml.deleteJob({ job_id: id, wait_for_completion: false }, { meta: true });
+    expect(meta.statusCode).toBe(200);
+    const res = meta.body as unknown as { task: string };
     expect(res.task).toMatch(/^[^:]+:\d+$/);
     const task = await es.tasks.get({ task_id: res.task, wait_for_completion: true });
     expect(task.completed).toBe(true);

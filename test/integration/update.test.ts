@@ -129,6 +129,8 @@ describe('update job: bad input changes nothing', () => {
     const id = uniqueId('bad');
     await twoDetectorJob(id);
     expect(await esError(update('_all', { description: 'x' }))).toMatchObject({ status: 400, type: 'status_exception', reason: 'Cannot update more than 1 job at a time' });
+    // The body is parsed first (spec A.2 step 1 before step 2).
+    expect((await esError(update('_all', { bogus: 1 }))).reason).toMatch(/\[job_update\] unknown field \[bogus\]/);
     const unknown = await esError(update(id, { foo: 1 }));
     expect(unknown).toMatchObject({ status: 400, type: 'x_content_parse_exception' });
     expect(unknown.reason).toMatch(/\[job_update\] unknown field \[foo\]/);
