@@ -13,6 +13,7 @@ import { audit } from './audit.ts';
 import { closeJob, persistSnapshot, type StepHook } from './close.ts';
 import { processData, processFlush } from './ingest.ts';
 import { applyUpdateCommand } from './update.ts';
+import { forceClose } from './jobs.ts';
 
 /** Test seams for fault injection. */
 export interface ExecuteOptions {
@@ -47,9 +48,7 @@ export async function executeCommand(cmd: Command, target: string, opts: Execute
     case 'persist':
       return persistOpenJob(target, cmd.command_id);
     case 'delete':
-      await deleteJobData(target);
-      evictModel(target);
-      return { acknowledged: true };
+      return deleteTask(target, cmd.params as { force?: boolean; create_time?: number });
   }
 }
 
@@ -69,10 +68,9 @@ async function load(jobId: string, requireOpen: boolean) {
 async function openTask(jobId: string, commandId: string): Promise<{ opened: true; node: string }> {
   const nodeName = config().nodeName;
   const { job, version, rt } = await load(jobId, false);
-  if (rt.state !== 'closed') {
-    if (rt.last_command?.id === commandId) return rt.last_command.response as { opened: true; node: string };
-    throw new ConflictError(Messages.alreadyOpened(jobId));
-  }
+  // A redelivery of an open that took effect answers the same, even if a force close came since.
+  if (rt.last_command?.id === commandId) return rt.last_command.response as { opened: true; node: string };
+  if (rt.state !== 'closed') throw new ConflictError(Messages.alreadyOpened(jobId));
   const capacity = await openCapacity();
   const { finished_time: _finished, ...reopened } = job;
   if (capacity.free <= 0) {
@@ -183,4 +181,26 @@ export async function markJobFailed(jobId: string, reason: string): Promise<void
       if (!(err instanceof StaleStateError)) throw err;
     }
   }
+}
+
+/**
+ * Deletes a job in its FIFO group. The state is checked again here, because an open queued
+ * before the delete may have run since the HTTP check: without force an open job is 409
+ * "Cannot delete job [<id>] because the job is <state>", with force it is force-closed
+ * first. A job recreated since (another `create_time`) is left alone, so a late redelivery
+ * never deletes the new job; a job already gone is acknowledged.
+ */
+async function deleteTask(jobId: string, params: { force?: boolean; create_time?: number }): Promise<{ acknowledged: true }> {
+  const stored = await getJobConfig(jobId);
+  const rt = await getJobRuntime(jobId);
+  if (!stored) return { acknowledged: true };
+  if (params.create_time !== undefined && stored.config.create_time !== params.create_time) return { acknowledged: true };
+  if (rt && rt.state !== 'closed') {
+    if (!params.force) throw new ConflictError(Messages.deleteOpen(jobId, rt.state));
+    await forceClose(jobId);
+    await promoteLazyJobs();
+  }
+  await deleteJobData(jobId);
+  evictModel(jobId);
+  return { acknowledged: true };
 }

@@ -4,7 +4,7 @@ import { ConflictError, Messages } from '../domain/errors.ts';
 import type { DataCounts, JobRuntime, TimingStats } from '../domain/state.ts';
 import { putJobRuntime } from '../store/jobs.ts';
 import { deleteModelGenerationsExcept, writeModelState } from '../store/model.ts';
-import { writeResults } from '../store/results.ts';
+import { deleteResultsAt, writeResults } from '../store/results.ts';
 import { cacheModel, evictModel, loadModel } from './analysis.ts';
 
 /** Timing stats after `buckets` more finalized buckets that took `elapsedMs` in all. */
@@ -38,18 +38,29 @@ export function withBucketCounts(dc: DataCounts, model: AnomalyModel): DataCount
  * (idempotent keys), then the next model generation's chunks, then one conditional write
  * of the runtime item that points at the new generation. Until that write the old
  * generation is live, so a crash anywhere before it is simply redone on redelivery.
+ * Interim results of an earlier flush are deleted first and `interim` (this flush's, if
+ * any) written and remembered instead.
  * `next` is the runtime item to write apart from the model pointer and size stats; its
  * `version` is set here (the stored version + 1), whatever the caller put in it.
  * @throws StaleStateError when the runtime item changed meanwhile (the model cache is dropped)
  */
-export async function commitBatch(job: JobConfig, rt: JobRuntime, model: AnomalyModel, buckets: BucketResult[], next: JobRuntime): Promise<JobRuntime> {
+export async function commitBatch(
+  job: JobConfig,
+  rt: JobRuntime,
+  model: AnomalyModel,
+  buckets: BucketResult[],
+  next: JobRuntime,
+  interim: BucketResult[] = [],
+): Promise<JobRuntime> {
   try {
-    if (buckets.length > 0) await writeResults(job.job_id, buckets);
+    if (rt.interim_buckets && rt.interim_buckets.length > 0) await deleteResultsAt(job.job_id, rt.interim_buckets);
+    if (buckets.length > 0 || interim.length > 0) await writeResults(job.job_id, [...buckets, ...interim]);
     const generation = (rt.model?.generation ?? 0) + 1;
     const pointer = await writeModelState(job.job_id, generation, model.serialize());
     const stats = model.modelSizeStats();
     const committed: JobRuntime = {
       ...next,
+      interim_buckets: interim.map((b) => b.timestamp),
       model: pointer,
       model_size_stats: { ...next.model_size_stats, ...stats, model_bytes: pointer.bytes, log_time: Date.now() },
       version: rt.version + 1,
@@ -139,6 +150,6 @@ export async function processFlush(
     last_command: { id: commandId, response },
   };
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
-  await commitBatch(job, rt, model, [...out.buckets, ...out.interim], next);
+  await commitBatch(job, rt, model, out.buckets, next, out.interim);
   return response;
 }

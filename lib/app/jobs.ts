@@ -236,14 +236,20 @@ export async function forceClose(jobId: string, nowMs = Date.now()): Promise<voi
  * force-closed first. The deletion itself is a `delete` command in the job's group.
  */
 export async function deleteJob(jobId: string, force: boolean, waitForCompletion: boolean): Promise<Queued<{ acknowledged: true }>> {
-  const { rt } = await requireJob(jobId);
+  const { job, rt } = await requireJob(jobId);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/delete');
   if (rt.state !== 'closed') {
     if (!force) throw new ConflictError(Messages.deleteOpen(jobId, rt.state));
     await forceClose(jobId);
     await promoteLazyJobs();
   }
-  const cmd = await submitCommand({ action: 'delete', es_action: 'cluster:admin/xpack/ml/job/delete', description: `delete-job-${jobId}`, targets: [jobId], params: { force } });
+  const cmd = await submitCommand({
+    action: 'delete',
+    es_action: 'cluster:admin/xpack/ml/job/delete',
+    description: `delete-job-${jobId}`,
+    targets: [jobId],
+    params: { force, create_time: job.create_time },
+  });
   if (!waitForCompletion) return { kind: 'accepted', taskId: cmd.task_id, requested: true };
   const outcome = await awaitCommand(cmd.command_id, undefined);
   return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), () => ({ acknowledged: true as const }));

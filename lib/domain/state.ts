@@ -110,6 +110,8 @@ export interface JobRuntime {
   timing_stats: TimingStats;
   model?: ModelPointer;
   close?: CloseProgress;
+  /** Bucket timestamps (epoch ms) holding interim results, removed when results are next written (as autodetect does). */
+  interim_buckets?: number[];
   /** Epoch ms of the end of the last finalized bucket. */
   last_finalized_bucket_end?: number;
   /**

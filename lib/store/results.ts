@@ -1,5 +1,5 @@
 import type { BucketResult, RecordResult } from '../detect/index.ts';
-import { batchWrite, queryAll } from './batch.ts';
+import { batchWrite, keysWithPrefix, queryAll } from './batch.ts';
 import { keys, ts } from './keys.ts';
 
 /** A bucket as stored and served (the model's `records` and `model_plot` are stored as their own items). */
@@ -73,4 +73,17 @@ export async function queryModelPlot(jobId: string, range: TimeRange): Promise<R
     ConsistentRead: true,
   });
   return items.map((i) => JSON.parse(i.doc) as Record<string, unknown>).filter((r) => range.endMs === undefined || (r.timestamp as number) < range.endMs);
+}
+
+/**
+ * Deletes every result (bucket, records, model plot) at the given bucket timestamps: the
+ * interim results of an earlier flush, which final results replace (Elasticsearch deletes
+ * interim results whenever it persists new ones).
+ */
+export async function deleteResultsAt(jobId: string, timestamps: number[]): Promise<void> {
+  const pk = keys.resultsPartition(jobId);
+  const found = await Promise.all(
+    timestamps.flatMap((t) => [keysWithPrefix(pk, `${keys.recordPrefix}${ts(t)}#`), keysWithPrefix(pk, `${keys.modelPlotPrefix}${ts(t)}#`)]),
+  );
+  await batchWrite([], [...timestamps.map((t) => keys.bucket(jobId, t)), ...found.flat()]);
 }

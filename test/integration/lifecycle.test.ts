@@ -123,6 +123,23 @@ describe('post data', () => {
 });
 
 describe('flush', () => {
+  it('calc_interim writes interim results that final results replace', async () => {
+    const id = uniqueId('interim');
+    await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
+    await es.ml.openJob({ job_id: id });
+    await es.ml.postData({ job_id: id, data: hourlyCounts(T0, 30, () => 1).flatMap((r) => Array.from({ length: 20 }, (_, i) => ({ timestamp: r.timestamp + i * 60_000 }))) });
+    // Half of hour 30, then an interim flush.
+    await es.ml.postData({ job_id: id, data: Array.from({ length: 10 }, (_, i) => ({ timestamp: T0 + 30 * 3_600_000 + i * 60_000 })) });
+    await es.ml.flushJob({ job_id: id, calc_interim: true });
+    const interim = await es.ml.getBuckets({ job_id: id, start: String(T0 + 30 * 3_600_000) });
+    expect(interim.buckets.map((b) => b.is_interim)).toEqual([true]);
+    await es.ml.postData({ job_id: id, data: hourlyCounts(T0 + 31 * 3_600_000, 2, () => 1).map((r) => ({ timestamp: r.timestamp })) });
+    const after = await es.ml.getBuckets({ job_id: id, start: String(T0 + 30 * 3_600_000) });
+    expect(after.buckets.every((b) => !b.is_interim)).toBe(true);
+    expect((await es.ml.getBuckets({ job_id: id, size: 1000, exclude_interim: false })).buckets.some((b) => b.is_interim)).toBe(false);
+    await es.ml.closeJob({ job_id: id });
+  });
+
   it('finalizes buckets and reports last_finalized_bucket_end', async () => {
     const id = uniqueId('flush');
     await es.ml.putJob(seedJob(id));

@@ -93,3 +93,28 @@ describe('a close that keeps failing', () => {
     expect(await es.ml.closeJob({ job_id: id, force: true })).toEqual({ closed: true });
   });
 });
+
+describe('the worker rechecks what the HTTP side checked', () => {
+  it('a delete queued behind an open is refused once the job is open, and the job stays', async () => {
+    const { submitCommand, awaitCommand } = await direct(() => import('../../lib/app/commands.ts'));
+    const id = uniqueId('open-then-delete');
+    const put = await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
+    const open = await submitCommand({ action: 'open', es_action: 'cluster:admin/xpack/ml/job/open', description: 'o', targets: [id] });
+    const del = await submitCommand({ action: 'delete', es_action: 'cluster:admin/xpack/ml/job/delete', description: 'd', targets: [id], params: { force: false, create_time: put.create_time } });
+    const o = await awaitCommand(open.command_id, 30_000);
+    const d = await awaitCommand(del.command_id, 30_000);
+    expect(o.kind === 'finished' && o.command.status).toBe('done');
+    expect(d.kind === 'finished' && d.command.outcomes[id]?.error?.error).toMatchObject({ type: 'status_exception', reason: `Cannot delete job [${id}] because the job is opened` });
+    expect((await es.ml.getJobStats({ job_id: id })).jobs[0]!.state).toBe('opened');
+    await es.ml.closeJob({ job_id: id });
+  });
+
+  it('a late delete of an earlier incarnation leaves a recreated job alone', async () => {
+    const { submitCommand, awaitCommand } = await direct(() => import('../../lib/app/commands.ts'));
+    const id = uniqueId('reincarnated');
+    await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
+    const del = await submitCommand({ action: 'delete', es_action: 'cluster:admin/xpack/ml/job/delete', description: 'd', targets: [id], params: { force: false, create_time: 1 } });
+    expect((await awaitCommand(del.command_id, 30_000)).kind).toBe('finished');
+    expect((await es.ml.getJobs({ job_id: id })).count).toBe(1);
+  });
+});
