@@ -11,6 +11,17 @@ import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 
 const DAY_MS = 86_400_000;
 
+/** Time a close step may need at most; with less left in the invocation the close stops and resumes on redelivery. */
+export const STEP_MARGIN_MS = 10_000;
+
+/** Thrown when an invocation has too little time left for the next close step (a retryable, non-Elasticsearch error). */
+export class CloseDeferred extends Error {
+  constructor(jobId: string) {
+    super(`close of job [${jobId}] continues on the next delivery`);
+    this.name = 'CloseDeferred';
+  }
+}
+
 /** Test seam: called after each step is durably recorded; a throw here simulates a crash at that boundary. */
 export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
 
@@ -31,8 +42,10 @@ export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
  * force close that happens meanwhile wins (the next conditional write fails and the close
  * sees the job closed on retry).
  */
-export async function closeJob(jobId: string, commandId: string, hook?: StepHook, nowMs = Date.now()): Promise<{ closed: true }> {
+export async function closeJob(jobId: string, commandId: string, hook?: StepHook, nowMs = Date.now(), remainingMs?: () => number): Promise<{ closed: true }> {
   for (;;) {
+    // Stop between steps rather than be killed inside one: the redelivery resumes at the next step.
+    if (remainingMs && remainingMs() < STEP_MARGIN_MS) throw new CloseDeferred(jobId);
     const stored = await getJobConfig(jobId);
     let rt = await getJobRuntime(jobId);
     if (!stored || !rt || rt.state === 'closed') return { closed: true };

@@ -18,6 +18,8 @@ import { forceClose } from './jobs.ts';
 /** Test seams for fault injection. */
 export interface ExecuteOptions {
   closeStepHook?: StepHook;
+  /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis). */
+  remainingMs?: () => number;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function executeCommand(cmd: Command, target: string, opts: Execute
       return processFlush(job, rt, cmd.command_id, cmd.params as Parameters<typeof processFlush>[3]);
     }
     case 'close': {
-      const out = await closeJob(target, cmd.command_id, opts.closeStepHook);
+      const out = await closeJob(target, cmd.command_id, opts.closeStepHook, Date.now(), opts.remainingMs);
       await promoteLazyJobs();
       return out;
     }

@@ -2,12 +2,12 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { sqsWorker } from '../../../lib/worker/chain.ts';
 
-const record = (id: string, group: string): SQSRecord =>
+const record = (id: string, group: string, receives = '1'): SQSRecord =>
   ({
     messageId: id,
     receiptHandle: id,
     body: '{}',
-    attributes: { MessageGroupId: group, ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+    attributes: { MessageGroupId: group, ApproximateReceiveCount: receives, SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
@@ -50,5 +50,18 @@ describe('the SQS FIFO worker chain', () => {
     const out = await handler({ Records: [record('1', 'job/a')] } as SQSEvent, context(1_000));
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: '1' }]);
     expect(seen).toEqual([]);
+  });
+
+  it('reports records handed back on their last receive to onAbandon, and only those', async () => {
+    const abandoned: string[] = [];
+    const handler = sqsWorker(
+      async (r) => {
+        if (r.messageId === '1') throw new Error('boom');
+      },
+      { maxReceiveCount: 5, onAbandon: async (r, why) => void abandoned.push(`${r.messageId}:${why}`) },
+    );
+    const out = await handler({ Records: [record('1', 'job/a', '5'), record('2', 'job/a', '5'), record('3', 'job/a', '4')] } as SQSEvent, context());
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['1', '2', '3']);
+    expect(abandoned).toEqual(['2:group_failed']);
   });
 });
