@@ -99,7 +99,14 @@ const dataRoute: RouteHandler = {
     const params: { reset_start?: string; reset_end?: string } = {};
     if (req.query.reset_start !== undefined) params.reset_start = String(flushTimeParam(req.query.reset_start, 'reset_start'));
     if (req.query.reset_end !== undefined) params.reset_end = String(flushTimeParam(req.query.reset_end, 'reset_end'));
-    return queued(await postData(jobId(req), body, params), { warning: warning(Messages.postDataDeprecation) });
+    const headers = { warning: warning(Messages.postDataDeprecation) };
+    try {
+      return queued(await postData(jobId(req), body, params), headers);
+    } catch (err) {
+      // Every _data answer carries the deprecation warning, errors too (spec A.5.5).
+      if (err instanceof EsError) return { status: err.status, body: err.toBody(), headers };
+      throw err;
+    }
   },
 };
 

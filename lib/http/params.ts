@@ -25,5 +25,8 @@ export function timeParam(value: string | undefined, name: string): TimeValue | 
 export function intParam(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^-?\d+$/.test(value)) throw new IllegalArgumentError(`Failed to parse int parameter [${name}] with value [${value}]`);
-  return Number(value);
+  const n = Number(value);
+  // Elasticsearch's PageParams: "Parameter [from] cannot be < 0", "Parameter [size] cannot be < 0".
+  if ((name === 'from' || name === 'size') && n < 0) throw new IllegalArgumentError(`Parameter [${name}] cannot be < 0`);
+  return n;
 }

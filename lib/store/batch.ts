@@ -16,17 +16,21 @@ export async function batchWrite(puts: Record<string, unknown>[], deletes: Key[]
   const table = tableName();
   const chunks: (typeof requests)[] = [];
   for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      let pending = chunk;
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt >= 8) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed`);
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
-        const out = await db().send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
-      }
-    }),
-  );
+  const writeChunk = async (chunk: (typeof chunks)[number]): Promise<void> => {
+    let pending = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= 8) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed`);
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
+      const out = await db().send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;
+    }
+  };
+  // At most 8 BatchWriteItem calls in flight: deleting a big job must not throttle itself.
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    for (let i = next++; i < chunks.length; i = next++) await writeChunk(chunks[i] as (typeof chunks)[number]);
+  };
+  await Promise.all(Array.from({ length: Math.min(8, chunks.length) }, lane));
 }
 
 /** Runs a Query to exhaustion (all pages) and returns the items. */

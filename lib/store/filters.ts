@@ -4,6 +4,14 @@ import { StaleStateError } from '../domain/errors.ts';
 import { queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys } from './keys.ts';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+/**
+ * Filters are stored gzip-compressed: 10,000 items (Elasticsearch's limit) of long host
+ * names would not fit DynamoDB's 400 KB item as JSON text.
+ */
+const pack = (f: MlFilter): Uint8Array => gzipSync(JSON.stringify(f));
+const unpack = (b: Uint8Array): MlFilter => JSON.parse(gunzipSync(b).toString('utf8')) as MlFilter;
 
 /** A stored filter and its optimistic-concurrency version. */
 export interface StoredFilter {
@@ -17,7 +25,7 @@ export async function createFilter(filter: MlFilter): Promise<boolean> {
     await db().send(
       new PutCommand({
         TableName: tableName(),
-        Item: { ...keys.filter(filter.filter_id), version: 1, doc: JSON.stringify(filter) },
+        Item: { ...keys.filter(filter.filter_id), version: 1, doc: pack(filter) },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -30,17 +38,17 @@ export async function createFilter(filter: MlFilter): Promise<boolean> {
 
 export async function getFilter(filterId: string): Promise<StoredFilter | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.filter(filterId), ConsistentRead: true }));
-  return out.Item ? { filter: JSON.parse(out.Item.doc as string) as MlFilter, version: out.Item.version as number } : undefined;
+  return out.Item ? { filter: unpack(out.Item.doc as Uint8Array), version: out.Item.version as number } : undefined;
 }
 
 /** Every filter, sorted by id. */
 export async function listFilters(): Promise<MlFilter[]> {
-  const items = await queryAll<{ doc: string }>({
+  const items = await queryAll<{ doc: Uint8Array }>({
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
     ExpressionAttributeValues: { ':pk': keys.filterPartition, ':p': keys.filterPrefix },
     ConsistentRead: true,
   });
-  return items.map((i) => JSON.parse(i.doc) as MlFilter);
+  return items.map((i) => unpack(i.doc));
 }
 
 /** Replaces a filter if its version is still `expectedVersion`. @throws StaleStateError */
@@ -49,7 +57,7 @@ export async function putFilter(filter: MlFilter, expectedVersion: number): Prom
     await db().send(
       new PutCommand({
         TableName: tableName(),
-        Item: { ...keys.filter(filter.filter_id), version: expectedVersion + 1, doc: JSON.stringify(filter) },
+        Item: { ...keys.filter(filter.filter_id), version: expectedVersion + 1, doc: pack(filter) },
         ConditionExpression: 'version = :v',
         ExpressionAttributeValues: { ':v': expectedVersion },
       }),

@@ -155,3 +155,13 @@ describe('flush', () => {
     expect(e).toMatchObject({ status: 409, reason: `Cannot perform requested action because job [${id}] is not open` });
   });
 });
+
+describe('post data warnings', () => {
+  it('a refused post carries the deprecation warning too', async () => {
+    const res = await es.transport
+      .request({ method: 'POST', path: '/_ml/anomaly_detectors/no-such-job/_data', body: '{"timestamp":1}' }, { meta: true })
+      .catch((err: any) => err.meta);
+    expect(res.statusCode).toBe(409);
+    expect(res.warnings?.[0]).toContain('Posting data directly to anomaly detection jobs is deprecated');
+  });
+});

@@ -308,3 +308,15 @@ describe('filters', () => {
     expect(await es.ml.deleteFilter({ filter_id: f })).toEqual({ acknowledged: true });
   });
 });
+
+describe('filters at the size limit', () => {
+  it('a filter of 10,000 long items is stored and read back whole', async () => {
+    const id = uniqueId('huge');
+    const items = Array.from({ length: 10_000 }, (_, i) => `host-${String(i).padStart(5, '0')}.eu-west-1.compute.internal.example.com`);
+    const put = await es.ml.putFilter({ filter_id: id, items });
+    expect(put.items).toHaveLength(10_000);
+    const got = (await es.ml.getFilters({ filter_id: id })).filters[0]!;
+    expect(got.items).toEqual([...items].sort());
+    expect(await esError(es.ml.getFilters({ filter_id: id, from: -1 }))).toMatchObject({ status: 400, reason: 'Parameter [from] cannot be < 0' });
+  });
+});
