@@ -71,7 +71,7 @@ const closeRoute: RouteHandler = {
     if (req.body === undefined && req.query.allow_no_jobs !== undefined) {
       headers.warning = warning('Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead');
     }
-    return queued(await closeJobs(jobId(req), { force, allowNoMatch, timeout }), headers);
+    return queued(await closeJobs(jobId(req), { force, allowNoMatch, timeout }, Date.now(), req.receivedMs), headers);
   },
 };
 
@@ -83,7 +83,7 @@ const openRoute: RouteHandler = {
       const body = strictObjectBody(req.body, 'cluster:admin/xpack/ml/job/open', ['job_id', 'timeout']);
       timeoutText = stringField(req.body, 'cluster:admin/xpack/ml/job/open', body, 'timeout') ?? timeoutText;
     }
-    return queued(await openJob(jobId(req), timeParam(timeoutText, 'timeout')));
+    return queued(await openJob(jobId(req), timeParam(timeoutText, 'timeout'), req.receivedMs));
   },
 };
 
@@ -101,7 +101,7 @@ const dataRoute: RouteHandler = {
     if (req.query.reset_end !== undefined) params.reset_end = String(flushTimeParam(req.query.reset_end, 'reset_end'));
     const headers = { warning: warning(Messages.postDataDeprecation) };
     try {
-      return queued(await postData(jobId(req), body, params), headers);
+      return queued(await postData(jobId(req), body, params, req.receivedMs), headers);
     } catch (err) {
       // Every _data answer carries the deprecation warning, errors too (spec A.5.5).
       if (err instanceof EsError) return { status: err.status, body: err.toBody(), headers };
@@ -130,7 +130,7 @@ const flushRoute: RouteHandler = {
         end: flushTimeParam(raw.end, 'end'),
         advance_time: flushTimeParam(raw.advance_time, 'advance_time'),
         skip_time: flushTimeParam(raw.skip_time, 'skip_time'),
-      }),
+      }, req.receivedMs),
     );
   },
 };
@@ -143,7 +143,7 @@ const putRoute: RouteHandler = {
 const deleteRoute: RouteHandler = {
   params: ['force', 'wait_for_completion', 'delete_user_annotations'],
   handle: async (req) =>
-    queued(await deleteJob(jobId(req), booleanParam(req.query.force, false), booleanParam(req.query.wait_for_completion, true))),
+    queued(await deleteJob(jobId(req), booleanParam(req.query.force, false), booleanParam(req.query.wait_for_completion, true), req.receivedMs)),
 };
 
 /** Reads list parameters from the query, or from a JSON body (`page.from/size` and the same keys). */
@@ -229,7 +229,7 @@ const recordsRoute: RouteHandler = {
 
 const updateRoute: RouteHandler = {
   params: ['timeout', 'master_timeout'],
-  handle: async (req) => queued(await updateJob(jobId(req), requireBody(req))),
+  handle: async (req) => queued(await updateJob(jobId(req), requireBody(req), req.receivedMs)),
 };
 
 const notificationsRoute: RouteHandler = {

@@ -106,13 +106,13 @@ async function requireJob(jobId: string): Promise<{ job: JobConfig; version: num
  * (opening, opened, closing or failed), 429 in upgrade mode; then an `open` command in the
  * job's FIFO group. Answers `{opened:true, node}`.
  */
-export async function openJob(jobId: string, timeout: TimeValue | undefined): Promise<Queued<unknown>> {
+export async function openJob(jobId: string, timeout: TimeValue | undefined, startedMs = Date.now()): Promise<Queued<unknown>> {
   const { rt } = await requireJob(jobId);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/open');
   if (rt.state !== 'closed') throw new ConflictError(Messages.alreadyOpened(jobId));
   const cmd = await submitCommand({ action: 'open', es_action: 'cluster:admin/xpack/ml/job/open', description: `job-${jobId}`, targets: [jobId] });
   const ms = timeout?.ms ?? 30 * 60_000;
-  const outcome = await awaitCommand(cmd.command_id, ms);
+  const outcome = await awaitCommand(cmd.command_id, ms, startedMs);
   return settle(cmd.task_id, outcome, () => new IllegalStateError(`Opening job [${jobId}] timed out after [${timeout?.rep ?? '30m'}]`), (r) => r[0]);
 }
 
@@ -122,7 +122,7 @@ export async function openJob(jobId: string, timeout: TimeValue | undefined): Pr
  * The body is carried to the worker beside the command; the answer is the job's running
  * `data_counts`.
  */
-export async function postData(jobId: string, body: string, params: { reset_start?: string; reset_end?: string }): Promise<Queued<unknown>> {
+export async function postData(jobId: string, body: string, params: { reset_start?: string; reset_end?: string }, startedMs = Date.now()): Promise<Queued<unknown>> {
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/data/post');
   const rt = await getJobRuntime(jobId);
   if (!rt || rt.state !== 'opened') throw new ConflictError(Messages.jobNotOpen(jobId));
@@ -134,7 +134,7 @@ export async function postData(jobId: string, body: string, params: { reset_star
     params,
     payload: body,
   });
-  const outcome = await awaitCommand(cmd.command_id, undefined);
+  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
   return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);
 }
 
@@ -148,12 +148,12 @@ export interface FlushParams {
 }
 
 /** POST _ml/anomaly_detectors/<id>/_flush (spec A.5.6): `{flushed:true, last_finalized_bucket_end?}`; 409 when not open. */
-export async function flushJob(jobId: string, params: FlushParams): Promise<Queued<unknown>> {
+export async function flushJob(jobId: string, params: FlushParams, startedMs = Date.now()): Promise<Queued<unknown>> {
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/flush');
   const rt = await getJobRuntime(jobId);
   if (!rt || rt.state !== 'opened') throw new ConflictError(Messages.jobNotOpen(jobId));
   const cmd = await submitCommand({ action: 'flush', es_action: 'cluster:admin/xpack/ml/job/flush', description: `flush job [${jobId}]`, targets: [jobId], params: { ...params } });
-  const outcome = await awaitCommand(cmd.command_id, undefined);
+  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
   return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);
 }
 
@@ -172,7 +172,7 @@ export interface CloseParams {
  * (default 30m) for all of them: 500 "Timed out when waiting for persistent tasks after
  * <timeout>" when it runs out, 202 with a task when the gateway cap comes first.
  */
-export async function closeJobs(expression: string, params: CloseParams, nowMs = Date.now()): Promise<Queued<{ closed: true }>> {
+export async function closeJobs(expression: string, params: CloseParams, nowMs = Date.now(), startedMs = nowMs): Promise<Queued<{ closed: true }>> {
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/close');
   const jobs = await resolveJobs(expression, params.allowNoMatch);
   const runtimes = await getJobRuntimes(jobs.map((j) => j.job_id));
@@ -197,7 +197,7 @@ export async function closeJobs(expression: string, params: CloseParams, nowMs =
   if (targets.length === 0) return { kind: 'done', response: { closed: true } };
   const cmd = await submitCommand({ action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: `close job [${expression}]`, targets });
   const timeoutMs = params.timeout?.ms ?? 30 * 60_000;
-  const outcome = await awaitCommand(cmd.command_id, timeoutMs);
+  const outcome = await awaitCommand(cmd.command_id, timeoutMs, startedMs);
   return settle(cmd.task_id, outcome, () => new IllegalStateError(Messages.persistentTasksTimeout(params.timeout?.human() ?? '30m')), () => ({ closed: true as const }));
 }
 
@@ -235,7 +235,7 @@ export async function forceClose(jobId: string, nowMs = Date.now()): Promise<voi
  * because the job is <state>" without force when a task exists; with force the job is
  * force-closed first. The deletion itself is a `delete` command in the job's group.
  */
-export async function deleteJob(jobId: string, force: boolean, waitForCompletion: boolean): Promise<Queued<{ acknowledged: true }>> {
+export async function deleteJob(jobId: string, force: boolean, waitForCompletion: boolean, startedMs = Date.now()): Promise<Queued<{ acknowledged: true }>> {
   const { job, rt } = await requireJob(jobId);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/delete');
   if (rt.state !== 'closed') {
@@ -251,7 +251,7 @@ export async function deleteJob(jobId: string, force: boolean, waitForCompletion
     params: { force, create_time: job.create_time },
   });
   if (!waitForCompletion) return { kind: 'accepted', taskId: cmd.task_id, requested: true };
-  const outcome = await awaitCommand(cmd.command_id, undefined);
+  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
   return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), () => ({ acknowledged: true as const }));
 }
 

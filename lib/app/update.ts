@@ -15,14 +15,14 @@ import { IllegalStateError } from '../domain/errors.ts';
  * then an `update` command goes into the job's FIFO group, so an update posted before a
  * close is applied before it and never races it. Answers the whole updated job.
  */
-export async function updateJob(jobId: string, source: string): Promise<Queued<unknown>> {
+export async function updateJob(jobId: string, source: string, startedMs = Date.now()): Promise<Queued<unknown>> {
   const update = parseJobUpdate(source);
   if (jobId === '_all') throw new StatusError(400, 'Cannot update more than 1 job at a time');
   if ((await getClusterSettings()).upgrade_mode) throw new TooManyRequestsError(Messages.upgradeMode('cluster:admin/xpack/ml/job/update'));
   if (update.groups && update.groups.length > 0) checkGroupsAreNotJobIds(update, (await listJobConfigs()).map((j) => j.job_id));
   if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
   const cmd = await submitCommand({ action: 'update', es_action: 'cluster:admin/xpack/ml/job/update', description: `update job [${jobId}]`, targets: [jobId], payload: source });
-  const outcome = await awaitCommand(cmd.command_id, undefined);
+  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
   if (outcome.kind === 'gateway_cap') return { kind: 'accepted', taskId: cmd.task_id };
   if (outcome.kind === 'request_timeout') throw new IllegalStateError('unreachable');
   const o = outcome.command.outcomes[jobId];

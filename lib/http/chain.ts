@@ -15,6 +15,8 @@ export interface HttpRequest {
   pathParams: Record<string, string>;
   query: Record<string, string>;
   headers: Record<string, string>;
+  /** When API Gateway received the request (epoch ms): waits are budgeted from here, not from when the function got to them. */
+  receivedMs: number;
   /** The raw body, or undefined when there is none (an empty body counts as none, as in Elasticsearch). */
   body: string | undefined;
   principal: Principal;
@@ -115,7 +117,8 @@ export function httpFunction(fn: HttpFunctionName, handlers: Record<string, Rout
         const principal = await authenticate(headers.authorization, path);
         authorize(principal, route.privilege, route.action);
         checkParams(path, query, handlersParams(handlers, route));
-        event.request = { route, path, pathParams: decodeParams(event.pathParameters), query, headers, body, principal };
+        const receivedMs = event.requestContext?.timeEpoch ?? Date.now();
+        event.request = { route, path, pathParams: decodeParams(event.pathParameters), query, headers, body, principal, receivedMs };
       },
       onError: async (request) => {
         const pretty = request.event.queryStringParameters?.pretty !== undefined;
