@@ -212,7 +212,6 @@ export async function forceClose(jobId: string, nowMs = Date.now()): Promise<voi
     const stored = await getJobConfig(jobId);
     const rt = await getJobRuntime(jobId);
     if (!stored || !rt || rt.state === 'closed') return;
-    await audit(jobId, 'Job is closing (forced)', 'info', nowMs);
     const next: JobRuntime = { ...rt, state: 'closed', version: rt.version + 1 };
     delete next.node;
     delete next.open_time_ms;
@@ -222,6 +221,7 @@ export async function forceClose(jobId: string, nowMs = Date.now()): Promise<voi
     delete next.opened_with;
     try {
       await putJobRuntimeAndConfig(next, { ...stored.config, finished_time: nowMs }, stored.version);
+      await audit(jobId, 'Job is closing (forced)', 'info', nowMs);
       return;
     } catch (err) {
       if (!(err instanceof Error) || err.name !== 'StaleStateError') throw err;
