@@ -1,5 +1,5 @@
 import { readClusterSettings, updateClusterSettings } from '../../lib/app/cluster.ts';
-import { ParseError } from '../../lib/domain/errors.ts';
+import { requireBody } from '../../lib/http/body.ts';
 import { httpFunction } from '../../lib/http/chain.ts';
 import { booleanParam } from '../../lib/http/params.ts';
 
@@ -11,9 +11,6 @@ export const handler = httpFunction('cluster', {
   },
   'PUT /_cluster/settings': {
     params: ['flat_settings', 'master_timeout', 'timeout'],
-    handle: async (req) => {
-      if (req.body === undefined) throw new ParseError('request body is required');
-      return { status: 200, body: await updateClusterSettings(req.body, booleanParam(req.query.flat_settings, false)) };
-    },
+    handle: async (req) => ({ status: 200, body: await updateClusterSettings(requireBody(req), booleanParam(req.query.flat_settings, false)) }),
   },
 });

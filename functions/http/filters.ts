@@ -1,12 +1,8 @@
 import { deleteMlFilter, getMlFilters, putMlFilter, updateMlFilter } from '../../lib/app/filters.ts';
-import { ParseError } from '../../lib/domain/errors.ts';
 import { httpFunction, type HttpRequest } from '../../lib/http/chain.ts';
 import { intParam } from '../../lib/http/params.ts';
+import { requireBody } from '../../lib/http/body.ts';
 
-function requireBody(req: HttpRequest): string {
-  if (req.body === undefined) throw new ParseError('request body is required');
-  return req.body;
-}
 
 const getRoute = {
   params: ['from', 'size'],

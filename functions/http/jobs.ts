@@ -1,9 +1,9 @@
 import { closeJobs, deleteJob, flushJob, getJobs, getJobStats, getModelSnapshots, openJob, postData, putJob, type Queued } from '../../lib/app/jobs.ts';
 import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../lib/app/results.ts';
 import { updateJob } from '../../lib/app/update.ts';
-import { EsError, Messages, ParseError, XContentParseError } from '../../lib/domain/errors.ts';
+import { EsError, Messages, XContentParseError } from '../../lib/domain/errors.ts';
 import { ES_VERSION } from '../../lib/domain/version.ts';
-import { boolField, dateParam, flushTimeParam, positionOf, strictObjectBody, stringField } from '../../lib/http/body.ts';
+import { boolField, dateParam, flushTimeParam, positionOf, requireBody, strictObjectBody, stringField } from '../../lib/http/body.ts';
 import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
 import { booleanParam, intParam, timeParam } from '../../lib/http/params.ts';
 
@@ -18,10 +18,6 @@ function queued<T>(q: Queued<T>, headers?: Record<string, string>): HttpResult {
 
 const jobId = (req: HttpRequest): string => req.pathParams.job_id ?? '';
 
-function requireBody(req: HttpRequest): string {
-  if (req.body === undefined) throw new ParseError('request body is required');
-  return req.body;
-}
 
 const getJobsRoute: RouteHandler = {
   params: ['allow_no_match', 'exclude_generated'],

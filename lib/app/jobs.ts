@@ -28,7 +28,7 @@ export type Queued<T> = { kind: 'done'; response: T } | { kind: 'accepted'; task
  * error, or an "accepted" task (the gateway cap ran out first). A failed target rethrows
  * the worker's Elasticsearch error unchanged.
  */
-function settle<T>(taskId: string, outcome: WaitOutcome, onTimeout: () => Error, combine: (responses: unknown[]) => T): Queued<T> {
+export function settle<T>(taskId: string, outcome: WaitOutcome, onTimeout: () => Error, combine: (responses: unknown[]) => T): Queued<T> {
   if (outcome.kind === 'request_timeout') throw onTimeout();
   if (outcome.kind === 'gateway_cap') return { kind: 'accepted', taskId };
   const cmd = outcome.command;

@@ -4,8 +4,8 @@ import { Messages, ResourceNotFoundError, StatusError, TooManyRequestsError } fr
 import { getJobConfig, getJobRuntime, listJobConfigs, putJobConfig } from '../store/jobs.ts';
 import { getClusterSettings } from '../store/misc.ts';
 import { audit } from './audit.ts';
-import { awaitCommand, StoredEsError, submitCommand } from './commands.ts';
-import type { Queued } from './jobs.ts';
+import { awaitCommand, submitCommand } from './commands.ts';
+import { settle, type Queued } from './jobs.ts';
 import { IllegalStateError } from '../domain/errors.ts';
 
 /**
@@ -23,11 +23,7 @@ export async function updateJob(jobId: string, source: string, startedMs = Date.
   if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
   const cmd = await submitCommand({ action: 'update', es_action: 'cluster:admin/xpack/ml/job/update', description: `update job [${jobId}]`, targets: [jobId], payload: source });
   const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  if (outcome.kind === 'gateway_cap') return { kind: 'accepted', taskId: cmd.task_id };
-  if (outcome.kind === 'request_timeout') throw new IllegalStateError('unreachable');
-  const o = outcome.command.outcomes[jobId];
-  if (o?.status === 'failed' && o.error) throw new StoredEsError(o.error);
-  return { kind: 'done', response: o?.response };
+  return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);
 }
 
 /**

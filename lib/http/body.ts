@@ -1,14 +1,19 @@
 import { ParseError, XContentParseError } from '../domain/errors.ts';
-import { parseJsonBody } from '../domain/json.ts';
+import { formatPos, locate, parseJsonBody } from '../domain/json.ts';
 
-/** `[line:col]` (1-based) of the first occurrence of `"key"` in a JSON text, as Elasticsearch prefixes parse errors. */
+/** `[line:col]` of a top-level key of a JSON object text, as Elasticsearch prefixes parse errors (`[1:1]` when absent). */
 export function positionOf(text: string, key: string): string {
-  const at = text.indexOf(`"${key}"`);
-  const idx = at < 0 ? 0 : at;
-  const before = text.slice(0, idx);
-  const line = before.split('\n').length;
-  const col = idx - before.lastIndexOf('\n');
-  return `[${line}:${col}]`;
+  const at = locate(text, [key]);
+  return `[${at ? formatPos(at) : '1:1'}]`;
+}
+
+/**
+ * The body of a request that requires one.
+ * @throws ParseError 400 `parse_exception` "request body is required"
+ */
+export function requireBody(req: { body: string | undefined }): string {
+  if (req.body === undefined) throw new ParseError('request body is required');
+  return req.body;
 }
 
 /**
