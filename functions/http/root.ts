@@ -1,4 +1,6 @@
 import { ES_VERSION } from '../../lib/domain/version.ts';
+import { DEFAULT_MODEL_MEMORY_LIMIT_MIB } from '../../lib/domain/job.ts';
+import { humanMiB } from '../../lib/domain/units.ts';
 import { httpFunction } from '../../lib/http/chain.ts';
 import { config } from '../../lib/runtime/config.ts';
 import { getClusterSettings } from '../../lib/store/misc.ts';
@@ -41,12 +43,12 @@ const infoRoute = {
   handle: async () => {
     const s = await getClusterSettings();
     const max = s.max_model_memory_limit_mib && s.max_model_memory_limit_mib > 0 ? s.max_model_memory_limit_mib : undefined;
-    const defaultMml = max !== undefined && max < 1024 ? max : 1024;
+    const defaultMml = max !== undefined && max < DEFAULT_MODEL_MEMORY_LIMIT_MIB ? max : DEFAULT_MODEL_MEMORY_LIMIT_MIB;
     const limits: Record<string, unknown> = {
-      effective_max_model_memory_limit: `${max ?? 12 * 1024}mb`,
+      effective_max_model_memory_limit: humanMiB(max ?? 12 * 1024),
       total_ml_memory: `${24 * 1024}mb`,
     };
-    if (max !== undefined) limits.max_model_memory_limit = `${max}mb`;
+    if (max !== undefined) limits.max_model_memory_limit = humanMiB(max);
     return {
       status: 200,
       body: {
@@ -65,7 +67,7 @@ const infoRoute = {
                 { type: 'limit', max_token_count: '100' },
               ],
             },
-            model_memory_limit: defaultMml >= 1024 && defaultMml % 1024 === 0 ? `${defaultMml / 1024}gb` : `${defaultMml}mb`,
+            model_memory_limit: humanMiB(defaultMml),
             categorization_examples_limit: 4,
             model_snapshot_retention_days: 10,
             daily_model_snapshot_retention_after_days: 1,

@@ -1,6 +1,6 @@
 import { AnomalyModel, MODELLED_FUNCTIONS, type AnalysisSpec } from '../detect/index.ts';
 import { StatusError } from '../domain/errors.ts';
-import type { JobConfig } from '../domain/job.ts';
+import { DEFAULT_MODEL_MEMORY_LIMIT_MIB, type JobConfig } from '../domain/job.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import { parseByteSize, parseTimeValue } from '../domain/units.ts';
 import { readModelState } from '../store/model.ts';
@@ -84,7 +84,7 @@ export function analysisSpec(job: JobConfig, filters: Record<string, string[]> =
     })),
     influencers: ac.influencers ?? [],
     summaryCountFieldName: ac.summary_count_field_name,
-    modelMemoryLimitBytes: parseByteSize(job.analysis_limits?.model_memory_limit ?? '1024mb', 'model_memory_limit').bytes,
+    modelMemoryLimitBytes: parseByteSize(job.analysis_limits?.model_memory_limit ?? `${DEFAULT_MODEL_MEMORY_LIMIT_MIB}mb`, 'model_memory_limit').bytes,
     renormalizationWindowMs: (job.renormalization_window_days ?? 30) * DAY_MS,
   };
 }

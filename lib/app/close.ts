@@ -1,4 +1,4 @@
-import type { JobConfig } from '../domain/job.ts';
+import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS, type JobConfig } from '../domain/job.ts';
 import { CLOSE_STEPS, type CloseStep, type JobRuntime, type ModelSnapshot } from '../domain/state.ts';
 import { ES_VERSION } from '../domain/version.ts';
 import { ConflictError, Messages } from '../domain/errors.ts';
@@ -196,7 +196,7 @@ export async function persistSnapshot(job: JobConfig, configVersion: number, rt:
 export function expiredSnapshots(job: JobConfig, snapshots: ModelSnapshot[]): string[] {
   if (snapshots.length === 0) return [];
   const newest = Math.max(...snapshots.map((s) => s.timestamp));
-  const retentionDays = job.model_snapshot_retention_days ?? 10;
+  const retentionDays = job.model_snapshot_retention_days ?? DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS;
   const dailyAfter = job.daily_model_snapshot_retention_after_days;
   const cutoff = newest - retentionDays * DAY_MS;
   const dailyCutoff = dailyAfter === undefined ? -Infinity : newest - dailyAfter * DAY_MS;

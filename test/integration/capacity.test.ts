@@ -23,6 +23,10 @@ describe('cluster settings and ML capacity', () => {
     const bad = await esError(es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': 0 } }));
     expect(bad.status).toBe(400);
     expect((await es.cluster.getSettings()).persistent).toEqual({ xpack: { ml: { max_model_memory_limit: '512mb' } } });
+    // Shown in ByteSizeValue human form, as Elasticsearch does (6144 MiB is "6gb").
+    await es.cluster.putSettings({ persistent: { 'xpack.ml.max_model_memory_limit': '6gb' } });
+    expect((await es.ml.info()).limits.max_model_memory_limit).toBe('6gb');
+    expect((await es.ml.info()).defaults.anomaly_detectors.model_memory_limit).toBe('1gb');
     await es.cluster.putSettings({ persistent: { 'xpack.ml.max_model_memory_limit': null } });
     expect((await es.ml.info()).limits.max_model_memory_limit).toBeUndefined();
   });
