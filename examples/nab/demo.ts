@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, errors, type estypes, type TransportResult } from '@elastic/elasticsearch';
-import { describeAnswer, postedCounts, settle, TaskFailedError, TaskStillRunningError, type TaskAnswer } from './answers.ts';
+import { describeAnswer, postedCounts, settle, type TaskAnswer } from './answers.ts';
 import { bucketWindowIndex, chunks, jobIdFor, parseNabCsv, summarize, windowsFor, type NabWindow } from './nab.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,8 +65,9 @@ async function answered(client: Client, what: string, request: Promise<Transport
     console.log(`  ${what} ${describeAnswer(answer, settled, said?.(settled.response))}`);
     return settled.response;
   } catch (err) {
-    if (err instanceof TaskFailedError || err instanceof TaskStillRunningError) throw new DemoError(`${what}: ${err.message}`);
-    throw err;
+    // A failed or endless task, or an answer `said` cannot read; a ResponseError of GET _tasks goes up as it is.
+    if (err instanceof errors.ResponseError || !(err instanceof Error)) throw err;
+    throw new DemoError(`${what}: ${err.message}`);
   }
 }
 
