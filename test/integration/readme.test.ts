@@ -176,6 +176,8 @@ describe('the README walk-through on a fresh system', () => {
   const log: string[] = [];
 
   beforeAll(async () => {
+    // As `npm start` runs it, but without the schedules: none of the examples needs them,
+    // and a maintenance run at 00:30 UTC would only make the run depend on the clock.
     system = await startLocalSystem({ port: 0, elasticPassword: 'readme-password', cron: false, log: (l) => log.push(l) });
   });
   afterAll(async () => {

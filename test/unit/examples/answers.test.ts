@@ -82,7 +82,9 @@ describe('postedCounts', () => {
   });
 
   it('refuses an answer that is not data_counts, quoting it, rather than reporting "undefined processed"', () => {
-    expect(() => postedCounts({ task: TASK })).toThrow(`the _data answer has no data_counts (processed_record_count, invalid_date_count, missing_field_count, out_of_order_timestamp_count missing): {"task":"${TASK}"}`);
+    expect(() => postedCounts({ task: TASK })).toThrow(
+      `the _data answer has no data_counts (processed_record_count, invalid_date_count, missing_field_count, out_of_order_timestamp_count missing): {"task":"${TASK}"}`,
+    );
     expect(() => postedCounts(undefined)).toThrow(/no data_counts/);
   });
 });
