@@ -16,7 +16,7 @@ import {
   type FunctionInfo,
 } from './functions.ts';
 import { NORMALIZER_BYTES, ScoreNormalizer } from './normalizer.ts';
-import { fieldValue } from './parse.ts';
+import { MAX_RECORD_TIME_MS, fieldValue } from './parse.ts';
 import { SKIP_MODEL_UPDATE, SKIP_RESULT, compileRules, ruleActions, type CompiledRule, type FilterMatcher } from './rules.ts';
 import { clampProbability, logStudentTail, rawScoreFromLn } from './stats.ts';
 import type {
@@ -485,7 +485,8 @@ export class AnomalyModel {
 
   /**
    * Elasticsearch `_flush`.
-   * - `advanceTimeMs`: finalises every bucket ending at or before it (empty ones too).
+   * - `advanceTimeMs`: finalises every bucket ending at or before it (empty ones too; past
+   *   the learning horizon as an empty run). Times past MAX_RECORD_TIME_MS count as it.
    * - `skipTimeMs`: finalises the buffered buckets that hold data, then jumps to the bucket
    *   boundary at or after it without results or learning for the gap.
    * - `calcInterim`: interim results (`is_interim: true`, counts and sums scaled to the
@@ -497,7 +498,8 @@ export class AnomalyModel {
     const out: BucketResult[] = [];
     const span = this.span;
     if (opts.advanceTimeMs !== undefined) {
-      const end = Math.floor(opts.advanceTimeMs / span);
+      // No record can lie past MAX_RECORD_TIME_MS: advancing further only makes a longer run.
+      const end = Math.floor(Math.min(opts.advanceTimeMs, MAX_RECORD_TIME_MS) / span);
       if (Number.isNaN(this.pointer)) {
         this.pointer = end;
         this.finalizedAny = 1;
@@ -506,7 +508,7 @@ export class AnomalyModel {
       }
     }
     if (opts.skipTimeMs !== undefined) {
-      const to = Math.ceil(opts.skipTimeMs / span);
+      const to = Math.ceil(Math.min(opts.skipTimeMs, MAX_RECORD_TIME_MS) / span);
       if (Number.isNaN(this.pointer)) {
         this.pointer = to;
       } else if (to > this.pointer) {

@@ -48,6 +48,15 @@ describe('a gap of empty buckets', () => {
     expect(m.bucketCounts()).toMatchObject({ bucket_count: (YEAR_9999 - FIRST) / MINUTE, empty_bucket_count: (YEAR_9999 - FIRST) / MINUTE - 1 });
   });
 
+  it('advance_time far past any readable record time stops at MAX_RECORD_TIME_MS', () => {
+    const m = AnomalyModel.create(hourlyCount());
+    m.ingest([rec(FIRST)]);
+    const out = m.flush({ advanceTimeMs: 1e20 });
+    expect(out.buckets).toHaveLength(1 + m.horizon);
+    expect(out.lastFinalizedBucketEndMs).toBe(Math.floor(1e15 / HOUR) * HOUR);
+    expect(m.takeEmptyRuns()[0]?.end).toBe(Math.floor(1e15 / HOUR) * HOUR);
+  });
+
   it('gives the same counts and runs when the gap is finalised in pieces, across a restore', () => {
     const whole = AnomalyModel.create(hourlyCount());
     whole.ingest([rec(FIRST), rec(YEAR_9999)]);
