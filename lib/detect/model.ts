@@ -356,7 +356,10 @@ export class AnomalyModel {
     let openStart = this.pointer * span; // NaN before any data: every comparison is false
     let threshold = (this.pointer + 1) * span + latency;
     const latencyS = Math.trunc(latency / 1000);
-    let oldestS = this.oldestAcceptedS(latencyS);
+    // For t >= 0, trunc(t / 1000) < oldestS ⟺ t < oldestS × 1000: no division per record.
+    let oldestMs = this.oldestAcceptedS(latencyS) * 1000;
+    // The rule moves only when the newest record enters a later bucket.
+    let newestBucketEnd = Number.isNaN(this.newest) ? -Infinity : (Math.floor(this.newest / span) + 1) * span;
     let lastIndex = NaN;
     let ob: OpenBucket | undefined;
     let hard = this.isHard();
@@ -366,7 +369,7 @@ export class AnomalyModel {
       const t = rec.timeMs;
       if (!Number.isFinite(t)) continue;
       // Elasticsearch's out-of-order rule, plus what its autodetect would drop (see the class doc).
-      if (t < 0 || Math.trunc(t / 1000) < oldestS || (this.finalizedAny === 1 && t < openStart)) {
+      if (t < 0 || t < oldestMs || (this.finalizedAny === 1 && t < openStart)) {
         outOfOrder++;
         continue;
       }
@@ -459,7 +462,10 @@ export class AnomalyModel {
       }
       if (!(t <= this.newest)) {
         this.newest = t;
-        oldestS = this.oldestAcceptedS(latencyS);
+        if (t >= newestBucketEnd) {
+          oldestMs = this.oldestAcceptedS(latencyS) * 1000;
+          newestBucketEnd = (Math.floor(t / span) + 1) * span;
+        }
       }
       if (this.newest >= threshold) {
         this.finalizeThrough(Math.floor((this.newest - latency) / span) - 1, out);
