@@ -61,6 +61,15 @@ describe('time gaps', () => {
     const last = await buckets(far, { size: 2, desc: true });
     expect(last.buckets.map((b: any) => b.timestamp)).toEqual([YEAR_9999 - HOUR, YEAR_9999 - 2 * HOUR]);
     expect(last.buckets[0]).toMatchObject({ job_id: far, result_type: 'bucket', bucket_span: 3600, anomaly_score: 0, event_count: 0, is_interim: false });
+    const deep = await buckets(far, { from: GAP_BUCKETS - 2, size: 5 });
+    expect(deep.buckets.map((b: any) => b.timestamp)).toEqual([YEAR_9999 - 2 * HOUR, YEAR_9999 - HOUR]);
+    const byCount = await buckets(far, { sort: 'event_count', desc: true, size: 3 });
+    expect(byCount.count).toBe(GAP_BUCKETS);
+    expect(byCount.buckets.map((b: any) => [b.timestamp, b.event_count])).toEqual([
+      [FIRST, 1],
+      [YEAR_9999 - HOUR, 0],
+      [YEAR_9999 - 2 * HOUR, 0],
+    ]);
     const middle = Date.UTC(5000, 0, 1, 0, 30);
     const page = await buckets(far, { start: middle, end: middle + 3 * HOUR, expand: true });
     expect(page.count).toBe(3);
