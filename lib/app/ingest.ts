@@ -1,4 +1,4 @@
-import { parseDataBody, type AnomalyModel, type BucketResult } from '../detect/index.ts';
+import { parseDataBody, type AnomalyModel, type BucketResult, type IngestOutput, type InputRecord } from '../detect/index.ts';
 import { jobFieldsUsed, type JobConfig } from '../domain/job.ts';
 import { ConflictError, Messages } from '../domain/errors.ts';
 import type { DataCounts, JobRuntime, TimingStats } from '../domain/state.ts';
@@ -7,15 +7,20 @@ import { deleteModelGenerationsExcept, writeModelState } from '../store/model.ts
 import { deleteResultsAt, writeResults } from '../store/results.ts';
 import { cacheModel, evictModel, loadModel } from './analysis.ts';
 
-/** Timing stats after `buckets` more finalized buckets that took `elapsedMs` in all. */
-export function addTiming(t: TimingStats, buckets: BucketResult[], elapsedMs: number): TimingStats {
-  if (buckets.length === 0) return t;
-  const per = elapsedMs / buckets.length;
-  const count = t.bucket_count + buckets.length;
+/**
+ * Timing stats after `buckets` more finalized buckets (plus `emptyRunBuckets` finalised as
+ * empty runs) that took `elapsedMs` in all. O(1) in the number of buckets.
+ */
+export function addTiming(t: TimingStats, buckets: BucketResult[], elapsedMs: number, emptyRunBuckets = 0): TimingStats {
+  const n = buckets.length + emptyRunBuckets;
+  if (n === 0) return t;
+  const per = elapsedMs / n;
+  const count = t.bucket_count + n;
   const total = t.total_bucket_processing_time_ms + elapsedMs;
   const alpha = 0.01;
-  let ema = t.exponential_average_bucket_processing_time_ms ?? per;
-  for (let i = 0; i < buckets.length; i++) ema = ema * (1 - alpha) + per * alpha;
+  // n steps of ema ← ema·(1−α) + per·α, in closed form.
+  const keep = (1 - alpha) ** n;
+  const ema = (t.exponential_average_bucket_processing_time_ms ?? per) * keep + per * (1 - keep);
   return {
     job_id: t.job_id,
     bucket_count: count,
@@ -54,7 +59,9 @@ export async function commitBatch(
 ): Promise<JobRuntime> {
   try {
     if (rt.interim_buckets && rt.interim_buckets.length > 0) await deleteResultsAt(job.job_id, rt.interim_buckets);
-    if (buckets.length > 0 || interim.length > 0) await writeResults(job.job_id, [...buckets, ...interim]);
+    // Empty runs finalised by this call (ingest, flush or finalizeAll) go with its buckets.
+    const runs = model.takeEmptyRuns();
+    if (buckets.length > 0 || interim.length > 0 || runs.length > 0) await writeResults(job.job_id, [...buckets, ...interim], runs);
     const generation = (rt.model?.generation ?? 0) + 1;
     const pointer = await writeModelState(job.job_id, generation, model.serialize());
     const stats = model.modelSizeStats();
@@ -76,6 +83,34 @@ export async function commitBatch(
   }
 }
 
+/** Records the model takes between two turns of the event loop. */
+export const INGEST_SLICE_RECORDS = 1000;
+
+/**
+ * `model.ingest(records)` a slice of {@link INGEST_SLICE_RECORDS} at a time, yielding to the
+ * event loop between slices: locally the worker shares its Node process with the HTTP
+ * server, and a big body must not hold every other request up. A slice's work is bounded:
+ * its records, and at most the model's learning horizon of empty buckets per gap.
+ * @returns the merged output (counts summed, buckets in order) and the model's CPU time, ms.
+ */
+export async function ingestYielding(model: AnomalyModel, records: InputRecord[]): Promise<{ out: IngestOutput; elapsed: number }> {
+  const out: IngestOutput = { processed_record_count: 0, processed_field_count: 0, out_of_order_timestamp_count: 0, buckets: [] };
+  let elapsed = 0;
+  for (let i = 0; i < records.length || i === 0; i += INGEST_SLICE_RECORDS) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const started = performance.now();
+    const part = model.ingest(records.slice(i, i + INGEST_SLICE_RECORDS));
+    elapsed += performance.now() - started;
+    out.processed_record_count += part.processed_record_count;
+    out.processed_field_count += part.processed_field_count;
+    out.out_of_order_timestamp_count += part.out_of_order_timestamp_count;
+    for (const b of part.buckets) out.buckets.push(b);
+    if (part.earliest_record_timestamp !== undefined) out.earliest_record_timestamp = Math.min(out.earliest_record_timestamp ?? Infinity, part.earliest_record_timestamp);
+    if (part.latest_record_timestamp !== undefined) out.latest_record_timestamp = Math.max(out.latest_record_timestamp ?? -Infinity, part.latest_record_timestamp);
+  }
+  return { out, elapsed };
+}
+
 /**
  * Processes one `_data` command on an open job: parses the body (JSON array, NDJSON or
  * concatenated objects), buckets and models the records, persists results, model state
@@ -88,9 +123,7 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
   // A malformed body throws DataParseError, a 400 x_content_parse_exception with its position.
   const parsed = parseDataBody(body, job.data_description, jobFieldsUsed(job));
   const model = await loadModel(job, rt);
-  const started = performance.now();
-  const out = model.ingest(parsed.records);
-  const elapsed = performance.now() - started;
+  const { out, elapsed } = await ingestYielding(model, parsed.records);
   const c = parsed.counts;
   const prev = rt.data_counts;
   const processed = out.processed_record_count;
@@ -110,7 +143,7 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
   dc.processed_field_count = prev.processed_field_count + out.processed_field_count;
   if (out.earliest_record_timestamp !== undefined) dc.earliest_record_timestamp = Math.min(prev.earliest_record_timestamp ?? Infinity, out.earliest_record_timestamp);
   if (out.latest_record_timestamp !== undefined) dc.latest_record_timestamp = Math.max(prev.latest_record_timestamp ?? 0, out.latest_record_timestamp);
-  const next: JobRuntime = { ...rt, data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed), last_command: { id: commandId, response: dc } };
+  const next: JobRuntime = { ...rt, data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed, model.pendingEmptyRunBuckets()), last_command: { id: commandId, response: dc } };
   const lastEnd = model.lastFinalizedBucketEndMs();
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
   await commitBatch(job, rt, model, out.buckets, next);
@@ -146,7 +179,7 @@ export async function processFlush(
   const next: JobRuntime = {
     ...rt,
     data_counts: withBucketCounts(rt.data_counts, model),
-    timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed),
+    timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed, model.pendingEmptyRunBuckets()),
     last_command: { id: commandId, response },
   };
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;

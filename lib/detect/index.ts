@@ -10,6 +10,7 @@ export type {
   DetectorFunction,
   DetectionRule,
   DetectorSpec,
+  EmptyRun,
   FilterRef,
   FlushOptions,
   FlushOutput,
@@ -25,7 +26,7 @@ export type {
   RuleCondition,
 } from './types.ts';
 export { DataParseError, fieldValue, parseDataBody, parseTime, type DataDescription } from './parse.ts';
-export { AnomalyModel, MODEL_STATE_VERSION, analysisFields } from './model.ts';
+export { AnomalyModel, MODEL_STATE_VERSION, analysisFields, emptyBucketResult } from './model.ts';
 export { ModelStateError } from './codec.ts';
 export { MIN_PROBABILITY } from './stats.ts';
 

@@ -16,7 +16,7 @@ import {
   type FunctionInfo,
 } from './functions.ts';
 import { NORMALIZER_BYTES, ScoreNormalizer } from './normalizer.ts';
-import { fieldValue } from './parse.ts';
+import { MAX_RECORD_TIME_MS, fieldValue } from './parse.ts';
 import { SKIP_MODEL_UPDATE, SKIP_RESULT, compileRules, ruleActions, type CompiledRule, type FilterMatcher } from './rules.ts';
 import { clampProbability, logStudentTail, rawScoreFromLn } from './stats.ts';
 import type {
@@ -24,6 +24,7 @@ import type {
   BucketCounts,
   BucketResult,
   DetectorSpec,
+  EmptyRun,
   FlushOptions,
   FlushOutput,
   IngestOutput,
@@ -35,7 +36,9 @@ import type {
 } from './types.ts';
 
 /** Version byte at the start of the serialized state. */
-export const MODEL_STATE_VERSION = 1;
+export const MODEL_STATE_VERSION = 2;
+/** Older state versions `restore` still reads (1: no empty-bucket streak, read as 0). */
+const READABLE_STATE_VERSIONS = new Set([1, 2]);
 /** Records are written only below this probability. */
 const RECORD_PROBABILITY = 0.05;
 const LN_RECORD_PROBABILITY = Math.log(RECORD_PROBABILITY);
@@ -212,10 +215,26 @@ export function analysisFields(spec: AnalysisSpec): string[] {
  * The anomaly model of one job (model v1). Not thread-safe; one instance per job.
  *
  * Bucketing: bucket start = floor(t / bucketSpanMs) × bucketSpanMs. A bucket is final when
- * the newest record time reaches its end + latency; records older than the first non-final
- * bucket are out of order and dropped. Every finalised bucket from the first data on yields a
- * BucketResult, empty ones included (count and sum see 0 there), except buckets jumped over
- * by `skip_time`.
+ * the newest record time reaches its end + latency (autodetect's CAnomalyJob). Out of order
+ * (dropped and counted) is Elasticsearch's rule (AbstractDataToProcessWriter), in whole
+ * seconds: trunc(t / 1000) < trunc(floor(latest / span) × span / 1000) − trunc(latency / 1000),
+ * `latest` being the newest accepted record time (0 before any). So a record inside the open
+ * bucket, or within the latency window, is accepted again however often it is posted, as in
+ * Elasticsearch. Two more cases are counted out of order where Elasticsearch would write the
+ * record to autodetect, which then drops it silently while `processed_record_count` counts
+ * it: a record whose bucket is already final (possible after `advance_time`, or with a latency
+ * that is not a multiple of the bucket span), and a time before 1970.
+ *
+ * Every finalised bucket from the first data on yields a BucketResult, empty ones included
+ * (count and sum see 0 there), except buckets jumped over by `skip_time` and empty buckets
+ * past the learning horizon. Gaps: the model scores and learns at most `horizon` empty
+ * buckets in a row (10 × the level's memory, and 100 visits of every daily slot: 2,400
+ * buckets for a 1h span, 6,000 for 1m), by which the state has converged on the empty level;
+ * the rest of the gap is finalised in O(1): counted in the data counts, decayed into the
+ * score normalisers in closed form, not learnt, and handed out as an {@link EmptyRun}
+ * ({@link AnomalyModel.takeEmptyRuns}) instead of one BucketResult per bucket. So a record a
+ * thousand years ahead costs what a record a few months ahead costs. (Elasticsearch's
+ * autodetect writes a result for every bucket of the gap: years of 1h buckets take it hours.)
  *
  * Data counts: `ingest` returns the per-batch counts; the running bucket counters
  * (bucket_count, empty/sparse bucket counts and their latest timestamps) are read with
@@ -243,6 +262,12 @@ export class AnomalyModel {
   private latestEmpty = NaN;
   private latestSparse = NaN;
   private avgRecords = 0;
+  /** Consecutive empty buckets finalised since the last bucket with data. */
+  private emptyStreak = 0;
+  /** Empty buckets in a row that the model scores and learns; past them a gap is counted only. */
+  readonly horizon: number;
+  /** Empty runs finalised since the last takeEmptyRuns (not persisted: taken by the same command). */
+  private runs: EmptyRun[] = [];
   // Memory.
   private bytes = 0;
   private peakBytes = 0;
@@ -265,6 +290,7 @@ export class AnomalyModel {
     if (!(spec.latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
     this.span = spec.bucketSpanMs;
     this.params = featureParams(spec.bucketSpanMs);
+    this.horizon = Math.ceil(Math.max(10 / this.params.alphaMin, 100 * this.params.slots));
     const filterCache = new Map<string, FilterMatcher>();
     this.detectors = spec.detectors.map((d, i) => new Detector(d, i, spec.influencers, spec.filters, filterCache));
     const plot = spec.modelPlot;
@@ -329,6 +355,11 @@ export class AnomalyModel {
     let latest = -Infinity;
     let openStart = this.pointer * span; // NaN before any data: every comparison is false
     let threshold = (this.pointer + 1) * span + latency;
+    const latencyS = Math.trunc(latency / 1000);
+    // For t >= 0, trunc(t / 1000) < oldestS ⟺ t < oldestS × 1000: no division per record.
+    let oldestMs = this.oldestAcceptedS(latencyS) * 1000;
+    // The rule moves only when the newest record enters a later bucket.
+    let newestBucketEnd = Number.isNaN(this.newest) ? -Infinity : (Math.floor(this.newest / span) + 1) * span;
     let lastIndex = NaN;
     let ob: OpenBucket | undefined;
     let hard = this.isHard();
@@ -337,11 +368,10 @@ export class AnomalyModel {
       const rec = records[i] as InputRecord;
       const t = rec.timeMs;
       if (!Number.isFinite(t)) continue;
-      if (t < openStart) {
-        if (this.finalizedAny === 1 || (Math.floor(t / span) + 1) * span + latency <= this.newest) {
-          outOfOrder++;
-          continue;
-        }
+      // Elasticsearch's out-of-order rule, plus what its autodetect would drop (see the class doc).
+      if (t < 0 || t < oldestMs || (this.finalizedAny === 1 && t < openStart)) {
+        outOfOrder++;
+        continue;
       }
       const b = Math.floor(t / span);
       if (b !== lastIndex) {
@@ -430,7 +460,13 @@ export class AnomalyModel {
           }
         }
       }
-      if (!(t <= this.newest)) this.newest = t;
+      if (!(t <= this.newest)) {
+        this.newest = t;
+        if (t >= newestBucketEnd) {
+          oldestMs = this.oldestAcceptedS(latencyS) * 1000;
+          newestBucketEnd = (Math.floor(t / span) + 1) * span;
+        }
+      }
       if (this.newest >= threshold) {
         this.finalizeThrough(Math.floor((this.newest - latency) / span) - 1, out);
         openStart = this.pointer * span;
@@ -455,7 +491,8 @@ export class AnomalyModel {
 
   /**
    * Elasticsearch `_flush`.
-   * - `advanceTimeMs`: finalises every bucket ending at or before it (empty ones too).
+   * - `advanceTimeMs`: finalises every bucket ending at or before it (empty ones too; past
+   *   the learning horizon as an empty run). Times past MAX_RECORD_TIME_MS count as it.
    * - `skipTimeMs`: finalises the buffered buckets that hold data, then jumps to the bucket
    *   boundary at or after it without results or learning for the gap.
    * - `calcInterim`: interim results (`is_interim: true`, counts and sums scaled to the
@@ -467,7 +504,8 @@ export class AnomalyModel {
     const out: BucketResult[] = [];
     const span = this.span;
     if (opts.advanceTimeMs !== undefined) {
-      const end = Math.floor(opts.advanceTimeMs / span);
+      // No record can lie past MAX_RECORD_TIME_MS: advancing further only makes a longer run.
+      const end = Math.floor(Math.min(opts.advanceTimeMs, MAX_RECORD_TIME_MS) / span);
       if (Number.isNaN(this.pointer)) {
         this.pointer = end;
         this.finalizedAny = 1;
@@ -476,7 +514,7 @@ export class AnomalyModel {
       }
     }
     if (opts.skipTimeMs !== undefined) {
-      const to = Math.ceil(opts.skipTimeMs / span);
+      const to = Math.ceil(Math.min(opts.skipTimeMs, MAX_RECORD_TIME_MS) / span);
       if (Number.isNaN(this.pointer)) {
         this.pointer = to;
       } else if (to > this.pointer) {
@@ -533,16 +571,88 @@ export class AnomalyModel {
   // ---------------------------------------------------------------------------------------
   // Bucket processing
 
+  /**
+   * Seconds before which a record is out of order by Elasticsearch's rule: the start of the
+   * newest record's bucket (newest accepted record, or epoch 0 before any) minus the latency.
+   */
+  private oldestAcceptedS(latencyS: number): number {
+    const latest = Number.isNaN(this.newest) ? 0 : this.newest;
+    return Math.trunc((Math.floor(latest / this.span) * this.span) / 1000) - latencyS;
+  }
+
+  /**
+   * Finalises buckets up to index `lastIndex`: scores and learns each one, except the empty
+   * buckets past the learning horizon, which are finalised a run at a time in O(1).
+   */
   private finalizeThrough(lastIndex: number, out: BucketResult[]): void {
     while (this.pointer <= lastIndex) {
       const idx = this.pointer;
-      out.push(this.scoreBucket(idx, false, 1));
       const ob = this.open.get(idx);
+      if (ob === undefined && this.emptyStreak >= this.horizon) {
+        // The open map holds only the buckets of the latency window: this scan is short.
+        let next = lastIndex + 1;
+        for (const k of this.open.keys()) if (k > idx && k < next) next = k;
+        this.finalizeEmptyRun(idx, next - idx);
+        continue;
+      }
+      out.push(this.scoreBucket(idx, false, 1));
       if (ob !== undefined) this.dropOpen(ob);
+      this.emptyStreak = ob === undefined ? this.emptyStreak + 1 : 0;
       this.pointer = idx + 1;
       this.finalizedAny = 1;
       this.updateMemoryStatus(this.lastRefused, this.seq);
     }
+  }
+
+  /**
+   * Finalises `n` empty buckets from index `first` without scoring them one by one: the model
+   * has converged on the empty level (the streak passed the horizon), so each would score 0
+   * and teach nothing new. Counts and normalisers advance as n empty buckets would move them;
+   * the memory status is already settled (an empty bucket refuses nothing and prunes nothing).
+   */
+  private finalizeEmptyRun(first: number, n: number): void {
+    const span = this.span;
+    this.bucketNorm.addZeroRun(n, 1, this.decay);
+    this.recordNorm.addZeroRun(n, this.warmEmptySeries(), this.decay);
+    this.bucketCount += n;
+    this.emptyCount += n;
+    this.latestBucket = this.latestEmpty = (first + n - 1) * span;
+    // countBucket's running average over 10 buckets, n times with 0 records.
+    this.avgRecords *= 0.9 ** n;
+    this.emptyStreak += n;
+    this.lastRefused = false;
+    this.pointer = first + n;
+    this.finalizedAny = 1;
+    const last = this.runs[this.runs.length - 1];
+    if (last !== undefined && last.end === first * span) last.end = (first + n) * span;
+    else this.runs.push({ job_id: this.spec.jobId, timestamp: first * span, end: (first + n) * span, bucket_span: span / 1000 });
+  }
+
+  /** Series that an empty bucket evaluates (warm series of detectors that model empty buckets). */
+  private warmEmptySeries(): number {
+    let n = 0;
+    for (const d of this.detectors) {
+      if (!d.info.modelsEmpty) continue;
+      for (const s of d.series.values()) if (s.features.some((f) => f.n >= this.params.warmup)) n++;
+    }
+    return n;
+  }
+
+  /**
+   * The empty runs finalised since the last call (oldest first; adjacent runs merged), and
+   * forgets them. Callers persist them with the BucketResults of the same call.
+   */
+  takeEmptyRuns(): EmptyRun[] {
+    const out = this.runs;
+    this.runs = [];
+    return out;
+  }
+
+  /** Buckets in the empty runs not yet taken (for timing stats), without taking them. */
+  pendingEmptyRunBuckets(): number {
+    let n = 0;
+    for (const r of this.runs) n += (r.end - r.timestamp) / this.span;
+    return n;
   }
 
   private dropOpen(ob: OpenBucket): void {
@@ -986,7 +1096,7 @@ export class AnomalyModel {
   // State
 
   private headerBytes(): number {
-    return 1 + 8 + 8 + 1 + 8 * 8 + 8 * 3 + 2 * NORMALIZER_BYTES + 4 + 4 * this.detectors.length + 4;
+    return 1 + 8 + 8 + 1 + 8 * 8 + 8 * 4 + 2 * NORMALIZER_BYTES + 4 + 4 * this.detectors.length + 4;
   }
 
   /**
@@ -1010,6 +1120,7 @@ export class AnomalyModel {
     w.f64(this.allocationFailures);
     w.f64(this.peakBytes);
     w.f64(this.status);
+    w.f64(this.emptyStreak);
     this.bucketNorm.write(w);
     this.recordNorm.write(w);
     w.u32(this.detectors.length);
@@ -1052,7 +1163,7 @@ export class AnomalyModel {
 
   private read(r: BinReader): void {
     const version = r.u8();
-    if (version !== MODEL_STATE_VERSION) throw new ModelStateError(`unsupported model state version [${version}]`);
+    if (!READABLE_STATE_VERSIONS.has(version)) throw new ModelStateError(`unsupported model state version [${version}]`);
     this.pointer = r.f64();
     this.newest = r.f64();
     this.finalizedAny = r.u8();
@@ -1067,6 +1178,7 @@ export class AnomalyModel {
     this.allocationFailures = r.f64();
     this.peakBytes = r.f64();
     this.status = r.f64();
+    this.emptyStreak = version >= 2 ? r.f64() : 0;
     this.bucketNorm = ScoreNormalizer.read(r);
     this.recordNorm = ScoreNormalizer.read(r);
     const nd = r.u32();
@@ -1120,4 +1232,39 @@ export class AnomalyModel {
     }
     if (!r.done()) throw new ModelStateError('model state has trailing bytes');
   }
+}
+
+/**
+ * The bucket result of an empty bucket that scores 0, exactly as `AnomalyModel` writes one
+ * (event_count 0, every score 0, probability 1, no records): what each bucket of an
+ * {@link EmptyRun} stands for.
+ * @param timestampMs bucket start, epoch ms; @param bucketSpanS bucket span in seconds.
+ */
+export function emptyBucketResult(jobId: string, timestampMs: number, bucketSpanS: number): BucketResult {
+  return {
+    job_id: jobId,
+    timestamp: timestampMs,
+    result_type: 'bucket',
+    bucket_span: bucketSpanS,
+    anomaly_score: 0,
+    initial_anomaly_score: 0,
+    event_count: 0,
+    is_interim: false,
+    processing_time_ms: 0,
+    bucket_influencers: [
+      {
+        job_id: jobId,
+        result_type: 'bucket_influencer',
+        influencer_field_name: 'bucket_time',
+        initial_anomaly_score: 0,
+        anomaly_score: 0,
+        raw_anomaly_score: 0,
+        probability: 1,
+        timestamp: timestampMs,
+        bucket_span: bucketSpanS,
+        is_interim: false,
+      },
+    ],
+    records: [],
+  };
 }

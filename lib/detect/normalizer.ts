@@ -90,6 +90,26 @@ export class ScoreNormalizer {
     }
   }
 
+  /**
+   * `n` buckets of raw score 0, each adding `weight` observations after one `decay(factor)`,
+   * in O(1): the same state as n × (decay(factor); add(0, weight)) up to rounding. Used for
+   * the empty buckets of a long gap, so a gap costs the same whatever its length.
+   */
+  addZeroRun(n: number, weight: number, factor: number): void {
+    if (!(n > 0)) return;
+    const c = this.counts;
+    // Back to scale 1 first: factor^-n would overflow for long runs.
+    for (let i = 0; i < BINS; i++) c[i] = (c[i] as number) / this.scale;
+    this.total /= this.scale;
+    this.scale = 1;
+    const keep = factor ** n;
+    for (let i = 0; i < BINS; i++) c[i] = (c[i] as number) * keep;
+    const added = factor < 1 ? (weight * (1 - keep)) / (1 - factor) : weight * n;
+    c[0] = (c[0] as number) + added;
+    this.total = this.total * keep + added;
+    this.max *= keep;
+  }
+
   /** The 0–100 score of raw score `s`. */
   score(s: number): number {
     if (!(s > 0)) return 0;

@@ -30,6 +30,13 @@ export interface DataDescription {
   time_format: string;
 }
 
+/**
+ * Record times at or past this (epoch ms; year 33658) are unreadable: result keys hold the
+ * time as 15 digits. Elasticsearch accepts any long (`1e20` as epoch_ms saturates to
+ * Long.MAX_VALUE) and its autodetect then walks the gap a bucket at a time, for ever.
+ */
+export const MAX_RECORD_TIME_MS = 1e15;
+
 const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?$/;
 const NUMERIC = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
@@ -57,6 +64,9 @@ export function fieldValue(fields: Record<string, unknown>, name: string): unkno
  *   must be a string that `Date.parse` reads, i.e. ISO-8601 / RFC 2822. The pattern itself
  *   is not interpreted. A date-time without a zone (`2014-02-14 14:30:00`) is read as UTC,
  *   as Elasticsearch does, not in the host's zone.
+ * Times at or after {@link MAX_RECORD_TIME_MS} cannot be read (invalid_date_count). Times
+ * before 1970 are read; the model counts them out of order (as Elasticsearch does, except
+ * within a second of epoch 0 or within the latency before it).
  * @returns epoch ms, or undefined when the value cannot be read.
  */
 export function parseTime(value: unknown, timeFormat: string): number | undefined {
@@ -68,13 +78,13 @@ export function parseTime(value: unknown, timeFormat: string): number | undefine
     else return undefined;
     if (!Number.isFinite(n)) return undefined;
     const ms = timeFormat === 'epoch' ? Math.round(n * 1000) : Math.floor(n);
-    return Number.isSafeInteger(ms) ? ms : undefined;
+    return Number.isSafeInteger(ms) && ms < MAX_RECORD_TIME_MS ? ms : undefined;
   }
   if (typeof value !== 'string') return undefined;
   let text = value.trim();
   if (LOCAL_DATE_TIME.test(text)) text = `${text.replace(' ', 'T').replace(',', '.')}Z`;
   const ms = Date.parse(text);
-  return Number.isFinite(ms) ? ms : undefined;
+  return Number.isFinite(ms) && ms < MAX_RECORD_TIME_MS ? ms : undefined;
 }
 
 /** A DataParseError at character index `at` of the body. */

@@ -212,6 +212,22 @@ export interface BucketResult {
   model_plot?: ModelPlotResult[];
 }
 
+/**
+ * A run of consecutive empty final buckets past the model's learning horizon (see
+ * `AnomalyModel`): not scored one by one, all alike (event_count 0, every score 0, no
+ * records), so it is kept as one item instead of one BucketResult per bucket.
+ * {@link emptyBucketResult} builds the bucket document of any bucket of the run.
+ */
+export interface EmptyRun {
+  job_id: string;
+  /** Start of the first bucket of the run, epoch ms. */
+  timestamp: number;
+  /** End of the last bucket of the run (exclusive), epoch ms. */
+  end: number;
+  /** Seconds. */
+  bucket_span: number;
+}
+
 /** What `ingest` returns: the counts of the batch and the buckets it finalised. */
 export interface IngestOutput {
   /** Records accepted into buckets. */

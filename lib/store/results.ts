@@ -1,17 +1,33 @@
-import type { BucketResult, RecordResult } from '../detect/index.ts';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { BucketResult, EmptyRun, RecordResult } from '../detect/index.ts';
 import { batchWrite, keysWithPrefix, queryAll } from './batch.ts';
+import { db, tableName } from './db.ts';
 import { keys, ts } from './keys.ts';
 
 /** A bucket as stored and served (the model's `records` and `model_plot` are stored as their own items). */
 export type BucketDoc = Omit<BucketResult, 'records' | 'model_plot'>;
 
 /**
- * Persists finalized bucket results and their records. Keys are deterministic (bucket
- * timestamp, detector, rank), so writing the same results again overwrites them: a
- * redelivered command never duplicates a result.
+ * Sort key of an empty run: its first bucket's key plus `#run`. It sorts among the bucket
+ * items by start time, so a bucket range query finds the runs starting in the range, the
+ * item just before a range is the only run that can overlap its start (a run's buckets have
+ * no items of their own), results retention (`sk < bucket#<cutoff>`) deletes old runs with
+ * old buckets, and deleting a job's results partition deletes them.
  */
-export async function writeResults(jobId: string, buckets: BucketResult[]): Promise<void> {
-  const puts: Record<string, unknown>[] = [];
+const RUN_SUFFIX = '#run';
+const runKey = (jobId: string, startMs: number) => {
+  const k = keys.bucket(jobId, startMs);
+  return { pk: k.pk, sk: `${k.sk}${RUN_SUFFIX}` };
+};
+
+/**
+ * Persists finalized bucket results and their records, and empty runs (one item each,
+ * `{job_id, timestamp, end, bucket_span}`, whatever their length). Keys are deterministic
+ * (bucket timestamp, detector, rank; a run's start), so writing the same results again
+ * overwrites them: a redelivered command never duplicates a result.
+ */
+export async function writeResults(jobId: string, buckets: BucketResult[], runs: EmptyRun[] = []): Promise<void> {
+  const puts: Record<string, unknown>[] = runs.map((r) => ({ ...runKey(jobId, r.timestamp), doc: JSON.stringify(r) }));
   for (const b of buckets) {
     const { records, model_plot: modelPlot, ...bucket } = b;
     puts.push({ ...keys.bucket(jobId, b.timestamp), doc: JSON.stringify(bucket) });
@@ -38,17 +54,54 @@ function rangeCondition(prefix: string, range: TimeRange) {
   return { expr: 'pk = :pk AND sk BETWEEN :lo AND :hi', lo, hi };
 }
 
-/** Buckets in a time range, in timestamp order. */
-export async function queryBuckets(jobId: string, range: TimeRange): Promise<BucketDoc[]> {
+/**
+ * Buckets stored one by one in a time range, in timestamp order, and the empty runs that
+ * overlap the range (unclipped: a run may start before the range or end after it).
+ */
+export async function queryBuckets(jobId: string, range: TimeRange): Promise<{ buckets: BucketDoc[]; runs: EmptyRun[] }> {
   const c = rangeCondition(keys.bucketPrefix, range);
-  const items = (await queryAll<{ sk: string; doc: string }>({
-    KeyConditionExpression: c.expr,
-    ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
-    // A flush followed at once by a results read must see the flushed buckets.
-    ConsistentRead: true,
-  })).map((i) => JSON.parse(i.doc) as BucketDoc);
-  // BETWEEN is inclusive at both ends: drop the bucket starting exactly at the end.
-  return items.filter((b) => range.endMs === undefined || b.timestamp < range.endMs);
+  const pk = keys.resultsPartition(jobId);
+  const [items, before] = await Promise.all([
+    queryAll<{ sk: string; doc: string }>({
+      KeyConditionExpression: c.expr,
+      ExpressionAttributeValues: { ':pk': pk, ':lo': c.lo, ':hi': c.hi },
+      // A flush followed at once by a results read must see the flushed buckets.
+      ConsistentRead: true,
+    }),
+    // The item just before the range: a run that started earlier and may reach into it.
+    range.startMs === undefined || range.startMs <= 0
+      ? Promise.resolve([])
+      : db()
+          .send(
+            new QueryCommand({
+              TableName: tableName(),
+              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :p AND :lo',
+              ExpressionAttributeValues: { ':pk': pk, ':p': keys.bucketPrefix, ':lo': c.lo },
+              ScanIndexForward: false,
+              Limit: 2,
+              ConsistentRead: true,
+            }),
+          )
+          .then((out) => ((out.Items ?? []) as { sk: string; doc: string }[]).filter((i) => i.sk < c.lo).slice(0, 1)),
+  ]);
+  const buckets: BucketDoc[] = [];
+  const runs: EmptyRun[] = [];
+  for (const i of before) {
+    if (!i.sk.endsWith(RUN_SUFFIX)) continue;
+    const run = JSON.parse(i.doc) as EmptyRun;
+    if (range.startMs === undefined || run.end > range.startMs) runs.push(run);
+  }
+  for (const i of items) {
+    if (i.sk.endsWith(RUN_SUFFIX)) {
+      const run = JSON.parse(i.doc) as EmptyRun;
+      if (range.endMs === undefined || run.timestamp < range.endMs) runs.push(run);
+      continue;
+    }
+    const b = JSON.parse(i.doc) as BucketDoc;
+    // BETWEEN is inclusive at both ends: drop the bucket starting exactly at the end.
+    if (range.endMs === undefined || b.timestamp < range.endMs) buckets.push(b);
+  }
+  return { buckets, runs };
 }
 
 /** Records in a time range, in timestamp order. */
