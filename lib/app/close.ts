@@ -101,7 +101,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
       const out = model.flush({ advanceTimeMs: Math.floor(latest / span) * span });
       const next = advance(rt, {
         data_counts: withBucketCounts(rt.data_counts, model),
-        timing_stats: addTiming(rt.timing_stats, out.buckets, performance.now() - started),
+        timing_stats: addTiming(rt.timing_stats, out.buckets, performance.now() - started, model.pendingEmptyRunBuckets()),
         ...(out.lastFinalizedBucketEndMs !== undefined ? { last_finalized_bucket_end: out.lastFinalizedBucketEndMs } : {}),
       });
       await commitBatch(job, rt, model, out.buckets, next);
@@ -114,7 +114,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
       const lastEnd = model.lastFinalizedBucketEndMs() ?? rt.last_finalized_bucket_end;
       const next = advance(rt, {
         data_counts: withBucketCounts(rt.data_counts, model),
-        timing_stats: addTiming(rt.timing_stats, buckets, performance.now() - started),
+        timing_stats: addTiming(rt.timing_stats, buckets, performance.now() - started, model.pendingEmptyRunBuckets()),
         ...(lastEnd !== undefined ? { last_finalized_bucket_end: lastEnd } : {}),
       });
       await commitBatch(job, rt, model, buckets, next);

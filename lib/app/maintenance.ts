@@ -32,6 +32,22 @@ export async function runMaintenance(): Promise<{ job_id: string; snapshots: num
   return report;
 }
 
+/** The stored document of a bucket item: a bucket, or an empty run (`end` set; times in epoch ms, `bucket_span` in s). */
+export interface BucketItemDoc {
+  timestamp: number;
+  end?: number;
+  bucket_span: number;
+}
+
+/**
+ * Start (epoch ms) of the newest bucket a bucket item stands for. An empty run's item is
+ * keyed by its first bucket, so its newest bucket starts one bucket_span before its end;
+ * results retention counts back from there, as Elasticsearch counts from the newest bucket.
+ */
+export function newestBucketStart(doc: BucketItemDoc): number {
+  return doc.end !== undefined ? doc.end - doc.bucket_span * 1000 : doc.timestamp;
+}
+
 async function deleteExpiredResults(job: JobConfig): Promise<number> {
   if (job.results_retention_days === undefined || job.results_retention_days === null) return 0;
   const pk = keys.resultsPartition(job.job_id);
@@ -46,7 +62,7 @@ async function deleteExpiredResults(job: JobConfig): Promise<number> {
     }),
   );
   const newestDoc = last.Items?.[0]?.doc as string | undefined;
-  const newest = newestDoc ? (JSON.parse(newestDoc) as { timestamp: number }).timestamp : undefined;
+  const newest = newestDoc ? newestBucketStart(JSON.parse(newestDoc) as BucketItemDoc) : undefined;
   if (newest === undefined) return 0;
   const cutoff = newest - job.results_retention_days * DAY_MS;
   const old = await queryAll<{ pk: string; sk: string }>({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expiredSnapshots } from '../../../lib/app/close.ts';
+import { newestBucketStart } from '../../../lib/app/maintenance.ts';
 import type { JobConfig } from '../../../lib/domain/job.ts';
 import type { ModelSnapshot } from '../../../lib/domain/state.ts';
 
@@ -39,5 +40,16 @@ describe('model snapshot retention', () => {
   it('keeps everything when there is nothing old', () => {
     expect(expiredSnapshots(job(10, 1), [snap('x', 0)])).toEqual([]);
     expect(expiredSnapshots(job(10, 1), [])).toEqual([]);
+  });
+});
+
+describe('results retention', () => {
+  it('counts back from the newest bucket of an empty run, not from the run start', () => {
+    const hour = 3_600_000;
+    expect(newestBucketStart({ timestamp: 10 * hour, end: 20 * hour, bucket_span: 3600 })).toBe(19 * hour);
+  });
+
+  it('counts back from a stored bucket by its own timestamp', () => {
+    expect(newestBucketStart({ timestamp: 5_000, bucket_span: 60 })).toBe(5_000);
   });
 });
