@@ -22,9 +22,9 @@ describe('Lambda functions', () => {
     expect(own.sort()).toEqual(Object.keys(functions).sort());
   });
 
-  it('runs every function on nodejs20.x on arm64 with the ESM bundle handler index.handler', () => {
+  it('runs every function on nodejs24.x on arm64 with the ESM bundle handler index.handler', () => {
     for (const p of props) {
-      expect(p).toMatchObject({ Runtime: 'nodejs20.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(p).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
     }
   });
 
