@@ -115,7 +115,7 @@ async function bootstrapSuperuser(password: string, keepExisting: boolean): Prom
 /** Re-sends the queue messages of commands left unfinished by a previous run (fauxqs keeps nothing across restarts). */
 async function requeuePending(log: (line: string) => void): Promise<void> {
   const mod = (await import(new URL('lib/app/recovery.ts', REPO_ROOT_URL).href)) as typeof import('../app/recovery.ts');
-  const n = await mod.requeuePendingCommands();
+  const n = await mod.requeuePendingCommands({ log });
   if (n > 0) log(`recovery: re-enqueued ${n} unfinished command messages`);
 }
 
