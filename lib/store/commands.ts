@@ -1,7 +1,7 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import type { Command, TargetOutcome } from '../domain/command.ts';
-import { batchWrite } from './batch.ts';
+import { batchWrite, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys, MAX_CHUNK_BYTES } from './keys.ts';
 
@@ -27,10 +27,27 @@ function decodeOutcome(o: StoredOutcome): TargetOutcome {
   return out;
 }
 
+/** A pending-index marker (key layout in `keys.ts`): which command, and when it was made (for ordering). */
+interface PendingMarker {
+  pk: string;
+  sk: string;
+  command_id: string;
+  created_ms: number;
+  expires_at: number;
+}
+
+const pendingMarker = (cmd: Pick<Command, 'command_id' | 'created_ms' | 'expires_at'>): PendingMarker => ({
+  ...keys.pendingCommand(cmd.command_id),
+  command_id: cmd.command_id,
+  created_ms: cmd.created_ms,
+  // Expires with its command: a marker never outlives what it points at by more than TTL's lag.
+  expires_at: cmd.expires_at,
+});
+
 /**
  * Stores a new command and its payload: chunks first (under a fresh random nonce, so a
  * writer that lost an id collision leaves only unreferenced garbage that TTL removes),
- * then the command item, conditionally.
+ * then, in one transaction, the command item (conditionally) and its pending-index marker.
  * @returns false when the command id is taken (the caller draws another id)
  */
 export async function putCommand(cmd: Command, payload?: string): Promise<boolean> {
@@ -42,8 +59,16 @@ export async function putCommand(cmd: Command, payload?: string): Promise<boolea
     cmd.payload_chunks = parts.length;
     await batchWrite(parts.map((data, n) => ({ ...keys.commandPayloadChunk(cmd.command_id, cmd.payload_nonce as string, n), data, expires_at: cmd.expires_at })));
   }
+  const table = tableName();
   try {
-    await db().send(new PutCommand({ TableName: tableName(), Item: { ...keys.command(cmd.command_id), ...cmd }, ConditionExpression: 'attribute_not_exists(pk)' }));
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: table, Item: { ...keys.command(cmd.command_id), ...cmd }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: table, Item: pendingMarker(cmd) } },
+        ],
+      }),
+    );
     return true;
   } catch (err) {
     if (isConditionFailure(err)) return false;
@@ -120,22 +145,99 @@ export async function recordOutcome(cmd: Command, target: string, outcome: Targe
 }
 
 /**
- * Sets a command's `status` from its outcomes once every target has one. Idempotent, so a
- * redelivery that finds its outcome already recorded (the worker died between the two
- * writes) finishes the command instead of leaving it `running` for ever.
+ * Sets a command's `status` from its outcomes once every target has one, and removes its
+ * pending-index marker in the same transaction (a finished command is never listed by
+ * {@link listUnfinishedCommands}). Idempotent, so a redelivery that finds its outcome
+ * already recorded (the worker died between the two writes) finishes the command instead
+ * of leaving it `running` for ever. This is the one place a command becomes `done` or
+ * `failed`: anything that finishes a command must come through here.
  */
 export async function rollUpStatus(cmd: Pick<Command, 'command_id' | 'targets' | 'outcomes' | 'status'>): Promise<void> {
   const outcomes = Object.values(cmd.outcomes ?? {});
   if (outcomes.length < cmd.targets.length) return;
   const status = outcomes.some((o) => o.status === 'failed') ? 'failed' : 'done';
   if (cmd.status === status) return;
+  const table = tableName();
   await db().send(
-    new UpdateCommand({
-      TableName: tableName(),
-      Key: keys.command(cmd.command_id),
-      UpdateExpression: 'SET #s = :s',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':s': status },
+    new TransactWriteCommand({
+      TransactItems: [
+        {
+          Update: {
+            TableName: table,
+            Key: keys.command(cmd.command_id),
+            UpdateExpression: 'SET #s = :s',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':s': status },
+          },
+        },
+        { Delete: { TableName: table, Key: keys.pendingCommand(cmd.command_id) } },
+      ],
     }),
   );
+}
+
+const isUnfinished = (status: Command['status']): boolean => status === 'queued' || status === 'running';
+
+/**
+ * Writes a marker for every unfinished command of a table written before the pending
+ * index existed, with one Scan (the only one: it then writes the `pending`/`index` item).
+ * @returns the number of markers written
+ */
+async function backfillPendingIndex(): Promise<number> {
+  const markers: PendingMarker[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await db().send(
+      new ScanCommand({
+        TableName: tableName(),
+        FilterExpression: 'sk = :c AND (#s = :q OR #s = :r)',
+        ProjectionExpression: 'command_id, created_ms, expires_at',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':c': 'command', ':q': 'queued', ':r': 'running' },
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of (out.Items ?? []) as Pick<Command, 'command_id' | 'created_ms' | 'expires_at'>[]) markers.push(pendingMarker(item));
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  await batchWrite(markers as unknown as Record<string, unknown>[]);
+  await db().send(new PutCommand({ TableName: tableName(), Item: { ...keys.pendingIndexComplete, since_ms: Date.now() } }));
+  return markers.length;
+}
+
+/** Options of {@link listUnfinishedCommands}. */
+export interface ListUnfinishedOptions {
+  /** Called before the one-time backfill scan of a table written before the pending index existed. */
+  onBackfill?: () => void;
+}
+
+/**
+ * The commands still `queued` or `running`, oldest first (by `created_ms`, then id), read
+ * from the pending index: one Query per `pending#<n>` partition and one strongly
+ * consistent Get per marker, whatever else the table holds. A marker whose command has
+ * finished or expired is deleted on the way. On a table that predates the index, the
+ * index is first backfilled with one Scan (see `keys.ts`).
+ */
+export async function listUnfinishedCommands(opts: ListUnfinishedOptions = {}): Promise<Command[]> {
+  const complete = await db().send(new GetCommand({ TableName: tableName(), Key: keys.pendingIndexComplete, ConsistentRead: true }));
+  if (!complete.Item) {
+    opts.onBackfill?.();
+    await backfillPendingIndex();
+  }
+  const markers = (
+    await Promise.all(
+      keys.pendingPartitions.map((pk) => queryAll<PendingMarker>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true })),
+    )
+  ).flat();
+  const unfinished: Command[] = [];
+  for (const marker of markers) {
+    const cmd = await getCommand(marker.command_id);
+    if (cmd && isUnfinished(cmd.status)) {
+      unfinished.push(cmd);
+      continue;
+    }
+    // Its command finished without the roll-up (a status set by other means) or expired: a leftover.
+    await db().send(new DeleteCommand({ TableName: tableName(), Key: { pk: marker.pk, sk: marker.sk } }));
+  }
+  return unfinished.sort((a, b) => a.created_ms - b.created_ms || a.command_id.localeCompare(b.command_id));
 }

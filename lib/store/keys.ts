@@ -18,17 +18,32 @@
  * | filter | `filters` | `filter#<filter_id>` |
  * | cluster settings | `cluster` | `settings` |
  * | lazily opening job marker | `lazy` | `<job_id>` |
+ * | unfinished command marker (pending index) | `pending#<shard 0-3>` | `<command_id>` |
+ * | pending index complete (backfilled) | `pending` | `index` |
  *
  * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
  * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
  * millions. Everything else of a job lives under its own partitions, so results and
  * model chunks never contend with configs.
+ *
+ * The pending index lists the commands not yet `done` or `failed`, so the local runtime's
+ * restart recovery reads only those (a Query per shard) instead of scanning a table that
+ * may hold gigabytes of results and payload chunks. A marker is written in one
+ * transaction with its command and deleted in one transaction with the status roll-up
+ * (`lib/store/commands.ts`). Marker items rather than a sparse GSI: they are strongly
+ * consistent, need no change to the table (existing `DATA_DIR` tables and the CDK stack
+ * keep their shape), and the few `pending#<n>` partitions spread the writes of a busy
+ * control plane. A table written before the index existed lacks the `pending`/`index`
+ * item; recovery then scans once to backfill the markers and writes it.
  */
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
 /** Zero-padded epoch ms, so string order is time order (valid until year 33658). */
 export const ts = (ms: number): string => pad(ms, 15);
+
+/** Partitions of the pending index: enough to spread a busy control plane's command writes, few enough to Query all at restart. */
+export const PENDING_SHARDS = 4;
 
 export const keys = {
   jobConfig: (jobId: string) => ({ pk: 'jobs', sk: `job#${jobId}` }),
@@ -68,7 +83,20 @@ export const keys = {
   /** Marker of a job waiting lazily for ML capacity (state `opening`, no node). */
   lazyWaiting: (jobId: string) => ({ pk: 'lazy', sk: jobId }),
   lazyPartition: 'lazy',
+  /** Marker of a command not yet done or failed, in one of {@link PENDING_SHARDS} partitions. */
+  pendingCommand: (commandId: string) => ({ pk: `pending#${pendingShard(commandId)}`, sk: commandId }),
+  /** The partitions of the pending index, `pending#0` … */
+  pendingPartitions: Array.from({ length: PENDING_SHARDS }, (_, n) => `pending#${n}`) as readonly string[],
+  /** Present once every unfinished command of the table has its marker. */
+  pendingIndexComplete: { pk: 'pending', sk: 'index' },
 } as const;
+
+/** The shard of a command id (a stable hash of its characters; ids are numbers with random low digits). */
+function pendingShard(commandId: string): number {
+  let h = 0;
+  for (let i = 0; i < commandId.length; i++) h = (h * 31 + commandId.charCodeAt(i)) >>> 0;
+  return h % PENDING_SHARDS;
+}
 
 /** DynamoDB's item limit is 400 KB; chunks stay well under it with room for keys and attributes. */
 export const MAX_CHUNK_BYTES = 350 * 1024;

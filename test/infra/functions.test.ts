@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { workers } from '../../lib/runtime/topology.ts';
+import { nodejsBundling } from '../../infra/bundling.ts';
 import { allEntries } from '../../infra/entries.ts';
 import { cfnId, defaultStack, synth } from './synth.ts';
 
@@ -22,10 +23,14 @@ describe('Lambda functions', () => {
     expect(own.sort()).toEqual(Object.keys(functions).sort());
   });
 
-  it('runs every function on nodejs20.x on arm64 with the ESM bundle handler index.handler', () => {
+  it('runs every function on nodejs24.x on arm64 with the ESM bundle handler index.handler', () => {
     for (const p of props) {
-      expect(p).toMatchObject({ Runtime: 'nodejs20.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(p).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
     }
+  });
+
+  it('builds the bundles for Node 20, so the code deployed on nodejs24.x also runs under the local Node 20', () => {
+    expect(nodejsBundling.target).toBe('node20');
   });
 
   it('gives every function the table name, queue URL, node name and cluster name', () => {

@@ -2,7 +2,9 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { allowedActions, cfnId, defaultStack, grantsOf, roleLogicalId } from './synth.ts';
 
-const ITEM_READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+// TransactWriteItems is authorized per item as PutItem/UpdateItem/DeleteItem: a command is stored
+// with its pending-index marker and finished by deleting it, in HTTP functions and the worker alike.
+const ITEM_READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
 const CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'];
 const MANAGE = [
   'dynamodb:DeleteTable',

@@ -1,17 +1,18 @@
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Command } from '../../../lib/domain/command.ts';
+import { keys } from '../../../lib/store/keys.ts';
 
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
-const { recordOutcome, markRunning } = await import('../../../lib/store/commands.ts');
+const { recordOutcome, markRunning, putCommand, rollUpStatus, listUnfinishedCommands } = await import('../../../lib/store/commands.ts');
 
-const cmd = (targets: string[]): Command => ({
-  command_id: '123',
-  task_id: 'n:123',
+const cmd = (targets: string[], id = '123'): Command => ({
+  command_id: id,
+  task_id: `n:${id}`,
   action: 'close',
   es_action: 'cluster:admin/xpack/ml/job/close',
   description: '',
@@ -35,20 +36,103 @@ describe('the command store adapter', () => {
       ConditionExpression: 'attribute_not_exists(outcomes.#t)',
       ExpressionAttributeNames: { '#t': 'a' },
     });
+    expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
   });
 
-  it('marks the command done when the last target lands, failed when any failed', async () => {
-    ddb.on(UpdateCommand).resolvesOnce({
+  it('marks the command done when the last target lands, failed when any failed, and drops its pending marker with it', async () => {
+    ddb.on(UpdateCommand).resolves({
       Attributes: { ...cmd(['a', 'b']), outcomes: { a: { status: 'done', finished_ms: 1 }, b: { status: 'failed', finished_ms: 2 } } },
-    }).resolves({});
+    });
     await recordOutcome(cmd(['a', 'b']), 'b', { status: 'failed', finished_ms: 2 });
-    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
-    expect(ddb).toHaveReceivedNthCommandWith(UpdateCommand, 2, { ExpressionAttributeValues: { ':s': 'failed' } });
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(TransactWriteCommand, {
+      TransactItems: [
+        { Update: expect.objectContaining({ Key: keys.command('123'), ExpressionAttributeValues: { ':s': 'failed' } }) },
+        { Delete: { TableName: 'test-table', Key: keys.pendingCommand('123') } },
+      ],
+    });
+  });
+
+  it('a roll-up of a command already finished writes nothing', async () => {
+    await rollUpStatus({ ...cmd(['a']), status: 'done', outcomes: { a: { status: 'done', finished_ms: 1 } } });
+    expect(ddb).not.toHaveReceivedAnyCommand();
   });
 
   it('treats a lost race on the outcome as a no-op', async () => {
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
     await expect(recordOutcome(cmd(['a']), 'a', { status: 'done', finished_ms: 1 })).resolves.toBeUndefined();
     await expect(markRunning('123')).resolves.toBeUndefined();
+  });
+
+  it('stores a new command and its pending marker in one transaction, the command conditionally', async () => {
+    expect(await putCommand({ ...cmd(['a'], '1700000000000123'), created_ms: 5, expires_at: 9 })).toBe(true);
+    expect(ddb).toHaveReceivedCommandWith(TransactWriteCommand, {
+      TransactItems: [
+        { Put: expect.objectContaining({ ConditionExpression: 'attribute_not_exists(pk)', Item: expect.objectContaining(keys.command('1700000000000123')) }) },
+        { Put: { TableName: 'test-table', Item: { ...keys.pendingCommand('1700000000000123'), command_id: '1700000000000123', created_ms: 5, expires_at: 9 } } },
+      ],
+    });
+    expect(keys.pendingCommand('1700000000000123').pk).toMatch(/^pending#[0-3]$/);
+  });
+
+  it('reports a taken command id as false', async () => {
+    ddb.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }),
+    );
+    expect(await putCommand(cmd(['a']))).toBe(false);
+  });
+});
+
+describe('listing the unfinished commands', () => {
+  beforeEach(() => ddb.reset());
+
+  const stored = (c: Command) => ({ Item: { ...keys.command(c.command_id), ...c } });
+  const marker = (c: Command) => ({ ...keys.pendingCommand(c.command_id), command_id: c.command_id, created_ms: c.created_ms, expires_at: 0 });
+
+  it('reads only the pending partitions, never scans, and returns exactly the unfinished commands oldest first', async () => {
+    const queued = { ...cmd(['a'], '300'), created_ms: 30 };
+    const running = { ...cmd(['b'], '100'), status: 'running' as const, created_ms: 10 };
+    const done = { ...cmd(['c'], '200'), status: 'done' as const, created_ms: 20 };
+    ddb.on(GetCommand, { Key: keys.pendingIndexComplete }).resolves({ Item: { ...keys.pendingIndexComplete } });
+    ddb.on(GetCommand, { Key: keys.command('300') }).resolves(stored(queued));
+    ddb.on(GetCommand, { Key: keys.command('100') }).resolves(stored(running));
+    ddb.on(GetCommand, { Key: keys.command('200') }).resolves(stored(done));
+    ddb.on(GetCommand, { Key: keys.command('400') }).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const markers = [queued, running, done, cmd(['d'], '400')].map(marker);
+    for (const pk of keys.pendingPartitions) {
+      ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': pk } }).resolves({ Items: markers.filter((m) => m.pk === pk) });
+    }
+
+    const out = await listUnfinishedCommands();
+
+    expect(out.map((c) => c.command_id)).toEqual(['100', '300']);
+    expect(ddb).not.toHaveReceivedCommand(ScanCommand);
+    expect(ddb).toHaveReceivedCommandTimes(QueryCommand, keys.pendingPartitions.length);
+    // The markers of the finished and the expired command are cleaned up.
+    expect(ddb).toHaveReceivedCommandTimes(DeleteCommand, 2);
+    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: keys.pendingCommand('200') });
+    expect(ddb).toHaveReceivedCommandWith(DeleteCommand, { Key: keys.pendingCommand('400') });
+  });
+
+  it('on a table from before the index, scans once to backfill the markers, then marks the index complete', async () => {
+    const legacy = { ...cmd(['a'], '500'), status: 'running' as const, created_ms: 50, expires_at: 99 };
+    let backfilled = 0;
+    ddb.on(GetCommand, { Key: keys.pendingIndexComplete }).resolves({});
+    ddb.on(ScanCommand).resolvesOnce({ Items: [], LastEvaluatedKey: { pk: 'x', sk: 'y' } }).resolves({ Items: [{ command_id: '500', created_ms: 50, expires_at: 99 }] });
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': keys.pendingCommand('500').pk } }).resolves({ Items: [marker(legacy)] });
+    ddb.on(GetCommand, { Key: keys.command('500') }).resolves(stored(legacy));
+
+    const out = await listUnfinishedCommands({ onBackfill: () => backfilled++ });
+
+    expect(out.map((c) => c.command_id)).toEqual(['500']);
+    expect(backfilled).toBe(1);
+    expect(ddb).toHaveReceivedCommandTimes(ScanCommand, 2);
+    expect(ddb).toHaveReceivedCommandWith(BatchWriteCommand, {
+      RequestItems: { 'test-table': [{ PutRequest: { Item: { ...marker(legacy), expires_at: 99 } } }] },
+    });
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, { Item: expect.objectContaining(keys.pendingIndexComplete) });
   });
 });

@@ -1,0 +1,45 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DataDirInUseError, lockDataDir } from '../../../lib/local/data-dir-lock.ts';
+import * as dynamodb from '../../../lib/local/dynamodb.ts';
+import { PortInUseError } from '../../../lib/local/port-check.ts';
+import { startLocalSystem } from '../../../lib/local/system.ts';
+
+vi.mock('../../../lib/local/dynamodb.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../../lib/local/dynamodb.ts')>()),
+  startDynamoDbLocal: vi.fn(() => Promise.reject(new Error('the JVM must not start'))),
+}));
+
+describe('startLocalSystem refuses at once, before the JVM starts', () => {
+  let dir: string;
+  let server: Server | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mlplane-system-'));
+    vi.mocked(dynamodb.startDynamoDbLocal).mockClear();
+  });
+  afterEach(async () => {
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
+    server = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a data folder held by another live mlplane, leaving that one its lock', async () => {
+    // The parent process stands for the first `npm start`: alive, not us.
+    const first = await lockDataDir(dir, { pid: process.ppid });
+    await expect(startLocalSystem({ port: 0, dataDir: dir, cron: false })).rejects.toBeInstanceOf(DataDirInUseError);
+    expect(dynamodb.startDynamoDbLocal).not.toHaveBeenCalled();
+    expect(readFileSync(first.path, 'utf8')).toBe(`${process.ppid}\n`);
+  });
+
+  it('an HTTP port already in use, releasing the data folder again', async () => {
+    server = createServer();
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    await expect(startLocalSystem({ port, dataDir: dir, cron: false })).rejects.toBeInstanceOf(PortInUseError);
+    expect(dynamodb.startDynamoDbLocal).not.toHaveBeenCalled();
+    (await lockDataDir(dir)).release();
+  });
+});
