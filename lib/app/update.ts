@@ -7,6 +7,7 @@ import { audit } from './audit.ts';
 import { awaitCommand, submitCommand } from './commands.ts';
 import { settle, type Queued } from './jobs.ts';
 import { IllegalStateError } from '../domain/errors.ts';
+import { checkJobConfigSize, MAX_JOB_CONFIG_BYTES, refuseOversizedBody, storedJobPart } from '../domain/limits.ts';
 
 /**
  * POST _ml/anomaly_detectors/<id>/_update (spec A.2), HTTP side: everything Elasticsearch
@@ -14,8 +15,14 @@ import { IllegalStateError } from '../domain/errors.ts';
  * upgrade mode, a group named like an existing job, an unknown job) is answered at once;
  * then an `update` command goes into the job's FIFO group, so an update posted before a
  * close is applied before it and never races it. Answers the whole updated job.
+ *
+ * A body whose fields alone cannot be stored (over {@link MAX_JOB_CONFIG_BYTES}) is refused
+ * before it is parsed in full (megabytes take the located reader seconds) and before
+ * anything is queued; the merged configuration is checked again in the worker.
+ * @throws StoredSizeLimitError 400 `illegal_argument_exception` `[<field>] is too large: the job configuration would be [<n>] bytes, over the limit of [307200] bytes`
  */
 export async function updateJob(jobId: string, source: string, startedMs = Date.now()): Promise<Queued<unknown>> {
+  refuseOversizedBody(source, MAX_JOB_CONFIG_BYTES, 'the job configuration', storedJobPart);
   const update = parseJobUpdate(source);
   if (jobId === '_all') throw new StatusError(400, 'Cannot update more than 1 job at a time');
   if ((await getClusterSettings()).upgrade_mode) throw new TooManyRequestsError(Messages.upgradeMode('cluster:admin/xpack/ml/job/update'));
@@ -45,6 +52,8 @@ export async function applyUpdateCommand(jobId: string, source: string): Promise
     maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib,
     otherJobIds: all.map((j) => j.job_id).filter((id) => id !== jobId),
   });
+  // The merged job may be too large although the update alone was not (a long description added to long rules).
+  checkJobConfigSize(next);
   await putJobConfig(next, stored.version);
   await audit(jobId, jobUpdatedAuditMessage(update));
   return jobConfigView(next, {});

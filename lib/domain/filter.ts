@@ -8,6 +8,7 @@ import { ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsE
 import { invalidIdMessage, isValidId } from './ids.ts';
 import type { JobConfig } from './job.ts';
 import { fields, readJson, syntaxError, XContentParseLocatedError, XObjectParser, XParser, type JsonNode } from './json.ts';
+import { gzipJsonBytes, type StoredPart } from './limits.ts';
 import { formatJavaNumber } from './units.ts';
 
 /** A stored filter, as `GET _ml/filters` shows it. */
@@ -229,4 +230,27 @@ export function filterView(f: MlFilter): Record<string, unknown> {
   if (f.description !== undefined) out.description = f.description;
   out.items = [...f.items];
   return out;
+}
+
+/**
+ * What a filter put or update body would store, for the quick size check of a large body
+ * (`refuseOversizedBody`): the filter `{filter_id, description?, items}` packed as the store
+ * packs it, with the items the body adds (an update's `add_items` less its `remove_items`;
+ * the stored items are the exact check's business). Undefined when the body has a shape
+ * or item count that the full parse refuses with Elasticsearch's own error.
+ *
+ * @returns the stored part (description and items) and its gzip-compressed size in bytes
+ */
+export function storedFilterPart(pathId: string, body: Record<string, unknown>, kind: 'put' | 'update'): StoredPart | undefined {
+  const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : v === undefined ? [] : undefined);
+  const added = strings(kind === 'put' ? body.items : body.add_items);
+  const removed = kind === 'put' ? [] : strings(body.remove_items);
+  const description = body.description;
+  if (!added || !removed || (description !== undefined && description !== null && typeof description !== 'string')) return undefined;
+  const gone = new Set(removed);
+  const items = sortedSet(added.filter((i) => !gone.has(i)));
+  if (items.length > MAX_FILTER_ITEMS) return undefined;
+  const id = typeof body.filter_id === 'string' ? body.filter_id : pathId;
+  const stored = typeof description === 'string' ? { filter_id: id, description, items } : { filter_id: id, items };
+  return { value: { description, items }, bytes: gzipJsonBytes(stored) };
 }
