@@ -25,9 +25,58 @@ export const MAX_FILTER_BYTES = 300 * 1024;
 /** Most UTF-8 bytes of the stored cluster settings (JSON): 300 KiB. */
 export const MAX_CLUSTER_SETTINGS_BYTES = 300 * 1024;
 
-/** UTF-8 bytes of a value's compact JSON. */
+/** Characters that JSON writes as a two-character escape (`\"`, `\\`, `\n` …): one byte more each. */
+const SHORT_ESCAPES = /["\\\b\f\n\r\t]/g;
+/** Other control characters, written `\u00XX`: five bytes more each. */
+const UNICODE_ESCAPES = /[\u0000-\u0007\u000b\u000e-\u001f]/g;
+/** Lone surrogates, written `\udXXX` (6 bytes) where UTF-8 counts the replacement character (3). */
+const LONE_SURROGATES = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+const count = (s: string, re: RegExp): number => {
+  let n = 0;
+  re.lastIndex = 0;
+  while (re.exec(s) !== null) n++;
+  return n;
+};
+
+/** UTF-8 bytes of a string as a JSON string literal, quotes included. */
+function stringBytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8') + 2 + count(s, SHORT_ESCAPES) + 5 * count(s, UNICODE_ESCAPES) + 3 * count(s, LONE_SURROGATES);
+}
+
+/**
+ * UTF-8 bytes of a value's compact JSON (`JSON.stringify`), counted without building the
+ * text: stringifying megabytes only to measure them costs more than the whole check may.
+ * Values JSON cannot hold (functions, `undefined` members) are left out as stringify leaves them out.
+ */
 export function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+  switch (typeof value) {
+    case 'string':
+      return stringBytes(value);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return JSON.stringify(value)?.length ?? 0;
+    case 'object': {
+      if (value === null) return 4;
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+      if (Array.isArray(value)) {
+        let n = 2 + Math.max(0, value.length - 1);
+        for (const v of value) n += v === undefined || typeof v === 'function' || typeof v === 'symbol' ? 4 : jsonBytes(v);
+        return n;
+      }
+      let n = 2;
+      let members = 0;
+      for (const [k, v] of Object.entries(value)) {
+        if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+        n += stringBytes(k) + 1 + jsonBytes(v);
+        members++;
+      }
+      return n + Math.max(0, members - 1);
+    }
+    default:
+      return 0;
+  }
 }
 
 /** gzip-compressed bytes of a value's compact JSON, as the filter store packs it. */
