@@ -191,3 +191,21 @@ export function storedJobPart(body: Record<string, unknown>): StoredPart {
   const { job_id: _id, ...rest } = body;
   return { value: rest, bytes: jsonBytes(rest) };
 }
+
+/** `AbstractAuditMessage.MAX_AUDIT_MESSAGE_CHARS`: 32766 (Lucene's term limit in bytes) / 4 (bytes of a UTF-8 character). */
+export const MAX_AUDIT_MESSAGE_CHARS = 8191;
+const TRUNCATED_SUFFIX = '... (truncated)';
+
+/**
+ * An audit message as Elasticsearch stores it (`AbstractAuditMessage.truncateMessage`): one
+ * over 8,191 UTF-16 units is cut after the last space within the first 8,176 and ends in
+ * `... (truncated)`. A filter update listing 10,000 added items would otherwise not fit one
+ * DynamoDB item, and the update would fail after the filter was written.
+ */
+export function truncateAuditMessage(message: string): string {
+  if (message.length <= MAX_AUDIT_MESSAGE_CHARS) return message;
+  const head = message.slice(0, MAX_AUDIT_MESSAGE_CHARS - TRUNCATED_SUFFIX.length);
+  const space = head.lastIndexOf(' ');
+  const cut = space < 0 ? head.length : space + 1;
+  return head.slice(0, cut) + TRUNCATED_SUFFIX;
+}

@@ -10,6 +10,7 @@ import {
   MAX_JOB_CONFIG_BYTES,
   refuseOversizedBody,
   storedJobPart,
+  truncateAuditMessage,
 } from '../../../lib/domain/limits.ts';
 import { randomBytes } from 'node:crypto';
 import { catchEs } from './es-error.ts';
@@ -112,5 +113,23 @@ describe('largestPath', () => {
     expect(largestPath({ a: 'x'.repeat(10), b: { c: 'y'.repeat(50), d: 'z' } }, 20, 'root')).toBe('b.c');
     expect(largestPath({ a: 'x'.repeat(10), b: { c: 'y'.repeat(5), d: 'z'.repeat(5) } }, 10, 'root')).toBe('b');
     expect(largestPath('scalar', 1, 'root')).toBe('root');
+  });
+});
+
+describe('truncateAuditMessage (AbstractAuditMessage.truncateMessage)', () => {
+  it('keeps a message of up to 8,191 characters', () => {
+    expect(truncateAuditMessage('x'.repeat(8191))).toBe('x'.repeat(8191));
+  });
+
+  it('cuts a longer one after its last space within the first 8,176 characters and marks it', () => {
+    const items = Array.from({ length: 2_000 }, (_, i) => `host-${i}`);
+    const out = truncateAuditMessage(`Filter [f] has been modified; added items: [${items.join(', ')}]`);
+    expect(out.length).toBeLessThanOrEqual(8191);
+    expect(out).toMatch(/, \.\.\. \(truncated\)$/);
+    expect(out.startsWith('Filter [f] has been modified; added items: [host-0, host-1')).toBe(true);
+  });
+
+  it('cuts a message without spaces at 8,176 characters', () => {
+    expect(truncateAuditMessage('y'.repeat(9000))).toBe(`${'y'.repeat(8176)}... (truncated)`);
   });
 });
