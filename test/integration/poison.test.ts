@@ -35,7 +35,7 @@ describe('content that cannot be stored is refused at the HTTP side', () => {
 
   it('a put job and a put filter that cannot be stored are refused', async () => {
     const id = uniqueId('huge-put');
-    const put = await esError(es.ml.putJob({ job_id: id, ...JOB, custom_settings: { notes: 'n'.repeat(400_000) } }));
+    const put = await esError(es.ml.putJob({ job_id: id, ...JOB, custom_settings: { notes: 'n'.repeat(500_000) } }));
     expect(put).toMatchObject({ status: 400, type: 'illegal_argument_exception' });
     expect(put.reason).toMatch(/^\[custom_settings\.notes\] is too large: the job configuration would be \[\d+\] bytes, over the limit of \[307200\] bytes$/);
     expect(await esError(es.ml.getJobs({ job_id: id }))).toMatchObject({ status: 404 });
@@ -57,7 +57,7 @@ describe('what a request writes beside its entity fits too', () => {
       },
       data_description: { time_field: 'timestamp' },
     });
-    const add_items = Array.from({ length: 9_999 }, (_, i) => `host-${i}.eu-west-1.compute.internal`);
+    const add_items = Array.from({ length: 9_999 }, (_, i) => `host-${i}.eu-west-1.compute.internal.example.com`);
     const updated = await es.ml.updateFilter({ filter_id: `${id}-f`, add_items });
     expect(updated.items).toHaveLength(10_000);
     const notes = await es.transport.request<any>({ method: 'GET', path: `/_ml/anomaly_detectors/${id}/_notifications` });
