@@ -4,7 +4,7 @@
  * checks of `MlFilter.Builder.build()`, the update merge of `TransportUpdateFilterAction`,
  * and the errors of the filter APIs with Elasticsearch's texts.
  */
-import { ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, ResourceNotFoundError, StatusError } from './errors.ts';
+import { ActionRequestValidationError, ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, ResourceNotFoundError, StatusError } from './errors.ts';
 import { invalidIdMessage, isValidId } from './ids.ts';
 import type { JobConfig } from './job.ts';
 import { fields, readJson, syntaxError, XContentParseLocatedError, XObjectParser, XParser, type JsonNode } from './json.ts';
@@ -253,4 +253,27 @@ export function storedFilterPart(pathId: string, body: Record<string, unknown>, 
   const id = typeof body.filter_id === 'string' ? body.filter_id : pathId;
   const stored = typeof description === 'string' ? { filter_id: id, description, items } : { filter_id: id, items };
   return { value: { description, items }, bytes: gzipJsonBytes(stored) };
+}
+
+/** `IndexRequest`'s limit on a document id, in UTF-8 bytes. */
+const MAX_DOCUMENT_ID_BYTES = 512;
+
+/**
+ * A filter is stored as the document `filter_<id>` (`MlFilter.documentId`), and
+ * `IndexRequest.validate` refuses an id over 512 UTF-8 bytes; `TransportPutFilterAction`
+ * reports that failure as a server error. Filter ids have no length limit of their own, so
+ * this is what bounds them (and keeps the store's sort key `filter#<id>` far under
+ * DynamoDB's 1,024 bytes).
+ *
+ * @throws StatusError 500 `status_exception` `Error putting filter with id [<id>]`, caused by
+ *   `action_request_validation_exception` `Validation Failed: 1: id [filter_<id>] is too long, must be no longer than 512 bytes but was: <n>;`
+ */
+export function checkFilterDocumentId(filterId: string): void {
+  const documentId = `filter_${filterId}`;
+  const bytes = Buffer.byteLength(documentId, 'utf8');
+  if (bytes > MAX_DOCUMENT_ID_BYTES) {
+    throw new StatusError(500, `Error putting filter with id [${filterId}]`, {
+      cause: new ActionRequestValidationError([`id [${documentId}] is too long, must be no longer than ${MAX_DOCUMENT_ID_BYTES} bytes but was: ${bytes}`]),
+    });
+  }
 }

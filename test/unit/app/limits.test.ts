@@ -60,6 +60,11 @@ describe('a request whose content cannot be stored is refused before anything is
     expectNoIo();
   });
 
+  it('a filter id too long for its document is refused as Elasticsearch refuses indexing it', async () => {
+    await expect(putMlFilter('a'.repeat(600), '{"items":["x"]}')).rejects.toThrow(`Error putting filter with id [${'a'.repeat(600)}]`);
+    expectNoIo();
+  });
+
   it('cluster settings whose value carries megabytes of blank space are refused', async () => {
     const body = JSON.stringify({ persistent: { 'xpack.ml.max_model_memory_limit': `${' '.repeat(1_000_000)}1gb` } });
     await expect(updateClusterSettings(body, false)).rejects.toThrow(/^\[persistent\.xpack\.ml\.max_model_memory_limit\] is too large: the cluster settings would be/);
