@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { StoredSizeLimitError } from '../../../lib/domain/errors.ts';
@@ -9,6 +9,8 @@ import { MAX_JOB_CONFIG_BYTES } from '../../../lib/domain/limits.ts';
 
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/000000000000/commands.fifo';
+process.env.HTTP_WAIT_CAP_MS = '50';
+process.env.COMMAND_POLL_MS = '5';
 const ddb = mockClient(DynamoDBDocumentClient);
 const sqs = mockClient(SQSClient);
 const { updateJob, applyUpdateCommand } = await import('../../../lib/app/update.ts');
@@ -84,6 +86,32 @@ describe('what only the stored state makes too large is refused before the write
     const add = Array.from({ length: 1_500 }, () => randomBytes(150).toString('base64'));
     await expect(updateMlFilter('f', JSON.stringify({ add_items: add }))).rejects.toThrow(/^\[items\] is too large: filter \[f\]/);
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('the HTTP side refuses an update whose merged job is too large before it queues anything', async () => {
+    const source = JSON.stringify({ ...JOB, description: 'd'.repeat(200_000) });
+    const stored = buildJobConfig('j', parseJsonBody(source), { nowMs: 0, source });
+    ddb.on(GetCommand, { Key: { pk: 'jobs', sk: 'job#j' } }).resolves({ Item: { version: 3, config: JSON.stringify(stored) } });
+    ddb.on(GetCommand, { Key: { pk: 'job#j', sk: 'state' } }).resolves({ Item: { version: 1, data: JSON.stringify(newJobRuntime('j', 0)) } });
+    ddb.on(GetCommand, { Key: { pk: 'cluster', sk: 'settings' } }).resolves({});
+    await expect(updateJob('j', JSON.stringify({ custom_settings: { notes: 'n'.repeat(150_000) } }))).rejects.toThrow(/^\[description\] is too large: the job configuration would be/);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it('the HTTP side leaves other merge failures to the worker, which reports them in the job order', async () => {
+    const source = JSON.stringify(JOB);
+    const stored = buildJobConfig('j', parseJsonBody(source), { nowMs: 0, source });
+    ddb.on(GetCommand).resolves({});
+    ddb.on(GetCommand, { Key: { pk: 'jobs', sk: 'job#j' } }).resolves({ Item: { version: 3, config: JSON.stringify(stored) } });
+    ddb.on(GetCommand, { Key: { pk: 'job#j', sk: 'state' } }).resolves({ Item: { version: 1, data: JSON.stringify(newJobRuntime('j', 0)) } });
+    ddb.on(GetCommand, { Key: { pk: 'cluster', sk: 'settings' } }).resolves({});
+    ddb.on(PutCommand).resolves({});
+    ddb.on(BatchWriteCommand).resolves({});
+    sqs.on(SendMessageBatchCommand).resolves({});
+    // Queued (the wait cap of this test is 50 ms, so the answer is a 202 task): the worker answers the bad index.
+    expect(await updateJob('j', JSON.stringify({ detectors: [{ detector_index: 5, description: 'x' }] }))).toMatchObject({ kind: 'accepted' });
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(1);
   });
 
   it('the worker refuses an update whose merged job is too large (each part fits alone) and writes nothing', async () => {
