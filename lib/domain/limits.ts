@@ -12,6 +12,11 @@
  *   compressed bytes;
  * - the cluster settings item holds the settings JSON and a version.
  *
+ * The limits are checked where a client's content comes in (put, update, settings), not in
+ * the store: what mlplane itself adds later (`finished_time`, `model_snapshot_id`, a
+ * `create_time` …) takes a few bytes of the headroom, and must never make a close or an
+ * open fail on a job that was accepted.
+ *
  * Where Elasticsearch has a limit of its own (10,000 filter items, 64-character ids) its
  * check and error come first; these limits only apply to what passes them.
  */
