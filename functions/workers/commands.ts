@@ -1,24 +1,43 @@
 import type { Context, SQSRecord } from 'aws-lambda';
-import type { Command } from '../../lib/domain/command.ts';
-import { executeCommand } from '../../lib/app/execute.ts';
+import type { Command, CommandMessage } from '../../lib/domain/command.ts';
+import type { EsErrorBody } from '../../lib/domain/errors.ts';
+import { executeCommand, markJobFailed } from '../../lib/app/execute.ts';
 import { commandMessageSchema } from '../../lib/domain/command.ts';
 import { EsError, InternalError } from '../../lib/domain/errors.ts';
-import { markJobFailed } from '../../lib/app/execute.ts';
 import { commandQueue } from '../../lib/runtime/topology.ts';
 import { logger } from '../../lib/runtime/log.ts';
 import { getCommand, markRunning, recordOutcome, rollUpStatus } from '../../lib/store/commands.ts';
 import { sqsWorker } from '../../lib/worker/chain.ts';
+import { isTransientFailure } from '../../lib/worker/faults.ts';
+
+/**
+ * The message of a record, or undefined for a body that is not a command message. Such a
+ * body fails the same way on every delivery and names no command to answer, so it is
+ * logged and dropped rather than left to hold its FIFO group until the DLQ takes it.
+ */
+function readMessage(record: SQSRecord): CommandMessage | undefined {
+  try {
+    return commandMessageSchema.parse(JSON.parse(record.body));
+  } catch (err) {
+    logger.error('malformed command message dropped', { messageId: record.messageId, group: record.attributes?.MessageGroupId, body: record.body.slice(0, 500), err });
+    return undefined;
+  }
+}
 
 /**
  * One command message: `queued → running → done|failed` for its target. A message whose
- * target already has an outcome (a redelivery) is a no-op; an Elasticsearch error becomes
- * the target's failed outcome; any other error leaves the message for redelivery. On the
- * last delivery before the DLQ, the target gets a failed outcome as well (a 500, so the
- * client waiting on it gets an answer), and a close that keeps failing leaves its job
- * `failed`, as Elasticsearch does when closing the process throws.
+ * target already has an outcome (a redelivery) is a no-op. A failure becomes the target's
+ * failed outcome at once unless a later delivery can cure it ({@link isTransientFailure}):
+ * an Elasticsearch error as it is, anything else permanent (an item too large, a
+ * programming error) as a 500 whose text is fixed, and for a close the job is left
+ * `failed`, as Elasticsearch does when closing the process throws. So a command that
+ * fails the same way every time answers its client on its first delivery and the job's
+ * FIFO group moves on. A transient failure leaves the message for redelivery; on the last
+ * delivery before the DLQ it gets the same failed outcome.
  */
 export async function processCommandRecord(record: SQSRecord, context?: Context): Promise<void> {
-  const message = commandMessageSchema.parse(JSON.parse(record.body));
+  const message = readMessage(record);
+  if (!message) return;
   const cmd = await getCommand(message.command_id);
   if (!cmd) {
     logger.warn('command expired or unknown; message dropped', { commandId: message.command_id });
@@ -36,7 +55,12 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     await recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() });
   } catch (err) {
     if (err instanceof EsError) {
-      await recordOutcome(cmd, message.target, { status: 'failed', error: err.toBody(), finished_ms: Date.now() });
+      await recordFailure(cmd, message.target, err.toBody());
+      return;
+    }
+    if (!isTransientFailure(err)) {
+      logger.error('command failed permanently; its failure is recorded and it is not retried', { commandId: cmd.command_id, target: message.target, err });
+      await giveUp(cmd, message.target);
       return;
     }
     const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
@@ -49,10 +73,25 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
 }
 
 /**
- * Records that a command's target will not be carried out (its message goes to the DLQ):
- * a 500 outcome, so the client waiting on it gets an answer, and for a close a `failed`
- * job, as Elasticsearch does when closing the process throws. The job's reason is public
- * (stats, notifications), so it is a fixed text; the real error is only logged.
+ * Records a failed outcome. An error body that cannot itself be stored (a reason quoting a
+ * huge value) is replaced by the fixed 500 of {@link giveUp}'s kind, so recording never
+ * becomes the next failure that repeats on every delivery.
+ */
+async function recordFailure(cmd: Command, target: string, error: EsErrorBody): Promise<void> {
+  try {
+    await recordOutcome(cmd, target, { status: 'failed', error, finished_ms: Date.now() });
+  } catch (err) {
+    if (isTransientFailure(err)) throw err;
+    logger.error('failed outcome could not be stored; a generic one is stored instead', { commandId: cmd.command_id, target, err });
+    await recordOutcome(cmd, target, { status: 'failed', error: new InternalError(`Exception executing ${cmd.es_action}`).toBody(), finished_ms: Date.now() });
+  }
+}
+
+/**
+ * Records that a command's target will not be carried out: a 500 outcome, so the client
+ * waiting on it gets an answer, and for a close a `failed` job, as Elasticsearch does when
+ * closing the process throws. The job's reason is public (stats, notifications), so it is
+ * a fixed text; the real error is only logged.
  */
 async function giveUp(cmd: Command, target: string): Promise<void> {
   const reason = cmd.action === 'close' ? 'Exception closing autodetect process' : `Exception executing ${cmd.es_action}`;
@@ -62,7 +101,8 @@ async function giveUp(cmd: Command, target: string): Promise<void> {
 
 /** A record handed back unattempted on its last receive: its target gets the same failed outcome. */
 async function abandon(record: SQSRecord, why: string): Promise<void> {
-  const message = commandMessageSchema.parse(JSON.parse(record.body));
+  const message = readMessage(record);
+  if (!message) return;
   const cmd = await getCommand(message.command_id);
   if (!cmd || cmd.outcomes?.[message.target]) return;
   logger.error('command message goes to the DLQ without being attempted', { commandId: cmd.command_id, target: message.target, why });

@@ -1,5 +1,6 @@
-import { IllegalArgumentError, XContentParseError } from '../domain/errors.ts';
+import { IllegalArgumentError, StoredSizeLimitError, XContentParseError } from '../domain/errors.ts';
 import { parseJsonBody } from '../domain/json.ts';
+import { jsonBytes, largestPath, MAX_CLUSTER_SETTINGS_BYTES, refuseOversizedBody } from '../domain/limits.ts';
 import { bytesToMiB, parseByteSize } from '../domain/units.ts';
 import { getClusterSettings, putClusterSettings, type ClusterSettings } from '../store/misc.ts';
 
@@ -58,10 +59,12 @@ export function maxOpenJobs(s: ClusterSettings): number {
 /**
  * PUT _cluster/settings: `{persistent?: {...}, transient?: {...}}` with flat or nested keys;
  * null resets a key. Only mlplane's ML settings are recognised; any other key is 400
- * "persistent setting [<k>], not recognized" and nothing is changed.
+ * "persistent setting [<k>], not recognized" and nothing is changed. Settings that cannot be
+ * stored (over {@link MAX_CLUSTER_SETTINGS_BYTES} as JSON) are a 400 `illegal_argument_exception`.
  * @returns `{acknowledged, persistent, transient}` with the settings that changed, nested
  */
 export async function updateClusterSettings(source: string, flatSettings: boolean): Promise<Record<string, unknown>> {
+  refuseOversizedBody(source, MAX_CLUSTER_SETTINGS_BYTES, 'the cluster settings', (b) => ({ value: b, bytes: jsonBytes(b) }));
   const body = parseJsonBody(source);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new XContentParseError('[1:1] request body must be an object');
   const req = body as Record<string, unknown>;
@@ -88,6 +91,11 @@ export async function updateClusterSettings(source: string, flatSettings: boolea
     }
     const mml = effective(next, 'xpack.ml.max_model_memory_limit');
     next.max_model_memory_limit_mib = mml === undefined ? undefined : bytesToMiB(parseByteSize(mml, 'xpack.ml.max_model_memory_limit').bytes);
+    // A byte size may carry any amount of blank space (Elasticsearch trims it, and so keeps it as given).
+    const bytes = jsonBytes(next);
+    if (bytes > MAX_CLUSTER_SETTINGS_BYTES) {
+      throw new StoredSizeLimitError(largestPath({ persistent: next.persistent, transient: next.transient }, MAX_CLUSTER_SETTINGS_BYTES, 'persistent'), 'the cluster settings', bytes, MAX_CLUSTER_SETTINGS_BYTES);
+    }
     if (await putClusterSettings(next)) {
       const shown = (scope: 'persistent' | 'transient') => {
         const set = Object.fromEntries(Object.entries(changes[scope]).filter((e): e is [string, string] => e[1] !== null));

@@ -1,4 +1,5 @@
-import { applyFilterUpdate, filterExistsError, filterInUseError, filtersUsedBy, filterView, parseFilterUpdate, parsePutFilter, unknownFilterError } from '../domain/filter.ts';
+import { applyFilterUpdate, checkFilterDocumentId, filterExistsError, filterInUseError, filtersUsedBy, filterView, parseFilterUpdate, parsePutFilter, storedFilterPart, unknownFilterError } from '../domain/filter.ts';
+import { checkFilterSize, MAX_FILTER_BYTES, refuseOversizedBody } from '../domain/limits.ts';
 import { expandIds } from '../domain/ids.ts';
 import { StaleStateError } from '../domain/errors.ts';
 import { createFilter, deleteFilter, getFilter, listFilters, putFilter } from '../store/filters.ts';
@@ -7,10 +8,17 @@ import { audit } from './audit.ts';
 
 /**
  * PUT _ml/filters/<id> (spec A.5.10): items come back sorted and deduplicated.
- * @throws the parse/validation errors of parsePutFilter; 400 resource_already_exists_exception "A filter with id [<id>] already exists"
+ * A filter that cannot be stored (over {@link MAX_FILTER_BYTES} compressed) is refused after
+ * Elasticsearch's checks (a large body before it is read in full).
+ * @throws the parse/validation errors of parsePutFilter; 500 `Error putting filter with id [<id>]` for an id over 505 bytes (checkFilterDocumentId);
+ *   400 resource_already_exists_exception "A filter with id [<id>] already exists";
+ *   StoredSizeLimitError 400 `illegal_argument_exception` `[items] is too large: filter [<id>] would be [<n>] compressed bytes, …`
  */
 export async function putMlFilter(filterId: string, source: string): Promise<unknown> {
+  refuseOversizedBody(source, MAX_FILTER_BYTES, `filter [${filterId}]`, (b) => storedFilterPart(filterId, b, 'put'), 'compressed bytes');
   const filter = parsePutFilter(filterId, source);
+  checkFilterDocumentId(filter.filter_id);
+  checkFilterSize(filter);
   if (!(await createFilter(filter))) throw filterExistsError(filter.filter_id);
   return filterView(filter);
 }
@@ -32,13 +40,16 @@ export async function getMlFilters(expression: string | undefined, from: number,
  * POST _ml/filters/<id>/_update: adds and removes items, changes the description. Jobs
  * using the filter see the new items on their next data (the model reads its filters per
  * batch), and each gets an audit message, as Elasticsearch notifies running processes.
+ * @throws StoredSizeLimitError 400 when the updated filter cannot be stored (over {@link MAX_FILTER_BYTES} compressed)
  */
 export async function updateMlFilter(filterId: string, source: string): Promise<unknown> {
+  refuseOversizedBody(source, MAX_FILTER_BYTES, `filter [${filterId}]`, (b) => storedFilterPart(filterId, b, 'update'), 'compressed bytes');
   const update = parseFilterUpdate(source, filterId);
   for (let attempt = 0; attempt < 10; attempt++) {
     const stored = await getFilter(filterId);
     if (!stored) throw unknownFilterError(filterId, 'update');
     const next = applyFilterUpdate(stored.filter, update);
+    checkFilterSize(next);
     try {
       await putFilter(next, stored.version);
     } catch (err) {

@@ -1,6 +1,7 @@
 import { buildJobConfig, jobConfigView, type JobConfig } from '../domain/job.ts';
 import { expandIds, unknownJobError } from '../domain/ids.ts';
 import { parseJsonBody } from '../domain/json.ts';
+import { checkJobConfigSize, MAX_JOB_CONFIG_BYTES, refuseOversizedBody, storedJobPart } from '../domain/limits.ts';
 import {
   ConflictError,
   IllegalStateError,
@@ -47,11 +48,16 @@ async function refuseInUpgradeMode(action: string): Promise<void> {
  * first, as Elasticsearch does, so a bad body on a taken id reports the body error), then
  * checks job/group name clashes and creates config + closed runtime atomically.
  * @returns the created job as GET shows it
- * @throws the validation errors of `buildJobConfig`; 400 resource_already_exists_exception
+ * A configuration that cannot be stored (over {@link MAX_JOB_CONFIG_BYTES} as JSON) is refused
+ * after Elasticsearch's validation, and a body far over it before the body is even read in full.
+ * @throws the validation errors of `buildJobConfig`; 400 resource_already_exists_exception;
+ *   StoredSizeLimitError 400 `illegal_argument_exception` `[<field>] is too large: …`
  */
 export async function putJob(pathJobId: string, source: string, nowMs = Date.now()): Promise<unknown> {
+  refuseOversizedBody(source, MAX_JOB_CONFIG_BYTES, 'the job configuration', storedJobPart);
   const settings = await getClusterSettings();
   const job = buildJobConfig(pathJobId, parseJsonBody(source), { nowMs, maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib, source });
+  checkJobConfigSize(job);
   assertModelled(job);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/put');
   const existing = await listJobConfigs();

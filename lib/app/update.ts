@@ -1,12 +1,13 @@
-import { applyJobUpdate, checkGroupsAreNotJobIds, jobUpdatedAuditMessage, parseJobUpdate } from '../domain/update.ts';
-import { jobConfigView } from '../domain/job.ts';
-import { Messages, ResourceNotFoundError, StatusError, TooManyRequestsError } from '../domain/errors.ts';
+import { applyJobUpdate, checkGroupsAreNotJobIds, jobUpdatedAuditMessage, parseJobUpdate, type JobUpdate } from '../domain/update.ts';
+import { jobConfigView, type JobConfig } from '../domain/job.ts';
+import { EsError, Messages, ResourceNotFoundError, StatusError, TooManyRequestsError } from '../domain/errors.ts';
 import { getJobConfig, getJobRuntime, listJobConfigs, putJobConfig } from '../store/jobs.ts';
-import { getClusterSettings } from '../store/misc.ts';
+import { getClusterSettings, type ClusterSettings } from '../store/misc.ts';
 import { audit } from './audit.ts';
 import { awaitCommand, submitCommand } from './commands.ts';
 import { settle, type Queued } from './jobs.ts';
 import { IllegalStateError } from '../domain/errors.ts';
+import { checkJobConfigSize, MAX_JOB_CONFIG_BYTES, refuseOversizedBody, storedJobPart } from '../domain/limits.ts';
 
 /**
  * POST _ml/anomaly_detectors/<id>/_update (spec A.2), HTTP side: everything Elasticsearch
@@ -14,16 +15,53 @@ import { IllegalStateError } from '../domain/errors.ts';
  * upgrade mode, a group named like an existing job, an unknown job) is answered at once;
  * then an `update` command goes into the job's FIFO group, so an update posted before a
  * close is applied before it and never races it. Answers the whole updated job.
+ *
+ * A job that the update would make too large to store (over {@link MAX_JOB_CONFIG_BYTES}) is
+ * refused before anything is queued: a body whose fields alone are too large before it is
+ * even parsed in full (megabytes take the located reader seconds), otherwise the update is
+ * merged into the current job to measure it. The worker merges and checks again on the job
+ * as it is then.
+ * @throws StoredSizeLimitError 400 `illegal_argument_exception` `[<field>] is too large: the job configuration would be [<n>] bytes, over the limit of [307200] bytes`
  */
 export async function updateJob(jobId: string, source: string, startedMs = Date.now()): Promise<Queued<unknown>> {
+  refuseOversizedBody(source, MAX_JOB_CONFIG_BYTES, 'the job configuration', storedJobPart);
   const update = parseJobUpdate(source);
   if (jobId === '_all') throw new StatusError(400, 'Cannot update more than 1 job at a time');
-  if ((await getClusterSettings()).upgrade_mode) throw new TooManyRequestsError(Messages.upgradeMode('cluster:admin/xpack/ml/job/update'));
-  if (update.groups && update.groups.length > 0) checkGroupsAreNotJobIds(update, (await listJobConfigs()).map((j) => j.job_id));
-  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  const settings = await getClusterSettings();
+  if (settings.upgrade_mode) throw new TooManyRequestsError(Messages.upgradeMode('cluster:admin/xpack/ml/job/update'));
+  const jobIds = update.groups && update.groups.length > 0 ? (await listJobConfigs()).map((j) => j.job_id) : [];
+  checkGroupsAreNotJobIds(update, jobIds);
+  const stored = await getJobConfig(jobId);
+  if (!stored) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  await refuseTooLargeMerge(jobId, stored.config, update, settings, jobIds);
   const cmd = await submitCommand({ action: 'update', es_action: 'cluster:admin/xpack/ml/job/update', description: `update job [${jobId}]`, targets: [jobId], payload: source });
   const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
   return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);
+}
+
+/**
+ * Merges the update into the job as it is now and refuses the result if it cannot be
+ * stored. Any other failure of the merge is left to the worker, which reports it in the
+ * job's order (after the commands queued before this one). Group clashes were checked
+ * already, so the other job ids are only known when the update sets groups.
+ * @throws StoredSizeLimitError 400 when the merged job is over {@link MAX_JOB_CONFIG_BYTES}
+ */
+async function refuseTooLargeMerge(jobId: string, job: JobConfig, update: JobUpdate, settings: ClusterSettings, jobIds: string[]): Promise<void> {
+  const rt = await getJobRuntime(jobId);
+  if (!rt) return;
+  let merged: JobConfig;
+  try {
+    merged = applyJobUpdate(job, update, {
+      jobState: rt.state,
+      modelBytes: rt.model ? rt.model_size_stats.model_bytes : undefined,
+      maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib,
+      otherJobIds: jobIds.filter((id) => id !== jobId),
+    });
+  } catch (err) {
+    if (err instanceof EsError) return;
+    throw err;
+  }
+  checkJobConfigSize(merged);
 }
 
 /**
@@ -45,6 +83,8 @@ export async function applyUpdateCommand(jobId: string, source: string): Promise
     maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib,
     otherJobIds: all.map((j) => j.job_id).filter((id) => id !== jobId),
   });
+  // The merged job may be too large although the update alone was not (a long description added to long rules).
+  checkJobConfigSize(next);
   await putJobConfig(next, stored.version);
   await audit(jobId, jobUpdatedAuditMessage(update));
   return jobConfigView(next, {});

@@ -80,6 +80,8 @@ const JAVA_EXCEPTION_TYPES = new Set([
   'pattern_syntax_exception',
   'x_content_parse_exception',
   'x_content_e_o_f_exception',
+  // ActionRequestValidationException is a ValidationException, an IllegalArgumentException.
+  'action_request_validation_exception',
 ]);
 
 /** Whether an error stands for a plain Java exception (XContentParseException is an IllegalArgumentException). */
@@ -189,8 +191,39 @@ export class InternalError extends EsError {
   }
 }
 
+/**
+ * 400 `illegal_argument_exception` for a value that Elasticsearch would accept but mlplane
+ * cannot store: every job configuration, filter and the cluster settings are one DynamoDB
+ * item each (400 KB). Elasticsearch has no such limit, so there is no Elasticsearch text to
+ * copy; the reason follows its style and names the field, the size and the limit in bytes:
+ * `[description] is too large: the job configuration would be [12000345] bytes, over the limit of [307200] bytes`.
+ */
+export class StoredSizeLimitError extends IllegalArgumentError {
+  readonly field: string;
+  readonly bytes: number;
+  readonly limitBytes: number;
+  constructor(field: string, what: string, bytes: number, limitBytes: number, unit = 'bytes') {
+    super(`[${field}] is too large: ${what} would be [${bytes}] ${unit}, over the limit of [${limitBytes}] ${unit}`);
+    this.field = field;
+    this.bytes = bytes;
+    this.limitBytes = limitBytes;
+  }
+}
+
+/**
+ * A failure that a later delivery of the same command can cure (a lost race, a step
+ * deferred for lack of time, throttled writes left unprocessed). The worker hands the
+ * message back for redelivery instead of recording the failure as the command's outcome.
+ */
+export class TransientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 /** Thrown by the store when a conditional write lost a race; use cases turn it into a domain error or retry. */
-export class StaleStateError extends Error {
+export class StaleStateError extends TransientError {
   constructor(message: string) {
     super(message);
     this.name = 'StaleStateError';

@@ -4,10 +4,11 @@
  * checks of `MlFilter.Builder.build()`, the update merge of `TransportUpdateFilterAction`,
  * and the errors of the filter APIs with Elasticsearch's texts.
  */
-import { ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, ResourceNotFoundError, StatusError } from './errors.ts';
+import { ActionRequestValidationError, ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, ResourceNotFoundError, StatusError } from './errors.ts';
 import { invalidIdMessage, isValidId } from './ids.ts';
 import type { JobConfig } from './job.ts';
 import { fields, readJson, syntaxError, XContentParseLocatedError, XObjectParser, XParser, type JsonNode } from './json.ts';
+import { gzipJsonBytes, type StoredPart } from './limits.ts';
 import { formatJavaNumber } from './units.ts';
 
 /** A stored filter, as `GET _ml/filters` shows it. */
@@ -229,4 +230,50 @@ export function filterView(f: MlFilter): Record<string, unknown> {
   if (f.description !== undefined) out.description = f.description;
   out.items = [...f.items];
   return out;
+}
+
+/**
+ * What a filter put or update body would store, for the quick size check of a large body
+ * (`refuseOversizedBody`): the filter `{filter_id, description?, items}` packed as the store
+ * packs it, with the items the body adds (an update's `add_items` less its `remove_items`;
+ * the stored items are the exact check's business). Undefined when the body has a shape
+ * or item count that the full parse refuses with Elasticsearch's own error.
+ *
+ * @returns the stored part (description and items) and its gzip-compressed size in bytes
+ */
+export function storedFilterPart(pathId: string, body: Record<string, unknown>, kind: 'put' | 'update'): StoredPart | undefined {
+  const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : v === undefined ? [] : undefined);
+  const added = strings(kind === 'put' ? body.items : body.add_items);
+  const removed = kind === 'put' ? [] : strings(body.remove_items);
+  const description = body.description;
+  if (!added || !removed || (description !== undefined && description !== null && typeof description !== 'string')) return undefined;
+  const gone = new Set(removed);
+  const items = sortedSet(added.filter((i) => !gone.has(i)));
+  if (items.length > MAX_FILTER_ITEMS) return undefined;
+  const id = typeof body.filter_id === 'string' ? body.filter_id : pathId;
+  const stored = typeof description === 'string' ? { filter_id: id, description, items } : { filter_id: id, items };
+  return { value: { description, items }, bytes: gzipJsonBytes(stored) };
+}
+
+/** `IndexRequest`'s limit on a document id, in UTF-8 bytes. */
+const MAX_DOCUMENT_ID_BYTES = 512;
+
+/**
+ * A filter is stored as the document `filter_<id>` (`MlFilter.documentId`), and
+ * `IndexRequest.validate` refuses an id over 512 UTF-8 bytes; `TransportPutFilterAction`
+ * reports that failure as a server error. Filter ids have no length limit of their own, so
+ * this is what bounds them (and keeps the store's sort key `filter#<id>` far under
+ * DynamoDB's 1,024 bytes).
+ *
+ * @throws StatusError 500 `status_exception` `Error putting filter with id [<id>]`, caused by
+ *   `action_request_validation_exception` `Validation Failed: 1: id [filter_<id>] is too long, must be no longer than 512 bytes but was: <n>;`
+ */
+export function checkFilterDocumentId(filterId: string): void {
+  const documentId = `filter_${filterId}`;
+  const bytes = Buffer.byteLength(documentId, 'utf8');
+  if (bytes > MAX_DOCUMENT_ID_BYTES) {
+    throw new StatusError(500, `Error putting filter with id [${filterId}]`, {
+      cause: new ActionRequestValidationError([`id [${documentId}] is too long, must be no longer than ${MAX_DOCUMENT_ID_BYTES} bytes but was: ${bytes}`]),
+    });
+  }
 }

@@ -1,4 +1,5 @@
 import { BatchWriteCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransientError } from '../domain/errors.ts';
 import { db, tableName } from './db.ts';
 
 type Key = { pk: string; sk: string };
@@ -19,7 +20,7 @@ export async function batchWrite(puts: Record<string, unknown>[], deletes: Key[]
   const writeChunk = async (chunk: (typeof chunks)[number]): Promise<void> => {
     let pending = chunk;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= 8) throw new Error(`BatchWriteItem left ${pending.length} items unprocessed`);
+      if (attempt >= 8) throw new TransientError(`BatchWriteItem left ${pending.length} items unprocessed`);
       if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
       const out = await db().send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
       pending = (out.UnprocessedItems?.[table] ?? []) as typeof pending;

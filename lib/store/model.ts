@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ModelPointer } from '../domain/state.ts';
+import { TransientError } from '../domain/errors.ts';
 import { batchWrite, keysWithPrefix } from './batch.ts';
 import { db, tableName } from './db.ts';
 import { keys, MAX_CHUNK_BYTES } from './keys.ts';
@@ -40,7 +41,8 @@ export async function readModelState(jobId: string, ptr: ModelPointer): Promise<
   const parts = await Promise.all(
     Array.from({ length: ptr.chunks }, async (_, n) => {
       const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.modelChunk(jobId, ptr.generation, n), ConsistentRead: true }));
-      if (!out.Item) throw new Error(`model state chunk ${n} of generation ${ptr.generation} of job [${jobId}] is missing`);
+      // A generation being replaced may lose its chunks under a reader that read the old pointer: a retry reads the new one.
+      if (!out.Item) throw new TransientError(`model state chunk ${n} of generation ${ptr.generation} of job [${jobId}] is missing`);
       return out.Item.data as Uint8Array;
     }),
   );

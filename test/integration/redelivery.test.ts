@@ -51,9 +51,9 @@ describe('a redelivered command message changes nothing', () => {
     await expect(processCommandRecord(record('12345', 'nobody'))).resolves.toBeUndefined();
   });
 
-  it('a malformed message throws so it goes to the DLQ after its retries', async () => {
+  it('a malformed message is dropped on its first delivery: no retry can cure it, and it names no command to answer', async () => {
     const { processCommandRecord } = await direct(() => import('../../functions/workers/commands.ts'));
-    await expect(processCommandRecord({ ...record('1', 'x'), body: '{"command_id":"abc"}' })).rejects.toThrow();
+    await expect(processCommandRecord({ ...record('1', 'x'), body: '{"command_id":"abc"}' })).resolves.toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyFilterUpdate,
+  checkFilterDocumentId,
   filterExistsError,
   filterInUseError,
   filtersUsedBy,
@@ -244,5 +245,28 @@ describe('filtersUsedBy and filterView', () => {
   it('shows filter_id, description (only when present) and items, in that order', () => {
     expect(JSON.stringify(filterView({ filter_id: 'f', description: 'd', items: ['a'] }))).toBe('{"filter_id":"f","description":"d","items":["a"]}');
     expect(JSON.stringify(filterView({ filter_id: 'f', items: [] }))).toBe('{"filter_id":"f","items":[]}');
+  });
+});
+
+describe('checkFilterDocumentId (IndexRequest.validate on the document filter_<id>)', () => {
+  it('accepts an id whose document id is 512 bytes', () => {
+    expect(() => checkFilterDocumentId('a'.repeat(505))).not.toThrow();
+  });
+
+  it("refuses a longer one as TransportPutFilterAction reports the index failure: a 500 caused by the validation error", () => {
+    const id = 'a'.repeat(506);
+    const body = catchEs(() => checkFilterDocumentId(id)).toBody();
+    expect(body).toEqual({
+      status: 500,
+      error: {
+        root_cause: [{ type: 'status_exception', reason: `Error putting filter with id [${id}]` }],
+        type: 'status_exception',
+        reason: `Error putting filter with id [${id}]`,
+        caused_by: {
+          type: 'action_request_validation_exception',
+          reason: `Validation Failed: 1: id [filter_${id}] is too long, must be no longer than 512 bytes but was: 513;`,
+        },
+      },
+    });
   });
 });

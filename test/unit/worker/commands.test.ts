@@ -1,0 +1,107 @@
+import type { SQSRecord } from 'aws-lambda';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Command } from '../../../lib/domain/command.ts';
+import { ResourceNotFoundError, StaleStateError } from '../../../lib/domain/errors.ts';
+
+const store = vi.hoisted(() => ({
+  getCommand: vi.fn(),
+  markRunning: vi.fn(),
+  recordOutcome: vi.fn(),
+  rollUpStatus: vi.fn(),
+}));
+const execute = vi.hoisted(() => ({ executeCommand: vi.fn(), markJobFailed: vi.fn() }));
+vi.mock('../../../lib/store/commands.ts', () => store);
+vi.mock('../../../lib/app/execute.ts', () => execute);
+
+const { processCommandRecord } = await import('../../../functions/workers/commands.ts');
+
+const command = (action: Command['action'] = 'update'): Command => ({
+  command_id: '1',
+  task_id: 'mlplane-0:1',
+  action,
+  es_action: `cluster:admin/xpack/ml/job/${action}`,
+  description: 'd',
+  targets: ['job-a'],
+  params: {},
+  status: 'queued',
+  outcomes: {},
+  created_ms: 0,
+  expires_at: 0,
+});
+
+const record = (receives = '1', body = JSON.stringify({ command_id: '1', target: 'job-a' })): SQSRecord =>
+  ({ messageId: 'm', receiptHandle: 'r', body, attributes: { MessageGroupId: 'job/job-a', ApproximateReceiveCount: receives } }) as unknown as SQSRecord;
+
+/** What DynamoDB answers a PutItem over 400 KB (an AWS SDK v3 ServiceException). */
+const itemTooLarge = () => Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+const throttled = () =>
+  Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException', $fault: 'client', $retryable: { throttling: true }, $metadata: { httpStatusCode: 400 } });
+
+describe('the command worker on a failure', () => {
+  beforeEach(() => {
+    vi.resetAllMocks();
+    store.getCommand.mockResolvedValue(command());
+  });
+
+  it('records a permanent failure (an item too large) as a 500 outcome on the first delivery and does not throw', async () => {
+    execute.executeCommand.mockRejectedValue(itemTooLarge());
+    await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
+    expect(store.recordOutcome).toHaveBeenCalledTimes(1);
+    const [, target, outcome] = store.recordOutcome.mock.calls[0]!;
+    expect(target).toBe('job-a');
+    expect(outcome).toMatchObject({ status: 'failed', error: { status: 500, error: { type: 'exception', reason: 'Exception executing cluster:admin/xpack/ml/job/update' } } });
+    expect(execute.markJobFailed).not.toHaveBeenCalled();
+  });
+
+  it('throws a transient failure (throttling) so the message is redelivered, recording nothing', async () => {
+    execute.executeCommand.mockRejectedValue(throttled());
+    await expect(processCommandRecord(record('1'))).rejects.toThrow('Rate of requests');
+    expect(store.recordOutcome).not.toHaveBeenCalled();
+  });
+
+  it('throws a lost race (StaleStateError) so a redelivery reads the new state', async () => {
+    execute.executeCommand.mockRejectedValue(new StaleStateError('job config [job-a] changed concurrently'));
+    await expect(processCommandRecord(record('2'))).rejects.toThrow('changed concurrently');
+    expect(store.recordOutcome).not.toHaveBeenCalled();
+  });
+
+  it('records a transient failure on the last delivery and still throws, so the DLQ keeps the message', async () => {
+    execute.executeCommand.mockRejectedValue(throttled());
+    await expect(processCommandRecord(record('5'))).rejects.toThrow();
+    expect(store.recordOutcome.mock.calls[0]![2]).toMatchObject({ status: 'failed', error: { status: 500 } });
+  });
+
+  it('records an Elasticsearch error as it is', async () => {
+    execute.executeCommand.mockRejectedValue(new ResourceNotFoundError("No known job with id 'job-a'"));
+    await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
+    expect(store.recordOutcome.mock.calls[0]![2]).toMatchObject({ status: 'failed', error: { status: 404, error: { type: 'resource_not_found_exception' } } });
+  });
+
+  it('records a programming error (TypeError) at once instead of retrying it', async () => {
+    execute.executeCommand.mockRejectedValue(new TypeError("Cannot read properties of undefined (reading 'x')"));
+    await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
+    expect(store.recordOutcome.mock.calls[0]![2]).toMatchObject({ status: 'failed', error: { status: 500 } });
+  });
+
+  it('leaves a close that fails permanently with its job failed, as Elasticsearch does when closing the process throws', async () => {
+    store.getCommand.mockResolvedValue(command('close'));
+    execute.executeCommand.mockRejectedValue(new RangeError('Invalid array length'));
+    await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
+    expect(execute.markJobFailed).toHaveBeenCalledWith('job-a', 'Exception closing autodetect process');
+    expect(store.recordOutcome.mock.calls[0]![2]).toMatchObject({ error: { error: { reason: 'Exception closing autodetect process' } } });
+  });
+
+  it('stores a generic 500 when the Elasticsearch error body itself cannot be stored', async () => {
+    execute.executeCommand.mockRejectedValue(new ResourceNotFoundError('x'.repeat(500_000)));
+    store.recordOutcome.mockRejectedValueOnce(itemTooLarge()).mockResolvedValue(undefined);
+    await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
+    expect(store.recordOutcome).toHaveBeenCalledTimes(2);
+    expect(store.recordOutcome.mock.calls[1]![2]).toMatchObject({ status: 'failed', error: { status: 500, error: { reason: 'Exception executing cluster:admin/xpack/ml/job/update' } } });
+  });
+
+  it('drops a malformed message on its first delivery instead of holding its group', async () => {
+    await expect(processCommandRecord(record('1', '{"command_id":"abc"}'))).resolves.toBeUndefined();
+    await expect(processCommandRecord(record('1', 'not json'))).resolves.toBeUndefined();
+    expect(store.getCommand).not.toHaveBeenCalled();
+  });
+});
