@@ -151,7 +151,7 @@ describe('Accept and Content-Type', () => {
 
   it('accepts JSON, NDJSON and the vendor JSON types', async () => {
     for (const ct of ['application/json; charset=UTF-8', 'application/x-ndjson', 'application/vnd.elasticsearch+json; compatible-with=9']) {
-      const accept = ct.includes('compatible-with') ? { accept: ct } : {};
+      const accept: Record<string, string> = ct.includes('compatible-with') ? { accept: ct } : {};
       expect((await call(event('GET /', '/', { auth: AUTH, headers: { 'content-type': ct, ...accept }, body: '{}' }))).statusCode).toBe(200);
     }
   });

@@ -6,6 +6,9 @@ import { createRouter, startHttpServer, type LocalHttpServer } from '../../../li
 import type { HttpHandler } from '../../../lib/local/lambda.ts';
 import { routes } from '../../../lib/runtime/topology.ts';
 
+// The server writes access lines for the answers it gives itself; keep test output clean.
+process.env.LOG_LEVEL = 'silent';
+
 describe('createRouter', () => {
   const router = createRouter(routes);
 
