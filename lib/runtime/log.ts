@@ -47,7 +47,7 @@ function serialise(v: unknown): unknown {
 }
 
 function textValue(v: unknown): string {
-  if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v;
+  if (typeof v === 'string') return /[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v;
   return JSON.stringify(v) ?? String(v);
 }
 
