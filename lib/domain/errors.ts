@@ -226,6 +226,16 @@ export class SimpleHttpError extends Error {
   }
 }
 
+/**
+ * 400 `validation_exception` (`org.elasticsearch.common.ValidationException`, a Java
+ * IllegalArgumentException): reason "Validation Failed: 1: <e1>;2: <e2>;".
+ */
+export class ValidationError extends EsError {
+  constructor(errors: string[]) {
+    super('validation_exception', 400, `Validation Failed: ${errors.map((e, i) => `${i + 1}: ${e};`).join('')}`);
+  }
+}
+
 /** 413 `content_too_long_exception`-like rejection of a body over the limit. */
 export class ContentTooLongError extends EsError {
   constructor(limitBytes: number) {

@@ -6,7 +6,7 @@ import { authenticate, authorize, type Principal } from '../app/security.ts';
 import { config } from '../runtime/config.ts';
 import { logAccess, logger } from '../runtime/log.ts';
 import { applyFilterPath, compileFilterPath } from './filter-path.ts';
-import { checkBodyContentType, checkMediaTypeHeaders } from './media-type.ts';
+import { checkBodyContentType, checkMediaTypeHeaders, checkSourceContentType } from './media-type.ts';
 import { checkTextBody, decodeBodyUtf8, decodeQueryString } from './request-text.ts';
 import { routes, routeKey, type HttpFunctionName, type RouteDefinition } from '../runtime/topology.ts';
 
@@ -166,7 +166,10 @@ export function httpFunction(fn: HttpFunctionName, handlers: Record<string, Rout
         authorize(principal, route.privilege, route.action);
         checkParams(path, query, handlersParams(handlers, route));
         let body: string | undefined = bytes ? decodeBodyUtf8(bytes) : typeof event.body === 'string' ? checkTextBody(event.body) : undefined;
-        if (body === undefined && query.source !== undefined) body = query.source;
+        if (body === undefined && query.source !== undefined) {
+          checkSourceContentType(query.source_content_type);
+          body = query.source;
+        }
         if (body !== undefined && body.trim() === '') body = undefined;
         const receivedMs = event.requestContext?.timeEpoch ?? Date.now();
         event.request = { route, path, pathParams: decodeParams(event.pathParameters), query, headers, body, principal, receivedMs };

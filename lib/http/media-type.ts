@@ -4,7 +4,7 @@
  * API compatibility, `compatible-with=<major>`) and `RestController`'s 406 for a body
  * whose media type it cannot read.
  */
-import { EsError, MediaTypeHeaderError, SimpleHttpError, StatusError } from '../domain/errors.ts';
+import { EsError, IllegalArgumentError, MediaTypeHeaderError, SimpleHttpError, StatusError, ValidationError } from '../domain/errors.ts';
 import { ES_VERSION } from '../domain/version.ts';
 
 /** A parsed media type: lower-cased `type/subtype` and parameters, with the header value as sent. */
@@ -144,4 +144,22 @@ export function checkBodyContentType(contentType: string | undefined): void {
   if (family !== 'json') {
     throw new SimpleHttpError(406, `Content-Type header [${contentType}] is not supported: mlplane reads JSON request bodies only (application/json or application/x-ndjson)`);
   }
+}
+
+/**
+ * Checks the `source_content_type` that must accompany a `source` query parameter used as
+ * the body, as `RestRequest.contentOrSourceParam` does.
+ * @throws ValidationError "Validation Failed: 1: source and source_content_type parameters are required;"
+ *   or "Validation Failed: 1: Unknown value for source_content_type [<v>];"
+ * @throws IllegalArgumentError "invalid Content-Type header [<v>]" for a value that is not a media type, or
+ *   a YAML/CBOR/Smile type (Elasticsearch would read it; mlplane reads JSON only)
+ */
+export function checkSourceContentType(value: string | undefined): void {
+  if (value === undefined) throw new ValidationError(['source and source_content_type parameters are required']);
+  const type = value.split(/[ \t]*;/)[0] ?? '';
+  const parts = type.split('/');
+  if (parts.length !== 2 || !TCHAR.test(parts[0]!) || !TCHAR.test(parts[1]!.trim())) throw new IllegalArgumentError(`invalid Content-Type header [${value}]`);
+  const family = BODY_TYPES[type.toLowerCase().trim()];
+  if (!family) throw new ValidationError([`Unknown value for source_content_type [${value}]`]);
+  if (family !== 'json') throw new IllegalArgumentError(`source_content_type [${value}] is not supported: mlplane reads JSON request bodies only`);
 }

@@ -157,6 +157,18 @@ describe('Accept and Content-Type', () => {
   });
 });
 
+describe('the source parameter', () => {
+  it('needs source_content_type, as Elasticsearch', async () => {
+    const r = await call(event('GET /', '/', { auth: AUTH, rawQuery: 'source=%7B%7D' }));
+    expect(r.statusCode).toBe(400);
+    expect(json(r).error).toMatchObject({ type: 'validation_exception', reason: 'Validation Failed: 1: source and source_content_type parameters are required;' });
+    const unknown = await call(event('GET /', '/', { auth: AUTH, rawQuery: 'source=%7B%7D&source_content_type=text/plain' }));
+    expect(json(unknown).error.reason).toBe('Validation Failed: 1: Unknown value for source_content_type [text/plain];');
+    const ok = await call(event('GET /', '/', { auth: AUTH, rawQuery: 'source=%7B%7D&source_content_type=application/json' }));
+    expect(ok.statusCode).toBe(200);
+  });
+});
+
 describe('filter_path', () => {
   it('filters a successful body', async () => {
     const r = await call(event('GET /', '/', { auth: AUTH, rawQuery: 'filter_path=version.number,cluster_name' }));
@@ -228,10 +240,10 @@ describe('access log', () => {
   it('writes one info line per request with method, path, status, duration and user, never credentials or query values', async () => {
     process.env.LOG_LEVEL = 'info';
     const out = lines();
-    await call(event('GET /', '/', { auth: AUTH, rawQuery: `pretty&source=${encodeURIComponent('{"password":"hunter2"}')}` }));
+    await call(event('GET /', '/', { auth: AUTH, rawQuery: `pretty&source=${encodeURIComponent('{"password":"hunter2"}')}&source_content_type=application/json` }));
     expect(out).toHaveLength(1);
     const line = JSON.parse(out[0]!);
-    expect(line).toMatchObject({ level: 'info', message: expect.stringMatching(/^GET \/ 200 \d+ms$/), user: 'elastic', params: 'pretty,source', request_id: 'req-1' });
+    expect(line).toMatchObject({ level: 'info', message: expect.stringMatching(/^GET \/ 200 \d+ms$/), user: 'elastic', params: 'pretty,source,source_content_type', request_id: 'req-1' });
     expect(line.http).toMatchObject({ method: 'GET', path: '/', status: 200 });
     expect(out[0]).not.toContain('hunter2');
     expect(out[0]).not.toContain(AUTH.slice(6));
