@@ -3,11 +3,7 @@ import { DEFAULT_MODEL_MEMORY_LIMIT_MIB } from '../../lib/domain/job.ts';
 import { humanMiB } from '../../lib/domain/units.ts';
 import { httpFunction } from '../../lib/http/chain.ts';
 import { config } from '../../lib/runtime/config.ts';
-import { getClusterSettings } from '../../lib/store/misc.ts';
-import { createHash } from 'node:crypto';
-
-/** A stable cluster UUID derived from the cluster name (Elasticsearch's is random at bootstrap). */
-const clusterUuid = (name: string): string => createHash('sha256').update(name).digest('base64url').slice(0, 22);
+import { clusterUuid, getClusterSettings } from '../../lib/store/misc.ts';
 
 /** GET / and HEAD /: cluster info, the way the official clients check the product. */
 const rootRoute = {
@@ -19,7 +15,7 @@ const rootRoute = {
       body: {
         name: c.nodeName,
         cluster_name: c.clusterName,
-        cluster_uuid: clusterUuid(c.clusterName),
+        cluster_uuid: await clusterUuid(),
         version: {
           number: ES_VERSION.number,
           build_flavor: ES_VERSION.build_flavor,

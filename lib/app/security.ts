@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { AuthenticationError, AuthorizationError } from '../domain/errors.ts';
+import { AuthenticationError, AuthorizationError, IllegalArgumentError } from '../domain/errors.ts';
 import type { ClusterPrivilege } from '../runtime/topology.ts';
 import { getUser, putUser, type UserRecord } from '../store/misc.ts';
 
@@ -67,25 +67,80 @@ export interface Principal {
 const verified = new Map<string, { principal: Principal; until: number }>();
 const VERIFIED_TTL_MS = 5 * 60_000;
 
+/** `UsernamePasswordToken.BASIC_AUTH_PREFIX`: the scheme check is case-insensitive and needs exactly one space. */
+const BASIC_PREFIX = 'Basic ';
+
 /**
- * Authenticates an `Authorization` header (HTTP Basic). Elasticsearch's 401 bodies:
- * no header → "missing authentication credentials for REST request [<path>]"; wrong
- * user or password → "unable to authenticate user [<u>] for REST request [<path>]".
+ * Decodes base64 the way Java's `Base64.getDecoder().decode(String)` does (basic alphabet,
+ * padding optional, nothing after padding), so a malformed token is refused with the
+ * `IllegalArgumentException` text Java gives.
+ * @returns the bytes, or `{error}` with Java's message (e.g. "Illegal base64 character 21")
+ */
+export function decodeJavaBase64(text: string): { bytes: Buffer } | { error: string } {
+  let inUnit = 0;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '=') {
+      // Java: '=' cannot open a unit; after two symbols it must be '=='; nothing may follow it.
+      if (inUnit === 0 || (inUnit === 2 && text[++i] !== '=')) return { error: 'Input byte array has wrong 4-byte ending unit' };
+      i++;
+      break;
+    }
+    if (!/[A-Za-z0-9+/]/.test(c)) {
+      // Java reads the String as ISO-8859-1 bytes ('?' for the rest) and prints the signed byte in hex.
+      const code = text.charCodeAt(i) > 0xff ? 0x3f : text.charCodeAt(i);
+      return { error: `Illegal base64 character ${(code >= 0x80 ? code - 0x100 : code).toString(16)}` };
+    }
+    inUnit = (inUnit + 1) % 4;
+  }
+  if (inUnit === 1) return { error: 'Last unit does not have enough valid bits' };
+  if (i < text.length) return { error: `Input byte array has incorrect ending byte at ${i}` };
+  return { bytes: Buffer.from(text, 'base64') };
+}
+
+/** Java's `String.trim()`: strips every char <= U+0020 at both ends. */
+function javaTrim(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charCodeAt(a) <= 0x20) a++;
+  while (b > a && s.charCodeAt(b - 1) <= 0x20) b--;
+  return s.slice(a, b);
+}
+
+/**
+ * Authenticates an `Authorization` header (HTTP Basic), as x-pack security's
+ * `UsernamePasswordToken.extractToken` and the native realm do. Elasticsearch's 401 bodies:
+ * - no header, or a scheme other than `Basic ` → "missing authentication credentials for REST request [<path>]";
+ * - `Basic ` with nothing after it, or a decoded value without `:` → "invalid basic authentication header value";
+ * - a value that is not base64 → "invalid basic authentication header encoding", `caused_by` Java's
+ *   `illegal_argument_exception` (e.g. "Illegal base64 character 21");
+ * - wrong user or password → "unable to authenticate user [<u>] for REST request [<path>]".
+ * Only the username is ever echoed (as Elasticsearch does), never the password nor the raw
+ * token: a token without `:` is refused before it can be taken for a username.
  * @throws AuthenticationError (401 `security_exception`, with the `WWW-Authenticate` header data)
  */
 export async function authenticate(authorization: string | undefined, path: string): Promise<Principal> {
-  if (!authorization) throw withChallenge(new AuthenticationError(`missing authentication credentials for REST request [${path}]`));
-  const [scheme, token] = authorization.split(/\s+/, 2);
-  if (scheme?.toLowerCase() !== 'basic' || !token) {
-    throw withChallenge(new AuthenticationError(`missing authentication credentials for REST request [${path}]`));
-  }
+  const missing = () => withChallenge(new AuthenticationError(`missing authentication credentials for REST request [${path}]`));
+  if (!authorization) throw missing();
+  // Another scheme (Bearer, ApiKey …) may suit another realm; mlplane has none, so it counts as no credentials.
+  if (authorization.length < BASIC_PREFIX.length || authorization.slice(0, BASIC_PREFIX.length).toLowerCase() !== BASIC_PREFIX.toLowerCase()) throw missing();
+  if (authorization.length === BASIC_PREFIX.length) throw withChallenge(new AuthenticationError('invalid basic authentication header value'));
+  const token = javaTrim(authorization.slice(BASIC_PREFIX.length));
   const cacheKey = createHash('sha256').update(token).digest('hex');
   const hit = verified.get(cacheKey);
   if (hit && hit.until > Date.now()) return hit.principal;
-  const decoded = Buffer.from(token, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const username = colon < 0 ? decoded : decoded.slice(0, colon);
-  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  const decoded = decodeJavaBase64(token);
+  if ('error' in decoded) {
+    throw withChallenge(
+      new AuthenticationError('invalid basic authentication header encoding', { cause: new IllegalArgumentError(decoded.error) }),
+    );
+  }
+  const text = decoded.bytes.toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon < 0) throw withChallenge(new AuthenticationError('invalid basic authentication header value'));
+  const username = text.slice(0, colon);
+  const password = text.slice(colon + 1);
   const user: UserRecord | undefined = await getUser(username);
   if (!user || !user.enabled || !(await verifyPassword(password, user.password_hash))) {
     throw withChallenge(new AuthenticationError(`unable to authenticate user [${username}] for REST request [${path}]`));

@@ -165,8 +165,8 @@ export class ActionRequestValidationError extends EsError {
 
 /** 401 `security_exception` for missing or wrong credentials. */
 export class AuthenticationError extends EsError {
-  constructor(reason: string) {
-    super('security_exception', 401, reason);
+  constructor(reason: string, options: { cause?: EsError } = {}) {
+    super('security_exception', 401, reason, options);
   }
 }
 
@@ -174,6 +174,67 @@ export class AuthenticationError extends EsError {
 export class AuthorizationError extends EsError {
   constructor(reason: string) {
     super('security_exception', 403, reason);
+  }
+}
+
+/**
+ * 400 `bad_parameter_exception` (`RestRequest.BadParameterException`): the query string
+ * could not be decoded. A plain Java exception wrapping the decoder's
+ * `IllegalArgumentException`, so its reason is `java.lang.IllegalArgumentException: <msg>`
+ * and it is its own root cause.
+ */
+export class BadParameterError extends EsError {
+  constructor(cause: IllegalArgumentError) {
+    super('bad_parameter_exception', 400, `java.lang.IllegalArgumentException: ${cause.message}`, { cause });
+  }
+
+  override rootCause(): EsError {
+    return this;
+  }
+}
+
+/**
+ * 400 `media_type_header_exception` (`RestRequest.MediaTypeHeaderException`): an `Accept`
+ * or `Content-Type` header Elasticsearch cannot use. Reason "Invalid media-type value on
+ * headers [<names>]", the detail in `caused_by`; a plain Java exception, its own root cause.
+ */
+export class MediaTypeHeaderError extends EsError {
+  constructor(headers: readonly string[], cause: EsError) {
+    super('media_type_header_exception', 400, `Invalid media-type value on headers [${headers.join(', ')}]`, { cause });
+  }
+
+  override rootCause(): EsError {
+    return this;
+  }
+}
+
+/**
+ * A failure Elasticsearch answers with `RestResponse.createSimpleErrorResponse`: the body is
+ * `{"error":"<reason>","status":<status>}` (a string, not an exception object), e.g. the 406
+ * "Content-Type header [text/plain] is not supported".
+ */
+export class SimpleHttpError extends Error {
+  readonly status: number;
+
+  constructor(status: number, reason: string) {
+    super(reason);
+    this.name = 'SimpleHttpError';
+    this.status = status;
+  }
+
+  /** `{error, status}`. */
+  toBody(): { error: string; status: number } {
+    return { error: this.message, status: this.status };
+  }
+}
+
+/**
+ * 400 `validation_exception` (`org.elasticsearch.common.ValidationException`, a Java
+ * IllegalArgumentException): reason "Validation Failed: 1: <e1>;2: <e2>;".
+ */
+export class ValidationError extends EsError {
+  constructor(errors: string[]) {
+    super('validation_exception', 400, `Validation Failed: ${errors.map((e, i) => `${i + 1}: ${e};`).join('')}`);
   }
 }
 

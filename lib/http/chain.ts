@@ -1,10 +1,13 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ZodError } from 'zod';
-import { ContentTooLongError, EsError, IllegalArgumentError } from '../domain/errors.ts';
+import { ContentTooLongError, EsError, IllegalArgumentError, SimpleHttpError } from '../domain/errors.ts';
 import { authenticate, authorize, type Principal } from '../app/security.ts';
 import { config } from '../runtime/config.ts';
-import { logger } from '../runtime/log.ts';
+import { logAccess, logger } from '../runtime/log.ts';
+import { applyFilterPath, compileFilterPath } from './filter-path.ts';
+import { checkBodyContentType, checkMediaTypeHeaders, checkSourceContentType } from './media-type.ts';
+import { checkTextBody, decodeBodyUtf8, decodeQueryString } from './request-text.ts';
 import { routes, routeKey, type HttpFunctionName, type RouteDefinition } from '../runtime/topology.ts';
 
 /** A parsed request as route handlers see it. */
@@ -38,15 +41,24 @@ export interface RouteHandler {
 /** Parameters every Elasticsearch REST endpoint accepts. */
 const GLOBAL_PARAMS = new Set(['pretty', 'human', 'error_trace', 'filter_path', 'source', 'source_content_type']);
 
-type Event = APIGatewayProxyEventV2 & { request?: HttpRequest };
+/** The event as the chain's middlewares share it: the parsed request, and what the access line needs. */
+type Event = APIGatewayProxyEventV2 & { request?: HttpRequest; startedMs?: number; queryParsed?: Record<string, string>; user?: string };
 
 const jsonHeaders = {
   'content-type': 'application/json; charset=UTF-8',
   'x-elastic-product': 'Elasticsearch',
 };
 
-function render(result: HttpResult, pretty: boolean, head: boolean): APIGatewayProxyStructuredResultV2 {
-  const body = result.body === undefined || head ? '' : JSON.stringify(result.body, null, pretty ? 2 : undefined);
+/**
+ * Renders a result: JSON (pretty with `?pretty`), no body for HEAD, and `filter_path`
+ * applied to successful bodies only. Elasticsearch builds error bodies with
+ * `newErrorBuilder()`, which never filters, so an error always shows whole.
+ */
+function render(result: HttpResult, query: Record<string, string>, head: boolean, filter: boolean): APIGatewayProxyStructuredResultV2 {
+  const pretty = query.pretty !== undefined && query.pretty !== 'false';
+  const filters = filter ? compileFilterPath(query.filter_path) : undefined;
+  const value = filters && result.body !== undefined ? applyFilterPath(result.body, filters) : result.body;
+  const body = value === undefined || head ? '' : JSON.stringify(value, null, pretty ? 2 : undefined);
   return { statusCode: result.status, headers: { ...jsonHeaders, ...result.headers }, body };
 }
 
@@ -58,6 +70,7 @@ export function errorResult(err: unknown): HttpResult {
     if (challenge) headers['www-authenticate'] = challenge.join(', ');
     return { status: err.status, body: err.toBody(), headers };
   }
+  if (err instanceof SimpleHttpError) return { status: err.status, body: err.toBody() };
   if (err instanceof ZodError) {
     const reason = err.issues.map((i) => `[${i.path.join('.')}] ${i.message}`).join('; ');
     return { status: 400, body: new IllegalArgumentError(reason).toBody() };
@@ -66,11 +79,23 @@ export function errorResult(err: unknown): HttpResult {
   return { status: 500, body: new EsError('exception', 500, 'internal error').toBody() };
 }
 
-/** Parses the query string of an event (API Gateway comma-joins repeated keys). */
+/**
+ * The query parameters of an event, decoded from `rawQueryString` with Elasticsearch's
+ * `RestUtils` rules (`+` stays `+`, a malformed `%` escape is a 400); an event without
+ * `rawQueryString` (hand-built) falls back to `queryStringParameters`.
+ * @throws BadParameterError for a malformed escape
+ */
 function queryOf(event: APIGatewayProxyEventV2): Record<string, string> {
+  if (typeof event.rawQueryString === 'string') return decodeQueryString(event.rawQueryString);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(event.queryStringParameters ?? {})) out[k] = v ?? '';
   return out;
+}
+
+/** The body bytes of an event (base64-decoded when `isBase64Encoded`), or undefined without a body. */
+function bodyBytes(event: APIGatewayProxyEventV2): Buffer | undefined {
+  if (event.body === undefined || event.body === null) return undefined;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
 }
 
 /** Rejects query parameters the route does not know, with Elasticsearch's message. */
@@ -82,11 +107,16 @@ function checkParams(path: string, query: Record<string, string>, accepted: read
 }
 
 /**
- * Builds the Lambda handler of one HTTP function family: a middy chain that authenticates
- * (HTTP Basic against the user store), authorizes by the route's cluster privilege,
- * rejects unknown query parameters and oversized bodies, dispatches on `routeKey`, and
- * renders results and errors the Elasticsearch way (`x-elastic-product` header, JSON
- * error body with `root_cause`, `?pretty`).
+ * Builds the Lambda handler of one HTTP function family: a middy chain that, in
+ * Elasticsearch's order, decodes the query string (400 `bad_parameter_exception`), checks
+ * `Accept`/`Content-Type` (400 `media_type_header_exception` for REST compatibility
+ * versions it cannot serve, 406 for a body it cannot read), rejects oversized bodies,
+ * authenticates (HTTP Basic against the user store), authorizes by the route's cluster
+ * privilege, rejects unknown query parameters, decodes the body strictly as UTF-8,
+ * dispatches on `routeKey`, and renders results and errors the Elasticsearch way
+ * (`x-elastic-product` header, JSON error body with `root_cause`, `?pretty`,
+ * `?filter_path`). Every request gets one info access line (method, path, status,
+ * duration, user, parameter names); a 4xx also gets its reason at debug.
  */
 export function httpFunction(fn: HttpFunctionName, handlers: Record<string, RouteHandler>) {
   const table = new Map<string, RouteDefinition>();
@@ -97,32 +127,66 @@ export function httpFunction(fn: HttpFunctionName, handlers: Record<string, Rout
     const req = event.request as HttpRequest;
     const handler = handlers[req.route.method + ' ' + req.route.path] as RouteHandler;
     const result = await handler.handle(req);
-    return render(result, req.query.pretty !== undefined && req.query.pretty !== 'false', req.route.method === 'HEAD');
+    return render(result, req.query, req.route.method === 'HEAD', true);
+  };
+
+  const access = (event: Event, status: number): void => {
+    logAccess({
+      method: event.requestContext?.http?.method ?? event.routeKey.split(' ')[0] ?? '?',
+      path: event.rawPath,
+      status,
+      durationMs: Date.now() - (event.startedMs ?? Date.now()),
+      user: event.user,
+      params: event.queryParsed ? Object.keys(event.queryParsed) : undefined,
+      requestId: event.requestContext?.requestId,
+    });
   };
 
   return middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>(core)
     .use({
       before: async (request) => {
         const event = request.event;
+        event.startedMs = Date.now();
         const route = table.get(event.routeKey);
         if (!route) throw new Error(`route ${event.routeKey} is not served by function ${fn}`);
         const path = event.rawPath;
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(event.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
         const query = queryOf(event);
-        let body: string | undefined = event.body === undefined || event.body === null ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-        if (body !== undefined && Buffer.byteLength(body) > config().maxBodyBytes) throw new ContentTooLongError(config().maxBodyBytes);
-        if (body === undefined && query.source !== undefined) body = query.source;
-        if (body !== undefined && body.trim() === '') body = undefined;
+        event.queryParsed = query;
+        const bytes = bodyBytes(event);
+        const byteLength = bytes ? bytes.length : typeof event.body === 'string' ? Buffer.byteLength(event.body) : 0;
+        if (byteLength > config().maxBodyBytes) throw new ContentTooLongError(config().maxBodyBytes);
+        // Elasticsearch checks the media types while building the request and the body's type
+        // before dispatching, both before security: these answers need no credentials.
+        checkMediaTypeHeaders(headers.accept, headers['content-type'], byteLength > 0);
+        if (byteLength > 0) checkBodyContentType(headers['content-type']);
         const principal = await authenticate(headers.authorization, path);
+        event.user = principal.username;
         authorize(principal, route.privilege, route.action);
         checkParams(path, query, handlersParams(handlers, route));
+        let body: string | undefined = bytes ? decodeBodyUtf8(bytes) : typeof event.body === 'string' ? checkTextBody(event.body) : undefined;
+        if (body === undefined && query.source !== undefined) {
+          checkSourceContentType(query.source_content_type);
+          body = query.source;
+        }
+        if (body !== undefined && body.trim() === '') body = undefined;
         const receivedMs = event.requestContext?.timeEpoch ?? Date.now();
         event.request = { route, path, pathParams: decodeParams(event.pathParameters), query, headers, body, principal, receivedMs };
       },
+      after: async (request) => {
+        access(request.event, request.response?.statusCode ?? 200);
+      },
       onError: async (request) => {
-        const pretty = request.event.queryStringParameters?.pretty !== undefined;
-        request.response = render(errorResult(request.error), pretty, request.event.requestContext?.http?.method === 'HEAD');
+        const event = request.event;
+        const result = errorResult(request.error);
+        request.response = render(result, event.queryParsed ?? {}, event.requestContext?.http?.method === 'HEAD', false);
+        if (result.status >= 400 && result.status < 500 && logger.isDebug()) {
+          const body = result.body as { error?: { type?: string; reason?: string } | string };
+          const reason = typeof body?.error === 'string' ? body.error : body?.error?.reason;
+          logger.debug('request rejected', { status: result.status, type: typeof body?.error === 'object' ? body.error.type : undefined, reason });
+        }
+        access(event, result.status);
       },
     });
 }

@@ -25,8 +25,13 @@ export interface HttpRequestInfo {
   httpVersion: string;
   /** Node's `rawHeaders`: names and values alternating, in arrival order, case kept. */
   rawHeaders: readonly string[];
-  /** The body decoded as UTF-8 (`''` when there is none). */
+  /** The body: UTF-8 text, or base64 when `isBase64Encoded` (`''` when there is none). */
   body: string;
+  /**
+   * The body is base64 (bytes that are not UTF-8 text), as API Gateway passes a binary
+   * body; never decode such bytes to text here, it would turn them into U+FFFD.
+   */
+  isBase64Encoded?: boolean;
   sourceIp: string;
   /** `"METHOD /path"` of the matched route, as in the topology. */
   routeKey: string;
@@ -81,7 +86,8 @@ export function queryParameters(rawQueryString: string): Record<string, string> 
  * the route's `routeKey`, `rawPath`/`rawQueryString` as sent, lower-cased `headers`
  * (repeats joined with `,`, `cookie` moved to `cookies` split on `;`, and the
  * `x-forwarded-*` headers API Gateway adds), `queryStringParameters`,
- * `pathParameters`, the body as a UTF-8 string (`isBase64Encoded: false`) and the
+ * `pathParameters`, the body as a UTF-8 string (`isBase64Encoded: false`) or, for bytes
+ * that are not UTF-8, as base64 (`isBase64Encoded: true`), and the
  * `requestContext` of the `$default` stage.
  */
 export function toApiGatewayEvent(req: HttpRequestInfo): APIGatewayProxyEventV2 {
@@ -122,7 +128,7 @@ export function toApiGatewayEvent(req: HttpRequestInfo): APIGatewayProxyEventV2 
       time: clfTime(now),
       timeEpoch: now.getTime(),
     },
-    isBase64Encoded: false,
+    isBase64Encoded: req.isBase64Encoded === true,
   };
   if (cookieHeader !== undefined) {
     // Split each Cookie header on its own: a joined value's `,` may belong to a cookie.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
 
 /**
  * Runtime configuration, read once from the environment at cold start and validated.
@@ -13,6 +14,8 @@ import { z } from 'zod';
  * | `HTTP_WAIT_CAP_MS` | how long an HTTP function waits for a command before answering 202 (default 28000, the API Gateway cap less a margin) |
  * | `COMMAND_POLL_MS` | interval at which an HTTP function polls a command's outcome (default 15) |
  * | `MAX_BODY_BYTES` | largest accepted request body (default 100 MiB, Elasticsearch's `http.max_content_length`) |
+ * | `LOG_LEVEL` | `debug`, `info` (default), `warn`, `error` or `silent`; anything else fails the start (`lib/runtime/log.ts`) |
+ * | `LOG_FORMAT` | `json` or `text` (default: `text` on a terminal, else `json`) |
  *
  * AWS endpoints are never configured here: SDK clients use the default provider chain
  * (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS` locally).
@@ -35,6 +38,8 @@ const schema = z.object({
   HTTP_WAIT_CAP_MS: z.coerce.number().int().positive().default(28_000),
   COMMAND_POLL_MS: z.coerce.number().int().positive().default(15),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
 });
 
 let cached: RuntimeConfig | undefined;
@@ -44,7 +49,9 @@ export function config(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   if (cached && env === process.env) return cached;
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const names = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+    const names = parsed.error.issues
+      .map((i) => (i.code === 'invalid_value' ? `${i.path.join('.')} (${i.message}, got ${JSON.stringify(env[String(i.path[0])])})` : i.path.join('.')))
+      .join(', ');
     throw new Error(`mlplane configuration is invalid or incomplete: ${names}`);
   }
   const e = parsed.data;

@@ -1,20 +1,81 @@
 /**
- * Structured JSON logging to stdout (CloudWatch Logs in AWS). `LOG_LEVEL` = debug|info|warn|error|silent
- * (default info). Errors are serialised with their name, message and stack.
+ * Structured logging to stdout (CloudWatch Logs in AWS).
+ *
+ * - `LOG_LEVEL` = `debug` | `info` | `warn` | `error` | `silent` (default `info`). Any other
+ *   value is a configuration error: `config()` refuses it at start (see `lib/runtime/config.ts`),
+ *   so a typo never silently means `info`.
+ * - `LOG_FORMAT` = `json` (one JSON object a line) | `text` (`<time> <LEVEL> <message> k=v …`,
+ *   for people). Default: `text` when stdout is a terminal (`npm start` in a shell), else `json`
+ *   (Lambda, pipes, files).
+ *
+ * Errors are serialised with their name, message and stack.
  */
-type Level = 'debug' | 'info' | 'warn' | 'error';
-const order: Record<Level | 'silent', number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'text'] as const;
+
+type Level = Exclude<LogLevel, 'silent'>;
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+/**
+ * Reads `LOG_LEVEL`.
+ * @throws Error "LOG_LEVEL must be one of debug, info, warn, error, silent; got \"<v>\"" for any other value
+ */
+export function logLevel(env: NodeJS.ProcessEnv = process.env): LogLevel {
+  const v = env.LOG_LEVEL ?? 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(v)}`);
+}
 
 function threshold(): number {
-  const l = (process.env.LOG_LEVEL ?? 'info') as Level | 'silent';
-  return order[l] ?? order.info;
+  try {
+    return order[logLevel()];
+  } catch {
+    // config() refuses a bad LOG_LEVEL at start; a log call must never be what throws.
+    return order.info;
+  }
+}
+
+function format(): 'json' | 'text' {
+  const f = process.env.LOG_FORMAT;
+  if (f === 'json' || f === 'text') return f;
+  return process.stdout.isTTY ? 'text' : 'json';
+}
+
+function serialise(v: unknown): unknown {
+  return v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v;
+}
+
+function textValue(v: unknown): string {
+  if (typeof v === 'string') return /[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v;
+  return JSON.stringify(v) ?? String(v);
+}
+
+/**
+ * Renders one log line. In `text`, the `http` field of access lines is left out (the message
+ * already says it) and an error's stack follows on its own lines.
+ */
+export function renderLine(fmt: 'json' | 'text', level: Level, message: string, fields: Record<string, unknown>, time: Date): string {
+  if (fmt === 'json') {
+    const out: Record<string, unknown> = { level, message, time: time.toISOString() };
+    for (const [k, v] of Object.entries(fields)) out[k] = serialise(v);
+    return JSON.stringify(out);
+  }
+  let line = `${time.toISOString()} ${level.toUpperCase().padEnd(5)} ${message}`;
+  let stack = '';
+  for (const [k, v] of Object.entries(fields)) {
+    if (k === 'http' || v === undefined) continue;
+    if (v instanceof Error) {
+      line += ` ${k}=${textValue(`${v.name}: ${v.message}`)}`;
+      if (v.stack) stack += `\n${v.stack}`;
+    } else line += ` ${k}=${textValue(v)}`;
+  }
+  return line + stack;
 }
 
 function emit(level: Level, message: string, fields: Record<string, unknown> = {}): void {
   if (order[level] < threshold()) return;
-  const out: Record<string, unknown> = { level, message, time: new Date().toISOString() };
-  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof Error ? { name: v.name, message: v.message, stack: v.stack } : v;
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  process.stdout.write(`${renderLine(format(), level, message, fields, new Date())}\n`);
 }
 
 export const logger = {
@@ -22,4 +83,30 @@ export const logger = {
   info: (m: string, f?: Record<string, unknown>) => emit('info', m, f),
   warn: (m: string, f?: Record<string, unknown>) => emit('warn', m, f),
   error: (m: string, f?: Record<string, unknown>) => emit('error', m, f),
+  /** Whether `debug` lines are written (to skip building their fields otherwise). */
+  isDebug: () => threshold() <= order.debug,
 };
+
+/** What an access line records about one request: never credentials, bodies or query values. */
+export interface AccessRecord {
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  /** The authenticated user, when authentication succeeded. */
+  user?: string;
+  /** Names of the query parameters (their values may hold secrets, e.g. a `source` body). */
+  params?: readonly string[];
+  requestId?: string;
+}
+
+/** Writes the info-level access line of one request: `GET /_ml/info 200 3ms user=elastic`. */
+export function logAccess(r: AccessRecord): void {
+  const fields: Record<string, unknown> = { http: { method: r.method, path: r.path, status: r.status, duration_ms: r.durationMs } };
+  if (r.user !== undefined) fields.user = r.user;
+  if (r.params && r.params.length > 0) fields.params = r.params.join(',');
+  if (r.requestId !== undefined) fields.request_id = r.requestId;
+  // Control characters in a path would forge log lines in text format: escape them.
+  const path = r.path.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  emit('info', `${r.method} ${path} ${r.status} ${r.durationMs}ms`, fields);
+}

@@ -80,6 +80,8 @@ export const keys = {
   }),
   modelPlotPrefix: 'modelplot#',
   clusterSettings: { pk: 'cluster', sk: 'settings' },
+  /** The cluster's `cluster_uuid`, written once per table (`lib/store/misc.ts#clusterUuid`). */
+  clusterUuid: { pk: 'cluster', sk: 'uuid' },
   /** Marker of a job waiting lazily for ML capacity (state `opening`, no node). */
   lazyWaiting: (jobId: string) => ({ pk: 'lazy', sk: jobId }),
   lazyPartition: 'lazy',

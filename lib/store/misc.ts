@@ -59,6 +59,49 @@ export async function putClusterSettings(next: ClusterSettings): Promise<boolean
   }
 }
 
+/**
+ * Elasticsearch's `UUIDs.randomBase64UUID()` shape: 16 random bytes with the version-4 and
+ * variant bits set, URL-safe base64 without padding (22 characters).
+ */
+export function randomBase64Uuid(): string {
+  const b = randomBytes(16);
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  return b.toString('base64url');
+}
+
+let cachedUuid: { table: string; uuid: string } | undefined;
+
+/**
+ * The cluster's `cluster_uuid`: random per table (one data directory locally, one
+ * deployment in AWS) and the same for every reader and across restarts, as Elasticsearch
+ * draws it once when the cluster bootstraps. The first reader to find none writes one with
+ * a conditional put (`attribute_not_exists`); a reader that loses that race reads the
+ * winner's. Cached per container.
+ */
+export async function clusterUuid(): Promise<string> {
+  const table = tableName();
+  if (cachedUuid?.table === table) return cachedUuid.uuid;
+  const read = async (): Promise<string | undefined> => {
+    const out = await db().send(new GetCommand({ TableName: table, Key: keys.clusterUuid, ConsistentRead: true }));
+    return typeof out?.Item?.uuid === 'string' ? out.Item.uuid : undefined;
+  };
+  let uuid = await read();
+  if (uuid === undefined) {
+    const fresh = randomBase64Uuid();
+    try {
+      await db().send(new PutCommand({ TableName: table, Item: { ...keys.clusterUuid, uuid: fresh }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      uuid = fresh;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      uuid = await read();
+      if (uuid === undefined) throw new Error('cluster uuid vanished after a conditional write lost to it');
+    }
+  }
+  cachedUuid = { table, uuid };
+  return uuid;
+}
+
 /** One ML notification (Elasticsearch's `.ml-notifications` document). */
 export interface AuditMessage {
   job_id: string;

@@ -1,9 +1,13 @@
 import { request as httpRequest, Agent } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { createRouter, startHttpServer, type LocalHttpServer } from '../../../lib/local/http-server.ts';
 import type { HttpHandler } from '../../../lib/local/lambda.ts';
 import { routes } from '../../../lib/runtime/topology.ts';
+
+// The server writes access lines for the answers it gives itself; keep test output clean.
+process.env.LOG_LEVEL = 'silent';
 
 describe('createRouter', () => {
   const router = createRouter(routes);
@@ -54,6 +58,20 @@ describe('createRouter', () => {
 
   it('never binds an empty segment to a path parameter', () => {
     expect(router.match('GET', '/_ml/anomaly_detectors/').kind).toBe('error');
+  });
+
+  it('answers a malformed escape in the path with Elasticsearch 400 illegal_argument_exception', () => {
+    const m = router.match('GET', '/_ml/anomaly_detectors/a%zz');
+    if (m.kind !== 'error') throw new Error(`expected an error, got ${m.kind}`);
+    expect(m.response.statusCode).toBe(400);
+    expect(JSON.parse(m.response.body.toString()).error).toMatchObject({
+      type: 'illegal_argument_exception',
+      reason: "invalid escape sequence `%zz' at index 1 of: a%zz",
+    });
+  });
+
+  it('binds an escape that is not UTF-8 as U+FFFD and keeps + as +, as Elasticsearch decodes paths', () => {
+    expect(router.match('GET', '/_ml/anomaly_detectors/a%ff+b')).toMatchObject({ kind: 'route', pathParameters: { job_id: 'a\uFFFD+b' } });
   });
 });
 
@@ -200,5 +218,72 @@ describe('startHttpServer', () => {
     const reply = await send('GET', '/_ml/info');
     expect(reply.status).toBe(503);
     expect(JSON.parse(reply.body).status).toBe(503);
+  });
+
+  it('passes a body that is not UTF-8 base64-encoded, byte for byte, never as U+FFFD', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"description":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('"}')]);
+    const reply = await send('PUT', '/_ml/anomaly_detectors/j', { headers: { 'content-type': 'application/json' }, body: [bytes] });
+    expect(reply.status).toBe(200);
+    expect(seen[0]!.isBase64Encoded).toBe(true);
+    expect(Buffer.from(seen[0]!.body!, 'base64').equals(bytes)).toBe(true);
+  });
+
+  it('passes a UTF-8 body as text', async () => {
+    await send('PUT', '/_ml/anomaly_detectors/j', { headers: { 'content-type': 'application/json' }, body: '{"description":"é"}' });
+    expect(seen[0]!.isBase64Encoded).toBe(false);
+    expect(seen[0]!.body).toBe('{"description":"é"}');
+  });
+
+  it('answers a request line past 4096 bytes with 400 too_long_http_line_exception', async () => {
+    const reply = await send('GET', `/_ml/anomaly_detectors/${'a'.repeat(4100)}`);
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body)).toEqual({
+      error: {
+        root_cause: [{ type: 'too_long_http_line_exception', reason: 'An HTTP line is larger than 4096 bytes.' }],
+        type: 'too_long_http_line_exception',
+        reason: 'An HTTP line is larger than 4096 bytes.',
+      },
+      status: 400,
+    });
+    expect(reply.headers['x-elastic-product']).toBe('Elasticsearch');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('answers headers past 16 KiB with 400 too_long_http_header_exception', async () => {
+    const reply = await send('GET', '/_ml/info', { headers: { 'x-big': 'b'.repeat(17 * 1024) } });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body).error).toMatchObject({ type: 'too_long_http_header_exception', reason: 'HTTP header is larger than 16384 bytes.' });
+    expect(seen).toHaveLength(0);
+  });
+
+  const raw = (payload: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = connect(server.port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.on('error', reject);
+      socket.write(payload);
+    });
+
+  it('answers headers past even the parser limit with an Elasticsearch 400 body, not a reset or an empty 431', async () => {
+    const answer = await raw(`GET /_ml/info HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(40 * 1024)}\r\n\r\n`);
+    expect(answer.startsWith('HTTP/1.1 400 ')).toBe(true);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    expect(body.error.type).toBe('too_long_http_header_exception');
+    expect(answer.toLowerCase()).toContain('x-elastic-product: elasticsearch');
+  });
+
+  it('answers a request line past the parser limit with too_long_http_line_exception', async () => {
+    const answer = await raw(`GET /${'a'.repeat(40 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(answer.startsWith('HTTP/1.1 400 ')).toBe(true);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.type).toBe('too_long_http_line_exception');
+  });
+
+  it('answers malformed HTTP with 400 and an Elasticsearch body', async () => {
+    const answer = await raw('GET /_ml/info HTTP/1.1\r\nBad Header: x\r\n\r\n');
+    expect(answer.startsWith('HTTP/1.1 400 ')).toBe(true);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    expect(body).toMatchObject({ status: 400, error: { type: 'illegal_argument_exception' } });
   });
 });
