@@ -17,7 +17,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          env,
+          env: { ...env, LOG_LEVEL: 'warn' },
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/integration/globalSetup.ts'],
           testTimeout: 120_000,

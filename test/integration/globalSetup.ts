@@ -8,6 +8,8 @@ import { startLocalSystem } from '../../lib/local/system.ts';
  * password and the functions' environment to the tests. Stops it after the run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The handlers run in this process: keep their access lines out of the test output (LOG_LEVEL=info shows them).
+  process.env.LOG_LEVEL ??= 'warn';
   const system = await startLocalSystem({
     port: 0,
     elasticPassword: 'test-password',

@@ -113,7 +113,10 @@ describe('post data', () => {
     const id = uniqueId('bad-data');
     await es.ml.putJob(seedJob(id));
     await es.ml.openJob({ job_id: id });
-    const e = await esError(es.transport.request({ method: 'POST', path: `/_ml/anomaly_detectors/${id}/_data`, body: '{"timestamp": 1, "doc_count": ' }));
+    // A string body is text/plain to the client's transport, which Elasticsearch refuses with 406; say it is JSON.
+    const e = await esError(
+      es.transport.request({ method: 'POST', path: `/_ml/anomaly_detectors/${id}/_data`, body: '{"timestamp": 1, "doc_count": ' }, { headers: { 'content-type': 'application/json' } }),
+    );
     expect(e.status).toBe(400);
     const stats = (await es.ml.getJobStats({ job_id: id })).jobs[0]!;
     expect(stats.data_counts.input_record_count).toBe(0);
@@ -159,7 +162,7 @@ describe('flush', () => {
 describe('post data warnings', () => {
   it('a refused post carries the deprecation warning too', async () => {
     const res = await es.transport
-      .request({ method: 'POST', path: '/_ml/anomaly_detectors/no-such-job/_data', body: '{"timestamp":1}' }, { meta: true })
+      .request({ method: 'POST', path: '/_ml/anomaly_detectors/no-such-job/_data', body: '{"timestamp":1}' }, { meta: true, headers: { 'content-type': 'application/json' } })
       .catch((err: any) => err.meta);
     expect(res.statusCode).toBe(409);
     expect(res.warnings?.[0]).toContain('Posting data directly to anomaly detection jobs is deprecated');
