@@ -80,6 +80,7 @@ const JAVA_EXCEPTION_TYPES = new Set([
   'pattern_syntax_exception',
   'x_content_parse_exception',
   'x_content_e_o_f_exception',
+  'stream_constraints_exception',
 ]);
 
 /** Whether an error stands for a plain Java exception (XContentParseException is an IllegalArgumentException). */
