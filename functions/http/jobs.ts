@@ -37,12 +37,12 @@ const CLOSE_PARSER = 'cluster:admin/xpack/ml/job/close';
 
 /**
  * A wait limit as the APIs that wait take it. `-1` (TimeValue.MINUS_ONE, also `-1s`…) is
- * Elasticsearch's "no timeout": the request waits until the work ends. Here that is an
- * infinite request timeout, so the gateway cap ends the wait with 202 and a task, never
- * the request's own timeout error.
+ * Elasticsearch's "no timeout": the request waits until the work ends. Here that is a request
+ * timeout too long to ever run out (the largest exact ms, as TimeValue keeps nanoseconds
+ * exactly), so the gateway cap ends the wait with 202 and a task, never the timeout error.
  */
 function waitLimit(tv: TimeValue | undefined): TimeValue | undefined {
-  return tv !== undefined && tv.ms < 0 ? TimeValue.ofMillis(Infinity) : tv;
+  return tv !== undefined && tv.ms < 0 ? TimeValue.ofMillis(Number.MAX_SAFE_INTEGER) : tv;
 }
 
 /** A body `timeout` (declareString + TimeValue.parseTimeValue): its errors are wrapped by the ObjectParser. */

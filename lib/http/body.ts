@@ -41,7 +41,7 @@ export function strictObjectBody(text: string, parser: string, allowed: readonly
   }
   const value = parseJsonBody(text);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new XContentParseLocatedError({ line: 1, col: 1 }, `[${parser}] Expected START_OBJECT but was: null`);
+    throw new XContentParseLocatedError(null, `[${parser}] Expected START_OBJECT but was: null`);
   }
   for (const k of Object.keys(value)) {
     if (!allowed.includes(k)) throw new XContentParseError(`${positionOf(text, k)} [${parser}] unknown field [${k}]`);
@@ -72,7 +72,7 @@ export function objectBody(
   const { root, fault } = readJson(text);
   if (!root) {
     if (fault) throw syntaxError(fault, 'token');
-    throw new XContentParseLocatedError({ line: 1, col: 1 }, `[${parser}] Expected START_OBJECT but was: null`);
+    throw new XContentParseLocatedError(null, `[${parser}] Expected START_OBJECT but was: null`);
   }
   const declared: Record<string, XField<Record<string, string | boolean>>> = {};
   for (const [name, kind] of Object.entries(spec)) {
