@@ -3,7 +3,7 @@ import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../li
 import { updateJob } from '../../lib/app/update.ts';
 import { EsError, Messages } from '../../lib/domain/errors.ts';
 import { ES_VERSION } from '../../lib/domain/version.ts';
-import { dateParam, flushTimeParam, objectBody, requireBody, strictObjectBody, validateFlush } from '../../lib/http/body.ts';
+import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField, type BodyValue } from '../../lib/http/body.ts';
 import { parseTimeValue, TimeValue } from '../../lib/domain/units.ts';
 import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
 import { booleanParam, intParam, timeParam } from '../../lib/http/params.ts';
@@ -46,7 +46,7 @@ function waitLimit(tv: TimeValue | undefined): TimeValue | undefined {
 }
 
 /** A body `timeout` (declareString + TimeValue.parseTimeValue): its errors are wrapped by the ObjectParser. */
-const checkTimeout = (field: string, value: string | boolean): void => {
+const checkTimeout = (field: string, value: BodyValue): void => {
   if (field === 'timeout') parseTimeValue(String(value), 'timeout');
 };
 
@@ -164,19 +164,23 @@ const deleteRoute: RouteHandler = {
     queued(await deleteJob(jobId(req), booleanParam(req.query.force, false), booleanParam(req.query.wait_for_completion, true), req.receivedMs)),
 };
 
-/** Reads list parameters from the query, or from a JSON body (`page.from/size` and the same keys). */
-function listParams(req: HttpRequest, parser: string, keys: readonly string[]): Record<string, string | undefined> {
+/**
+ * List parameters from the query string and, over them, a JSON body read with the request's
+ * ObjectParser (named after the action, strict and typed; `page` holds `from` and `size`).
+ * The official client sends `from`/`size` in the query and the other fields in the body, so
+ * both are honoured. Values come back in their query-string form.
+ */
+function listParams(req: HttpRequest, parser: string, spec: Readonly<Record<string, BodyField>>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...req.query };
-  if (req.body !== undefined) {
-    const body = strictObjectBody(req.body, parser, [...keys, 'page', 'job_id']);
-    for (const k of keys) {
-      const v = body[k];
-      if (v !== undefined && v !== null) out[k] = String(v);
-    }
-    const page = body.page as { from?: number; size?: number } | undefined;
-    if (page?.from !== undefined) out.from = String(page.from);
-    if (page?.size !== undefined) out.size = String(page.size);
+  if (req.body === undefined) return out;
+  const body = objectBody(req.body, parser, { job_id: 'string', ...spec, page: 'page' });
+  for (const [k, v] of Object.entries(body)) {
+    if (k === 'page' || v === null || typeof v === 'object') continue;
+    out[k] = String(v);
   }
+  const page = body.page as { from?: number; size?: number } | undefined;
+  if (page?.from !== undefined) out.from = String(page.from);
+  if (page?.size !== undefined) out.size = String(page.size);
   return out;
 }
 
@@ -184,7 +188,13 @@ const SNAPSHOT_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'snapshot
 const snapshotsRoute: RouteHandler = {
   params: SNAPSHOT_KEYS,
   handle: async (req) => {
-    const p = listParams(req, 'get_model_snapshots', SNAPSHOT_KEYS);
+    const p = listParams(req, 'cluster:monitor/xpack/ml/job/model_snapshots/get', {
+      snapshot_id: 'string',
+      start: 'string',
+      end: 'string',
+      sort: 'string',
+      desc: 'boolean',
+    });
     return {
       status: 200,
       body: await getModelSnapshots(jobId(req), {
@@ -204,7 +214,16 @@ const BUCKET_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'anomaly_sc
 const bucketsRoute: RouteHandler = {
   params: BUCKET_KEYS,
   handle: async (req) => {
-    const p = listParams(req, 'get_buckets', BUCKET_KEYS);
+    const p = listParams(req, 'cluster:monitor/xpack/ml/job/results/buckets/get', {
+      timestamp: 'string',
+      expand: 'boolean',
+      exclude_interim: 'boolean',
+      start: 'stringOrNull',
+      end: 'stringOrNull',
+      anomaly_score: 'double',
+      sort: 'string',
+      desc: 'boolean',
+    });
     const ts = req.pathParams.timestamp ?? p.timestamp;
     return {
       status: 200,
@@ -228,7 +247,14 @@ const RECORD_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'record_sco
 const recordsRoute: RouteHandler = {
   params: RECORD_KEYS,
   handle: async (req) => {
-    const p = listParams(req, 'get_records', RECORD_KEYS);
+    const p = listParams(req, 'cluster:monitor/xpack/ml/job/results/records/get', {
+      start: 'stringOrNull',
+      end: 'stringOrNull',
+      sort: 'string',
+      desc: 'boolean',
+      exclude_interim: 'boolean',
+      record_score: 'double',
+    });
     return {
       status: 200,
       body: await getRecords(jobId(req), {

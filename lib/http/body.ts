@@ -1,23 +1,14 @@
-import { IllegalArgumentError, ParseError, StatusError, XContentParseError } from '../domain/errors.ts';
+import { IllegalArgumentError, ParseError, StatusError } from '../domain/errors.ts';
 import {
   fields,
-  formatPos,
-  locate,
-  parseJsonBody,
   readJson,
   syntaxError,
-  tokenOf,
+  ValueType,
   XContentParseLocatedError,
   XObjectParser,
   XParser,
   type XField,
 } from '../domain/json.ts';
-
-/** `[line:col]` of a top-level key of a JSON object text, as Elasticsearch prefixes parse errors (`[1:1]` when absent). */
-export function positionOf(text: string, key: string): string {
-  const at = locate(text, [key]);
-  return `[${at ? formatPos(at) : '1:1'}]`;
-}
 
 /**
  * The body of a request that requires one.
@@ -29,28 +20,35 @@ export function requireBody(req: { body: string | undefined }): string {
 }
 
 /**
- * Parses a request body that must be a JSON object with only `allowed` keys, as
- * Elasticsearch's ObjectParser named `parser` does.
- * @throws x_content_parse_exception "[l:c] [<parser>] unknown field [<k>]"; the JSON parse errors of parseJsonBody
+ * Declared type of a field of {@link objectBody}: `declareString`, `declareStringOrNull`,
+ * `declareBoolean`, `declareDouble`, or `page` (`declareObject` with `PageParams.PARSER`, an
+ * object parser named `page` with int fields `from` and `size`).
  */
-export function strictObjectBody(text: string, parser: string, allowed: readonly string[]): Record<string, unknown> {
-  // ObjectParser looks at the first token before anything else: `true`, `[…` or `"x"` are refused by kind.
-  const { root } = readJson(text);
-  if (root && root.kind !== 'object') {
-    throw new XContentParseLocatedError(root.start, `[${parser}] Expected START_OBJECT but was: ${tokenOf(root)}`);
-  }
-  const value = parseJsonBody(text);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new XContentParseLocatedError(null, `[${parser}] Expected START_OBJECT but was: null`);
-  }
-  for (const k of Object.keys(value)) {
-    if (!allowed.includes(k)) throw new XContentParseError(`${positionOf(text, k)} [${parser}] unknown field [${k}]`);
-  }
-  return value as Record<string, unknown>;
-}
+export type BodyField = 'string' | 'stringOrNull' | 'boolean' | 'double' | 'page';
 
-/** Declared type of a field of {@link objectBody}: `declareString` or `declareBoolean`. */
-export type BodyField = 'string' | 'boolean';
+/** A value read by {@link objectBody}. */
+export type BodyValue = string | boolean | number | null | { from?: number; size?: number };
+
+const PAGE_PARSER = new XObjectParser<{ from?: number; size?: number }>(
+  'page',
+  { from: fields.int((t, v) => (t.from = v)), size: fields.int((t, v) => (t.size = v)) },
+  { create: () => ({}) },
+);
+
+function bodyField(kind: BodyField, set: (t: Record<string, BodyValue>, v: BodyValue) => void): XField<Record<string, BodyValue>> {
+  switch (kind) {
+    case 'string':
+      return fields.string(set);
+    case 'stringOrNull':
+      return fields.stringOrNull(set);
+    case 'boolean':
+      return fields.boolean(set);
+    case 'double':
+      return { types: ValueType.DOUBLE, parse: (n, p) => p.doubleValue(n), set: (t, v) => set(t, v as number) };
+    case 'page':
+      return fields.object(PAGE_PARSER, set);
+  }
+}
 
 /**
  * Parses a request body with an `ObjectParser` named `parser` whose fields are declared with
@@ -67,20 +65,20 @@ export function objectBody(
   text: string,
   parser: string,
   spec: Readonly<Record<string, BodyField>>,
-  options: { lenient?: boolean; check?: (field: string, value: string | boolean) => void } = {},
-): Record<string, string | boolean> {
+  options: { lenient?: boolean; check?: (field: string, value: BodyValue) => void } = {},
+): Record<string, BodyValue> {
   const { root, fault } = readJson(text);
   if (!root) {
     if (fault) throw syntaxError(fault, 'token');
     throw new XContentParseLocatedError(null, `[${parser}] Expected START_OBJECT but was: null`);
   }
-  const declared: Record<string, XField<Record<string, string | boolean>>> = {};
+  const declared: Record<string, XField<Record<string, BodyValue>>> = {};
   for (const [name, kind] of Object.entries(spec)) {
-    const set = (t: Record<string, string | boolean>, v: string | boolean): void => {
+    const set = (t: Record<string, BodyValue>, v: BodyValue): void => {
       options.check?.(name, v);
       Object.defineProperty(t, name, { value: v, enumerable: true, writable: true, configurable: true });
     };
-    declared[name] = kind === 'string' ? fields.string(set) : fields.boolean(set);
+    declared[name] = bodyField(kind, set);
   }
   const objectParser = new XObjectParser(parser, declared, { create: () => ({}) }, options.lenient ?? false);
   return objectParser.parse(root, new XParser(root.start));

@@ -33,9 +33,9 @@ const ROUTES: { method: string; path: () => string; parser: string }[] = [
   { method: 'PUT', path: () => `/_ml/filters/${id}-new`, parser: 'type' },
   { method: 'POST', path: () => `/_ml/filters/${id}/_update`, parser: 'cluster:admin/xpack/ml/filters/update' },
   { method: 'PUT', path: () => '/_cluster/settings', parser: 'cluster_update_settings_request' },
-  { method: 'POST', path: () => `${J}/model_snapshots`, parser: 'get_model_snapshots' },
-  { method: 'POST', path: () => `${J}/results/buckets`, parser: 'get_buckets' },
-  { method: 'POST', path: () => `${J}/results/records`, parser: 'get_records' },
+  { method: 'POST', path: () => `${J}/model_snapshots`, parser: 'cluster:monitor/xpack/ml/job/model_snapshots/get' },
+  { method: 'POST', path: () => `${J}/results/buckets`, parser: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
+  { method: 'POST', path: () => `${J}/results/records`, parser: 'cluster:monitor/xpack/ml/job/results/records/get' },
 ];
 
 beforeAll(async () => {
@@ -74,6 +74,29 @@ describe.each(ROUTES)('$method $parser route: a hostile body is its parser’s 4
       const r = await send(method, path(), body);
       expect(r.status, `${body.slice(0, 20)} → ${r.type}: ${r.reason}`).toBe(400);
     }
+  });
+});
+
+describe('list bodies are typed like their ObjectParsers', () => {
+  const BUCKETS = 'cluster:monitor/xpack/ml/job/results/buckets/get';
+  it('a wrong nested type is refused at its value', async () => {
+    expect(await send('POST', `${J}/results/buckets`, '{"desc":{"a":1}}')).toMatchObject({
+      status: 400,
+      type: 'x_content_parse_exception',
+      reason: `[1:9] [${BUCKETS}] desc doesn't support values of type: START_OBJECT`,
+    });
+    expect(await send('POST', `${J}/results/records`, '{"sort":["a"]}')).toMatchObject({
+      status: 400,
+      reason: "[1:9] [cluster:monitor/xpack/ml/job/results/records/get] sort doesn't support values of type: START_ARRAY",
+    });
+    const e = await send('POST', `${J}/results/buckets`, '{"page":{"from":"x"}}');
+    expect(e).toMatchObject({ status: 400, type: 'x_content_parse_exception', reason: `[1:17] [${BUCKETS}] failed to parse field [page]` });
+    expect(e.body.error.caused_by).toMatchObject({ type: 'x_content_parse_exception', reason: "[1:17] [page] failed to parse field [from]" });
+  });
+
+  it('well-typed bodies still work, with the client putting from/size in the query', async () => {
+    expect(await es.ml.getBuckets({ job_id: id, size: 5, desc: true, start: '0' })).toMatchObject({ count: 0 });
+    expect(await send('POST', `${J}/results/buckets`, '{"page":{"from":0,"size":5},"anomaly_score":"1.5","expand":"true"}')).toMatchObject({ status: 200 });
   });
 });
 
