@@ -829,7 +829,10 @@ export function nodeToValue(node: JsonNode): unknown {
  * @throws ParseError 400 `parse_exception` `request body is required` for an empty body;
  *   XContentParseLocatedError 400 `x_content_parse_exception` for malformed JSON, e.g.
  *   `[1:9] Unexpected character ('}' (code 125)): was expecting double-quote to start field name\n at [Source: …; line: 1, column: 9]`
- *   (for `{"a":1,}`); `x_content_e_o_f_exception` `Unexpected end of file` for truncated arrays.
+ *   (for `{"a":1,}`); `x_content_e_o_f_exception` `Unexpected end of file` for truncated arrays;
+ *   StreamConstraintsError 400 `stream_constraints_exception` for nesting deeper than 1,000 or a
+ *   number of more than 1,000 digits. A bare scalar (`true`, `1`, `"x"`) is returned as is: the
+ *   typed parsers refuse it with `Expected START_OBJECT but was: <TOKEN>`.
  *   Errors are raised at top level; the `[<parser>] failed to parse field [..]` wrapping that
  *   Elasticsearch adds around errors inside a typed field is produced by {@link XObjectParser}.
  */
