@@ -1,9 +1,10 @@
 import { closeJobs, deleteJob, flushJob, getJobs, getJobStats, getModelSnapshots, openJob, postData, putJob, type Queued } from '../../lib/app/jobs.ts';
 import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../lib/app/results.ts';
 import { updateJob } from '../../lib/app/update.ts';
-import { EsError, Messages, XContentParseError } from '../../lib/domain/errors.ts';
+import { EsError, Messages } from '../../lib/domain/errors.ts';
 import { ES_VERSION } from '../../lib/domain/version.ts';
-import { boolField, dateParam, flushTimeParam, positionOf, requireBody, strictObjectBody, stringField } from '../../lib/http/body.ts';
+import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField, type BodyValue } from '../../lib/http/body.ts';
+import { parseTimeValue, TimeValue } from '../../lib/domain/units.ts';
 import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
 import { booleanParam, intParam, timeParam } from '../../lib/http/params.ts';
 
@@ -35,34 +36,47 @@ const statsRoute: RouteHandler = {
 const CLOSE_PARSER = 'cluster:admin/xpack/ml/job/close';
 
 /**
+ * A wait limit as the APIs that wait take it. `-1` (TimeValue.MINUS_ONE, also `-1s`…) is
+ * Elasticsearch's "no timeout": the request waits until the work ends. Here that is a request
+ * timeout too long to ever run out (the largest exact ms, as TimeValue keeps nanoseconds
+ * exactly), so the gateway cap ends the wait with 202 and a task, never the timeout error.
+ */
+function waitLimit(tv: TimeValue | undefined): TimeValue | undefined {
+  return tv !== undefined && tv.ms < 0 ? TimeValue.ofMillis(Number.MAX_SAFE_INTEGER) : tv;
+}
+
+/** A body `timeout` (declareString + TimeValue.parseTimeValue): its errors are wrapped by the ObjectParser. */
+const checkTimeout = (field: string, value: BodyValue): void => {
+  if (field === 'timeout') parseTimeValue(String(value), 'timeout');
+};
+
+/**
  * Close: if the request has any body, only the body is read (`timeout`, `force`,
- * `allow_no_match`, `job_id` which the path overrides); otherwise the query string.
+ * `allow_no_match`, `job_id` which the path overrides; CloseJobAction.Request.PARSER, strict,
+ * strings and booleans only); otherwise the query string.
  */
 const closeRoute: RouteHandler = {
   params: ['allow_no_match', 'force', 'timeout', 'allow_no_jobs'],
   handle: async (req) => {
     let force: boolean;
     let allowNoMatch: boolean;
-    let timeoutText: string | undefined;
+    let timeout: TimeValue | undefined;
     if (req.body !== undefined) {
-      const text = req.body;
-      const body = strictObjectBody(text, CLOSE_PARSER, ['job_id', 'timeout', 'force', 'allow_no_match']);
-      force = boolField(text, CLOSE_PARSER, body, 'force') ?? false;
-      allowNoMatch = boolField(text, CLOSE_PARSER, body, 'allow_no_match') ?? true;
-      timeoutText = stringField(text, CLOSE_PARSER, body, 'timeout');
+      const body = objectBody(
+        req.body,
+        CLOSE_PARSER,
+        { job_id: 'string', timeout: 'string', force: 'boolean', allow_no_match: 'boolean' },
+        { check: checkTimeout },
+      );
+      force = (body.force as boolean | undefined) ?? false;
+      allowNoMatch = (body.allow_no_match as boolean | undefined) ?? true;
+      timeout = timeParam(body.timeout as string | undefined, 'timeout');
     } else {
       force = booleanParam(req.query.force, false);
       allowNoMatch = booleanParam(req.query.allow_no_match ?? req.query.allow_no_jobs, true);
-      timeoutText = req.query.timeout;
+      timeout = timeParam(req.query.timeout, 'timeout');
     }
-    let timeout;
-    try {
-      timeout = timeParam(timeoutText, 'timeout');
-    } catch (err) {
-      // In a body the ObjectParser wraps the TimeValue error (spec A.1 errors table).
-      if (req.body === undefined || !(err instanceof EsError)) throw err;
-      throw new XContentParseError(`${positionOf(req.body, 'timeout')} [${CLOSE_PARSER}] failed to parse field [timeout]`, { cause: err });
-    }
+    timeout = waitLimit(timeout);
     const headers: Record<string, string> = {};
     if (req.body === undefined && req.query.allow_no_jobs !== undefined) {
       headers.warning = warning('Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead');
@@ -71,15 +85,21 @@ const closeRoute: RouteHandler = {
   },
 };
 
+/**
+ * Open: with a body, only the body is read, by `OpenJobAction.JobParams.PARSER` (named after the
+ * task, `xpack/ml/job`, and lenient: unknown fields are skipped); otherwise the query `timeout`.
+ */
 const openRoute: RouteHandler = {
   params: ['timeout'],
   handle: async (req) => {
-    let timeoutText = req.query.timeout;
+    let timeout: TimeValue | undefined;
     if (req.body !== undefined) {
-      const body = strictObjectBody(req.body, 'cluster:admin/xpack/ml/job/open', ['job_id', 'timeout']);
-      timeoutText = stringField(req.body, 'cluster:admin/xpack/ml/job/open', body, 'timeout') ?? timeoutText;
+      const body = objectBody(req.body, 'xpack/ml/job', { job_id: 'string', timeout: 'string' }, { lenient: true, check: checkTimeout });
+      timeout = timeParam(body.timeout as string | undefined, 'timeout');
+    } else {
+      timeout = timeParam(req.query.timeout, 'timeout');
     }
-    return queued(await openJob(jobId(req), timeParam(timeoutText, 'timeout'), req.receivedMs));
+    return queued(await openJob(jobId(req), waitLimit(timeout), req.receivedMs));
   },
 };
 
@@ -111,23 +131,25 @@ const FLUSH_KEYS = ['calc_interim', 'start', 'end', 'advance_time', 'skip_time']
 const flushRoute: RouteHandler = {
   params: [...FLUSH_KEYS],
   handle: async (req) => {
-    const raw: Record<string, string | undefined> = { ...req.query };
+    // With a body, only the body is read (RestFlushJobAction); FlushJobAction.Request.PARSER is strict.
+    let raw: Record<string, string | undefined> = { ...req.query };
     let calcInterim = booleanParam(req.query.calc_interim, false);
     if (req.body !== undefined) {
-      const parser = 'cluster:admin/xpack/ml/job/flush';
-      const body = strictObjectBody(req.body, parser, ['job_id', ...FLUSH_KEYS]);
-      for (const k of ['start', 'end', 'advance_time', 'skip_time']) raw[k] = stringField(req.body, parser, body, k);
-      calcInterim = boolField(req.body, parser, body, 'calc_interim') ?? false;
+      const body = objectBody(req.body, 'cluster:admin/xpack/ml/job/flush', {
+        job_id: 'string',
+        calc_interim: 'boolean',
+        start: 'string',
+        end: 'string',
+        advance_time: 'string',
+        skip_time: 'string',
+      });
+      raw = { start: body.start as string | undefined, end: body.end as string | undefined };
+      raw.advance_time = body.advance_time as string | undefined;
+      raw.skip_time = body.skip_time as string | undefined;
+      calcInterim = (body.calc_interim as boolean | undefined) ?? false;
     }
-    return queued(
-      await flushJob(jobId(req), {
-        calc_interim: calcInterim,
-        start: flushTimeParam(raw.start, 'start'),
-        end: flushTimeParam(raw.end, 'end'),
-        advance_time: flushTimeParam(raw.advance_time, 'advance_time'),
-        skip_time: flushTimeParam(raw.skip_time, 'skip_time'),
-      }, req.receivedMs),
-    );
+    // Elasticsearch validates these in the flush task, after the job is found open; here before.
+    return queued(await flushJob(jobId(req), validateFlush(raw, calcInterim), req.receivedMs));
   },
 };
 
@@ -142,19 +164,23 @@ const deleteRoute: RouteHandler = {
     queued(await deleteJob(jobId(req), booleanParam(req.query.force, false), booleanParam(req.query.wait_for_completion, true), req.receivedMs)),
 };
 
-/** Reads list parameters from the query, or from a JSON body (`page.from/size` and the same keys). */
-function listParams(req: HttpRequest, parser: string, keys: readonly string[]): Record<string, string | undefined> {
+/**
+ * List parameters from the query string and, over them, a JSON body read with the request's
+ * ObjectParser (named after the action, strict and typed; `page` holds `from` and `size`).
+ * The official client sends `from`/`size` in the query and the other fields in the body, so
+ * both are honoured. Values come back in their query-string form.
+ */
+function listParams(req: HttpRequest, parser: string, spec: Readonly<Record<string, BodyField>>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = { ...req.query };
-  if (req.body !== undefined) {
-    const body = strictObjectBody(req.body, parser, [...keys, 'page', 'job_id']);
-    for (const k of keys) {
-      const v = body[k];
-      if (v !== undefined && v !== null) out[k] = String(v);
-    }
-    const page = body.page as { from?: number; size?: number } | undefined;
-    if (page?.from !== undefined) out.from = String(page.from);
-    if (page?.size !== undefined) out.size = String(page.size);
+  if (req.body === undefined) return out;
+  const body = objectBody(req.body, parser, { job_id: 'string', ...spec, page: 'page' });
+  for (const [k, v] of Object.entries(body)) {
+    if (k === 'page' || v === null || typeof v === 'object') continue;
+    out[k] = String(v);
   }
+  const page = body.page as { from?: number; size?: number } | undefined;
+  if (page?.from !== undefined) out.from = String(page.from);
+  if (page?.size !== undefined) out.size = String(page.size);
   return out;
 }
 
@@ -162,7 +188,13 @@ const SNAPSHOT_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'snapshot
 const snapshotsRoute: RouteHandler = {
   params: SNAPSHOT_KEYS,
   handle: async (req) => {
-    const p = listParams(req, 'get_model_snapshots', SNAPSHOT_KEYS);
+    const p = listParams(req, 'cluster:monitor/xpack/ml/job/model_snapshots/get', {
+      snapshot_id: 'string',
+      start: 'string',
+      end: 'string',
+      sort: 'string',
+      desc: 'boolean',
+    });
     return {
       status: 200,
       body: await getModelSnapshots(jobId(req), {
@@ -182,7 +214,16 @@ const BUCKET_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'anomaly_sc
 const bucketsRoute: RouteHandler = {
   params: BUCKET_KEYS,
   handle: async (req) => {
-    const p = listParams(req, 'get_buckets', BUCKET_KEYS);
+    const p = listParams(req, 'cluster:monitor/xpack/ml/job/results/buckets/get', {
+      timestamp: 'string',
+      expand: 'boolean',
+      exclude_interim: 'boolean',
+      start: 'stringOrNull',
+      end: 'stringOrNull',
+      anomaly_score: 'double',
+      sort: 'string',
+      desc: 'boolean',
+    });
     const ts = req.pathParams.timestamp ?? p.timestamp;
     return {
       status: 200,
@@ -206,7 +247,14 @@ const RECORD_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'record_sco
 const recordsRoute: RouteHandler = {
   params: RECORD_KEYS,
   handle: async (req) => {
-    const p = listParams(req, 'get_records', RECORD_KEYS);
+    const p = listParams(req, 'cluster:monitor/xpack/ml/job/results/records/get', {
+      start: 'stringOrNull',
+      end: 'stringOrNull',
+      sort: 'string',
+      desc: 'boolean',
+      exclude_interim: 'boolean',
+      record_score: 'double',
+    });
     return {
       status: 200,
       body: await getRecords(jobId(req), {

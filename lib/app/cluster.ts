@@ -1,5 +1,5 @@
-import { IllegalArgumentError, StoredSizeLimitError, XContentParseError } from '../domain/errors.ts';
-import { parseJsonBody } from '../domain/json.ts';
+import { IllegalArgumentError, StoredSizeLimitError } from '../domain/errors.ts';
+import { parseJsonBody, readJson, tokenOf, XContentParseLocatedError } from '../domain/json.ts';
 import { jsonBytes, largestPath, MAX_CLUSTER_SETTINGS_BYTES, refuseOversizedBody } from '../domain/limits.ts';
 import { bytesToMiB, parseByteSize } from '../domain/units.ts';
 import { getClusterSettings, putClusterSettings, type ClusterSettings } from '../store/misc.ts';
@@ -65,10 +65,19 @@ export function maxOpenJobs(s: ClusterSettings): number {
  */
 export async function updateClusterSettings(source: string, flatSettings: boolean): Promise<Record<string, unknown>> {
   refuseOversizedBody(source, MAX_CLUSTER_SETTINGS_BYTES, 'the cluster settings', (b) => ({ value: b, bytes: jsonBytes(b) }));
+  // ClusterUpdateSettingsRequest.PARSER (strict ObjectParser, persistent/transient declared as objects).
+  const parser = 'cluster_update_settings_request';
+  const { root } = readJson(source);
+  if (root && root.kind !== 'object') throw new XContentParseLocatedError(root.start, `[${parser}] Expected START_OBJECT but was: ${tokenOf(root)}`);
+  for (const e of root?.kind === 'object' ? root.entries : []) {
+    if (e.key !== 'persistent' && e.key !== 'transient') throw new XContentParseLocatedError(e.keyPos, `[${parser}] unknown field [${e.key}]`);
+    if (e.value.kind !== 'object') {
+      throw new XContentParseLocatedError(e.value.start, `[${parser}] ${e.key} doesn't support values of type: ${tokenOf(e.value)}`);
+    }
+  }
   const body = parseJsonBody(source);
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new XContentParseError('[1:1] request body must be an object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new XContentParseLocatedError(null, `[${parser}] Expected START_OBJECT but was: null`);
   const req = body as Record<string, unknown>;
-  for (const k of Object.keys(req)) if (k !== 'persistent' && k !== 'transient') throw new XContentParseError(`[1:2] [cluster_update_settings_request] unknown field [${k}]`);
   const changes: Record<'persistent' | 'transient', Record<string, string | null>> = {
     persistent: flatten((req.persistent as Record<string, unknown>) ?? {}),
     transient: flatten((req.transient as Record<string, unknown>) ?? {}),

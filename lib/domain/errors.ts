@@ -82,6 +82,7 @@ const JAVA_EXCEPTION_TYPES = new Set([
   'x_content_e_o_f_exception',
   // ActionRequestValidationException is a ValidationException, an IllegalArgumentException.
   'action_request_validation_exception',
+  'stream_constraints_exception',
 ]);
 
 /** Whether an error stands for a plain Java exception (XContentParseException is an IllegalArgumentException). */

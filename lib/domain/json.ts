@@ -13,8 +13,17 @@
  * Approximations (documented, not bugs): messages follow Jackson 2.17 for the common cases
  * (unexpected character, unrecognized token, bad escapes, control characters, numbers,
  * end-of-input, duplicate keys); the `[Source: …]` part of Jackson messages uses the redacted
- * form; content after the root value is ignored (Elasticsearch never reads it); nesting-depth
- * and length limits are not enforced.
+ * form; content after the root value is ignored (Elasticsearch never reads it).
+ *
+ * Limits: Elasticsearch runs Jackson with its default `StreamReadConstraints` except for the
+ * string and name lengths, which it lifts to `Integer.MAX_VALUE` (`XContentImplUtils.configure`).
+ * So nesting deeper than {@link MAX_NESTING_DEPTH} and numbers longer than
+ * {@link MAX_NUMBER_LENGTH} digits are refused with Jackson's `StreamConstraintsException`
+ * texts; strings and names are not limited (our 100 MB body cap comes first). The depth limit
+ * also keeps the recursive reader (and every walker of its tree) far from the JS stack limit.
+ *
+ * Comments: Elasticsearch enables `ALLOW_COMMENTS` on its JSON factory, so C (`/* … *\/`) and
+ * C++ (`// …`) comments are whitespace here too.
  */
 import { EsError, IllegalArgumentError, IllegalStateError, ParseError, XContentParseError } from './errors.ts';
 
@@ -42,6 +51,12 @@ export interface JsonSyntaxFault {
   at: JsonPos;
   /** Jackson threw a `JsonEOFException`. */
   eof: boolean;
+  /**
+   * Jackson threw a `StreamConstraintsException` (a limit of `StreamReadConstraints`): not a
+   * `JsonParseException`, so Elasticsearch's parser does not relocate it; the message has no
+   * location.
+   */
+  constraint?: boolean;
 }
 
 /** One `"key": value` of an object node. */
@@ -125,6 +140,7 @@ function sourceLocation(pos: JsonPos): string {
 
 /** Jackson's `_getCharDesc`. */
 function charDesc(cp: number): string {
+  if (cp < 0) return '(end-of-input)';
   if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return `(CTRL-CHAR, code ${cp})`;
   const c = String.fromCodePoint(cp);
   if (cp > 255) return `'${c}' (code ${cp} / 0x${cp.toString(16)})`;
@@ -144,9 +160,24 @@ function utf8Len(cp: number): number {
   return 4;
 }
 
-const isIdentStart = (cp: number): boolean => /[\p{L}\p{Nl}$_\p{Sc}\p{Pc}]/u.test(String.fromCodePoint(cp));
+/** Jackson's nesting limit (`StreamReadConstraints.DEFAULT_MAX_DEPTH`): the 1001st open container fails. */
+export const MAX_NESTING_DEPTH = 1000;
+/** Jackson's number length limit (`StreamReadConstraints.DEFAULT_MAX_NUM_LEN`), in digits. */
+export const MAX_NUMBER_LENGTH = 1000;
+/** Jackson's `ErrorReportConfiguration.DEFAULT_MAX_ERROR_TOKEN_LENGTH`: longer tokens are cut and end with `...`. */
+const MAX_ERROR_TOKEN_LENGTH = 256;
+
+// Character.isJavaIdentifierStart / isJavaIdentifierPart (the latter includes the
+// identifier-ignorable controls and format characters). −1 (end of input) is neither.
+const isIdentStart = (cp: number): boolean => cp >= 0 && /[\p{L}\p{Nl}$_\p{Sc}\p{Pc}]/u.test(String.fromCodePoint(cp));
 const isIdentPart = (cp: number): boolean =>
-  /[\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}$_\p{Sc}\p{Pc}]/u.test(String.fromCodePoint(cp));
+  cp >= 0 &&
+  (/[\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}$_\p{Sc}\p{Pc}\p{Cf}]/u.test(String.fromCodePoint(cp)) ||
+    (cp >= 0 && cp <= 8) ||
+    (cp >= 0x0e && cp <= 0x1b) ||
+    (cp >= 0x7f && cp <= 0x9f));
+
+const constraintRef = (method: string): string => `\`StreamReadConstraints.${method}()\``;
 
 /** Reads one JSON document into a {@link JsonNode} tree, recording the first syntax fault in place. */
 class Reader {
@@ -154,6 +185,8 @@ class Reader {
   private byte = 0;
   private line = 1;
   private lineStart = 0;
+  /** Open containers around the current position (Jackson's `getNestingDepth`). */
+  private depth = 0;
 
   constructor(private readonly text: string) {
     if (text.charCodeAt(0) === 0xfeff) this.i = 1; // BOM
@@ -182,7 +215,53 @@ class Reader {
 
   private unexpected(comment: string): never {
     const c = this.adv();
+    if (c < 0) return this.fail('Unexpected end-of-input within/between Object entries', true);
     return this.fail(`Unexpected character (${charDesc(c)}): ${comment}`);
+  }
+
+  /** A `StreamConstraintsException`: Jackson's text, no location in the message. */
+  private constraint(message: string, at: JsonPos): never {
+    throw new Fault({ message, at, eof: false, constraint: true });
+  }
+
+  /** Jackson's `createChild…Context` + `validateNestingDepth`, at the opening bracket. */
+  private enter(start: JsonPos): void {
+    this.depth++;
+    if (this.depth > MAX_NESTING_DEPTH) {
+      this.constraint(
+        `Document nesting depth (${this.depth}) exceeds the maximum allowed (${MAX_NESTING_DEPTH}, from ${constraintRef('getMaxNestingDepth')})`,
+        start,
+      );
+    }
+  }
+
+  /** Jackson's `_skipComment` (comments are enabled): `//` to the end of the line, `/* … *\/` anywhere. */
+  private comment(): void {
+    this.adv(); // '/'
+    const c = this.cp();
+    if (c < 0) this.fail('Unexpected end-of-input in a comment', true);
+    this.adv();
+    if (c === 0x2f) {
+      for (;;) {
+        const d = this.cp();
+        if (d < 0 || d === 0x0a || d === 0x0d) return; // the line break is whitespace for ws()
+        this.adv();
+      }
+    }
+    if (c !== 0x2a) this.fail(`Unexpected character (${charDesc(c)}): was expecting either '*' or '/' for a comment`);
+    for (;;) {
+      const d = this.cp();
+      if (d < 0) this.fail('Unexpected end-of-input in a comment', true);
+      this.adv();
+      if (d === 0x2a && this.cp() === 0x2f) {
+        this.adv();
+        return;
+      }
+      if (d === 0x0a || (d === 0x0d && this.cp() !== 0x0a)) {
+        this.line++;
+        this.lineStart = this.byte;
+      }
+    }
   }
 
   /** Skips JSON whitespace; returns the next code point (not consumed) or −1. */
@@ -201,9 +280,7 @@ class Reader {
         this.line++;
         this.lineStart = this.byte;
       } else if (c === 0x2f) {
-        this.unexpected(
-          "maybe a (non-standard) comment? (not recognized as one since Feature 'ALLOW_COMMENTS' not enabled for parser)",
-        );
+        this.comment();
       } else {
         return c;
       }
@@ -247,6 +324,12 @@ class Reader {
       case 0x38:
       case 0x39:
         return this.number(start);
+      case 0x2b:
+        return this.plusNumber();
+      case 0x4e:
+        return this.nonNumeric(start, 'NaN');
+      case 0x49:
+        return this.nonNumeric(start, 'Infinity');
       case 0x5d:
         if (ctx.kind === 'array') this.unexpected('expected a value');
         break;
@@ -263,13 +346,68 @@ class Reader {
 
   private literal(start: JsonPos): JsonNode {
     let word = '';
-    while (isIdentPart(this.cp())) word += String.fromCodePoint(this.adv());
+    // Java identifier characters only; Jackson stops reading at the error cut, so do we.
+    while (isIdentPart(this.cp()) && word.length < MAX_ERROR_TOKEN_LENGTH) word += String.fromCodePoint(this.adv());
     if (word === 'true' || word === 'false') return { kind: 'boolean', value: word === 'true', start, end: start };
     if (word === 'null') return { kind: 'null', start, end: start };
-    // Jackson consumes the terminating character before reporting.
-    this.adv();
+    return this.invalidToken(word);
+  }
+
+  /**
+   * Jackson's `_reportInvalidToken` for the identifier `word` already read: the reported text
+   * is cut at 256 characters with `...` (the cut character is the last consumed); otherwise the
+   * character that ended the token is consumed before reporting.
+   */
+  private invalidToken(word: string): never {
+    let shown = word;
+    if ([...word].length >= MAX_ERROR_TOKEN_LENGTH) {
+      shown = [...word].slice(0, MAX_ERROR_TOKEN_LENGTH).join('') + '...';
+    } else {
+      this.adv();
+    }
     return this.fail(
-      `Unrecognized token '${word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`,
+      `Unrecognized token '${shown}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`,
+    );
+  }
+
+  /** `NaN` / `Infinity` (and `-Infinity`, `+Infinity`, `±INF`): refused, `ALLOW_NON_NUMERIC_NUMBERS` is off. */
+  private nonNumeric(_start: JsonPos, token: string): never {
+    // Jackson matches the token letter by letter, then checks the character after it.
+    let word = '';
+    while (isIdentPart(this.cp()) && word.length < MAX_ERROR_TOKEN_LENGTH) word += String.fromCodePoint(this.adv());
+    if (word !== token) return this.invalidToken(word);
+    return this.fail(`Non-standard token '${word}': enable \`JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS\` to allow`);
+  }
+
+  /** A leading `+`: refused (`ALLOW_LEADING_PLUS_SIGN_FOR_NUMBERS` is off), `+Infinity`/`+INF` as non-numeric. */
+  private plusNumber(): never {
+    this.adv(); // '+'
+    return this.afterSign('+');
+  }
+
+  /** Jackson's `_handleInvalidNumberStart` after a sign followed by no digit. */
+  private afterSign(sign: '+' | '-'): never {
+    if (this.cp() < 0) this.fail('Unexpected end-of-input in a Number value', true);
+    let c = this.adv();
+    if (c === 0x49) {
+      if (this.cp() < 0) this.fail('Unexpected end-of-input in a Number value', true);
+      const n = this.cp();
+      if (n === 0x4e || n === 0x6e) {
+        const token = n === 0x4e ? 'INF' : 'Infinity';
+        let word = `${sign}I`;
+        while (isIdentPart(this.cp()) && word.length < MAX_ERROR_TOKEN_LENGTH) word += String.fromCodePoint(this.adv());
+        if (word !== sign + token) return this.invalidToken(word);
+        return this.fail(`Non-standard token '${word}': enable \`JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS\` to allow`);
+      }
+      c = this.adv();
+    }
+    if (sign === '+') {
+      return this.fail(
+        "Unexpected character ('+' (code 43)) in numeric value: JSON spec does not allow numbers to have plus signs: enable `JsonReadFeature.ALLOW_LEADING_PLUS_SIGN_FOR_NUMBERS` to allow",
+      );
+    }
+    return this.fail(
+      `Unexpected character (${charDesc(c)}) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value`,
     );
   }
 
@@ -278,19 +416,18 @@ class Reader {
     const digit = (c: number): boolean => c >= 0x30 && c <= 0x39;
     if (this.cp() === 0x2d) {
       this.adv();
-      if (!digit(this.cp())) {
-        if (this.cp() < 0) this.fail('Unexpected end-of-input in a Number value', true);
-        const c = this.adv();
-        this.fail(
-          `Unexpected character (${charDesc(c)}) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value`,
-        );
-      }
+      if (!digit(this.cp())) this.afterSign('-');
     }
+    let digits = 0;
     if (this.cp() === 0x30) {
       this.adv();
+      digits++;
       if (digit(this.cp())) this.fail('Invalid numeric value: Leading zeroes not allowed');
     } else {
-      while (digit(this.cp())) this.adv();
+      while (digit(this.cp())) {
+        this.adv();
+        digits++;
+      }
     }
     let isInt = true;
     if (this.cp() === 0x2e) {
@@ -301,7 +438,10 @@ class Reader {
         const c = this.adv();
         this.fail(`Unexpected character (${charDesc(c)}) in numeric value: Decimal point not followed by a digit`);
       }
-      while (digit(this.cp())) this.adv();
+      while (digit(this.cp())) {
+        this.adv();
+        digits++;
+      }
     }
     if (this.cp() === 0x65 || this.cp() === 0x45) {
       isInt = false;
@@ -312,7 +452,17 @@ class Reader {
         const c = this.adv();
         this.fail(`Unexpected character (${charDesc(c)}) in numeric value: Exponent indicator not followed by a digit`);
       }
-      while (digit(this.cp())) this.adv();
+      while (digit(this.cp())) {
+        this.adv();
+        digits++;
+      }
+    }
+    // resetInt / resetFloat: validateIntegerLength(intLen) / validateFPLength(intLen + fractLen + expLen).
+    if (digits > MAX_NUMBER_LENGTH) {
+      this.constraint(
+        `Number value length (${digits}) exceeds the maximum allowed (${MAX_NUMBER_LENGTH}, from ${constraintRef('getMaxNumberLength')})`,
+        start,
+      );
     }
     const raw = this.text.slice(from, this.i);
     return { kind: 'number', value: Number(raw), raw, isInt, start, end: start };
@@ -413,6 +563,7 @@ class Reader {
 
   private object(start: JsonPos): JsonObjectNode {
     this.adv(); // {
+    this.enter(start);
     const node: JsonObjectNode = { kind: 'object', entries: [], start, end: start };
     const keys = new Set<string>();
     const endOfInput = (): never =>
@@ -425,6 +576,7 @@ class Reader {
       if (c === 0x7d) {
         node.end = this.pos();
         this.adv();
+        this.depth--;
         return node;
       }
       for (;;) {
@@ -462,6 +614,7 @@ class Reader {
         if (c === 0x7d) {
           node.end = this.pos();
           this.adv();
+          this.depth--;
           return node;
         }
         if (c < 0) endOfInput();
@@ -480,6 +633,7 @@ class Reader {
 
   private array(start: JsonPos): JsonArrayNode {
     this.adv(); // [
+    this.enter(start);
     const node: JsonArrayNode = { kind: 'array', items: [], start, end: start };
     const endOfInput = (): never =>
       this.fail(`Unexpected end-of-input: expected close marker for Array (start marker at ${sourceLocation(start)})`, true);
@@ -488,6 +642,7 @@ class Reader {
       if (c === 0x5d) {
         node.end = this.pos();
         this.adv();
+        this.depth--;
         return node;
       }
       for (;;) {
@@ -507,6 +662,7 @@ class Reader {
         if (c === 0x5d) {
           node.end = this.pos();
           this.adv();
+          this.depth--;
           return node;
         }
         if (c < 0) endOfInput();
@@ -599,13 +755,32 @@ export class XContentEOFError extends XContentParseLocatedError {
 }
 
 /**
+ * 400 `stream_constraints_exception`: Jackson's `StreamConstraintsException` (nesting depth,
+ * number length). It is a plain Java exception (root-cause search stops at it), and
+ * `JsonXContentParser` lets it through unrelocated, so the reason has no `[line:col]`.
+ * Inside a typed field Elasticsearch's `ObjectParser` wraps it in
+ * `[<l:c>] [<parser>] failed to parse field [<f>]` (400); at top level Elasticsearch would
+ * answer 500 (an `IOException`), which no client expects for a malformed body, so it is 400
+ * here as well.
+ */
+export class StreamConstraintsError extends EsError {
+  /** Location of the token that broke the limit (for the wrappers' `[line:col]`). */
+  readonly location: JsonPos;
+  constructor(location: JsonPos, message: string) {
+    super('stream_constraints_exception', 400, message);
+    this.location = location;
+  }
+}
+
+/**
  * Renders a syntax fault the way Elasticsearch's `JsonXContentParser` does.
  * - `via: 'field'` (read through `nextFieldName()` or `text()`): every Jackson error becomes an
  *   `x_content_parse_exception` whose text is Jackson's message plus its location tail;
  * - `via: 'token'` (read through `nextToken()`, e.g. inside arrays or `map()`): end-of-input
  *   becomes `x_content_e_o_f_exception` `Unexpected end of file`, the rest as above.
  */
-export function syntaxError(fault: JsonSyntaxFault, via: 'field' | 'token'): XContentParseLocatedError {
+export function syntaxError(fault: JsonSyntaxFault, via: 'field' | 'token'): XContentParseLocatedError | StreamConstraintsError {
+  if (fault.constraint) return new StreamConstraintsError(fault.at, fault.message);
   if (via === 'token' && fault.eof) return new XContentEOFError(fault.at, 'Unexpected end of file');
   return new XContentParseLocatedError(fault.at, `${fault.message.trim()}\n at ${sourceLocation(fault.at)}`);
 }
@@ -654,7 +829,10 @@ export function nodeToValue(node: JsonNode): unknown {
  * @throws ParseError 400 `parse_exception` `request body is required` for an empty body;
  *   XContentParseLocatedError 400 `x_content_parse_exception` for malformed JSON, e.g.
  *   `[1:9] Unexpected character ('}' (code 125)): was expecting double-quote to start field name\n at [Source: …; line: 1, column: 9]`
- *   (for `{"a":1,}`); `x_content_e_o_f_exception` `Unexpected end of file` for truncated arrays.
+ *   (for `{"a":1,}`); `x_content_e_o_f_exception` `Unexpected end of file` for truncated arrays;
+ *   StreamConstraintsError 400 `stream_constraints_exception` for nesting deeper than 1,000 or a
+ *   number of more than 1,000 digits. A bare scalar (`true`, `1`, `"x"`) is returned as is: the
+ *   typed parsers refuse it with `Expected START_OBJECT but was: <TOKEN>`.
  *   Errors are raised at top level; the `[<parser>] failed to parse field [..]` wrapping that
  *   Elasticsearch adds around errors inside a typed field is produced by {@link XObjectParser}.
  */
@@ -805,6 +983,16 @@ export class XParser {
     this.cursor = start;
   }
 
+  /**
+   * The error for a fault met while walking the tree. A limit breach moves the cursor to the
+   * token that broke it: Jackson had already taken that token's location when it refused it, so
+   * `ObjectParser`'s `failed to parse field` wrapper points there.
+   */
+  faultError(fault: JsonSyntaxFault, via: 'field' | 'token'): EsError {
+    if (fault.constraint) this.cursor = fault.at;
+    return syntaxError(fault, via);
+  }
+
   /** Moves to a node's first token. */
   at(node: JsonNode): void {
     this.cursor = node.start;
@@ -820,7 +1008,7 @@ export class XParser {
     this.at(node);
     switch (node.kind) {
       case 'string':
-        if (node.fault) throw syntaxError(node.fault, 'field');
+        if (node.fault) throw this.faultError(node.fault, 'field');
         return node.value;
       case 'number':
         return node.raw;
@@ -923,7 +1111,7 @@ export class XParser {
           this.cursor = e.keyPos;
           entries.push([e.key, this.readValue(e.value, ordered)]);
         }
-        if (node.fault) throw syntaxError(node.fault, 'token');
+        if (node.fault) throw this.faultError(node.fault, 'token');
         this.done(node);
         const keys = ordered ? entries.map(([k]) => k) : javaHashMapOrder(entries.map(([k]) => k));
         const byKey = new Map(entries);
@@ -935,12 +1123,12 @@ export class XParser {
       }
       case 'array': {
         const out = node.items.map((n) => this.readValue(n, ordered));
-        if (node.fault) throw syntaxError(node.fault, 'token');
+        if (node.fault) throw this.faultError(node.fault, 'token');
         this.done(node);
         return out;
       }
       case 'string':
-        if (node.fault) throw syntaxError(node.fault, 'field');
+        if (node.fault) throw this.faultError(node.fault, 'field');
         return node.value;
       case 'number':
         return node.value;
@@ -970,7 +1158,7 @@ export class XParser {
       if (n.kind === 'array') throw new IllegalStateError('expected value but got [START_ARRAY]');
       out.push(item(n));
     }
-    if (node.fault) throw syntaxError(node.fault, 'token');
+    if (node.fault) throw this.faultError(node.fault, 'token');
     this.done(node);
     return out;
   }
@@ -1000,7 +1188,7 @@ export class XParser {
       }
       const next = node.items[i + 1];
       if (next === undefined) {
-        if (node.fault) throw syntaxError(node.fault, 'token');
+        if (node.fault) throw this.faultError(node.fault, 'token');
         throw new XContentParseLocatedError(node.end, `[${parser.name}] Expected START_OBJECT but was: END_ARRAY`);
       }
       if (next.kind !== 'object') {
@@ -1009,7 +1197,7 @@ export class XParser {
       out.push(parser.parse(next, this));
       i++;
     }
-    if (node.fault) throw syntaxError(node.fault, 'token');
+    if (node.fault) throw this.faultError(node.fault, 'token');
     this.done(node);
     return out;
   }
@@ -1142,7 +1330,7 @@ export class XObjectParser<T> {
         throw err;
       }
     }
-    if (node.fault) throw syntaxError(node.fault, 'field');
+    if (node.fault) throw p.faultError(node.fault, 'field');
     p.done(node);
     return state.finish();
   }
