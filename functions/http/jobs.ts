@@ -148,8 +148,8 @@ const flushRoute: RouteHandler = {
       raw.skip_time = body.skip_time as string | undefined;
       calcInterim = (body.calc_interim as boolean | undefined) ?? false;
     }
-    // Elasticsearch validates these in the flush task, after the job is found open; here before.
-    return queued(await flushJob(jobId(req), validateFlush(raw, calcInterim), req.receivedMs));
+    // Elasticsearch validates these in the flush task, after the job is found open (409 first).
+    return queued(await flushJob(jobId(req), () => validateFlush(raw, calcInterim), req.receivedMs));
   },
 };
 

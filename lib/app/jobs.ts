@@ -1,6 +1,5 @@
 import { buildJobConfig, jobConfigView, type JobConfig } from '../domain/job.ts';
 import { expandIds, unknownJobError } from '../domain/ids.ts';
-import { parseJsonBody } from '../domain/json.ts';
 import { checkJobConfigSize, MAX_JOB_CONFIG_BYTES, refuseOversizedBody, storedJobPart } from '../domain/limits.ts';
 import {
   ConflictError,
@@ -56,7 +55,8 @@ async function refuseInUpgradeMode(action: string): Promise<void> {
 export async function putJob(pathJobId: string, source: string, nowMs = Date.now()): Promise<unknown> {
   refuseOversizedBody(source, MAX_JOB_CONFIG_BYTES, 'the job configuration', storedJobPart);
   const settings = await getClusterSettings();
-  const job = buildJobConfig(pathJobId, parseJsonBody(source), { nowMs, maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib, source });
+  // Parsed from the located tree of `source` (not from plain values), so errors carry Jackson's positions and ObjectParser wrapping.
+  const job = buildJobConfig(pathJobId, undefined, { nowMs, maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib, source });
   checkJobConfigSize(job);
   assertModelled(job);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/put');
@@ -154,10 +154,12 @@ export interface FlushParams {
 }
 
 /** POST _ml/anomaly_detectors/<id>/_flush (spec A.5.6): `{flushed:true, last_finalized_bucket_end?}`; 409 when not open. */
-export async function flushJob(jobId: string, params: FlushParams, startedMs = Date.now()): Promise<Queued<unknown>> {
+export async function flushJob(jobId: string, validate: () => FlushParams, startedMs = Date.now()): Promise<Queued<unknown>> {
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/flush');
   const rt = await getJobRuntime(jobId);
   if (!rt || rt.state !== 'opened') throw new ConflictError(Messages.jobNotOpen(jobId));
+  // Elasticsearch checks the time range and flush parameters in the job's task, so only once the job is found open.
+  const params = validate();
   const cmd = await submitCommand({ action: 'flush', es_action: 'cluster:admin/xpack/ml/job/flush', description: `flush job [${jobId}]`, targets: [jobId], params: { ...params } });
   const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
   return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);

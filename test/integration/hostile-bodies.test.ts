@@ -141,6 +141,28 @@ describe('flush parameters are validated like FlushJobParams (query and body)', 
   });
 });
 
+describe('put job reads its body as located JSON, as its ObjectParser does', () => {
+  it('an unknown field before a too-deep value is the unknown field error, not the depth error', async () => {
+    const deep = `${'['.repeat(1001)}${']'.repeat(1001)}`;
+    const e = await send('PUT', `/_ml/anomaly_detectors/${id}-order`, `{"foo":1,"custom_settings":${deep}}`);
+    expect(e).toMatchObject({ status: 400, type: 'x_content_parse_exception', reason: '[1:2] [job_details] unknown field [foo]' });
+  });
+
+  it('an out-of-range number is wrapped in the field it belongs to', async () => {
+    const body = '{"analysis_config":{"bucket_span":"1h","detectors":[{"function":"count"}]},"data_description":{"time_field":"t"},"results_retention_days":1e400}';
+    const e = await send('PUT', `/_ml/anomaly_detectors/${id}-range`, body);
+    expect(e).toMatchObject({ status: 400, type: 'x_content_parse_exception', reason: '[1:139] [job_details] failed to parse field [results_retention_days]' });
+  });
+});
+
+describe('flush parameters of a job that is not open', () => {
+  it('are checked only once the job is found open: 409 first, as in the flush task', async () => {
+    // `id` is never opened; the parameters would be a 400 on an open job.
+    const e = await esError(es.transport.request({ method: 'POST', path: `${J}/_flush`, querystring: { calc_interim: 'true', start: '2000', end: '1000' } }));
+    expect(e).toMatchObject({ status: 409, reason: `Cannot perform requested action because job [${id}] is not open` });
+  });
+});
+
 describe('timeout -1 is "no timeout", not an immediate timeout', () => {
   it('close with timeout=-1 (query and body) closes the job', async () => {
     for (const form of ['query', 'body'] as const) {
