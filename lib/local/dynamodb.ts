@@ -19,10 +19,13 @@ import {
   DescribeTimeToLiveCommand,
   DynamoDBClient,
   ListTablesCommand,
+  PutItemCommand,
+  ResourceInUseException,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { table } from '../runtime/topology.ts';
+import { keys } from '../store/keys.ts';
 
 /** The message shown when `java` cannot be started. */
 export const JAVA_MISSING = 'DynamoDB Local needs Java 17: install openjdk-17-jre-headless';
@@ -301,7 +304,8 @@ export async function startDynamoDbLocal(opts: DynamoDbLocalOptions = {}): Promi
 /**
  * Creates the topology's table (`pk`/`sk` strings, PAY_PER_REQUEST) unless it exists,
  * waits until it is ACTIVE, and turns on TTL on `expires_at` unless it is on. Safe to
- * call on every start.
+ * call on every start. A table it creates holds no command yet, so it is marked as having a
+ * complete index of unfinished commands (`keys.pendingIndexComplete`): recovery never scans it.
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
   let exists = true;
@@ -329,13 +333,17 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       );
     } catch (err) {
       // Created concurrently by someone else: fine.
-      if ((err as Error).name !== 'ResourceInUseException') throw err;
+      if (!(err instanceof ResourceInUseException)) throw err;
     }
   }
   for (let i = 0; i < 100; i++) {
     const d = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (d.Table?.TableStatus === 'ACTIVE') break;
     await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!exists) {
+    const marker = { pk: { S: keys.pendingIndexComplete.pk }, sk: { S: keys.pendingIndexComplete.sk }, since_ms: { N: String(Date.now()) } };
+    await client.send(new PutItemCommand({ TableName: tableName, Item: marker }));
   }
   const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
   const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
