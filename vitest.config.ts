@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          env,
+          env: { ...env, LOG_LEVEL: 'silent' },
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           setupFiles: ['test/setup.ts'],
           testTimeout: 60_000,
