@@ -59,7 +59,7 @@ export async function processFlush(
   const response: { flushed: true; last_finalized_bucket_end?: number } = { flushed: true };
   if (!rt.model && out.buckets.length === 0 && out.interim.length === 0) {
     // Nothing was ever posted: no model state to write (and none to snapshot at close).
-    await putJobRuntime({ ...rt, last_command: { id: commandId, response }, version: rt.version + 1 });
+    await putJobRuntime(transitionJob(rt, { type: 'progress', patch: { last_command: { id: commandId, response } } }));
     evictModel(job.job_id);
     return response;
   }

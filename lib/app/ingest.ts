@@ -1,6 +1,7 @@
 import type { AnomalyModel, BucketResult, IngestOutput, InputRecord } from '../detect/index.ts';
 import type { JobConfig } from '../domain/job.ts';
 import type { DataCounts, JobRuntime, TimingStats } from '../domain/state.ts';
+import { transitionJob } from '../domain/lifecycle/job.ts';
 import { putJobRuntime } from '../store/jobs.ts';
 import { deleteModelGenerationsExcept, writeModelState } from '../store/model.ts';
 import { deleteResultsAt, writeResults } from '../store/results.ts';
@@ -64,13 +65,15 @@ export async function commitBatch(
     const generation = (rt.model?.generation ?? 0) + 1;
     const pointer = await writeModelState(job.job_id, generation, model.serialize());
     const stats = model.modelSizeStats();
-    const committed: JobRuntime = {
-      ...next,
-      interim_buckets: interim.map((b) => b.timestamp),
-      model: pointer,
-      model_size_stats: { ...next.model_size_stats, ...stats, model_bytes: pointer.bytes, log_time: Date.now() },
-      version: rt.version + 1,
-    };
+    const committed = transitionJob(rt, {
+      type: 'progress',
+      patch: {
+        ...next,
+        interim_buckets: interim.map((b) => b.timestamp),
+        model: pointer,
+        model_size_stats: { ...next.model_size_stats, ...stats, model_bytes: pointer.bytes, log_time: Date.now() },
+      },
+    });
     await putJobRuntime(committed);
     cacheModel(job, generation, model);
     // Superseded generations are garbage once the pointer moved; a crash here only leaves garbage that the next batch removes.

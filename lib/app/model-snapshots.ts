@@ -1,6 +1,7 @@
 import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS, type JobConfig } from '../domain/job.ts';
 import type { ModelSnapshot, JobRuntime } from '../domain/state.ts';
 import { ES_VERSION } from '../domain/version.ts';
+import { transitionJob } from '../domain/lifecycle/job.ts';
 import { putJobRuntimeAndConfig } from '../store/jobs.ts';
 import { readModelState } from '../store/model.ts';
 import { listSnapshots, writeSnapshot } from '../store/snapshots.ts';
@@ -57,7 +58,7 @@ export async function persistSnapshot(job: JobConfig, configVersion: number, rt:
   if (rt.data_counts.latest_record_timestamp !== undefined) meta.latest_record_time_stamp = rt.data_counts.latest_record_timestamp;
   if (rt.data_counts.latest_bucket_timestamp !== undefined) meta.latest_result_time_stamp = rt.data_counts.latest_bucket_timestamp;
   await writeSnapshot(meta, state);
-  await putJobRuntimeAndConfig(next ?? { ...rt, version: rt.version + 1 }, { ...job, model_snapshot_id: snapshotId }, configVersion);
+  await putJobRuntimeAndConfig(next ?? transitionJob(rt, { type: 'progress', patch: {} }), { ...job, model_snapshot_id: snapshotId }, configVersion);
 }
 
 /**

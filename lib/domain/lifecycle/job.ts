@@ -41,7 +41,13 @@ export type JobEvent =
   /** The job's "process" could not carry on (e.g. a close gave up): `failed` with a reason. */
   | { type: 'fail'; reason: string }
   /** DELETE without `force`: only a closed job can be deleted. */
-  | { type: 'delete_requested' };
+  | { type: 'delete_requested' }
+  /**
+   * Work recorded on a job with a running task, state unchanged: a batch of data or a flush
+   * (opened), a snapshot, a close step's results (closing). `patch` is the new counts,
+   * pointers and progress.
+   */
+  | { type: 'progress'; patch: Partial<JobRuntime> };
 
 const alreadyOpened = refuse<JobRuntime>((rt) => new ConflictError(Messages.alreadyOpened(rt.job_id)));
 const notOpen = refuse<JobRuntime>((rt) => new ConflictError(Messages.jobNotOpen(rt.job_id)));
@@ -54,6 +60,7 @@ const toClosed = (rt: JobRuntime): JobRuntime => moved(rt, { state: 'closed' }, 
 const toFailed = (rt: JobRuntime, e: { reason: string }): JobRuntime => moved(rt, { state: 'failed', reason: e.reason });
 const startClose = (rt: JobRuntime, e: { commandId: string; next: number; snapshotId?: string }): JobRuntime =>
   moved(rt, { state: 'closing', close: { command_id: e.commandId, next: e.next, ...(e.snapshotId ? { snapshot_id: e.snapshotId } : {}) } });
+const progress = (rt: JobRuntime, e: { patch: Partial<JobRuntime> }): JobRuntime => moved(rt, { ...e.patch, state: rt.state });
 const stepDone = (rt: JobRuntime, e: { patch?: Partial<JobRuntime>; closePatch?: Partial<CloseProgress> }): JobRuntime => {
   if (!rt.close) throw new StaleStateError(`job [${rt.job_id}] has no close in progress`);
   return moved(rt, { ...e.patch, close: { ...rt.close, ...e.closePatch, next: rt.close.next + 1 } });
@@ -101,6 +108,7 @@ export const JOB_TRANSITIONS: TransitionTable<JobState, JobRuntime, JobEvent> = 
   force_close: { closed: unchanged, opening: toClosed, opened: toClosed, closing: toClosed, failed: toClosed },
   fail: { closed: unchanged, opening: toFailed, opened: toFailed, closing: toFailed, failed: unchanged },
   delete_requested: { closed: unchanged, opening: deleteOpen, opened: deleteOpen, closing: deleteOpen, failed: deleteOpen },
+  progress: { closed: lostRace('running'), opening: lostRace('running'), opened: progress, closing: progress, failed: lostRace('running') },
 };
 
 /**

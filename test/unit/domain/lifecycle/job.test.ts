@@ -28,6 +28,7 @@ const events: { [K in JobEvent['type']]: Extract<JobEvent, { type: K }> } = {
   force_close: { type: 'force_close' },
   fail: { type: 'fail', reason: 'boom' },
   delete_requested: { type: 'delete_requested' },
+  progress: { type: 'progress', patch: { last_finalized_bucket_end: 60 } },
 };
 
 /** The outcome of every (event, state) pair: the next state, `same` (nothing written), or the error. */
@@ -50,6 +51,7 @@ const table: Record<JobEvent['type'], Record<JobState, Outcome>> = {
   force_close: { closed: 'same', opening: 'closed', opened: 'closed', closing: 'closed', failed: 'closed' },
   fail: { closed: 'same', opening: 'failed', opened: 'failed', closing: 'failed', failed: 'same' },
   delete_requested: { closed: 'same', opening: deleteOpen('opening'), opened: deleteOpen('opened'), closing: deleteOpen('closing'), failed: deleteOpen('failed') },
+  progress: { closed: 'lost race', opening: 'lost race', opened: 'opened', closing: 'closing', failed: 'lost race' },
 };
 
 describe('the job transition table', () => {
@@ -117,6 +119,12 @@ describe('what the job transitions write', () => {
     expect(transitionJob(bare, events.start_close).close?.command_id).toBe('c1');
     const resumed = job('closing');
     expect(transitionJob(resumed, events.start_close)).toBe(resumed);
+  });
+
+  it('progress keeps the state and the close progress, whatever the patch carries, and bumps the version once', () => {
+    const closing = job('closing');
+    const after = transitionJob(closing, { type: 'progress', patch: { state: 'opened', version: 99, last_finalized_bucket_end: 60 } });
+    expect(after).toMatchObject({ state: 'closing', version: closing.version + 1, last_finalized_bucket_end: 60, close: closing.close });
   });
 
   it('a failure keeps its reason', () => {
