@@ -95,7 +95,7 @@ export async function applyClose(jobId: string, commandId: string, opts: CloseOp
   return out;
 }
 
-/** Time a close step may need at most; with less left in the invocation the close stops and resumes on redelivery. */
+/** Time a close step may need at most; with less left in the invocation the close stops and the runner hands it on to a continuation message. */
 export const STEP_MARGIN_MS = 10_000;
 
 
@@ -121,7 +121,7 @@ export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
  */
 export async function closeJob(jobId: string, commandId: string, hook?: StepHook, nowMs = Date.now(), remainingMs?: () => number): Promise<{ closed: true }> {
   for (;;) {
-    // Stop between steps rather than be killed inside one: the redelivery resumes at the next step.
+    // Stop between steps rather than be killed inside one: the continuation (or a redelivery) resumes at the next step.
     if (remainingMs && remainingMs() < STEP_MARGIN_MS) throw new CloseDeferred(jobId);
     const stored = await getJobConfig(jobId);
     let rt = await getJobRuntime(jobId);
