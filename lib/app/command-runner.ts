@@ -124,3 +124,6 @@ export async function abandonCommandRecord(record: SQSRecord, why: string): Prom
   logger.error('command message goes to the DLQ without being attempted', { commandId: cmd.command_id, target: message.target, why });
   await giveUp(cmd, message.target);
 }
+
+/** The worker chain's options for the commands queue: its redrive limit, and the runner's answer for records handed back unattempted on their last receive. */
+export const commandWorkerOptions = { maxReceiveCount: commandQueue.maxReceiveCount, onAbandon: abandonCommandRecord };
