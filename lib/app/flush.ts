@@ -65,8 +65,7 @@ export async function processFlush(
   }
   const lastEnd = out.lastFinalizedBucketEndMs ?? rt.last_finalized_bucket_end;
   if (lastEnd !== undefined) response.last_finalized_bucket_end = lastEnd;
-  const next: JobRuntime = {
-    ...rt,
+  const next: Partial<JobRuntime> = {
     data_counts: withBucketCounts(rt.data_counts, model),
     timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed, model.pendingEmptyRunBuckets()),
     last_command: { id: commandId, response },

@@ -45,8 +45,9 @@ export function withBucketCounts(dc: DataCounts, model: AnomalyModel): DataCount
  * generation is live, so a crash anywhere before it is simply redone on redelivery.
  * Interim results of an earlier flush are deleted first and `interim` (this flush's, if
  * any) written and remembered instead.
- * `next` is the runtime item to write apart from the model pointer and size stats; its
- * `version` is set here (the stored version + 1), whatever the caller put in it.
+ * `next` is what else changes on the runtime item (counts, timing, close progress: a patch,
+ * or a whole item from the lifecycle), applied with the model pointer and size stats as the
+ * lifecycle's `progress` event, which sets the version (the stored version + 1).
  * @throws StaleStateError when the runtime item changed meanwhile (the model cache is dropped)
  */
 export async function commitBatch(
@@ -54,7 +55,7 @@ export async function commitBatch(
   rt: JobRuntime,
   model: AnomalyModel,
   buckets: BucketResult[],
-  next: JobRuntime,
+  next: Partial<JobRuntime>,
   interim: BucketResult[] = [],
 ): Promise<JobRuntime> {
   try {
@@ -71,7 +72,7 @@ export async function commitBatch(
         ...next,
         interim_buckets: interim.map((b) => b.timestamp),
         model: pointer,
-        model_size_stats: { ...next.model_size_stats, ...stats, model_bytes: pointer.bytes, log_time: Date.now() },
+        model_size_stats: { ...(next.model_size_stats ?? rt.model_size_stats), ...stats, model_bytes: pointer.bytes, log_time: Date.now() },
       },
     });
     await putJobRuntime(committed);

@@ -74,7 +74,7 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
   dc.processed_field_count = prev.processed_field_count + out.processed_field_count;
   if (out.earliest_record_timestamp !== undefined) dc.earliest_record_timestamp = Math.min(prev.earliest_record_timestamp ?? Infinity, out.earliest_record_timestamp);
   if (out.latest_record_timestamp !== undefined) dc.latest_record_timestamp = Math.max(prev.latest_record_timestamp ?? 0, out.latest_record_timestamp);
-  const next: JobRuntime = { ...rt, data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed, model.pendingEmptyRunBuckets()), last_command: { id: commandId, response: dc } };
+  const next: Partial<JobRuntime> = { data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed, model.pendingEmptyRunBuckets()), last_command: { id: commandId, response: dc } };
   const lastEnd = model.lastFinalizedBucketEndMs();
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
   await commitBatch(job, rt, model, out.buckets, next);
