@@ -44,7 +44,7 @@ describe('the command queue adapter', () => {
     expect(sent[1]?.MessageDeduplicationId).not.toBe('42-job-a');
   });
 
-  it('keeps a continuation id within SQS's 128 characters for the longest job id', async () => {
+  it("keeps a continuation id within SQS's 128 characters for the longest job id", async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const longest = 'j'.repeat(64);
     await enqueueContinuation('1764108000000000123', longest, '0b7c1e2a-5f3d-4a8e-9c6b-1d2e3f4a5b6c');
