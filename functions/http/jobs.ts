@@ -1,4 +1,13 @@
-import { closeJobs, deleteJob, flushJob, getJobs, getJobStats, getModelSnapshots, openJob, postData, putJob, type Queued } from '../../lib/app/jobs.ts';
+import { closeJobs } from '../../lib/app/close.ts';
+import type { Queued } from '../../lib/app/commands.ts';
+import { deleteJob } from '../../lib/app/delete.ts';
+import { flushJob } from '../../lib/app/flush.ts';
+import { getJobs } from '../../lib/app/get-jobs.ts';
+import { getJobStats } from '../../lib/app/job-stats.ts';
+import { getModelSnapshots } from '../../lib/app/model-snapshots.ts';
+import { openJob } from '../../lib/app/open.ts';
+import { postData } from '../../lib/app/post-data.ts';
+import { putJob } from '../../lib/app/put-job.ts';
 import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../lib/app/results.ts';
 import { updateJob } from '../../lib/app/update.ts';
 import { EsError, Messages } from '../../lib/domain/errors.ts';

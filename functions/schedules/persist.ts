@@ -1,5 +1,5 @@
 import type { ScheduledEvent } from 'aws-lambda';
-import { runBackgroundPersist } from '../../lib/app/maintenance.ts';
+import { runBackgroundPersist } from '../../lib/app/persist.ts';
 import { logger } from '../../lib/runtime/log.ts';
 
 /** EventBridge background persistence tick. */

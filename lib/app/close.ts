@@ -1,26 +1,103 @@
-import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS, type JobConfig } from '../domain/job.ts';
-import { CLOSE_STEPS, type CloseStep, type JobRuntime, type ModelSnapshot } from '../domain/state.ts';
-import { ES_VERSION } from '../domain/version.ts';
-import { ConflictError, Messages } from '../domain/errors.ts';
-import { getJobConfig, getJobRuntime, putJobRuntime, putJobRuntimeAndConfig } from '../store/jobs.ts';
-import { readModelState } from '../store/model.ts';
-import { deleteSnapshots, listSnapshots, writeSnapshot } from '../store/snapshots.ts';
-import { analysisSpec, effectiveConfig, evictModel, loadModel, modelPruneWindowMs } from './analysis.ts';
+import type { JobConfig } from '../domain/job.ts';
+import { CloseDeferred, ConflictError, IllegalStateError, Messages, StaleStateError } from '../domain/errors.ts';
+import { transitionJob } from '../domain/lifecycle/job.ts';
+import { CLOSE_STEPS, type CloseStep, type JobRuntime } from '../domain/state.ts';
+import type { TimeValue } from '../domain/units.ts';
+import { getJobConfig, getJobRuntime, getJobRuntimes, putJobRuntime, putJobRuntimeAndConfig } from '../store/jobs.ts';
+import { deleteSnapshots, listSnapshots } from '../store/snapshots.ts';
+import { analysisSpec, effectiveConfig, evictModel, loadModel, modelPruneWindowMs } from './live-model.ts';
 import { audit } from './audit.ts';
+import { promoteLazyJobs } from './capacity.ts';
+import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
+import { resolveJobs, refuseInUpgradeMode } from './job-lookup.ts';
+import { expiredSnapshots, persistSnapshot } from './model-snapshots.ts';
 
-const DAY_MS = 86_400_000;
+/** Close request parameters after body-over-query precedence (spec A.0/A.1). */
+export interface CloseParams {
+  force: boolean;
+  allowNoMatch: boolean;
+  timeout: TimeValue | undefined;
+}
 
-/** Time a close step may need at most; with less left in the invocation the close stops and resumes on redelivery. */
+/**
+ * POST _ml/anomaly_detectors/<expr>/_close (spec A.1): expands ids and groups, refuses
+ * failed jobs without force (409, nothing changed), force-closes at once (the persistent
+ * task is removed: state `closed`, `finished_time` set, no final results or snapshot),
+ * and otherwise sends a `close` command per open or closing job and waits up to `timeout`
+ * (default 30m) for all of them: 500 "Timed out when waiting for persistent tasks after
+ * <timeout>" when it runs out, 202 with a task when the gateway cap comes first.
+ */
+export async function closeJobs(expression: string, params: CloseParams, nowMs = Date.now(), startedMs = nowMs): Promise<Queued<{ closed: true }>> {
+  await refuseInUpgradeMode('cluster:admin/xpack/ml/job/close');
+  const jobs = await resolveJobs(expression, params.allowNoMatch);
+  const runtimes = await getJobRuntimes(jobs.map((j) => j.job_id));
+  const open: string[] = [];
+  const closing: string[] = [];
+  const failed: string[] = [];
+  for (const j of jobs) {
+    const state = runtimes.get(j.job_id)?.state ?? 'closed';
+    if (state === 'opening' || state === 'opened') open.push(j.job_id);
+    else if (state === 'closing') closing.push(j.job_id);
+    else if (state === 'failed') failed.push(j.job_id);
+  }
+  if (failed.length > 0 && !params.force) {
+    throw new ConflictError(jobs.length === 1 ? Messages.closeFailedOne(failed[0] as string) : Messages.closeFailedMany);
+  }
+  if (params.force) {
+    for (const id of [...open, ...closing, ...failed]) await forceClose(id, nowMs);
+    await promoteLazyJobs();
+    return { kind: 'done', response: { closed: true } };
+  }
+  const targets = [...open, ...closing].sort();
+  if (targets.length === 0) return { kind: 'done', response: { closed: true } };
+  const cmd = await submitCommand({ action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: `close job [${expression}]`, targets });
+  const timeoutMs = params.timeout?.ms ?? 30 * 60_000;
+  const outcome = await awaitCommand(cmd.command_id, timeoutMs, startedMs);
+  return settle(cmd.task_id, outcome, () => new IllegalStateError(Messages.persistentTasksTimeout(params.timeout?.human() ?? '30m')), () => ({ closed: true as const }));
+}
+
+/**
+ * Force close of one job: removes the "task" at once with a conditional write (so it works
+ * even while the job's queue group is busy or stuck), sets `finished_time`, and leaves any
+ * queued data to fail with "not open". A close in progress notices the version change and
+ * stops. Retries when it loses a race with a worker.
+ */
+export async function forceClose(jobId: string, nowMs = Date.now()): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const stored = await getJobConfig(jobId);
+    const rt = await getJobRuntime(jobId);
+    if (!stored || !rt || rt.state === 'closed') return;
+    const next = transitionJob(rt, { type: 'force_close' });
+    try {
+      await putJobRuntimeAndConfig(next, { ...stored.config, finished_time: nowMs }, stored.version);
+      await audit(jobId, 'Job is closing (forced)', 'info', nowMs);
+      return;
+    } catch (err) {
+      if (!(err instanceof StaleStateError)) throw err;
+    }
+  }
+  throw new ConflictError(`Failed to force close job [${jobId}] with [1] failures, rethrowing first. All Exceptions: [concurrent updates]`);
+}
+
+/** Test seams of the close's apply side. */
+export interface CloseOptions {
+  /** Called after each step is durably recorded (fault injection). */
+  closeStepHook?: StepHook;
+  /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis). */
+  remainingMs?: () => number;
+}
+
+/** The worker side of a close: the checkpointed steps, then a slot freed for a lazily opening job. */
+export async function applyClose(jobId: string, commandId: string, opts: CloseOptions = {}): Promise<{ closed: true }> {
+  const out = await closeJob(jobId, commandId, opts.closeStepHook, Date.now(), opts.remainingMs);
+  await promoteLazyJobs();
+  return out;
+}
+
+/** Time a close step may need at most; with less left in the invocation the close stops and the runner hands it on to a continuation message. */
 export const STEP_MARGIN_MS = 10_000;
 
-/** Thrown when an invocation has too little time left for the next close step (a retryable, non-Elasticsearch error). */
-export class CloseDeferred extends Error {
-  constructor(jobId: string) {
-    super(`close of job [${jobId}] continues on the next delivery`);
-    this.name = 'CloseDeferred';
-  }
-}
 
 /** Test seam: called after each step is durably recorded; a throw here simulates a crash at that boundary. */
 export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
@@ -44,19 +121,19 @@ export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
  */
 export async function closeJob(jobId: string, commandId: string, hook?: StepHook, nowMs = Date.now(), remainingMs?: () => number): Promise<{ closed: true }> {
   for (;;) {
-    // Stop between steps rather than be killed inside one: the redelivery resumes at the next step.
+    // Stop between steps rather than be killed inside one: the continuation (or a redelivery) resumes at the next step.
     if (remainingMs && remainingMs() < STEP_MARGIN_MS) throw new CloseDeferred(jobId);
     const stored = await getJobConfig(jobId);
     let rt = await getJobRuntime(jobId);
     if (!stored || !rt || rt.state === 'closed') return { closed: true };
-    // A job that failed meanwhile (e.g. an earlier close gave up on it) needs a force close, as at the API.
-    if (rt.state === 'failed') throw new ConflictError(Messages.closeFailedOne(jobId));
     if (rt.state !== 'closing' || !rt.close) {
+      // A job that failed meanwhile (e.g. an earlier close gave up on it) needs a force close, as at the API:
+      // start_close refuses it with 409 "cannot close job [<id>] because it failed, use force close".
       // The snapshot id is fixed when the close starts, so a redelivered persist_snapshot rewrites the same snapshot.
       // A job that never received data has nothing to flush, calculate, persist or prune: it goes straight to finalize.
       const next = rt.model ? 0 : CLOSE_STEPS.indexOf('finalize');
-      const snapshotId = rt.model ? await freeSnapshotId(jobId, nowMs) : undefined;
-      rt = { ...rt, state: 'closing', close: { command_id: commandId, next, ...(snapshotId ? { snapshot_id: snapshotId } : {}) }, version: rt.version + 1 };
+      const snapshotId = rt.model && rt.state !== 'failed' ? await freeSnapshotId(jobId, nowMs) : undefined;
+      rt = transitionJob(rt, { type: 'start_close', commandId, next, ...(snapshotId ? { snapshotId } : {}) });
       await putJobRuntime(rt);
       await audit(jobId, 'Job is closing', 'info', nowMs);
     }
@@ -77,9 +154,9 @@ async function freeSnapshotId(jobId: string, nowMs: number): Promise<string> {
   return String(id);
 }
 
+/** The job after one close step: its runtime changes and the step progress moved on (the lifecycle's `close_step_done`). */
 function advance(rt: JobRuntime, patch: Partial<JobRuntime> = {}, closePatch: Partial<NonNullable<JobRuntime['close']>> = {}): JobRuntime {
-  const close = rt.close as NonNullable<JobRuntime['close']>;
-  return { ...rt, ...patch, close: { ...close, ...closePatch, next: close.next + 1 }, version: rt.version + 1 };
+  return transitionJob(rt, { type: 'close_step_done', patch, closePatch });
 }
 
 async function runStep(step: CloseStep, job: JobConfig, configVersion: number, rt: JobRuntime, nowMs: number): Promise<void> {
@@ -148,13 +225,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
       return;
     }
     case 'finalize': {
-      const next: JobRuntime = { ...rt, state: 'closed', version: rt.version + 1 };
-      delete next.close;
-      delete next.opened_with;
-      delete next.node;
-      delete next.open_time_ms;
-      delete next.assignment_explanation;
-      delete next.reason;
+      const next = transitionJob(rt, { type: 'finish_close' });
       const fresh = await getJobConfig(job.job_id);
       await putJobRuntimeAndConfig(next, { ...(fresh?.config ?? job), finished_time: nowMs }, fresh?.version ?? configVersion);
       evictModel(job.job_id);
@@ -164,55 +235,24 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
 }
 
 /**
- * Writes a model snapshot of the job's live model state and makes it the job's
- * `model_snapshot_id`; `next` (when given) is the runtime item to write in the same
- * transaction (close's step progress). Re-running with the same id rewrites the same items.
+ * Moves a job to `failed` with a reason (its "process" could not be closed). From there only
+ * a force close or a force delete get it out, as in Elasticsearch. Best effort: a lost race
+ * is retried a few times, a vanished job is ignored.
  */
-export async function persistSnapshot(job: JobConfig, configVersion: number, rt: JobRuntime, snapshotId: string, description: string, nowMs: number, next?: JobRuntime): Promise<void> {
-  if (!rt.model) return;
-  const state = await readModelState(job.job_id, rt.model);
-  const meta: ModelSnapshot = {
-    job_id: job.job_id,
-    snapshot_id: snapshotId,
-    timestamp: nowMs,
-    description,
-    snapshot_doc_count: Math.max(1, rt.model.chunks),
-    model_size_stats: rt.model_size_stats,
-    retain: false,
-    min_version: ES_VERSION.minimum_index_compatibility_version,
-  };
-  if (rt.data_counts.latest_record_timestamp !== undefined) meta.latest_record_time_stamp = rt.data_counts.latest_record_timestamp;
-  if (rt.data_counts.latest_bucket_timestamp !== undefined) meta.latest_result_time_stamp = rt.data_counts.latest_bucket_timestamp;
-  await writeSnapshot(meta, state);
-  await putJobRuntimeAndConfig(next ?? { ...rt, version: rt.version + 1 }, { ...job, model_snapshot_id: snapshotId }, configVersion);
-}
-
-/**
- * Snapshots to delete under the retention settings (Elasticsearch's expired-snapshot rule):
- * relative to the newest snapshot, those older than `model_snapshot_retention_days` go, and
- * between `daily_model_snapshot_retention_after_days` and that, only the first of each day
- * stays. The job's current snapshot and snapshots with `retain: true` always stay.
- */
-export function expiredSnapshots(job: JobConfig, snapshots: ModelSnapshot[]): string[] {
-  if (snapshots.length === 0) return [];
-  const newest = Math.max(...snapshots.map((s) => s.timestamp));
-  const retentionDays = job.model_snapshot_retention_days ?? DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS;
-  const dailyAfter = job.daily_model_snapshot_retention_after_days;
-  const cutoff = newest - retentionDays * DAY_MS;
-  const dailyCutoff = dailyAfter === undefined ? -Infinity : newest - dailyAfter * DAY_MS;
-  const out: string[] = [];
-  const keptDays = new Set<number>();
-  for (const s of [...snapshots].sort((a, b) => a.timestamp - b.timestamp)) {
-    if (s.retain || s.snapshot_id === job.model_snapshot_id) continue;
-    if (s.timestamp < cutoff) {
-      out.push(s.snapshot_id);
-      continue;
-    }
-    if (s.timestamp < dailyCutoff) {
-      const day = Math.floor(s.timestamp / DAY_MS);
-      if (keptDays.has(day)) out.push(s.snapshot_id);
-      else keptDays.add(day);
+export async function markJobFailed(jobId: string, reason: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const rt = await getJobRuntime(jobId);
+    if (!rt) return;
+    const next = transitionJob(rt, { type: 'fail', reason });
+    // Closed or already failed: nothing to do.
+    if (next === rt) return;
+    try {
+      await putJobRuntime(next);
+      await audit(jobId, `Job failed: ${reason}`, 'error');
+      await promoteLazyJobs();
+      return;
+    } catch (err) {
+      if (!(err instanceof StaleStateError)) throw err;
     }
   }
-  return out;
 }

@@ -1,15 +1,9 @@
 import type { JobConfig } from '../domain/job.ts';
-import { parseTimeValue } from '../domain/units.ts';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { batchWrite, queryAll } from '../store/batch.ts';
-import { db, tableName } from '../store/db.ts';
-import { getJobRuntimes, listJobConfigs } from '../store/jobs.ts';
-import { keys, ts } from '../store/keys.ts';
+import { listJobConfigs } from '../store/jobs.ts';
+import { deleteResultsBefore, newestBucketItem } from '../store/results.ts';
 import { deleteSnapshots, listSnapshots } from '../store/snapshots.ts';
 import { audit } from './audit.ts';
-import { effectiveConfig } from './analysis.ts';
-import { expiredSnapshots } from './close.ts';
-import { submitCommand } from './commands.ts';
+import { expiredSnapshots } from './model-snapshots.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -50,62 +44,7 @@ export function newestBucketStart(doc: BucketItemDoc): number {
 
 async function deleteExpiredResults(job: JobConfig): Promise<number> {
   if (job.results_retention_days === undefined || job.results_retention_days === null) return 0;
-  const pk = keys.resultsPartition(job.job_id);
-  // One item: the newest bucket (a single page, not queryAll, which would walk the whole history).
-  const last = await db().send(
-    new QueryCommand({
-      TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': pk, ':p': keys.bucketPrefix },
-      ScanIndexForward: false,
-      Limit: 1,
-    }),
-  );
-  const newestDoc = last.Items?.[0]?.doc as string | undefined;
-  const newest = newestDoc ? newestBucketStart(JSON.parse(newestDoc) as BucketItemDoc) : undefined;
-  if (newest === undefined) return 0;
-  const cutoff = newest - job.results_retention_days * DAY_MS;
-  const old = await queryAll<{ pk: string; sk: string }>({
-    KeyConditionExpression: 'pk = :pk AND sk < :b',
-    ExpressionAttributeValues: { ':pk': pk, ':b': `${keys.bucketPrefix}${ts(cutoff)}` },
-    ProjectionExpression: 'pk, sk',
-  });
-  const oldRecords = await queryAll<{ pk: string; sk: string }>({
-    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-    ExpressionAttributeValues: { ':pk': pk, ':lo': keys.recordPrefix, ':hi': `${keys.recordPrefix}${ts(cutoff)}` },
-    ProjectionExpression: 'pk, sk',
-  });
-  const oldPlots = await queryAll<{ pk: string; sk: string }>({
-    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-    ExpressionAttributeValues: { ':pk': pk, ':lo': keys.modelPlotPrefix, ':hi': `${keys.modelPlotPrefix}${ts(cutoff)}` },
-    ProjectionExpression: 'pk, sk',
-  });
-  await batchWrite([], [...old, ...oldRecords, ...oldPlots]);
-  return old.length + oldRecords.length + oldPlots.length;
-}
-
-/**
- * Background persistence: every open job whose `background_persist_interval` (default 3h
- * to 4h in Elasticsearch; here 3h) has passed since its last snapshot gets a `persist`
- * command in its FIFO group, so the snapshot is taken between two batches of data.
- */
-export async function runBackgroundPersist(nowMs = Date.now()): Promise<string[]> {
-  const jobs = await listJobConfigs();
-  const runtimes = await getJobRuntimes(jobs.map((j) => j.job_id));
-  const due: string[] = [];
-  for (const job of jobs) {
-    const rt = runtimes.get(job.job_id);
-    if (!rt || rt.state !== 'opened' || !rt.model) continue;
-    const effective = effectiveConfig(job, rt);
-    const intervalMs = effective.background_persist_interval
-      ? parseTimeValue(String(effective.background_persist_interval), 'background_persist_interval').ms
-      : 3 * 3600_000;
-    const snaps = await listSnapshots(job.job_id);
-    const last = Math.max(rt.open_time_ms ?? 0, ...snaps.map((s) => s.timestamp));
-    if (nowMs - last >= intervalMs) due.push(job.job_id);
-  }
-  if (due.length > 0) {
-    await submitCommand({ action: 'persist', es_action: 'cluster:admin/xpack/ml/job/persist', description: 'background persist', targets: due });
-  }
-  return due;
+  const newestDoc = await newestBucketItem(job.job_id);
+  if (newestDoc === undefined) return 0;
+  return deleteResultsBefore(job.job_id, newestBucketStart(newestDoc) - job.results_retention_days * DAY_MS);
 }

@@ -4,8 +4,7 @@ import { EsError, Messages, ResourceNotFoundError, StatusError, TooManyRequestsE
 import { getJobConfig, getJobRuntime, listJobConfigs, putJobConfig } from '../store/jobs.ts';
 import { getClusterSettings, type ClusterSettings } from '../store/misc.ts';
 import { audit } from './audit.ts';
-import { awaitCommand, submitCommand } from './commands.ts';
-import { settle, type Queued } from './jobs.ts';
+import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
 import { IllegalStateError } from '../domain/errors.ts';
 import { checkJobConfigSize, MAX_JOB_CONFIG_BYTES, refuseOversizedBody, storedJobPart } from '../domain/limits.ts';
 

@@ -306,3 +306,33 @@ export const Messages = {
   postDataDeprecation:
     'Posting data directly to anomaly detection jobs is deprecated, in a future major version it will be compulsory to use a datafeed',
 } as const;
+
+/**
+ * Thrown by a use case's apply side when the invocation has too little time left for its
+ * next step. Its progress is saved on the entity, so the command runner hands the command
+ * on to a continuation message in the same FIFO group and completes the current one: long
+ * work takes as many invocations as it needs instead of spending deliveries. Transient,
+ * so anything that does not hand it on leaves the message for redelivery instead.
+ */
+export class WorkDeferred extends TransientError {}
+
+/** A graceful close (spec B.3) stopped between two steps for lack of time; the next invocation resumes it. */
+export class CloseDeferred extends WorkDeferred {
+  constructor(jobId: string) {
+    super(`close of job [${jobId}] continues on the next delivery`);
+  }
+}
+
+/** An EsError rebuilt from a stored error body, so a worker's failure reaches the client unchanged. */
+export class StoredEsError extends EsError {
+  constructor(private readonly body: EsErrorBody) {
+    super(body.error.type, body.status, body.error.reason);
+  }
+  override toBody(): EsErrorBody {
+    return this.body;
+  }
+  override toCause(): EsCause {
+    const { root_cause: _root, ...cause } = this.body.error;
+    return cause;
+  }
+}

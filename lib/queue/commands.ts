@@ -17,15 +17,42 @@ export function sqs(): SQSClient {
  * @throws Error when SQS rejects any entry after the SDK's retries.
  */
 export async function enqueueCommand(commandId: string, targets: string[]): Promise<void> {
+  await sendCommandMessages(
+    commandId,
+    targets.map((target) => ({ target, deduplicationId: `${commandId}-${target}` })),
+  );
+}
+
+/**
+ * Hands a command's target on to a new message in the same FIFO group (`job/<id>`), for
+ * work that takes more than one invocation (a close that ran short of time): the worker
+ * sends it and then completes the message it was working on, so the work resumes in a
+ * fresh invocation without spending a delivery of its redrive budget.
+ *
+ * The body is the same command message: the target's progress is saved on the entity, so
+ * the continuation resumes at its first unfinished step. Its deduplication id names the
+ * message it continues (`continuedMessageId`, SQS's message id): a redelivery of that
+ * message that hands on again is deduplicated, while each continuation of a continuation
+ * gets an id of its own.
+ * @throws Error when SQS rejects the message after the SDK's retries.
+ */
+export async function enqueueContinuation(commandId: string, target: string, continuedMessageId: string): Promise<void> {
+  await sendCommandMessages(commandId, [{ target, deduplicationId: `${commandId}-${continuedMessageId}-${target}` }]);
+}
+
+/** SQS's allowed characters of a deduplication id (at most 128 of them). */
+const deduplicationId = (id: string): string => id.slice(0, 128).replace(/[^A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g, '_');
+
+async function sendCommandMessages(commandId: string, messages: { target: string; deduplicationId: string }[]): Promise<void> {
   const queueUrl = config().commandQueueUrl;
-  for (let i = 0; i < targets.length; i += 10) {
-    const entries = targets.slice(i, i + 10).map((target, n) => {
+  for (let i = 0; i < messages.length; i += 10) {
+    const entries = messages.slice(i, i + 10).map(({ target, deduplicationId: dedup }, n) => {
       const body: CommandMessage = { command_id: commandId, target };
       return {
         Id: String(n),
         MessageBody: JSON.stringify(body),
         MessageGroupId: messageGroupId(target),
-        MessageDeduplicationId: `${commandId}-${target}`.slice(0, 128).replace(/[^A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g, '_'),
+        MessageDeduplicationId: deduplicationId(dedup),
       };
     });
     const out = await sqs().send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));

@@ -140,3 +140,54 @@ export async function deleteResultsAt(jobId: string, timestamps: number[]): Prom
   );
   await batchWrite([], [...timestamps.map((t) => keys.bucket(jobId, t)), ...found.flat()]);
 }
+
+/** The stored document of the newest bucket item: a bucket, or an empty run (`end` set); times epoch ms, `bucket_span` in s. */
+export interface NewestBucketItem {
+  timestamp: number;
+  end?: number;
+  bucket_span: number;
+}
+
+/**
+ * The newest bucket item of a job (one Query page of one item, newest first: never a walk
+ * over the whole history), or undefined when the job has no results.
+ */
+export async function newestBucketItem(jobId: string): Promise<NewestBucketItem | undefined> {
+  const last = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':p': keys.bucketPrefix },
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
+  );
+  const doc = last.Items?.[0]?.doc as string | undefined;
+  return doc ? (JSON.parse(doc) as NewestBucketItem) : undefined;
+}
+
+/**
+ * Deletes a job's results (buckets and empty runs, records, model plot) older than
+ * `cutoffMs` (by their bucket timestamp; epoch ms), as results retention does.
+ * @returns the number of items deleted
+ */
+export async function deleteResultsBefore(jobId: string, cutoffMs: number): Promise<number> {
+  const pk = keys.resultsPartition(jobId);
+  const old = await queryAll<{ pk: string; sk: string }>({
+    KeyConditionExpression: 'pk = :pk AND sk < :b',
+    ExpressionAttributeValues: { ':pk': pk, ':b': `${keys.bucketPrefix}${ts(cutoffMs)}` },
+    ProjectionExpression: 'pk, sk',
+  });
+  const oldRecords = await queryAll<{ pk: string; sk: string }>({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+    ExpressionAttributeValues: { ':pk': pk, ':lo': keys.recordPrefix, ':hi': `${keys.recordPrefix}${ts(cutoffMs)}` },
+    ProjectionExpression: 'pk, sk',
+  });
+  const oldPlots = await queryAll<{ pk: string; sk: string }>({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+    ExpressionAttributeValues: { ':pk': pk, ':lo': keys.modelPlotPrefix, ':hi': `${keys.modelPlotPrefix}${ts(cutoffMs)}` },
+    ProjectionExpression: 'pk, sk',
+  });
+  await batchWrite([], [...old, ...oldRecords, ...oldPlots]);
+  return old.length + oldRecords.length + oldPlots.length;
+}

@@ -51,7 +51,7 @@ describe('update job effects', () => {
   });
 
   it('background_persist_interval: the schedule snapshots an open job once the interval has passed', async () => {
-    const { runBackgroundPersist } = await direct(() => import('../../lib/app/maintenance.ts'));
+    const { runBackgroundPersist } = await direct(() => import('../../lib/app/persist.ts'));
     const id = uniqueId('persist');
     await byHostJob(id, { background_persist_interval: '2h' });
     await es.ml.openJob({ job_id: id });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expiredSnapshots } from '../../../lib/app/close.ts';
+import { expiredSnapshots } from '../../../lib/app/model-snapshots.ts';
 import { newestBucketStart } from '../../../lib/app/maintenance.ts';
 import type { JobConfig } from '../../../lib/domain/job.ts';
 import type { ModelSnapshot } from '../../../lib/domain/state.ts';

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Command } from '../../../lib/domain/command.ts';
-import { ResourceNotFoundError, StaleStateError } from '../../../lib/domain/errors.ts';
+import { CloseDeferred, ResourceNotFoundError, StaleStateError } from '../../../lib/domain/errors.ts';
 
 const store = vi.hoisted(() => ({
   getCommand: vi.fn(),
@@ -10,10 +10,13 @@ const store = vi.hoisted(() => ({
   rollUpStatus: vi.fn(),
 }));
 const execute = vi.hoisted(() => ({ executeCommand: vi.fn(), markJobFailed: vi.fn() }));
+const queue = vi.hoisted(() => ({ enqueueContinuation: vi.fn(), enqueueCommand: vi.fn() }));
 vi.mock('../../../lib/store/commands.ts', () => store);
-vi.mock('../../../lib/app/execute.ts', () => execute);
+vi.mock('../../../lib/app/command-dispatch.ts', () => ({ applyCommand: execute.executeCommand }));
+vi.mock('../../../lib/app/close.ts', () => ({ markJobFailed: execute.markJobFailed }));
+vi.mock('../../../lib/queue/commands.ts', () => queue);
 
-const { processCommandRecord } = await import('../../../functions/workers/commands.ts');
+const { processCommandRecord } = await import('../../../lib/app/command-runner.ts');
 
 const command = (action: Command['action'] = 'update'): Command => ({
   command_id: '1',
@@ -105,3 +108,26 @@ describe('the command worker on a failure', () => {
     expect(store.getCommand).not.toHaveBeenCalled();
   });
 });
+
+describe('the command runner on work that runs short of time', () => {
+  beforeEach(() => {
+    vi.resetAllMocks();
+    store.getCommand.mockResolvedValue(command('close'));
+  });
+
+  it('hands a deferred close on to a continuation in the same group and completes the record, even on its last delivery', async () => {
+    execute.executeCommand.mockRejectedValue(new CloseDeferred('job-a'));
+    await expect(processCommandRecord(record('5'))).resolves.toBeUndefined();
+    expect(queue.enqueueContinuation).toHaveBeenCalledWith('1', 'job-a', 'm');
+    expect(store.recordOutcome).not.toHaveBeenCalled();
+    expect(execute.markJobFailed).not.toHaveBeenCalled();
+  });
+
+  it('leaves the record for redelivery when the continuation cannot be sent', async () => {
+    execute.executeCommand.mockRejectedValue(new CloseDeferred('job-a'));
+    queue.enqueueContinuation.mockRejectedValue(Object.assign(new Error('SQS down'), { name: 'ServiceUnavailable', $fault: 'server' }));
+    await expect(processCommandRecord(record('1'))).rejects.toThrow('SQS down');
+    expect(store.recordOutcome).not.toHaveBeenCalled();
+  });
+});
+

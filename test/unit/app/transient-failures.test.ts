@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CloseDeferred } from '../../../lib/app/close.ts';
+import { CloseDeferred } from '../../../lib/domain/errors.ts';
 import { ConflictError, StaleStateError, TransientError } from '../../../lib/domain/errors.ts';
-import { isTransientFailure } from '../../../lib/worker/faults.ts';
+import { isTransientFailure } from '../../../lib/app/transient-failures.ts';
 
 const sdk = (name: string, fields: Record<string, unknown> = {}) => Object.assign(new Error(name), { name, $metadata: {}, ...fields });
 const zodError = (() => {

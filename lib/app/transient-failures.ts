@@ -1,4 +1,3 @@
-import { CloseDeferred } from '../app/close.ts';
 import { EsError, TransientError } from '../domain/errors.ts';
 
 /**
@@ -59,7 +58,8 @@ interface SdkErrorShape {
  */
 export function isTransientFailure(err: unknown): boolean {
   if (err instanceof EsError) return false;
-  if (err instanceof TransientError || err instanceof CloseDeferred) return true;
+  // TransientError covers WorkDeferred (a close deferred for lack of time) and StaleStateError.
+  if (err instanceof TransientError) return true;
   if (err === null || typeof err !== 'object') return false;
   const e = err as SdkErrorShape;
   if (typeof e.code === 'string' && NETWORK_CODES.test(e.code)) return true;

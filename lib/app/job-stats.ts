@@ -1,5 +1,17 @@
 import type { JobRuntime } from '../domain/state.ts';
+import { newJobRuntime } from '../domain/state.ts';
 import { config } from '../runtime/config.ts';
+import { getJobRuntimes } from '../store/jobs.ts';
+import { resolveJobs } from './job-lookup.ts';
+
+/** GET _ml/anomaly_detectors[/<expr>]/_stats: `{count, jobs:[JobStats]}` sorted by id (spec A.5.3). */
+export async function getJobStats(expression: string, allowNoMatch: boolean, nowMs = Date.now()): Promise<{ count: number; jobs: unknown[] }> {
+  const jobs = await resolveJobs(expression, allowNoMatch);
+  const runtimes = await getJobRuntimes(jobs.map((j) => j.job_id));
+  const stats = jobs.map((j) => jobStatsView(runtimes.get(j.job_id) ?? newJobRuntime(j.job_id, nowMs), nowMs));
+  return { count: stats.length, jobs: stats };
+}
+
 
 /** The `node` object of job stats for this deployment's (single, logical) ML node. */
 export function nodeView(): Record<string, unknown> {

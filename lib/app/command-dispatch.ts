@@ -1,0 +1,36 @@
+import type { Command, CommandAction } from '../domain/command.ts';
+import { applyClose, type CloseOptions } from './close.ts';
+import { applyDelete } from './delete.ts';
+import { applyFlush } from './flush.ts';
+import { applyOpen } from './open.ts';
+import { applyPersist } from './persist.ts';
+import { applyPostData } from './post-data.ts';
+import { applyUpdateCommand } from './update.ts';
+import { getCommandPayload } from '../store/commands.ts';
+
+/** Test seams and invocation facts passed to the apply sides (only close uses them today). */
+export type ApplyOptions = CloseOptions;
+
+/** The apply side of one use case: carries out `cmd` for one target and returns that target's Elasticsearch response. */
+export type ApplyCommand = (cmd: Command, target: string, opts: ApplyOptions) => Promise<unknown>;
+
+/**
+ * Which use case carries out each command action (the worker side of the use cases in
+ * this folder). Domain failures are thrown as EsError (recorded as the target's outcome);
+ * anything else is an infrastructure failure. Every apply side is idempotent under
+ * redelivery.
+ */
+export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
+  open: (cmd, target) => applyOpen(target, cmd.command_id),
+  data: (cmd, target) => applyPostData(cmd, target),
+  flush: (cmd, target) => applyFlush(cmd, target),
+  close: (cmd, target, opts) => applyClose(target, cmd.command_id, opts),
+  update: async (cmd, target) => applyUpdateCommand(target, await getCommandPayload(cmd)),
+  persist: (cmd, target) => applyPersist(target, cmd.command_id),
+  delete: (cmd, target) => applyDelete(target, cmd.params as { force?: boolean; create_time?: number }),
+};
+
+/** Carries out one command for one target through its use case's apply side. */
+export function applyCommand(cmd: Command, target: string, opts: ApplyOptions = {}): Promise<unknown> {
+  return APPLY_BY_ACTION[cmd.action](cmd, target, opts);
+}

@@ -1,0 +1,129 @@
+import type { Context, SQSRecord } from 'aws-lambda';
+import { commandMessageSchema, type Command, type CommandMessage } from '../domain/command.ts';
+import { EsError, InternalError, WorkDeferred, type EsErrorBody } from '../domain/errors.ts';
+import { enqueueContinuation } from '../queue/commands.ts';
+import { commandQueue } from '../runtime/topology.ts';
+import { logger } from '../runtime/log.ts';
+import { getCommand, markRunning, recordOutcome, rollUpStatus } from '../store/commands.ts';
+import { markJobFailed } from './close.ts';
+import { applyCommand } from './command-dispatch.ts';
+import { isTransientFailure } from './transient-failures.ts';
+
+/*
+ * The command runner (DESIGN §2.3): what a worker does with one SQS record of the commands
+ * queue, whatever carries the record in (the Lambda handler's batch chain, the local
+ * runtime's poller, a test). Handlers only adapt their event to these functions.
+ */
+
+/**
+ * The message of a record, or undefined for a body that is not a command message. Such a
+ * body fails the same way on every delivery and names no command to answer, so it is
+ * logged and dropped rather than left to hold its FIFO group until the DLQ takes it.
+ */
+function readMessage(record: SQSRecord): CommandMessage | undefined {
+  try {
+    return commandMessageSchema.parse(JSON.parse(record.body));
+  } catch (err) {
+    logger.error('malformed command message dropped', { messageId: record.messageId, group: record.attributes?.MessageGroupId, body: record.body.slice(0, 500), err });
+    return undefined;
+  }
+}
+
+/**
+ * One command message: `queued → running → done|failed` for its target. A message whose
+ * target already has an outcome (a redelivery) is a no-op. A failure becomes the target's
+ * failed outcome at once unless a later delivery can cure it ({@link isTransientFailure}):
+ * an Elasticsearch error as it is, anything else permanent (an item too large, a
+ * programming error) as a 500 whose text is fixed, and for a close the job is left
+ * `failed`, as Elasticsearch does when closing the process throws. So a command that
+ * fails the same way every time answers its client on its first delivery and the job's
+ * FIFO group moves on. A transient failure leaves the message for redelivery; on the last
+ * delivery before the DLQ it gets the same failed outcome.
+ *
+ * Work that runs short of time ({@link WorkDeferred}: a close between two steps) is handed
+ * on instead of failed: a continuation message for the same command and target goes into
+ * the same FIFO group and this record completes, so long work takes as many invocations
+ * as it needs and never spends its redrive budget by waiting out the visibility timeout.
+ */
+export async function processCommandRecord(record: SQSRecord, context?: Context): Promise<void> {
+  const message = readMessage(record);
+  if (!message) return;
+  const cmd = await getCommand(message.command_id);
+  if (!cmd) {
+    logger.warn('command expired or unknown; message dropped', { commandId: message.command_id });
+    return;
+  }
+  if (cmd.outcomes?.[message.target]) {
+    // Redelivered after its outcome was written; the status roll-up may not have happened.
+    await rollUpStatus(cmd);
+    return;
+  }
+  await markRunning(cmd.command_id);
+  try {
+    const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
+    const response = await applyCommand(cmd, message.target, { remainingMs });
+    await recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() });
+  } catch (err) {
+    if (err instanceof WorkDeferred) {
+      // Progress is saved on the entity: the continuation resumes at the first unfinished step.
+      await enqueueContinuation(cmd.command_id, message.target, record.messageId);
+      logger.info('command handed on to a continuation message', { commandId: cmd.command_id, target: message.target, reason: err.message });
+      return;
+    }
+    if (err instanceof EsError) {
+      await recordFailure(cmd, message.target, err.toBody());
+      return;
+    }
+    if (!isTransientFailure(err)) {
+      logger.error('command failed permanently; its failure is recorded and it is not retried', { commandId: cmd.command_id, target: message.target, err });
+      await giveUp(cmd, message.target);
+      return;
+    }
+    const receives = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+    if (receives >= commandQueue.maxReceiveCount) {
+      logger.error('command failed on its last delivery; it goes to the DLQ', { commandId: cmd.command_id, target: message.target, err });
+      await giveUp(cmd, message.target);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Records a failed outcome. An error body that cannot itself be stored (a reason quoting a
+ * huge value) is replaced by the fixed 500 of {@link giveUp}'s kind, so recording never
+ * becomes the next failure that repeats on every delivery.
+ */
+async function recordFailure(cmd: Command, target: string, error: EsErrorBody): Promise<void> {
+  try {
+    await recordOutcome(cmd, target, { status: 'failed', error, finished_ms: Date.now() });
+  } catch (err) {
+    if (isTransientFailure(err)) throw err;
+    logger.error('failed outcome could not be stored; a generic one is stored instead', { commandId: cmd.command_id, target, err });
+    await recordOutcome(cmd, target, { status: 'failed', error: new InternalError(`Exception executing ${cmd.es_action}`).toBody(), finished_ms: Date.now() });
+  }
+}
+
+/**
+ * Records that a command's target will not be carried out: a 500 outcome, so the client
+ * waiting on it gets an answer, and for a close a `failed` job, as Elasticsearch does when
+ * closing the process throws. The job's reason is public (stats, notifications), so it is
+ * a fixed text; the real error is only logged.
+ */
+async function giveUp(cmd: Command, target: string): Promise<void> {
+  const reason = cmd.action === 'close' ? 'Exception closing autodetect process' : `Exception executing ${cmd.es_action}`;
+  if (cmd.action === 'close') await markJobFailed(target, reason);
+  await recordOutcome(cmd, target, { status: 'failed', error: new InternalError(reason).toBody(), finished_ms: Date.now() });
+}
+
+/** A record handed back unattempted on its last receive: its target gets the same failed outcome. */
+export async function abandonCommandRecord(record: SQSRecord, why: string): Promise<void> {
+  const message = readMessage(record);
+  if (!message) return;
+  const cmd = await getCommand(message.command_id);
+  if (!cmd || cmd.outcomes?.[message.target]) return;
+  logger.error('command message goes to the DLQ without being attempted', { commandId: cmd.command_id, target: message.target, why });
+  await giveUp(cmd, message.target);
+}
+
+/** The worker chain's options for the commands queue: its redrive limit, and the runner's answer for records handed back unattempted on their last receive. */
+export const commandWorkerOptions = { maxReceiveCount: commandQueue.maxReceiveCount, onAbandon: abandonCommandRecord };

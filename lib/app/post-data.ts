@@ -1,0 +1,83 @@
+import { parseDataBody } from '../detect/index.ts';
+import { ConflictError, IllegalStateError, Messages } from '../domain/errors.ts';
+import { jobFieldsUsed, type JobConfig } from '../domain/job.ts';
+import { transitionJob } from '../domain/lifecycle/job.ts';
+import type { DataCounts, JobRuntime } from '../domain/state.ts';
+import { getCommandPayload } from '../store/commands.ts';
+import { getJobRuntime } from '../store/jobs.ts';
+import type { Command } from '../domain/command.ts';
+import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
+import { addTiming, commitBatch, ingestYielding } from './ingest.ts';
+import { loadJob, refuseInUpgradeMode } from './job-lookup.ts';
+import { loadModel } from './live-model.ts';
+
+/**
+ * POST _ml/anomaly_detectors/<id>/_data (spec A.5.5): a job without an open task, even an
+ * unknown one, is 409 "Cannot perform requested action because job [<id>] is not open".
+ * The body is carried to the worker beside the command; the answer is the job's running
+ * `data_counts`.
+ */
+export async function postData(jobId: string, body: string, params: { reset_start?: string; reset_end?: string }, startedMs = Date.now()): Promise<Queued<unknown>> {
+  await refuseInUpgradeMode('cluster:admin/xpack/ml/job/data/post');
+  const rt = await getJobRuntime(jobId);
+  // A job without a runtime item (unknown) has no task either: "not open", as in Elasticsearch.
+  if (!rt) throw new ConflictError(Messages.jobNotOpen(jobId));
+  transitionJob(rt, { type: 'require_open' });
+  const cmd = await submitCommand({
+    action: 'data',
+    es_action: 'cluster:admin/xpack/ml/job/data/post',
+    description: `post data to job [${jobId}]`,
+    targets: [jobId],
+    params,
+    payload: body,
+  });
+  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
+  return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);
+}
+
+
+/** The worker side of `_data`: the job as it is now, and the command's body read back from beside the command. */
+export async function applyPostData(cmd: Command, jobId: string): Promise<DataCounts> {
+  const { job, rt } = await loadJob(jobId, true);
+  return processData(job, rt, cmd.command_id, await getCommandPayload(cmd));
+}
+
+/**
+ * Processes one `_data` command on an open job: parses the body (JSON array, NDJSON or
+ * concatenated objects), buckets and models the records, persists results, model state
+ * and counts. Returns the running `data_counts` (the `_data` response).
+ * @throws ConflictError 409 when the job is not open; DataParseError 400 for an unparseable body
+ */
+export async function processData(job: JobConfig, rt: JobRuntime, commandId: string, body: string, nowMs = Date.now()): Promise<DataCounts> {
+  if (rt.last_command?.id === commandId) return rt.last_command.response as DataCounts;
+  transitionJob(rt, { type: 'require_open' });
+  // A malformed body throws DataParseError, a 400 x_content_parse_exception with its position.
+  const parsed = parseDataBody(body, job.data_description, jobFieldsUsed(job));
+  const model = await loadModel(job, rt);
+  const { out, elapsed } = await ingestYielding(model, parsed.records);
+  const c = parsed.counts;
+  const prev = rt.data_counts;
+  const processed = out.processed_record_count;
+  const dc: DataCounts = {
+    ...prev,
+    ...model.bucketCounts(),
+    processed_record_count: prev.processed_record_count + processed,
+    input_bytes: prev.input_bytes + c.input_bytes,
+    input_record_count: prev.input_record_count + c.input_record_count,
+    input_field_count: prev.input_field_count + c.input_field_count,
+    missing_field_count: prev.missing_field_count + c.missing_field_count,
+    invalid_date_count: prev.invalid_date_count + c.invalid_date_count,
+    out_of_order_timestamp_count: prev.out_of_order_timestamp_count + out.out_of_order_timestamp_count,
+    last_data_time: nowMs,
+    log_time: nowMs,
+  };
+  dc.processed_field_count = prev.processed_field_count + out.processed_field_count;
+  if (out.earliest_record_timestamp !== undefined) dc.earliest_record_timestamp = Math.min(prev.earliest_record_timestamp ?? Infinity, out.earliest_record_timestamp);
+  if (out.latest_record_timestamp !== undefined) dc.latest_record_timestamp = Math.max(prev.latest_record_timestamp ?? 0, out.latest_record_timestamp);
+  const next: Partial<JobRuntime> = { data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed, model.pendingEmptyRunBuckets()), last_command: { id: commandId, response: dc } };
+  const lastEnd = model.lastFinalizedBucketEndMs();
+  if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
+  await commitBatch(job, rt, model, out.buckets, next);
+  return dc;
+}
+
