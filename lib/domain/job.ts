@@ -12,20 +12,13 @@
  */
 import { EsError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, StatusError } from './errors.ts';
 import { ID_LENGTH_LIMIT, invalidIdMessage, isValidId, validateGroupId } from './ids.ts';
-import {
-  fields,
-  javaHashMapOrder,
-  readJson,
-  syntaxError,
-  tokenOf,
-  ValueType,
-  valueToNode,
-  XContentParseLocatedError,
-  XObjectParser,
-  XParser,
-  type JsonNode,
-  type XField,
-} from './json.ts';
+import { javaHashMapOrder } from './json/java-hash-order.ts';
+import { type JsonNode, tokenOf } from './json/located-tree.ts';
+import { fields, ValueType, type XField, XObjectParser } from './json/object-parser.ts';
+import { valueToNode } from './json/plain-values.ts';
+import { syntaxError, XContentParseLocatedError } from './json/syntax-errors.ts';
+import { readJson } from './json/tokenizer.ts';
+import { XParser } from './json/xcontent-parser.ts';
 import {
   checkModelMemoryLimitMiB,
   formatJavaNumber,

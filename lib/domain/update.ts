@@ -36,16 +36,10 @@ import {
   type ParsedAnalysisLimits,
   type PerPartitionCategorization,
 } from './job.ts';
-import {
-  fields,
-  readJson,
-  syntaxError,
-  ValueType,
-  XContentParseLocatedError,
-  XObjectParser,
-  XParser,
-  type XField,
-} from './json.ts';
+import { fields, ValueType, type XField, XObjectParser } from './json/object-parser.ts';
+import { syntaxError, XContentParseLocatedError } from './json/syntax-errors.ts';
+import { readJson } from './json/tokenizer.ts';
+import { XParser } from './json/xcontent-parser.ts';
 import type { JobState } from './state.ts';
 import { BYTES_PER_MIB, humanMiB, parseTimeValue, type TimeValue } from './units.ts';
 

@@ -19,7 +19,7 @@ const { putMlFilter, updateMlFilter } = await import('../../../lib/app/filters.t
 const { updateClusterSettings } = await import('../../../lib/app/cluster.ts');
 const { newJobRuntime } = await import('../../../lib/domain/state.ts');
 const { buildJobConfig } = await import('../../../lib/domain/job.ts');
-const { parseJsonBody } = await import('../../../lib/domain/json.ts');
+const { parseJsonBody } = await import('../../../lib/domain/json/plain-values.ts');
 
 const JOB = { job_id: 'j', analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } };
 
