@@ -1,5 +1,5 @@
 import { ES_VERSION } from '../../lib/domain/version.ts';
-import { DEFAULT_MODEL_MEMORY_LIMIT_MIB } from '../../lib/domain/job.ts';
+import { DEFAULT_MODEL_MEMORY_LIMIT_MIB } from '../../lib/domain/job/constants.ts';
 import { humanMiB } from '../../lib/domain/units.ts';
 import { httpFunction } from '../../lib/http/chain.ts';
 import { config } from '../../lib/runtime/config.ts';

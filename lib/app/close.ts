@@ -1,4 +1,5 @@
-import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS, type JobConfig } from '../domain/job.ts';
+import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS } from '../domain/job/constants.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import { CLOSE_STEPS, type CloseStep, type JobRuntime, type ModelSnapshot } from '../domain/state.ts';
 import { ES_VERSION } from '../domain/version.ts';
 import { ConflictError, Messages } from '../domain/errors.ts';

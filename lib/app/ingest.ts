@@ -1,5 +1,6 @@
 import { parseDataBody, type AnomalyModel, type BucketResult, type IngestOutput, type InputRecord } from '../detect/index.ts';
-import { jobFieldsUsed, type JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
+import { jobFieldsUsed } from '../domain/job/view.ts';
 import { ConflictError, Messages } from '../domain/errors.ts';
 import type { DataCounts, JobRuntime, TimingStats } from '../domain/state.ts';
 import { putJobRuntime } from '../store/jobs.ts';

@@ -1,4 +1,6 @@
-import { buildJobConfig, jobConfigView, type JobConfig } from '../domain/job.ts';
+import { buildJobConfig } from '../domain/job/put-job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
+import { jobConfigView } from '../domain/job/view.ts';
 import { expandIds, unknownJobError } from '../domain/ids.ts';
 import { checkJobConfigSize, MAX_JOB_CONFIG_BYTES, refuseOversizedBody, storedJobPart } from '../domain/limits.ts';
 import {

@@ -1,4 +1,4 @@
-import type { JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import { parseTimeValue } from '../domain/units.ts';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, queryAll } from '../store/batch.ts';

@@ -1,5 +1,6 @@
 import { applyJobUpdate, checkGroupsAreNotJobIds, jobUpdatedAuditMessage, parseJobUpdate, type JobUpdate } from '../domain/update.ts';
-import { jobConfigView, type JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
+import { jobConfigView } from '../domain/job/view.ts';
 import { EsError, Messages, ResourceNotFoundError, StatusError, TooManyRequestsError } from '../domain/errors.ts';
 import { getJobConfig, getJobRuntime, listJobConfigs, putJobConfig } from '../store/jobs.ts';
 import { getClusterSettings, type ClusterSettings } from '../store/misc.ts';

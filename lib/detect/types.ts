@@ -16,13 +16,7 @@
  * typical / diff_from_typical do not hold before the model has learnt anything; time
  * conditions need no model. With multi-feature functions (metric) rules apply per feature.
  */
-import type {
-  DetectionRule,
-  FilterRef,
-  ModelPlotConfig as JobModelPlotConfig,
-  RuleAction,
-  RuleCondition,
-} from '../domain/job.ts';
+import type { DetectionRule, FilterRef, ModelPlotConfig as JobModelPlotConfig, RuleAction, RuleCondition } from '../domain/job/types.ts';
 
 export type { DetectionRule, FilterRef, RuleAction, RuleCondition };
 

@@ -6,7 +6,7 @@
  */
 import { ActionRequestValidationError, ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, ResourceNotFoundError, StatusError } from './errors.ts';
 import { invalidIdMessage, isValidId } from './ids.ts';
-import type { JobConfig } from './job.ts';
+import type { JobConfig } from './job/types.ts';
 import type { JsonNode } from './json/located-tree.ts';
 import { fields, XObjectParser } from './json/object-parser.ts';
 import { syntaxError, XContentParseLocatedError } from './json/syntax-errors.ts';
