@@ -3,7 +3,7 @@ import { DEFAULT_MODEL_MEMORY_LIMIT_MIB } from '../../lib/domain/job/constants.t
 import { humanMiB } from '../../lib/domain/units.ts';
 import { httpFunction } from '../../lib/http/chain.ts';
 import { config } from '../../lib/runtime/config.ts';
-import { clusterUuid, getClusterSettings } from '../../lib/store/misc.ts';
+import { clusterUuid, getClusterSettings } from '../../lib/store/cluster.ts';
 
 /** GET / and HEAD /: cluster info, the way the official clients check the product. */
 const rootRoute = {

@@ -4,7 +4,7 @@ import type { JobRuntime } from '../domain/state.ts';
 import { config } from '../runtime/config.ts';
 import { getCommandPayload } from '../store/commands.ts';
 import { deleteJobData, getJobConfig, getJobRuntime, getJobRuntimes, listJobConfigs, putJobRuntime, putJobRuntimeAndConfig } from '../store/jobs.ts';
-import { getClusterSettings } from '../store/misc.ts';
+import { getClusterSettings } from '../store/cluster.ts';
 import { batchWrite, queryAll } from '../store/batch.ts';
 import { keys } from '../store/keys.ts';
 import { maxOpenJobs } from './cluster.ts';

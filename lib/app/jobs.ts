@@ -14,7 +14,7 @@ import {
 import { newJobRuntime, type JobRuntime } from '../domain/state.ts';
 import type { TimeValue } from '../domain/units.ts';
 import { createJob, getJobConfig, getJobRuntime, getJobRuntimes, listJobConfigs, putJobRuntimeAndConfig } from '../store/jobs.ts';
-import { getClusterSettings } from '../store/misc.ts';
+import { getClusterSettings } from '../store/cluster.ts';
 import { listSnapshots } from '../store/snapshots.ts';
 import { audit } from './audit.ts';
 import { awaitCommand, StoredEsError, submitCommand, type WaitOutcome } from './commands.ts';

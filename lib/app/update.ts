@@ -3,7 +3,7 @@ import type { JobConfig } from '../domain/job/types.ts';
 import { jobConfigView } from '../domain/job/view.ts';
 import { EsError, Messages, ResourceNotFoundError, StatusError, TooManyRequestsError } from '../domain/errors.ts';
 import { getJobConfig, getJobRuntime, listJobConfigs, putJobConfig } from '../store/jobs.ts';
-import { getClusterSettings, type ClusterSettings } from '../store/misc.ts';
+import { type ClusterSettings, getClusterSettings } from '../store/cluster.ts';
 import { audit } from './audit.ts';
 import { awaitCommand, submitCommand } from './commands.ts';
 import { settle, type Queued } from './jobs.ts';
