@@ -1,7 +1,6 @@
-import { IllegalArgumentError, StoredSizeLimitError } from '../domain/errors.ts';
+import { IllegalArgumentError, StoredSizeLimitError, XContentParseLocatedError } from '../domain/errors.ts';
 import { tokenOf } from '../domain/json/located-tree.ts';
 import { parseJsonBody } from '../domain/json/plain-values.ts';
-import { XContentParseLocatedError } from '../domain/json/syntax-errors.ts';
 import { readJson } from '../domain/json/tokenizer.ts';
 import { jsonBytes, largestPath, MAX_CLUSTER_SETTINGS_BYTES, refuseOversizedBody } from '../domain/limits.ts';
 import { bytesToMiB, parseByteSize } from '../domain/units.ts';

@@ -17,7 +17,7 @@
  *   setters run last-first). With `job_id` first in the body the setter runs at once and the
  *   top-level error is `[l:c] [job_update] failed to parse field [<f>]` itself.
  */
-import { EsError, ParseError, ResourceAlreadyExistsError, StatusError } from './errors.ts';
+import { EsError, ParseError, ResourceAlreadyExistsError, StatusError, XContentParseLocatedError } from './errors.ts';
 import { orderAnalysisConfig, PER_PARTITION_PARSER } from './job/parsers/analysis-config.ts';
 import { analysisLimitsWithDefaults, makeAnalysisLimitsParser, type ParsedAnalysisLimits } from './job/parsers/analysis-limits.ts';
 import { CUSTOM_RULES_FIELD, validateDetectorRules } from './job/parsers/detection-rule.ts';
@@ -26,7 +26,7 @@ import type { AnalysisConfig, DetectionRule, Detector, JobConfig, ModelPlotConfi
 import { validateJobConfig } from './job/validation.ts';
 import { jobConfigView } from './job/view.ts';
 import { fields, ValueType, type XField, XObjectParser } from './json/object-parser.ts';
-import { syntaxError, XContentParseLocatedError } from './json/syntax-errors.ts';
+import { syntaxError } from './json/syntax-errors.ts';
 import { readJson } from './json/tokenizer.ts';
 import { XParser } from './json/xcontent-parser.ts';
 import type { JobState } from './state.ts';

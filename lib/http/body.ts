@@ -1,6 +1,6 @@
-import { IllegalArgumentError, ParseError, StatusError } from '../domain/errors.ts';
+import { IllegalArgumentError, ParseError, StatusError, XContentParseLocatedError } from '../domain/errors.ts';
 import { fields, ValueType, type XField, XObjectParser } from '../domain/json/object-parser.ts';
-import { syntaxError, XContentParseLocatedError } from '../domain/json/syntax-errors.ts';
+import { syntaxError } from '../domain/json/syntax-errors.ts';
 import { readJson } from '../domain/json/tokenizer.ts';
 import { XParser } from '../domain/json/xcontent-parser.ts';
 

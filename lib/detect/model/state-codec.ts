@@ -3,7 +3,8 @@
  * float64 fields and length-prefixed UTF-8 strings) and reading it back, older versions
  * included.
  */
-import { type BinReader, BinWriter, ModelStateError } from '../codec.ts';
+import { ModelStateError } from '../../domain/errors.ts';
+import { type BinReader, BinWriter } from '../codec.ts';
 import { FeatureModel } from '../feature.ts';
 import { ScoreNormalizer } from '../normalizer.ts';
 import { openBucketBytes, seriesBytes } from './memory.ts';

@@ -3,11 +3,11 @@
  * `JobManager.putJob` (spec A.5.1, A.5.11, A.2 rule checks), with Elasticsearch's defaults
  * applied, into the stored `JobConfig`.
  */
-import { IllegalArgumentError, ParseError } from '../errors.ts';
+import { IllegalArgumentError, ParseError, XContentParseLocatedError } from '../errors.ts';
 import type { JsonNode } from '../json/located-tree.ts';
 import { fields } from '../json/object-parser.ts';
 import { valueToNode } from '../json/plain-values.ts';
-import { syntaxError, XContentParseLocatedError } from '../json/syntax-errors.ts';
+import { syntaxError } from '../json/syntax-errors.ts';
 import { readJson } from '../json/tokenizer.ts';
 import { XParser } from '../json/xcontent-parser.ts';
 import { ES_VERSION } from '../version.ts';

@@ -3,10 +3,9 @@
  * type sets, common field declarations and the parser that produces the same
  * `x_content_parse_exception` chains, in the same order, as the Java parsers.
  */
-import { EsError, IllegalArgumentError, IllegalStateError } from '../errors.ts';
+import { EsError, IllegalArgumentError, IllegalStateError, XContentParseLocatedError } from '../errors.ts';
 import { unknownFieldMessage } from './levenshtein.ts';
 import { type JsonNode, tokenOf, type XToken } from './located-tree.ts';
-import { XContentParseLocatedError } from './syntax-errors.ts';
 import { XParser } from './xcontent-parser.ts';
 
 /** `ObjectParser.ValueType` token sets used by the ML parsers. */

@@ -3,12 +3,12 @@
  * prefixes and the value readers with Elasticsearch's coercion rules, Java number ranges
  * (int/long) and error texts.
  */
-import { EsError, IllegalArgumentError, IllegalStateError } from '../errors.ts';
+import { EsError, IllegalArgumentError, IllegalStateError, XContentParseLocatedError } from '../errors.ts';
 import { sourceLocation } from './jackson-messages.ts';
 import { javaHashMapOrder } from './java-hash-order.ts';
 import { type JsonNode, type JsonSyntaxFault, tokenOf } from './located-tree.ts';
 import { formatPos, type JsonPos } from './position.ts';
-import { syntaxError, XContentParseLocatedError } from './syntax-errors.ts';
+import { syntaxError } from './syntax-errors.ts';
 
 const LONG_MAX = 9223372036854775807n;
 const LONG_MIN = -9223372036854775808n;
