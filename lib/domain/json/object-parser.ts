@@ -2,6 +2,11 @@
  * Elasticsearch's `ObjectParser` / `ConstructingObjectParser` DSL over {@link XParser}: value
  * type sets, common field declarations and the parser that produces the same
  * `x_content_parse_exception` chains, in the same order, as the Java parsers.
+ *
+ * Request bodies are read with this rather than a zod schema because clients see the exact
+ * errors (`[line:col] [job_details] unknown field [x] did you mean …?`, nested
+ * `failed to parse field` wrappers, first error in document order); zod validates after a
+ * plain `JSON.parse` and can give neither the locations nor the order.
  */
 import { EsError, IllegalArgumentError, IllegalStateError, XContentParseLocatedError } from '../errors.ts';
 import { unknownFieldMessage } from './levenshtein.ts';
