@@ -3,7 +3,7 @@ import { StaleStateError } from '../domain/errors.ts';
 import { config } from '../runtime/config.ts';
 import { getJobRuntimes, listJobConfigs, putJobRuntime } from '../store/jobs.ts';
 import { deleteLazyOpen, listLazyOpen } from '../store/lazy-open.ts';
-import { getClusterSettings } from '../store/misc.ts';
+import { getClusterSettings } from '../store/cluster.ts';
 import { audit } from './audit.ts';
 import { maxOpenJobs } from './cluster.ts';
 

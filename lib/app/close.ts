@@ -1,4 +1,4 @@
-import type { JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import { CloseDeferred, ConflictError, IllegalStateError, Messages, StaleStateError } from '../domain/errors.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
 import { CLOSE_STEPS, type CloseStep, type JobRuntime } from '../domain/state.ts';

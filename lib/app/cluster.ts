@@ -1,8 +1,10 @@
-import { IllegalArgumentError, StoredSizeLimitError } from '../domain/errors.ts';
-import { parseJsonBody, readJson, tokenOf, XContentParseLocatedError } from '../domain/json.ts';
+import { IllegalArgumentError, StoredSizeLimitError, XContentParseLocatedError } from '../domain/errors.ts';
+import { tokenOf } from '../domain/json/located-tree.ts';
+import { parseJsonBody } from '../domain/json/plain-values.ts';
+import { readJson } from '../domain/json/tokenizer.ts';
 import { jsonBytes, largestPath, MAX_CLUSTER_SETTINGS_BYTES, refuseOversizedBody } from '../domain/limits.ts';
 import { bytesToMiB, parseByteSize } from '../domain/units.ts';
-import { getClusterSettings, putClusterSettings, type ClusterSettings } from '../store/misc.ts';
+import { type ClusterSettings, getClusterSettings, putClusterSettings } from '../store/cluster.ts';
 
 /** Elasticsearch's default and bounds of `xpack.ml.max_open_jobs` (MachineLearning.MAX_OPEN_JOBS_PER_NODE). */
 export const DEFAULT_MAX_OPEN_JOBS = 512;

@@ -1,5 +1,5 @@
 import { ConflictError, IllegalStateError, Messages } from '../domain/errors.ts';
-import type { JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import type { Command } from '../domain/command.ts';

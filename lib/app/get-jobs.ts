@@ -1,4 +1,4 @@
-import { jobConfigView } from '../domain/job.ts';
+import { jobConfigView } from '../domain/job/view.ts';
 import { resolveJobs } from './job-lookup.ts';
 
 /** GET _ml/anomaly_detectors[/<expr>]: `{count, jobs}` sorted by id. */

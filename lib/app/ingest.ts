@@ -1,5 +1,5 @@
 import type { AnomalyModel, BucketResult, IngestOutput, InputRecord } from '../detect/index.ts';
-import type { JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import type { DataCounts, JobRuntime, TimingStats } from '../domain/state.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
 import { putJobRuntime } from '../store/jobs.ts';

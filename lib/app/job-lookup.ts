@@ -1,9 +1,9 @@
 import { Messages, ConflictError, ResourceNotFoundError, TooManyRequestsError } from '../domain/errors.ts';
 import { expandIds, unknownJobError } from '../domain/ids.ts';
-import type { JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import { getJobConfig, getJobRuntime, listJobConfigs } from '../store/jobs.ts';
-import { getClusterSettings } from '../store/misc.ts';
+import { getClusterSettings } from '../store/cluster.ts';
 
 /**
  * Refuses an ML action while upgrade mode is on, as Elasticsearch does for every task action.

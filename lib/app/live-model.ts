@@ -1,6 +1,7 @@
 import { AnomalyModel, MODELLED_FUNCTIONS, type AnalysisSpec } from '../detect/index.ts';
 import { StatusError } from '../domain/errors.ts';
-import { DEFAULT_MODEL_MEMORY_LIMIT_MIB, type JobConfig } from '../domain/job.ts';
+import { DEFAULT_MODEL_MEMORY_LIMIT_MIB } from '../domain/job/constants.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import { parseByteSize, parseTimeValue } from '../domain/units.ts';
 import { readModelState } from '../store/model.ts';

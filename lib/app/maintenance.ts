@@ -1,4 +1,4 @@
-import type { JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import { listJobConfigs } from '../store/jobs.ts';
 import { deleteResultsBefore, newestBucketItem } from '../store/results.ts';
 import { deleteSnapshots, listSnapshots } from '../store/snapshots.ts';

@@ -1,13 +1,8 @@
-import {
-  DEFAULT_CATEGORIZATION_EXAMPLES_LIMIT,
-  DEFAULT_DAILY_MODEL_SNAPSHOT_RETENTION_AFTER_DAYS,
-  DEFAULT_MODEL_MEMORY_LIMIT_MIB,
-  DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS,
-} from '../domain/job.ts';
+import { DEFAULT_CATEGORIZATION_EXAMPLES_LIMIT, DEFAULT_DAILY_MODEL_SNAPSHOT_RETENTION_AFTER_DAYS, DEFAULT_MODEL_MEMORY_LIMIT_MIB, DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS } from '../domain/job/constants.ts';
 import { humanMiB } from '../domain/units.ts';
 import { ES_VERSION } from '../domain/version.ts';
 import { config } from '../runtime/config.ts';
-import { clusterUuid, getClusterSettings } from '../store/misc.ts';
+import { clusterUuid, getClusterSettings } from '../store/cluster.ts';
 
 /** The ML node's memory as `_ml/info` reports it: the logical node of job stats has 24 GiB, half of it for models. */
 const TOTAL_ML_MEMORY_MIB = 24 * 1024;

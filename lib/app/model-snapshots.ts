@@ -1,4 +1,5 @@
-import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS, type JobConfig } from '../domain/job.ts';
+import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS } from '../domain/job/constants.ts';
+import { type JobConfig } from '../domain/job/types.ts';
 import type { ModelSnapshot, JobRuntime } from '../domain/state.ts';
 import { ES_VERSION } from '../domain/version.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';

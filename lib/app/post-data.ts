@@ -1,6 +1,7 @@
 import { parseDataBody } from '../detect/index.ts';
 import { ConflictError, IllegalStateError, Messages } from '../domain/errors.ts';
-import { jobFieldsUsed, type JobConfig } from '../domain/job.ts';
+import { type JobConfig } from '../domain/job/types.ts';
+import { jobFieldsUsed } from '../domain/job/view.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
 import type { DataCounts, JobRuntime } from '../domain/state.ts';
 import { getCommandPayload } from '../store/commands.ts';

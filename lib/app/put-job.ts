@@ -1,9 +1,10 @@
-import { buildJobConfig, jobConfigView } from '../domain/job.ts';
+import { buildJobConfig } from '../domain/job/put-job.ts';
+import { jobConfigView } from '../domain/job/view.ts';
 import { checkJobConfigSize, MAX_JOB_CONFIG_BYTES, refuseOversizedBody, storedJobPart } from '../domain/limits.ts';
 import { Messages, ResourceAlreadyExistsError } from '../domain/errors.ts';
 import { newJobRuntime } from '../domain/state.ts';
 import { createJob, listJobConfigs } from '../store/jobs.ts';
-import { getClusterSettings } from '../store/misc.ts';
+import { getClusterSettings } from '../store/cluster.ts';
 import { audit } from './audit.ts';
 import { assertModelled } from './live-model.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';

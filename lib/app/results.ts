@@ -2,7 +2,7 @@ import { emptyBucketResult, type EmptyRun } from '../detect/index.ts';
 import { ResourceNotFoundError, Messages } from '../domain/errors.ts';
 import { getJobConfig } from '../store/jobs.ts';
 import { queryBuckets, queryModelPlot, queryRecords } from '../store/results.ts';
-import { listAudit } from '../store/misc.ts';
+import { listAudit } from '../store/audit.ts';
 
 /** GET buckets query (Elasticsearch `ml.get_buckets`): times epoch ms. */
 export interface BucketQuery {

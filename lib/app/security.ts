@@ -2,7 +2,7 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'no
 import { promisify } from 'node:util';
 import { AuthenticationError, AuthorizationError, IllegalArgumentError } from '../domain/errors.ts';
 import type { ClusterPrivilege } from '../runtime/topology.ts';
-import { getUser, putUser, type UserRecord } from '../store/misc.ts';
+import { getUser, putUser, type UserRecord } from '../store/users.ts';
 
 const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number }) => Promise<Buffer>;
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;

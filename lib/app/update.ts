@@ -1,8 +1,9 @@
 import { applyJobUpdate, checkGroupsAreNotJobIds, jobUpdatedAuditMessage, parseJobUpdate, type JobUpdate } from '../domain/update.ts';
-import { jobConfigView, type JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
+import { jobConfigView } from '../domain/job/view.ts';
 import { EsError, Messages, ResourceNotFoundError, StatusError, TooManyRequestsError } from '../domain/errors.ts';
 import { getJobConfig, getJobRuntime, listJobConfigs, putJobConfig } from '../store/jobs.ts';
-import { getClusterSettings, type ClusterSettings } from '../store/misc.ts';
+import { type ClusterSettings, getClusterSettings } from '../store/cluster.ts';
 import { audit } from './audit.ts';
 import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
 import { IllegalStateError } from '../domain/errors.ts';

@@ -2,6 +2,7 @@
  * Little-endian binary writer and reader for the model state. Numbers are float64 so a
  * restore is bit-exact; strings are a u32 byte length followed by UTF-8.
  */
+import { ModelStateError } from '../domain/errors.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -82,14 +83,6 @@ export class BinWriter {
   /** The bytes written so far (a Buffer view, no copy). */
   finish(): Buffer {
     return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.pos);
-  }
-}
-
-/** Thrown when a state blob is truncated, of another version, or does not fit the spec. */
-export class ModelStateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ModelStateError';
   }
 }
 

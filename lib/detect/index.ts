@@ -25,9 +25,12 @@ export type {
   RuleAction,
   RuleCondition,
 } from './types.ts';
-export { DataParseError, fieldValue, parseDataBody, parseTime, type DataDescription } from './parse.ts';
-export { AnomalyModel, MODEL_STATE_VERSION, analysisFields, emptyBucketResult } from './model.ts';
-export { ModelStateError } from './codec.ts';
+export { DataParseError, ModelStateError } from '../domain/errors.ts';
+export { fieldValue, parseDataBody, parseTime, type DataDescription } from './parse.ts';
+export { analysisFields } from './model/analysis-fields.ts';
+export { AnomalyModel } from './model/anomaly-model.ts';
+export { emptyBucketResult } from './model/empty-runs.ts';
+export { MODEL_STATE_VERSION } from './model/state-codec.ts';
 export { MIN_PROBABILITY } from './stats.ts';
 
 export { FUNCTIONS as MODELLED_FUNCTIONS } from './functions.ts';

@@ -3,24 +3,8 @@
  * data_counts. JSON itself is always parsed by `JSON.parse` (per line, per object or for the
  * whole array); JavaScript only looks at line breaks and object boundaries.
  */
-import { XContentParseError } from '../domain/errors.ts';
+import { DataParseError } from '../domain/errors.ts';
 import type { InputCounts, InputRecord } from './types.ts';
-
-/**
- * 400 `x_content_parse_exception`: the `_data` body is not JSON, or holds something other
- * than objects. The reason starts with `[line:col] ` like Elasticsearch's parser errors.
- */
-export class DataParseError extends XContentParseError {
-  /** 1-based position of the failure in the body. */
-  readonly line: number;
-  readonly column: number;
-
-  constructor(line: number, column: number, detail: string) {
-    super(`[${line}:${column}] Failed to parse the data: ${detail}`);
-    this.line = line;
-    this.column = column;
-  }
-}
 
 /** The data_description fields that parsing needs. */
 export interface DataDescription {

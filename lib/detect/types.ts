@@ -3,7 +3,7 @@
  * it reads and the Elasticsearch result documents it writes. Result key names are the wire
  * names of Elasticsearch's `.ml-anomalies-*` documents, so results go out unchanged.
  *
- * The detection rule types are the job configuration's own (`lib/domain/job.ts`), re-exported
+ * The detection rule types are the job configuration's own (`lib/domain/job/types.ts`), re-exported
  * here. The model applies a rule ({@link DetectionRule}) to a series result in a bucket when
  * ALL its conditions hold and every scope field's value of the series is in (include) / not in
  * (exclude) the filter's items. Then:
@@ -16,13 +16,7 @@
  * typical / diff_from_typical do not hold before the model has learnt anything; time
  * conditions need no model. With multi-feature functions (metric) rules apply per feature.
  */
-import type {
-  DetectionRule,
-  FilterRef,
-  ModelPlotConfig as JobModelPlotConfig,
-  RuleAction,
-  RuleCondition,
-} from '../domain/job.ts';
+import type { DetectionRule, FilterRef, ModelPlotConfig as JobModelPlotConfig, RuleAction, RuleCondition } from '../domain/job/types.ts';
 
 export type { DetectionRule, FilterRef, RuleAction, RuleCondition };
 

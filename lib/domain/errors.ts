@@ -4,6 +4,7 @@
  * (spec E.4). The HTTP chain maps them with `instanceof EsError`; nothing else reaches a
  * client (an unknown error becomes a 500 `exception` with a generic reason).
  */
+import { formatPos, type JsonPos } from './json/position.ts';
 
 /** One link of the `caused_by` chain of an Elasticsearch error body. */
 export interface EsCause {
@@ -334,5 +335,81 @@ export class StoredEsError extends EsError {
   override toCause(): EsCause {
     const { root_cause: _root, ...cause } = this.body.error;
     return cause;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Request body (JSON reader) errors, raised by lib/domain/json/
+// ---------------------------------------------------------------------------------------
+
+/**
+ * 400 `x_content_parse_exception` with its location kept apart from the text. The reason is
+ * `[line:col] <message>` when a location is known.
+ *
+ * `rootCause()` follows `ElasticsearchException.guessRootCauses` for parse exceptions: it
+ * descends into a cause that is another parse exception or an Elasticsearch exception, and
+ * stops at itself when the cause is a plain Java exception (e.g. `"model_prune_window":"8w"`
+ * has this error, not the `illegal_argument_exception`, as root cause).
+ */
+export class XContentParseLocatedError extends XContentParseError {
+  readonly location: JsonPos | null;
+  constructor(location: JsonPos | null, message: string, cause?: EsError) {
+    super(location ? `[${formatPos(location)}] ${message}` : message, cause ? { cause } : {});
+    this.location = location;
+  }
+
+}
+
+/** 400 `x_content_e_o_f_exception` (`XContentEOFException`, a subclass of the parse exception). */
+export class XContentEOFError extends XContentParseLocatedError {
+  constructor(location: JsonPos | null, message: string, cause?: EsError) {
+    super(location, message, cause);
+    Object.defineProperty(this, 'type', { value: 'x_content_e_o_f_exception' });
+  }
+}
+
+/**
+ * 400 `stream_constraints_exception`: Jackson's `StreamConstraintsException` (nesting depth,
+ * number length). It is a plain Java exception (root-cause search stops at it), and
+ * `JsonXContentParser` lets it through unrelocated, so the reason has no `[line:col]`.
+ * Inside a typed field Elasticsearch's `ObjectParser` wraps it in
+ * `[<l:c>] [<parser>] failed to parse field [<f>]` (400); at top level Elasticsearch would
+ * answer 500 (an `IOException`), which no client expects for a malformed body, so it is 400
+ * here as well.
+ */
+export class StreamConstraintsError extends EsError {
+  /** Location of the token that broke the limit (for the wrappers' `[line:col]`). */
+  readonly location: JsonPos;
+  constructor(location: JsonPos, message: string) {
+    super('stream_constraints_exception', 400, message);
+    this.location = location;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Anomaly model (lib/detect) errors
+// ---------------------------------------------------------------------------------------
+
+/**
+ * 400 `x_content_parse_exception`: the `_data` body is not JSON, or holds something other
+ * than objects. The reason starts with `[line:col] ` like Elasticsearch's parser errors.
+ */
+export class DataParseError extends XContentParseError {
+  /** 1-based position of the failure in the body. */
+  readonly line: number;
+  readonly column: number;
+
+  constructor(line: number, column: number, detail: string) {
+    super(`[${line}:${column}] Failed to parse the data: ${detail}`);
+    this.line = line;
+    this.column = column;
+  }
+}
+
+/** Thrown when a state blob is truncated, of another version, or does not fit the spec. */
+export class ModelStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelStateError';
   }
 }

@@ -4,10 +4,14 @@
  * checks of `MlFilter.Builder.build()`, the update merge of `TransportUpdateFilterAction`,
  * and the errors of the filter APIs with Elasticsearch's texts.
  */
-import { ActionRequestValidationError, ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, ResourceNotFoundError, StatusError } from './errors.ts';
+import { ActionRequestValidationError, ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, ResourceNotFoundError, StatusError, XContentParseLocatedError } from './errors.ts';
 import { invalidIdMessage, isValidId } from './ids.ts';
-import type { JobConfig } from './job.ts';
-import { fields, readJson, syntaxError, XContentParseLocatedError, XObjectParser, XParser, type JsonNode } from './json.ts';
+import type { JobConfig } from './job/types.ts';
+import type { JsonNode } from './json/located-tree.ts';
+import { fields, XObjectParser } from './json/object-parser.ts';
+import { syntaxError } from './json/syntax-errors.ts';
+import { readJson } from './json/tokenizer.ts';
+import { XParser } from './json/xcontent-parser.ts';
 import { gzipJsonBytes, type StoredPart } from './limits.ts';
 import { formatJavaNumber } from './units.ts';
 

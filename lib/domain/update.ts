@@ -17,35 +17,18 @@
  *   setters run last-first). With `job_id` first in the body the setter runs at once and the
  *   top-level error is `[l:c] [job_update] failed to parse field [<f>]` itself.
  */
-import { EsError, ParseError, ResourceAlreadyExistsError, StatusError } from './errors.ts';
-import {
-  analysisLimitsWithDefaults,
-  CUSTOM_RULES_FIELD,
-  jobConfigView,
-  makeAnalysisLimitsParser,
-  MODEL_PLOT_PARSER,
-  orderAnalysisConfig,
-  PER_PARTITION_PARSER,
-  validateDetectorRules,
-  validateJobConfig,
-  type AnalysisConfig,
-  type DetectionRule,
-  type Detector,
-  type JobConfig,
-  type ModelPlotConfig,
-  type ParsedAnalysisLimits,
-  type PerPartitionCategorization,
-} from './job.ts';
-import {
-  fields,
-  readJson,
-  syntaxError,
-  ValueType,
-  XContentParseLocatedError,
-  XObjectParser,
-  XParser,
-  type XField,
-} from './json.ts';
+import { EsError, ParseError, ResourceAlreadyExistsError, StatusError, XContentParseLocatedError } from './errors.ts';
+import { orderAnalysisConfig, PER_PARTITION_PARSER } from './job/parsers/analysis-config.ts';
+import { analysisLimitsWithDefaults, makeAnalysisLimitsParser, type ParsedAnalysisLimits } from './job/parsers/analysis-limits.ts';
+import { CUSTOM_RULES_FIELD, validateDetectorRules } from './job/parsers/detection-rule.ts';
+import { MODEL_PLOT_PARSER } from './job/parsers/model-plot.ts';
+import type { AnalysisConfig, DetectionRule, Detector, JobConfig, ModelPlotConfig, PerPartitionCategorization } from './job/types.ts';
+import { validateJobConfig } from './job/validation.ts';
+import { jobConfigView } from './job/view.ts';
+import { fields, ValueType, type XField, XObjectParser } from './json/object-parser.ts';
+import { syntaxError } from './json/syntax-errors.ts';
+import { readJson } from './json/tokenizer.ts';
+import { XParser } from './json/xcontent-parser.ts';
 import type { JobState } from './state.ts';
 import { BYTES_PER_MIB, humanMiB, parseTimeValue, type TimeValue } from './units.ts';
 

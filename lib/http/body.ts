@@ -1,14 +1,8 @@
-import { IllegalArgumentError, ParseError, StatusError } from '../domain/errors.ts';
-import {
-  fields,
-  readJson,
-  syntaxError,
-  ValueType,
-  XContentParseLocatedError,
-  XObjectParser,
-  XParser,
-  type XField,
-} from '../domain/json.ts';
+import { IllegalArgumentError, ParseError, StatusError, XContentParseLocatedError } from '../domain/errors.ts';
+import { fields, ValueType, type XField, XObjectParser } from '../domain/json/object-parser.ts';
+import { syntaxError } from '../domain/json/syntax-errors.ts';
+import { readJson } from '../domain/json/tokenizer.ts';
+import { XParser } from '../domain/json/xcontent-parser.ts';
 
 /**
  * The body of a request that requires one.

@@ -4,7 +4,7 @@
  * replacing it with U+FFFD), query strings and paths with `RestUtils.decodeComponent`.
  */
 import { BadParameterError, IllegalArgumentError } from '../domain/errors.ts';
-import { syntaxError } from '../domain/json.ts';
+import { syntaxError } from '../domain/json/syntax-errors.ts';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { JobConfig } from '../domain/job.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import { StaleStateError } from '../domain/errors.ts';
 import { batchWrite, keysWithPrefix, queryAll } from './batch.ts';

@@ -80,7 +80,7 @@ export const keys = {
   }),
   modelPlotPrefix: 'modelplot#',
   clusterSettings: { pk: 'cluster', sk: 'settings' },
-  /** The cluster's `cluster_uuid`, written once per table (`lib/store/misc.ts#clusterUuid`). */
+  /** The cluster's `cluster_uuid`, written once per table (`lib/store/cluster.ts#clusterUuid`). */
   clusterUuid: { pk: 'cluster', sk: 'uuid' },
   /** Marker of a job waiting lazily for ML capacity (state `opening`, no node). */
   lazyWaiting: (jobId: string) => ({ pk: 'lazy', sk: jobId }),

@@ -18,8 +18,8 @@ const { putJob } = await import('../../../lib/app/put-job.ts');
 const { putMlFilter, updateMlFilter } = await import('../../../lib/app/filters.ts');
 const { updateClusterSettings } = await import('../../../lib/app/cluster.ts');
 const { newJobRuntime } = await import('../../../lib/domain/state.ts');
-const { buildJobConfig } = await import('../../../lib/domain/job.ts');
-const { parseJsonBody } = await import('../../../lib/domain/json.ts');
+const { buildJobConfig } = await import('../../../lib/domain/job/put-job.ts');
+const { parseJsonBody } = await import('../../../lib/domain/json/plain-values.ts');
 
 const JOB = { job_id: 'j', analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expiredSnapshots } from '../../../lib/app/model-snapshots.ts';
 import { newestBucketStart } from '../../../lib/app/maintenance.ts';
-import type { JobConfig } from '../../../lib/domain/job.ts';
+import type { JobConfig } from '../../../lib/domain/job/types.ts';
 import type { ModelSnapshot } from '../../../lib/domain/state.ts';
 
 const DAY = 86_400_000;

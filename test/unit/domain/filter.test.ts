@@ -12,7 +12,7 @@ import {
   unknownFilterError,
   type MlFilter,
 } from '../../../lib/domain/filter.ts';
-import { buildJobConfig } from '../../../lib/domain/job.ts';
+import { buildJobConfig } from '../../../lib/domain/job/put-job.ts';
 import { catchEs, expectEsError } from './es-error.ts';
 
 const items = (n: number, prefix = 'item-'): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}`);

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EsError } from '../../../lib/domain/errors.ts';
-import {
-  buildJobConfig,
-  jobConfigView,
-  jobFieldsUsed,
-  parsePutJobRequest,
-  validateJobConfig,
-  type JobConfig,
-  type PutJobContext,
-} from '../../../lib/domain/job.ts';
+import { buildJobConfig, parsePutJobRequest, type PutJobContext } from '../../../lib/domain/job/put-job.ts';
+import type { JobConfig } from '../../../lib/domain/job/types.ts';
+import { validateJobConfig } from '../../../lib/domain/job/validation.ts';
+import { jobConfigView, jobFieldsUsed } from '../../../lib/domain/job/view.ts';
 import { ES_VERSION } from '../../../lib/domain/version.ts';
 import { catchEs, expectEsError } from './es-error.ts';
 

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { EsError } from '../../../lib/domain/errors.ts';
-import {
-  fields,
-  locate,
-  MAX_NESTING_DEPTH,
-  parseJsonBody,
-  readJson,
-  XObjectParser,
-  XParser,
-} from '../../../lib/domain/json.ts';
+import { MAX_NESTING_DEPTH } from '../../../lib/domain/json/jackson-limits.ts';
+import { fields, XObjectParser } from '../../../lib/domain/json/object-parser.ts';
+import { locate, parseJsonBody } from '../../../lib/domain/json/plain-values.ts';
+import { readJson } from '../../../lib/domain/json/tokenizer.ts';
+import { XParser } from '../../../lib/domain/json/xcontent-parser.ts';
 import { objectBody, validateFlush } from '../../../lib/http/body.ts';
 import { expectEsError } from './es-error.ts';
 

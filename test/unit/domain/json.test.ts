@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  fields,
-  javaHashMapOrder,
-  locate,
-  parseJsonBody,
-  readJson,
-  unknownFieldMessage,
-  ValueType,
-  XObjectParser,
-  XParser,
-} from '../../../lib/domain/json.ts';
+import { javaHashMapOrder } from '../../../lib/domain/json/java-hash-order.ts';
+import { unknownFieldMessage } from '../../../lib/domain/json/levenshtein.ts';
+import { fields, ValueType, XObjectParser } from '../../../lib/domain/json/object-parser.ts';
+import { locate, parseJsonBody } from '../../../lib/domain/json/plain-values.ts';
+import { readJson } from '../../../lib/domain/json/tokenizer.ts';
+import { XParser } from '../../../lib/domain/json/xcontent-parser.ts';
 import { IllegalArgumentError } from '../../../lib/domain/errors.ts';
 import { catchEs, expectEsError } from './es-error.ts';
 

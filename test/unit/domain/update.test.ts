@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildJobConfig, jobConfigView, type JobConfig } from '../../../lib/domain/job.ts';
+import { buildJobConfig } from '../../../lib/domain/job/put-job.ts';
+import type { JobConfig } from '../../../lib/domain/job/types.ts';
+import { jobConfigView } from '../../../lib/domain/job/view.ts';
 import {
   applyJobUpdate,
   checkGroupsAreNotJobIds,

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 process.env.TABLE_NAME = 'uuid-table-0';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
-const { clusterUuid, randomBase64Uuid } = await import('../../../lib/store/misc.ts');
+const { clusterUuid, randomBase64Uuid } = await import('../../../lib/store/cluster.ts');
 const { resetConfig } = await import('../../../lib/runtime/config.ts');
 
 let n = 0;

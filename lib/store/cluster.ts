@@ -1,25 +1,11 @@
+/**
+ * Cluster-wide records: the ML cluster settings (`PUT _cluster/settings`, upgrade mode, max
+ * model memory limit) and the cluster's `cluster_uuid`.
+ */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import { batchWrite, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys } from './keys.ts';
-
-/** A stored user: scrypt hash of the password and role names. */
-export interface UserRecord {
-  username: string;
-  password_hash: string;
-  roles: string[];
-  enabled: boolean;
-}
-
-export async function getUser(username: string): Promise<UserRecord | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.user(username), ConsistentRead: true }));
-  return out.Item ? (out.Item.user as UserRecord) : undefined;
-}
-
-export async function putUser(user: UserRecord): Promise<void> {
-  await db().send(new PutCommand({ TableName: tableName(), Item: { ...keys.user(user.username), user } }));
-}
 
 /** Cluster-wide ML settings (Elasticsearch persistent cluster settings and ML metadata). */
 export interface ClusterSettings {
@@ -100,28 +86,4 @@ export async function clusterUuid(): Promise<string> {
   }
   cachedUuid = { table, uuid };
   return uuid;
-}
-
-/** One ML notification (Elasticsearch's `.ml-notifications` document). */
-export interface AuditMessage {
-  job_id: string;
-  message: string;
-  level: 'info' | 'warning' | 'error';
-  timestamp: number;
-  node_name: string;
-  job_type: 'anomaly_detector';
-}
-
-/** Appends audit messages for a job. */
-export async function writeAudit(messages: AuditMessage[]): Promise<void> {
-  await batchWrite(messages.map((m) => ({ ...keys.audit(m.job_id, m.timestamp, randomBytes(4).toString('hex')), doc: JSON.stringify(m) })));
-}
-
-/** A job's audit messages, oldest first. */
-export async function listAudit(jobId: string): Promise<AuditMessage[]> {
-  const items = await queryAll<{ doc: string }>({
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': keys.auditPartition(jobId) },
-  });
-  return items.map((i) => JSON.parse(i.doc) as AuditMessage);
 }

@@ -1,0 +1,196 @@
+/**
+ * Scoring a bucket: every series of every detector is evaluated (and, unless interim, learns
+ * the bucket), the least likely ones become record candidates, and the bucket probability,
+ * scores and normalisers follow.
+ */
+import type { FeatureModel, Side } from '../feature.ts';
+import { FEATURE_COUNT, FEATURE_MAX, FEATURE_MEAN, FEATURE_MIN, FEATURE_SUM, type FeatureKind } from '../functions.ts';
+import { ruleActions, SKIP_MODEL_UPDATE, SKIP_RESULT } from '../rules.ts';
+import { clampProbability, rawScoreFromLn } from '../stats.ts';
+import type { BucketResult, ModelPlotResult, RecordResult } from '../types.ts';
+import { countBucket } from './data-counts.ts';
+import { createSeries, openBucketBytes } from './memory.ts';
+import { plotPoint, recordResult } from './results.ts';
+import type { Acc, Detector, Series } from './series.ts';
+import type { BucketPass, Candidate, ModelState } from './state.ts';
+
+/** Records are written only below this probability. */
+export const RECORD_PROBABILITY = 0.05;
+export const LN_RECORD_PROBABILITY = Math.log(RECORD_PROBABILITY);
+/** At most this many records per bucket, most anomalous first. */
+export const MAX_RECORDS = 500;
+
+/** The value of one feature of a series in a bucket (0 for a bucket without its data). */
+export function featureValue(kind: FeatureKind, acc: Acc | undefined): number {
+  if (acc === undefined) return 0;
+  switch (kind) {
+    case FEATURE_COUNT:
+      return acc.count;
+    case FEATURE_MEAN:
+      return acc.count > 0 ? acc.sumWV / acc.count : 0;
+    case FEATURE_SUM:
+      return acc.sumV;
+    case FEATURE_MIN:
+      return acc.min;
+    case FEATURE_MAX:
+      return acc.max;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Scores the bucket `idx` and, unless interim, learns from it and updates the normalisers
+ * and the data counts (the caller then drops the open bucket and updates the memory status).
+ * @param fraction elapsed part of an interim bucket, to scale counts and sums.
+ */
+export function scoreBucket(model: ModelState, idx: number, interim: boolean, fraction: number): BucketResult {
+  const t0 = performance.now();
+  const T = idx * model.span;
+  const ob = model.open.get(idx);
+  const seq = ++model.seq;
+  const pass = model.pass;
+  pass.T = T;
+  pass.interim = interim;
+  pass.fraction = fraction;
+  pass.evaluated = 0;
+  pass.minLnP = 0;
+  const cands: Candidate[] = (pass.cands = []);
+  const plot: ModelPlotResult[] | null = (pass.plot = model.plotZ > 0 && !interim ? [] : null);
+  let refused = ob !== undefined && ob.failed === 1 && !interim;
+  // The bucket's own accumulators are freed once it is scored: new series may use them.
+  model.freeing = ob !== undefined && !interim ? openBucketBytes(model, ob) : 0;
+
+  for (const d of model.detectors) {
+    const accs = ob?.accs[d.index];
+    if (accs !== undefined) {
+      for (const [key, acc] of accs) {
+        let s = d.series.get(key);
+        if (s === undefined) {
+          if (interim) continue;
+          s = createSeries(model, d, key, T);
+          if (s === undefined) {
+            refused = true;
+            continue;
+          }
+        }
+        s.mark = seq;
+        if (!interim) s.lastDataMs = T;
+        scoreSeries(model, pass, d, s, acc);
+      }
+    }
+    if (d.info.modelsEmpty && !interim && d.series.size > (accs?.size ?? 0)) {
+      for (const s of d.series.values()) {
+        if (s.mark !== seq) scoreSeries(model, pass, d, s, undefined);
+      }
+    }
+  }
+  const evaluated = pass.evaluated;
+  const minLnP = pass.minLnP;
+
+  // Bucket probability: the chance that the least likely of `evaluated` series is this unlikely.
+  let lnBucket = 0;
+  if (minLnP < 0 && evaluated > 0) {
+    const pMin = Math.exp(minLnP);
+    lnBucket = pMin < 1e-10 ? Math.log(evaluated) + minLnP : Math.log(-Math.expm1(evaluated * Math.log1p(-pMin)));
+    if (lnBucket > 0) lnBucket = 0;
+  }
+  const bucketP = clampProbability(lnBucket);
+  const bucketRaw = bucketP < RECORD_PROBABILITY ? rawScoreFromLn(lnBucket) : 0;
+
+  cands.sort((a, b) => a.lnP - b.lnP);
+  if (cands.length > MAX_RECORDS) cands.length = MAX_RECORDS;
+  if (!interim) {
+    model.bucketNorm.decay(model.decay);
+    model.recordNorm.decay(model.decay);
+    model.bucketNorm.add(bucketRaw);
+    for (const c of cands) model.recordNorm.add(rawScoreFromLn(c.lnP));
+    model.recordNorm.add(0, evaluated - cands.length);
+  }
+  const bucketScore = model.bucketNorm.score(bucketRaw);
+  const spanS = model.span / 1000;
+  const jobId = model.spec.jobId;
+  const records: RecordResult[] = cands.map((c) => recordResult(model, c, T, spanS, interim));
+
+  if (!interim) {
+    countBucket(model, T, ob);
+    if (refused) model.allocationFailures++;
+    model.lastRefused = refused;
+  }
+  const result: BucketResult = {
+    job_id: jobId,
+    timestamp: T,
+    result_type: 'bucket',
+    bucket_span: spanS,
+    anomaly_score: bucketScore,
+    initial_anomaly_score: bucketScore,
+    event_count: ob?.events ?? 0,
+    is_interim: interim,
+    processing_time_ms: Math.round(performance.now() - t0),
+    bucket_influencers: [
+      {
+        job_id: jobId,
+        result_type: 'bucket_influencer',
+        influencer_field_name: 'bucket_time',
+        initial_anomaly_score: bucketScore,
+        anomaly_score: bucketScore,
+        raw_anomaly_score: bucketRaw,
+        probability: bucketP,
+        timestamp: T,
+        bucket_span: spanS,
+        is_interim: interim,
+      },
+    ],
+    records,
+  };
+  if (plot !== null) {
+    result.model_plot = plot;
+    pass.plot = null;
+  }
+  return result;
+}
+
+/** Scores (and unless interim, learns) one series in the bucket of `pass`. */
+export function scoreSeries(model: ModelState, pass: BucketPass, d: Detector, s: Series, acc: Acc | undefined): void {
+  const p = model.params;
+  const info = d.info;
+  const feats = info.features;
+  const T = pass.T;
+  const interim = pass.interim;
+  let bestLnP = 0;
+  let bestActual = 0;
+  let bestTypical = 0;
+  let bestFeature = feats[0] as FeatureKind;
+  let warm = false;
+  let any = false;
+  const rules = d.rules;
+  const plot = pass.plot;
+  for (let fi = 0; fi < feats.length; fi++) {
+    const kind = feats[fi] as FeatureKind;
+    const fm = s.features[fi] as FeatureModel;
+    const x = featureValue(kind, acc);
+    const xe = interim && (kind === FEATURE_COUNT || kind === FEATURE_SUM) ? x / pass.fraction : x;
+    const isWarm = fm.n >= p.warmup;
+    const lnP = fm.evaluate(p, xe, T, info.sides[fi] as Side, info.isCount);
+    const typical = info.isCount && fm.lastTypical < 0 ? 0 : fm.lastTypical;
+    if (plot !== null && isWarm) plotPoint(model, plot, d, s, fm, kind, x, typical);
+    let actions = 0;
+    if (rules !== null) actions = ruleActions(rules, s.by, s.partition, x, typical, fm.n > 0, T / 1000);
+    if (!interim && (actions & SKIP_MODEL_UPDATE) === 0) model.bytes += fm.update(p, x, T, info.isCount);
+    if ((actions & SKIP_RESULT) !== 0) continue;
+    if (isWarm) warm = true;
+    if (!any || lnP < bestLnP) {
+      any = true;
+      bestLnP = lnP;
+      bestActual = x;
+      bestTypical = typical;
+      bestFeature = kind;
+    }
+  }
+  if (!warm) return;
+  pass.evaluated++;
+  if (bestLnP < pass.minLnP) pass.minLnP = bestLnP;
+  if (bestLnP < LN_RECORD_PROBABILITY) {
+    pass.cands.push({ det: d, series: s, acc, lnP: bestLnP, actual: bestActual, typical: bestTypical, feature: bestFeature });
+  }
+}
