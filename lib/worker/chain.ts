@@ -1,7 +1,7 @@
 import { processPartialResponse, SqsFifoMessageGroupShortCircuitError, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../runtime/log.ts';
+import { lambdaContext, logger } from '../runtime/log.ts';
 
 /** Per-record processing; throwing means "not done, redeliver me". */
 export type RecordProcessor = (record: SQSRecord, context: Context) => Promise<void>;
@@ -65,5 +65,5 @@ export function sqsWorker(processRecord: RecordProcessor, opts: WorkerOptions = 
     }
     return { batchItemFailures: response.batchItemFailures };
   };
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>(core);
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>(core).use(lambdaContext());
 }
