@@ -106,9 +106,10 @@ class LineFormatter extends LogFormatter {
   override formatAttributes(a: UnformattedAttributes, fields: LogAttributes): LogItem {
     const level = a.logLevel.toLowerCase();
     const lambda = a.lambdaContext;
-    const context: Record<string, unknown> = lambda?.awsRequestId !== undefined && lambda
-      ? { cold_start: lambda.coldStart, function_name: lambda.functionName, function_request_id: lambda.awsRequestId, xray_trace_id: a.xRayTraceId }
-      : {};
+    const context: Record<string, unknown> =
+      lambda?.awsRequestId !== undefined && lambda
+        ? { cold_start: lambda.coldStart, function_name: lambda.functionName, function_request_id: lambda.awsRequestId, xray_trace_id: a.xRayTraceId }
+        : {};
     return new LineItem((level === 'critical' ? 'error' : level === 'trace' ? 'debug' : level) as Level, a.message, a.timestamp, context, fields);
   }
 }

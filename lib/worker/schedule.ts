@@ -26,5 +26,7 @@ export type ScheduledEvent = z.infer<typeof scheduledEventSchema>;
  * EventBridge's retry policy applies) instead of running the task on a guessed time.
  */
 export function scheduledFunction(run: (event: ScheduledEvent, context: Context) => Promise<void>) {
-  return middy<ScheduledEvent, void, Error, Context>(run).use(lambdaContext()).use(parser({ schema: scheduledEventSchema }));
+  return middy<ScheduledEvent, void, Error, Context>(run)
+    .use(lambdaContext())
+    .use(parser({ schema: scheduledEventSchema }));
 }

@@ -28,7 +28,14 @@ describe('log lines inside a Lambda invocation', () => {
     await middy(async () => logger.error('boom', { job_id: 'a', err: new TypeError('bad') })).use(lambdaContext())({}, context);
     expect(out).toHaveLength(1);
     const line = JSON.parse(out[0]!);
-    expect(line).toMatchObject({ level: 'error', message: 'boom', function_name: 'mlplane-jobs', function_request_id: 'req-42', job_id: 'a', err: { name: 'TypeError', message: 'bad' } });
+    expect(line).toMatchObject({
+      level: 'error',
+      message: 'boom',
+      function_name: 'mlplane-jobs',
+      function_request_id: 'req-42',
+      job_id: 'a',
+      err: { name: 'TypeError', message: 'bad' },
+    });
     expect(Object.keys(line).slice(0, 3)).toEqual(['level', 'message', 'time']);
   });
 

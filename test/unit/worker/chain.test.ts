@@ -34,10 +34,7 @@ describe('the SQS FIFO worker chain', () => {
       seen.push(r.messageId);
       if (r.messageId === '2') throw new Error('boom');
     });
-    const out = await handler(
-      { Records: [record('1', 'job/a'), record('2', 'job/a'), record('3', 'job/b'), record('4', 'job/a'), record('5', 'job/b')] } as SQSEvent,
-      context(),
-    );
+    const out = await handler({ Records: [record('1', 'job/a'), record('2', 'job/a'), record('3', 'job/b'), record('4', 'job/a'), record('5', 'job/b')] } as SQSEvent, context());
     expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['2', '4']);
     expect(seen).toEqual(['1', '2', '3', '5']);
   });
