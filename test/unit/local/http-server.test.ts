@@ -39,9 +39,7 @@ describe('createRouter', () => {
   it('lists several allowed methods in Elasticsearch order', () => {
     const m = router.match('POST', '/_ml/anomaly_detectors/job-1');
     if (m.kind !== 'error') throw new Error(`expected an error, got ${m.kind}`);
-    expect(JSON.parse(m.response.body.toString()).error).toBe(
-      'Incorrect HTTP method for uri [/_ml/anomaly_detectors/job-1] and method [POST], allowed: [GET, PUT, DELETE]',
-    );
+    expect(JSON.parse(m.response.body.toString()).error).toBe('Incorrect HTTP method for uri [/_ml/anomaly_detectors/job-1] and method [POST], allowed: [GET, PUT, DELETE]');
     expect(m.response.headers.allow).toBe('GET,PUT,DELETE');
   });
 
