@@ -1,9 +1,9 @@
-import type { ScheduledEvent } from 'aws-lambda';
 import { runMaintenance } from '../../lib/app/maintenance.ts';
 import { logger } from '../../lib/runtime/log.ts';
+import { scheduledFunction } from '../../lib/worker/schedule.ts';
 
 /** EventBridge nightly maintenance (00:30 UTC). */
-export async function handler(event: ScheduledEvent): Promise<void> {
+export const handler = scheduledFunction(async (event) => {
   const report = await runMaintenance();
   logger.info('nightly maintenance done', { time: event.time, jobs: report.length, report });
-}
+});

@@ -1,9 +1,9 @@
-import type { ScheduledEvent } from 'aws-lambda';
 import { runBackgroundPersist } from '../../lib/app/persist.ts';
 import { logger } from '../../lib/runtime/log.ts';
+import { scheduledFunction } from '../../lib/worker/schedule.ts';
 
-/** EventBridge background persistence tick. */
-export async function handler(event: ScheduledEvent): Promise<void> {
-  const due = await runBackgroundPersist(Date.parse(event.time) || Date.now());
+/** EventBridge background persistence tick; the event's `time` (checked ISO-8601 by the schema) is the tick's instant. */
+export const handler = scheduledFunction(async (event) => {
+  const due = await runBackgroundPersist(Date.parse(event.time));
   logger.info('background persist', { jobs: due });
-}
+});

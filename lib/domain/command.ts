@@ -46,5 +46,82 @@ export const commandMessageSchema = z.strictObject({
 });
 export type CommandMessage = z.infer<typeof commandMessageSchema>;
 
+/**
+ * The params each action's command carries from the request side to the worker, one
+ * schema per action (what `lib/app` puts in `submitCommand({params})`): `data` the reset
+ * range of the query (`reset_start`/`reset_end`, as sent), `flush` the checked flush
+ * parameters (epoch ms; `calc_interim`), `delete` `force` and the deleted job's
+ * `create_time` (so a redelivery never deletes a job re-created since). The other actions
+ * carry nothing in params (`update` and `data` bodies travel as the command's payload).
+ * Strict: a key no action knows is a writer/reader mismatch, caught where it is read.
+ */
+export const commandParamsSchemas = {
+  open: z.strictObject({}),
+  data: z.strictObject({ reset_start: z.string().optional(), reset_end: z.string().optional() }),
+  flush: z.strictObject({
+    calc_interim: z.boolean().optional(),
+    start: z.number().optional(),
+    end: z.number().optional(),
+    advance_time: z.number().optional(),
+    skip_time: z.number().optional(),
+  }),
+  close: z.strictObject({}),
+  delete: z.strictObject({ force: z.boolean().optional(), create_time: z.number().optional() }),
+  persist: z.strictObject({}),
+  update: z.strictObject({}),
+} as const satisfies Record<CommandAction, z.ZodType>;
+
+/** The params of one action's command. */
+export type CommandParams<A extends CommandAction> = z.infer<(typeof commandParamsSchemas)[A]>;
+
+const paramsOf = <A extends CommandAction>(action: A) => z.strictObject({ action: z.literal(action), params: commandParamsSchemas[action] });
+
+/**
+ * A command's action with its params, as a discriminated union on `action`: what the
+ * command runner switches on, so each branch gets its own params typed and checked
+ * instead of cast. Parse with {@link parseCommandParams}.
+ */
+export const commandParamsSchema = z.discriminatedUnion('action', [
+  paramsOf('open'),
+  paramsOf('data'),
+  paramsOf('flush'),
+  paramsOf('close'),
+  paramsOf('delete'),
+  paramsOf('persist'),
+  paramsOf('update'),
+]);
+export type ActionParams = z.infer<typeof commandParamsSchema>;
+
+/**
+ * Checks a command's params against its action's schema.
+ * @returns `{action, params}`, narrowed by `action`
+ * @throws ZodError for an unknown action or params of the wrong shape (a permanent failure: the
+ *   same command fails the same way on every delivery)
+ */
+export function parseCommandParams(cmd: Pick<Command, 'action' | 'params'>): ActionParams {
+  return commandParamsSchema.parse({ action: cmd.action, params: cmd.params });
+}
+
+/**
+ * A command item as read back from the store, outcomes aside (they are stored encoded and
+ * decoded by `lib/store/commands.ts`): the fields the runner and the task APIs rely on,
+ * typed; unknown attributes pass through (a newer writer may add one). Params are checked
+ * per action by {@link commandParamsSchema} on the same read.
+ */
+export const storedCommandSchema = z.looseObject({
+  command_id: z.string().regex(/^\d+$/),
+  task_id: z.string(),
+  action: z.enum(commandActions),
+  es_action: z.string(),
+  description: z.string(),
+  targets: z.array(z.string()),
+  params: z.record(z.string(), z.unknown()),
+  payload_chunks: z.number().int().nonnegative().optional(),
+  payload_nonce: z.string().optional(),
+  status: z.enum(['queued', 'running', 'done', 'failed']),
+  created_ms: z.number(),
+  expires_at: z.number(),
+});
+
 /** FIFO message group of a target: everything about one job runs in order. */
 export const messageGroupId = (target: string): string => `job/${target}`;

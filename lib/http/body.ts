@@ -4,6 +4,19 @@ import { syntaxError } from '../domain/json/syntax-errors.ts';
 import { readJson } from '../domain/json/tokenizer.ts';
 import { XParser } from '../domain/json/xcontent-parser.ts';
 
+/*
+ * Why request bodies are read by our own located JSON reader (`lib/domain/json*`) and
+ * ObjectParser-style field tables, not by zod like every other boundary (queue messages in
+ * `lib/domain/command.ts`, scheduled events in `lib/worker/schedule.ts`, items read back
+ * in `lib/store`): Elasticsearch's clients and tests match its exact 400 answers, and
+ * those name the place and the parser: `[1:17] [job_update] unknown field [x]`,
+ * Jackson's `Unexpected character ... at [Source: ...; line: 1, column: 9]`, duplicate
+ * keys, number ranges, the order in which fields are checked. zod reports a path, not a
+ * line and column, sees the body only after `JSON.parse` has thrown away positions,
+ * duplicates and big-number text, and stops at other errors first. So do not replace this
+ * reader with zod; zod stays for inputs we write ourselves, where no client sees the error.
+ */
+
 /**
  * The body of a request that requires one.
  * @throws ParseError 400 `parse_exception` "request body is required"

@@ -4,7 +4,7 @@ import { ZodError } from 'zod';
 import { ContentTooLongError, EsError, IllegalArgumentError, SimpleHttpError } from '../domain/errors.ts';
 import { authenticate, authorize, type Principal } from '../app/security.ts';
 import { config } from '../runtime/config.ts';
-import { logAccess, logger } from '../runtime/log.ts';
+import { lambdaContext, logAccess, logger } from '../runtime/log.ts';
 import { applyFilterPath, compileFilterPath } from './filter-path.ts';
 import { checkBodyContentType, checkMediaTypeHeaders, checkSourceContentType } from './media-type.ts';
 import { checkTextBody, decodeBodyUtf8, decodeQueryString } from './request-text.ts';
@@ -143,6 +143,7 @@ export function httpFunction(fn: HttpFunctionName, handlers: Record<string, Rout
   };
 
   return middy<Event, APIGatewayProxyStructuredResultV2, Error, Context>(core)
+    .use(lambdaContext())
     .use({
       before: async (request) => {
         const event = request.event;

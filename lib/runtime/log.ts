@@ -1,5 +1,10 @@
+import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import type { MiddlewareObj } from '@middy/core';
+
 /**
- * Structured logging to stdout (CloudWatch Logs in AWS).
+ * Structured logging to stdout (CloudWatch Logs in AWS), on Powertools' logger.
  *
  * - `LOG_LEVEL` = `debug` | `info` | `warn` | `error` | `silent` (default `info`). Any other
  *   value is a configuration error: `config()` refuses it at start (see `lib/runtime/config.ts`),
@@ -9,6 +14,16 @@
  *   (Lambda, pipes, files).
  *
  * Errors are serialised with their name, message and stack.
+ *
+ * Powertools' `Logger` carries the Lambda context ({@link lambdaContext}): in `json`, each
+ * line of an invocation gets `cold_start`, `function_name`, `function_request_id` (and
+ * `xray_trace_id` when traced). Two of our behaviours Powertools cannot keep, so they stay
+ * ours: the `text` format (Powertools prints JSON only), rendered by {@link renderLine} in
+ * an overridden `printLog` that writes every level to stdout (Powertools would send warn
+ * and error to stderr); and the level, which is read from `LOG_LEVEL` at each call and
+ * refused when unknown (Powertools reads it once and falls back to INFO on a typo), so our
+ * gate runs first and the Powertools logger is built at DEBUG. `AWS_LAMBDA_LOG_LEVEL`
+ * (Lambda's advanced logging controls) still lowers what Powertools lets through.
  */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -73,9 +88,58 @@ export function renderLine(fmt: 'json' | 'text', level: Level, message: string, 
   return line + stack;
 }
 
+/** A log item that keeps its parts apart, so `printLog` can render text without the Lambda context. */
+class LineItem extends LogItem {
+  constructor(
+    readonly level: Level,
+    readonly message: string,
+    readonly time: Date,
+    readonly context: Record<string, unknown>,
+    readonly fields: Record<string, unknown>,
+  ) {
+    super({ attributes: {} });
+  }
+}
+
+/** Builds {@link LineItem}s: our field names and order (`level`, `message`, `time`, then the rest). */
+class LineFormatter extends LogFormatter {
+  override formatAttributes(a: UnformattedAttributes, fields: LogAttributes): LogItem {
+    const level = a.logLevel.toLowerCase();
+    const lambda = a.lambdaContext;
+    const context: Record<string, unknown> =
+      lambda?.awsRequestId !== undefined && lambda
+        ? { cold_start: lambda.coldStart, function_name: lambda.functionName, function_request_id: lambda.awsRequestId, xray_trace_id: a.xRayTraceId }
+        : {};
+    return new LineItem((level === 'critical' ? 'error' : level === 'trace' ? 'debug' : level) as Level, a.message, a.timestamp, context, fields);
+  }
+}
+
+/** Powertools' logger, writing our lines to stdout in either format. */
+class LineLogger extends Logger {
+  protected override printLog(_level: number, log: LogItem): void {
+    if (!(log instanceof LineItem)) return;
+    const fmt = format();
+    const fields = fmt === 'json' ? { ...log.context, ...log.fields } : log.fields;
+    process.stdout.write(`${renderLine(fmt, log.level, log.message, fields, log.time)}\n`);
+  }
+}
+
+const powertools = new LineLogger({ logLevel: 'DEBUG', logFormatter: new LineFormatter() });
+
+/**
+ * The middy middleware that gives this invocation's log lines the Lambda context (request
+ * id, cold start, function name). Used once per chain: `lib/http/chain.ts`,
+ * `lib/worker/chain.ts`, the schedule handlers.
+ */
+export function lambdaContext(): MiddlewareObj {
+  return injectLambdaContext(powertools) as MiddlewareObj;
+}
+
 function emit(level: Level, message: string, fields: Record<string, unknown> = {}): void {
   if (order[level] < threshold()) return;
-  process.stdout.write(`${renderLine(format(), level, message, fields, new Date())}\n`);
+  // Fields are passed as the main input, whose values Powertools copies as they are (an
+  // extra-input object would be deep-merged, turning an Error into an empty object).
+  powertools[level]({ ...fields, message });
 }
 
 export const logger = {

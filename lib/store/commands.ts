@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
-import type { Command, TargetOutcome } from '../domain/command.ts';
+import { z } from 'zod';
+import { type Command, commandParamsSchema, storedCommandSchema, type TargetOutcome } from '../domain/command.ts';
 import { batchWrite, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys, MAX_CHUNK_BYTES } from './keys.ts';
@@ -19,6 +20,14 @@ function encodeOutcome(o: TargetOutcome): StoredOutcome {
   if (o.error !== undefined) out.error_json = JSON.stringify(o.error);
   return out;
 }
+
+/** An outcome as read back: the encoded bodies stay text until decoded. */
+const storedOutcomeSchema = z.object({
+  status: z.enum(['done', 'failed']),
+  finished_ms: z.number(),
+  response_json: z.string().optional(),
+  error_json: z.string().optional(),
+});
 
 function decodeOutcome(o: StoredOutcome): TargetOutcome {
   const out: TargetOutcome = { status: o.status, finished_ms: o.finished_ms };
@@ -80,10 +89,23 @@ export async function putCommand(cmd: Command, payload?: string): Promise<boolea
 export async function getCommand(commandId: string): Promise<Command | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.command(commandId), ConsistentRead: true }));
   if (!out.Item) return undefined;
-  const { pk: _pk, sk: _sk, outcomes, ...cmd } = out.Item;
+  return readCommandItem(out.Item);
+}
+
+/**
+ * A command item as read back, checked: the fields by `storedCommandSchema`, the params by
+ * their action's schema, each outcome's shape before its bodies are decoded. This read is
+ * on the HTTP wait's polling path, so the schemas stay shallow (no parse of the stored
+ * Elasticsearch bodies beyond `JSON.parse`).
+ * @throws ZodError for an item of another shape (written by a mismatched version)
+ */
+export function readCommandItem(item: Record<string, unknown>): Command {
+  const { pk: _pk, sk: _sk, outcomes, ...fields } = item;
+  const cmd = storedCommandSchema.parse(fields);
+  commandParamsSchema.parse({ action: cmd.action, params: cmd.params });
   const decoded: Record<string, TargetOutcome> = {};
-  for (const [target, o] of Object.entries((outcomes ?? {}) as Record<string, StoredOutcome>)) decoded[target] = decodeOutcome(o);
-  return { ...(cmd as Omit<Command, 'outcomes'>), outcomes: decoded };
+  for (const [target, o] of Object.entries(z.record(z.string(), storedOutcomeSchema).parse(outcomes ?? {}))) decoded[target] = decodeOutcome(o);
+  return { ...cmd, outcomes: decoded };
 }
 
 /** The payload of a command as a UTF-8 string ('' when it has none). */
@@ -136,7 +158,7 @@ export async function recordOutcome(cmd: Command, target: string, outcome: Targe
         ReturnValues: 'ALL_NEW',
       }),
     );
-    updated = out.Attributes as Command;
+    updated = readCommandItem(out.Attributes ?? {});
   } catch (err) {
     if (isConditionFailure(err)) return;
     throw err;

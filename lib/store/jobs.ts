@@ -1,6 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type { JobConfig } from '../domain/job/types.ts';
-import type { JobRuntime } from '../domain/state.ts';
+import type { DataCounts, JobRuntime, ModelSizeStats, OpenTimeSettings, TimingStats } from '../domain/state.ts';
 import { StaleStateError } from '../domain/errors.ts';
 import { batchWrite, keysWithPrefix, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
@@ -74,7 +75,42 @@ export async function putJobConfig(config: JobConfig, expectedVersion: number): 
 /** One job's runtime item, or undefined. Strongly consistent. */
 export async function getJobRuntime(jobId: string): Promise<JobRuntime | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.jobState(jobId), ConsistentRead: true }));
-  return out.Item ? (JSON.parse(out.Item.data as string) as JobRuntime) : undefined;
+  return out.Item ? readJobRuntime(out.Item.data) : undefined;
+}
+
+/**
+ * A runtime item's JSON as read back, checked shallowly: the fields the lifecycle branches
+ * on (`state`, `version`, the close progress, the model pointer, the last command) are
+ * typed; the counters' objects only have to be objects, since they are only shown or
+ * added to. This read is on every request and every command, so it stays this cheap; the
+ * full types are `JobRuntime`'s in `lib/domain/state.ts`. Unknown fields pass through.
+ */
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+const storedJobRuntimeSchema = z.looseObject({
+  job_id: z.string(),
+  state: z.enum(['closed', 'opening', 'opened', 'closing', 'failed']),
+  reason: z.string().optional(),
+  node: z.string().optional(),
+  assignment_explanation: z.string().optional(),
+  open_time_ms: z.number().optional(),
+  data_counts: z.custom<DataCounts>(isObject),
+  model_size_stats: z.custom<ModelSizeStats>(isObject),
+  timing_stats: z.custom<TimingStats>(isObject),
+  model: z.looseObject({ generation: z.number(), chunks: z.number(), bytes: z.number() }).optional(),
+  close: z.looseObject({ command_id: z.string(), next: z.number().int().nonnegative(), snapshot_id: z.string().optional() }).optional(),
+  interim_buckets: z.array(z.number()).optional(),
+  last_finalized_bucket_end: z.number().optional(),
+  opened_with: z.custom<OpenTimeSettings>(isObject).optional(),
+  last_command: z.looseObject({ id: z.string(), response: z.unknown() }).optional(),
+  version: z.number().int().nonnegative(),
+});
+
+/**
+ * Parses a runtime item's `data` attribute.
+ * @throws ZodError when it is not a runtime item (a mismatched writer), SyntaxError when not JSON
+ */
+export function readJobRuntime(data: unknown): JobRuntime {
+  return storedJobRuntimeSchema.parse(JSON.parse(z.string().parse(data)));
 }
 
 /** Runtime items of many jobs (BatchGet is not worth it at these sizes: parallel Gets). */

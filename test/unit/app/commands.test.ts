@@ -10,7 +10,7 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const { awaitCommand } = await import('../../../lib/app/commands.ts');
 
 const item = (status: string, outcomes: Record<string, unknown> = {}) => ({
-  Item: { pk: 'command#1', sk: 'command', command_id: '1', task_id: 'n:1', action: 'close', targets: ['a'], status, outcomes, created_ms: 0 },
+  Item: { pk: 'command#1', sk: 'command', command_id: '1', task_id: 'n:1', action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: 'close job [a]', targets: ['a'], params: {}, status, outcomes, created_ms: 0, expires_at: 0 },
 });
 
 describe('waiting for a command within the HTTP budget', () => {

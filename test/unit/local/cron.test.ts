@@ -1,14 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ScheduledEvent } from 'aws-lambda';
 import { startCron, type CronRunner } from '../../../lib/local/cron.ts';
 import type { ScheduleHandler } from '../../../lib/local/lambda.ts';
 import { schedules, type ScheduleDefinition } from '../../../lib/runtime/topology.ts';
 
-async function waitFor(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+/** Advances fake time a second at a time until `check` holds (at most `limitS` seconds of schedule time). */
+async function advanceUntil(what: string, check: () => boolean, limitS = 5): Promise<void> {
+  for (let s = 0; !check(); s++) {
+    if (s >= limitS) throw new Error(`no ${what} within ${limitS} s of schedule time`);
+    await vi.advanceTimersByTimeAsync(1000);
   }
 }
 
@@ -22,9 +22,11 @@ const everySecond: ScheduleDefinition = {
 
 describe('startCron', () => {
   let runner: CronRunner | undefined;
+  beforeEach(() => vi.useFakeTimers({ now: new Date('2026-01-02T03:04:05.500Z') }));
   afterEach(async () => {
     await runner?.stop();
     runner = undefined;
+    vi.useRealTimers();
   });
 
   it('schedules every topology schedule in UTC', () => {
@@ -48,7 +50,7 @@ describe('startCron', () => {
         };
       },
     });
-    await waitFor('a run', () => events.length > 0, 3000);
+    await advanceUntil('run', () => events.length > 0, 3);
     expect(fns[0]).toBe('persist');
     expect(events[0]).toMatchObject({
       'detail-type': 'Scheduled Event',
@@ -66,7 +68,7 @@ describe('startCron', () => {
       if (calls === 1) throw new Error('first run fails');
     };
     runner = startCron({ schedules: [everySecond], region: 'us-east-1', resolveHandler: async () => handler, log: (l) => lines.push(l) });
-    await waitFor('a second run', () => calls >= 2, 4000);
+    await advanceUntil('second run', () => calls >= 2, 4);
     expect(lines.some((l) => l.includes('tick') && l.includes('first run fails'))).toBe(true);
   });
 
@@ -85,7 +87,7 @@ describe('startCron', () => {
     const stopping = runner.stop();
     let stopped = false;
     void stopping.then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(50);
     expect(stopped).toBe(false);
     release();
     await stopping;

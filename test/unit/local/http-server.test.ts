@@ -1,6 +1,6 @@
 import { request as httpRequest, Agent } from 'node:http';
 import { connect } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { createRouter, startHttpServer, type LocalHttpServer } from '../../../lib/local/http-server.ts';
 import type { HttpHandler } from '../../../lib/local/lambda.ts';
@@ -39,9 +39,7 @@ describe('createRouter', () => {
   it('lists several allowed methods in Elasticsearch order', () => {
     const m = router.match('POST', '/_ml/anomaly_detectors/job-1');
     if (m.kind !== 'error') throw new Error(`expected an error, got ${m.kind}`);
-    expect(JSON.parse(m.response.body.toString()).error).toBe(
-      'Incorrect HTTP method for uri [/_ml/anomaly_detectors/job-1] and method [POST], allowed: [GET, PUT, DELETE]',
-    );
+    expect(JSON.parse(m.response.body.toString()).error).toBe('Incorrect HTTP method for uri [/_ml/anomaly_detectors/job-1] and method [POST], allowed: [GET, PUT, DELETE]');
     expect(m.response.headers.allow).toBe('GET,PUT,DELETE');
   });
 
@@ -214,10 +212,24 @@ describe('startHttpServer', () => {
   });
 
   it('answers 503 when the function runs past the integration timeout', async () => {
-    behaviour = () => new Promise((resolve) => setTimeout(() => resolve({ statusCode: 200, body: '{}' }), 3000));
-    const reply = await send('GET', '/_ml/info');
-    expect(reply.status).toBe(503);
-    expect(JSON.parse(reply.body).status).toBe(503);
+    // Fake timers for the server's timeout and the slow function only; sockets run for real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let entered!: () => void;
+      const inFunction = new Promise<void>((r) => (entered = r));
+      behaviour = () => {
+        entered();
+        return new Promise((resolve) => setTimeout(() => resolve({ statusCode: 200, body: '{}' }), 3000));
+      };
+      const replying = send('GET', '/_ml/info');
+      await inFunction;
+      await vi.advanceTimersByTimeAsync(2000);
+      const reply = await replying;
+      expect(reply.status).toBe(503);
+      expect(JSON.parse(reply.body).status).toBe(503);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('passes a body that is not UTF-8 base64-encoded, byte for byte, never as U+FFFD', async () => {

@@ -34,10 +34,7 @@ describe('the SQS FIFO worker chain', () => {
       seen.push(r.messageId);
       if (r.messageId === '2') throw new Error('boom');
     });
-    const out = await handler(
-      { Records: [record('1', 'job/a'), record('2', 'job/a'), record('3', 'job/b'), record('4', 'job/a'), record('5', 'job/b')] } as SQSEvent,
-      context(),
-    );
+    const out = await handler({ Records: [record('1', 'job/a'), record('2', 'job/a'), record('3', 'job/b'), record('4', 'job/a'), record('5', 'job/b')] } as SQSEvent, context());
     expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['2', '4']);
     expect(seen).toEqual(['1', '2', '3', '5']);
   });
@@ -63,5 +60,21 @@ describe('the SQS FIFO worker chain', () => {
     const out = await handler({ Records: [record('1', 'job/a', '5'), record('2', 'job/a', '5'), record('3', 'job/a', '4')] } as SQSEvent, context());
     expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['1', '2', '3']);
     expect(abandoned).toEqual(['2:group_failed']);
+  });
+
+  it('reports a record handed back for lack of time on its last receive to onAbandon as out_of_time', async () => {
+    const abandoned: string[] = [];
+    const handler = sqsWorker(async () => {}, { maxReceiveCount: 5, onAbandon: async (r, why) => void abandoned.push(`${r.messageId}:${why}`) });
+    const out = await handler({ Records: [record('1', 'job/a', '5'), record('2', 'job/b', '2')] } as SQSEvent, context(1_000));
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['1', '2']);
+    expect(abandoned).toEqual(['1:out_of_time']);
+  });
+
+  it('answers a batch whose every record fails with all of them listed instead of throwing', async () => {
+    const handler = sqsWorker(async () => {
+      throw new Error('boom');
+    });
+    const out = await handler({ Records: [record('1', 'job/a'), record('2', 'job/b')] } as SQSEvent, context());
+    expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['1', '2']);
   });
 });

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
+import { commandActions, parseCommandParams } from '../../../lib/domain/command.ts';
+
+describe('command params', () => {
+  it('parse per action, typed by the action', () => {
+    const flush = parseCommandParams({ action: 'flush', params: { calc_interim: true, start: 1, end: 2, advance_time: 3, skip_time: 4 } });
+    expect(flush).toEqual({ action: 'flush', params: { calc_interim: true, start: 1, end: 2, advance_time: 3, skip_time: 4 } });
+    expect(parseCommandParams({ action: 'data', params: { reset_start: '1', reset_end: '2' } }).params).toEqual({ reset_start: '1', reset_end: '2' });
+    expect(parseCommandParams({ action: 'delete', params: { force: false, create_time: 9 } }).params).toEqual({ force: false, create_time: 9 });
+  });
+
+  it('accept empty params for every action', () => {
+    for (const action of commandActions) expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
+  });
+
+  it('refuse a key the action does not carry, a value of the wrong type and an unknown action', () => {
+    expect(() => parseCommandParams({ action: 'close', params: { force: true } })).toThrow(ZodError);
+    expect(() => parseCommandParams({ action: 'flush', params: { advance_time: '1h' } })).toThrow(ZodError);
+    expect(() => parseCommandParams({ action: 'reboot' as never, params: {} })).toThrow(ZodError);
+  });
+});
