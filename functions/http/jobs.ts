@@ -10,12 +10,10 @@ import { postData } from '../../lib/app/post-data.ts';
 import { putJob } from '../../lib/app/put-job.ts';
 import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../lib/app/results.ts';
 import { updateJob } from '../../lib/app/update.ts';
-import { EsError, Messages } from '../../lib/domain/errors.ts';
-import { ES_VERSION } from '../../lib/domain/version.ts';
-import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField, type BodyValue } from '../../lib/http/body.ts';
-import { parseTimeValue, TimeValue } from '../../lib/domain/units.ts';
-import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
-import { booleanParam, intParam, timeParam } from '../../lib/http/params.ts';
+import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField } from '../../lib/http/body.ts';
+import { errorResult, httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
+import { booleanParam, checkBodyTimeout, intParam, timeParam, waitLimit } from '../../lib/http/params.ts';
+import { deprecationWarning, POST_DATA_WARNING } from '../../lib/http/warnings.ts';
 
 const JOB = '/_ml/anomaly_detectors/{job_id}';
 
@@ -27,7 +25,6 @@ function queued<T>(q: Queued<T>, headers?: Record<string, string>): HttpResult {
 }
 
 const jobId = (req: HttpRequest): string => req.pathParams.job_id ?? '';
-
 
 const getJobsRoute: RouteHandler = {
   params: ['allow_no_match', 'exclude_generated'],
@@ -45,21 +42,6 @@ const statsRoute: RouteHandler = {
 const CLOSE_PARSER = 'cluster:admin/xpack/ml/job/close';
 
 /**
- * A wait limit as the APIs that wait take it. `-1` (TimeValue.MINUS_ONE, also `-1s`…) is
- * Elasticsearch's "no timeout": the request waits until the work ends. Here that is a request
- * timeout too long to ever run out (the largest exact ms, as TimeValue keeps nanoseconds
- * exactly), so the gateway cap ends the wait with 202 and a task, never the timeout error.
- */
-function waitLimit(tv: TimeValue | undefined): TimeValue | undefined {
-  return tv !== undefined && tv.ms < 0 ? TimeValue.ofMillis(Number.MAX_SAFE_INTEGER) : tv;
-}
-
-/** A body `timeout` (declareString + TimeValue.parseTimeValue): its errors are wrapped by the ObjectParser. */
-const checkTimeout = (field: string, value: BodyValue): void => {
-  if (field === 'timeout') parseTimeValue(String(value), 'timeout');
-};
-
-/**
  * Close: if the request has any body, only the body is read (`timeout`, `force`,
  * `allow_no_match`, `job_id` which the path overrides; CloseJobAction.Request.PARSER, strict,
  * strings and booleans only); otherwise the query string.
@@ -69,14 +51,9 @@ const closeRoute: RouteHandler = {
   handle: async (req) => {
     let force: boolean;
     let allowNoMatch: boolean;
-    let timeout: TimeValue | undefined;
+    let timeout: ReturnType<typeof timeParam>;
     if (req.body !== undefined) {
-      const body = objectBody(
-        req.body,
-        CLOSE_PARSER,
-        { job_id: 'string', timeout: 'string', force: 'boolean', allow_no_match: 'boolean' },
-        { check: checkTimeout },
-      );
+      const body = objectBody(req.body, CLOSE_PARSER, { job_id: 'string', timeout: 'string', force: 'boolean', allow_no_match: 'boolean' }, { check: checkBodyTimeout });
       force = (body.force as boolean | undefined) ?? false;
       allowNoMatch = (body.allow_no_match as boolean | undefined) ?? true;
       timeout = timeParam(body.timeout as string | undefined, 'timeout');
@@ -88,7 +65,7 @@ const closeRoute: RouteHandler = {
     timeout = waitLimit(timeout);
     const headers: Record<string, string> = {};
     if (req.body === undefined && req.query.allow_no_jobs !== undefined) {
-      headers.warning = warning('Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead');
+      headers.warning = deprecationWarning('Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead');
     }
     return queued(await closeJobs(jobId(req), { force, allowNoMatch, timeout }, Date.now(), req.receivedMs), headers);
   },
@@ -101,9 +78,9 @@ const closeRoute: RouteHandler = {
 const openRoute: RouteHandler = {
   params: ['timeout'],
   handle: async (req) => {
-    let timeout: TimeValue | undefined;
+    let timeout: ReturnType<typeof timeParam>;
     if (req.body !== undefined) {
-      const body = objectBody(req.body, 'xpack/ml/job', { job_id: 'string', timeout: 'string' }, { lenient: true, check: checkTimeout });
+      const body = objectBody(req.body, 'xpack/ml/job', { job_id: 'string', timeout: 'string' }, { lenient: true, check: checkBodyTimeout });
       timeout = timeParam(body.timeout as string | undefined, 'timeout');
     } else {
       timeout = timeParam(req.query.timeout, 'timeout');
@@ -112,11 +89,6 @@ const openRoute: RouteHandler = {
   },
 };
 
-/** The deprecation `Warning` header value, as Elasticsearch writes it. */
-function warning(text: string): string {
-  return `299 Elasticsearch-${ES_VERSION.number}-${ES_VERSION.build_hash} "${text}"`;
-}
-
 const dataRoute: RouteHandler = {
   params: ['reset_start', 'reset_end'],
   handle: async (req) => {
@@ -124,13 +96,13 @@ const dataRoute: RouteHandler = {
     const params: { reset_start?: string; reset_end?: string } = {};
     if (req.query.reset_start !== undefined) params.reset_start = String(flushTimeParam(req.query.reset_start, 'reset_start'));
     if (req.query.reset_end !== undefined) params.reset_end = String(flushTimeParam(req.query.reset_end, 'reset_end'));
-    const headers = { warning: warning(Messages.postDataDeprecation) };
+    const headers = { warning: POST_DATA_WARNING };
     try {
       return queued(await postData(jobId(req), body, params, req.receivedMs), headers);
     } catch (err) {
       // Every _data answer carries the deprecation warning, errors too (spec A.5.5).
-      if (err instanceof EsError) return { status: err.status, body: err.toBody(), headers };
-      throw err;
+      const failed = errorResult(err);
+      return { ...failed, headers: { ...failed.headers, ...headers } };
     }
   },
 };
@@ -169,8 +141,7 @@ const putRoute: RouteHandler = {
 
 const deleteRoute: RouteHandler = {
   params: ['force', 'wait_for_completion', 'delete_user_annotations'],
-  handle: async (req) =>
-    queued(await deleteJob(jobId(req), booleanParam(req.query.force, false), booleanParam(req.query.wait_for_completion, true), req.receivedMs)),
+  handle: async (req) => queued(await deleteJob(jobId(req), booleanParam(req.query.force, false), booleanParam(req.query.wait_for_completion, true), req.receivedMs)),
 };
 
 /**

@@ -1,5 +1,5 @@
 import { IllegalArgumentError } from '../domain/errors.ts';
-import { parseTimeValue, type TimeValue } from '../domain/units.ts';
+import { parseTimeValue, TimeValue } from '../domain/units.ts';
 
 /**
  * Parses an Elasticsearch boolean request parameter. Like `RestRequest.paramAsBoolean`,
@@ -29,4 +29,23 @@ export function intParam(value: string | undefined, name: string, fallback: numb
   // Elasticsearch's PageParams: "Parameter [from] cannot be < 0", "Parameter [size] cannot be < 0".
   if ((name === 'from' || name === 'size') && n < 0) throw new IllegalArgumentError(`Parameter [${name}] cannot be < 0`);
   return n;
+}
+
+/**
+ * A wait limit as the APIs that wait take it. `-1` (TimeValue.MINUS_ONE, also `-1s`…) is
+ * Elasticsearch's "no timeout": the request waits until the work ends. Here that is a request
+ * timeout too long to ever run out (the largest exact ms, as TimeValue keeps nanoseconds
+ * exactly), so the gateway cap ends the wait with 202 and a task, never the timeout error.
+ */
+export function waitLimit(tv: TimeValue | undefined): TimeValue | undefined {
+  return tv !== undefined && tv.ms < 0 ? TimeValue.ofMillis(Number.MAX_SAFE_INTEGER) : tv;
+}
+
+/**
+ * Checks a body `timeout` as `declareString` + `TimeValue.parseTimeValue` do, for
+ * `objectBody`'s `check` hook, so its errors are wrapped by the ObjectParser.
+ * @throws the TimeValue parse errors of parseTimeValue
+ */
+export function checkBodyTimeout(field: string, value: unknown): void {
+  if (field === 'timeout') parseTimeValue(String(value), 'timeout');
 }
