@@ -21,7 +21,7 @@ const targets = { maxBytes: 1_048_576, maxImportMs: 150 } as const;
 
 /** Just enough environment for `lib/runtime/config.ts` to parse; nothing is called at import. */
 const importEnv: NodeJS.ProcessEnv = {
-  PATH: process.env['PATH'],
+  PATH: process.env.PATH,
   TABLE_NAME: 'mlplane-bench',
   COMMAND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/commands.fifo',
   AWS_REGION: 'us-east-1',

@@ -146,8 +146,8 @@ async function main(): Promise<void> {
       results,
       targets,
       met: {
-        bigCloseMs: meets(big['closeMs'] as number, targets['bigCloseMs']!),
-        idleCloseMedianMs: meets((idle['closeMs'] as { median: number }).median, targets['idleCloseMedianMs']!),
+        bigCloseMs: meets(big.closeMs as number, targets.bigCloseMs!),
+        idleCloseMedianMs: meets((idle.closeMs as { median: number }).median, targets.idleCloseMedianMs!),
       },
     });
   } finally {

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
         `(post p50 ${results.postLatencyMs.p50} ms, p95 ${results.postLatencyMs.p95} ms); processed ${processed}`,
     );
     if (processed !== total) console.warn(`e2e: WARNING processed_record_count ${processed} ≠ ${total} posted`);
-    writeResult('e2e', { results, targets, met: { recordsPerSecond: meets(recordsPerSecond, targets['recordsPerSecond']!) && processed === total } });
+    writeResult('e2e', { results, targets, met: { recordsPerSecond: meets(recordsPerSecond, targets.recordsPerSecond!) && processed === total } });
 
     await client.ml.closeJob({ job_id: jobId, force: true });
     await client.ml.deleteJob({ job_id: jobId, force: true, wait_for_completion: false });

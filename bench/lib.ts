@@ -94,14 +94,14 @@ export interface BenchSystem {
  * retries (a retried `_data` would post twice) and waits up to 10 minutes per request.
  */
 export async function connect(): Promise<BenchSystem> {
-  const esUrl = process.env['ES_URL'];
+  const esUrl = process.env.ES_URL;
   const clientOpts = { maxRetries: 0, requestTimeout: 600_000 } as const;
   if (esUrl) {
-    const password = process.env['ELASTIC_PASSWORD'] ?? '';
+    const password = process.env.ELASTIC_PASSWORD ?? '';
     const client = new Client({ node: esUrl, auth: { username: 'elastic', password }, ...clientOpts });
     return { client, url: esUrl, inProcess: false, stop: () => client.close() };
   }
-  const elasticPassword = process.env['ELASTIC_PASSWORD'] || 'bench-password';
+  const elasticPassword = process.env.ELASTIC_PASSWORD || 'bench-password';
   const { startLocalSystem } = await import('../lib/local/system.ts');
   const system = await startLocalSystem({ port: 0, elasticPassword, cron: false });
   const client = new Client({ node: system.url, auth: { username: 'elastic', password: elasticPassword }, ...clientOpts });

@@ -120,11 +120,7 @@ function parseRate(n: number): { recordsPerSecond: number; megabytesPerSecond: n
 
 const count = ingestRate(() => AnomalyModel.create(spec({ detector_index: 0, function: 'count' })), countRecords(2_000_000), 3);
 const meanRecs = meanRecords(1_000_000, 1000, 10);
-const mean = ingestRate(
-  () => AnomalyModel.create(spec({ detector_index: 0, function: 'mean', field_name: 'responsetime', by_field_name: 'host' })),
-  meanRecs,
-  3,
-);
+const mean = ingestRate(() => AnomalyModel.create(spec({ detector_index: 0, function: 'mean', field_name: 'responsetime', by_field_name: 'host' })), meanRecs, 3);
 // Worst cases (informative): every record finalises a bucket / every record is its series' only one.
 const countSparse = ingestRate(
   () => AnomalyModel.create(spec({ detector_index: 0, function: 'count' })),

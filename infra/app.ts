@@ -12,8 +12,8 @@ const app = new App();
 if (String(app.node.tryGetContext('skipBundling')) === 'true') {
   app.node.setContext('aws:cdk:bundling-stacks', []);
 }
-const account = process.env['CDK_DEFAULT_ACCOUNT'];
-const region = process.env['CDK_DEFAULT_REGION'];
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
 
 new MlplaneStack(app, 'Mlplane', {
   description: 'mlplane: Elasticsearch-compatible serverless control plane for ML anomaly-detection jobs',

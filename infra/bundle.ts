@@ -35,10 +35,7 @@ export interface BundleResult {
  * @param entries which entries to bundle; default all of them
  * @throws MissingEntriesError before bundling anything when an entry file does not exist
  */
-export async function bundleAll(
-  outRoot: string = join(projectRoot, 'dist'),
-  entries: readonly FunctionEntry[] = allEntries,
-): Promise<BundleResult[]> {
+export async function bundleAll(outRoot: string = join(projectRoot, 'dist'), entries: readonly FunctionEntry[] = allEntries): Promise<BundleResult[]> {
   const absent = new Set(missingEntries(projectRoot));
   const missing = entries.filter((e) => absent.has(e));
   if (missing.length > 0) throw new MissingEntriesError(missing);

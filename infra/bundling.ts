@@ -17,8 +17,7 @@ export const target = 'node20';
  * one. The alias avoids clashing with a bundled `createRequire` import. No double quotes: the
  * CDK passes the banner to the esbuild CLI inside double quotes.
  */
-export const esmRequireBanner =
-  "import { createRequire as __mlplaneCreateRequire } from 'node:module'; const require = __mlplaneCreateRequire(import.meta.url);";
+export const esmRequireBanner = "import { createRequire as __mlplaneCreateRequire } from 'node:module'; const require = __mlplaneCreateRequire(import.meta.url);";
 
 /** Prefer the ES module builds of dependencies: they tree-shake better than their CommonJS builds. */
 export const mainFields = ['module', 'main'];

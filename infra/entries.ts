@@ -51,9 +51,7 @@ export const httpEntries: readonly FunctionEntry[] = unique(routes.map((r) => r.
 export const workerEntries: readonly FunctionEntry[] = Object.keys(workers).map((name) => entry('workers', name));
 
 /** One entry per scheduled function of `topology.schedules` (several schedules may share one). */
-export const scheduleEntries: readonly FunctionEntry[] = unique(schedules.map((s) => s.fn)).map((fn) =>
-  entry('schedules', fn),
-);
+export const scheduleEntries: readonly FunctionEntry[] = unique(schedules.map((s) => s.fn)).map((fn) => entry('schedules', fn));
 
 /** Every Lambda entry point: HTTP, then workers, then schedules. */
 export const allEntries: readonly FunctionEntry[] = [...httpEntries, ...workerEntries, ...scheduleEntries];

@@ -66,9 +66,7 @@ export class MlplaneStack extends Stack {
     const policyName = props.removalPolicy ?? this.context('removalPolicy') ?? 'retain';
     const removalPolicy = removalPolicies[policyName as keyof typeof removalPolicies];
     if (removalPolicy === undefined) {
-      throw new Error(
-        `removalPolicy must be one of ${Object.keys(removalPolicies).join(', ')}; got ${JSON.stringify(policyName)}`,
-      );
+      throw new Error(`removalPolicy must be one of ${Object.keys(removalPolicies).join(', ')}; got ${JSON.stringify(policyName)}`);
     }
     const projectRoot = props.projectRoot ?? defaultProjectRoot;
 

@@ -21,7 +21,7 @@ import { bucketWindowIndex, chunks, jobIdFor, parseNabCsv, summarize, windowsFor
 
 const here = dirname(fileURLToPath(import.meta.url));
 // `||`, not `??`: an empty ES_URL (as `ES_URL= npm run demo` sets it) means the default too.
-const ES_URL = process.env['ES_URL'] || 'http://localhost:9200';
+const ES_URL = process.env.ES_URL || 'http://localhost:9200';
 const BUCKET_SPAN = '5m';
 const BUCKET_SPAN_MS = 5 * 60_000;
 const CHUNK = 5_000;
@@ -58,8 +58,7 @@ async function checkReachable(client: Client): Promise<void> {
 async function answered(client: Client, what: string, request: Promise<TransportResult<unknown>>, said?: (response: unknown) => string): Promise<unknown> {
   const res = await request;
   const answer = { statusCode: res.statusCode ?? 0, body: res.body };
-  const followTask = async (taskId: string): Promise<TaskAnswer> =>
-    (await client.tasks.get({ task_id: taskId, wait_for_completion: true, timeout: '10m' })) as TaskAnswer;
+  const followTask = async (taskId: string): Promise<TaskAnswer> => (await client.tasks.get({ task_id: taskId, wait_for_completion: true, timeout: '10m' })) as TaskAnswer;
   try {
     const settled = await settle(answer, followTask);
     console.log(`  ${what} ${describeAnswer(answer, settled, said?.(settled.response))}`);
@@ -153,14 +152,16 @@ async function runJob(client: Client, file: string, combined: Record<string, [st
 async function main(): Promise<void> {
   const client = new Client({
     node: ES_URL,
-    auth: { username: 'elastic', password: process.env['ELASTIC_PASSWORD'] ?? '' },
+    auth: { username: 'elastic', password: process.env.ELASTIC_PASSWORD ?? '' },
     maxRetries: 0,
     requestTimeout: 600_000,
   });
   try {
     await checkReachable(client);
     const combined = JSON.parse(readFileSync(join(here, 'combined_windows.json'), 'utf8')) as Record<string, [string, string][]>;
-    const files = readdirSync(join(here, 'data')).filter((f) => f.endsWith('.csv')).sort();
+    const files = readdirSync(join(here, 'data'))
+      .filter((f) => f.endsWith('.csv'))
+      .sort();
     const summaries: string[] = [];
     for (const file of files) summaries.push(await runJob(client, file, combined));
     console.log(`\nsummary\n${summaries.map((s) => `  ${s}`).join('\n')}`);

@@ -108,13 +108,7 @@ export interface WindowSummary {
  * Summarizes `top` (the highest-scored records) and `strong` (records with
  * record_score ≥ `minScore`, default 50) against `windows`.
  */
-export function summarize(
-  top: readonly ScoredRecord[],
-  strong: readonly ScoredRecord[],
-  windows: readonly NabWindow[],
-  bucketSpanMs: number,
-  minScore = 50,
-): WindowSummary {
+export function summarize(top: readonly ScoredRecord[], strong: readonly ScoredRecord[], windows: readonly NabWindow[], bucketSpanMs: number, minScore = 50): WindowSummary {
   const hit = new Set<number>();
   let topInside = 0;
   for (const r of top) {
@@ -142,5 +136,8 @@ export function chunks<T>(xs: readonly T[], size: number): T[][] {
 
 /** `<file>.csv` → job id `nab-<file>` (lowercased; characters outside [a-z0-9_-] become `-`). */
 export function jobIdFor(file: string): string {
-  return `nab-${file.replace(/\.csv$/i, '').toLowerCase().replace(/[^a-z0-9_-]/g, '-')}`;
+  return `nab-${file
+    .replace(/\.csv$/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')}`;
 }

@@ -3,7 +3,6 @@ import { httpFunction, type HttpRequest } from '../../lib/http/chain.ts';
 import { intParam } from '../../lib/http/params.ts';
 import { requireBody } from '../../lib/http/body.ts';
 
-
 const getRoute = {
   params: ['from', 'size'],
   handle: async (req: HttpRequest) => ({

@@ -51,4 +51,3 @@ export async function promoteLazyJobs(): Promise<string[]> {
   await deleteLazyOpen(stale.map((m) => m.jobId));
   return promoted;
 }
-

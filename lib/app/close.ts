@@ -54,7 +54,12 @@ export async function closeJobs(expression: string, params: CloseParams, nowMs =
   const cmd = await submitCommand({ action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: `close job [${expression}]`, targets });
   const timeoutMs = params.timeout?.ms ?? 30 * 60_000;
   const outcome = await awaitCommand(cmd.command_id, timeoutMs, startedMs);
-  return settle(cmd.task_id, outcome, () => new IllegalStateError(Messages.persistentTasksTimeout(params.timeout?.human() ?? '30m')), () => ({ closed: true as const }));
+  return settle(
+    cmd.task_id,
+    outcome,
+    () => new IllegalStateError(Messages.persistentTasksTimeout(params.timeout?.human() ?? '30m')),
+    () => ({ closed: true as const }),
+  );
 }
 
 /**
@@ -97,7 +102,6 @@ export async function applyClose(jobId: string, commandId: string, opts: CloseOp
 
 /** Time a close step may need at most; with less left in the invocation the close stops and the runner hands it on to a continuation message. */
 export const STEP_MARGIN_MS = 10_000;
-
 
 /** Test seam: called after each step is durably recorded; a throw here simulates a crash at that boundary. */
 export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;

@@ -105,7 +105,12 @@ export async function updateClusterSettings(source: string, flatSettings: boolea
     // A byte size may carry any amount of blank space (Elasticsearch trims it, and so keeps it as given).
     const bytes = jsonBytes(next);
     if (bytes > MAX_CLUSTER_SETTINGS_BYTES) {
-      throw new StoredSizeLimitError(largestPath({ persistent: next.persistent, transient: next.transient }, MAX_CLUSTER_SETTINGS_BYTES, 'persistent'), 'the cluster settings', bytes, MAX_CLUSTER_SETTINGS_BYTES);
+      throw new StoredSizeLimitError(
+        largestPath({ persistent: next.persistent, transient: next.transient }, MAX_CLUSTER_SETTINGS_BYTES, 'persistent'),
+        'the cluster settings',
+        bytes,
+        MAX_CLUSTER_SETTINGS_BYTES,
+      );
     }
     if (await putClusterSettings(next)) {
       const shown = (scope: 'persistent' | 'transient') => {

@@ -29,7 +29,12 @@ export async function deleteJob(jobId: string, force: boolean, waitForCompletion
   });
   if (!waitForCompletion) return { kind: 'accepted', taskId: cmd.task_id, requested: true };
   const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), () => ({ acknowledged: true as const }));
+  return settle(
+    cmd.task_id,
+    outcome,
+    () => new IllegalStateError('unreachable'),
+    () => ({ acknowledged: true as const }),
+  );
 }
 
 /**
@@ -53,4 +58,3 @@ export async function applyDelete(jobId: string, params: { force?: boolean; crea
   evictModel(jobId);
   return { acknowledged: true };
 }
-

@@ -1,4 +1,15 @@
-import { applyFilterUpdate, checkFilterDocumentId, filterExistsError, filterInUseError, filtersUsedBy, filterView, parseFilterUpdate, parsePutFilter, storedFilterPart, unknownFilterError } from '../domain/filter.ts';
+import {
+  applyFilterUpdate,
+  checkFilterDocumentId,
+  filterExistsError,
+  filterInUseError,
+  filtersUsedBy,
+  filterView,
+  parseFilterUpdate,
+  parsePutFilter,
+  storedFilterPart,
+  unknownFilterError,
+} from '../domain/filter.ts';
 import { checkFilterSize, MAX_FILTER_BYTES, refuseOversizedBody } from '../domain/limits.ts';
 import { expandIds } from '../domain/ids.ts';
 import { StaleStateError } from '../domain/errors.ts';
@@ -28,7 +39,11 @@ export async function getMlFilters(expression: string | undefined, from: number,
   const all = await listFilters();
   let chosen = all;
   if (expression !== undefined && expression !== '_all' && expression !== '*') {
-    const { ids, missing } = expandIds(expression, all.map((f) => ({ id: f.filter_id })), { allowNoMatch: true });
+    const { ids, missing } = expandIds(
+      expression,
+      all.map((f) => ({ id: f.filter_id })),
+      { allowNoMatch: true },
+    );
     if (missing.length > 0) throw unknownFilterError(missing.join(','), 'get');
     const set = new Set(ids);
     chosen = all.filter((f) => set.has(f.filter_id));

@@ -29,9 +29,13 @@ export async function flushJob(jobId: string, validate: () => FlushParams, start
   const params = validate();
   const cmd = await submitCommand({ action: 'flush', es_action: 'cluster:admin/xpack/ml/job/flush', description: `flush job [${jobId}]`, targets: [jobId], params: { ...params } });
   const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);
+  return settle(
+    cmd.task_id,
+    outcome,
+    () => new IllegalStateError('unreachable'),
+    (r) => r[0],
+  );
 }
-
 
 /** The worker side of `_flush`: the job as it is now and the checked parameters of the request. */
 export async function applyFlush(cmd: Command, jobId: string): Promise<{ flushed: true; last_finalized_bucket_end?: number }> {
@@ -74,4 +78,3 @@ export async function processFlush(
   await commitBatch(job, rt, model, out.buckets, next, out.interim);
   return response;
 }
-

@@ -19,7 +19,11 @@ export async function refuseInUpgradeMode(action: string): Promise<void> {
  */
 export async function resolveJobs(expression: string, allowNoMatch: boolean): Promise<JobConfig[]> {
   const all = await listJobConfigs();
-  const { ids, missing } = expandIds(expression, all.map((j) => ({ id: j.job_id, groups: j.groups ?? [] })), { allowNoMatch });
+  const { ids, missing } = expandIds(
+    expression,
+    all.map((j) => ({ id: j.job_id, groups: j.groups ?? [] })),
+    { allowNoMatch },
+  );
   if (missing.length > 0) throw unknownJobError(missing);
   const byId = new Map(all.map((j) => [j.job_id, j]));
   return ids.map((id) => byId.get(id)).filter((j): j is JobConfig => j !== undefined);

@@ -12,7 +12,6 @@ export async function getJobStats(expression: string, allowNoMatch: boolean, now
   return { count: stats.length, jobs: stats };
 }
 
-
 /** The `node` object of job stats for this deployment's (single, logical) ML node. */
 export function nodeView(): Record<string, unknown> {
   const name = config().nodeName;

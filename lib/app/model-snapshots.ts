@@ -1,5 +1,5 @@
 import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS } from '../domain/job/constants.ts';
-import { type JobConfig } from '../domain/job/types.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import type { ModelSnapshot, JobRuntime } from '../domain/state.ts';
 import { ES_VERSION } from '../domain/version.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
@@ -43,7 +43,15 @@ export async function getModelSnapshots(jobId: string, q: SnapshotQuery): Promis
  * `model_snapshot_id`; `next` (when given) is the runtime item to write in the same
  * transaction (close's step progress). Re-running with the same id rewrites the same items.
  */
-export async function persistSnapshot(job: JobConfig, configVersion: number, rt: JobRuntime, snapshotId: string, description: string, nowMs: number, next?: JobRuntime): Promise<void> {
+export async function persistSnapshot(
+  job: JobConfig,
+  configVersion: number,
+  rt: JobRuntime,
+  snapshotId: string,
+  description: string,
+  nowMs: number,
+  next?: JobRuntime,
+): Promise<void> {
   if (!rt.model) return;
   const state = await readModelState(job.job_id, rt.model);
   const meta: ModelSnapshot = {
@@ -91,4 +99,3 @@ export function expiredSnapshots(job: JobConfig, snapshots: ModelSnapshot[]): st
   }
   return out;
 }
-

@@ -22,7 +22,12 @@ export async function openJob(jobId: string, timeout: TimeValue | undefined, sta
   const cmd = await submitCommand({ action: 'open', es_action: 'cluster:admin/xpack/ml/job/open', description: `job-${jobId}`, targets: [jobId] });
   const ms = timeout?.ms ?? 30 * 60_000;
   const outcome = await awaitCommand(cmd.command_id, ms, startedMs);
-  return settle(cmd.task_id, outcome, () => new IllegalStateError(`Opening job [${jobId}] timed out after [${timeout?.rep ?? '30m'}]`), (r) => r[0]);
+  return settle(
+    cmd.task_id,
+    outcome,
+    () => new IllegalStateError(`Opening job [${jobId}] timed out after [${timeout?.rep ?? '30m'}]`),
+    (r) => r[0],
+  );
 }
 
 /**
@@ -59,4 +64,3 @@ export async function applyOpen(jobId: string, commandId: string): Promise<{ ope
   await audit(jobId, `Opening job on node [${nodeName}]`);
   return { opened: true, node: nodeName };
 }
-

@@ -19,9 +19,7 @@ export async function runBackgroundPersist(nowMs = Date.now()): Promise<string[]
     const rt = runtimes.get(job.job_id);
     if (!rt || rt.state !== 'opened' || !rt.model) continue;
     const effective = effectiveConfig(job, rt);
-    const intervalMs = effective.background_persist_interval
-      ? parseTimeValue(String(effective.background_persist_interval), 'background_persist_interval').ms
-      : 3 * 3600_000;
+    const intervalMs = effective.background_persist_interval ? parseTimeValue(String(effective.background_persist_interval), 'background_persist_interval').ms : 3 * 3600_000;
     const snaps = await listSnapshots(job.job_id);
     const last = Math.max(rt.open_time_ms ?? 0, ...snaps.map((s) => s.timestamp));
     if (nowMs - last >= intervalMs) due.push(job.job_id);
@@ -41,4 +39,3 @@ export async function applyPersist(jobId: string, commandId: string): Promise<{ 
   await persistSnapshot(job, version, rt, snapshotId, 'State persisted due to background persist', Date.now());
   return { persisted: true };
 }
-

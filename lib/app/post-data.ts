@@ -1,6 +1,6 @@
 import { parseDataBody } from '../detect/index.ts';
 import { ConflictError, IllegalStateError, Messages } from '../domain/errors.ts';
-import { type JobConfig } from '../domain/job/types.ts';
+import type { JobConfig } from '../domain/job/types.ts';
 import { jobFieldsUsed } from '../domain/job/view.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
 import type { DataCounts, JobRuntime } from '../domain/state.ts';
@@ -33,9 +33,13 @@ export async function postData(jobId: string, body: string, params: { reset_star
     payload: body,
   });
   const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);
+  return settle(
+    cmd.task_id,
+    outcome,
+    () => new IllegalStateError('unreachable'),
+    (r) => r[0],
+  );
 }
-
 
 /** The worker side of `_data`: the job as it is now, and the command's body read back from beside the command. */
 export async function applyPostData(cmd: Command, jobId: string): Promise<DataCounts> {
@@ -75,10 +79,13 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
   dc.processed_field_count = prev.processed_field_count + out.processed_field_count;
   if (out.earliest_record_timestamp !== undefined) dc.earliest_record_timestamp = Math.min(prev.earliest_record_timestamp ?? Infinity, out.earliest_record_timestamp);
   if (out.latest_record_timestamp !== undefined) dc.latest_record_timestamp = Math.max(prev.latest_record_timestamp ?? 0, out.latest_record_timestamp);
-  const next: Partial<JobRuntime> = { data_counts: dc, timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed, model.pendingEmptyRunBuckets()), last_command: { id: commandId, response: dc } };
+  const next: Partial<JobRuntime> = {
+    data_counts: dc,
+    timing_stats: addTiming(rt.timing_stats, out.buckets, elapsed, model.pendingEmptyRunBuckets()),
+    last_command: { id: commandId, response: dc },
+  };
   const lastEnd = model.lastFinalizedBucketEndMs();
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
   await commitBatch(job, rt, model, out.buckets, next);
   return dc;
 }
-

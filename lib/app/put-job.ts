@@ -40,4 +40,3 @@ export async function putJob(pathJobId: string, source: string, nowMs = Date.now
   await audit(job.job_id, 'Job created', 'info', nowMs);
   return jobConfigView(job, {});
 }
-

@@ -117,7 +117,10 @@ export async function getRecords(jobId: string, q: RecordQuery): Promise<{ count
  * `result_type:model_plot`): `{count, model_plot}` in timestamp order, optionally only the
  * series whose by/partition value is in `terms` (comma list).
  */
-export async function getModelPlot(jobId: string, q: { start?: number; end?: number; terms?: string; from: number; size: number }): Promise<{ count: number; model_plot: unknown[] }> {
+export async function getModelPlot(
+  jobId: string,
+  q: { start?: number; end?: number; terms?: string; from: number; size: number },
+): Promise<{ count: number; model_plot: unknown[] }> {
   if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
   let docs = await queryModelPlot(jobId, { startMs: q.start, endMs: q.end });
   if (q.terms) {

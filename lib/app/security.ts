@@ -132,9 +132,7 @@ export async function authenticate(authorization: string | undefined, path: stri
   if (hit && hit.until > Date.now()) return hit.principal;
   const decoded = decodeJavaBase64(token);
   if ('error' in decoded) {
-    throw withChallenge(
-      new AuthenticationError('invalid basic authentication header encoding', { cause: new IllegalArgumentError(decoded.error) }),
-    );
+    throw withChallenge(new AuthenticationError('invalid basic authentication header encoding', { cause: new IllegalArgumentError(decoded.error) }));
   }
   const text = decoded.bytes.toString('utf8');
   const colon = text.indexOf(':');

@@ -36,7 +36,12 @@ export async function updateJob(jobId: string, source: string, startedMs = Date.
   await refuseTooLargeMerge(jobId, stored.config, update, settings, jobIds);
   const cmd = await submitCommand({ action: 'update', es_action: 'cluster:admin/xpack/ml/job/update', description: `update job [${jobId}]`, targets: [jobId], payload: source });
   const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), (r) => r[0]);
+  return settle(
+    cmd.task_id,
+    outcome,
+    () => new IllegalStateError('unreachable'),
+    (r) => r[0],
+  );
 }
 
 /**

@@ -167,7 +167,7 @@ export class FeatureModel {
     if (n >= p.warmup) {
       const z = r / sd;
       if (z > p.shiftZ || z < -p.shiftZ) {
-        if (this.run > 0 && (r > 0) === (this.runSum > 0)) {
+        if (this.run > 0 && r > 0 === this.runSum > 0) {
           this.run++;
           this.runSum += r;
         } else {

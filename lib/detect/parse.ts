@@ -199,11 +199,7 @@ function parseDocuments(body: string): Record<string, unknown>[] {
  * @throws DataParseError (400 `x_content_parse_exception`) when the body is not JSON or a
  *   document is not an object.
  */
-export function parseDataBody(
-  body: string,
-  dd: DataDescription,
-  fieldsUsed: string[],
-): { records: InputRecord[]; counts: InputCounts } {
+export function parseDataBody(body: string, dd: DataDescription, fieldsUsed: string[]): { records: InputRecord[]; counts: InputCounts } {
   const docs = parseDocuments(body);
   const records: InputRecord[] = [];
   let fieldCount = 0;

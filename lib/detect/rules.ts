@@ -113,11 +113,7 @@ function lower(v: unknown): string {
  * @throws RangeError on an unknown action, applies_to, operator or filter_type, or a
  *   non-finite condition value.
  */
-export function compileRules(
-  detector: DetectorSpec,
-  filters: Readonly<Record<string, readonly string[]>> | undefined,
-  cache: Map<string, FilterMatcher>,
-): CompiledRule[] | null {
+export function compileRules(detector: DetectorSpec, filters: Readonly<Record<string, readonly string[]>> | undefined, cache: Map<string, FilterMatcher>): CompiledRule[] | null {
   const rules = detector.custom_rules;
   if (rules === undefined || rules.length === 0) return null;
   const where = `detector [${detector.detector_index}] custom rule`;
@@ -140,8 +136,7 @@ export function compileRules(
         filter = items === undefined ? EMPTY_FILTER : new FilterMatcher(items);
         cache.set(ref.filter_id, filter);
       }
-      const which =
-        field === detector.by_field_name ? SCOPE_BY : field === detector.partition_field_name ? SCOPE_PARTITION : SCOPE_NONE;
+      const which = field === detector.by_field_name ? SCOPE_BY : field === detector.partition_field_name ? SCOPE_PARTITION : SCOPE_NONE;
       scope.push({ field: which, filter, include: type === 'include' });
     }
     const conditions: CompiledCondition[] = (rule.conditions ?? []).map((c) => {

@@ -304,8 +304,7 @@ export const Messages = {
   upgradeMode: (action: string) => `Cannot perform ${action} action while upgrade mode is enabled`,
   deleteOpen: (id: string, state: string) => `Cannot delete job [${id}] because the job is ${state}`,
   persistentTasksTimeout: (human: string) => `Timed out when waiting for persistent tasks after ${human}`,
-  postDataDeprecation:
-    'Posting data directly to anomaly detection jobs is deprecated, in a future major version it will be compulsory to use a datafeed',
+  postDataDeprecation: 'Posting data directly to anomaly detection jobs is deprecated, in a future major version it will be compulsory to use a datafeed',
 } as const;
 
 /**
@@ -357,7 +356,6 @@ export class XContentParseLocatedError extends XContentParseError {
     super(location ? `[${formatPos(location)}] ${message}` : message, cause ? { cause } : {});
     this.location = location;
   }
-
 }
 
 /** 400 `x_content_e_o_f_exception` (`XContentEOFException`, a subclass of the parse exception). */

@@ -4,7 +4,16 @@
  * checks of `MlFilter.Builder.build()`, the update merge of `TransportUpdateFilterAction`,
  * and the errors of the filter APIs with Elasticsearch's texts.
  */
-import { ActionRequestValidationError, ConflictError, IllegalArgumentError, ParseError, ResourceAlreadyExistsError, ResourceNotFoundError, StatusError, XContentParseLocatedError } from './errors.ts';
+import {
+  ActionRequestValidationError,
+  ConflictError,
+  IllegalArgumentError,
+  ParseError,
+  ResourceAlreadyExistsError,
+  ResourceNotFoundError,
+  StatusError,
+  XContentParseLocatedError,
+} from './errors.ts';
 import { invalidIdMessage, isValidId } from './ids.ts';
 import type { JobConfig } from './job/types.ts';
 import type { JsonNode } from './json/located-tree.ts';
@@ -60,9 +69,7 @@ function bodyRoot(source: string, parserName: string): JsonNode {
 
 /** `Messages.INCONSISTENT_ID` for filters. */
 function inconsistentId(bodyId: string, pathId: string): IllegalArgumentError {
-  return new IllegalArgumentError(
-    `Inconsistent filter_id; '${bodyId}' specified in the body differs from '${pathId}' specified as a URL argument`,
-  );
+  return new IllegalArgumentError(`Inconsistent filter_id; '${bodyId}' specified in the body differs from '${pathId}' specified as a URL argument`);
 }
 
 /**
@@ -75,10 +82,7 @@ function buildFilter(id: string, description: string | null | undefined, items: 
   if (!isValidId(id)) throw new StatusError(400, invalidIdMessage('filter_id', id));
   const sorted = sortedSet(items);
   if (sorted.length > MAX_FILTER_ITEMS) {
-    throw new StatusError(
-      400,
-      `Filter [${id}] contains too many items; up to [${formatJavaNumber(MAX_FILTER_ITEMS)}] items are allowed`,
-    );
+    throw new StatusError(400, `Filter [${id}] contains too many items; up to [${formatJavaNumber(MAX_FILTER_ITEMS)}] items are allowed`);
   }
   return description === null || description === undefined ? { filter_id: id, items: sorted } : { filter_id: id, description, items: sorted };
 }

@@ -99,11 +99,7 @@ export interface ExpandResult {
  * The caller decides what to do with `missing` (usually {@link unknownJobError}). Filtering
  * (e.g. jobs being deleted) is done by the caller on `candidates`.
  */
-export function expandIds(
-  expression: string,
-  candidates: readonly ExpandCandidate[],
-  opts: { allowNoMatch: boolean },
-): ExpandResult {
+export function expandIds(expression: string, candidates: readonly ExpandCandidate[], opts: { allowNoMatch: boolean }): ExpandResult {
   const tokens = tokenizeExpression(expression);
   const all = tokens.length === 0 || (tokens.length === 1 && (tokens[0] === '_all' || tokens[0] === '*'));
   const matchers: { token: string; wildcard: boolean; required: boolean }[] = all
@@ -112,8 +108,7 @@ export function expandIds(
         const wildcard = isWildcard(token);
         return { token, wildcard, required: !wildcard || !opts.allowNoMatch };
       });
-  const matches = (m: { token: string; wildcard: boolean }, name: string): boolean =>
-    m.wildcard ? simpleMatch(m.token, name) : m.token === name;
+  const matches = (m: { token: string; wildcard: boolean }, name: string): boolean => (m.wildcard ? simpleMatch(m.token, name) : m.token === name);
 
   const ids = new Set<string>();
   const seenNames = new Set<string>();
@@ -125,9 +120,7 @@ export function expandIds(
       for (const n of names) seenNames.add(n);
     }
   }
-  const missing = matchers
-    .filter((m) => m.required && ![...seenNames].some((n) => matches(m, n)))
-    .map((m) => m.token);
+  const missing = matchers.filter((m) => m.required && ![...seenNames].some((n) => matches(m, n))).map((m) => m.token);
   return { ids: [...ids].sort(), missing };
 }
 

@@ -170,13 +170,7 @@ export interface StoredPart {
  * @param unit the unit of the sizes in the reason (`bytes`, `compressed bytes`)
  * @throws StoredSizeLimitError naming the largest part of what would be stored
  */
-export function refuseOversizedBody(
-  source: string,
-  limitBytes: number,
-  what: string,
-  stored: (body: Record<string, unknown>) => StoredPart | undefined,
-  unit = 'bytes',
-): void {
+export function refuseOversizedBody(source: string, limitBytes: number, what: string, stored: (body: Record<string, unknown>) => StoredPart | undefined, unit = 'bytes'): void {
   // UTF-8 takes at most 3 bytes per UTF-16 unit, so a short string needs no byte count.
   if (source.length <= limitBytes / 3 || Buffer.byteLength(source, 'utf8') <= limitBytes) return;
   let body: unknown;

@@ -87,7 +87,14 @@ export interface ModelPointer {
 }
 
 /** Config fields that take effect when a job is next opened (spec A.2 step 10). */
-export const OPEN_TIME_FIELDS = ['allow_lazy_open', 'background_persist_interval', 'renormalization_window_days', 'model_snapshot_retention_days', 'daily_model_snapshot_retention_after_days', 'model_prune_window'] as const;
+export const OPEN_TIME_FIELDS = [
+  'allow_lazy_open',
+  'background_persist_interval',
+  'renormalization_window_days',
+  'model_snapshot_retention_days',
+  'daily_model_snapshot_retention_after_days',
+  'model_prune_window',
+] as const;
 
 export interface OpenTimeSettings {
   background_persist_interval?: string;

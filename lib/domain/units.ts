@@ -212,9 +212,7 @@ function timeNumber(initialInput: string, normalized: string, suffix: string, se
     throw new IllegalArgumentError(`failed to parse [${initialInput}]`);
   }
   if (value < -1n) {
-    throw new IllegalArgumentError(
-      `failed to parse setting [${settingName}] with value [${initialInput}] as a time value: negative durations are not supported`,
-    );
+    throw new IllegalArgumentError(`failed to parse setting [${settingName}] with value [${initialInput}] as a time value: negative durations are not supported`);
   }
   return Number(value);
 }
@@ -245,9 +243,7 @@ export function parseTimeValue(value: string, settingName: string): TimeValue {
   if (normalized.endsWith('d')) return new TimeValue(timeNumber(value, normalized, 'd', settingName), 'd');
   if (/^-0*1$/.test(normalized)) return TimeValue.ofMillis(-1);
   if (/^0+$/.test(normalized)) return TimeValue.ofMillis(0);
-  throw new IllegalArgumentError(
-    `failed to parse setting [${settingName}] with value [${value}] as a time value: unit is missing or unrecognized`,
-  );
+  throw new IllegalArgumentError(`failed to parse setting [${settingName}] with value [${value}] as a time value: unit is missing or unrecognized`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -379,9 +375,7 @@ export function parseByteSize(value: string, settingName: string): ByteSize {
     }
     return { bytes: Number(v) };
   }
-  throw new ParseError(
-    `failed to parse setting [${settingName}] with value [${value}] as a size in bytes: unit is missing or unrecognized`,
-  );
+  throw new ParseError(`failed to parse setting [${settingName}] with value [${value}] as a size in bytes: unit is missing or unrecognized`);
 }
 
 /** Bytes → whole MiB, truncated toward zero like `ByteSizeValue.getMb()`. */

@@ -171,10 +171,7 @@ function makeJobUpdateParser(warnings: string[]): XObjectParser<JobUpdate> {
       model_snapshot_retention_days: fields.long((t, v) => (t.model_snapshot_retention_days = v)),
       daily_model_snapshot_retention_after_days: fields.long((t, v) => (t.daily_model_snapshot_retention_after_days = v)),
       categorization_filters: fields.stringArray((t, v) => (t.categorization_filters = v)),
-      per_partition_categorization: fields.object<JobUpdate, PerPartitionCategorization>(
-        PER_PARTITION_PARSER,
-        (t, v) => (t.per_partition_categorization = v),
-      ),
+      per_partition_categorization: fields.object<JobUpdate, PerPartitionCategorization>(PER_PARTITION_PARSER, (t, v) => (t.per_partition_categorization = v)),
       custom_settings: {
         types: ValueType.OBJECT,
         parse: (n, p) => p.map(n, false),

@@ -125,7 +125,7 @@ export function httpFunction(fn: HttpFunctionName, handlers: Record<string, Rout
 
   const core = async (event: Event): Promise<APIGatewayProxyStructuredResultV2> => {
     const req = event.request as HttpRequest;
-    const handler = handlers[req.route.method + ' ' + req.route.path] as RouteHandler;
+    const handler = handlers[`${req.route.method} ${req.route.path}`] as RouteHandler;
     const result = await handler.handle(req);
     return render(result, req.query, req.route.method === 'HEAD', true);
   };

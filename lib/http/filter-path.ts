@@ -45,7 +45,13 @@ export function compileFilterPath(value: string | undefined): FilterPaths | unde
 /** `Regex.simpleMatch`: `*` matches any run of characters, everything else literally. */
 function simpleMatch(pattern: string, name: string): boolean {
   if (!pattern.includes('*')) return pattern === name;
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
   return re.test(name);
 }
 

@@ -107,9 +107,7 @@ export function checkMediaTypeHeaders(accept: string | undefined, contentType: s
   }
   if (!hasContent) return;
   if (contentVersion > CURRENT_MAJOR || contentVersion < MINIMUM_COMPATIBLE_MAJOR) {
-    throw fail(
-      `Content-Type version must be either version ${CURRENT_MAJOR} or ${MINIMUM_COMPATIBLE_MAJOR}, but found ${contentVersion}. Content-Type=${c?.raw ?? null}`,
-    );
+    throw fail(`Content-Type version must be either version ${CURRENT_MAJOR} or ${MINIMUM_COMPATIBLE_MAJOR}, but found ${contentVersion}. Content-Type=${c?.raw ?? null}`);
   }
   if (contentVersion !== acceptVersion) {
     throw fail(

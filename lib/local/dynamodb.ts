@@ -194,10 +194,7 @@ export async function waitForDynamoDbLocal(w: ReadinessWatch): Promise<void> {
     }
     const waitedS = Math.round((now - started) / 1000);
     if (now - started >= w.timeoutMs) {
-      throw new Error(
-        `${who} did not answer ListTables at ${w.endpoint} within ${Math.round(w.timeoutMs / 1000)} s; ` +
-          'on a busy machine raise DYNAMODB_START_TIMEOUT_S (seconds)',
-      );
+      throw new Error(`${who} did not answer ListTables at ${w.endpoint} within ${Math.round(w.timeoutMs / 1000)} s; on a busy machine raise DYNAMODB_START_TIMEOUT_S (seconds)`);
     }
     if (cpuNow !== undefined && now - cpuMovedAt >= w.stallTimeoutMs) {
       throw new Error(`${who} did not answer ListTables at ${w.endpoint} and used no CPU time for ${Math.round(w.stallTimeoutMs / 1000)} s: it looks stuck`);

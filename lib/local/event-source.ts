@@ -6,11 +6,7 @@
  * timeout, and the queue's `RedrivePolicy` moves them to the DLQ after
  * `maxReceiveCount` receives, exactly as in AWS.
  */
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { commandQueue, workers } from '../runtime/topology.ts';
 import { toSqsRecord } from './events.ts';

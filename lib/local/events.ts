@@ -7,13 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyResultV2,
-  SQSMessageAttribute,
-  SQSRecord,
-  ScheduledEvent,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, SQSMessageAttribute, SQSRecord, ScheduledEvent } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID } from './lambda.ts';
 
 /** One HTTP request as the local server received it, already matched to a route. */

@@ -257,7 +257,8 @@ export function clientErrorOf(err: NodeJS.ErrnoException & { rawPacket?: Buffer;
     const eol = packet.indexOf('\r\n');
     // A packet that does not start a request continues one: its line was short enough to parse.
     const startsRequest = /^[A-Z]+ /.test(packet.subarray(0, 16).toString('latin1'));
-    if (startsRequest && (eol === -1 || eol > MAX_INITIAL_LINE_BYTES)) return new EsError('too_long_http_line_exception', 400, `An HTTP line is larger than ${MAX_INITIAL_LINE_BYTES} bytes.`);
+    if (startsRequest && (eol === -1 || eol > MAX_INITIAL_LINE_BYTES))
+      return new EsError('too_long_http_line_exception', 400, `An HTTP line is larger than ${MAX_INITIAL_LINE_BYTES} bytes.`);
     return new EsError('too_long_http_header_exception', 400, `HTTP header is larger than ${MAX_HEADER_BYTES} bytes.`);
   }
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'HPE_TIMEOUT') return new EsError('exception', 408, 'request timed out');

@@ -4,14 +4,7 @@
  * Lambda's, and loading a handler module by its path in the repository.
  */
 import { randomUUID } from 'node:crypto';
-import type {
-  APIGatewayProxyEventV2,
-  APIGatewayProxyResultV2,
-  Context,
-  SQSBatchResponse,
-  SQSEvent,
-  ScheduledEvent,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context, SQSBatchResponse, SQSEvent, ScheduledEvent } from 'aws-lambda';
 
 /** An HTTP function (API Gateway HTTP API, payload format 2.0). */
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;

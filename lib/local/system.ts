@@ -163,9 +163,7 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
     // Before the JVM: a taken port should not cost a DynamoDB Local start to find out.
     await assertPortFree(opts.port ?? 9200, opts.host ?? '127.0.0.1');
     // The pinned SDK warns about Node 20 at the first client; noise for a local runtime.
-    teardown.push(
-      applyEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true' }),
-    );
+    teardown.push(applyEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true' }));
     // The handlers' SQS clients follow queue URLs to sqs.<region>.localhost.
     const restoreDns = interceptLocalhostDns();
     teardown.push(restoreDns);

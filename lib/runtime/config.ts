@@ -37,7 +37,11 @@ const schema = z.object({
   CLUSTER_NAME: z.string().min(1).default('mlplane'),
   HTTP_WAIT_CAP_MS: z.coerce.number().int().positive().default(28_000),
   COMMAND_POLL_MS: z.coerce.number().int().positive().default(15),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
 });

@@ -10,10 +10,7 @@ type Key = { pk: string; sk: string };
  * batch leaves the same items behind. Throws when items stay unprocessed after 8 tries.
  */
 export async function batchWrite(puts: Record<string, unknown>[], deletes: Key[] = []): Promise<void> {
-  const requests = [
-    ...puts.map((Item) => ({ PutRequest: { Item } })),
-    ...deletes.map((Key) => ({ DeleteRequest: { Key } })),
-  ];
+  const requests = [...puts.map((Item) => ({ PutRequest: { Item } })), ...deletes.map((Key) => ({ DeleteRequest: { Key } }))];
   const table = tableName();
   const chunks: (typeof requests)[] = [];
   for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));

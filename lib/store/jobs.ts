@@ -22,8 +22,20 @@ export async function createJob(config: JobConfig, runtime: JobRuntime): Promise
     await db().send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: tableName(), Item: { ...keys.jobConfig(config.job_id), version: 1, config: JSON.stringify(config) }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          { Put: { TableName: tableName(), Item: { ...keys.jobState(config.job_id), version: runtime.version, data: JSON.stringify(runtime) }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...keys.jobConfig(config.job_id), version: 1, config: JSON.stringify(config) },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: { ...keys.jobState(config.job_id), version: runtime.version, data: JSON.stringify(runtime) },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
         ],
       }),
     );

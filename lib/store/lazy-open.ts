@@ -18,11 +18,18 @@ export async function markLazyOpen(jobId: string, sinceMs: number): Promise<void
 
 /** Every lazy-open marker (one strongly consistent Query of the `lazy` partition), in no particular order. */
 export async function listLazyOpen(): Promise<LazyOpenMarker[]> {
-  const items = await queryAll<{ sk: string; since: number }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.lazyPartition }, ConsistentRead: true });
+  const items = await queryAll<{ sk: string; since: number }>({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.lazyPartition },
+    ConsistentRead: true,
+  });
   return items.map((m) => ({ jobId: m.sk, sinceMs: m.since }));
 }
 
 /** Removes the markers of jobs that no longer wait (promoted, closed, deleted). */
 export async function deleteLazyOpen(jobIds: string[]): Promise<void> {
-  await batchWrite([], jobIds.map((id) => keys.lazyWaiting(id)));
+  await batchWrite(
+    [],
+    jobIds.map((id) => keys.lazyWaiting(id)),
+  );
 }

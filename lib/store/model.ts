@@ -53,5 +53,8 @@ export async function readModelState(jobId: string, ptr: ModelPointer): Promise<
 export async function deleteModelGenerationsExcept(jobId: string, keep: number | undefined): Promise<void> {
   const all = await keysWithPrefix(keys.jobPartition(jobId), keys.modelPrefix);
   const keepPrefix = keep === undefined ? undefined : keys.modelChunk(jobId, keep, 0).sk.slice(0, -4);
-  await batchWrite([], all.filter((k) => keepPrefix === undefined || !k.sk.startsWith(keepPrefix)));
+  await batchWrite(
+    [],
+    all.filter((k) => keepPrefix === undefined || !k.sk.startsWith(keepPrefix)),
+  );
 }

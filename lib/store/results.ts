@@ -135,9 +135,7 @@ export async function queryModelPlot(jobId: string, range: TimeRange): Promise<R
  */
 export async function deleteResultsAt(jobId: string, timestamps: number[]): Promise<void> {
   const pk = keys.resultsPartition(jobId);
-  const found = await Promise.all(
-    timestamps.flatMap((t) => [keysWithPrefix(pk, `${keys.recordPrefix}${ts(t)}#`), keysWithPrefix(pk, `${keys.modelPlotPrefix}${ts(t)}#`)]),
-  );
+  const found = await Promise.all(timestamps.flatMap((t) => [keysWithPrefix(pk, `${keys.recordPrefix}${ts(t)}#`), keysWithPrefix(pk, `${keys.modelPlotPrefix}${ts(t)}#`)]));
   await batchWrite([], [...timestamps.map((t) => keys.bucket(jobId, t)), ...found.flat()]);
 }
 

@@ -43,7 +43,10 @@ export async function readSnapshotState(jobId: string, snapshotId: string): Prom
 /** Deletes snapshots (metadata first, so a half-deleted snapshot is invisible) and their state. */
 export async function deleteSnapshots(jobId: string, snapshotIds: string[]): Promise<void> {
   if (snapshotIds.length === 0) return;
-  await batchWrite([], snapshotIds.map((id) => keys.snapshot(jobId, id)));
+  await batchWrite(
+    [],
+    snapshotIds.map((id) => keys.snapshot(jobId, id)),
+  );
   const chunks = (await Promise.all(snapshotIds.map((id) => keysWithPrefix(keys.jobPartition(jobId), keys.snapshotChunkPrefix(id))))).flat();
   await batchWrite([], chunks);
 }

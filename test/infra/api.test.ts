@@ -7,28 +7,26 @@ type Props = Record<string, unknown>;
 describe('HTTP API', () => {
   const { stack, template } = defaultStack();
   const apiId = cfnId(stack, stack.api.api);
-  const routeResources = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
-    (r) => r['Properties'] as Props,
-  );
+  const routeResources = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as Props);
   const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
 
   it('has exactly one route per topology route, HEAD included, and no other', () => {
-    const keys = routeResources.map((r) => r['RouteKey']);
+    const keys = routeResources.map((r) => r.RouteKey);
     expect(keys.sort()).toEqual(routes.map(routeKey).sort());
     expect(keys).toContain('HEAD /');
-    for (const r of routeResources) expect(r['ApiId']).toEqual({ Ref: apiId });
+    for (const r of routeResources) expect(r.ApiId).toEqual({ Ref: apiId });
   });
 
   it("sends each route to the Lambda function of the route's family", () => {
     for (const route of routes) {
-      const resource = routeResources.find((r) => r['RouteKey'] === routeKey(route));
+      const resource = routeResources.find((r) => r.RouteKey === routeKey(route));
       expect(resource, routeKey(route)).toBeDefined();
       // Target: "integrations/<Ref integration>"
-      const target = JSON.stringify(resource!['Target']);
+      const target = JSON.stringify(resource!.Target);
       const integrationId = /"Ref":"([^"]+)"/.exec(target)?.[1];
       expect(integrationId, `${routeKey(route)} target ${target}`).toBeDefined();
-      const integration = integrations[integrationId!]?.['Properties'] as Props | undefined;
-      expect(integration?.['IntegrationUri'], routeKey(route)).toEqual({
+      const integration = integrations[integrationId!]?.Properties as Props | undefined;
+      expect(integration?.IntegrationUri, routeKey(route)).toEqual({
         'Fn::GetAtt': [cfnId(stack, stack.httpFunctions[route.fn]), 'Arn'],
       });
     }
@@ -38,20 +36,18 @@ describe('HTTP API', () => {
     const families = new Set(routes.map((r) => r.fn));
     expect(Object.keys(integrations)).toHaveLength(families.size);
     for (const i of Object.values(integrations)) {
-      expect(i['Properties']).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+      expect(i.Properties).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
     }
   });
 
   it('lets API Gateway invoke each HTTP function, and only from this API', () => {
     const permissions = Object.values(template.findResources('AWS::Lambda::Permission'))
-      .map((p) => p['Properties'] as Props)
-      .filter((p) => p['Principal'] === 'apigateway.amazonaws.com');
+      .map((p) => p.Properties as Props)
+      .filter((p) => p.Principal === 'apigateway.amazonaws.com');
     for (const fn of Object.values(stack.httpFunctions)) {
-      const own = permissions.filter(
-        (p) => JSON.stringify(p['FunctionName']) === JSON.stringify({ 'Fn::GetAtt': [cfnId(stack, fn), 'Arn'] }),
-      );
+      const own = permissions.filter((p) => JSON.stringify(p.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [cfnId(stack, fn), 'Arn'] }));
       expect(own.length, fn.node.path).toBeGreaterThanOrEqual(1);
-      for (const p of own) expect(JSON.stringify(p['SourceArn'])).toContain(JSON.stringify({ Ref: apiId }));
+      for (const p of own) expect(JSON.stringify(p.SourceArn)).toContain(JSON.stringify({ Ref: apiId }));
     }
   });
 

@@ -11,15 +11,11 @@ describe('Lambda functions', () => {
   const tableId = cfnId(stack, stack.table.table);
   const queueId = cfnId(stack, stack.commands.queue);
   const functions = template.findResources('AWS::Lambda::Function');
-  const props = Object.values(functions).map((f) => f['Properties'] as Props);
+  const props = Object.values(functions).map((f) => f.Properties as Props);
 
   it('has one function per HTTP family, worker and scheduled function of the topology', () => {
     expect(Object.keys(functions)).toHaveLength(allEntries.length);
-    const own = [
-      ...Object.values(stack.httpFunctions),
-      ...Object.values(stack.workerFunctions),
-      ...Object.values(stack.scheduleFunctions),
-    ].map((fn) => cfnId(stack, fn));
+    const own = [...Object.values(stack.httpFunctions), ...Object.values(stack.workerFunctions), ...Object.values(stack.scheduleFunctions)].map((fn) => cfnId(stack, fn));
     expect(own.sort()).toEqual(Object.keys(functions).sort());
   });
 
@@ -35,7 +31,7 @@ describe('Lambda functions', () => {
 
   it('gives every function the table name, queue URL, node name and cluster name', () => {
     for (const p of props) {
-      expect((p['Environment'] as { Variables: Props }).Variables).toMatchObject({
+      expect((p.Environment as { Variables: Props }).Variables).toMatchObject({
         TABLE_NAME: { Ref: tableId },
         COMMAND_QUEUE_URL: { Ref: queueId },
         NODE_NAME: 'mlplane-0',
@@ -49,7 +45,7 @@ describe('Lambda functions', () => {
     const all = Object.values(named.findResources('AWS::Lambda::Function'));
     expect(all.length).toBe(allEntries.length);
     for (const f of all) {
-      expect(f['Properties']['Environment']['Variables']).toMatchObject({
+      expect(f.Properties.Environment.Variables).toMatchObject({
         NODE_NAME: 'ml-node-1',
         CLUSTER_NAME: 'prod-ml',
       });
@@ -58,24 +54,24 @@ describe('Lambda functions', () => {
 
   it('enables source maps so stack traces point at the TypeScript sources', () => {
     for (const p of props) {
-      expect((p['Environment'] as { Variables: Props }).Variables['NODE_OPTIONS']).toContain('--enable-source-maps');
+      expect((p.Environment as { Variables: Props }).Variables.NODE_OPTIONS).toContain('--enable-source-maps');
     }
   });
 
   it('logs every function to its own log group kept for one month', () => {
     const groups = template.findResources('AWS::Logs::LogGroup');
-    const used = props.map((p) => (p['LoggingConfig'] as { LogGroup: { Ref: string } }).LogGroup.Ref);
+    const used = props.map((p) => (p.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref);
     expect(new Set(used).size).toBe(props.length);
-    for (const id of used) expect(groups[id]?.['Properties']?.['RetentionInDays']).toBe(30);
+    for (const id of used) expect(groups[id]?.Properties?.RetentionInDays).toBe(30);
   });
 
   it('sizes the worker from the topology and lets HTTP functions outlive the 28 s wait cap', () => {
-    expect(functions[cfnId(stack, stack.workerFunctions.commands)]?.['Properties']).toMatchObject({
+    expect(functions[cfnId(stack, stack.workerFunctions.commands)]?.Properties).toMatchObject({
       Timeout: workers.commands.timeoutSeconds,
       MemorySize: workers.commands.memoryMiB,
     });
     for (const fn of Object.values(stack.httpFunctions)) {
-      const timeout = functions[cfnId(stack, fn)]?.['Properties']?.['Timeout'] as number;
+      const timeout = functions[cfnId(stack, fn)]?.Properties?.Timeout as number;
       expect(timeout).toBeGreaterThan(28);
       expect(timeout).toBeLessThanOrEqual(30);
     }

@@ -48,11 +48,7 @@ describe('least-privilege grants', () => {
   });
 
   it('grants no wildcard action and scopes every DynamoDB and SQS grant to the table or the commands queue', () => {
-    const fns = [
-      ...Object.values(stack.httpFunctions),
-      ...Object.values(stack.workerFunctions),
-      ...Object.values(stack.scheduleFunctions),
-    ];
+    const fns = [...Object.values(stack.httpFunctions), ...Object.values(stack.workerFunctions), ...Object.values(stack.scheduleFunctions)];
     for (const fn of fns) {
       const grants = grantsOf(template, roleLogicalId(stack, fn));
       expect(grants.length, fn.node.path).toBeGreaterThan(0);

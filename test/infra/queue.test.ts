@@ -19,11 +19,11 @@ describe('command queue', () => {
   it(`redrives a command to a FIFO dead-letter queue after maxReceiveCount receives`, () => {
     const queues = template.findResources('AWS::SQS::Queue');
     expect(Object.keys(queues).sort()).toEqual([queueId, dlqId].sort());
-    expect(queues[queueId]?.['Properties']?.['RedrivePolicy']).toEqual({
+    expect(queues[queueId]?.Properties?.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
       maxReceiveCount: commandQueue.maxReceiveCount,
     });
-    expect(queues[dlqId]?.['Properties']).toMatchObject({
+    expect(queues[dlqId]?.Properties).toMatchObject({
       QueueName: `${commandQueue.dlqLogicalName}.fifo`,
       FifoQueue: true,
     });
@@ -31,9 +31,9 @@ describe('command queue', () => {
 
   it('keeps a message hidden at least six worker timeouts, as Lambda event source mappings need', () => {
     const fns = template.findResources('AWS::Lambda::Function');
-    const workerTimeout = fns[cfnId(stack, stack.workerFunctions.commands)]?.['Properties']?.['Timeout'];
+    const workerTimeout = fns[cfnId(stack, stack.workerFunctions.commands)]?.Properties?.Timeout;
     expect(workerTimeout).toBe(workers.commands.timeoutSeconds);
-    const visibility = template.findResources('AWS::SQS::Queue')[queueId]?.['Properties']?.['VisibilityTimeout'];
+    const visibility = template.findResources('AWS::SQS::Queue')[queueId]?.Properties?.VisibilityTimeout;
     expect(visibility).toBeGreaterThanOrEqual(6 * (workerTimeout as number));
   });
 

@@ -16,14 +16,9 @@ describe('schedules', () => {
     it(`runs the ${def.fn} function on "${def.expression}" for ${def.name}`, () => {
       const fnArn = { 'Fn::GetAtt': [cfnId(stack, stack.scheduleFunctions[def.fn]), 'Arn'] };
       const matching = Object.entries(rules).filter(([, r]) => {
-        const p = r['Properties'] as Props;
-        const targets = p['Targets'] as Array<{ Arn: unknown }>;
-        return (
-          p['ScheduleExpression'] === def.expression &&
-          p['State'] === 'ENABLED' &&
-          targets.length === 1 &&
-          JSON.stringify(targets[0]!.Arn) === JSON.stringify(fnArn)
-        );
+        const p = r.Properties as Props;
+        const targets = p.Targets as Array<{ Arn: unknown }>;
+        return p.ScheduleExpression === def.expression && p.State === 'ENABLED' && targets.length === 1 && JSON.stringify(targets[0]!.Arn) === JSON.stringify(fnArn);
       });
       expect(matching, def.name).toHaveLength(1);
 

@@ -21,9 +21,7 @@ describe('stack', () => {
     const file = join(outdir, 'validation-report.json');
     expect(existsSync(file)).toBe(true);
     const report = JSON.parse(readFileSync(file, 'utf8')) as ValidationReport;
-    const violations = report.pluginReports.flatMap((p) =>
-      p.violations.map((v) => `${p.pluginName} ${v.ruleName}: ${v.description}`),
-    );
+    const violations = report.pluginReports.flatMap((p) => p.violations.map((v) => `${p.pluginName} ${v.ruleName}: ${v.description}`));
     expect(violations).toEqual([]);
   });
 });

@@ -85,7 +85,7 @@ export function grantsOf(template: Template, roleId: string): Grant[] {
   const policies = template.findResources('AWS::IAM::Policy');
   const out: Grant[] = [];
   for (const policy of Object.values(policies)) {
-    const props = policy['Properties'] as {
+    const props = policy.Properties as {
       Roles?: unknown[];
       PolicyDocument: { Statement: Array<{ Effect: string; Action: string | string[]; Resource: unknown }> };
     };

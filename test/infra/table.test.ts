@@ -40,7 +40,7 @@ describe('state table', () => {
     destroyed.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     // Throwaway stacks delete their log groups too, so a redeploy does not collide with old ones.
     for (const group of Object.values(destroyed.findResources('AWS::Logs::LogGroup'))) {
-      expect(group['DeletionPolicy']).toBe('Delete');
+      expect(group.DeletionPolicy).toBe('Delete');
     }
   });
 

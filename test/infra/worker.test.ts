@@ -8,7 +8,7 @@ describe('command worker', () => {
   it('is the only consumer of the commands queue', () => {
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
     expect(mappings).toHaveLength(1);
-    expect(mappings[0]?.['Properties']).toMatchObject({
+    expect(mappings[0]?.Properties).toMatchObject({
       EventSourceArn: { 'Fn::GetAtt': [cfnId(stack, stack.commands.queue), 'Arn'] },
       FunctionName: { Ref: cfnId(stack, stack.workerFunctions.commands) },
     });

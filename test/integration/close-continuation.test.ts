@@ -51,7 +51,12 @@ describe('a close that runs short of time hands itself on', () => {
 
     // Every receive is the last one before the DLQ; odd invocations have no time for a step at all, even ones time for one step.
     const record = (messageId: string): SQSRecord =>
-      ({ messageId, receiptHandle: 'r', body: JSON.stringify({ command_id: commandId, target: id }), attributes: { MessageGroupId: `job/${id}`, ApproximateReceiveCount: String(commandQueue.maxReceiveCount) } }) as unknown as SQSRecord;
+      ({
+        messageId,
+        receiptHandle: 'r',
+        body: JSON.stringify({ command_id: commandId, target: id }),
+        attributes: { MessageGroupId: `job/${id}`, ApproximateReceiveCount: String(commandQueue.maxReceiveCount) },
+      }) as unknown as SQSRecord;
     const invocation = (n: number): Context => {
       let checks = 0;
       return { getRemainingTimeInMillis: () => (n % 2 === 1 || checks++ > 0 ? 1_000 : 600_000) } as unknown as Context;

@@ -63,7 +63,12 @@ describe('close anomaly detection jobs (spec A.1)', () => {
       es.transport.request({ method: 'POST', path: '/_ml/anomaly_detectors/missing-*/_close', querystring: { allow_no_match: 'true' }, body: { allow_no_match: false } }),
     );
     expect(e.status).toBe(404);
-    const ok = await es.transport.request({ method: 'POST', path: '/_ml/anomaly_detectors/missing-*/_close', querystring: { allow_no_match: 'false' }, body: { allow_no_match: true } });
+    const ok = await es.transport.request({
+      method: 'POST',
+      path: '/_ml/anomaly_detectors/missing-*/_close',
+      querystring: { allow_no_match: 'false' },
+      body: { allow_no_match: true },
+    });
     expect(ok).toEqual({ closed: true });
   });
 

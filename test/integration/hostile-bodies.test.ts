@@ -91,7 +91,7 @@ describe('list bodies are typed like their ObjectParsers', () => {
     });
     const e = await send('POST', `${J}/results/buckets`, '{"page":{"from":"x"}}');
     expect(e).toMatchObject({ status: 400, type: 'x_content_parse_exception', reason: `[1:17] [${BUCKETS}] failed to parse field [page]` });
-    expect(e.body.error.caused_by).toMatchObject({ type: 'x_content_parse_exception', reason: "[1:17] [page] failed to parse field [from]" });
+    expect(e.body.error.caused_by).toMatchObject({ type: 'x_content_parse_exception', reason: '[1:17] [page] failed to parse field [from]' });
   });
 
   it('well-typed bodies still work, with the client putting from/size in the query', async () => {
@@ -136,7 +136,11 @@ describe('flush parameters are validated like FlushJobParams (query and body)', 
       reason: "Invalid time range: end time '1000' is earlier than start time '2000'.",
     });
     const e = await send('POST', `/_ml/anomaly_detectors/${job}/_flush?calc_interim=true&start=1000`, '{"start":1000}');
-    expect(e).toMatchObject({ status: 400, type: 'x_content_parse_exception', reason: "[1:10] [cluster:admin/xpack/ml/job/flush] start doesn't support values of type: VALUE_NUMBER" });
+    expect(e).toMatchObject({
+      status: 400,
+      type: 'x_content_parse_exception',
+      reason: "[1:10] [cluster:admin/xpack/ml/job/flush] start doesn't support values of type: VALUE_NUMBER",
+    });
     expect(await es.ml.flushJob({ job_id: job, calc_interim: true, start: '1000', end: '2000' })).toMatchObject({ flushed: true });
   });
 });

@@ -114,7 +114,11 @@ describe('open job', () => {
     const id = uniqueId('twice');
     await countJob(id);
     await es.ml.openJob({ job_id: id });
-    expect(await esError(es.ml.openJob({ job_id: id }))).toMatchObject({ status: 409, type: 'status_exception', reason: `Cannot open job [${id}] because it has already been opened` });
+    expect(await esError(es.ml.openJob({ job_id: id }))).toMatchObject({
+      status: 409,
+      type: 'status_exception',
+      reason: `Cannot open job [${id}] because it has already been opened`,
+    });
     await es.ml.closeJob({ job_id: id });
   });
 });

@@ -88,10 +88,7 @@ describe('post data', () => {
     const id = uniqueId('ndjson');
     await es.ml.putJob(seedJob(id));
     await es.ml.openJob({ job_id: id });
-    const res = await es.transport.request(
-      { method: 'POST', path: `/_ml/anomaly_detectors/${id}/_data`, bulkBody: hourlyCounts(T0, 3, () => 5) },
-      { meta: true },
-    );
+    const res = await es.transport.request({ method: 'POST', path: `/_ml/anomaly_detectors/${id}/_data`, bulkBody: hourlyCounts(T0, 3, () => 5) }, { meta: true });
     expect(res.warnings?.[0]).toContain('Posting data directly to anomaly detection jobs is deprecated');
     expect((res.body as any).processed_record_count).toBe(3);
     expect((res.body as any).input_bytes).toBeGreaterThan(0);
@@ -115,7 +112,10 @@ describe('post data', () => {
     await es.ml.openJob({ job_id: id });
     // A string body is text/plain to the client's transport, which Elasticsearch refuses with 406; say it is JSON.
     const e = await esError(
-      es.transport.request({ method: 'POST', path: `/_ml/anomaly_detectors/${id}/_data`, body: '{"timestamp": 1, "doc_count": ' }, { headers: { 'content-type': 'application/json' } }),
+      es.transport.request(
+        { method: 'POST', path: `/_ml/anomaly_detectors/${id}/_data`, body: '{"timestamp": 1, "doc_count": ' },
+        { headers: { 'content-type': 'application/json' } },
+      ),
     );
     expect(e.status).toBe(400);
     const stats = (await es.ml.getJobStats({ job_id: id })).jobs[0]!;

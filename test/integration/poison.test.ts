@@ -41,7 +41,9 @@ describe('content that cannot be stored is refused at the HTTP side', () => {
     expect(await esError(es.ml.getJobs({ job_id: id }))).toMatchObject({ status: 404 });
     const items = Array.from({ length: 3_000 }, (_, i) => `${i}-${Buffer.from(crypto.getRandomValues(new Uint8Array(150))).toString('base64')}`);
     const filter = await esError(es.ml.putFilter({ filter_id: `${id}-f`, items }));
-    expect(filter.reason).toMatch(new RegExp(`^\\[items\\] is too large: filter \\[${id}-f\\] would be \\[\\d+\\] compressed bytes, over the limit of \\[307200\\] compressed bytes$`));
+    expect(filter.reason).toMatch(
+      new RegExp(`^\\[items\\] is too large: filter \\[${id}-f\\] would be \\[\\d+\\] compressed bytes, over the limit of \\[307200\\] compressed bytes$`),
+    );
   });
 });
 
@@ -78,7 +80,13 @@ describe('a command that fails the same way on every delivery does not hold its 
       targets: [id],
       payload: JSON.stringify({ description: 'x'.repeat(600_000) }),
     });
-    const next = await submitCommand({ action: 'update', es_action: 'cluster:admin/xpack/ml/job/update', description: 'u', targets: [id], payload: JSON.stringify({ description: 'after' }) });
+    const next = await submitCommand({
+      action: 'update',
+      es_action: 'cluster:admin/xpack/ml/job/update',
+      description: 'u',
+      targets: [id],
+      payload: JSON.stringify({ description: 'after' }),
+    });
     const failed = await finished(big.command_id);
     expect(failed.status).toBe('failed');
     expect(failed.outcomes[id]?.error).toMatchObject({

@@ -161,7 +161,7 @@ describe('reading the README examples', () => {
       { line: 10, status: 200, body: { closed: true } },
       { line: 11, status: 200, body: undefined },
     ]);
-    expect(examples[0]!.command).toBe("curl -u $AUTH -X PUT $ES/x -H 'content-type: application/json' -d '{\n  \"a\": \"# not a comment\"}'");
+    expect(examples[0]!.command).toBe('curl -u $AUTH -X PUT $ES/x -H \'content-type: application/json\' -d \'{\n  "a": "# not a comment"}\'');
     expect(examples.every((e) => e.block === 1)).toBe(true);
   });
 

@@ -20,7 +20,9 @@ describe('a redelivered command message changes nothing', () => {
     const id = uniqueId('redeliver');
     await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
     await es.ml.openJob({ job_id: id });
-    const body = hourlyCounts(T0, 6, () => 1).map((r) => JSON.stringify({ timestamp: r.timestamp })).join('\n');
+    const body = hourlyCounts(T0, 6, () => 1)
+      .map((r) => JSON.stringify({ timestamp: r.timestamp }))
+      .join('\n');
     const cmd = await submitCommand({ action: 'data', es_action: 'cluster:admin/xpack/ml/job/data/post', description: 'test', targets: [id], payload: body });
     const done = await awaitCommand(cmd.command_id, 30_000);
     expect(done.kind).toBe('finished');
@@ -29,13 +31,25 @@ describe('a redelivered command message changes nothing', () => {
 
     // Redelivery after the outcome was recorded but before the status roll-up: it finishes the command, nothing else.
     await db().send(
-      new UpdateCommand({ TableName: tableName(), Key: keys.command(cmd.command_id), UpdateExpression: 'SET #s = :r', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':r': 'running' } }),
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.command(cmd.command_id),
+        UpdateExpression: 'SET #s = :r',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':r': 'running' },
+      }),
     );
     await processCommandRecord(record(cmd.command_id, id));
     expect((await es.tasks.get({ task_id: cmd.task_id })).completed).toBe(true);
     // A crash after the job state was committed but before the outcome was recorded: forget the outcome and redeliver.
     await db().send(
-      new UpdateCommand({ TableName: tableName(), Key: keys.command(cmd.command_id), UpdateExpression: 'REMOVE outcomes.#t SET #s = :q', ExpressionAttributeNames: { '#t': id, '#s': 'status' }, ExpressionAttributeValues: { ':q': 'running' } }),
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: keys.command(cmd.command_id),
+        UpdateExpression: 'REMOVE outcomes.#t SET #s = :q',
+        ExpressionAttributeNames: { '#t': id, '#s': 'status' },
+        ExpressionAttributeValues: { ':q': 'running' },
+      }),
     );
     await processCommandRecord(record(cmd.command_id, id));
     const after = (await es.ml.getJobStats({ job_id: id })).jobs[0]!.data_counts;
@@ -100,11 +114,20 @@ describe('the worker rechecks what the HTTP side checked', () => {
     const id = uniqueId('open-then-delete');
     const put = await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
     const open = await submitCommand({ action: 'open', es_action: 'cluster:admin/xpack/ml/job/open', description: 'o', targets: [id] });
-    const del = await submitCommand({ action: 'delete', es_action: 'cluster:admin/xpack/ml/job/delete', description: 'd', targets: [id], params: { force: false, create_time: put.create_time } });
+    const del = await submitCommand({
+      action: 'delete',
+      es_action: 'cluster:admin/xpack/ml/job/delete',
+      description: 'd',
+      targets: [id],
+      params: { force: false, create_time: put.create_time },
+    });
     const o = await awaitCommand(open.command_id, 30_000);
     const d = await awaitCommand(del.command_id, 30_000);
     expect(o.kind === 'finished' && o.command.status).toBe('done');
-    expect(d.kind === 'finished' && d.command.outcomes[id]?.error?.error).toMatchObject({ type: 'status_exception', reason: `Cannot delete job [${id}] because the job is opened` });
+    expect(d.kind === 'finished' && d.command.outcomes[id]?.error?.error).toMatchObject({
+      type: 'status_exception',
+      reason: `Cannot delete job [${id}] because the job is opened`,
+    });
     expect((await es.ml.getJobStats({ job_id: id })).jobs[0]!.state).toBe('opened');
     await es.ml.closeJob({ job_id: id });
   });
@@ -113,7 +136,13 @@ describe('the worker rechecks what the HTTP side checked', () => {
     const { submitCommand, awaitCommand } = await direct(() => import('../../lib/app/commands.ts'));
     const id = uniqueId('reincarnated');
     await es.ml.putJob({ job_id: id, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'timestamp' } });
-    const del = await submitCommand({ action: 'delete', es_action: 'cluster:admin/xpack/ml/job/delete', description: 'd', targets: [id], params: { force: false, create_time: 1 } });
+    const del = await submitCommand({
+      action: 'delete',
+      es_action: 'cluster:admin/xpack/ml/job/delete',
+      description: 'd',
+      targets: [id],
+      params: { force: false, create_time: 1 },
+    });
     expect((await awaitCommand(del.command_id, 30_000)).kind).toBe('finished');
     expect((await es.ml.getJobs({ job_id: id })).count).toBe(1);
   });

@@ -5,8 +5,7 @@ import { direct } from './direct.ts';
 const es = esClient();
 const T0 = Date.UTC(2026, 0, 5);
 const HOUR = 3_600_000;
-const update = (job_id: string, body: Record<string, unknown>) =>
-  es.transport.request<any>({ method: 'POST', path: `/_ml/anomaly_detectors/${job_id}/_update`, body });
+const update = (job_id: string, body: Record<string, unknown>) => es.transport.request<any>({ method: 'POST', path: `/_ml/anomaly_detectors/${job_id}/_update`, body });
 
 async function twoDetectorJob(id: string, extra: Record<string, unknown> = {}) {
   return es.ml.putJob({
@@ -105,7 +104,12 @@ describe('update job: the reference docs example', () => {
       job_type: 'anomaly_detector',
       groups: ['kibana_sample_data', 'kibana_sample_web_logs'],
       description: 'An updated job',
-      analysis_config: { bucket_span: '1h', summary_count_field_name: 'doc_count', detectors: [{ detector_description: 'An updated detector description', function: 'low_count', detector_index: 0 }], influencers: [] },
+      analysis_config: {
+        bucket_span: '1h',
+        summary_count_field_name: 'doc_count',
+        detectors: [{ detector_description: 'An updated detector description', function: 'low_count', detector_index: 0 }],
+        influencers: [],
+      },
       analysis_limits: { model_memory_limit: '1024mb', categorization_examples_limit: 4 },
       data_description: { time_field: 'timestamp', time_format: 'epoch_ms' },
       model_plot_config: { enabled: true, annotations_enabled: true },
@@ -150,7 +154,11 @@ describe('update job: bad input changes nothing', () => {
     expect(await esError(update(id, { model_snapshot_retention_days: 1 }))).toMatchObject({
       reason: 'The value of daily_model_snapshot_retention_after_days [2] cannot be greater than model_snapshot_retention_days [1]',
     });
-    expect(await esError(update(id, { model_prune_window: '2m' }))).toMatchObject({ status: 400, type: 'status_exception', reason: 'model_prune_window [2m] must be a multiple of bucket_span [5m]' });
+    expect(await esError(update(id, { model_prune_window: '2m' }))).toMatchObject({
+      status: 400,
+      type: 'status_exception',
+      reason: 'model_prune_window [2m] must be a multiple of bucket_span [5m]',
+    });
     expect(await esError(update(id, { model_prune_window: '5m' }))).toMatchObject({ reason: 'model_prune_window [5m] must be at least 2 times greater than bucket_span [5m]' });
     const prune = await esError(update(id, { model_prune_window: '8w' }));
     // Like the YAML runner's catch regex, match anywhere in the error (ES wraps it in a ConstructingObjectParser "failed to build" error).
@@ -196,7 +204,13 @@ describe('update job: bad input changes nothing', () => {
     // Data, then the update, then the close, queued back to back in the job's FIFO group.
     const body = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ time: T0 + i * 1000, airline: `a${i % 50}`, responsetime: 100 + (i % 7) })).join('\n');
     const data = await submitCommand({ action: 'data', es_action: 'cluster:admin/xpack/ml/job/data/post', description: 'd', targets: [id], payload: body });
-    const upd = await submitCommand({ action: 'update', es_action: 'cluster:admin/xpack/ml/job/update', description: 'u', targets: [id], payload: '{"description":"before close"}' });
+    const upd = await submitCommand({
+      action: 'update',
+      es_action: 'cluster:admin/xpack/ml/job/update',
+      description: 'u',
+      targets: [id],
+      payload: '{"description":"before close"}',
+    });
     const close = await submitCommand({ action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: 'c', targets: [id] });
     for (const c of [data, upd, close]) expect((await awaitCommand(c.command_id, 60_000)).kind).toBe('finished');
     const job = (await es.ml.getJobs({ job_id: id })).jobs[0]!;
@@ -220,14 +234,19 @@ describe('update job: each property takes effect', () => {
       data_description: { time_field: 'timestamp' },
     });
     await es.ml.openJob({ job_id: id });
-    const data = (hours: number[], spike: number) =>
-      hours.flatMap((h) => ['a', 'b'].map((host) => ({ timestamp: T0 + h * HOUR, host, cpu: h === spike ? 95 : 20 + (h % 3) })));
+    const data = (hours: number[], spike: number) => hours.flatMap((h) => ['a', 'b'].map((host) => ({ timestamp: T0 + h * HOUR, host, cpu: h === spike ? 95 : 20 + (h % 3) })));
     await es.ml.postData({ job_id: id, data: data([...Array(60).keys()], 50) });
     await es.ml.flushJob({ job_id: id, advance_time: String(T0 + 60 * HOUR) });
     const before = await es.ml.getRecords({ job_id: id, record_score: 1 });
     expect(before.records.some((r) => r.by_field_value === 'b' && r.timestamp === T0 + 50 * HOUR)).toBe(true);
     await update(id, { detectors: [{ detector_index: 0, custom_rules: [{ actions: ['skip_result'], scope: { host: { filter_id: filterId } } }] }] });
-    await es.ml.postData({ job_id: id, data: data([...Array(40).keys()].map((h) => h + 60), 90) });
+    await es.ml.postData({
+      job_id: id,
+      data: data(
+        [...Array(40).keys()].map((h) => h + 60),
+        90,
+      ),
+    });
     await es.ml.closeJob({ job_id: id });
     const after = await es.ml.getRecords({ job_id: id, start: String(T0 + 60 * HOUR), record_score: 1 });
     expect(after.records.some((r) => r.by_field_value === 'a' && r.timestamp === T0 + 90 * HOUR)).toBe(true);

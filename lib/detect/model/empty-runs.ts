@@ -54,7 +54,6 @@ export function pendingEmptyRunBuckets(model: ModelState): number {
   return n;
 }
 
-
 /**
  * The bucket result of an empty bucket that scores 0, exactly as `AnomalyModel` writes one
  * (event_count 0, every score 0, probability 1, no records): what each bucket of an

@@ -79,15 +79,9 @@ export class Detector {
     this.rules = compileRules(spec, filters, filterCache);
   }
 
-
   /** Bytes of a series with these values and no seasonal arrays. */
   seriesBytes(by: string | undefined, partition: string | undefined): number {
-    return (
-      (by !== undefined ? stringBytes(by) : 0) +
-      (partition !== undefined ? stringBytes(partition) : 0) +
-      8 +
-      FEATURE_BYTES * this.info.features.length
-    );
+    return (by !== undefined ? stringBytes(by) : 0) + (partition !== undefined ? stringBytes(partition) : 0) + 8 + FEATURE_BYTES * this.info.features.length;
   }
 }
 

@@ -103,7 +103,13 @@ export class ModelState {
     this.detectors = spec.detectors.map((d, i) => new Detector(d, i, spec.influencers, spec.filters, filterCache));
     const plot = spec.modelPlot;
     this.plotZ = plot?.enabled === true ? studentQuantile(MODEL_PLOT_TAIL, this.params.nu) : 0;
-    const terms = plot?.enabled === true && plot.terms !== undefined ? plot.terms.split(',').map((t) => t.trim()).filter((t) => t !== '') : [];
+    const terms =
+      plot?.enabled === true && plot.terms !== undefined
+        ? plot.terms
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== '')
+        : [];
     this.plotTerms = terms.length > 0 ? new Set(terms) : null;
     this.analysis = analysisFields(spec);
     const window = spec.renormalizationWindowMs ?? Math.max(30 * DAY_MS, 100 * spec.bucketSpanMs);

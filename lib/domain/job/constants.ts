@@ -66,17 +66,8 @@ export const FIELD_NAME_FUNCTIONS: ReadonlySet<DetectorFunction> = new Set([
 ]);
 export const BY_FIELD_NAME_FUNCTIONS: ReadonlySet<DetectorFunction> = new Set(['rare', 'freq_rare']);
 export const OVER_FIELD_NAME_FUNCTIONS: ReadonlySet<DetectorFunction> = new Set(['freq_rare']);
-export const NO_OVER_FIELD_NAME_FUNCTIONS: ReadonlySet<DetectorFunction> = new Set([
-  'non_zero_count',
-  'low_non_zero_count',
-  'high_non_zero_count',
-]);
-export const FUNCTIONS_WITHOUT_RULE_CONDITION_SUPPORT: ReadonlySet<DetectorFunction> = new Set([
-  'lat_long',
-  'metric',
-  'rare',
-  'freq_rare',
-]);
+export const NO_OVER_FIELD_NAME_FUNCTIONS: ReadonlySet<DetectorFunction> = new Set(['non_zero_count', 'low_non_zero_count', 'high_non_zero_count']);
+export const FUNCTIONS_WITHOUT_RULE_CONDITION_SUPPORT: ReadonlySet<DetectorFunction> = new Set(['lat_long', 'metric', 'rare', 'freq_rare']);
 
 export const STOP_WORDS = [
   'Monday',

@@ -50,9 +50,5 @@ function javaClassOf(value: unknown): string {
 
 export function classCastToMap(value: unknown): EsError {
   const cls = javaClassOf(value);
-  return new EsError(
-    'class_cast_exception',
-    500,
-    `class ${cls} cannot be cast to class java.util.Map (${cls} and java.util.Map are in module java.base of loader 'bootstrap')`,
-  );
+  return new EsError('class_cast_exception', 500, `class ${cls} cannot be cast to class java.util.Map (${cls} and java.util.Map are in module java.base of loader 'bootstrap')`);
 }

@@ -5,7 +5,6 @@
  */
 import { IllegalArgumentError, ParseError, XContentParseLocatedError } from '../errors.ts';
 import type { JsonNode } from '../json/located-tree.ts';
-import { fields } from '../json/object-parser.ts';
 import { valueToNode } from '../json/plain-values.ts';
 import { syntaxError } from '../json/syntax-errors.ts';
 import { readJson } from '../json/tokenizer.ts';
@@ -78,9 +77,7 @@ export function parsePutJobRequest(pathJobId: string, body: unknown, ctx: PutJob
   if (b.id === undefined) {
     b.id = pathJobId;
   } else if (!isEmpty(pathJobId) && pathJobId !== b.id) {
-    throw new IllegalArgumentError(
-      `Inconsistent job_id; '${b.id}' specified in the body differs from '${pathJobId}' specified as a URL argument`,
-    );
+    throw new IllegalArgumentError(`Inconsistent job_id; '${b.id}' specified in the body differs from '${pathJobId}' specified as a URL argument`);
   }
 
   // 3. PutJobAction.Request: input fields, unique detectors, creation-only fields.

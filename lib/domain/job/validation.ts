@@ -5,7 +5,7 @@
  */
 import { IllegalArgumentError, ResourceAlreadyExistsError } from '../errors.ts';
 import { ID_LENGTH_LIMIT, invalidIdMessage, isValidId, validateGroupId } from '../ids.ts';
-import { formatJavaNumber, parseTimeValue, TimeValue } from '../units.ts';
+import { formatJavaNumber, parseTimeValue, type TimeValue } from '../units.ts';
 import { isEmpty } from './java-emulation.ts';
 import { type AnalysisConfigModel, analysisFields, checkMultipleOfSecond, validateAnalysisConfig } from './parsers/analysis-config.ts';
 import { validateDetectorRules } from './parsers/detection-rule.ts';

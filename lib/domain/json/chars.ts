@@ -14,7 +14,4 @@ export function utf8Len(cp: number): number {
 export const isIdentStart = (cp: number): boolean => cp >= 0 && /[\p{L}\p{Nl}$_\p{Sc}\p{Pc}]/u.test(String.fromCodePoint(cp));
 export const isIdentPart = (cp: number): boolean =>
   cp >= 0 &&
-  (/[\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}$_\p{Sc}\p{Pc}\p{Cf}]/u.test(String.fromCodePoint(cp)) ||
-    (cp >= 0 && cp <= 8) ||
-    (cp >= 0x0e && cp <= 0x1b) ||
-    (cp >= 0x7f && cp <= 0x9f));
+  (/[\p{L}\p{Nl}\p{Nd}\p{Mn}\p{Mc}$_\p{Sc}\p{Pc}\p{Cf}]/u.test(String.fromCodePoint(cp)) || (cp >= 0 && cp <= 8) || (cp >= 0x0e && cp <= 0x1b) || (cp >= 0x7f && cp <= 0x9f));

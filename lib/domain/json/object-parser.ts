@@ -11,7 +11,7 @@
 import { EsError, IllegalArgumentError, IllegalStateError, XContentParseLocatedError } from '../errors.ts';
 import { unknownFieldMessage } from './levenshtein.ts';
 import { type JsonNode, tokenOf, type XToken } from './located-tree.ts';
-import { XParser } from './xcontent-parser.ts';
+import type { XParser } from './xcontent-parser.ts';
 
 /** `ObjectParser.ValueType` token sets used by the ML parsers. */
 export const ValueType = {
@@ -112,7 +112,7 @@ export class XObjectParser<T> {
     const state = new Target<T>(this.name, this.make, this.argNames, this.fieldSpecs);
     for (const entry of node.entries) {
       p.cursor = entry.keyPos;
-      const spec = Object.prototype.hasOwnProperty.call(this.fieldSpecs, entry.key) ? this.fieldSpecs[entry.key] : undefined;
+      const spec = Object.hasOwn(this.fieldSpecs, entry.key) ? this.fieldSpecs[entry.key] : undefined;
       if (!spec) {
         if (this.lenient) {
           p.skip(entry.value);

@@ -96,10 +96,7 @@ class Reader {
   private enter(start: JsonPos): void {
     this.depth++;
     if (this.depth > MAX_NESTING_DEPTH) {
-      this.constraint(
-        `Document nesting depth (${this.depth}) exceeds the maximum allowed (${MAX_NESTING_DEPTH}, from ${constraintRef('getMaxNestingDepth')})`,
-        start,
-      );
+      this.constraint(`Document nesting depth (${this.depth}) exceeds the maximum allowed (${MAX_NESTING_DEPTH}, from ${constraintRef('getMaxNestingDepth')})`, start);
     }
   }
 
@@ -207,9 +204,7 @@ class Reader {
         break;
     }
     if (isIdentStart(c)) return this.literal(start);
-    return this.unexpected(
-      "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
-    );
+    return this.unexpected("expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')");
   }
 
   private literal(start: JsonPos): JsonNode {
@@ -229,13 +224,11 @@ class Reader {
   private invalidToken(word: string): never {
     let shown = word;
     if ([...word].length >= MAX_ERROR_TOKEN_LENGTH) {
-      shown = [...word].slice(0, MAX_ERROR_TOKEN_LENGTH).join('') + '...';
+      shown = `${[...word].slice(0, MAX_ERROR_TOKEN_LENGTH).join('')}...`;
     } else {
       this.adv();
     }
-    return this.fail(
-      `Unrecognized token '${shown}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`,
-    );
+    return this.fail(`Unrecognized token '${shown}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`);
   }
 
   /** `NaN` / `Infinity` (and `-Infinity`, `+Infinity`, `±INF`): refused, `ALLOW_NON_NUMERIC_NUMBERS` is off. */
@@ -274,9 +267,7 @@ class Reader {
         "Unexpected character ('+' (code 43)) in numeric value: JSON spec does not allow numbers to have plus signs: enable `JsonReadFeature.ALLOW_LEADING_PLUS_SIGN_FOR_NUMBERS` to allow",
       );
     }
-    return this.fail(
-      `Unexpected character (${charDesc(c)}) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value`,
-    );
+    return this.fail(`Unexpected character (${charDesc(c)}) in numeric value: expected digit (0-9) to follow minus sign, for valid numeric value`);
   }
 
   private number(start: JsonPos): JsonNumberNode {
@@ -327,10 +318,7 @@ class Reader {
     }
     // resetInt / resetFloat: validateIntegerLength(intLen) / validateFPLength(intLen + fractLen + expLen).
     if (digits > MAX_NUMBER_LENGTH) {
-      this.constraint(
-        `Number value length (${digits}) exceeds the maximum allowed (${MAX_NUMBER_LENGTH}, from ${constraintRef('getMaxNumberLength')})`,
-        start,
-      );
+      this.constraint(`Number value length (${digits}) exceeds the maximum allowed (${MAX_NUMBER_LENGTH}, from ${constraintRef('getMaxNumberLength')})`, start);
     }
     const raw = this.text.slice(from, this.i);
     return { kind: 'number', value: Number(raw), raw, isInt, start, end: start };
@@ -359,9 +347,7 @@ class Reader {
       const c = this.cp();
       if (c < 0) {
         this.fail(
-          what === 'name'
-            ? `Unexpected end-of-input: was expecting closing '"' for name`
-            : 'Unexpected end-of-input: was expecting closing quote for a string value',
+          what === 'name' ? `Unexpected end-of-input: was expecting closing '"' for name` : 'Unexpected end-of-input: was expecting closing quote for a string value',
           true,
         );
       }
@@ -421,9 +407,7 @@ class Reader {
       }
       if (c < 0x20) {
         this.adv();
-        this.fail(
-          `Illegal unquoted character (${charDesc(c)}): has to be escaped using backslash to be included in ${what === 'name' ? 'name' : 'string value'}`,
-        );
+        this.fail(`Illegal unquoted character (${charDesc(c)}): has to be escaped using backslash to be included in ${what === 'name' ? 'name' : 'string value'}`);
       }
       out += String.fromCodePoint(this.adv());
     }
@@ -434,11 +418,7 @@ class Reader {
     this.enter(start);
     const node: JsonObjectNode = { kind: 'object', entries: [], start, end: start };
     const keys = new Set<string>();
-    const endOfInput = (): never =>
-      this.fail(
-        `Unexpected end-of-input: expected close marker for Object (start marker at ${sourceLocation(start)})`,
-        true,
-      );
+    const endOfInput = (): never => this.fail(`Unexpected end-of-input: expected close marker for Object (start marker at ${sourceLocation(start)})`, true);
     try {
       let c = this.ws();
       if (c === 0x7d) {
@@ -503,8 +483,7 @@ class Reader {
     this.adv(); // [
     this.enter(start);
     const node: JsonArrayNode = { kind: 'array', items: [], start, end: start };
-    const endOfInput = (): never =>
-      this.fail(`Unexpected end-of-input: expected close marker for Array (start marker at ${sourceLocation(start)})`, true);
+    const endOfInput = (): never => this.fail(`Unexpected end-of-input: expected close marker for Array (start marker at ${sourceLocation(start)})`, true);
     try {
       let c = this.ws();
       if (c === 0x5d) {

@@ -99,10 +99,7 @@ export class XParser {
     }
     if (node.kind === 'number') {
       const tooBig = (): never => {
-        throw new XContentParseLocatedError(
-          node.start,
-          `Numeric value (${node.raw}) out of range of ${kind} (${min} - ${max})\n at ${sourceLocation(node.start)}`,
-        );
+        throw new XContentParseLocatedError(node.start, `Numeric value (${node.raw}) out of range of ${kind} (${min} - ${max})\n at ${sourceLocation(node.start)}`);
       };
       if (node.isInt) {
         const v = BigInt(node.raw);

@@ -73,7 +73,15 @@ const stepDone = (rt: JobRuntime, e: { patch?: Partial<JobRuntime>; closePatch?:
 export const JOB_TRANSITIONS: TransitionTable<JobState, JobRuntime, JobEvent> = {
   open_requested: { closed: unchanged, opening: alreadyOpened, opened: alreadyOpened, closing: alreadyOpened, failed: alreadyOpened },
   open: {
-    closed: (rt, e) => moved(rt, { opened_with: e.openedWith, state: 'opened', node: e.node, assignment_explanation: '', open_time_ms: e.nowMs, last_command: { id: e.commandId, response: { opened: true, node: e.node } } }),
+    closed: (rt, e) =>
+      moved(rt, {
+        opened_with: e.openedWith,
+        state: 'opened',
+        node: e.node,
+        assignment_explanation: '',
+        open_time_ms: e.nowMs,
+        last_command: { id: e.commandId, response: { opened: true, node: e.node } },
+      }),
     opening: alreadyOpened,
     opened: alreadyOpened,
     closing: alreadyOpened,
@@ -81,7 +89,17 @@ export const JOB_TRANSITIONS: TransitionTable<JobState, JobRuntime, JobEvent> = 
   },
   wait_for_capacity: {
     closed: (rt, e) =>
-      moved(rt, { opened_with: e.openedWith, state: 'opening', assignment_explanation: e.explanation, open_time_ms: e.nowMs, last_command: { id: e.commandId, response: { opened: true, node: '' } } }, ['node']),
+      moved(
+        rt,
+        {
+          opened_with: e.openedWith,
+          state: 'opening',
+          assignment_explanation: e.explanation,
+          open_time_ms: e.nowMs,
+          last_command: { id: e.commandId, response: { opened: true, node: '' } },
+        },
+        ['node'],
+      ),
     opening: alreadyOpened,
     opened: alreadyOpened,
     closing: alreadyOpened,

@@ -36,9 +36,15 @@ const record = (receives = '1', body = JSON.stringify({ command_id: '1', target:
   ({ messageId: 'm', receiptHandle: 'r', body, attributes: { MessageGroupId: 'job/job-a', ApproximateReceiveCount: receives } }) as unknown as SQSRecord;
 
 /** What DynamoDB answers a PutItem over 400 KB (an AWS SDK v3 ServiceException). */
-const itemTooLarge = () => Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+const itemTooLarge = () =>
+  Object.assign(new Error('Item size has exceeded the maximum allowed size'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
 const throttled = () =>
-  Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name: 'ThrottlingException', $fault: 'client', $retryable: { throttling: true }, $metadata: { httpStatusCode: 400 } });
+  Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+    name: 'ThrottlingException',
+    $fault: 'client',
+    $retryable: { throttling: true },
+    $metadata: { httpStatusCode: 400 },
+  });
 
 describe('the command worker on a failure', () => {
   beforeEach(() => {
@@ -99,7 +105,10 @@ describe('the command worker on a failure', () => {
     store.recordOutcome.mockRejectedValueOnce(itemTooLarge()).mockResolvedValue(undefined);
     await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
     expect(store.recordOutcome).toHaveBeenCalledTimes(2);
-    expect(store.recordOutcome.mock.calls[1]![2]).toMatchObject({ status: 'failed', error: { status: 500, error: { reason: 'Exception executing cluster:admin/xpack/ml/job/update' } } });
+    expect(store.recordOutcome.mock.calls[1]![2]).toMatchObject({
+      status: 'failed',
+      error: { status: 500, error: { reason: 'Exception executing cluster:admin/xpack/ml/job/update' } },
+    });
   });
 
   it('drops a malformed message on its first delivery instead of holding its group', async () => {
@@ -130,4 +139,3 @@ describe('the command runner on work that runs short of time', () => {
     expect(store.recordOutcome).not.toHaveBeenCalled();
   });
 });
-

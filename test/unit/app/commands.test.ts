@@ -10,14 +10,31 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const { awaitCommand } = await import('../../../lib/app/commands.ts');
 
 const item = (status: string, outcomes: Record<string, unknown> = {}) => ({
-  Item: { pk: 'command#1', sk: 'command', command_id: '1', task_id: 'n:1', action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: 'close job [a]', targets: ['a'], params: {}, status, outcomes, created_ms: 0, expires_at: 0 },
+  Item: {
+    pk: 'command#1',
+    sk: 'command',
+    command_id: '1',
+    task_id: 'n:1',
+    action: 'close',
+    es_action: 'cluster:admin/xpack/ml/job/close',
+    description: 'close job [a]',
+    targets: ['a'],
+    params: {},
+    status,
+    outcomes,
+    created_ms: 0,
+    expires_at: 0,
+  },
 });
 
 describe('waiting for a command within the HTTP budget', () => {
   beforeEach(() => ddb.reset());
 
   it('returns the finished command as soon as it is done', async () => {
-    ddb.on(GetCommand).resolvesOnce(item('queued')).resolves(item('done', { a: { status: 'done', finished_ms: 1, response_json: '{"closed":true}' } }));
+    ddb
+      .on(GetCommand)
+      .resolvesOnce(item('queued'))
+      .resolves(item('done', { a: { status: 'done', finished_ms: 1, response_json: '{"closed":true}' } }));
     const out = await awaitCommand('1', 10_000);
     expect(out.kind).toBe('finished');
     if (out.kind === 'finished') expect(out.command.outcomes.a?.response).toEqual({ closed: true });

@@ -5,7 +5,14 @@ import type { TimingStats } from '../../../lib/domain/state.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2025, 0, 1);
-const spec = () => ({ jobId: 'j', bucketSpanMs: HOUR, latencyMs: 0, detectors: [{ detector_index: 0, function: 'count' as const }], influencers: [], modelMemoryLimitBytes: 1 << 26 });
+const spec = () => ({
+  jobId: 'j',
+  bucketSpanMs: HOUR,
+  latencyMs: 0,
+  detectors: [{ detector_index: 0, function: 'count' as const }],
+  influencers: [],
+  modelMemoryLimitBytes: 1 << 26,
+});
 const records = (n: number): InputRecord[] => Array.from({ length: n }, (_, i) => ({ timeMs: T0 + i * 60_000 + (i % 7 === 3 ? -3 * HOUR : 0), fields: {} }));
 
 describe('ingestYielding', () => {

@@ -94,7 +94,9 @@ describe('what only the stored state makes too large is refused before the write
     ddb.on(GetCommand, { Key: { pk: 'jobs', sk: 'job#j' } }).resolves({ Item: { version: 3, config: JSON.stringify(stored) } });
     ddb.on(GetCommand, { Key: { pk: 'job#j', sk: 'state' } }).resolves({ Item: { version: 1, data: JSON.stringify(newJobRuntime('j', 0)) } });
     ddb.on(GetCommand, { Key: { pk: 'cluster', sk: 'settings' } }).resolves({});
-    await expect(updateJob('j', JSON.stringify({ custom_settings: { notes: 'n'.repeat(150_000) } }))).rejects.toThrow(/^\[description\] is too large: the job configuration would be/);
+    await expect(updateJob('j', JSON.stringify({ custom_settings: { notes: 'n'.repeat(150_000) } }))).rejects.toThrow(
+      /^\[description\] is too large: the job configuration would be/,
+    );
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
     expect(sqs.calls()).toHaveLength(0);
   });
@@ -122,7 +124,9 @@ describe('what only the stored state makes too large is refused before the write
     ddb.on(GetCommand, { Key: { pk: 'cluster', sk: 'settings' } }).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [{ config: JSON.stringify(stored) }] });
     const custom_settings = { notes: 'n'.repeat(150_000) };
-    await expect(applyUpdateCommand('j', JSON.stringify({ custom_settings }))).rejects.toThrow(/^\[description\] is too large: the job configuration would be \[\d+\] bytes, over the limit of \[307200\] bytes$/);
+    await expect(applyUpdateCommand('j', JSON.stringify({ custom_settings }))).rejects.toThrow(
+      /^\[description\] is too large: the job configuration would be \[\d+\] bytes, over the limit of \[307200\] bytes$/,
+    );
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });

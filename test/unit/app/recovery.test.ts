@@ -32,9 +32,7 @@ function table(commands: Record<string, unknown>[]): void {
   ddb.on(GetCommand, { Key: keys.pendingIndexComplete }).resolves({ Item: { ...keys.pendingIndexComplete } });
   ddb.on(QueryCommand).resolves({ Items: [] });
   for (const pk of keys.pendingPartitions) {
-    const markers = commands
-      .map((c) => ({ ...keys.pendingCommand(c.command_id as string), command_id: c.command_id, created_ms: c.created_ms }))
-      .filter((m) => m.pk === pk);
+    const markers = commands.map((c) => ({ ...keys.pendingCommand(c.command_id as string), command_id: c.command_id, created_ms: c.created_ms })).filter((m) => m.pk === pk);
     ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': pk } }).resolves({ Items: markers });
   }
   for (const c of commands) ddb.on(GetCommand, { Key: keys.command(c.command_id as string) }).resolves({ Item: c });

@@ -105,18 +105,15 @@ describe('detector functions', () => {
     expect(b.anomaly_score).toBeLessThan(10);
   });
 
-  it.each(['count', 'low_count', 'mean', 'sum', 'min', 'max', 'metric', 'non_zero_count'] as DetectorFunction[])(
-    '%s does not flag a flat series',
-    (fn) => {
-      const isCount = fn.includes('count');
-      const m = AnomalyModel.create(makeSpec({ function: fn, field_name: 'value' }, { bucketSpanMs: SPAN }));
-      const recs = bucketsOf(300, SPAN, () => Array.from({ length: 10 }, () => (isCount ? {} : { value: 42.5 })));
-      const buckets = [...m.ingest(recs).buckets, ...m.finalizeAll()];
-      expect(buckets).toHaveLength(300);
-      expect(buckets.flatMap((b) => b.records)).toEqual([]);
-      expect(buckets.every((b) => b.anomaly_score === 0 && b.bucket_influencers[0]!.probability === 1)).toBe(true);
-    },
-  );
+  it.each(['count', 'low_count', 'mean', 'sum', 'min', 'max', 'metric', 'non_zero_count'] as DetectorFunction[])('%s does not flag a flat series', (fn) => {
+    const isCount = fn.includes('count');
+    const m = AnomalyModel.create(makeSpec({ function: fn, field_name: 'value' }, { bucketSpanMs: SPAN }));
+    const recs = bucketsOf(300, SPAN, () => Array.from({ length: 10 }, () => (isCount ? {} : { value: 42.5 })));
+    const buckets = [...m.ingest(recs).buckets, ...m.finalizeAll()];
+    expect(buckets).toHaveLength(300);
+    expect(buckets.flatMap((b) => b.records)).toEqual([]);
+    expect(buckets.every((b) => b.anomaly_score === 0 && b.bucket_influencers[0]!.probability === 1)).toBe(true);
+  });
 
   it('reports typical near the learnt level and the record with the lowest probability first', () => {
     const buckets = run('mean', 'spike', 3);
@@ -157,9 +154,7 @@ describe('series splitting', () => {
 
   it('splits by partition and by field together', () => {
     const g = gaussian(rng(6));
-    const m = AnomalyModel.create(
-      makeSpec({ function: 'high_count', by_field_name: 'host', partition_field_name: 'region' }, { bucketSpanMs: SPAN }),
-    );
+    const m = AnomalyModel.create(makeSpec({ function: 'high_count', by_field_name: 'host', partition_field_name: 'region' }, { bucketSpanMs: SPAN }));
     const recs = bucketsOf(BUCKETS, SPAN, (b) =>
       ['eu', 'us'].flatMap((region) =>
         hosts.flatMap((host) => {
@@ -186,9 +181,7 @@ describe('series splitting', () => {
 
   it('lists the influencer values seen in the anomalous series', () => {
     const m = AnomalyModel.create(makeSpec({ function: 'count', by_field_name: 'host' }, { bucketSpanMs: SPAN, influencers: ['user', 'host'] }));
-    const recs = bucketsOf(BUCKETS, SPAN, (b) =>
-      Array.from({ length: b === AT ? 100 : 20 }, (_, i) => ({ host: 'h1', user: b === AT && i % 2 === 0 ? 'mallory' : 'alice' })),
-    );
+    const recs = bucketsOf(BUCKETS, SPAN, (b) => Array.from({ length: b === AT ? 100 : 20 }, (_, i) => ({ host: 'h1', user: b === AT && i % 2 === 0 ? 'mallory' : 'alice' })));
     const buckets = [...m.ingest(recs).buckets, ...m.finalizeAll()];
     const infl = at(buckets).records[0]?.influencers;
     expect(infl).toEqual([

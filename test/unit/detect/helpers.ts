@@ -41,12 +41,7 @@ export function gaussian(rand: () => number): () => number {
  * Records for `buckets` buckets of `spanMs` from T0: `perBucket(b)` gives the field objects
  * of bucket b (spread evenly inside the bucket).
  */
-export function bucketsOf(
-  buckets: number,
-  spanMs: number,
-  perBucket: (b: number) => Record<string, unknown>[],
-  start = T0,
-): InputRecord[] {
+export function bucketsOf(buckets: number, spanMs: number, perBucket: (b: number) => Record<string, unknown>[], start = T0): InputRecord[] {
   const out: InputRecord[] = [];
   for (let b = 0; b < buckets; b++) {
     const docs = perBucket(b);

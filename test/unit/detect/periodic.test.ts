@@ -16,8 +16,7 @@ function dailyPeak(spanMs: number, days: number, extra?: (hourOfDay: number, day
   return [...m.ingest(recs).buckets, ...m.finalizeAll()];
 }
 
-const peakOfDay = (buckets: BucketResult[], day: number, hour: number) =>
-  buckets.find((b) => b.timestamp === buckets[0]!.timestamp + day * DAY + hour * HOUR) as BucketResult;
+const peakOfDay = (buckets: BucketResult[], day: number, hour: number) => buckets.find((b) => b.timestamp === buckets[0]!.timestamp + day * DAY + hour * HOUR) as BucketResult;
 
 describe('daily periodicity', () => {
   it('flags a daily peak while the history is short, and no longer once two days are learnt', () => {

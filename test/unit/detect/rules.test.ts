@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AnomalyModel,
-  ModelStateError,
-  type AnalysisSpec,
-  type BucketResult,
-  type DetectionRule,
-  type DetectorSpec,
-  type InputRecord,
-} from '../../../lib/detect/index.ts';
+import { AnomalyModel, ModelStateError, type AnalysisSpec, type BucketResult, type DetectionRule, type DetectorSpec, type InputRecord } from '../../../lib/detect/index.ts';
 import { MINUTE, T0, bucketsOf, gaussian, makeSpec, rng, stable } from './helpers.ts';
 
 const SPAN = 10 * MINUTE;
@@ -37,10 +29,7 @@ function hostCounts(hosts: string[], buckets: number, spikes: number[], field = 
 }
 
 const countBy = (rules: DetectionRule[] | undefined, filters?: Record<string, string[]>, detector: Partial<DetectorSpec> = {}) =>
-  makeSpec(
-    { function: 'count', by_field_name: 'host', ...(rules ? { custom_rules: rules } : {}), ...detector },
-    { bucketSpanMs: SPAN, ...(filters ? { filters } : {}) },
-  );
+  makeSpec({ function: 'count', by_field_name: 'host', ...(rules ? { custom_rules: rules } : {}), ...detector }, { bucketSpanMs: SPAN, ...(filters ? { filters } : {}) });
 
 /** by_field_values of the records of bucket b. */
 const flagged = (out: BucketResult[], b: number) => (out[b]?.records ?? []).map((r) => r.by_field_value ?? '').sort();
@@ -87,7 +76,18 @@ describe('custom rules: skip_result', () => {
     expect(flagged(diff, 200)).toEqual(['big']);
     const typical = runAll(spec([{ actions: ['skip_result'], conditions: [{ applies_to: 'typical', operator: 'gte', value: 500 }] }]), recs);
     expect(flagged(typical, 200)).toEqual(['small']);
-    const both = runAll(spec([{ actions: ['skip_result'], conditions: [{ applies_to: 'typical', operator: 'gte', value: 500 }, { applies_to: 'actual', operator: 'lt', value: 1200 }] }]), recs);
+    const both = runAll(
+      spec([
+        {
+          actions: ['skip_result'],
+          conditions: [
+            { applies_to: 'typical', operator: 'gte', value: 500 },
+            { applies_to: 'actual', operator: 'lt', value: 1200 },
+          ],
+        },
+      ]),
+      recs,
+    );
     // ALL conditions must hold: big's actual (~1500) is not < 1200, so big is still reported.
     expect(flagged(both, 200)).toEqual(['big', 'small']);
   });
@@ -222,7 +222,10 @@ describe('custom rules: scope and filters', () => {
   it('does nothing when the scope matches no series, names a missing include filter or a field the detector does not split by', () => {
     const expected = stable(runAll(countBy(undefined), recs));
     expect(expected[200]).toBeDefined();
-    const noMatch = runAll(countBy([{ actions: ['skip_result', 'skip_model_update'], scope: { host: { filter_id: 'f', filter_type: 'include' } } }], { f: ['mail-*', 'web'] }), recs);
+    const noMatch = runAll(
+      countBy([{ actions: ['skip_result', 'skip_model_update'], scope: { host: { filter_id: 'f', filter_type: 'include' } } }], { f: ['mail-*', 'web'] }),
+      recs,
+    );
     expect(stable(noMatch)).toEqual(expected);
     const missing = runAll(countBy([{ actions: ['skip_result'], scope: { host: { filter_id: 'nope', filter_type: 'include' } } }]), recs);
     expect(stable(missing)).toEqual(expected);
@@ -281,7 +284,12 @@ describe('config changes between restores', () => {
     expect(Buffer.from(b.serialize()).equals(Buffer.from(state))).toBe(true);
     const out = [...b.ingest(recs.slice(cut)).buckets, ...b.finalizeAll()];
     const spike = out.find((x) => x.timestamp === T0 + 200 * SPAN)!;
-    expect(spike.records.filter((r) => r.detector_index === 0).map((r) => r.by_field_value).sort()).toEqual(['web-1', 'web-2']);
+    expect(
+      spike.records
+        .filter((r) => r.detector_index === 0)
+        .map((r) => r.by_field_value)
+        .sort(),
+    ).toEqual(['web-1', 'web-2']);
     expect(spike.model_plot?.length).toBeGreaterThan(0);
     expect(new Set(spike.model_plot?.map((p) => p.by_field_value))).toEqual(new Set(['web-1']));
     // And back to the original config: no rules, no model plot.
@@ -339,4 +347,3 @@ describe('config changes between restores', () => {
     expect(() => AnomalyModel.restore(richSpec({}, bad), AnomalyModel.create(richSpec()).serialize())).toThrow(RangeError);
   });
 });
-

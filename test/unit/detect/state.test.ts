@@ -186,7 +186,10 @@ describe('pruning and memory limits', () => {
     expect(stats.bucket_allocation_failures_count).toBe(1);
     expect(m.modelBytes()).toBeLessThanOrEqual(limit);
     // A known series is still modelled; a new one is still refused.
-    m.ingest([{ timeMs: T0 + HOUR + 1, fields: { host: 'new-host' } }, { timeMs: T0 + HOUR + 2, fields: { host: 'h0-0' } }]);
+    m.ingest([
+      { timeMs: T0 + HOUR + 1, fields: { host: 'new-host' } },
+      { timeMs: T0 + HOUR + 2, fields: { host: 'h0-0' } },
+    ]);
     const out = m.ingest([{ timeMs: T0 + 2 * HOUR, fields: { host: 'h0-0' } }]);
     expect(out.buckets[0]?.event_count).toBe(2);
     expect(m.modelSizeStats().bucket_allocation_failures_count).toBe(2);

@@ -197,11 +197,7 @@ describe('filter errors', () => {
       expect(e.status).toBe(404);
       return e.message;
     });
-    expect(texts).toEqual([
-      'No filter with id [nope] exists',
-      'Unable to find filter [nope]',
-      'Could not delete filter with ID [nope] because it does not exist',
-    ]);
+    expect(texts).toEqual(['No filter with id [nope] exists', 'Unable to find filter [nope]', 'Could not delete filter with ID [nope] because it does not exist']);
     expect(unknownFilterError('nope').message).toBe('No filter with id [nope] exists');
   });
 
@@ -237,9 +233,7 @@ describe('filtersUsedBy and filterView', () => {
       { nowMs: 0 },
     );
     expect(filtersUsedBy(job)).toEqual(['alpha', 'zeta']);
-    expect(filtersUsedBy(buildJobConfig('k', { analysis_config: { detectors: [{ function: 'count' }] }, data_description: {} }, { nowMs: 0 }))).toEqual(
-      [],
-    );
+    expect(filtersUsedBy(buildJobConfig('k', { analysis_config: { detectors: [{ function: 'count' }] }, data_description: {} }, { nowMs: 0 }))).toEqual([]);
   });
 
   it('shows filter_id, description (only when present) and items, in that order', () => {
@@ -253,7 +247,7 @@ describe('checkFilterDocumentId (IndexRequest.validate on the document filter_<i
     expect(() => checkFilterDocumentId('a'.repeat(505))).not.toThrow();
   });
 
-  it("refuses a longer one as TransportPutFilterAction reports the index failure: a 500 caused by the validation error", () => {
+  it('refuses a longer one as TransportPutFilterAction reports the index failure: a 500 caused by the validation error', () => {
     const id = 'a'.repeat(506);
     const body = catchEs(() => checkFilterDocumentId(id)).toBody();
     expect(body).toEqual({

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expandIds, simpleMatch, tokenizeExpression, unknownJobError, validateGroupId, validateJobId } from '../../../lib/domain/ids.ts';
 import { expectEsError } from './es-error.ts';
 
-const invalidJob = (id: string): string =>
-  `Invalid job_id; '${id}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric`;
+const invalidJob = (id: string): string => `Invalid job_id; '${id}' can contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric`;
 
 describe('validateJobId (spec A.0)', () => {
   it.each(['a', 'job-1', 'job_1', 'a.b', '0', 'x'.repeat(64)])('accepts %j', (id) => {
@@ -35,19 +34,13 @@ describe('validateGroupId', () => {
   it('refuses an invalid group name with the group text', () => {
     expectEsError(() => validateGroupId('Bad'), {
       type: 'illegal_argument_exception',
-      reason:
-        "Invalid group id 'Bad'; must be non-empty string and may contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric",
+      reason: "Invalid group id 'Bad'; must be non-empty string and may contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric",
     });
   });
 });
 
 describe('expandIds (spec A.0 expansion of id expressions)', () => {
-  const jobs = [
-    { id: 'foo-1', groups: ['g-foo'] },
-    { id: 'foo-2', groups: ['g-foo', 'shared'] },
-    { id: 'bar-1', groups: ['shared'] },
-    { id: 'baz' },
-  ];
+  const jobs = [{ id: 'foo-1', groups: ['g-foo'] }, { id: 'foo-2', groups: ['g-foo', 'shared'] }, { id: 'bar-1', groups: ['shared'] }, { id: 'baz' }];
 
   it('splits on commas, trims and drops empty tokens', () => {
     expect(tokenizeExpression(' a , ,b,')).toEqual(['a', 'b']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EsError } from '../../../lib/domain/errors.ts';
+import type { EsError } from '../../../lib/domain/errors.ts';
 import { buildJobConfig, parsePutJobRequest, type PutJobContext } from '../../../lib/domain/job/put-job.ts';
 import type { JobConfig } from '../../../lib/domain/job/types.ts';
 import { validateJobConfig } from '../../../lib/domain/job/validation.ts';
@@ -89,10 +89,7 @@ describe('put job: defaults', () => {
   it('sets daily retention to 1 only when absent and retention is above 1', () => {
     expect(putValue(body({ model_snapshot_retention_days: 1 })).daily_model_snapshot_retention_after_days).toBeUndefined();
     expect(putValue(body({ model_snapshot_retention_days: 2 })).daily_model_snapshot_retention_after_days).toBe(1);
-    expect(
-      putValue(body({ model_snapshot_retention_days: 3, daily_model_snapshot_retention_after_days: 2 }))
-        .daily_model_snapshot_retention_after_days,
-    ).toBe(2);
+    expect(putValue(body({ model_snapshot_retention_days: 3, daily_model_snapshot_retention_after_days: 2 })).daily_model_snapshot_retention_after_days).toBe(2);
   });
 
   it('prefixes a user results index name with custom- once', () => {
@@ -102,9 +99,7 @@ describe('put job: defaults', () => {
   });
 
   it('keeps allow_lazy_open, description, groups and custom_settings in order', () => {
-    const job = putValue(
-      body({ allow_lazy_open: true, description: 'd', groups: ['g1', 'g2'], custom_settings: { z: 1, a: { y: 2, b: 3 } } }),
-    );
+    const job = putValue(body({ allow_lazy_open: true, description: 'd', groups: ['g1', 'g2'], custom_settings: { z: 1, a: { y: 2, b: 3 } } }));
     expect(job.allow_lazy_open).toBe(true);
     expect(job.description).toBe('d');
     expect(job.groups).toEqual(['g1', 'g2']);
@@ -154,10 +149,7 @@ describe('put job: analysis_limits', () => {
       status: 400,
       reason: 'model_memory_limit [10gb] must be less than the value of the xpack.ml.max_model_memory_limit setting [9gb]',
     });
-    expect(
-      putValue(body({ analysis_limits: { model_memory_limit: '9g' } }), 'job-1', { maxModelMemoryLimitMiB: 9216 }).analysis_limits
-        .model_memory_limit,
-    ).toBe('9216mb');
+    expect(putValue(body({ analysis_limits: { model_memory_limit: '9g' } }), 'job-1', { maxModelMemoryLimitMiB: 9216 }).analysis_limits.model_memory_limit).toBe('9216mb');
   });
 
   it('refuses less than 1 MiB while parsing, with the status_exception as root cause', () => {
@@ -184,9 +176,7 @@ describe('put job: analysis_limits', () => {
     const warnings: string[] = [];
     const result = parsePutJobRequest('job-1', body({ analysis_limits: { model_memory_limit: '1.5gb' } }), ctx({ warnings }));
     expect(result.job.analysis_limits.model_memory_limit).toBe('1536mb');
-    expect(warnings).toEqual([
-      'Fractional bytes values are deprecated. Use non-fractional bytes values instead: [1.5gb] found for setting [model_memory_limit]',
-    ]);
+    expect(warnings).toEqual(['Fractional bytes values are deprecated. Use non-fractional bytes values instead: [1.5gb] found for setting [model_memory_limit]']);
   });
 });
 
@@ -338,10 +328,7 @@ describe('put job: field checks of validateInputFields and PutJobAction', () => 
     expectEsError(
       () =>
         putValue(
-          body(
-            { data_description: { time_field: 'f' }, daily_model_snapshot_retention_after_days: -1, groups: ['job-1'] },
-            { detectors: [{ function: 'mean', field_name: 'f' }] },
-          ),
+          body({ data_description: { time_field: 'f' }, daily_model_snapshot_retention_after_days: -1, groups: ['job-1'] }, { detectors: [{ function: 'mean', field_name: 'f' }] }),
         ),
       { type: 'illegal_argument_exception', reason: 'data_description.time_field may not be used in the analysis_config' },
     );
@@ -370,9 +357,7 @@ describe('put job: field checks of validateInputFields and PutJobAction', () => 
     const b = errorBody(() => buildJobConfig('job-1', undefined, ctx({ source: '{"analysis_config":{"detectors":[{"function":"count",}]}}' })));
     // The wrappers carry the last token read ("count"); Jackson's own error points after the '}'.
     expect(b.error.reason).toBe('[1:46] [job_details] failed to parse field [analysis_config]');
-    expect(b.error.root_cause[0]?.reason).toMatch(
-      /^\[1:55\] Unexpected character \('\}' \(code 125\)\): was expecting double-quote to start field name\n at \[Source: /,
-    );
+    expect(b.error.root_cause[0]?.reason).toMatch(/^\[1:55\] Unexpected character \('\}' \(code 125\)\): was expecting double-quote to start field name\n at \[Source: /);
   });
 });
 
@@ -398,16 +383,8 @@ describe('put job: strict parsing and parser names', () => {
     ['data_description', '{"data_description":{"bogus":1}}', '[1:22] [data_description] unknown field [bogus]'],
     ['analysis_limits', '{"analysis_limits":{"bogus":1}}', '[1:21] [analysis_limits] unknown field [bogus]'],
     ['model_plot_config', '{"model_plot_config":{"enabled":true,"bogus":1}}', '[1:38] [model_plot_config] unknown field [bogus]'],
-    [
-      'detection_rule',
-      '{"analysis_config":{"detectors":[{"function":"count","custom_rules":[{"bogus":1}]}]}}',
-      '[1:71] [detection_rule] unknown field [bogus]',
-    ],
-    [
-      'rule_condition',
-      '{"analysis_config":{"detectors":[{"function":"count","custom_rules":[{"conditions":[{"bogus":1}]}]}]}}',
-      '[1:86] [rule_condition] unknown field [bogus]',
-    ],
+    ['detection_rule', '{"analysis_config":{"detectors":[{"function":"count","custom_rules":[{"bogus":1}]}]}}', '[1:71] [detection_rule] unknown field [bogus]'],
+    ['rule_condition', '{"analysis_config":{"detectors":[{"function":"count","custom_rules":[{"conditions":[{"bogus":1}]}]}]}}', '[1:86] [rule_condition] unknown field [bogus]'],
     [
       'filter_ref (located in the re-serialised scope entry, keys in HashMap order)',
       '{"analysis_config":{"detectors":[{"function":"count","by_field_name":"b","custom_rules":[{"scope":{"b":{"filter_id":"f","bogus":1}}}]}]}}',
@@ -516,9 +493,7 @@ describe('put job: bucket_span and model_prune_window', () => {
     const b = errorBody(() => put('{"analysis_config":{"bucket_span":"15m","detectors":[{"function":"count"}],"model_prune_window":"8w"}}'));
     expect(b.error.reason).toMatch(/\[job_details\] failed to parse field \[analysis_config\]$/);
     expect(b.error.root_cause[0]?.reason).toMatch(/^\[1:\d+\] \[analysis_config\] failed to parse field \[model_prune_window\]$/);
-    expect(JSON.stringify(b)).toContain(
-      'failed to parse setting [model_prune_window] with value [8w] as a time value: unit is missing or unrecognized',
-    );
+    expect(JSON.stringify(b)).toContain('failed to parse setting [model_prune_window] with value [8w] as a time value: unit is missing or unrecognized');
   });
 
   it('replays fields given before detectors once detectors arrive', () => {
@@ -586,14 +561,12 @@ describe('put job: detectors', () => {
   });
 
   it('builds the default description as Elasticsearch does', () => {
-    expect(
-      detector({ function: 'mean', field_name: 'responsetime', by_field_name: 'airline', partition_field_name: 'region' })
-        ?.detector_description,
-    ).toBe('mean(responsetime) by airline partitionfield=region');
-    expect(
-      detector({ function: 'sum', field_name: 'bytes', over_field_name: 'client.ip', use_null: true, exclude_frequent: 'ALL' })
-        ?.detector_description,
-    ).toBe('sum(bytes) over "client.ip" usenull=true excludefrequent=all');
+    expect(detector({ function: 'mean', field_name: 'responsetime', by_field_name: 'airline', partition_field_name: 'region' })?.detector_description).toBe(
+      'mean(responsetime) by airline partitionfield=region',
+    );
+    expect(detector({ function: 'sum', field_name: 'bytes', over_field_name: 'client.ip', use_null: true, exclude_frequent: 'ALL' })?.detector_description).toBe(
+      'sum(bytes) over "client.ip" usenull=true excludefrequent=all',
+    );
   });
 
   it('echoes use_null only when true and exclude_frequent lower-cased', () => {
@@ -608,7 +581,17 @@ describe('put job: detectors', () => {
   });
 
   it('numbers detectors sequentially whatever detector_index says', () => {
-    const job = putValue(body({}, { detectors: [{ function: 'count', detector_index: 7 }, { function: 'low_count', detector_index: 0 }] }));
+    const job = putValue(
+      body(
+        {},
+        {
+          detectors: [
+            { function: 'count', detector_index: 7 },
+            { function: 'low_count', detector_index: 0 },
+          ],
+        },
+      ),
+    );
     expect(job.analysis_config.detectors.map((d) => d.detector_index)).toEqual([0, 1]);
   });
 
@@ -638,17 +621,16 @@ describe('put job: custom rules (spec A.5.11)', () => {
   const ruleError = (rules: unknown, d?: Record<string, unknown>): EsError => catchEs(() => withRules(rules, d)).rootCause();
 
   it('defaults actions to skip_result and filter_type to include', () => {
-    const rules = withRules([{ scope: { b: { filter_id: 'safe' } }, conditions: [{ applies_to: 'actual', operator: 'gt', value: 10 }] }])
-      .analysis_config.detectors[0]?.custom_rules;
+    const rules = withRules([{ scope: { b: { filter_id: 'safe' } }, conditions: [{ applies_to: 'actual', operator: 'gt', value: 10 }] }]).analysis_config.detectors[0]
+      ?.custom_rules;
     expect(JSON.stringify(rules)).toBe(
       '[{"actions":["skip_result"],"scope":{"b":{"filter_id":"safe","filter_type":"include"}},"conditions":[{"applies_to":"actual","operator":"gt","value":10}]}]',
     );
   });
 
   it('reads enum strings case-insensitively, echoes them lower-case, actions in enum order', () => {
-    const rules = withRules([
-      { actions: ['SKIP_MODEL_UPDATE', 'skip_result'], conditions: [{ applies_to: 'TIME', operator: ' LTE ', value: '5' }] },
-    ]).analysis_config.detectors[0]?.custom_rules;
+    const rules = withRules([{ actions: ['SKIP_MODEL_UPDATE', 'skip_result'], conditions: [{ applies_to: 'TIME', operator: ' LTE ', value: '5' }] }]).analysis_config.detectors[0]
+      ?.custom_rules;
     expect(rules).toEqual([{ actions: ['skip_result', 'skip_model_update'], conditions: [{ applies_to: 'time', operator: 'lte', value: 5 }] }]);
   });
 
@@ -663,9 +645,7 @@ describe('put job: custom rules (spec A.5.11)', () => {
   });
 
   it('refuses a scope field that is not a by/over/partition field', () => {
-    expect(ruleError([{ scope: { f: { filter_id: 'x' } } }]).message).toBe(
-      "Invalid detector rule: scope field 'f' is invalid; select from [b, p]",
-    );
+    expect(ruleError([{ scope: { f: { filter_id: 'x' } } }]).message).toBe("Invalid detector rule: scope field 'f' is invalid; select from [b, p]");
     expect(ruleError([{ scope: { f: { filter_id: 'x' } } }], { function: 'count' }).message).toBe(
       "Invalid detector rule: scope field 'f' is invalid; detector has no available fields for scoping",
     );
@@ -702,10 +682,9 @@ describe('put job: custom rules (spec A.5.11)', () => {
     expect(ruleError([{ actions: ['force_time_shift'], conditions: [{ applies_to: 'time', operator: 'gt', value: 1 }] }]).message).toBe(
       'Invalid detector rule: actions contain force_time_shift, but corresponding parameters are missing',
     );
-    expect(
-      ruleError([{ params: { force_time_shift: { time_shift_amount: 60 } }, conditions: [{ applies_to: 'time', operator: 'gt', value: 1 }] }])
-        .message,
-    ).toBe('Invalid detector rule: actions do not contain force_time_shift, but corresponding parameters are present');
+    expect(ruleError([{ params: { force_time_shift: { time_shift_amount: 60 } }, conditions: [{ applies_to: 'time', operator: 'gt', value: 1 }] }]).message).toBe(
+      'Invalid detector rule: actions do not contain force_time_shift, but corresponding parameters are present',
+    );
     const rules = withRules([
       { actions: ['force_time_shift'], params: { force_time_shift: { time_shift_amount: 60 } }, conditions: [{ applies_to: 'time', operator: 'gt', value: 1 }] },
     ]).analysis_config.detectors[0]?.custom_rules;
@@ -721,9 +700,7 @@ describe('put job: categorization', () => {
     const ac = cat({ categorization_filters: ['cat1.*', 'cat2.*'] }).analysis_config;
     expect(ac.categorization_filters).toBeUndefined();
     const analyzer = ac.categorization_analyzer as { char_filter: unknown[]; tokenizer: string; filter: unknown[] };
-    expect(JSON.stringify(analyzer.char_filter)).toBe(
-      '["first_line_with_letters",{"pattern":"cat1.*","type":"pattern_replace"},{"pattern":"cat2.*","type":"pattern_replace"}]',
-    );
+    expect(JSON.stringify(analyzer.char_filter)).toBe('["first_line_with_letters",{"pattern":"cat1.*","type":"pattern_replace"},{"pattern":"cat2.*","type":"pattern_replace"}]');
     expect(analyzer.tokenizer).toBe('ml_standard');
     expect(JSON.stringify(analyzer.filter[1])).toBe('{"type":"limit","max_token_count":"100"}');
     expect(Object.keys(analyzer.filter[0] as object)).toEqual(['type', 'stopwords']);
@@ -740,9 +717,7 @@ describe('put job: categorization', () => {
 
   it('refuses categorization_filters together with categorization_analyzer', () => {
     const e = catchEs(() => cat({ categorization_filters: ['x'], categorization_analyzer: 'standard' }));
-    expect(e.rootCause().message).toBe(
-      'categorization_filters cannot be used with categorization_analyzer - instead specify them as pattern_replace char_filters in the analyzer',
-    );
+    expect(e.rootCause().message).toBe('categorization_filters cannot be used with categorization_analyzer - instead specify them as pattern_replace char_filters in the analyzer');
   });
 
   it('requires mlcategory and the categorization field together', () => {
@@ -770,15 +745,18 @@ describe('put job: embedded datafeed_config', () => {
 describe('jobFieldsUsed', () => {
   it('lists detector fields, influencers and the summary count field, sorted, without mlcategory', () => {
     const job = putValue(
-      body({}, {
-        summary_count_field_name: 'doc_count',
-        categorization_field_name: 'message',
-        influencers: ['host'],
-        detectors: [
-          { function: 'mean', field_name: 'rt', by_field_name: 'airline', partition_field_name: 'region' },
-          { function: 'count', by_field_name: 'mlcategory', over_field_name: 'user' },
-        ],
-      }),
+      body(
+        {},
+        {
+          summary_count_field_name: 'doc_count',
+          categorization_field_name: 'message',
+          influencers: ['host'],
+          detectors: [
+            { function: 'mean', field_name: 'rt', by_field_name: 'airline', partition_field_name: 'region' },
+            { function: 'count', by_field_name: 'mlcategory', over_field_name: 'user' },
+          ],
+        },
+      ),
     );
     expect(jobFieldsUsed(job)).toEqual(['airline', 'doc_count', 'host', 'message', 'region', 'rt', 'user']);
   });
@@ -801,16 +779,7 @@ describe('jobConfigView', () => {
 
   it('splices datafeed_config after custom_settings and before groups', () => {
     const view = jobConfigView({ ...job, finished_time: 5 }, { datafeedConfig: { datafeed_id: 'd' } });
-    expect(Object.keys(view).slice(0, 8)).toEqual([
-      'job_id',
-      'job_type',
-      'job_version',
-      'create_time',
-      'finished_time',
-      'custom_settings',
-      'datafeed_config',
-      'groups',
-    ]);
+    expect(Object.keys(view).slice(0, 8)).toEqual(['job_id', 'job_type', 'job_version', 'create_time', 'finished_time', 'custom_settings', 'datafeed_config', 'groups']);
   });
 
   it('does not share nested objects with the stored job', () => {

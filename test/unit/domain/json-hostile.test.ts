@@ -8,13 +8,10 @@ import { XParser } from '../../../lib/domain/json/xcontent-parser.ts';
 import { objectBody, validateFlush } from '../../../lib/http/body.ts';
 import { expectEsError } from './es-error.ts';
 
-const src = (line: number, col: number): string =>
-  `\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: ${line}, column: ${col}]`;
+const src = (line: number, col: number): string => `\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: ${line}, column: ${col}]`;
 const VALID = "was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
-const DEPTH = (d: number): string =>
-  `Document nesting depth (${d}) exceeds the maximum allowed (1000, from \`StreamReadConstraints.getMaxNestingDepth()\`)`;
-const NUMLEN = (n: number): string =>
-  `Number value length (${n}) exceeds the maximum allowed (1000, from \`StreamReadConstraints.getMaxNumberLength()\`)`;
+const DEPTH = (d: number): string => `Document nesting depth (${d}) exceeds the maximum allowed (1000, from \`StreamReadConstraints.getMaxNestingDepth()\`)`;
+const NUMLEN = (n: number): string => `Number value length (${n}) exceeds the maximum allowed (1000, from \`StreamReadConstraints.getMaxNumberLength()\`)`;
 
 describe('bare literals as the whole body', () => {
   it.each([
@@ -119,7 +116,7 @@ describe('StreamReadConstraints', () => {
 
   it('refuses numbers of more than 1,000 digits (integer digits, or all digits of a float)', () => {
     expect(parseJsonBody('9'.repeat(1000))).toBe(Number('9'.repeat(1000)));
-    expectEsError(() => parseJsonBody('-' + '9'.repeat(1001)), { type: 'stream_constraints_exception', reason: NUMLEN(1001) });
+    expectEsError(() => parseJsonBody(`-${'9'.repeat(1001)}`), { type: 'stream_constraints_exception', reason: NUMLEN(1001) });
     expectEsError(() => parseJsonBody(`{"a":1.${'0'.repeat(998)}e10}`), { type: 'stream_constraints_exception', reason: NUMLEN(1001) });
   });
 
@@ -220,7 +217,37 @@ const SEEDS = [
   '123456789012345678901234567890',
 ];
 
-const PIECES = ['{', '}', '[', ']', ',', ':', '"', '\\', '/', '*', '-', '+', '.', 'e', '0', '1', 'tru', 'nul', 'NaN', ' ', '\n', '\u0000', '\ud800', '\udc00', '\ufeff', 'é', '😀', '\\u', '\\ud83d'];
+const PIECES = [
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '"',
+  '\\',
+  '/',
+  '*',
+  '-',
+  '+',
+  '.',
+  'e',
+  '0',
+  '1',
+  'tru',
+  'nul',
+  'NaN',
+  ' ',
+  '\n',
+  '\u0000',
+  '\ud800',
+  '\udc00',
+  '\ufeff',
+  'é',
+  '😀',
+  '\\u',
+  '\\ud83d',
+];
 
 function mutate(text: string, r: () => number): string {
   const chars = [...text];

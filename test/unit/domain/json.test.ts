@@ -8,8 +8,7 @@ import { XParser } from '../../../lib/domain/json/xcontent-parser.ts';
 import { IllegalArgumentError } from '../../../lib/domain/errors.ts';
 import { catchEs, expectEsError } from './es-error.ts';
 
-const src = (line: number, col: number): string =>
-  `\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: ${line}, column: ${col}]`;
+const src = (line: number, col: number): string => `\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: ${line}, column: ${col}]`;
 
 describe('parseJsonBody', () => {
   it('returns objects with their key order', () => {
@@ -93,9 +92,7 @@ describe('unknownFieldMessage', () => {
     expect(unknownFieldMessage('job_details', 'descriptio', ['description', 'job_id', 'data_description'])).toBe(
       '[job_details] unknown field [descriptio] did you mean any of [description, data_description]?',
     );
-    expect(unknownFieldMessage('job_details', 'job_i', ['description', 'job_id'])).toBe(
-      '[job_details] unknown field [job_i] did you mean [job_id]?',
-    );
+    expect(unknownFieldMessage('job_details', 'job_i', ['description', 'job_id'])).toBe('[job_details] unknown field [job_i] did you mean [job_id]?');
     expect(unknownFieldMessage('job_details', 'x', ['description'])).toBe('[job_details] unknown field [x]');
   });
 });
@@ -105,11 +102,7 @@ describe('XObjectParser', () => {
     a?: string;
     n?: number;
   }
-  const parser = new XObjectParser<T>(
-    'thing',
-    { a: fields.string((t, v) => (t.a = v)), n: fields.long((t, v) => (t.n = v)) },
-    { create: () => ({}) },
-  );
+  const parser = new XObjectParser<T>('thing', { a: fields.string((t, v) => (t.a = v)), n: fields.long((t, v) => (t.n = v)) }, { create: () => ({}) });
   const parse = (text: string): T => {
     const root = readJson(text).root;
     if (!root) throw new Error('no root');

@@ -6,7 +6,6 @@ import {
   checkJobConfigSize,
   jsonBytes,
   largestPath,
-  MAX_FILTER_BYTES,
   MAX_JOB_CONFIG_BYTES,
   refuseOversizedBody,
   storedJobPart,
@@ -85,7 +84,7 @@ describe('storage limits of a filter', () => {
     expect(() => checkFilterSize(filter)).toThrow(/^\[items\] is too large: filter \[f\] would be \[\d+\] compressed bytes, over the limit of \[307200\] compressed bytes$/);
   });
 
-  it('the quick check leaves more than 10,000 items to Elasticsearch\'s own error', () => {
+  it("the quick check leaves more than 10,000 items to Elasticsearch's own error", () => {
     const items = Array.from({ length: 10_001 }, (_, i) => `${i}`);
     expect(storedFilterPart('f', { items }, 'put')).toBeUndefined();
     expect(storedFilterPart('f', { items: 'not a list' }, 'put')).toBeUndefined();

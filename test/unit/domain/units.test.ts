@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatJavaNumber,
-  humanBytes,
-  humanMiB,
-  parseByteSize,
-  parseModelMemoryLimit,
-  parseTimeValue,
-} from '../../../lib/domain/units.ts';
+import { formatJavaNumber, humanBytes, humanMiB, parseByteSize, parseModelMemoryLimit, parseTimeValue } from '../../../lib/domain/units.ts';
 import { expectEsError } from './es-error.ts';
 
 describe('parseTimeValue (spec E.1)', () => {
@@ -179,9 +172,7 @@ describe('parseModelMemoryLimit (spec E.2)', () => {
   it('passes the fractional warning to the caller', () => {
     const warnings: string[] = [];
     expect(parseModelMemoryLimit('1.5g', warnings)).toBe(1536);
-    expect(warnings).toEqual([
-      'Fractional bytes values are deprecated. Use non-fractional bytes values instead: [1.5g] found for setting [model_memory_limit]',
-    ]);
+    expect(warnings).toEqual(['Fractional bytes values are deprecated. Use non-fractional bytes values instead: [1.5g] found for setting [model_memory_limit]']);
   });
 });
 

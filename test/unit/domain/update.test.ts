@@ -63,18 +63,15 @@ describe('parseJobUpdate: body and unknown fields', () => {
     });
   });
 
-  it.each(['model_snapshot_id', 'model_snapshot_min_version', 'job_version', 'clear_job_finish_time', 'blocked'])(
-    'rejects the internal-only field %s as unknown',
-    (field) => {
-      const value = field === 'blocked' ? '{"reason":"none"}' : field === 'clear_job_finish_time' ? 'true' : '"x"';
-      const e = expectEsError(() => parseJobUpdate(`{"${field}":${value}}`), {
-        type: 'x_content_parse_exception',
-        status: 400,
-        reason: new RegExp(`^\\[1:2\\] \\[job_update\\] unknown field \\[${field}\\]( did you mean .*)?$`),
-      });
-      expect(e.rootCause()).toBe(e);
-    },
-  );
+  it.each(['model_snapshot_id', 'model_snapshot_min_version', 'job_version', 'clear_job_finish_time', 'blocked'])('rejects the internal-only field %s as unknown', (field) => {
+    const value = field === 'blocked' ? '{"reason":"none"}' : field === 'clear_job_finish_time' ? 'true' : '"x"';
+    const e = expectEsError(() => parseJobUpdate(`{"${field}":${value}}`), {
+      type: 'x_content_parse_exception',
+      status: 400,
+      reason: new RegExp(`^\\[1:2\\] \\[job_update\\] unknown field \\[${field}\\]( did you mean .*)?$`),
+    });
+    expect(e.rootCause()).toBe(e);
+  });
 
   it('rejects a value of the wrong token type with "doesn\'t support values of type"', () => {
     expectEsError(() => parseJobUpdate('{"allow_lazy_open":1}'), {
@@ -173,9 +170,7 @@ describe('parseJobUpdate: detectors, analysis_limits and nested objects', () => 
 
   it('checks force_time_shift params of a rule while parsing', () => {
     const e = catchEs(() =>
-      parseJobUpdate(
-        '{"detectors":[{"detector_index":0,"custom_rules":[{"actions":["force_time_shift"],"conditions":[{"applies_to":"time","operator":"gt","value":1}]}]}]}',
-      ),
+      parseJobUpdate('{"detectors":[{"detector_index":0,"custom_rules":[{"actions":["force_time_shift"],"conditions":[{"applies_to":"time","operator":"gt","value":1}]}]}]}'),
     );
     expect(e.rootCause().message).toBe('Invalid detector rule: actions contain force_time_shift, but corresponding parameters are missing');
   });
@@ -217,9 +212,7 @@ describe('parseJobUpdate: detectors, analysis_limits and nested objects', () => 
   it('collects the fractional byte size deprecation warning', () => {
     const warnings: string[] = [];
     parseJobUpdate('{"analysis_limits":{"model_memory_limit":"1.5gb"}}', warnings);
-    expect(warnings).toEqual([
-      'Fractional bytes values are deprecated. Use non-fractional bytes values instead: [1.5gb] found for setting [model_memory_limit]',
-    ]);
+    expect(warnings).toEqual(['Fractional bytes values are deprecated. Use non-fractional bytes values instead: [1.5gb] found for setting [model_memory_limit]']);
   });
 
   it('defaults model_plot_config.annotations_enabled to enabled', () => {
@@ -265,18 +258,17 @@ describe('applyJobUpdate: groups (step 4 and step 8)', () => {
   });
 
   it('checks job-id groups before the analysis_limits gate', () => {
-    expectEsError(
-      () => apply(countJob(), '{"groups":["other-job"],"analysis_limits":{"model_memory_limit":20}}', ctx({ jobState: 'opened', otherJobIds: ['other-job'] })),
-      { type: 'resource_already_exists_exception', reason: /job and group names must be unique/ },
-    );
+    expectEsError(() => apply(countJob(), '{"groups":["other-job"],"analysis_limits":{"model_memory_limit":20}}', ctx({ jobState: 'opened', otherJobIds: ['other-job'] })), {
+      type: 'resource_already_exists_exception',
+      reason: /job and group names must be unique/,
+    });
   });
 
   it('refuses an invalid group name with illegal_argument_exception', () => {
     expectEsError(() => apply(countJob(), '{"groups":["Bad"]}'), {
       type: 'illegal_argument_exception',
       status: 400,
-      reason:
-        "Invalid group id 'Bad'; must be non-empty string and may contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric",
+      reason: "Invalid group id 'Bad'; must be non-empty string and may contain lowercase alphanumeric (a-z and 0-9), hyphens or underscores; must start and end with alphanumeric",
     });
   });
 
@@ -287,9 +279,7 @@ describe('applyJobUpdate: groups (step 4 and step 8)', () => {
   });
 
   it('exposes the step-4 check on its own for callers that run it before loading the job', () => {
-    expect(() => checkGroupsAreNotJobIds(parseJobUpdate('{"groups":["a","b"]}'), ['b'])).toThrow(
-      'job and group names must be unique but job [b] and group [b] have the same name',
-    );
+    expect(() => checkGroupsAreNotJobIds(parseJobUpdate('{"groups":["a","b"]}'), ['b'])).toThrow('job and group names must be unique but job [b] and group [b] have the same name');
     expect(() => checkGroupsAreNotJobIds(parseJobUpdate('{"groups":["a"]}'), ['b'])).not.toThrow();
   });
 });
@@ -305,9 +295,7 @@ describe('applyJobUpdate: analysis_limits gate (step 6)', () => {
   });
 
   it.each(['opening', 'closing', 'failed', 'closed'] as const)('lets a %s job change model_memory_limit', (state) => {
-    expect(apply(countJob(), '{"analysis_limits":{"model_memory_limit":"20mb"}}', ctx({ jobState: state })).analysis_limits.model_memory_limit).toBe(
-      '20mb',
-    );
+    expect(apply(countJob(), '{"analysis_limits":{"model_memory_limit":"20mb"}}', ctx({ jobState: state })).analysis_limits.model_memory_limit).toBe('20mb');
   });
 
   it('skips the gate for analysis_limits without model_memory_limit on an opened job', () => {
@@ -327,27 +315,23 @@ describe('applyJobUpdate: analysis_limits gate (step 6)', () => {
     expectEsError(() => apply(countJob(), '{"analysis_limits":{"model_memory_limit":"15mb"}}', ctx({ modelBytes: 20 * MIB + 5 })), {
       type: 'status_exception',
       status: 400,
-      reason:
-        'Invalid update value for analysis_limits: model_memory_limit cannot be decreased below current usage; current usage [20mb], update had [15mb]',
+      reason: 'Invalid update value for analysis_limits: model_memory_limit cannot be decreased below current usage; current usage [20mb], update had [15mb]',
     });
     expectEsError(() => apply(countJob(), '{"analysis_limits":{"model_memory_limit":1024}}', ctx({ modelBytes: 1536 * MIB })), {
       type: 'status_exception',
-      reason:
-        'Invalid update value for analysis_limits: model_memory_limit cannot be decreased below current usage; current usage [1.5gb], update had [1gb]',
+      reason: 'Invalid update value for analysis_limits: model_memory_limit cannot be decreased below current usage; current usage [1.5gb], update had [1gb]',
     });
   });
 
   it('accepts a limit equal to the floored usage', () => {
-    expect(apply(countJob(), '{"analysis_limits":{"model_memory_limit":20}}', ctx({ modelBytes: 21 * MIB - 1 })).analysis_limits.model_memory_limit).toBe(
-      '20mb',
-    );
+    expect(apply(countJob(), '{"analysis_limits":{"model_memory_limit":20}}', ctx({ modelBytes: 21 * MIB - 1 })).analysis_limits.model_memory_limit).toBe('20mb');
   });
 
   it('runs the open-job gate before the detector checks of the merge', () => {
-    expectEsError(
-      () => apply(countJob(), '{"detectors":[{"detector_index":5}],"analysis_limits":{"model_memory_limit":20}}', ctx({ jobState: 'opened' })),
-      { type: 'status_exception', reason: 'Cannot update analysis_limits while the job is open' },
-    );
+    expectEsError(() => apply(countJob(), '{"detectors":[{"detector_index":5}],"analysis_limits":{"model_memory_limit":20}}', ctx({ jobState: 'opened' })), {
+      type: 'status_exception',
+      reason: 'Cannot update analysis_limits while the job is open',
+    });
   });
 });
 
@@ -375,9 +359,7 @@ describe('applyJobUpdate: analysis_limits merge', () => {
       status: 400,
       reason: 'model_memory_limit [10gb] must be less than the value of the xpack.ml.max_model_memory_limit setting [9gb]',
     });
-    expect(apply(countJob(), '{"analysis_limits":{"model_memory_limit":"9g"}}', ctx({ maxModelMemoryLimitMiB: 9216 })).analysis_limits.model_memory_limit).toBe(
-      '9216mb',
-    );
+    expect(apply(countJob(), '{"analysis_limits":{"model_memory_limit":"9g"}}', ctx({ maxModelMemoryLimitMiB: 9216 })).analysis_limits.model_memory_limit).toBe('9216mb');
   });
 });
 
@@ -415,21 +397,13 @@ describe('applyJobUpdate: detectors (step 7)', () => {
   });
 
   it('replaces custom_rules (default action skip_result) and puts them before detector_index', () => {
-    const updated = apply(
-      categorizationJob(),
-      '{"detectors":[{"detector_index":0,"custom_rules":[{"conditions":[{"applies_to":"actual","operator":"gt","value":10}]}]}]}',
-    );
+    const updated = apply(categorizationJob(), '{"detectors":[{"detector_index":0,"custom_rules":[{"conditions":[{"applies_to":"actual","operator":"gt","value":10}]}]}]}');
     const d0 = updated.analysis_config.detectors[0];
     expect(JSON.stringify(d0)).toBe(
       '{"detector_description":"mean(responsetime) by airline","function":"mean","field_name":"responsetime","by_field_name":"airline","custom_rules":[{"actions":["skip_result"],"conditions":[{"applies_to":"actual","operator":"gt","value":10}]}],"detector_index":0}',
     );
-    const replaced = apply(
-      updated,
-      '{"detectors":[{"detector_index":0,"custom_rules":[{"actions":["skip_model_update"],"scope":{"airline":{"filter_id":"safe"}}}]}]}',
-    );
-    expect(replaced.analysis_config.detectors[0]?.custom_rules).toEqual([
-      { actions: ['skip_model_update'], scope: { airline: { filter_id: 'safe', filter_type: 'include' } } },
-    ]);
+    const replaced = apply(updated, '{"detectors":[{"detector_index":0,"custom_rules":[{"actions":["skip_model_update"],"scope":{"airline":{"filter_id":"safe"}}}]}]}');
+    expect(replaced.analysis_config.detectors[0]?.custom_rules).toEqual([{ actions: ['skip_model_update'], scope: { airline: { filter_id: 'safe', filter_type: 'include' } } }]);
     expect(apply(replaced, '{"detectors":[{"detector_index":0,"custom_rules":[]}]}').analysis_config.detectors[0]).not.toHaveProperty('custom_rules');
   });
 
@@ -447,10 +421,10 @@ describe('applyJobUpdate: detectors (step 7)', () => {
 
   it('refuses a non-time condition for a function without rule condition support', () => {
     const rare = job({ analysis_config: { detectors: [{ function: 'rare', by_field_name: 'b' }] }, data_description: {} });
-    expectEsError(
-      () => apply(rare, '{"detectors":[{"detector_index":0,"custom_rules":[{"conditions":[{"applies_to":"actual","operator":"gt","value":1}]}]}]}'),
-      { type: 'status_exception', reason: 'Invalid detector rule: function rare only supports conditions that apply to time' },
-    );
+    expectEsError(() => apply(rare, '{"detectors":[{"detector_index":0,"custom_rules":[{"conditions":[{"applies_to":"actual","operator":"gt","value":1}]}]}]}'), {
+      type: 'status_exception',
+      reason: 'Invalid detector rule: function rare only supports conditions that apply to time',
+    });
     const ok = apply(rare, '{"detectors":[{"detector_index":0,"custom_rules":[{"conditions":[{"applies_to":"time","operator":"gt","value":1}]}]}]}');
     expect(ok.analysis_config.detectors[0]?.custom_rules).toHaveLength(1);
   });
@@ -465,10 +439,10 @@ describe('applyJobUpdate: detectors (step 7)', () => {
   });
 
   it('checks the detector index before the max model memory limit', () => {
-    expectEsError(
-      () => apply(countJob(), '{"detectors":[{"detector_index":3}],"analysis_limits":{"model_memory_limit":"10g"}}', ctx({ maxModelMemoryLimitMiB: 100 })),
-      { type: 'status_exception', reason: 'Supplied detector_index [3] is >= the number of detectors [1]' },
-    );
+    expectEsError(() => apply(countJob(), '{"detectors":[{"detector_index":3}],"analysis_limits":{"model_memory_limit":"10g"}}', ctx({ maxModelMemoryLimitMiB: 100 })), {
+      type: 'status_exception',
+      reason: 'Supplied detector_index [3] is >= the number of detectors [1]',
+    });
   });
 });
 
@@ -489,8 +463,7 @@ describe('applyJobUpdate: analysis_config fields', () => {
     expectEsError(() => apply(categorizationJob(), '{"categorization_filters":["foo.*"]}'), {
       type: 'status_exception',
       status: 400,
-      reason:
-        'categorization_filters cannot be used with categorization_analyzer - instead specify them as pattern_replace char_filters in the analyzer',
+      reason: 'categorization_filters cannot be used with categorization_analyzer - instead specify them as pattern_replace char_filters in the analyzer',
     });
   });
 
@@ -718,9 +691,7 @@ describe('applyJobUpdate: the jobs_crud "Test update job" sequence', () => {
 
   it('then follows the YAML steps: limits while open, 20mb, 12h, 5m, 2m, 8w, 15mb, daily 31, retention 1', () => {
     let j = apply(seed(), bigUpdate, ctx({ jobState: 'opened' }));
-    expect(() => apply(j, '{"analysis_limits":{"model_memory_limit":"20mb"}}', ctx({ jobState: 'opened' }))).toThrow(
-      'Cannot update analysis_limits while the job is open',
-    );
+    expect(() => apply(j, '{"analysis_limits":{"model_memory_limit":"20mb"}}', ctx({ jobState: 'opened' }))).toThrow('Cannot update analysis_limits while the job is open');
     j = apply(j, '{"analysis_limits":{"model_memory_limit":"20mb"}}');
     expect(j.analysis_limits.model_memory_limit).toBe('20mb');
     j = apply(j, '{"model_prune_window":"12h"}');
@@ -746,9 +717,7 @@ describe('updatedFieldNames, audit text and live fields', () => {
   });
 
   it('formats the audit message like a Java set', () => {
-    expect(jobUpdatedAuditMessage(parseJobUpdate('{"groups":["g"],"description":"d","analysis_limits":{}}'))).toBe(
-      'Job updated: [analysis_limits, description, groups]',
-    );
+    expect(jobUpdatedAuditMessage(parseJobUpdate('{"groups":["g"],"description":"d","analysis_limits":{}}'))).toBe('Job updated: [analysis_limits, description, groups]');
     expect(jobUpdatedAuditMessage(parseJobUpdate('{}'))).toBe('Job updated: []');
   });
 

@@ -1,16 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  bucketWindowIndex,
-  chunks,
-  jobIdFor,
-  parseNabCsv,
-  parseNabTimestamp,
-  summarize,
-  windowIndex,
-  windowsFor,
-  type NabWindow,
-} from '../../../examples/nab/nab.ts';
+import { bucketWindowIndex, chunks, jobIdFor, parseNabCsv, parseNabTimestamp, summarize, windowIndex, windowsFor, type NabWindow } from '../../../examples/nab/nab.ts';
 
 const FIVE_MIN = 300_000;
 const t = (iso: string): number => Date.parse(`${iso}Z`);

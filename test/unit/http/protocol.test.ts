@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -243,7 +243,13 @@ describe('access log', () => {
     await call(event('GET /', '/', { auth: AUTH, rawQuery: `pretty&source=${encodeURIComponent('{"password":"hunter2"}')}&source_content_type=application/json` }));
     expect(out).toHaveLength(1);
     const line = JSON.parse(out[0]!);
-    expect(line).toMatchObject({ level: 'info', message: expect.stringMatching(/^GET \/ 200 \d+ms$/), user: 'elastic', params: 'pretty,source,source_content_type', request_id: 'req-1' });
+    expect(line).toMatchObject({
+      level: 'info',
+      message: expect.stringMatching(/^GET \/ 200 \d+ms$/),
+      user: 'elastic',
+      params: 'pretty,source,source_content_type',
+      request_id: 'req-1',
+    });
     expect(line.http).toMatchObject({ method: 'GET', path: '/', status: 200 });
     expect(out[0]).not.toContain('hunter2');
     expect(out[0]).not.toContain(AUTH.slice(6));

@@ -19,7 +19,7 @@ describe('strict UTF-8 bodies', () => {
     expect(decodeBodyUtf8(bytes('{"d":"é€😀"}'))).toBe('{"d":"é€😀"}');
   });
 
-  it('refuses ff fe c3 28 with Jackson\'s message and a byte position, never U+FFFD', () => {
+  it("refuses ff fe c3 28 with Jackson's message and a byte position, never U+FFFD", () => {
     const err = thrown(() => decodeBodyUtf8(bytes('{"description":"', [0xff, 0xfe, 0xc3, 0x28], '"}')));
     expect(err.status).toBe(400);
     expect(err.type).toBe('x_content_parse_exception');
@@ -52,7 +52,7 @@ describe('RestUtils decoding', () => {
     expect(decodeComponent('%ff')).toBe('\uFFFD');
   });
 
-  it('refuses malformed escapes with Elasticsearch\'s messages', () => {
+  it("refuses malformed escapes with Elasticsearch's messages", () => {
     expect(() => decodeComponent('a%')).toThrow('unterminated escape sequence at end of string: a%');
     expect(() => decodeComponent('a%4')).toThrow('partial escape sequence at end of string: a%4');
     expect(() => decodeComponent('a%zz')).toThrow("invalid escape sequence `%zz' at index 1 of: a%zz");

@@ -18,7 +18,8 @@ function jvm(readyAfterMs: number, opts: { busy?: (elapsedMs: number) => boolean
       if (opts.busy?.(Date.now() - start) ?? true) cpu += 1;
       return cpu;
     },
-    failure: () => (opts.exitAfterMs !== undefined && Date.now() - start >= opts.exitAfterMs ? new Error('DynamoDB Local exited before it was ready (code 1, signal null)') : undefined),
+    failure: () =>
+      opts.exitAfterMs !== undefined && Date.now() - start >= opts.exitAfterMs ? new Error('DynamoDB Local exited before it was ready (code 1, signal null)') : undefined,
   };
   return { watch, lines };
 }
@@ -26,7 +27,10 @@ function jvm(readyAfterMs: number, opts: { busy?: (elapsedMs: number) => boolean
 /** Runs the wait to its end under fake time, returning its error, if any. */
 async function settle(p: Promise<void>, maxMs = 400_000): Promise<Error | undefined> {
   let outcome: { err?: Error } | undefined;
-  p.then(() => (outcome = {}), (err: Error) => (outcome = { err }));
+  p.then(
+    () => (outcome = {}),
+    (err: Error) => (outcome = { err }),
+  );
   for (let t = 0; t < maxMs && !outcome; t += 1000) await vi.advanceTimersByTimeAsync(1000);
   if (!outcome) throw new Error('the wait never ended');
   return outcome.err;

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@aws-sdk/client-sqs';
-import {
-  clfTime,
-  joinHeaders,
-  queryParameters,
-  toApiGatewayEvent,
-  toHttpResponse,
-  toScheduledEvent,
-  toSqsRecord,
-  type HttpRequestInfo,
-} from '../../../lib/local/events.ts';
+import { clfTime, joinHeaders, queryParameters, toApiGatewayEvent, toHttpResponse, toScheduledEvent, toSqsRecord, type HttpRequestInfo } from '../../../lib/local/events.ts';
 
 const request = (over: Partial<HttpRequestInfo> = {}): HttpRequestInfo => ({
   method: 'POST',

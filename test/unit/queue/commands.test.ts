@@ -24,7 +24,10 @@ describe('the command queue adapter', () => {
 
   it('splits more than ten targets into batches of ten', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
-    await enqueueCommand('7', Array.from({ length: 23 }, (_, i) => `j${i}`));
+    await enqueueCommand(
+      '7',
+      Array.from({ length: 23 }, (_, i) => `j${i}`),
+    );
     expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 3);
   });
 
@@ -38,7 +41,12 @@ describe('the command queue adapter', () => {
     await enqueueContinuation('42', 'job-a', '0b7c1e2a-5f3d-4a8e-9c6b-1d2e3f4a5b6c');
     await enqueueContinuation('42', 'job-a', 'a1b2c3d4-0000-4000-8000-000000000001');
     const sent = sqs.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.[0]);
-    expect(sent[0]).toEqual({ Id: '0', MessageBody: '{"command_id":"42","target":"job-a"}', MessageGroupId: 'job/job-a', MessageDeduplicationId: '42-0b7c1e2a-5f3d-4a8e-9c6b-1d2e3f4a5b6c-job-a' });
+    expect(sent[0]).toEqual({
+      Id: '0',
+      MessageBody: '{"command_id":"42","target":"job-a"}',
+      MessageGroupId: 'job/job-a',
+      MessageDeduplicationId: '42-0b7c1e2a-5f3d-4a8e-9c6b-1d2e3f4a5b6c-job-a',
+    });
     // Each continuation of a continuation is a new message, never deduplicated against the one before.
     expect(sent[1]?.MessageDeduplicationId).not.toBe(sent[0]?.MessageDeduplicationId);
     expect(sent[1]?.MessageDeduplicationId).not.toBe('42-job-a');

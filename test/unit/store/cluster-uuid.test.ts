@@ -45,7 +45,10 @@ describe('cluster_uuid', () => {
   });
 
   it('takes the winner uuid when another instance wrote first', async () => {
-    ddb.on(GetCommand).resolvesOnce({}).resolves({ Item: { uuid: 'winner-uuid-0123456789' } });
+    ddb
+      .on(GetCommand)
+      .resolvesOnce({})
+      .resolves({ Item: { uuid: 'winner-uuid-0123456789' } });
     ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'taken', $metadata: {} }));
     expect(await clusterUuid()).toBe('winner-uuid-0123456789');
   });

@@ -1,4 +1,14 @@
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  BatchWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -76,9 +86,9 @@ describe('the command store adapter', () => {
   });
 
   it('reports a taken command id as false', async () => {
-    ddb.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }),
-    );
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
     expect(await putCommand(cmd(['a']))).toBe(false);
   });
 });
@@ -119,7 +129,10 @@ describe('listing the unfinished commands', () => {
     const legacy = { ...cmd(['a'], '500'), status: 'running' as const, created_ms: 50, expires_at: 99 };
     let backfilled = 0;
     ddb.on(GetCommand, { Key: keys.pendingIndexComplete }).resolves({});
-    ddb.on(ScanCommand).resolvesOnce({ Items: [], LastEvaluatedKey: { pk: 'x', sk: 'y' } }).resolves({ Items: [{ command_id: '500', created_ms: 50, expires_at: 99 }] });
+    ddb
+      .on(ScanCommand)
+      .resolvesOnce({ Items: [], LastEvaluatedKey: { pk: 'x', sk: 'y' } })
+      .resolves({ Items: [{ command_id: '500', created_ms: 50, expires_at: 99 }] });
     ddb.on(BatchWriteCommand).resolves({});
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': keys.pendingCommand('500').pk } }).resolves({ Items: [marker(legacy)] });

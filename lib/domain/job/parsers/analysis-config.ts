@@ -5,7 +5,7 @@
  */
 import { IllegalArgumentError } from '../../errors.ts';
 import { fields, ValueType, XObjectParser } from '../../json/object-parser.ts';
-import { parseTimeValue, TimeValue } from '../../units.ts';
+import { parseTimeValue, type TimeValue } from '../../units.ts';
 import { DEFAULT_BUCKET_SPAN, ML_CATEGORY_FIELD } from '../constants.ts';
 import { badRequest, isEmpty } from '../java-emulation.ts';
 import type { AnalysisConfig, CategorizationAnalyzer, Detector, PerPartitionCategorization } from '../types.ts';
@@ -62,8 +62,7 @@ export const ANALYSIS_CONFIG_PARSER = new XObjectParser<AnalysisConfigModel>(
   {
     detectors: {
       types: ValueType.OBJECT_ARRAY,
-      parse: (n, p) =>
-        p.objectArray(n, { name: 'detector', parse: (item, q) => buildDetector(DETECTOR_PARSER.parse(item, q)) }),
+      parse: (n, p) => p.objectArray(n, { name: 'detector', parse: (item, q) => buildDetector(DETECTOR_PARSER.parse(item, q)) }),
       arg: 'required',
     },
     bucket_span: fields.string((t, v) => (t.bucketSpan = parseTimeValue(v, 'bucket_span'))),
@@ -74,10 +73,7 @@ export const ANALYSIS_CONFIG_PARSER = new XObjectParser<AnalysisConfigModel>(
       parse: parseCategorizationAnalyzer,
       set: (t, v) => (t.categorizationAnalyzer = v as CategorizationAnalyzer),
     },
-    per_partition_categorization: fields.object<AnalysisConfigModel, PerPartitionCategorization>(
-      PER_PARTITION_PARSER,
-      (t, v) => (t.perPartition = v),
-    ),
+    per_partition_categorization: fields.object<AnalysisConfigModel, PerPartitionCategorization>(PER_PARTITION_PARSER, (t, v) => (t.perPartition = v)),
     latency: fields.string((t, v) => (t.latency = parseTimeValue(v, 'latency'))),
     summary_count_field_name: fields.string((t, v) => (t.summaryCountFieldName = v)),
     influencers: fields.stringArray((t, v) => (t.influencers = v)),
@@ -115,9 +111,7 @@ export function verifyModelPruneWindow(modelPruneWindow: TimeValue, bucketSpan: 
     throw badRequest(`model_prune_window [${modelPruneWindow.human()}] must be a multiple of bucket_span [${bucketSpan.human()}]`);
   }
   if (pw / bs < 2n) {
-    throw badRequest(
-      `model_prune_window [${modelPruneWindow.human()}] must be at least 2 times greater than bucket_span [${bucketSpan.human()}]`,
-    );
+    throw badRequest(`model_prune_window [${modelPruneWindow.human()}] must be at least 2 times greater than bucket_span [${bucketSpan.human()}]`);
   }
 }
 
@@ -179,9 +173,7 @@ export function validateAnalysisConfig(c: AnalysisConfigModel): void {
   const filters = c.categorizationFilters;
   if (filters && filters.length > 0) {
     if (c.categorizationAnalyzer !== undefined) {
-      throw badRequest(
-        'categorization_filters cannot be used with categorization_analyzer - instead specify them as pattern_replace char_filters in the analyzer',
-      );
+      throw badRequest('categorization_filters cannot be used with categorization_analyzer - instead specify them as pattern_replace char_filters in the analyzer');
     }
     if (c.categorizationFieldName === undefined) throw badRequest('categorization_filters require setting categorization_field_name');
     if (new Set(filters).size !== filters.length) throw badRequest('categorization_filters contain duplicates');
@@ -211,9 +203,7 @@ export function validateAnalysisConfig(c: AnalysisConfigModel): void {
       }
       if (d.partition_field_name !== undefined) {
         if (single !== undefined && single !== d.partition_field_name) {
-          throw badRequest(
-            `partition_field_name cannot vary between detectors when per-partition categorization is enabled: [${single}] and [${d.partition_field_name}] are used`,
-          );
+          throw badRequest(`partition_field_name cannot vary between detectors when per-partition categorization is enabled: [${single}] and [${d.partition_field_name}] are used`);
         }
         single = d.partition_field_name;
       }

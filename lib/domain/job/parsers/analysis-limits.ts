@@ -90,7 +90,5 @@ export function analysisLimitsWithDefaults(limits: ParsedAnalysisLimits | undefi
  * xpack.ml.max_model_memory_limit setting [<max>]` (both in `ByteSizeValue` human form).
  */
 export function maxModelMemoryLimitError(mmlMiB: number, maxMiB: number): StatusError {
-  return badRequest(
-    `model_memory_limit [${humanMiB(mmlMiB)}] must be less than the value of the ${MAX_MODEL_MEMORY_LIMIT_SETTING} setting [${humanMiB(maxMiB)}]`,
-  );
+  return badRequest(`model_memory_limit [${humanMiB(mmlMiB)}] must be less than the value of the ${MAX_MODEL_MEMORY_LIMIT_SETTING} setting [${humanMiB(maxMiB)}]`);
 }

@@ -31,9 +31,7 @@ export const BLOCKED_PARSER = new XObjectParser<Blocked>(
   {
     construct: (a) => {
       const taskId = a[1] as string | undefined;
-      return taskId !== undefined && taskId !== 'unset'
-        ? { reason: a[0] as Blocked['reason'], task_id: taskId }
-        : { reason: a[0] as Blocked['reason'] };
+      return taskId !== undefined && taskId !== 'unset' ? { reason: a[0] as Blocked['reason'], task_id: taskId } : { reason: a[0] as Blocked['reason'] };
     },
   },
 );

@@ -5,7 +5,7 @@
 import { IllegalArgumentError } from '../../errors.ts';
 import { javaHashMapOrder } from '../../json/java-hash-order.ts';
 import { type JsonNode, tokenOf } from '../../json/located-tree.ts';
-import { XParser } from '../../json/xcontent-parser.ts';
+import type { XParser } from '../../json/xcontent-parser.ts';
 import { javaDoubleToString } from '../../units.ts';
 import { STOP_WORDS } from '../constants.ts';
 import type { AnalyzerPart, CategorizationAnalyzer } from '../types.ts';
@@ -38,7 +38,13 @@ function settingsRender(definition: Record<string, unknown>): Record<string, unk
     for (const name of javaHashMapOrder([...groups.keys()], 2)) {
       const members = groups.get(name) ?? [];
       const leaf = members.find((k) => k.split('.').length === depth + 1);
-      out[name] = leaf !== undefined && members.length === 1 ? flat.get(leaf) : nest(members.filter((k) => k !== leaf), depth + 1);
+      out[name] =
+        leaf !== undefined && members.length === 1
+          ? flat.get(leaf)
+          : nest(
+              members.filter((k) => k !== leaf),
+              depth + 1,
+            );
     }
     return out;
   };
@@ -80,9 +86,7 @@ export function parseCategorizationAnalyzer(node: JsonNode, p: XParser): Categor
       for (const item of v.items) {
         p.at(item);
         if (item.kind !== 'string' && item.kind !== 'object') {
-          throw new IllegalArgumentError(
-            `[${e.key}] in [categorization_analyzer] array element should contain ${what}'s name or settings [${tokenOf(item)}]`,
-          );
+          throw new IllegalArgumentError(`[${e.key}] in [categorization_analyzer] array element should contain ${what}'s name or settings [${tokenOf(item)}]`);
         }
         (e.key === 'char_filter' ? charFilters : tokenFilters).push(analyzerPart(item, p));
       }
@@ -114,10 +118,7 @@ export function parseCategorizationAnalyzer(node: JsonNode, p: XParser): Categor
  */
 export function standardCategorizationAnalyzer(categorizationFilters: readonly string[] = []): CategorizationAnalyzer {
   return {
-    char_filter: [
-      'first_line_with_letters',
-      ...categorizationFilters.map((pattern) => settingsRender({ type: 'pattern_replace', pattern })),
-    ],
+    char_filter: ['first_line_with_letters', ...categorizationFilters.map((pattern) => settingsRender({ type: 'pattern_replace', pattern }))],
     tokenizer: 'ml_standard',
     filter: [settingsRender({ type: 'stop', stopwords: STOP_WORDS }), settingsRender({ type: 'limit', max_token_count: 100 })],
   };

@@ -17,8 +17,7 @@ const RULE_CONDITION_PARSER = new XObjectParser<RuleCondition>(
   {
     applies_to: {
       types: ValueType.STRING,
-      parse: (n, p) =>
-        enumFromString('RuleCondition.AppliesTo', ['actual', 'typical', 'diff_from_typical', 'time'] as const, p.text(n)),
+      parse: (n, p) => enumFromString('RuleCondition.AppliesTo', ['actual', 'typical', 'diff_from_typical', 'time'] as const, p.text(n)),
       arg: 'required',
     },
     operator: {
@@ -75,8 +74,7 @@ const RULE_PARAMS_PARSER = new XObjectParser<RuleParams>(
     },
   },
   {
-    construct: (a) =>
-      a[0] === undefined ? {} : { force_time_shift: a[0] as { time_shift_amount: number } },
+    construct: (a) => (a[0] === undefined ? {} : { force_time_shift: a[0] as { time_shift_amount: number } }),
   },
 );
 
@@ -166,8 +164,7 @@ export function parseDetectionRule(node: JsonNode, p: XParser): DetectionRule {
 /** Parses a `custom_rules` value (array of rule objects), as `Detector`'s parser does. */
 export const CUSTOM_RULES_FIELD = {
   types: ValueType.OBJECT_ARRAY,
-  parse: (n: JsonNode, p: XParser): DetectionRule[] =>
-    p.objectArray(n, { name: 'detection_rule', parse: (item, q) => parseDetectionRule(item, q) }),
+  parse: (n: JsonNode, p: XParser): DetectionRule[] => p.objectArray(n, { name: 'detection_rule', parse: (item, q) => parseDetectionRule(item, q) }),
 } as const;
 
 /**
@@ -181,19 +178,14 @@ export const CUSTOM_RULES_FIELD = {
  *   `Invalid detector rule: scope field '<k>' is invalid; select from [<sorted fields>]`,
  *   `Invalid detector rule: scope field '<k>' is invalid; detector has no available fields for scoping`
  */
-export function validateDetectorRules(
-  detector: Pick<Detector, 'function' | 'by_field_name' | 'over_field_name' | 'partition_field_name'>,
-  rules: readonly DetectionRule[],
-): void {
+export function validateDetectorRules(detector: Pick<Detector, 'function' | 'by_field_name' | 'over_field_name' | 'partition_field_name'>, rules: readonly DetectionRule[]): void {
   const fn = detector.function;
   for (const rule of rules) {
     const first = rule.conditions?.[0];
     if (first && first.applies_to !== 'time' && FUNCTIONS_WITHOUT_RULE_CONDITION_SUPPORT.has(fn)) {
       throw badRequest(`Invalid detector rule: function ${fn} only supports conditions that apply to time`);
     }
-    const valid = [detector.by_field_name, detector.over_field_name, detector.partition_field_name].filter(
-      (f): f is string => f !== undefined,
-    );
+    const valid = [detector.by_field_name, detector.over_field_name, detector.partition_field_name].filter((f): f is string => f !== undefined);
     const invalid = Object.keys(rule.scope ?? {}).find((k) => !valid.includes(k));
     if (invalid !== undefined) {
       if (valid.length === 0) {

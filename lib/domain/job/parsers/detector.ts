@@ -27,7 +27,7 @@ export function detectorFunctionFromString(op: string): DetectorFunction {
   const full = DETECTOR_FUNCTIONS.find((f) => f === op);
   if (full) return full;
   const short = DETECTOR_FUNCTION_SHORTCUTS[op];
-  if (short && Object.prototype.hasOwnProperty.call(DETECTOR_FUNCTION_SHORTCUTS, op)) return short;
+  if (short && Object.hasOwn(DETECTOR_FUNCTION_SHORTCUTS, op)) return short;
   throw new IllegalArgumentError(`Unknown function '${op}'`);
 }
 
@@ -61,9 +61,7 @@ export function verifyFieldName(field: string | undefined): void {
   if (field === undefined) return;
   // '"', '\\' and ISO control characters.
   if (/["\\\u0000-\u001f\u007f-\u009f]/.test(field)) {
-    throw badRequest(
-      `Invalid field name '${field}'. Field names including over, by and partition fields cannot contain any of these characters: ",\\`,
-    );
+    throw badRequest(`Invalid field name '${field}'. Field names including over, by and partition fields cannot contain any of these characters: ",\\`);
   }
   if (field === '.') {
     throw badRequest(`Invalid field name '.'. Field names including over, by and partition fields cannot be '.'`);

@@ -12,7 +12,7 @@
 import { IllegalArgumentError } from '../../errors.ts';
 import { tokenOf } from '../../json/located-tree.ts';
 import { fields, ValueType, type XField, XObjectParser } from '../../json/object-parser.ts';
-import { parseTimeValue, TimeValue } from '../../units.ts';
+import { parseTimeValue, type TimeValue } from '../../units.ts';
 import { ANOMALY_DETECTOR_JOB_TYPE, DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS } from '../constants.ts';
 import type { Blocked, DataDescription, ModelPlotConfig } from '../types.ts';
 import { ANALYSIS_CONFIG_PARSER, type AnalysisConfigModel, validateAnalysisConfig } from './analysis-config.ts';
@@ -89,9 +89,7 @@ export function makeJobParser(warnings: string[]): XObjectParser<JobBuilder> {
       data_description: fields.object<JobBuilder, DataDescription>(DATA_DESCRIPTION_PARSER, (t, v) => (t.dataDescription = v)),
       model_plot_config: fields.object<JobBuilder, ModelPlotConfig>(MODEL_PLOT_PARSER, (t, v) => (t.modelPlotConfig = v)),
       renormalization_window_days: fields.long((t, v) => (t.renormalizationWindowDays = v)),
-      background_persist_interval: fields.string(
-        (t, v) => (t.backgroundPersistInterval = parseTimeValue(v, 'background_persist_interval')),
-      ),
+      background_persist_interval: fields.string((t, v) => (t.backgroundPersistInterval = parseTimeValue(v, 'background_persist_interval'))),
       results_retention_days: fields.long((t, v) => (t.resultsRetentionDays = v)),
       model_snapshot_retention_days: fields.long((t, v) => (t.modelSnapshotRetentionDays = v)),
       daily_model_snapshot_retention_after_days: fields.long((t, v) => (t.dailyModelSnapshotRetentionAfterDays = v)),
