@@ -12,7 +12,21 @@ resetConfig();
 const { awaitCommand, MAX_POLL_INTERVAL_MS } = await import('../../../lib/app/commands.ts');
 
 const item = (status: string) => ({
-  Item: { pk: 'command#1', sk: 'command', command_id: '1', task_id: 'n:1', action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: 'close job [a]', targets: ['a'], params: {}, status, outcomes: {}, created_ms: 0, expires_at: 1 },
+  Item: {
+    pk: 'command#1',
+    sk: 'command',
+    command_id: '1',
+    task_id: 'n:1',
+    action: 'close',
+    es_action: 'cluster:admin/xpack/ml/job/close',
+    description: 'close job [a]',
+    targets: ['a'],
+    params: {},
+    status,
+    outcomes: {},
+    created_ms: 0,
+    expires_at: 1,
+  },
 });
 
 /** Fake-clock times (ms after the start) at which the command was read. */
