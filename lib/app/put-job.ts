@@ -1,5 +1,4 @@
-import { type IndicesOptions } from '../domain/datafeed/types.ts';
-import { type DatafeedBuilder, parseDatafeedConfigBody } from '../domain/datafeed/parser.ts';
+import { type BuildContext, type DatafeedBuilder, parseDatafeedConfigBody } from '../domain/datafeed/parser.ts';
 import { datafeedView } from '../domain/datafeed/view.ts';
 import { parsePutJobRequest } from '../domain/job/put-job.ts';
 import { jobConfigView } from '../domain/job/view.ts';
@@ -13,14 +12,6 @@ import { audit } from './audit.ts';
 import { assertModelled } from './live-model.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
 import { buildJobDatafeed, storeNewDatafeed } from './put-datafeed.ts';
-
-/** Who asks and with which query parameters (only `datafeed_config` uses them). */
-export interface PutJobOptions {
-  /** Roles of the requesting user: the embedded datafeed's `authorization.roles`. */
-  roles?: string[];
-  /** `ignore_unavailable`, `allow_no_indices`, `ignore_throttled`, `expand_wildcards` (spec A.5.1), for the datafeed. */
-  indicesOptions?: IndicesOptions;
-}
 
 /**
  * `datafeed_config` read by the datafeed's strict parser, its errors wrapped as the job
@@ -44,7 +35,8 @@ function parseEmbeddedDatafeed(map: Record<string, unknown>, source: string): Da
  * A `datafeed_config` (spec A.5.1) is parsed, built and checked against the job with the
  * job, before anything is written; the datafeed (id defaulting to the job id) is created
  * right after the job, and if that fails the job is deleted again and the datafeed's error
- * returned, as `TransportPutJobAction` does.
+ * returned, as `TransportPutJobAction` does. `datafeedCtx` carries the caller's roles and the
+ * indices options of the query parameters (`ignore_unavailable`, …, spec A.5.1) for it.
  * @returns the created job as GET shows it (with `datafeed_config` when one was created)
  * A configuration that cannot be stored (over {@link MAX_JOB_CONFIG_BYTES} as JSON) is refused
  * after Elasticsearch's validation, and a body far over it before the body is even read in full.
@@ -52,7 +44,7 @@ function parseEmbeddedDatafeed(map: Record<string, unknown>, source: string): Da
  *   400 resource_already_exists_exception; StoredSizeLimitError 400 `illegal_argument_exception` `[<field>] is too large: …`;
  *   409 "A datafeed [<d>] already exists for job [<job>]"; 400 "A datafeed with id [<d>] already exists"
  */
-export async function putJob(pathJobId: string, source: string, nowMs = Date.now(), opts: PutJobOptions = {}): Promise<unknown> {
+export async function putJob(pathJobId: string, source: string, nowMs = Date.now(), datafeedCtx: BuildContext = { roles: ['superuser'] }): Promise<unknown> {
   refuseOversizedBody(source, MAX_JOB_CONFIG_BYTES, 'the job configuration', storedJobPart);
   const settings = await getClusterSettings();
   // Parsed from the located tree of `source` (not from plain values), so errors carry Jackson's positions and ObjectParser wrapping.
@@ -60,10 +52,7 @@ export async function putJob(pathJobId: string, source: string, nowMs = Date.now
   const datafeed =
     datafeedConfig === undefined
       ? undefined
-      : buildJobDatafeed(parseEmbeddedDatafeed(datafeedConfig, source), job, {
-          roles: opts.roles ?? ['superuser'],
-          ...(opts.indicesOptions ? { indicesOptionsFromParams: opts.indicesOptions } : {}),
-        });
+      : buildJobDatafeed(parseEmbeddedDatafeed(datafeedConfig, source), job, datafeedCtx);
   checkJobConfigSize(job);
   assertModelled(job);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/put');
