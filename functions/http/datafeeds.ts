@@ -70,12 +70,7 @@ const stopRoute: RouteHandler = {
     let force: boolean;
     let allowNoMatch: boolean;
     if (req.body !== undefined) {
-      const body = objectBody(
-        req.body,
-        STOP_PARSER,
-        { datafeed_id: 'string', timeout: 'string', force: 'boolean', allow_no_match: 'boolean' },
-        { check: checkBodyTimeout },
-      );
+      const body = objectBody(req.body, STOP_PARSER, { datafeed_id: 'string', timeout: 'string', force: 'boolean', allow_no_match: 'boolean' }, { check: checkBodyTimeout });
       force = (body.force as boolean | undefined) ?? false;
       allowNoMatch = (body.allow_no_match as boolean | undefined) ?? true;
       timeParam(body.timeout as string | undefined, 'timeout');
@@ -115,7 +110,10 @@ export const handler = httpFunction('datafeeds', {
         body: await updateDatafeed(datafeedId(req), requireBody(req), datafeedRequestContext(req.principal.roles, req.query)),
       }),
   },
-  [`DELETE ${DATAFEED}`]: { params: ['force', 'timeout'], handle: async (req) => ({ status: 200, body: await deleteDatafeed(datafeedId(req), booleanParam(req.query.force, false)) }) },
+  [`DELETE ${DATAFEED}`]: {
+    params: ['force', 'timeout'],
+    handle: async (req) => ({ status: 200, body: await deleteDatafeed(datafeedId(req), booleanParam(req.query.force, false)) }),
+  },
   [`POST ${DATAFEED}/_start`]: startRoute,
   [`POST ${DATAFEED}/_stop`]: stopRoute,
   [`GET ${DATAFEED}/_preview`]: previewRoute,

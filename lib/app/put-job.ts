@@ -49,10 +49,7 @@ export async function putJob(pathJobId: string, source: string, nowMs = Date.now
   const settings = await getClusterSettings();
   // Parsed from the located tree of `source` (not from plain values), so errors carry Jackson's positions and ObjectParser wrapping.
   const { job, datafeedConfig } = parsePutJobRequest(pathJobId, undefined, { nowMs, maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib, source });
-  const datafeed =
-    datafeedConfig === undefined
-      ? undefined
-      : buildJobDatafeed(parseEmbeddedDatafeed(datafeedConfig, source), job, datafeedCtx);
+  const datafeed = datafeedConfig === undefined ? undefined : buildJobDatafeed(parseEmbeddedDatafeed(datafeedConfig, source), job, datafeedCtx);
   checkJobConfigSize(job);
   assertModelled(job);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/put');

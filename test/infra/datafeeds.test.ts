@@ -36,7 +36,11 @@ describe('the datafeeds HTTP function', () => {
     const own = routes.filter((r) => r.fn === 'datafeeds').map((r) => `${r.method} ${r.path}`);
     expect(own.sort()).toEqual([...DATAFEED_ROUTES].sort());
     const routeResources = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as Props);
-    for (const key of DATAFEED_ROUTES) expect(routeResources.some((r) => r.RouteKey === key), key).toBe(true);
+    for (const key of DATAFEED_ROUTES)
+      expect(
+        routeResources.some((r) => r.RouteKey === key),
+        key,
+      ).toBe(true);
   });
 
   it('declares Elasticsearch privileges: monitor_ml to read, manage_ml to change', () => {

@@ -60,7 +60,14 @@ describe('datafeed CRUD with the official client', () => {
     await putJob(job);
     await es.ml.putDatafeed({ datafeed_id: `${job}-feed`, job_id: job, indices: ['i'] });
     const exported = await es.ml.getDatafeeds({ datafeed_id: `${job}-feed`, exclude_generated: true });
-    expect(exported.datafeeds[0]).toEqual({ datafeed_id: `${job}-feed`, job_id: job, query: { match_all: { boost: 1 } }, indices: ['i'], scroll_size: 1000, delayed_data_check_config: { enabled: true } });
+    expect(exported.datafeeds[0]).toEqual({
+      datafeed_id: `${job}-feed`,
+      job_id: job,
+      query: { match_all: { boost: 1 } },
+      indices: ['i'],
+      scroll_size: 1000,
+      delayed_data_check_config: { enabled: true },
+    });
     expect((await es.ml.getDatafeeds({ datafeed_id: `${job}-*` })).count).toBe(1);
     expect(await es.ml.getDatafeeds({ datafeed_id: 'missing-feeds-*' })).toEqual({ count: 0, datafeeds: [] });
     const missing = await esError(es.ml.getDatafeeds({ datafeed_id: 'missing-feeds-*', allow_no_match: false }));
@@ -181,7 +188,11 @@ describe('datafeed bad input', () => {
     await putJob(job);
     await es.ml.putDatafeed({ datafeed_id: `${job}-f`, job_id: job, indices: ['i'] });
     const order = await esError(es.ml.startDatafeed({ datafeed_id: `${job}-f`, start: '2017-02-01T01:00:00Z', end: '2017-02-01T00:00:00Z' }));
-    expect(order).toMatchObject({ status: 400, type: 'action_request_validation_exception', reason: 'Validation Failed: 1: start [1485910800000] must be earlier than end [1485907200000];' });
+    expect(order).toMatchObject({
+      status: 400,
+      type: 'action_request_validation_exception',
+      reason: 'Validation Failed: 1: start [1485910800000] must be earlier than end [1485907200000];',
+    });
     const closed = await esError(es.ml.startDatafeed({ datafeed_id: `${job}-f`, start: '0' }));
     expect(closed).toMatchObject({ status: 409, type: 'status_exception', reason: `cannot start datafeed [${job}-f] because job [${job}] is closed` });
     await es.ml.openJob({ job_id: job });
@@ -199,7 +210,9 @@ describe('datafeed bad input', () => {
     expect(await es.ml.stopDatafeed({ datafeed_id: 'missing-stop-*' })).toEqual({ stopped: true });
     expect((await esError(es.ml.stopDatafeed({ datafeed_id: 'missing-stop-*', allow_no_match: false }))).status).toBe(404);
     // A body wins over the query string (spec A.0).
-    const body = await esError(es.transport.request({ method: 'POST', path: '/_ml/datafeeds/missing-stop-*/_stop', querystring: { allow_no_match: 'true' }, body: { allow_no_match: false } }));
+    const body = await esError(
+      es.transport.request({ method: 'POST', path: '/_ml/datafeeds/missing-stop-*/_stop', querystring: { allow_no_match: 'true' }, body: { allow_no_match: false } }),
+    );
     expect(body.status).toBe(404);
   });
 });

@@ -54,7 +54,16 @@ function histogramOf(aggs: AggDef[]): AggDef {
 
 /** Calendar units ML accepts as fixed lengths (`DatafeedConfigUtils.validateAndGetCalendarInterval`). */
 const CALENDAR_MS: Record<string, number> = {
-  '1s': 1000, second: 1000, '1m': 60_000, minute: 60_000, '1h': 3_600_000, hour: 3_600_000, '1d': 86_400_000, day: 86_400_000, '1w': 604_800_000, week: 604_800_000,
+  '1s': 1000,
+  second: 1000,
+  '1m': 60_000,
+  minute: 60_000,
+  '1h': 3_600_000,
+  hour: 3_600_000,
+  '1d': 86_400_000,
+  day: 86_400_000,
+  '1w': 604_800_000,
+  week: 604_800_000,
 };
 
 /** The histogram's interval in ms (`DatafeedConfigUtils.getHistogramIntervalMillis`). */
@@ -67,7 +76,9 @@ function intervalMs(h: AggDef): number {
   if (typeof cal === 'string') {
     const ms = CALENDAR_MS[cal];
     if (ms === undefined) {
-      throw bad(`When specifying a date_histogram calendar interval [${cal}], ML does not accept intervals longer than a week because of variable lengths of periods greater than a week`);
+      throw bad(
+        `When specifying a date_histogram calendar interval [${cal}], ML does not accept intervals longer than a week because of variable lengths of periods greater than a week`,
+      );
     }
     return ms;
   }

@@ -226,7 +226,10 @@ function commonFields(): Record<string, XField<DatafeedBuilder>> {
 function validateRuntimeMappings(rm: Record<string, unknown>): void {
   for (const [name, def] of Object.entries(rm)) {
     if (typeof def !== 'object' || def === null || Array.isArray(def)) {
-      throw new StatusError(400, `Expected map for runtime field [${name}] definition but got a ${typeof def === 'string' ? 'String' : Array.isArray(def) ? 'ArrayList' : typeof def}`);
+      throw new StatusError(
+        400,
+        `Expected map for runtime field [${name}] definition but got a ${typeof def === 'string' ? 'String' : Array.isArray(def) ? 'ArrayList' : typeof def}`,
+      );
     }
     if (!('type' in def) || (def as Record<string, unknown>).type === null) throw new StatusError(400, `No type specified for runtime field [${name}]`);
   }
@@ -283,7 +286,13 @@ export function defaultQueryDelayMs(jobId: string): number {
   const n = 60_000n;
   const m = n - 1n;
   let r = nextLong();
-  for (let u = BigInt.asUintN(64, r) >> 1n; BigInt.asIntN(64, u + m - (r = u % n)) < 0n; u = BigInt.asUintN(64, nextLong()) >> 1n);
+  // RandomSupport.boundedNextLong: reject the values that would bias the modulo (overflow of u + m - r).
+  let u = BigInt.asUintN(64, r) >> 1n;
+  for (;;) {
+    r = u % n;
+    if (BigInt.asIntN(64, u + m - r) >= 0n) break;
+    u = BigInt.asUintN(64, nextLong()) >> 1n;
+  }
   return Number(r + origin);
 }
 
@@ -356,9 +365,7 @@ export function buildDatafeedConfig(datafeedId: string, b: DatafeedBuilder, ctx:
  */
 export function applyDatafeedUpdate(current: DatafeedConfig, u: DatafeedBuilder, ctx: BuildContext): DatafeedConfig {
   if (u.datafeed_id !== undefined && u.datafeed_id !== current.datafeed_id) {
-    throw new IllegalArgumentError(
-      `Inconsistent datafeed_id; '${u.datafeed_id}' specified in the body differs from '${current.datafeed_id}' specified as a URL argument`,
-    );
+    throw new IllegalArgumentError(`Inconsistent datafeed_id; '${u.datafeed_id}' specified in the body differs from '${current.datafeed_id}' specified as a URL argument`);
   }
   if (u.job_id !== undefined && u.job_id !== current.job_id) throw new StatusError(400, "Datafeed's job_id cannot be changed.");
   const b: DatafeedBuilder = {
@@ -379,7 +386,6 @@ export function applyDatafeedUpdate(current: DatafeedConfig, u: DatafeedBuilder,
   if (b.frequency === undefined) delete b.frequency;
   return buildDatafeedConfig(current.datafeed_id, b, { roles: ctx.roles });
 }
-
 
 /** The query parameters of `IndicesOptions.fromRequest`. */
 export const INDICES_OPTIONS_PARAMS = ['expand_wildcards', 'ignore_unavailable', 'allow_no_indices', 'ignore_throttled'] as const;

@@ -47,8 +47,7 @@ const toStopped = (rt: DatafeedRuntime): DatafeedRuntime => moved(rt, { state: '
 export const DATAFEED_TRANSITIONS: TransitionTable<DatafeedState, DatafeedRuntime, DatafeedEvent> = {
   start_requested: { stopped: unchanged, starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
   start: {
-    stopped: (rt, e) =>
-      moved(rt, { state: 'starting', node: e.node, assignment_explanation: '', start_ms: e.startMs, ...(e.endMs !== undefined ? { end_ms: e.endMs } : {}) }),
+    stopped: (rt, e) => moved(rt, { state: 'starting', node: e.node, assignment_explanation: '', start_ms: e.startMs, ...(e.endMs !== undefined ? { end_ms: e.endMs } : {}) }),
     starting: alreadyStarted,
     started: alreadyStarted,
     stopping: alreadyStarted,

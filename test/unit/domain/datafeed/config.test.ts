@@ -43,7 +43,16 @@ describe('put datafeed: defaults (GET shape)', () => {
       delayed_data_check_config: { enabled: true },
     });
     expect(Object.keys(datafeedView(d))).toEqual([
-      'datafeed_id', 'job_id', 'authorization', 'query_delay', 'chunking_config', 'indices_options', 'query', 'indices', 'scroll_size', 'delayed_data_check_config',
+      'datafeed_id',
+      'job_id',
+      'authorization',
+      'query_delay',
+      'chunking_config',
+      'indices_options',
+      'query',
+      'indices',
+      'scroll_size',
+      'delayed_data_check_config',
     ]);
   });
 
@@ -101,7 +110,10 @@ describe('put datafeed: defaults (GET shape)', () => {
 
 describe('put datafeed: errors', () => {
   it('refuses a headers field (strict parser)', () => {
-    expectEsError(() => build({ job_id: 'j', indices: ['i'], headers: { a: 'b' } }), { type: 'x_content_parse_exception', reason: /\[datafeed_config\] unknown field \[headers\]/ });
+    expectEsError(() => build({ job_id: 'j', indices: ['i'], headers: { a: 'b' } }), {
+      type: 'x_content_parse_exception',
+      reason: /\[datafeed_config\] unknown field \[headers\]/,
+    });
   });
 
   it('an unknown query is "failed to parse field [query]" with the query error as its cause', () => {
@@ -109,7 +121,11 @@ describe('put datafeed: errors', () => {
       type: 'x_content_parse_exception',
       reason: /failed to parse field \[query\]/,
     });
-    expect(e.toBody().error.caused_by).toMatchObject({ type: 'status_exception', reason: 'Datafeed query is not parsable', caused_by: { type: 'parsing_exception', reason: 'unknown query [match_all_misspelled]' } });
+    expect(e.toBody().error.caused_by).toMatchObject({
+      type: 'status_exception',
+      reason: 'Datafeed query is not parsable',
+      caused_by: { type: 'parsing_exception', reason: 'unknown query [match_all_misspelled]' },
+    });
   });
 
   it('a query that is not an object is refused by type', () => {
@@ -244,9 +260,15 @@ describe('datafeed against its job (DatafeedJobValidator)', () => {
 
   it('the delayed data check window is between one and 10,000 bucket spans', () => {
     const small = build({ job_id: 'j', indices: ['i'], delayed_data_check_config: { enabled: true, check_window: '30m' } });
-    expectEsError(() => validateDatafeedForJob(small, job()), { type: 'status_exception', reason: 'delayed_data_check_config: check_window [30m] must be greater than the bucket_span [1h]' });
+    expectEsError(() => validateDatafeedForJob(small, job()), {
+      type: 'status_exception',
+      reason: 'delayed_data_check_config: check_window [30m] must be greater than the bucket_span [1h]',
+    });
     const big = build({ job_id: 'j', indices: ['i'], delayed_data_check_config: { enabled: true, check_window: '20000h' } });
-    expectEsError(() => validateDatafeedForJob(big, job()), { type: 'status_exception', reason: 'delayed_data_check_config: check_window [20000h] must be less than 10,000x the bucket_span [1h]' });
+    expectEsError(() => validateDatafeedForJob(big, job()), {
+      type: 'status_exception',
+      reason: 'delayed_data_check_config: check_window [20000h] must be less than 10,000x the bucket_span [1h]',
+    });
   });
 });
 

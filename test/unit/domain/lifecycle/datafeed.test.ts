@@ -71,7 +71,14 @@ describe('the datafeed transition table', () => {
 
 describe('what the datafeed transitions write', () => {
   it('a start records the node and the time range', () => {
-    expect(transitionDatafeed(feed('stopped'), events.start)).toMatchObject({ state: 'starting', node: 'node-1', assignment_explanation: '', start_ms: 100, end_ms: 200, version: 8 });
+    expect(transitionDatafeed(feed('stopped'), events.start)).toMatchObject({
+      state: 'starting',
+      node: 'node-1',
+      assignment_explanation: '',
+      start_ms: 100,
+      end_ms: 200,
+      version: 8,
+    });
   });
 
   it('a real-time start has no end', () => {
