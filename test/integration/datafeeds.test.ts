@@ -216,3 +216,74 @@ describe('datafeed bad input', () => {
     expect(body.status).toBe(404);
   });
 });
+
+describe('datafeeds_crud.yml and jobs_crud.yml cases', () => {
+  it('put and get a datafeed with aggregations (stored as given, max_empty_searches -1 unset)', async () => {
+    const job = uniqueId('dfaggs');
+    await putJob(job);
+    const aggs = {
+      histogram_buckets: {
+        date_histogram: { field: '@timestamp', fixed_interval: '5m', time_zone: 'UTC', min_doc_count: 0 },
+        aggs: {
+          '@timestamp': { max: { field: '@timestamp' } },
+          bytes_in_avg: { avg: { field: 'system.network.in.bytes' } },
+          bytes_in_derivative: { derivative: { buckets_path: 'bytes_in_avg' } },
+          non_negative_bytes: { bucket_script: { buckets_path: { bytes: 'bytes_in_derivative' }, script: 'params.bytes > 0 ? params.bytes : null' } },
+        },
+      },
+    };
+    await es.transport.request({ method: 'PUT', path: `/_ml/datafeeds/${job}-aggs`, body: { job_id: job, indices: ['index-foo'], aggs, max_empty_searches: -1 } });
+    const got: any = (await es.ml.getDatafeeds({ datafeed_id: `${job}-aggs` })).datafeeds[0];
+    expect(got.aggregations).toEqual(aggs);
+    expect(got).not.toHaveProperty('max_empty_searches');
+    expect(got.chunking_config).toEqual({ mode: 'manual', time_span: '300000000ms' });
+    expect(got.authorization.roles).toEqual(['superuser']);
+  });
+
+  it('an aggregated datafeed needs summary_count_field_name on its job', async () => {
+    const job = uniqueId('dfnosc');
+    await es.ml.putJob({ job_id: job, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: 'time' } });
+    const e = await esError(
+      es.transport.request({
+        method: 'PUT',
+        path: `/_ml/datafeeds/${job}-aggs`,
+        body: { job_id: job, indices: ['i'], aggregations: { b: { date_histogram: { field: 'time', fixed_interval: '5m' }, aggs: { time: { max: { field: 'time' } } } } } },
+      }),
+    );
+    expect(e).toMatchObject({
+      status: 400,
+      type: 'status_exception',
+      reason: 'A job configured with a datafeed with aggregations must set summary_count_field_name; use doc_count or suitable alternative',
+    });
+  });
+
+  it('indices options in the body and in the parameters (with the ignore_throttled deprecation warning)', async () => {
+    const job = uniqueId('dfopts');
+    await putJob(job);
+    await es.ml.putDatafeed({ datafeed_id: `${job}-a`, job_id: job, indices: ['index-foo'], indices_options: { expand_wildcards: ['closed', 'open'], ignore_throttled: false } });
+    let got: any = (await es.ml.getDatafeeds({ datafeed_id: `${job}-a` })).datafeeds[0];
+    expect(got.indices_options).toMatchObject({ expand_wildcards: ['open', 'closed'], ignore_throttled: false });
+    await es.ml.updateDatafeed({ datafeed_id: `${job}-a`, indices_options: { ignore_throttled: true } });
+    got = (await es.ml.getDatafeeds({ datafeed_id: `${job}-a` })).datafeeds[0];
+    expect(got.indices_options.ignore_throttled).toBe(true);
+    await es.ml.deleteDatafeed({ datafeed_id: `${job}-a` });
+
+    const put = await es.ml.putDatafeed({ datafeed_id: `${job}-p`, job_id: job, indices: ['index-foo'], ignore_throttled: false }, { meta: true });
+    expect(put.warnings?.join()).toContain('[ignore_throttled] parameter is deprecated because frozen indices have been deprecated');
+    await es.transport.request({ method: 'POST', path: `/_ml/datafeeds/${job}-p/_update`, querystring: { ignore_throttled: 'false', allow_no_indices: 'false' }, body: {} });
+    got = (await es.ml.getDatafeeds({ datafeed_id: `${job}-p` })).datafeeds[0];
+    expect(got.indices_options).toMatchObject({ ignore_throttled: false, allow_no_indices: false });
+  });
+
+  it('put job with a datafeed and indices options in the parameters', async () => {
+    const job = uniqueId('dfjobopts');
+    const res: any = await es.transport.request({
+      method: 'PUT',
+      path: `/_ml/anomaly_detectors/${job}`,
+      querystring: { ignore_throttled: 'false', allow_no_indices: 'false' },
+      body: { analysis_config: { detectors: [{ function: 'count' }] }, data_description: { format: 'xcontent' }, datafeed_config: { indexes: ['index-foo'] } },
+    });
+    expect(res.datafeed_config).toMatchObject({ datafeed_id: job, indices_options: { ignore_throttled: false, allow_no_indices: false } });
+    expect((await es.ml.getDatafeeds({ datafeed_id: job })).datafeeds[0]?.indices_options).toMatchObject({ allow_no_indices: false });
+  });
+});
