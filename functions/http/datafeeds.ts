@@ -24,7 +24,7 @@ function withParamWarnings(req: HttpRequest, result: HttpResult): HttpResult {
 }
 
 const getRoute: RouteHandler = {
-  params: ['allow_no_match', 'exclude_generated', 'allow_no_datafeeds'],
+  params: ['allow_no_match', 'exclude_generated'],
   handle: async (req) => ({
     status: 200,
     body: await getDatafeeds(req.pathParams.datafeed_id ?? '_all', booleanParam(req.query.allow_no_match, true), booleanParam(req.query.exclude_generated, false)),
@@ -32,7 +32,7 @@ const getRoute: RouteHandler = {
 };
 
 const statsRoute: RouteHandler = {
-  params: ['allow_no_match', 'allow_no_datafeeds'],
+  params: ['allow_no_match'],
   handle: async (req) => ({ status: 200, body: await getDatafeedStats(req.pathParams.datafeed_id ?? '_all', booleanParam(req.query.allow_no_match, true)) }),
 };
 
@@ -65,7 +65,7 @@ const STOP_PARSER = 'cluster:admin/xpack/ml/datafeed/stop';
 
 /** Stop: with a body only the body is read (strict, spec A.0); otherwise the query string. */
 const stopRoute: RouteHandler = {
-  params: ['allow_no_match', 'force', 'timeout', 'allow_no_datafeeds'],
+  params: ['allow_no_match', 'force', 'timeout'],
   handle: async (req) => {
     let force: boolean;
     let allowNoMatch: boolean;
@@ -76,7 +76,7 @@ const stopRoute: RouteHandler = {
       timeParam(body.timeout as string | undefined, 'timeout');
     } else {
       force = booleanParam(req.query.force, false);
-      allowNoMatch = booleanParam(req.query.allow_no_match ?? req.query.allow_no_datafeeds, true);
+      allowNoMatch = booleanParam(req.query.allow_no_match, true);
       timeParam(req.query.timeout, 'timeout');
     }
     return { status: 200, body: await stopDatafeeds(datafeedId(req), { force, allowNoMatch }) };
@@ -111,7 +111,7 @@ export const handler = httpFunction('datafeeds', {
       }),
   },
   [`DELETE ${DATAFEED}`]: {
-    params: ['force', 'timeout'],
+    params: ['force'],
     handle: async (req) => ({ status: 200, body: await deleteDatafeed(datafeedId(req), booleanParam(req.query.force, false)) }),
   },
   [`POST ${DATAFEED}/_start`]: startRoute,
