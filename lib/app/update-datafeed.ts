@@ -3,7 +3,6 @@ import { applyDatafeedUpdate, type BuildContext, parseDatafeedUpdateBody } from 
 import { datafeedView } from '../domain/datafeed/view.ts';
 import { Messages, ResourceNotFoundError, StaleStateError } from '../domain/errors.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
-import { moved } from '../domain/lifecycle/state-machine.ts';
 import { putDatafeed } from '../store/datafeeds.ts';
 import { getJobConfig } from '../store/jobs.ts';
 import { requireDatafeed } from './datafeed-lookup.ts';
@@ -26,14 +25,13 @@ export async function updateDatafeed(datafeedId: string, source: string, ctx: Bu
   await refuseInUpgradeMode(UPDATE_DATAFEED_ACTION);
   for (let attempt = 0; attempt < 10; attempt++) {
     const stored = await requireDatafeed(datafeedId);
-    transitionDatafeed(stored.runtime, { type: 'update_requested' });
+    const runtime = transitionDatafeed(stored.runtime, { type: 'update' });
     const next = applyDatafeedUpdate(stored.config, update, ctx);
     const job = await getJobConfig(next.job_id);
     if (!job) throw new ResourceNotFoundError(Messages.unknownJob(next.job_id));
     validateDatafeedForJob(next, job.config);
     try {
-      // A config change is not a lifecycle move: same state, version + 1 so concurrent writers conflict.
-      await putDatafeed(next, moved(stored.runtime, {}));
+      await putDatafeed(next, runtime);
       return datafeedView(next);
     } catch (err) {
       if (err instanceof StaleStateError) continue;

@@ -30,8 +30,11 @@ export type DatafeedEvent =
   | { type: 'force_stop' }
   /** The job was force-closed: the datafeed is cut off from it, so its stop will not close the job. */
   | { type: 'isolate' }
-  /** POST _update: only a stopped datafeed can be updated. */
-  | { type: 'update_requested' }
+  /**
+   * POST _update: only a stopped datafeed can be updated. The config shares the item with
+   * the state, so a config change bumps the version too (concurrent updates conflict).
+   */
+  | { type: 'update' }
   /** DELETE without force: only a stopped datafeed can be deleted. */
   | { type: 'delete_requested' };
 
@@ -63,7 +66,7 @@ export const DATAFEED_TRANSITIONS: TransitionTable<DatafeedState, DatafeedRuntim
     started: (rt) => (rt.isolated ? rt : moved(rt, { isolated: true })),
     stopping: (rt) => (rt.isolated ? rt : moved(rt, { isolated: true })),
   },
-  update_requested: { stopped: unchanged, starting: cannotUpdate, started: cannotUpdate, stopping: cannotUpdate },
+  update: { stopped: (rt) => moved(rt, {}), starting: cannotUpdate, started: cannotUpdate, stopping: cannotUpdate },
   delete_requested: { stopped: unchanged, starting: cannotDelete, started: cannotDelete, stopping: cannotDelete },
 };
 

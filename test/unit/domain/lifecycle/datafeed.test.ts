@@ -19,7 +19,7 @@ const events: { [K in DatafeedEvent['type']]: Extract<DatafeedEvent, { type: K }
   stopped: { type: 'stopped' },
   force_stop: { type: 'force_stop' },
   isolate: { type: 'isolate' },
-  update_requested: { type: 'update_requested' },
+  update: { type: 'update' },
   delete_requested: { type: 'delete_requested' },
 };
 
@@ -37,7 +37,7 @@ const table: Record<DatafeedEvent['type'], Record<DatafeedState, Outcome>> = {
   stopped: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
   force_stop: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
   isolate: { stopped: 'same', starting: 'starting', started: 'started', stopping: 'stopping' },
-  update_requested: { stopped: 'same', starting: cannotUpdate('starting'), started: cannotUpdate('started'), stopping: cannotUpdate('stopping') },
+  update: { stopped: 'stopped', starting: cannotUpdate('starting'), started: cannotUpdate('started'), stopping: cannotUpdate('stopping') },
   delete_requested: { stopped: 'same', starting: cannotDelete('starting'), started: cannotDelete('started'), stopping: cannotDelete('stopping') },
 };
 
