@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { esClient, esError, uniqueId } from './client.ts';
+import { direct } from './direct.ts';
 
 const es = esClient();
 
@@ -285,5 +286,43 @@ describe('datafeeds_crud.yml and jobs_crud.yml cases', () => {
     });
     expect(res.datafeed_config).toMatchObject({ datafeed_id: job, indices_options: { ignore_throttled: false, allow_no_indices: false } });
     expect((await es.ml.getDatafeeds({ datafeed_id: job })).datafeeds[0]?.indices_options).toMatchObject({ allow_no_indices: false });
+  });
+});
+
+describe('a datafeed with a task (state written directly: mlplane cannot start one yet)', () => {
+  it('refuses update, delete, start and job delete as Elasticsearch does, and force delete removes it', async () => {
+    const { getDatafeed, putDatafeed } = await direct(() => import('../../lib/store/datafeeds.ts'));
+    const { transitionDatafeed } = await import('../../lib/domain/lifecycle/datafeed.ts');
+    const job = uniqueId('dftask');
+    const feed = `${job}-f`;
+    await putJob(job);
+    await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: ['i'] });
+    await es.ml.openJob({ job_id: job });
+    const stored = await getDatafeed(feed);
+    const starting = transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000 });
+    await putDatafeed(stored!.config, starting);
+    await putDatafeed(stored!.config, transitionDatafeed(starting, { type: 'started' }));
+
+    const stats: any = (await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0];
+    expect(stats).toMatchObject({ state: 'started', assignment_explanation: '', node: { name: 'mlplane-0' }, running_state: { real_time_configured: false } });
+
+    expect(await esError(es.ml.updateDatafeed({ datafeed_id: feed, scroll_size: 5 }))).toMatchObject({
+      status: 409,
+      reason: `Cannot update datafeed [${feed}] while its status is started`,
+    });
+    expect(await esError(es.ml.deleteDatafeed({ datafeed_id: feed }))).toMatchObject({ status: 409, reason: `Cannot delete datafeed [${feed}] while its status is started` });
+    expect(await esError(es.ml.startDatafeed({ datafeed_id: feed }))).toMatchObject({
+      status: 409,
+      reason: `cannot start datafeed [${feed}] because it has already been started`,
+    });
+    expect(await esError(es.ml.stopDatafeed({ datafeed_id: feed }))).toMatchObject({ status: 400, reason: 'mlplane does not run datafeeds yet: [_stop] is not supported' });
+    await es.ml.closeJob({ job_id: job });
+    const jobDelete = await esError(es.ml.deleteJob({ job_id: job }));
+    expect(jobDelete).toMatchObject({ status: 409, type: 'status_exception', reason: `failed to delete job [${job}] as its datafeed [${feed}] could not be deleted` });
+    expect(jobDelete.body.error.caused_by).toMatchObject({ reason: `Cannot delete datafeed [${feed}] while its status is started` });
+    expect((await es.ml.getJobs({ job_id: job })).count).toBe(1);
+
+    expect(await es.ml.deleteDatafeed({ datafeed_id: feed, force: true })).toEqual({ acknowledged: true });
+    expect(await es.ml.deleteJob({ job_id: job })).toEqual({ acknowledged: true });
   });
 });
