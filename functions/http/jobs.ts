@@ -8,6 +8,7 @@ import { getModelSnapshots } from '../../lib/app/model-snapshots.ts';
 import { openJob } from '../../lib/app/open.ts';
 import { postData } from '../../lib/app/post-data.ts';
 import { putJob } from '../../lib/app/put-job.ts';
+import { datafeedRequestContext } from '../../lib/app/put-datafeed.ts';
 import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../lib/app/results.ts';
 import { updateJob } from '../../lib/app/update.ts';
 import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField } from '../../lib/http/body.ts';
@@ -136,7 +137,7 @@ const flushRoute: RouteHandler = {
 
 const putRoute: RouteHandler = {
   params: ['ignore_unavailable', 'allow_no_indices', 'ignore_throttled', 'expand_wildcards'],
-  handle: async (req) => ({ status: 200, body: await putJob(jobId(req), requireBody(req)) }),
+  handle: async (req) => ({ status: 200, body: await putJob(jobId(req), requireBody(req), Date.now(), datafeedRequestContext(req.principal.roles, req.query)) }),
 };
 
 const deleteRoute: RouteHandler = {

@@ -6,17 +6,21 @@ import { forceClose } from './close.ts';
 import { promoteLazyJobs } from './capacity.ts';
 import { refuseInUpgradeMode, requireJob } from './job-lookup.ts';
 import { evictModel } from './live-model.ts';
+import { deleteJobDatafeed } from './delete-datafeed.ts';
 
 /**
  * DELETE _ml/anomaly_detectors/<id> (spec A.5.7): 404 unknown; 409 "Cannot delete job [<id>]
- * because the job is <state>" without force when a task exists; with force the job is
- * force-closed first. The deletion itself is a `delete` command in the job's group.
+ * because the job is <state>" without force when a task exists; the job's datafeed is deleted
+ * (with the same force; 409 "failed to delete job [<id>] as its datafeed [<d>] could not be
+ * deleted" when it cannot be); with force the job is force-closed first. The deletion itself is a `delete` command in the job's group.
  */
 export async function deleteJob(jobId: string, force: boolean, waitForCompletion: boolean, startedMs = Date.now()): Promise<Queued<{ acknowledged: true }>> {
   const { job, rt } = await requireJob(jobId);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/delete');
+  if (rt.state !== 'closed' && !force) transitionJob(rt, { type: 'delete_requested' });
+  // Current Elasticsearch deletes the job's datafeed first, with the same force (spec A.5.7).
+  await deleteJobDatafeed(jobId, force);
   if (rt.state !== 'closed') {
-    if (!force) transitionJob(rt, { type: 'delete_requested' });
     await forceClose(jobId);
     await promoteLazyJobs();
   }
@@ -54,6 +58,8 @@ export async function applyDelete(jobId: string, params: { force?: boolean; crea
     await forceClose(jobId);
     await promoteLazyJobs();
   }
+  // A datafeed put between the request and this command goes with the job (a started one only with force).
+  await deleteJobDatafeed(jobId, params.force ?? false);
   await deleteJobData(jobId);
   evictModel(jobId);
   return { acknowledged: true };

@@ -411,3 +411,17 @@ export class ModelStateError extends Error {
     this.name = 'ModelStateError';
   }
 }
+
+// ---------------------------------------------------------------------------------------
+// Datafeeds (spec A.5.8)
+// ---------------------------------------------------------------------------------------
+
+/** Ready-made Elasticsearch datafeed messages (`Messages.DATAFEED_*`, the transport actions' texts). */
+export const DatafeedMessages = {
+  notFound: (id: string) => `No datafeed with id [${id}] exists`,
+  idTaken: (id: string) => `A datafeed with id [${id}] already exists`,
+  jobHasDatafeed: (existing: string, jobId: string) => `A datafeed [${existing}] already exists for job [${jobId}]`,
+  jobNotOpen: (datafeedId: string, jobId: string, state: string) => `cannot start datafeed [${datafeedId}] because job [${jobId}] is ${state}`,
+  deleteJobDatafeed: (jobId: string, datafeedId: string) => `failed to delete job [${jobId}] as its datafeed [${datafeedId}] could not be deleted`,
+  notRunYet: (api: string) => `mlplane does not run datafeeds yet: [${api}] is not supported`,
+} as const;

@@ -9,7 +9,7 @@
 export type ClusterPrivilege = 'monitor' | 'monitor_ml' | 'manage_ml' | 'manage' | 'all';
 
 /** The HTTP function families; one Lambda function (and one file in `functions/http/`) each. */
-export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters';
+export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters' | 'datafeeds';
 
 /** One HTTP route, in API Gateway v2 form (`{param}` path segments). */
 export interface RouteDefinition {
@@ -26,6 +26,24 @@ export interface RouteDefinition {
 export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>): string => `${r.method} ${r.path}`;
 
 const JOB = '/_ml/anomaly_detectors/{job_id}';
+const DATAFEED = '/_ml/datafeeds/{datafeed_id}';
+
+/** The datafeed APIs (spec A.5.8, A.3), one function; Elasticsearch's action names and privileges. */
+const datafeedRoutes: readonly RouteDefinition[] = [
+  { method: 'GET', path: '/_ml/datafeeds', fn: 'datafeeds', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/datafeeds/get' },
+  { method: 'GET', path: DATAFEED, fn: 'datafeeds', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/datafeeds/get' },
+  { method: 'GET', path: '/_ml/datafeeds/_stats', fn: 'datafeeds', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/datafeeds/stats/get' },
+  { method: 'GET', path: `${DATAFEED}/_stats`, fn: 'datafeeds', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/datafeeds/stats/get' },
+  { method: 'PUT', path: DATAFEED, fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/put' },
+  { method: 'POST', path: `${DATAFEED}/_update`, fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/update' },
+  { method: 'DELETE', path: DATAFEED, fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/delete' },
+  { method: 'POST', path: `${DATAFEED}/_start`, fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeed/start' },
+  { method: 'POST', path: `${DATAFEED}/_stop`, fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeed/stop' },
+  { method: 'GET', path: `${DATAFEED}/_preview`, fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/preview' },
+  { method: 'POST', path: `${DATAFEED}/_preview`, fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/preview' },
+  { method: 'GET', path: '/_ml/datafeeds/_preview', fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/preview' },
+  { method: 'POST', path: '/_ml/datafeeds/_preview', fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/preview' },
+];
 
 /** Every route served. Order does not matter: static segments win over parameters, as in API Gateway. */
 export const routes: readonly RouteDefinition[] = [
@@ -65,6 +83,8 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'DELETE', path: '/_ml/filters/{filter_id}', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/delete' },
   { method: 'GET', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
   { method: 'POST', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
+
+  ...datafeedRoutes,
 ];
 
 /** The single DynamoDB table (key layout in `lib/store/keys.ts`). */

@@ -20,6 +20,8 @@
  * | lazily opening job marker | `lazy` | `<job_id>` |
  * | unfinished command marker (pending index) | `pending#<shard 0-3>` | `<command_id>` |
  * | pending index complete (backfilled) | `pending` | `index` |
+ * | datafeed config + its runtime state | `datafeeds` | `datafeed#<datafeed_id>` |
+ * | a job's datafeed claim (one datafeed per job) | `datafeeds` | `job#<job_id>` |
  *
  * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
  * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
@@ -91,6 +93,13 @@ export const keys = {
   pendingPartitions: Array.from({ length: PENDING_SHARDS }, (_, n) => `pending#${n}`) as readonly string[],
   /** Present once every unfinished command of the table has its marker. */
   pendingIndexComplete: { pk: 'pending', sk: 'index' },
+  // Datafeeds: config and state on one item, so a state check and a config change are one
+  // conditional write; the claim item makes "one datafeed per job" a condition of the same
+  // transaction that creates the datafeed, not a read that a concurrent put could race.
+  datafeed: (datafeedId: string) => ({ pk: 'datafeeds', sk: `datafeed#${datafeedId}` }),
+  datafeedPartition: 'datafeeds',
+  datafeedPrefix: 'datafeed#',
+  datafeedJobClaim: (jobId: string) => ({ pk: 'datafeeds', sk: `job#${jobId}` }),
 } as const;
 
 /** The shard of a command id (a stable hash of its characters; ids are numbers with random low digits). */

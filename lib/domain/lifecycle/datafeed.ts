@@ -1,0 +1,80 @@
+/**
+ * The datafeed's lifecycle (Elasticsearch's `DatafeedState`, spec B.2): `stopped` (no task),
+ * `starting` (the task exists, not yet running), `started`, `stopping`. Pure: it decides the
+ * next runtime value or throws the error Elasticsearch gives for the move; the use cases in
+ * `lib/app` write what it returns with one conditional write.
+ */
+import { ConflictError, StaleStateError } from '../errors.ts';
+import type { DatafeedRuntime, DatafeedState } from '../datafeed/types.ts';
+import { moved, refuse, stateMachine, unchanged, type TransitionTable } from './state-machine.ts';
+
+/** Every datafeed state, in lifecycle order (the rows of the transition table). */
+export const DATAFEED_STATES: readonly DatafeedState[] = ['stopped', 'starting', 'started', 'stopping'];
+
+/** Runtime fields that exist only while the datafeed has a task; a move to `stopped` removes them. */
+export const DATAFEED_TASK_FIELDS = ['node', 'assignment_explanation', 'start_ms', 'end_ms', 'isolated'] as const satisfies readonly (keyof DatafeedRuntime)[];
+
+/** What happens to a datafeed; `*_requested` events are the checks a request makes before it changes anything. */
+export type DatafeedEvent =
+  /** POST _start, request side: only a stopped datafeed can be started. */
+  | { type: 'start_requested' }
+  /** The start is accepted: a task exists, assigned to `node`, for `[start, end)`. */
+  | { type: 'start'; node: string; startMs: number; endMs?: number }
+  /** The runner began its lookback or real-time loop. */
+  | { type: 'started' }
+  /** POST _stop without force: a running datafeed finishes its current chunk first. */
+  | { type: 'stop' }
+  /** The runner stopped (after a stop, at `end`, on a lookback error, or after `max_empty_searches`): the task goes. */
+  | { type: 'stopped' }
+  /** POST _stop with `force` (or a force close/delete of its job): the task goes at once. */
+  | { type: 'force_stop' }
+  /** The job was force-closed: the datafeed is cut off from it, so its stop will not close the job. */
+  | { type: 'isolate' }
+  /**
+   * POST _update: only a stopped datafeed can be updated. The config shares the item with
+   * the state, so a config change bumps the version too (concurrent updates conflict).
+   */
+  | { type: 'update' }
+  /** DELETE without force: only a stopped datafeed can be deleted. */
+  | { type: 'delete_requested' };
+
+const alreadyStarted = refuse<DatafeedRuntime>((rt) => new ConflictError(`cannot start datafeed [${rt.datafeed_id}] because it has already been started`));
+const cannotUpdate = refuse<DatafeedRuntime>((rt) => new ConflictError(`Cannot update datafeed [${rt.datafeed_id}] while its status is ${rt.state}`));
+const cannotDelete = refuse<DatafeedRuntime>((rt) => new ConflictError(`Cannot delete datafeed [${rt.datafeed_id}] while its status is ${rt.state}`));
+/** A move only another writer's win can ask for (a runner reporting on a datafeed stopped meanwhile): the caller re-reads. */
+const lostRace = (expected: string) => refuse<DatafeedRuntime>((rt) => new StaleStateError(`datafeed [${rt.datafeed_id}] is ${rt.state}, not ${expected}`));
+
+const toStopped = (rt: DatafeedRuntime): DatafeedRuntime => moved(rt, { state: 'stopped' }, DATAFEED_TASK_FIELDS);
+
+/** The datafeed's transition table: one cell per (event, state). */
+export const DATAFEED_TRANSITIONS: TransitionTable<DatafeedState, DatafeedRuntime, DatafeedEvent> = {
+  start_requested: { stopped: unchanged, starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
+  start: {
+    stopped: (rt, e) => moved(rt, { state: 'starting', node: e.node, assignment_explanation: '', start_ms: e.startMs, ...(e.endMs !== undefined ? { end_ms: e.endMs } : {}) }),
+    starting: alreadyStarted,
+    started: alreadyStarted,
+    stopping: alreadyStarted,
+  },
+  started: { stopped: lostRace('starting'), starting: (rt) => moved(rt, { state: 'started' }), started: unchanged, stopping: lostRace('starting') },
+  // Stopping a stopped datafeed is not an error (start_stop_datafeed.yml); `starting` counts as started (spec B.2).
+  stop: { stopped: unchanged, starting: (rt) => moved(rt, { state: 'stopping' }), started: (rt) => moved(rt, { state: 'stopping' }), stopping: unchanged },
+  stopped: { stopped: unchanged, starting: toStopped, started: toStopped, stopping: toStopped },
+  force_stop: { stopped: unchanged, starting: toStopped, started: toStopped, stopping: toStopped },
+  isolate: {
+    stopped: unchanged,
+    starting: (rt) => (rt.isolated ? rt : moved(rt, { isolated: true })),
+    started: (rt) => (rt.isolated ? rt : moved(rt, { isolated: true })),
+    stopping: (rt) => (rt.isolated ? rt : moved(rt, { isolated: true })),
+  },
+  update: { stopped: (rt) => moved(rt, {}), starting: cannotUpdate, started: cannotUpdate, stopping: cannotUpdate },
+  delete_requested: { stopped: unchanged, starting: cannotDelete, started: cannotDelete, stopping: cannotDelete },
+};
+
+/**
+ * The datafeed's next runtime value after `event`: version + 1 and the task fields cleared on
+ * a move to `stopped`; `rt` itself when the event changes nothing.
+ * @throws ConflictError 409 `status_exception`: "cannot start datafeed [<id>] because it has already been started",
+ *   "Cannot update datafeed [<id>] while its status is <state>", "Cannot delete datafeed [<id>] while its status is <state>"
+ * @throws StaleStateError (transient) for `started` reported on a datafeed no longer starting
+ */
+export const transitionDatafeed = stateMachine(DATAFEED_TRANSITIONS);

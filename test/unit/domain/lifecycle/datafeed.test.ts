@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { newDatafeedRuntime, type DatafeedRuntime, type DatafeedState } from '../../../../lib/domain/datafeed/types.ts';
+import { ConflictError, StaleStateError } from '../../../../lib/domain/errors.ts';
+import { DATAFEED_STATES, DATAFEED_TASK_FIELDS, DATAFEED_TRANSITIONS, transitionDatafeed, type DatafeedEvent } from '../../../../lib/domain/lifecycle/datafeed.ts';
+
+/** A datafeed in `state`, with every task field set when it has a task, so a test sees which ones a move clears. */
+const feed = (state: DatafeedState): DatafeedRuntime => ({
+  ...newDatafeedRuntime('d'),
+  state,
+  version: 7,
+  ...(state === 'stopped' ? {} : { node: 'n', assignment_explanation: '', start_ms: 0, end_ms: 10 }),
+});
+
+const events: { [K in DatafeedEvent['type']]: Extract<DatafeedEvent, { type: K }> } = {
+  start_requested: { type: 'start_requested' },
+  start: { type: 'start', node: 'node-1', startMs: 100, endMs: 200 },
+  started: { type: 'started' },
+  stop: { type: 'stop' },
+  stopped: { type: 'stopped' },
+  force_stop: { type: 'force_stop' },
+  isolate: { type: 'isolate' },
+  update: { type: 'update' },
+  delete_requested: { type: 'delete_requested' },
+};
+
+/** The outcome of every (event, state) pair: the next state, `same` (nothing written), or the error. */
+type Outcome = DatafeedState | 'same' | { conflict: string } | 'lost race';
+const alreadyStarted = { conflict: 'cannot start datafeed [d] because it has already been started' };
+const cannotUpdate = (s: string) => ({ conflict: `Cannot update datafeed [d] while its status is ${s}` });
+const cannotDelete = (s: string) => ({ conflict: `Cannot delete datafeed [d] while its status is ${s}` });
+
+const table: Record<DatafeedEvent['type'], Record<DatafeedState, Outcome>> = {
+  start_requested: { stopped: 'same', starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
+  start: { stopped: 'starting', starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
+  started: { stopped: 'lost race', starting: 'started', started: 'same', stopping: 'lost race' },
+  stop: { stopped: 'same', starting: 'stopping', started: 'stopping', stopping: 'same' },
+  stopped: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
+  force_stop: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
+  isolate: { stopped: 'same', starting: 'starting', started: 'started', stopping: 'stopping' },
+  update: { stopped: 'stopped', starting: cannotUpdate('starting'), started: cannotUpdate('started'), stopping: cannotUpdate('stopping') },
+  delete_requested: { stopped: 'same', starting: cannotDelete('starting'), started: cannotDelete('started'), stopping: cannotDelete('stopping') },
+};
+
+describe('the datafeed transition table', () => {
+  it('decides every (event, state) pair', () => {
+    expect(Object.keys(DATAFEED_TRANSITIONS).sort()).toEqual(Object.keys(table).sort());
+    for (const row of Object.values(DATAFEED_TRANSITIONS)) expect(Object.keys(row).sort()).toEqual([...DATAFEED_STATES].sort());
+  });
+
+  for (const [type, row] of Object.entries(table) as [DatafeedEvent['type'], Record<DatafeedState, Outcome>][]) {
+    for (const state of DATAFEED_STATES) {
+      const outcome = row[state];
+      const label = typeof outcome === 'string' ? outcome : `409 ${outcome.conflict}`;
+      it(`${type} on a ${state} datafeed: ${label}`, () => {
+        const before = feed(state);
+        const run = () => transitionDatafeed(before, events[type]);
+        if (outcome === 'same') return expect(run()).toBe(before);
+        if (outcome === 'lost race') return expect(run).toThrow(StaleStateError);
+        if (typeof outcome === 'object') {
+          expect(run).toThrow(ConflictError);
+          return expect(run).toThrow(outcome.conflict);
+        }
+        const after = run();
+        expect(after.state).toBe(outcome);
+        expect(after.version).toBe(before.version + 1);
+        expect(before.state).toBe(state);
+      });
+    }
+  }
+});
+
+describe('what the datafeed transitions write', () => {
+  it('a start records the node and the time range', () => {
+    expect(transitionDatafeed(feed('stopped'), events.start)).toMatchObject({
+      state: 'starting',
+      node: 'node-1',
+      assignment_explanation: '',
+      start_ms: 100,
+      end_ms: 200,
+      version: 8,
+    });
+  });
+
+  it('a real-time start has no end', () => {
+    expect(transitionDatafeed(feed('stopped'), { type: 'start', node: 'n', startMs: 0 })).not.toHaveProperty('end_ms');
+  });
+
+  it('every move to stopped clears every task field, and only those', () => {
+    for (const event of [events.stopped, events.force_stop]) {
+      const before = { ...feed('started'), isolated: true };
+      const after = transitionDatafeed(before, event);
+      for (const f of DATAFEED_TASK_FIELDS) expect(after).not.toHaveProperty(f);
+      expect(after.timing_stats).toBe(before.timing_stats);
+    }
+  });
+
+  it('isolating marks the datafeed once', () => {
+    const isolated = transitionDatafeed(feed('started'), events.isolate);
+    expect(isolated.isolated).toBe(true);
+    expect(transitionDatafeed(isolated, events.isolate)).toBe(isolated);
+  });
+});
