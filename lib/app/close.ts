@@ -110,7 +110,7 @@ export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
  * Graceful close of one job (spec B.3), as checkpointed steps whose progress is saved on
  * the job's runtime item in the same conditional write as the step's own state change:
  *
- * 1. `stop_datafeed` – stop the job's datafeed first (none can exist yet: datafeeds are not implemented);
+ * 1. `stop_datafeed` – stop the job's datafeed first (none can be running yet: datafeeds can be configured but not started);
  * 2. `flush_buffers` – finalize the buckets held back by `latency` up to the newest record;
  * 3. `calculate_final_results` – results for the last, partial bucket; final model_size_stats;
  * 4. `persist_snapshot` – copy the live model state into a model snapshot (chunked under 400 KB an item) and make it the job's `model_snapshot_id`;
@@ -166,7 +166,7 @@ function advance(rt: JobRuntime, patch: Partial<JobRuntime> = {}, closePatch: Pa
 async function runStep(step: CloseStep, job: JobConfig, configVersion: number, rt: JobRuntime, nowMs: number): Promise<void> {
   switch (step) {
     case 'stop_datafeed':
-      // Datafeeds are not implemented yet, so no job has one to stop.
+      // A datafeed can be configured but not started yet (`_start` answers 400), so none is running to stop.
       await putJobRuntime(advance(rt));
       return;
     case 'flush_buffers': {

@@ -1,5 +1,5 @@
 /**
- * The shape every entity lifecycle follows (job now; datafeed, watch and cluster upgrade
+ * The shape every entity lifecycle follows (job and datafeed now; watch and cluster upgrade
  * mode next, DESIGN §3 "State machines"): a pure table with one cell per (event, state)
  * pair. A cell returns the entity's next value (version bumped, the fields the move
  * clears removed), returns the entity itself when the event changes nothing (an idempotent
