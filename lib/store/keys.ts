@@ -20,6 +20,21 @@
  * | lazily opening job marker | `lazy` | `<job_id>` |
  * | unfinished command marker (pending index) | `pending#<shard 0-3>` | `<command_id>` |
  * | pending index complete (backfilled) | `pending` | `index` |
+ * | document store: index (mappings, settings, uuid, time field, seq_no counter) | `indices` | `index#<index>` |
+ * | document store: document with a time | `doc#<index>#<UTC day YYYY-MM-DD>` | `<time ms, 15 digits>#<_id>` |
+ * | document store: document without a time | `doc#<index>#untimed` | `<_id>` |
+ * | document store: id item (where the document is, its version) | `docid#<index>` | `<_id>` |
+ * | document store: days holding documents of an index | `docdays#<index>` | `<UTC day YYYY-MM-DD>` |
+ *
+ * Documents of an index are partitioned by the UTC day of their time field (the index's only
+ * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`), and sorted by
+ * time inside a day, so a datafeed's window (a range on the time field) is one Query per day
+ * with `sk` bounds on the first and last day. The day list (`docdays#`) says which day
+ * partitions exist, so a search without a time range or a DELETE of the index reads only
+ * those, never a scan. Documents without a time (no time field yet, no value, or a time
+ * before 1970 or after 9999, which a `YYYY-MM-DD` key cannot order) live in the index's
+ * `untimed` partition, which every search reads too, so no document is ever missed. The id
+ * item finds a document by `_id` (GET, DELETE, re-indexing an id whose time changed).
  *
  * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
  * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
@@ -91,7 +106,28 @@ export const keys = {
   pendingPartitions: Array.from({ length: PENDING_SHARDS }, (_, n) => `pending#${n}`) as readonly string[],
   /** Present once every unfinished command of the table has its marker. */
   pendingIndexComplete: { pk: 'pending', sk: 'index' },
+
+  // Document store (lib/store/documents.ts)
+  indexMeta: (index: string) => ({ pk: 'indices', sk: `index#${index}` }),
+  indicesPartition: 'indices',
+  indexMetaPrefix: 'index#',
+  docPartition: (index: string, day: string) => `doc#${index}#${day}`,
+  docUntimedPartition: (index: string) => `doc#${index}#untimed`,
+  docTimedSk: (timeMs: number, id: string) => `${ts(timeMs)}#${id}`,
+  docId: (index: string, id: string) => ({ pk: `docid#${index}`, sk: id }),
+  docIdPartition: (index: string) => `docid#${index}`,
+  docDay: (index: string, day: string) => ({ pk: `docdays#${index}`, sk: day }),
+  docDaysPartition: (index: string) => `docdays#${index}`,
 } as const;
+
+/** Latest time a document day partition holds (9999-12-31T23:59:59.999Z); later and earlier than 1970 go untimed. */
+export const MAX_TIMED_MS = 253_402_300_799_999;
+
+/** The UTC day (`YYYY-MM-DD`) of a document time, or undefined when the document belongs to the untimed partition. */
+export function docDay(timeMs: number | undefined): string | undefined {
+  if (timeMs === undefined || timeMs < 0 || timeMs > MAX_TIMED_MS) return undefined;
+  return new Date(timeMs).toISOString().slice(0, 10);
+}
 
 /** The shard of a command id (a stable hash of its characters; ids are numbers with random low digits). */
 function pendingShard(commandId: string): number {
