@@ -12,7 +12,30 @@ const index = (req: HttpRequest, allowAll = false): string => {
 };
 
 const WRITE_PARAMS = ['refresh', 'timeout', 'wait_for_active_shards', 'routing', 'require_alias', 'op_type'];
-const SEARCH_PARAMS = ['size', 'from', 'sort', '_source', 'track_total_hits', 'ignore_unavailable', 'allow_no_indices', 'expand_wildcards', 'rest_total_hits_as_int', 'typed_keys', 'request_cache', 'preference', 'routing', 'timeout', 'search_type', 'ccs_minimize_roundtrips', 'batched_reduce_size', 'pre_filter_shard_size', 'max_concurrent_shard_requests', 'track_scores', 'allow_partial_search_results', 'ignore_throttled'];
+const SEARCH_PARAMS = [
+  'size',
+  'from',
+  'sort',
+  '_source',
+  'track_total_hits',
+  'ignore_unavailable',
+  'allow_no_indices',
+  'expand_wildcards',
+  'rest_total_hits_as_int',
+  'typed_keys',
+  'request_cache',
+  'preference',
+  'routing',
+  'timeout',
+  'search_type',
+  'ccs_minimize_roundtrips',
+  'batched_reduce_size',
+  'pre_filter_shard_size',
+  'max_concurrent_shard_requests',
+  'track_scores',
+  'allow_partial_search_results',
+  'ignore_throttled',
+];
 const COUNT_PARAMS = ['ignore_unavailable', 'allow_no_indices', 'expand_wildcards', 'preference', 'routing', 'min_score', 'terminate_after', 'ignore_throttled'];
 
 const indexDoc = (create: boolean, withId: boolean): RouteHandler => ({
@@ -28,7 +51,19 @@ const countRoute = (withIndex: boolean): RouteHandler => ({
   handle: async (req) => ({ status: 200, body: await count(withIndex ? index(req, true) : undefined, req.body, req.query) }),
 });
 const bulkRoute = (withIndex: boolean): RouteHandler => ({
-  params: ['refresh', 'timeout', 'wait_for_active_shards', 'routing', 'pipeline', 'require_alias', 'require_data_stream', '_source', '_source_includes', '_source_excludes', 'list_executed_pipelines'],
+  params: [
+    'refresh',
+    'timeout',
+    'wait_for_active_shards',
+    'routing',
+    'pipeline',
+    'require_alias',
+    'require_data_stream',
+    '_source',
+    '_source_includes',
+    '_source_excludes',
+    'list_executed_pipelines',
+  ],
   handle: async (req) => ({ status: 200, body: await bulk(requireBody(req), withIndex ? index(req) : undefined) }),
 });
 const refreshRoute = (withIndex: boolean): RouteHandler => ({
@@ -38,7 +73,21 @@ const refreshRoute = (withIndex: boolean): RouteHandler => ({
 
 /** The document store (DESIGN §9): indices, documents, `_bulk`, `_search`, `_count`, `_refresh`, `_cluster/health`. */
 export const handler = httpFunction('documents', {
-  'GET /_cluster/health': { params: ['level', 'local', 'master_timeout', 'timeout', 'wait_for_status', 'wait_for_nodes', 'wait_for_no_relocating_shards', 'wait_for_active_shards', 'wait_for_events', 'wait_for_no_initializing_shards'], handle: async () => ({ status: 200, body: await clusterHealth() }) },
+  'GET /_cluster/health': {
+    params: [
+      'level',
+      'local',
+      'master_timeout',
+      'timeout',
+      'wait_for_status',
+      'wait_for_nodes',
+      'wait_for_no_relocating_shards',
+      'wait_for_active_shards',
+      'wait_for_events',
+      'wait_for_no_initializing_shards',
+    ],
+    handle: async () => ({ status: 200, body: await clusterHealth() }),
+  },
   'PUT /{index}': { params: ['timeout', 'master_timeout', 'wait_for_active_shards'], handle: async (req) => ({ status: 200, body: await putIndex(index(req), req.body) }) },
   'GET /{index}': {
     params: ['ignore_unavailable', 'allow_no_indices', 'expand_wildcards', 'flat_settings', 'include_defaults', 'local', 'master_timeout', 'features'],
@@ -48,7 +97,10 @@ export const handler = httpFunction('documents', {
     params: ['ignore_unavailable', 'allow_no_indices', 'expand_wildcards', 'flat_settings', 'include_defaults', 'local'],
     handle: async (req) => ({ status: (await indicesExist(index(req, true))) ? 200 : 404 }),
   },
-  'DELETE /{index}': { params: ['timeout', 'master_timeout', 'ignore_unavailable', 'allow_no_indices', 'expand_wildcards'], handle: async (req) => ({ status: 200, body: await deleteIndices(index(req)) }) },
+  'DELETE /{index}': {
+    params: ['timeout', 'master_timeout', 'ignore_unavailable', 'allow_no_indices', 'expand_wildcards'],
+    handle: async (req) => ({ status: 200, body: await deleteIndices(index(req)) }),
+  },
   'PUT /{index}/_doc/{id}': indexDoc(false, true),
   'POST /{index}/_doc/{id}': indexDoc(false, true),
   'POST /{index}/_doc': indexDoc(false, false),
@@ -62,7 +114,10 @@ export const handler = httpFunction('documents', {
     params: ['_source', 'realtime', 'refresh', 'routing', 'preference'],
     handle: async (req) => ({ status: (await getDocument(index(req), req.pathParams.id ?? '', false)).status }),
   },
-  'DELETE /{index}/_doc/{id}': { params: ['refresh', 'timeout', 'wait_for_active_shards', 'routing'], handle: async (req) => deleteDocument(index(req), req.pathParams.id ?? '', req.query.refresh) },
+  'DELETE /{index}/_doc/{id}': {
+    params: ['refresh', 'timeout', 'wait_for_active_shards', 'routing'],
+    handle: async (req) => deleteDocument(index(req), req.pathParams.id ?? '', req.query.refresh),
+  },
   'POST /_bulk': bulkRoute(false),
   'PUT /_bulk': bulkRoute(false),
   'POST /{index}/_bulk': bulkRoute(true),

@@ -308,7 +308,10 @@ export async function deleteDocument(index: string, id: string, refresh?: string
   const loc = await deleteDoc(index, id);
   const base = { _index: index, _id: id, _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 };
   if (!loc) return { status: 404, body: { ...base, _version: 1, result: 'not_found', _shards: WRITE_SHARDS } };
-  return { status: 200, body: refreshed({ _index: index, _id: id, _version: loc.version + 1, result: 'deleted', _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 }, refresh) };
+  return {
+    status: 200,
+    body: refreshed({ _index: index, _id: id, _version: loc.version + 1, result: 'deleted', _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 }, refresh),
+  };
 }
 
 /**

@@ -193,7 +193,10 @@ export async function writeDocs(index: StoredIndex, docs: readonly DocWrite[]): 
     seen.add(k);
     return true;
   });
-  await batchWrite(uniquePuts.reverse(), deletes.filter((k) => !seen.has(`${k.pk}\u0000${k.sk}`)));
+  await batchWrite(
+    uniquePuts.reverse(),
+    deletes.filter((k) => !seen.has(`${k.pk}\u0000${k.sk}`)),
+  );
 }
 
 /** A stored document. */
@@ -252,7 +255,12 @@ export async function queryDocs(index: string, fromMs: number | undefined, toMs:
       cond.push('sk <= :b');
       values[':b'] = toDay;
     }
-    const items = await queryAll<{ sk: string }>({ KeyConditionExpression: cond.join(' AND '), ExpressionAttributeValues: values, ProjectionExpression: 'sk', ConsistentRead: true });
+    const items = await queryAll<{ sk: string }>({
+      KeyConditionExpression: cond.join(' AND '),
+      ExpressionAttributeValues: values,
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    });
     days = items.map((i) => i.sk);
   }
   const parts: StoredDoc[][] = new Array(days.length + 1);
@@ -277,7 +285,9 @@ export async function queryDocs(index: string, fromMs: number | undefined, toMs:
       parts[i] = (await queryAll({ KeyConditionExpression: cond.join(' AND '), ExpressionAttributeValues: values, ConsistentRead: true })).map(toDoc);
     },
   );
-  parts[days.length] = (await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.docUntimedPartition(index) }, ConsistentRead: true })).map(toDoc);
+  parts[days.length] = (await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.docUntimedPartition(index) }, ConsistentRead: true })).map(
+    toDoc,
+  );
   return parts.flat();
 }
 
@@ -291,13 +301,30 @@ function toDoc(item: Record<string, unknown>): StoredDoc {
  * short leaves the index in place for the next DELETE to finish.
  */
 export async function deleteIndexData(index: StoredIndex): Promise<void> {
-  const days = await queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.docDaysPartition(index.name) }, ProjectionExpression: 'sk', ConsistentRead: true });
-  const partitions = [...days.map((d) => keys.docPartition(index.name, d.sk)), keys.docUntimedPartition(index.name), keys.docIdPartition(index.name), keys.docDaysPartition(index.name)];
+  const days = await queryAll<{ sk: string }>({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.docDaysPartition(index.name) },
+    ProjectionExpression: 'sk',
+    ConsistentRead: true,
+  });
+  const partitions = [
+    ...days.map((d) => keys.docPartition(index.name, d.sk)),
+    keys.docUntimedPartition(index.name),
+    keys.docIdPartition(index.name),
+    keys.docDaysPartition(index.name),
+  ];
   for (const pk of partitions) {
     let start: Record<string, unknown> | undefined;
     do {
       const out = await db().send(
-        new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk', ExclusiveStartKey: start, Limit: 1000 }),
+        new QueryCommand({
+          TableName: tableName(),
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: start,
+          Limit: 1000,
+        }),
       );
       await batchWrite([], (out.Items ?? []) as { pk: string; sk: string }[]);
       start = out.LastEvaluatedKey;

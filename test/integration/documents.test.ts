@@ -35,7 +35,9 @@ async function metricsIndex(): Promise<string> {
 describe('indices', () => {
   it('create, get, exists and delete answer as Elasticsearch', async () => {
     const index = name('idx');
-    expect(await es.indices.create({ index, mappings: { properties: { t: { type: 'date', format: 'epoch_second' }, 'a.b': { type: 'keyword' } } }, settings: { number_of_shards: 1 } })).toEqual({
+    expect(
+      await es.indices.create({ index, mappings: { properties: { t: { type: 'date', format: 'epoch_second' }, 'a.b': { type: 'keyword' } } }, settings: { number_of_shards: 1 } }),
+    ).toEqual({
       acknowledged: true,
       shards_acknowledged: true,
       index,
@@ -56,7 +58,16 @@ describe('indices', () => {
     const e = await esError(es.indices.get({ index: 'no-such-index-x' }));
     expect(e.status).toBe(404);
     expect(e.body.error).toEqual({
-      root_cause: [{ type: 'index_not_found_exception', reason: 'no such index [no-such-index-x]', 'resource.type': 'index_or_alias', 'resource.id': 'no-such-index-x', index_uuid: '_na_', index: 'no-such-index-x' }],
+      root_cause: [
+        {
+          type: 'index_not_found_exception',
+          reason: 'no such index [no-such-index-x]',
+          'resource.type': 'index_or_alias',
+          'resource.id': 'no-such-index-x',
+          index_uuid: '_na_',
+          index: 'no-such-index-x',
+        },
+      ],
       type: 'index_not_found_exception',
       reason: 'no such index [no-such-index-x]',
       'resource.type': 'index_or_alias',
@@ -114,7 +125,12 @@ describe('documents', () => {
     expect(got).toMatchObject({ _index: index, _id: '1', _version: 2, found: true, _source: { host: 'b' } });
     const conflict = await esError(es.create({ index, id: '1', document: { host: 'c' } }));
     expect(conflict.status).toBe(409);
-    expect(conflict.body.error).toMatchObject({ type: 'version_conflict_engine_exception', reason: '[1]: version conflict, document already exists (current version [2])', shard: '0', index });
+    expect(conflict.body.error).toMatchObject({
+      type: 'version_conflict_engine_exception',
+      reason: '[1]: version conflict, document already exists (current version [2])',
+      shard: '0',
+      index,
+    });
     const gen = await es.index({ index, document: { host: 'd' } });
     expect(gen.result).toBe('created');
     expect(gen._id).toMatch(/^[A-Za-z0-9_-]{20}$/);
@@ -134,7 +150,10 @@ describe('documents', () => {
     expect(e.status).toBe(400);
     expect(e.type).toBe('document_parsing_exception');
     expect(e.reason).toBe("[1:15] failed to parse field [@timestamp] of type [date] in document with id 'x'. Preview of field's value: 'abc'");
-    expect(e.body.error.caused_by).toMatchObject({ type: 'illegal_argument_exception', reason: 'failed to parse date field [abc] with format [strict_date_optional_time||epoch_millis]' });
+    expect(e.body.error.caused_by).toMatchObject({
+      type: 'illegal_argument_exception',
+      reason: 'failed to parse date field [abc] with format [strict_date_optional_time||epoch_millis]',
+    });
   });
 });
 
@@ -255,8 +274,20 @@ describe('_search and _count', () => {
     expect(res.aggregations).toEqual({
       buckets: {
         buckets: [
-          { key_as_string: '2017-01-01T00:00:00.000Z', key: T0, doc_count: 4, '@timestamp': { value: T0 + 3_600_000, value_as_string: '2017-01-01T01:00:00.000Z' }, total: { value: 3 } },
-          { key_as_string: '2017-01-01T02:00:00.000Z', key: T0 + 7_200_000, doc_count: 4, '@timestamp': { value: T0 + 3 * 3_600_000, value_as_string: '2017-01-01T03:00:00.000Z' }, total: { value: 15 } },
+          {
+            key_as_string: '2017-01-01T00:00:00.000Z',
+            key: T0,
+            doc_count: 4,
+            '@timestamp': { value: T0 + 3_600_000, value_as_string: '2017-01-01T01:00:00.000Z' },
+            total: { value: 3 },
+          },
+          {
+            key_as_string: '2017-01-01T02:00:00.000Z',
+            key: T0 + 7_200_000,
+            doc_count: 4,
+            '@timestamp': { value: T0 + 3 * 3_600_000, value_as_string: '2017-01-01T03:00:00.000Z' },
+            total: { value: 15 },
+          },
         ],
       },
       hosts: { doc_count_error_upper_bound: 0, sum_other_doc_count: 4, buckets: [{ key: 'host-a', doc_count: 4, avg_total: { value: 1.5 } }] },

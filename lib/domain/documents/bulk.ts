@@ -18,7 +18,23 @@ export interface BulkOperation {
   line: number;
 }
 
-const PARAMS = new Set(['_index', '_id', 'routing', 'require_alias', 'op_type', 'pipeline', 'if_seq_no', 'if_primary_term', 'version', 'version_type', 'retry_on_conflict', 'dynamic_templates', '_source', 'list_executed_pipelines', 'require_data_stream']);
+const PARAMS = new Set([
+  '_index',
+  '_id',
+  'routing',
+  'require_alias',
+  'op_type',
+  'pipeline',
+  'if_seq_no',
+  'if_primary_term',
+  'version',
+  'version_type',
+  'retry_on_conflict',
+  'dynamic_templates',
+  '_source',
+  'list_executed_pipelines',
+  'require_data_stream',
+]);
 /** Action parameters the store accepts and ignores (a single shard has no routing; nothing else is needed for them). */
 const IGNORED = new Set(['routing', 'require_alias', 'require_data_stream', 'list_executed_pipelines']);
 
@@ -48,7 +64,15 @@ export function parseBulk(body: string, defaultIndex: string | undefined): BulkO
       action = parseJsonBody(text);
     }
     if (typeof action !== 'object' || action === null || Array.isArray(action)) {
-      const token = Array.isArray(action) ? 'START_ARRAY' : typeof action === 'string' ? 'VALUE_STRING' : typeof action === 'number' ? 'VALUE_NUMBER' : typeof action === 'boolean' ? `VALUE_${String(action).toUpperCase()}` : 'VALUE_NULL';
+      const token = Array.isArray(action)
+        ? 'START_ARRAY'
+        : typeof action === 'string'
+          ? 'VALUE_STRING'
+          : typeof action === 'number'
+            ? 'VALUE_NUMBER'
+            : typeof action === 'boolean'
+              ? `VALUE_${String(action).toUpperCase()}`
+              : 'VALUE_NULL';
       throw new IllegalArgumentError(`Malformed action/metadata line [${line}], expected START_OBJECT or END_OBJECT but found [${token}]`);
     }
     const entries = Object.entries(action);

@@ -15,14 +15,64 @@ export type FieldType = (typeof FIELD_TYPES)[number];
 
 /** Types Elasticsearch has that the store does not index (a clear 400 rather than "No handler"). */
 const ES_ONLY_TYPES = new Set([
-  'nested', 'flattened', 'ip', 'geo_point', 'geo_shape', 'point', 'shape', 'short', 'byte', 'half_float', 'scaled_float', 'unsigned_long',
-  'date_nanos', 'binary', 'wildcard', 'constant_keyword', 'match_only_text', 'search_as_you_type', 'completion', 'alias', 'version', 'histogram',
-  'integer_range', 'float_range', 'long_range', 'double_range', 'date_range', 'ip_range', 'dense_vector', 'sparse_vector', 'rank_feature',
-  'rank_features', 'token_count', 'murmur3', 'annotated_text', 'percolator', 'join', 'aggregate_metric_double', 'semantic_text', 'counted_keyword',
+  'nested',
+  'flattened',
+  'ip',
+  'geo_point',
+  'geo_shape',
+  'point',
+  'shape',
+  'short',
+  'byte',
+  'half_float',
+  'scaled_float',
+  'unsigned_long',
+  'date_nanos',
+  'binary',
+  'wildcard',
+  'constant_keyword',
+  'match_only_text',
+  'search_as_you_type',
+  'completion',
+  'alias',
+  'version',
+  'histogram',
+  'integer_range',
+  'float_range',
+  'long_range',
+  'double_range',
+  'date_range',
+  'ip_range',
+  'dense_vector',
+  'sparse_vector',
+  'rank_feature',
+  'rank_features',
+  'token_count',
+  'murmur3',
+  'annotated_text',
+  'percolator',
+  'join',
+  'aggregate_metric_double',
+  'semantic_text',
+  'counted_keyword',
 ]);
 
 /** Mapping parameters accepted; those not listed here that Elasticsearch knows are a clear 400. */
-const ACCEPTED_PARAMS = new Set(['type', 'format', 'fields', 'ignore_above', 'index', 'doc_values', 'store', 'analyzer', 'search_analyzer', 'norms', 'properties', 'dynamic', 'coerce']);
+const ACCEPTED_PARAMS = new Set([
+  'type',
+  'format',
+  'fields',
+  'ignore_above',
+  'index',
+  'doc_values',
+  'store',
+  'analyzer',
+  'search_analyzer',
+  'norms',
+  'properties',
+  'dynamic',
+  'coerce',
+]);
 
 /** One mapped field (Elasticsearch's mapping JSON for it). */
 export interface FieldMapping {
@@ -56,13 +106,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function parseMappings(raw: unknown): Mappings {
   if (raw === undefined || raw === null) return { properties: {} };
-  if (!isObject(raw)) throw new MapperParsingError('Failed to parse mapping: Expected map for property [mappings] but got a ' + typeof raw);
+  if (!isObject(raw)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [mappings] but got a ${typeof raw}`);
   const out: Mappings = { properties: {} };
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'properties') out.properties = parseProperties(v, '');
     else if (k === 'dynamic') out.dynamic = parseDynamic(v);
     else if (k === '_source' || k === '_meta' || k === 'date_detection' || k === 'numeric_detection') {
-      if (k === 'date_detection' || k === 'numeric_detection' || (k === '_source' && isObject(v) && Object.keys(v).length > 0)) throw new DocumentStoreUnsupportedError(k, 'mapping parameter');
+      if (k === 'date_detection' || k === 'numeric_detection' || (k === '_source' && isObject(v) && Object.keys(v).length > 0))
+        throw new DocumentStoreUnsupportedError(k, 'mapping parameter');
     } else if (k === 'dynamic_templates' || k === 'runtime' || k === '_routing') throw new DocumentStoreUnsupportedError(k, 'mapping parameter');
     else throw new MapperParsingError(`Failed to parse mapping: Root mapping definition has unsupported parameters:  [${k} : ${JSON.stringify(v)}]`);
   }
@@ -91,7 +142,7 @@ function parseField(full: string, def: Record<string, unknown>): FieldMapping {
   const type = def.type === undefined ? (def.properties !== undefined ? 'object' : 'object') : String(def.type);
   if (type === 'object') {
     const props = def.properties === undefined ? {} : parseProperties(def.properties, full);
-    return def.type === undefined ? { properties: props } as FieldMapping : { type: 'object', properties: props };
+    return def.type === undefined ? ({ properties: props } as FieldMapping) : { type: 'object', properties: props };
   }
   if (ES_ONLY_TYPES.has(type)) throw new DocumentStoreUnsupportedError(type, 'field type');
   if (!(FIELD_TYPES as readonly string[]).includes(type)) throw new MapperParsingError(`Failed to parse mapping: No handler for type [${type}] declared on field [${full}]`);
@@ -125,7 +176,8 @@ export function leafFields(mappings: Mappings): ResolvedField[] {
       if (f.properties) walk(f.properties, full);
       else {
         out.push({ name: full, sourcePath: full, type: f.type as FieldType, format: f.format ?? DEFAULT_DATE_FORMAT });
-        for (const [sub, sf] of Object.entries(f.fields ?? {})) out.push({ name: `${full}.${sub}`, sourcePath: full, type: sf.type as FieldType, format: sf.format ?? DEFAULT_DATE_FORMAT });
+        for (const [sub, sf] of Object.entries(f.fields ?? {}))
+          out.push({ name: `${full}.${sub}`, sourcePath: full, type: sf.type as FieldType, format: sf.format ?? DEFAULT_DATE_FORMAT });
       }
     }
   };
@@ -176,7 +228,11 @@ export function coerce(value: unknown, field: Pick<ResolvedField, 'type' | 'form
     case 'double':
     case 'float': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-      if (!Number.isFinite(n)) return { ok: false, error: typeof value === 'string' ? `For input string: "${value}"` : `Current token (${tokenName(value)}) not numeric, can not use numeric value accessors` };
+      if (!Number.isFinite(n))
+        return {
+          ok: false,
+          error: typeof value === 'string' ? `For input string: "${value}"` : `Current token (${tokenName(value)}) not numeric, can not use numeric value accessors`,
+        };
       return { ok: true, value: field.type === 'long' || field.type === 'integer' ? Math.trunc(n) : n };
     }
     case 'boolean':

@@ -23,20 +23,83 @@ export type Aggregation =
 
 /** Aggregations Elasticsearch has that the store does not compute. */
 const ES_ONLY_AGGS = new Set([
-  'histogram', 'range', 'date_range', 'ip_range', 'filter', 'filters', 'missing', 'nested', 'reverse_nested', 'global', 'sampler', 'diversified_sampler',
-  'significant_terms', 'significant_text', 'rare_terms', 'multi_terms', 'composite', 'adjacency_matrix', 'auto_date_histogram', 'variable_width_histogram',
-  'geohash_grid', 'geotile_grid', 'geo_distance', 'stats', 'extended_stats', 'percentiles', 'percentile_ranks', 'median_absolute_deviation', 'top_hits',
-  'top_metrics', 'scripted_metric', 'weighted_avg', 'geo_bounds', 'geo_centroid', 'string_stats', 'boxplot', 't_test', 'rate', 'matrix_stats',
-  'avg_bucket', 'sum_bucket', 'min_bucket', 'max_bucket', 'stats_bucket', 'extended_stats_bucket', 'percentiles_bucket', 'derivative', 'cumulative_sum',
-  'moving_fn', 'moving_avg', 'serial_diff', 'bucket_script', 'bucket_selector', 'bucket_sort', 'categorize_text', 'frequent_item_sets', 'time_series',
-  'random_sampler', 'change_point', 'inference', 'normalize', 'cumulative_cardinality', 'moving_percentiles', 'bucket_count_ks_test', 'bucket_correlation',
+  'histogram',
+  'range',
+  'date_range',
+  'ip_range',
+  'filter',
+  'filters',
+  'missing',
+  'nested',
+  'reverse_nested',
+  'global',
+  'sampler',
+  'diversified_sampler',
+  'significant_terms',
+  'significant_text',
+  'rare_terms',
+  'multi_terms',
+  'composite',
+  'adjacency_matrix',
+  'auto_date_histogram',
+  'variable_width_histogram',
+  'geohash_grid',
+  'geotile_grid',
+  'geo_distance',
+  'stats',
+  'extended_stats',
+  'percentiles',
+  'percentile_ranks',
+  'median_absolute_deviation',
+  'top_hits',
+  'top_metrics',
+  'scripted_metric',
+  'weighted_avg',
+  'geo_bounds',
+  'geo_centroid',
+  'string_stats',
+  'boxplot',
+  't_test',
+  'rate',
+  'matrix_stats',
+  'avg_bucket',
+  'sum_bucket',
+  'min_bucket',
+  'max_bucket',
+  'stats_bucket',
+  'extended_stats_bucket',
+  'percentiles_bucket',
+  'derivative',
+  'cumulative_sum',
+  'moving_fn',
+  'moving_avg',
+  'serial_diff',
+  'bucket_script',
+  'bucket_selector',
+  'bucket_sort',
+  'categorize_text',
+  'frequent_item_sets',
+  'time_series',
+  'random_sampler',
+  'change_point',
+  'inference',
+  'normalize',
+  'cumulative_cardinality',
+  'moving_percentiles',
+  'bucket_count_ks_test',
+  'bucket_correlation',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Calendar units of fixed length (UTC), accepted as `calendar_interval`. */
 const FIXED_CALENDAR: Record<string, number> = {
-  '1m': 60_000, minute: 60_000, '1h': 3_600_000, hour: 3_600_000, '1d': 86_400_000, day: 86_400_000,
+  '1m': 60_000,
+  minute: 60_000,
+  '1h': 3_600_000,
+  hour: 3_600_000,
+  '1d': 86_400_000,
+  day: 86_400_000,
 };
 
 /**
@@ -87,7 +150,13 @@ function toPos(p: { line: number; col: number } | undefined): JsonPos | null {
 function parseOne(type: string, name: string, body: Record<string, unknown>): Aggregation {
   const field = body.field;
   if (typeof field !== 'string') {
-    throw new EsError('illegal_argument_exception', 400, type === 'date_histogram' || type === 'terms' ? `Required one of fields [field, script], but none were specified. ` : `Required one of fields [field, script], but none were specified. `);
+    throw new EsError(
+      'illegal_argument_exception',
+      400,
+      type === 'date_histogram' || type === 'terms'
+        ? `Required one of fields [field, script], but none were specified. `
+        : `Required one of fields [field, script], but none were specified. `,
+    );
   }
   if (type === 'date_histogram') {
     let intervalMs: number | undefined;
@@ -104,7 +173,8 @@ function parseOne(type: string, name: string, body: Record<string, unknown>): Ag
       else if (k === 'keyed' && v === false) continue;
       else throw new DocumentStoreUnsupportedError(`date_histogram.${k}`, 'aggregation option');
     }
-    if (intervalMs === undefined || intervalMs <= 0) throw new EsError('illegal_argument_exception', 400, '[date_histogram] requires [fixed_interval] or [calendar_interval] to be set');
+    if (intervalMs === undefined || intervalMs <= 0)
+      throw new EsError('illegal_argument_exception', 400, '[date_histogram] requires [fixed_interval] or [calendar_interval] to be set');
     return { kind: 'date_histogram', field, intervalMs, minDocCount, subs: {} };
   }
   if (type === 'terms') {
@@ -178,7 +248,11 @@ function aggregateOne(agg: Aggregation, docs: readonly { doc: DocView; mappings:
   if (agg.kind === 'date_histogram') {
     const groups = new Map<number, { doc: DocView; mappings: Mappings }[]>();
     for (const d of docs) {
-      const keys = new Set(valuesOf(d).filter((v): v is number => typeof v === 'number').map((t) => Math.floor(t / agg.intervalMs) * agg.intervalMs));
+      const keys = new Set(
+        valuesOf(d)
+          .filter((v): v is number => typeof v === 'number')
+          .map((t) => Math.floor(t / agg.intervalMs) * agg.intervalMs),
+      );
       for (const k of keys) {
         let g = groups.get(k);
         if (!g) groups.set(k, (g = []));

@@ -21,11 +21,56 @@ export type Query =
 
 /** Queries Elasticsearch has that the store does not evaluate: a 400 naming them, never a wrong answer. */
 const ES_ONLY_QUERIES = new Set([
-  'match_phrase', 'match_phrase_prefix', 'match_bool_prefix', 'multi_match', 'combined_fields', 'query_string', 'simple_query_string', 'prefix',
-  'wildcard', 'regexp', 'fuzzy', 'nested', 'has_child', 'has_parent', 'parent_id', 'geo_bounding_box', 'geo_distance', 'geo_polygon', 'geo_shape',
-  'shape', 'script', 'script_score', 'function_score', 'dis_max', 'boosting', 'more_like_this', 'span_term', 'span_near', 'span_or', 'span_not',
-  'span_first', 'span_multi', 'span_containing', 'span_within', 'span_field_masking', 'intervals', 'distance_feature', 'pinned', 'rank_feature',
-  'wrapper', 'percolate', 'terms_set', 'knn', 'semantic', 'sparse_vector', 'text_expansion', 'weighted_tokens', 'rule', 'term_based', 'type',
+  'match_phrase',
+  'match_phrase_prefix',
+  'match_bool_prefix',
+  'multi_match',
+  'combined_fields',
+  'query_string',
+  'simple_query_string',
+  'prefix',
+  'wildcard',
+  'regexp',
+  'fuzzy',
+  'nested',
+  'has_child',
+  'has_parent',
+  'parent_id',
+  'geo_bounding_box',
+  'geo_distance',
+  'geo_polygon',
+  'geo_shape',
+  'shape',
+  'script',
+  'script_score',
+  'function_score',
+  'dis_max',
+  'boosting',
+  'more_like_this',
+  'span_term',
+  'span_near',
+  'span_or',
+  'span_not',
+  'span_first',
+  'span_multi',
+  'span_containing',
+  'span_within',
+  'span_field_masking',
+  'intervals',
+  'distance_feature',
+  'pinned',
+  'rank_feature',
+  'wrapper',
+  'percolate',
+  'terms_set',
+  'knn',
+  'semantic',
+  'sparse_vector',
+  'text_expansion',
+  'weighted_tokens',
+  'rule',
+  'term_based',
+  'type',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -108,7 +153,7 @@ export function parseQuery(raw: unknown, path: (string | number)[], locate: Loca
       return { kind: 'ids', values: values.map(String) };
     }
     case 'constant_score': {
-      if (body.filter === undefined) throw new QueryParsingError('[constant_score] requires a \'filter\' element', locate(here));
+      if (body.filter === undefined) throw new QueryParsingError("[constant_score] requires a 'filter' element", locate(here));
       return { kind: 'constant_score', filter: parseQuery(body.filter, [...here, 'filter'], locate) };
     }
     case 'bool': {

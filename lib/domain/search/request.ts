@@ -32,8 +32,30 @@ export interface SearchRequest {
 export const MAX_RESULT_WINDOW = 10_000;
 
 const UNSUPPORTED_KEYS = new Set([
-  'highlight', 'suggest', 'script_fields', 'docvalue_fields', 'fields', 'stored_fields', 'collapse', 'rescore', 'post_filter', 'runtime_mappings', 'pit',
-  'knn', 'explain', 'version', 'seq_no_primary_term', 'min_score', 'terminate_after', 'indices_boost', 'profile', 'stats', 'ext', 'slice', 'retriever', 'rank',
+  'highlight',
+  'suggest',
+  'script_fields',
+  'docvalue_fields',
+  'fields',
+  'stored_fields',
+  'collapse',
+  'rescore',
+  'post_filter',
+  'runtime_mappings',
+  'pit',
+  'knn',
+  'explain',
+  'version',
+  'seq_no_primary_term',
+  'min_score',
+  'terminate_after',
+  'indices_boost',
+  'profile',
+  'stats',
+  'ext',
+  'slice',
+  'retriever',
+  'rank',
 ]);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -129,7 +151,8 @@ export function parseSearchRequest(text: string | undefined, params: Record<stri
   if (params.from !== undefined) req.from = intValue(params.from, 'from');
   if (params.sort !== undefined && req.sort.length === 0) req.sort = parseSort(params.sort.split(','));
   if (params._source !== undefined) req.source = parseSource(params._source);
-  if (params.track_total_hits !== undefined) req.trackTotalHits = params.track_total_hits === 'true' ? true : params.track_total_hits === 'false' ? false : intValue(params.track_total_hits, 'track_total_hits');
+  if (params.track_total_hits !== undefined)
+    req.trackTotalHits = params.track_total_hits === 'true' ? true : params.track_total_hits === 'false' ? false : intValue(params.track_total_hits, 'track_total_hits');
   if (req.size < 0) throw new IllegalArgumentError(`[size] parameter cannot be negative, found [${req.size}]`);
   if (req.from < 0) throw new IllegalArgumentError(`[from] parameter cannot be negative, found [${req.from}]`);
   if (req.from + req.size > MAX_RESULT_WINDOW) {
@@ -186,7 +209,13 @@ function compareValues(a: SortValue, b: SortValue, asc: boolean): number {
  * Filters `_source` by `includes`/`excludes` (full paths or `*` patterns); excludes win.
  */
 export function filterSource(source: Record<string, unknown>, includes: string[], excludes: string[]): Record<string, unknown> {
-  const re = (p: string): RegExp => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = (p: string): RegExp =>
+    new RegExp(
+      `^${p
+        .split('*')
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
   const inc = includes.map(re);
   const exc = excludes.map(re);
   const walk = (obj: Record<string, unknown>, prefix: string): Record<string, unknown> | undefined => {
@@ -246,7 +275,8 @@ export function runSearch(req: SearchRequest, candidates: readonly Candidate[], 
   const score = byField ? null : scored ? 1 : 0;
   const hits = page.map(({ c, values }) => {
     const h: Record<string, unknown> = { _index: c.doc.index, _id: c.doc.id, _score: score };
-    if (req.source.enabled) h._source = req.source.includes.length || req.source.excludes.length ? filterSource(c.doc.source, req.source.includes, req.source.excludes) : c.doc.source;
+    if (req.source.enabled)
+      h._source = req.source.includes.length || req.source.excludes.length ? filterSource(c.doc.source, req.source.includes, req.source.excludes) : c.doc.source;
     if (byField) h.sort = values;
     return h;
   });
@@ -254,7 +284,11 @@ export function runSearch(req: SearchRequest, candidates: readonly Candidate[], 
   const n = hitsAll.length;
   if (req.trackTotalHits === true) out.hits.total = { value: n, relation: 'eq' };
   else if (typeof req.trackTotalHits === 'number') out.hits.total = n > req.trackTotalHits ? { value: req.trackTotalHits, relation: 'gte' } : { value: n, relation: 'eq' };
-  if (Object.keys(req.aggs).length > 0) out.aggregations = aggregate(req.aggs, hitsAll.map((c) => ({ doc: c.doc, mappings: c.mappings })));
+  if (Object.keys(req.aggs).length > 0)
+    out.aggregations = aggregate(
+      req.aggs,
+      hitsAll.map((c) => ({ doc: c.doc, mappings: c.mappings })),
+    );
   // Elasticsearch puts hits.total first.
   out.hits = { ...(out.hits.total ? { total: out.hits.total } : {}), max_score: out.hits.max_score, hits: out.hits.hits };
   return out;
@@ -264,4 +298,3 @@ export function runSearch(req: SearchRequest, candidates: readonly Candidate[], 
 export function countMatches(query: Query, candidates: readonly Candidate[], nowMs: number): number {
   return candidates.filter((c) => matches(query, c.doc, { mappings: c.mappings, nowMs })).length;
 }
-

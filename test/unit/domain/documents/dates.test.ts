@@ -42,7 +42,9 @@ describe('date math', () => {
 
   it("a value that is not a date is Elasticsearch's failure text", () => {
     expect(() => parseDateMath('nope', 'strict_date_optional_time||epoch_millis', NOW)).toThrow(DateParseFailure);
-    expect(() => parseDateMath('nope', 'strict_date_optional_time||epoch_millis', NOW)).toThrow('failed to parse date field [nope] with format [strict_date_optional_time||epoch_millis]');
+    expect(() => parseDateMath('nope', 'strict_date_optional_time||epoch_millis', NOW)).toThrow(
+      'failed to parse date field [nope] with format [strict_date_optional_time||epoch_millis]',
+    );
     expect(() => parseDateMath('now+x', 'strict_date_optional_time', NOW)).toThrow('operator not supported for date math [+x]');
   });
 });

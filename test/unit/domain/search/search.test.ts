@@ -61,11 +61,16 @@ describe('queries', () => {
     expect(error(() => parseSearchRequest('{"query":{"term":{"a":1,"b":2}}}', {})).message).toBe("[term] query doesn't support multiple fields, found [a] and [b]");
     expect(error(() => parseSearchRequest('{"foo":1}', {})).message).toBe('Unknown key for a VALUE_STRING in [foo].');
     expect(error(() => parseSearchRequest('{"highlight":{}}', {})).message).toBe('mlplane does not support the [highlight] search option yet');
-    expect(error(() => parseSearchRequest('{"from":9995,"size":10}', {})).message).toMatch(/^Result window is too large, from \+ size must be less than or equal to: \[10000\] but was \[10005\]/);
+    expect(error(() => parseSearchRequest('{"from":9995,"size":10}', {})).message).toMatch(
+      /^Result window is too large, from \+ size must be less than or equal to: \[10000\] but was \[10005\]/,
+    );
   });
 
   it('the time window of a query is the intersection of its ranges on the time field', () => {
-    const q = parseSearchRequest(JSON.stringify({ query: { bool: { filter: [{ range: { '@timestamp': { gte: T0, lt: T0 + 1000 } } }, { range: { '@timestamp': { gt: T0 + 10 } } }] } } }), {}).query;
+    const q = parseSearchRequest(
+      JSON.stringify({ query: { bool: { filter: [{ range: { '@timestamp': { gte: T0, lt: T0 + 1000 } } }, { range: { '@timestamp': { gt: T0 + 10 } } }] } } }),
+      {},
+    ).query;
     expect(timeWindow(q, '@timestamp', { mappings, nowMs: NOW }, 'strict_date_optional_time||epoch_millis')).toEqual({ from: T0 + 11, to: T0 + 999 });
     const should = parseSearchRequest(JSON.stringify({ query: { bool: { should: [{ range: { '@timestamp': { gte: T0 } } }] } } }), {}).query;
     expect(timeWindow(should, '@timestamp', { mappings, nowMs: NOW }, '')).toEqual({});
@@ -75,7 +80,10 @@ describe('queries', () => {
 describe('hits', () => {
   it('sort by fields with search_after and missing values last; _doc order; scores', () => {
     const r = run({ size: 2, sort: [{ host: 'desc' }, { total: { order: 'asc' } }] });
-    expect(r.hits.hits.map((h) => (h as { sort: unknown }).sort)).toEqual([['b', 1], ['b', 3]]);
+    expect(r.hits.hits.map((h) => (h as { sort: unknown }).sort)).toEqual([
+      ['b', 1],
+      ['b', 3],
+    ]);
     expect(r.hits.max_score).toBeNull();
     expect(ids({ sort: [{ host: 'desc' }, { total: 'asc' }], search_after: ['b', 3], size: 2 })).toEqual(['d5', 'd7']);
     expect(ids({ sort: [{ 'a.b': 'asc' }], size: 2 })).toEqual(['d3', 'd0']);
