@@ -4,8 +4,8 @@
  *
  * One index `bench-bulk` mapped as a datafeed's source (`@timestamp` date, `host` keyword,
  * `total` long); 100 hosts reporting once a minute, so each 5,000-document body covers 50
- * minutes. 20 bodies in sequence with explicit ids (`index` actions: each id is looked up,
- * as re-indexing must version it), then 20 with generated ids (no lookup). Documents/s =
+ * minutes. 10 bodies in sequence with explicit ids (`index` actions: each id is looked up,
+ * as re-indexing must version it), then 10 with generated ids (no lookup). Documents/s =
  * documents / wall time per variant, plus p50/p95 per request, medians of the runs.
  * Target: ≥ 20,000 documents/s (explicit ids, the datafeed-like case).
  *
@@ -15,9 +15,9 @@
 import { connect, meets, quantile, round1, runMain, writeResult, type Target } from './lib.ts';
 
 const HOSTS = 100;
-const BODIES = 20;
+const BODIES = 10;
 const PER_BODY = 5_000;
-const RUNS = 3;
+const RUNS = 2;
 const START_MS = Date.UTC(2017, 0, 1);
 const MINUTE = 60_000;
 const INDEX = 'bench-bulk';
@@ -47,19 +47,21 @@ async function main(): Promise<void> {
       const key = withIds ? 'explicitIds' : 'generatedIds';
       variants[key] = { docsPerSecond: [], p50: [], p95: [] };
       for (let run = 0; run < RUNS; run++) {
-        await client.indices.delete({ index: INDEX }, { ignore: [404] });
-        await client.indices.create({ index: INDEX, mappings: { properties: { '@timestamp': { type: 'date' }, host: { type: 'keyword' }, total: { type: 'long' } } } });
+        // A fresh index per run (deleting a big index between runs would leave its purge competing with the next run).
+        const index = `${INDEX}-${key.toLowerCase()}-${run}`;
+        await client.indices.delete({ index }, { ignore: [404] });
+        await client.indices.create({ index, mappings: { properties: { '@timestamp': { type: 'date' }, host: { type: 'keyword' }, total: { type: 'long' } } } });
         const bodies = Array.from({ length: BODIES }, (_, i) => body(i, withIds, run));
         const latencies: number[] = [];
         const t0 = performance.now();
         for (const b of bodies) {
           const s = performance.now();
-          const res = await client.transport.request<{ errors: boolean }>({ method: 'POST', path: `/${INDEX}/_bulk`, bulkBody: b }, { requestTimeout: 120_000 });
+          const res = await client.transport.request<{ errors: boolean }>({ method: 'POST', path: `/${index}/_bulk`, bulkBody: b }, { requestTimeout: 120_000 });
           if (res.errors) throw new Error('bulk reported item errors');
           latencies.push(performance.now() - s);
         }
         const wallMs = performance.now() - t0;
-        const count = (await client.count({ index: INDEX })).count;
+        const count = (await client.count({ index })).count;
         if (count !== BODIES * PER_BODY) throw new Error(`indexed ${count}, expected ${BODIES * PER_BODY}`);
         const v = variants[key]!;
         v.docsPerSecond.push(Math.round(((BODIES * PER_BODY) / wallMs) * 1000));
@@ -68,7 +70,6 @@ async function main(): Promise<void> {
         console.log(`bulk ${key} run ${run + 1}: ${v.docsPerSecond.at(-1)} documents/s (request p50 ${v.p50.at(-1)} ms)`);
       }
     }
-    await client.indices.delete({ index: INDEX }, { ignore: [404] });
     const median = (xs: number[]): number => Math.round(quantile(xs, 0.5));
     const explicit = variants.explicitIds!;
     const generated = variants.generatedIds!;

@@ -25,7 +25,9 @@ import {
   createIndex,
   deleteDoc,
   deleteDocs,
-  deleteIndexData,
+  dropIndex,
+  purgeTrash,
+  scopeOf,
   type DocLocation,
   type DocWrite,
   getDoc,
@@ -36,6 +38,11 @@ import {
   updateMappings,
   writeDocs,
 } from '../store/documents.ts';
+
+/** Time a DELETE of an index spends removing deleted indices' items before it answers (the HTTP function has 30 s). */
+const PURGE_BUDGET_MS = 15_000;
+/** Time an index creation spends on that. */
+const CREATE_PURGE_BUDGET_MS = 2_000;
 
 /** `_shards` of a write: one primary written; Elasticsearch's default replica is counted and, on one node, unassigned. */
 const WRITE_SHARDS = { total: 2, successful: 1, failed: 0 } as const;
@@ -86,6 +93,7 @@ export async function putIndex(name: string, body: string | undefined): Promise<
     const winner = await getIndex(name);
     throw new IndexAlreadyExistsError(name, winner?.uuid ?? '_na_');
   }
+  await purgeTrash(Date.now() + CREATE_PURGE_BUDGET_MS);
   return { acknowledged: true, shards_acknowledged: true, index: name };
 }
 
@@ -150,7 +158,10 @@ export async function deleteIndices(expression: string): Promise<{ acknowledged:
     throw new IllegalArgumentError('Wildcard expressions or all indices are not allowed');
   }
   const indices = await resolveIndices(expression);
-  for (const i of indices) await deleteIndexData(i);
+  for (const i of indices) await dropIndex(i);
+  // The documents are already invisible; their items go within this request's budget, the
+  // rest at the next index DELETE or create.
+  await purgeTrash(Date.now() + PURGE_BUDGET_MS);
   return { acknowledged: true };
 }
 
@@ -195,7 +206,7 @@ async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> 
   }
   for (let attempt = 0; ; attempt++) {
     const ids = items.filter((i) => i.id !== undefined && !i.error).map((i) => i.id as string);
-    const locations = ids.length > 0 ? await getDocLocations(index.name, ids) : new Map<string, DocLocation>();
+    const locations = ids.length > 0 ? await getDocLocations(scopeOf(index), ids) : new Map<string, DocLocation>();
     let mappings = index.mappings;
     let timeField = index.timeField;
     let changed = false;
@@ -262,7 +273,7 @@ async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> 
       it.status = prev === undefined ? 201 : 200;
     }
     const deletes = [...locations].filter(([id]) => version.get(id) === undefined).map(([id, loc]) => ({ id, loc }));
-    if (deletes.length > 0) await deleteDocs(index.name, deletes);
+    if (deletes.length > 0) await deleteDocs(index, deletes);
     if (finalWrite.size > 0) await writeDocs(index, [...finalWrite.values()]);
     return;
   }
@@ -293,8 +304,8 @@ export async function indexDocument(index: string, id: string | undefined, body:
 
 /** GET <index>/_doc/<id>: 200 `{…, found: true, _source}` or 404 `{_index, _id, found: false}`. @throws IndexNotFoundError */
 export async function getDocument(index: string, id: string, sourceWanted: boolean): Promise<{ status: number; body: unknown }> {
-  await mustGetIndex(index);
-  const doc = await getDoc(index, id);
+  const stored = await mustGetIndex(index);
+  const doc = await getDoc(stored, id);
   if (!doc) return { status: 404, body: { _index: index, _id: id, found: false } };
   const body: Record<string, unknown> = { _index: index, _id: id, _version: doc.version, _seq_no: doc.seqNo, _primary_term: 1, found: true };
   if (sourceWanted) body._source = JSON.parse(doc.sourceText);
@@ -305,7 +316,7 @@ export async function getDocument(index: string, id: string, sourceWanted: boole
 export async function deleteDocument(index: string, id: string, refresh?: string): Promise<{ status: number; body: unknown }> {
   const i = await mustGetIndex(index);
   const [seqNo] = [await allocateSeqNos(i.name, 1)];
-  const loc = await deleteDoc(index, id);
+  const loc = await deleteDoc(i, id);
   const base = { _index: index, _id: id, _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 };
   if (!loc) return { status: 404, body: { ...base, _version: 1, result: 'not_found', _shards: WRITE_SHARDS } };
   return {

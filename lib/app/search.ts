@@ -20,7 +20,7 @@ async function candidates(indices: readonly StoredIndex[], query: Query, nowMs: 
       window = timeWindow(query, index.timeField, { mappings: index.mappings, nowMs }, field?.format ?? 'strict_date_optional_time||epoch_millis');
     }
     if (window.from !== undefined && window.to !== undefined && window.from > window.to) continue;
-    for (const d of await queryDocs(index.name, window.from, window.to)) {
+    for (const d of await queryDocs(index, window.from, window.to)) {
       out.push({ doc: { index: index.name, id: d.id, source: JSON.parse(d.sourceText) as Record<string, unknown> }, mappings: index.mappings, order: order++ });
     }
   }

@@ -4,7 +4,7 @@
  * consistent, so a document is visible to GET, `_search` and `_count` as soon as its write
  * is acknowledged (`_refresh` has nothing to do).
  */
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { StaleStateError } from '../domain/errors.ts';
 import type { Mappings } from '../domain/documents/mappings.ts';
@@ -34,6 +34,9 @@ const IndexItem = z.object({
   time_field: z.string().optional(),
   mv: z.number(),
 });
+
+/** `<index>/<uuid>`: the part of document keys that names one incarnation of an index. */
+export const scopeOf = (index: Pick<StoredIndex, 'name' | 'uuid'>): string => `${index.name}/${index.uuid}`;
 
 function fromItem(item: Record<string, unknown>): StoredIndex {
   const i = IndexItem.parse(item);
@@ -130,13 +133,13 @@ export interface DocLocation {
 }
 
 /** The id items of `ids` (BatchGet, 100 a call, retried for unprocessed keys). */
-export async function getDocLocations(index: string, ids: readonly string[]): Promise<Map<string, DocLocation>> {
+export async function getDocLocations(scope: string, ids: readonly string[]): Promise<Map<string, DocLocation>> {
   const out = new Map<string, DocLocation>();
   const unique = [...new Set(ids)];
   const chunks: string[][] = [];
   for (let i = 0; i < unique.length; i += 100) chunks.push(unique.slice(i, i + 100));
   await inLanes(chunks, 8, async (chunk) => {
-    let pending: Record<string, unknown>[] = chunk.map((id) => keys.docId(index, id));
+    let pending: Record<string, unknown>[] = chunk.map((id) => keys.docId(scope, id));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** Math.min(attempt, 6) * 10));
       const res = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
@@ -169,21 +172,24 @@ export async function writeDocs(index: StoredIndex, docs: readonly DocWrite[]): 
   const days = new Set<string>();
   const puts: Record<string, unknown>[] = [];
   const deletes: { pk: string; sk: string }[] = [];
+  const scope = scopeOf(index);
   for (const d of docs) {
     const day = docDay(d.timeMs);
-    const pk = day ? keys.docPartition(index.name, day) : keys.docUntimedPartition(index.name);
+    const pk = day ? keys.docPartition(scope, day) : keys.docUntimedPartition(scope);
     const sk = day ? keys.docTimedSk(d.timeMs as number, d.id) : d.id;
     if (day) days.add(day);
     puts.push({ pk, sk, id: d.id, src: d.sourceText, v: d.version, seq: d.seqNo });
-    puts.push({ ...keys.docId(index.name, d.id), dpk: pk, dsk: sk, v: d.version });
+    puts.push({ ...keys.docId(scope, d.id), dpk: pk, dsk: sk, v: d.version });
     if (d.previous && (d.previous.pk !== pk || d.previous.sk !== sk)) deletes.push({ pk: d.previous.pk, sk: d.previous.sk });
   }
-  const cacheKey = `${index.name}/${index.uuid}`;
-  let known = knownDays.get(cacheKey);
-  if (!known) knownDays.set(cacheKey, (known = new Set()));
+  let known = knownDays.get(scope);
+  if (!known) {
+    known = new Set();
+    knownDays.set(scope, known);
+  }
   const newDays = [...days].filter((d) => !known.has(d));
   // The day list first: a search never misses a partition that holds documents.
-  if (newDays.length > 0) await batchWrite(newDays.map((d) => keys.docDay(index.name, d)));
+  if (newDays.length > 0) await batchWrite(newDays.map((d) => keys.docDay(scope, d)));
   for (const d of newDays) known.add(d);
   // BatchWriteItem refuses two requests on one key: the last write of an id wins, as it would in order.
   const seen = new Set<string>();
@@ -208,8 +214,8 @@ export interface StoredDoc {
 }
 
 /** One document by id. */
-export async function getDoc(index: string, id: string): Promise<StoredDoc | undefined> {
-  const loc = (await getDocLocations(index, [id])).get(id);
+export async function getDoc(index: StoredIndex, id: string): Promise<StoredDoc | undefined> {
+  const loc = (await getDocLocations(scopeOf(index), [id])).get(id);
   if (!loc) return undefined;
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: loc.pk, sk: loc.sk }, ConsistentRead: true }));
   if (!out.Item) return undefined;
@@ -217,19 +223,21 @@ export async function getDoc(index: string, id: string): Promise<StoredDoc | und
 }
 
 /** Deletes a document and its id item; @returns its location, or undefined when it did not exist. */
-export async function deleteDoc(index: string, id: string): Promise<DocLocation | undefined> {
-  const loc = (await getDocLocations(index, [id])).get(id);
+export async function deleteDoc(index: StoredIndex, id: string): Promise<DocLocation | undefined> {
+  const scope = scopeOf(index);
+  const loc = (await getDocLocations(scope, [id])).get(id);
   if (!loc) return undefined;
   await db().send(new DeleteCommand({ TableName: tableName(), Key: { pk: loc.pk, sk: loc.sk } }));
-  await db().send(new DeleteCommand({ TableName: tableName(), Key: keys.docId(index, id) }));
+  await db().send(new DeleteCommand({ TableName: tableName(), Key: keys.docId(scope, id) }));
   return loc;
 }
 
 /** Deletes the documents of `deletes` (bulk deletes), with their id items. */
-export async function deleteDocs(index: string, deletes: readonly { id: string; loc: DocLocation }[]): Promise<void> {
+export async function deleteDocs(index: StoredIndex, deletes: readonly { id: string; loc: DocLocation }[]): Promise<void> {
+  const scope = scopeOf(index);
   await batchWrite(
     [],
-    deletes.flatMap((d) => [{ pk: d.loc.pk, sk: d.loc.sk }, keys.docId(index, d.id)]),
+    deletes.flatMap((d) => [{ pk: d.loc.pk, sk: d.loc.sk }, keys.docId(scope, d.id)]),
   );
 }
 
@@ -238,13 +246,14 @@ export async function deleteDocs(index: string, deletes: readonly { id: string; 
  * untimed document, in the store's order (day, time, id; untimed last). One Query per day
  * partition in the window, with `sk` bounds on the first and last day; at most 8 in flight.
  */
-export async function queryDocs(index: string, fromMs: number | undefined, toMs: number | undefined): Promise<StoredDoc[]> {
+export async function queryDocs(index: StoredIndex, fromMs: number | undefined, toMs: number | undefined): Promise<StoredDoc[]> {
   const fromDay = fromMs === undefined || fromMs < 0 ? undefined : docDay(fromMs);
   const toDay = toMs === undefined ? undefined : toMs < 0 ? '' : docDay(Math.min(toMs, 253_402_300_799_999));
+  const scope = scopeOf(index);
   let days: string[] = [];
   if (toDay !== '') {
     const cond: string[] = ['pk = :pk'];
-    const values: Record<string, unknown> = { ':pk': keys.docDaysPartition(index) };
+    const values: Record<string, unknown> = { ':pk': keys.docDaysPartition(scope) };
     if (fromDay && toDay) {
       cond.push('sk BETWEEN :a AND :b');
       Object.assign(values, { ':a': fromDay, ':b': toDay });
@@ -269,7 +278,7 @@ export async function queryDocs(index: string, fromMs: number | undefined, toMs:
     8,
     async ({ d, i }) => {
       const cond = ['pk = :pk'];
-      const values: Record<string, unknown> = { ':pk': keys.docPartition(index, d) };
+      const values: Record<string, unknown> = { ':pk': keys.docPartition(scope, d) };
       const lo = fromMs !== undefined && d === fromDay ? keys.docTimedSk(fromMs, '') : undefined;
       const hi = toMs !== undefined && d === toDay ? keys.docTimedSk(toMs, '\uffff') : undefined;
       if (lo && hi) {
@@ -285,7 +294,7 @@ export async function queryDocs(index: string, fromMs: number | undefined, toMs:
       parts[i] = (await queryAll({ KeyConditionExpression: cond.join(' AND '), ExpressionAttributeValues: values, ConsistentRead: true })).map(toDoc);
     },
   );
-  parts[days.length] = (await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.docUntimedPartition(index) }, ConsistentRead: true })).map(
+  parts[days.length] = (await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.docUntimedPartition(scope) }, ConsistentRead: true })).map(
     toDoc,
   );
   return parts.flat();
@@ -296,42 +305,55 @@ function toDoc(item: Record<string, unknown>): StoredDoc {
 }
 
 /**
- * Deletes an index: its documents partition by partition, page by page (a Query page's keys,
- * then BatchWriteItem), its id items and day list, and last its index item, so a DELETE cut
- * short leaves the index in place for the next DELETE to finish.
+ * Deletes an index at once: its index item goes, and a trash marker naming `<index>/<uuid>`
+ * comes, in one transaction. Its documents are invisible from then on (every document key
+ * carries the uuid); {@link purgeTrash} removes them.
+ * @returns false when the index was already gone (or re-created with another uuid)
  */
-export async function deleteIndexData(index: StoredIndex): Promise<void> {
-  const days = await queryAll<{ sk: string }>({
-    KeyConditionExpression: 'pk = :pk',
-    ExpressionAttributeValues: { ':pk': keys.docDaysPartition(index.name) },
-    ProjectionExpression: 'sk',
-    ConsistentRead: true,
-  });
-  const partitions = [
-    ...days.map((d) => keys.docPartition(index.name, d.sk)),
-    keys.docUntimedPartition(index.name),
-    keys.docIdPartition(index.name),
-    keys.docDaysPartition(index.name),
-  ];
-  for (const pk of partitions) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await db().send(
-        new QueryCommand({
-          TableName: tableName(),
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: start,
-          Limit: 1000,
-        }),
-      );
-      await batchWrite([], (out.Items ?? []) as { pk: string; sk: string }[]);
-      start = out.LastEvaluatedKey;
-    } while (start);
+export async function dropIndex(index: StoredIndex): Promise<boolean> {
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: tableName(), Key: keys.indexMeta(index.name), ConditionExpression: '#u = :u', ExpressionAttributeNames: { '#u': 'uuid' }, ExpressionAttributeValues: { ':u': index.uuid } } },
+          { Put: { TableName: tableName(), Item: { ...keys.indexTrash(scopeOf(index)) } } },
+        ],
+      }),
+    );
+    knownDays.delete(scopeOf(index));
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
   }
-  knownDays.delete(`${index.name}/${index.uuid}`);
-  await db().send(new DeleteCommand({ TableName: tableName(), Key: keys.indexMeta(index.name) }));
+}
+
+/**
+ * Removes the items of deleted indices (trash markers), partition by partition and page by
+ * page (a Query page of keys, then BatchWriteItem), until done or `deadlineMs` (epoch ms);
+ * a marker goes when its last item has. Idempotent: a purge cut short is resumed by the next.
+ * @returns true when no trash is left
+ */
+export async function purgeTrash(deadlineMs: number): Promise<boolean> {
+  const markers = await queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.indexTrashPartition }, ConsistentRead: true });
+  for (const { sk: scope } of markers) {
+    const days = await queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.docDaysPartition(scope) }, ProjectionExpression: 'sk', ConsistentRead: true });
+    // The day list goes last, so a purge cut short still knows every day partition left.
+    const partitions = [...days.map((d) => keys.docPartition(scope, d.sk)), keys.docUntimedPartition(scope), keys.docIdPartition(scope), keys.docDaysPartition(scope)];
+    for (const pk of partitions) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        if (Date.now() >= deadlineMs) return false;
+        const out = await db().send(
+          new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk', ExclusiveStartKey: start, Limit: 1000 }),
+        );
+        await batchWrite([], (out.Items ?? []) as { pk: string; sk: string }[]);
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }
+    await db().send(new DeleteCommand({ TableName: tableName(), Key: keys.indexTrash(scope) }));
+  }
+  return true;
 }
 
 async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {

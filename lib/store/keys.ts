@@ -21,10 +21,11 @@
  * | unfinished command marker (pending index) | `pending#<shard 0-3>` | `<command_id>` |
  * | pending index complete (backfilled) | `pending` | `index` |
  * | document store: index (mappings, settings, uuid, time field, seq_no counter) | `indices` | `index#<index>` |
- * | document store: document with a time | `doc#<index>#<UTC day YYYY-MM-DD>` | `<time ms, 15 digits>#<_id>` |
- * | document store: document without a time | `doc#<index>#untimed` | `<_id>` |
- * | document store: id item (where the document is, its version) | `docid#<index>` | `<_id>` |
- * | document store: days holding documents of an index | `docdays#<index>` | `<UTC day YYYY-MM-DD>` |
+ * | document store: document with a time | `doc#<index>/<uuid>#<UTC day YYYY-MM-DD>` | `<time ms, 15 digits>#<_id>` |
+ * | document store: document without a time | `doc#<index>/<uuid>#untimed` | `<_id>` |
+ * | document store: id item (where the document is, its version) | `docid#<index>/<uuid>` | `<_id>` |
+ * | document store: days holding documents of an index | `docdays#<index>/<uuid>` | `<UTC day YYYY-MM-DD>` |
+ * | document store: deleted index whose items are still being removed | `indices-trash` | `<index>/<uuid>` |
  *
  * Documents of an index are partitioned by the UTC day of their time field (the index's only
  * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`), and sorted by
@@ -35,6 +36,10 @@
  * before 1970 or after 9999, which a `YYYY-MM-DD` key cannot order) live in the index's
  * `untimed` partition, which every search reads too, so no document is ever missed. The id
  * item finds a document by `_id` (GET, DELETE, re-indexing an id whose time changed).
+ * Document partitions carry the index's uuid (`/` cannot occur in an index name), so DELETE of
+ * an index is one write that hides all its documents at once (a new index of the same name
+ * has another uuid); its items are then removed page by page, by that request and, if it runs
+ * out of time, by the next index DELETE or create, from the `indices-trash` markers.
  *
  * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
  * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
@@ -111,13 +116,16 @@ export const keys = {
   indexMeta: (index: string) => ({ pk: 'indices', sk: `index#${index}` }),
   indicesPartition: 'indices',
   indexMetaPrefix: 'index#',
-  docPartition: (index: string, day: string) => `doc#${index}#${day}`,
-  docUntimedPartition: (index: string) => `doc#${index}#untimed`,
+  /** `scope` is `<index>/<uuid>` (lib/store/documents.ts#scopeOf). */
+  docPartition: (scope: string, day: string) => `doc#${scope}#${day}`,
+  docUntimedPartition: (scope: string) => `doc#${scope}#untimed`,
   docTimedSk: (timeMs: number, id: string) => `${ts(timeMs)}#${id}`,
-  docId: (index: string, id: string) => ({ pk: `docid#${index}`, sk: id }),
-  docIdPartition: (index: string) => `docid#${index}`,
-  docDay: (index: string, day: string) => ({ pk: `docdays#${index}`, sk: day }),
-  docDaysPartition: (index: string) => `docdays#${index}`,
+  docId: (scope: string, id: string) => ({ pk: `docid#${scope}`, sk: id }),
+  docIdPartition: (scope: string) => `docid#${scope}`,
+  docDay: (scope: string, day: string) => ({ pk: `docdays#${scope}`, sk: day }),
+  docDaysPartition: (scope: string) => `docdays#${scope}`,
+  indexTrash: (scope: string) => ({ pk: 'indices-trash', sk: scope }),
+  indexTrashPartition: 'indices-trash',
 } as const;
 
 /** Latest time a document day partition holds (9999-12-31T23:59:59.999Z); later and earlier than 1970 go untimed. */

@@ -6,6 +6,7 @@
 import type { estypes } from '@elastic/elasticsearch';
 import { describe, expect, it } from 'vitest';
 import { esClient, esError, uniqueId } from './client.ts';
+import { direct } from './direct.ts';
 
 const es = esClient();
 const raw = (method: string, path: string, body?: string, querystring?: Record<string, string>, contentType = 'application/json') =>
@@ -52,6 +53,23 @@ describe('indices', () => {
     expect(again.reason).toBe(`index [${index}/${got[index]?.settings?.index?.uuid}] already exists`);
     expect(await es.indices.delete({ index })).toEqual({ acknowledged: true });
     expect(await es.indices.exists({ index })).toBe(false);
+  });
+
+  it('DELETE hides the documents at once and removes their items; a new index of the same name starts empty', async () => {
+    const index = name('deleted');
+    const operations = Array.from({ length: 300 }, (_, i) => [{ index: { _id: String(i) } }, { '@timestamp': T0 + i * 3_600_000, v: i }]).flat();
+    expect((await es.bulk({ index, operations })).errors).toBe(false);
+    const { uuid } = (await es.indices.get({ index }))[index]!.settings!.index as { uuid: string };
+    await es.indices.delete({ index });
+    await es.index({ index, id: 'new', document: { '@timestamp': T0, v: -1 } });
+    expect((await es.search({ index, size: 10 })).hits.hits.map((h) => h._id)).toEqual(['new']);
+    expect((await esError(es.get({ index, id: '5' }))).body.found).toBe(false);
+    const { queryAll, keys } = await direct(async () => ({ ...(await import('../../lib/store/batch.ts')), ...(await import('../../lib/store/keys.ts')) }));
+    const scope = `${index}/${uuid}`;
+    for (const pk of [keys.docIdPartition(scope), keys.docDaysPartition(scope), keys.docPartition(scope, '2017-01-01'), keys.indexTrashPartition]) {
+      const left = await queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } });
+      expect(left.filter((i) => pk !== keys.indexTrashPartition || i.sk === scope), pk).toEqual([]);
+    }
   });
 
   it('an unknown index is index_not_found_exception with its metadata', async () => {
