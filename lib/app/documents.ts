@@ -355,7 +355,10 @@ export async function bulk(body: string, defaultIndex: string | undefined): Prom
       }
     }
     let group = byIndex.get(it.bulk.index);
-    if (!group) byIndex.set(it.bulk.index, (group = []));
+    if (!group) {
+      group = [];
+      byIndex.set(it.bulk.index, group);
+    }
     group.push(it);
   }
   for (const [name, group] of byIndex) await writeBatch(name, group);

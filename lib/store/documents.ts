@@ -315,7 +315,15 @@ export async function dropIndex(index: StoredIndex): Promise<boolean> {
     await db().send(
       new TransactWriteCommand({
         TransactItems: [
-          { Delete: { TableName: tableName(), Key: keys.indexMeta(index.name), ConditionExpression: '#u = :u', ExpressionAttributeNames: { '#u': 'uuid' }, ExpressionAttributeValues: { ':u': index.uuid } } },
+          {
+            Delete: {
+              TableName: tableName(),
+              Key: keys.indexMeta(index.name),
+              ConditionExpression: '#u = :u',
+              ExpressionAttributeNames: { '#u': 'uuid' },
+              ExpressionAttributeValues: { ':u': index.uuid },
+            },
+          },
           { Put: { TableName: tableName(), Item: { ...keys.indexTrash(scopeOf(index)) } } },
         ],
       }),
@@ -337,7 +345,12 @@ export async function dropIndex(index: StoredIndex): Promise<boolean> {
 export async function purgeTrash(deadlineMs: number): Promise<boolean> {
   const markers = await queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.indexTrashPartition }, ConsistentRead: true });
   for (const { sk: scope } of markers) {
-    const days = await queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.docDaysPartition(scope) }, ProjectionExpression: 'sk', ConsistentRead: true });
+    const days = await queryAll<{ sk: string }>({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.docDaysPartition(scope) },
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    });
     // The day list goes last, so a purge cut short still knows every day partition left.
     const partitions = [...days.map((d) => keys.docPartition(scope, d.sk)), keys.docUntimedPartition(scope), keys.docIdPartition(scope), keys.docDaysPartition(scope)];
     for (const pk of partitions) {
@@ -345,7 +358,14 @@ export async function purgeTrash(deadlineMs: number): Promise<boolean> {
       do {
         if (Date.now() >= deadlineMs) return false;
         const out = await db().send(
-          new QueryCommand({ TableName: tableName(), KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ProjectionExpression: 'pk, sk', ExclusiveStartKey: start, Limit: 1000 }),
+          new QueryCommand({
+            TableName: tableName(),
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': pk },
+            ProjectionExpression: 'pk, sk',
+            ExclusiveStartKey: start,
+            Limit: 1000,
+          }),
         );
         await batchWrite([], (out.Items ?? []) as { pk: string; sk: string }[]);
         start = out.LastEvaluatedKey;

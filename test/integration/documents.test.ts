@@ -68,7 +68,10 @@ describe('indices', () => {
     const scope = `${index}/${uuid}`;
     for (const pk of [keys.docIdPartition(scope), keys.docDaysPartition(scope), keys.docPartition(scope, '2017-01-01'), keys.indexTrashPartition]) {
       const left = await queryAll<{ sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } });
-      expect(left.filter((i) => pk !== keys.indexTrashPartition || i.sk === scope), pk).toEqual([]);
+      expect(
+        left.filter((i) => pk !== keys.indexTrashPartition || i.sk === scope),
+        pk,
+      ).toEqual([]);
     }
   });
 

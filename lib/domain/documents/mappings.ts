@@ -328,6 +328,17 @@ function strictError(field: string, full: string): IllegalArgumentError {
   return e;
 }
 
+/**
+ * Elasticsearch's refusal to aggregate or sort on a `text` field (no fielddata), which the
+ * store keeps: its text fields are matched as keywords, but a user of Elasticsearch expects
+ * `<field>.keyword` here.
+ */
+export function fielddataDisabled(field: string, index: string): IllegalArgumentError {
+  return new IllegalArgumentError(
+    `Fielddata is disabled on [${field}] in [${index}]. Text fields are not optimised for operations that require per-document field data like aggregations and sorting, so these operations are disabled by default. Please use a keyword field instead. Alternatively, set fielddata=true on [${field}] in order to load field data by uninverting the inverted index. Note that this can use significant memory.`,
+  );
+}
+
 /** Finds a leaf field by name (`host`, `host.keyword`, `a.b`); undefined when unmapped. */
 export function resolveField(mappings: Mappings, name: string): ResolvedField | undefined {
   return leafFields(mappings).find((f) => f.name === name);

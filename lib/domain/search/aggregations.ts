@@ -8,7 +8,7 @@
 import { parseTimeValue } from '../units.ts';
 import { DocumentStoreUnsupportedError, EsError, XContentParseLocatedError } from '../errors.ts';
 import { formatDate } from '../documents/dates.ts';
-import { coerce, type Mappings, resolveField, type ResolvedField, valuesAt } from '../documents/mappings.ts';
+import { coerce, fielddataDisabled, type Mappings, resolveField, type ResolvedField, valuesAt } from '../documents/mappings.ts';
 import type { DocView, Locator } from './query.ts';
 import type { JsonPos } from '../json/position.ts';
 
@@ -244,6 +244,7 @@ function fieldOf(agg: { field: string }, docs: readonly { mappings: Mappings }[]
 
 function aggregateOne(agg: Aggregation, docs: readonly { doc: DocView; mappings: Mappings }[]): unknown {
   const field = fieldOf(agg, docs);
+  if (field?.type === 'text' && agg.kind !== 'value_count') throw fielddataDisabled(field.name, docs[0]?.doc.index ?? '');
   const valuesOf = (d: { doc: DocView; mappings: Mappings }): (number | string | boolean)[] => values(d.mappings, agg.field).of(d.doc);
   if (agg.kind === 'date_histogram') {
     const groups = new Map<number, { doc: DocView; mappings: Mappings }[]>();
@@ -255,7 +256,10 @@ function aggregateOne(agg: Aggregation, docs: readonly { doc: DocView; mappings:
       );
       for (const k of keys) {
         let g = groups.get(k);
-        if (!g) groups.set(k, (g = []));
+        if (!g) {
+          g = [];
+          groups.set(k, g);
+        }
         g.push(d);
       }
     }
@@ -275,7 +279,10 @@ function aggregateOne(agg: Aggregation, docs: readonly { doc: DocView; mappings:
     for (const d of docs) {
       for (const v of new Set(valuesOf(d))) {
         let g = groups.get(v);
-        if (!g) groups.set(v, (g = []));
+        if (!g) {
+          g = [];
+          groups.set(v, g);
+        }
         g.push(d);
       }
     }

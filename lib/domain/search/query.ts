@@ -160,8 +160,9 @@ export function parseQuery(raw: unknown, path: (string | number)[], locate: Loca
       const q: Extract<Query, { kind: 'bool' }> = { kind: 'bool', filter: [], must: [], mustNot: [], should: [], minimumShouldMatch: undefined };
       for (const [k, v] of Object.entries(body)) {
         const list = (target: Query[]): void => {
-          if (Array.isArray(v)) v.forEach((item, i) => target.push(parseQuery(item, [...here, k, i], locate)));
-          else target.push(parseQuery(v, [...here, k], locate));
+          if (Array.isArray(v)) {
+            for (const [i, item] of v.entries()) target.push(parseQuery(item, [...here, k, i], locate));
+          } else target.push(parseQuery(v, [...here, k], locate));
         };
         if (k === 'filter') list(q.filter);
         else if (k === 'must') list(q.must);

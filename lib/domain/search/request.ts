@@ -5,7 +5,7 @@
  */
 import { locate, parseJsonBody } from '../json/plain-values.ts';
 import { DocumentStoreUnsupportedError, IllegalArgumentError, QueryParsingError } from '../errors.ts';
-import { coerce, type Mappings, resolveField, valuesAt } from '../documents/mappings.ts';
+import { coerce, fielddataDisabled, type Mappings, resolveField, valuesAt } from '../documents/mappings.ts';
 import { aggregate, type Aggregation, parseAggregations } from './aggregations.ts';
 import { type DocView, type EvalContext, type Locator, matches, parseQuery, type Query, scores } from './query.ts';
 
@@ -188,6 +188,7 @@ function sortValue(c: Candidate, key: SortKey): SortValue {
   if (key.field === '_id') return c.doc.id;
   const f = resolveField(c.mappings, key.field);
   if (!f) return null;
+  if (f.type === 'text') throw fielddataDisabled(f.name, c.doc.index);
   const vals = valuesAt(c.doc.source, f.sourcePath)
     .map((v) => coerce(v, f))
     .filter((x) => x.ok)

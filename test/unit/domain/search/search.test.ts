@@ -152,6 +152,15 @@ describe('aggregations', () => {
     });
   });
 
+  it('text fields refuse aggregations and sorting as Elasticsearch (no fielddata); their .keyword works', () => {
+    const m = parseMappings({ properties: { msg: { type: 'text', fields: { keyword: { type: 'keyword' } } } } });
+    const cands: Candidate[] = [{ doc: { index: 'i', id: '1', source: { msg: 'x' } }, mappings: m, order: 0 }];
+    const go = (body: unknown) => runSearch(parseSearchRequest(JSON.stringify(body), {}), cands, NOW);
+    expect(error(() => go({ aggs: { t: { terms: { field: 'msg' } } } })).message).toMatch(/^Fielddata is disabled on \[msg\] in \[i\]\. Text fields are not optimised/);
+    expect(error(() => go({ sort: ['msg'] })).message).toMatch(/^Fielddata is disabled on \[msg\]/);
+    expect(go({ aggs: { t: { terms: { field: 'msg.keyword' } } } }).aggregations).toMatchObject({ t: { buckets: [{ key: 'x', doc_count: 1 }] } });
+  });
+
   it('unknown and unsupported aggregations, and calendar intervals that are not fixed', () => {
     const unknown = error(() => parseSearchRequest('{"aggs":{"x":{"foo":{}}}}', {}));
     expect([unknown.type, unknown.message, unknown.cause?.type, unknown.cause?.message]).toEqual([
