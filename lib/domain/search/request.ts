@@ -106,10 +106,9 @@ function parseSort(v: unknown): SortKey[] {
 }
 
 /**
- * Parses a search body (optional) with the query parameters that stand in for its fields
- * (`size`, `from`, `sort`, `_source`, `track_total_hits`; the body wins where both are given,
- * as Elasticsearch's RestSearchAction applies parameters only when absent from the body... except
- * `size`/`from`, which Elasticsearch lets the parameters override, as here).
+ * Parses a search body (optional) with the query parameters that stand in for its fields:
+ * `size`, `from`, `_source` and `track_total_hits` parameters override the body (as
+ * RestSearchAction applies them after parsing it); a `sort` parameter applies when the body has none.
  * @throws QueryParsingError "Unknown key for a <TOKEN> in [<key>]." for an unknown body key, and the query/aggregation errors;
  *   DocumentStoreUnsupportedError for body keys Elasticsearch has and the store does not;
  *   IllegalArgumentError "Result window is too large, from + size must be less than or equal to: [10000] but was [<n>]. …"
