@@ -425,3 +425,68 @@ export const DatafeedMessages = {
   deleteJobDatafeed: (jobId: string, datafeedId: string) => `failed to delete job [${jobId}] as its datafeed [${datafeedId}] could not be deleted`,
   notRunYet: (api: string) => `mlplane does not run datafeeds yet: [${api}] is not supported`,
 } as const;
+// Document store (lib/domain/documents, lib/domain/search)
+// ---------------------------------------------------------------------------------------
+
+/** The metadata Elasticsearch adds to index-level exceptions (`index_uuid`, `index`). */
+const indexMeta = (index: string, uuid = '_na_'): Record<string, unknown> => ({ index_uuid: uuid, index });
+
+/** 404 `index_not_found_exception` "no such index [<index>]", with Elasticsearch's `resource.type`/`resource.id`/`index_uuid`/`index`. */
+export class IndexNotFoundError extends EsError {
+  constructor(index: string) {
+    super('index_not_found_exception', 404, `no such index [${index}]`, {
+      metadata: { 'resource.type': 'index_or_alias', 'resource.id': index, ...indexMeta(index) },
+    });
+  }
+}
+
+/** 400 `invalid_index_name_exception` "Invalid index name [<index>], <why>". */
+export class InvalidIndexNameError extends EsError {
+  constructor(index: string, why: string) {
+    super('invalid_index_name_exception', 400, `Invalid index name [${index}], ${why}`, { metadata: indexMeta(index) });
+  }
+}
+
+/** 400 `resource_already_exists_exception` "index [<index>/<uuid>] already exists". */
+export class IndexAlreadyExistsError extends EsError {
+  constructor(index: string, uuid: string) {
+    super('resource_already_exists_exception', 400, `index [${index}/${uuid}] already exists`, { metadata: indexMeta(index, uuid) });
+  }
+}
+
+/** 409 `version_conflict_engine_exception` "[<id>]: version conflict, document already exists (current version [<v>])". */
+export class VersionConflictError extends EsError {
+  constructor(index: string, uuid: string, id: string, currentVersion: number) {
+    super('version_conflict_engine_exception', 409, `[${id}]: version conflict, document already exists (current version [${currentVersion}])`, {
+      metadata: { index_uuid: uuid, shard: '0', index },
+    });
+  }
+}
+
+/** 400 `document_parsing_exception` (Elasticsearch 8.8+): a document or one of its fields cannot be indexed. */
+export class DocumentParsingError extends EsError {
+  constructor(reason: string, cause?: EsError) {
+    super('document_parsing_exception', 400, reason, cause ? { cause } : {});
+  }
+}
+
+/** 400 `mapper_parsing_exception`: a mapping Elasticsearch refuses (unknown type, bad parameter). */
+export class MapperParsingError extends EsError {
+  constructor(reason: string, cause?: EsError) {
+    super('mapper_parsing_exception', 400, reason, cause ? { cause } : {});
+  }
+}
+
+/** 400 `parsing_exception` (ParsingException) with Elasticsearch's `line`/`col` metadata, e.g. "unknown query [x]". */
+export class QueryParsingError extends EsError {
+  constructor(reason: string, pos?: { line: number; col: number }) {
+    super('parsing_exception', 400, reason, pos ? { metadata: { line: pos.line, col: pos.col } } : {});
+  }
+}
+
+/** 400 `illegal_argument_exception` "mlplane does not support the [<what>] <kind> yet": Elasticsearch supports it, the document store does not. */
+export class DocumentStoreUnsupportedError extends IllegalArgumentError {
+  constructor(what: string, kind: string) {
+    super(`mlplane does not support the [${what}] ${kind} yet`);
+  }
+}

@@ -9,7 +9,7 @@
 export type ClusterPrivilege = 'monitor' | 'monitor_ml' | 'manage_ml' | 'manage' | 'all';
 
 /** The HTTP function families; one Lambda function (and one file in `functions/http/`) each. */
-export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters' | 'datafeeds';
+export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters' | 'datafeeds' | 'documents';
 
 /** One HTTP route, in API Gateway v2 form (`{param}` path segments). */
 export interface RouteDefinition {
@@ -43,6 +43,48 @@ const datafeedRoutes: readonly RouteDefinition[] = [
   { method: 'POST', path: `${DATAFEED}/_preview`, fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/preview' },
   { method: 'GET', path: '/_ml/datafeeds/_preview', fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/preview' },
   { method: 'POST', path: '/_ml/datafeeds/_preview', fn: 'datafeeds', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/datafeeds/preview' },
+];
+
+const INDEX = '/{index}';
+
+/**
+ * The document store (functions/http/documents.ts): indices, documents, `_bulk`, `_search`,
+ * `_count`, `_refresh` and the cluster health. `/{index}` routes never shadow the static
+ * `_ml`, `_cluster`, `_tasks` routes (static segments win); a request that reaches them with a
+ * name starting with `_` (e.g. `GET /_ml`) is Elasticsearch's "no handler found" 400.
+ * Index privileges are approximated by the cluster privilege `manage` (mlplane has only
+ * cluster privileges).
+ */
+const documentRoutes: readonly RouteDefinition[] = [
+  { method: 'GET', path: '/_cluster/health', fn: 'documents', privilege: 'monitor', action: 'cluster:monitor/health' },
+  { method: 'PUT', path: INDEX, fn: 'documents', privilege: 'manage', action: 'indices:admin/create' },
+  { method: 'GET', path: INDEX, fn: 'documents', privilege: 'manage', action: 'indices:admin/get' },
+  { method: 'HEAD', path: INDEX, fn: 'documents', privilege: 'manage', action: 'indices:admin/get' },
+  { method: 'DELETE', path: INDEX, fn: 'documents', privilege: 'manage', action: 'indices:admin/delete' },
+  { method: 'PUT', path: `${INDEX}/_doc/{id}`, fn: 'documents', privilege: 'manage', action: 'indices:data/write/index' },
+  { method: 'POST', path: `${INDEX}/_doc/{id}`, fn: 'documents', privilege: 'manage', action: 'indices:data/write/index' },
+  { method: 'POST', path: `${INDEX}/_doc`, fn: 'documents', privilege: 'manage', action: 'indices:data/write/index' },
+  { method: 'PUT', path: `${INDEX}/_create/{id}`, fn: 'documents', privilege: 'manage', action: 'indices:data/write/index' },
+  { method: 'POST', path: `${INDEX}/_create/{id}`, fn: 'documents', privilege: 'manage', action: 'indices:data/write/index' },
+  { method: 'GET', path: `${INDEX}/_doc/{id}`, fn: 'documents', privilege: 'manage', action: 'indices:data/read/get' },
+  { method: 'HEAD', path: `${INDEX}/_doc/{id}`, fn: 'documents', privilege: 'manage', action: 'indices:data/read/get' },
+  { method: 'DELETE', path: `${INDEX}/_doc/{id}`, fn: 'documents', privilege: 'manage', action: 'indices:data/write/delete' },
+  { method: 'POST', path: '/_bulk', fn: 'documents', privilege: 'manage', action: 'indices:data/write/bulk' },
+  { method: 'PUT', path: '/_bulk', fn: 'documents', privilege: 'manage', action: 'indices:data/write/bulk' },
+  { method: 'POST', path: `${INDEX}/_bulk`, fn: 'documents', privilege: 'manage', action: 'indices:data/write/bulk' },
+  { method: 'PUT', path: `${INDEX}/_bulk`, fn: 'documents', privilege: 'manage', action: 'indices:data/write/bulk' },
+  { method: 'GET', path: '/_search', fn: 'documents', privilege: 'manage', action: 'indices:data/read/search' },
+  { method: 'POST', path: '/_search', fn: 'documents', privilege: 'manage', action: 'indices:data/read/search' },
+  { method: 'GET', path: `${INDEX}/_search`, fn: 'documents', privilege: 'manage', action: 'indices:data/read/search' },
+  { method: 'POST', path: `${INDEX}/_search`, fn: 'documents', privilege: 'manage', action: 'indices:data/read/search' },
+  { method: 'GET', path: '/_count', fn: 'documents', privilege: 'manage', action: 'indices:data/read/search' },
+  { method: 'POST', path: '/_count', fn: 'documents', privilege: 'manage', action: 'indices:data/read/search' },
+  { method: 'GET', path: `${INDEX}/_count`, fn: 'documents', privilege: 'manage', action: 'indices:data/read/search' },
+  { method: 'POST', path: `${INDEX}/_count`, fn: 'documents', privilege: 'manage', action: 'indices:data/read/search' },
+  { method: 'GET', path: '/_refresh', fn: 'documents', privilege: 'manage', action: 'indices:admin/refresh' },
+  { method: 'POST', path: '/_refresh', fn: 'documents', privilege: 'manage', action: 'indices:admin/refresh' },
+  { method: 'GET', path: `${INDEX}/_refresh`, fn: 'documents', privilege: 'manage', action: 'indices:admin/refresh' },
+  { method: 'POST', path: `${INDEX}/_refresh`, fn: 'documents', privilege: 'manage', action: 'indices:admin/refresh' },
 ];
 
 /** Every route served. Order does not matter: static segments win over parameters, as in API Gateway. */
@@ -85,6 +127,7 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'POST', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
 
   ...datafeedRoutes,
+  ...documentRoutes,
 ];
 
 /** The single DynamoDB table (key layout in `lib/store/keys.ts`). */

@@ -22,6 +22,26 @@
  * | pending index complete (backfilled) | `pending` | `index` |
  * | datafeed config + its runtime state | `datafeeds` | `datafeed#<datafeed_id>` |
  * | a job's datafeed claim (one datafeed per job) | `datafeeds` | `job#<job_id>` |
+ * | document store: index (mappings, settings, uuid, time field, seq_no counter) | `indices` | `index#<index>` |
+ * | document store: document with a time | `doc#<index>/<uuid>#<UTC day YYYY-MM-DD>` | `<time ms, 15 digits>#<_id>` |
+ * | document store: document without a time | `doc#<index>/<uuid>#untimed` | `<_id>` |
+ * | document store: id item (where the document is, its version) | `docid#<index>/<uuid>` | `<_id>` |
+ * | document store: days holding documents of an index | `docdays#<index>/<uuid>` | `<UTC day YYYY-MM-DD>` |
+ * | document store: deleted index whose items are still being removed | `indices-trash` | `<index>/<uuid>` |
+ *
+ * Documents of an index are partitioned by the UTC day of their time field (the index's only
+ * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`), and sorted by
+ * time inside a day, so a datafeed's window (a range on the time field) is one Query per day
+ * with `sk` bounds on the first and last day. The day list (`docdays#`) says which day
+ * partitions exist, so a search without a time range or a DELETE of the index reads only
+ * those, never a scan. Documents without a time (no time field yet, no value, or a time
+ * before 1970 or after 9999, which a `YYYY-MM-DD` key cannot order) live in the index's
+ * `untimed` partition, which every search reads too, so no document is ever missed. The id
+ * item finds a document by `_id` (GET, DELETE, re-indexing an id whose time changed).
+ * Document partitions carry the index's uuid (`/` cannot occur in an index name), so DELETE of
+ * an index is one write that hides all its documents at once (a new index of the same name
+ * has another uuid); its items are then removed page by page, by that request and, if it runs
+ * out of time, by the next index DELETE or create, from the `indices-trash` markers.
  *
  * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
  * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
@@ -100,7 +120,31 @@ export const keys = {
   datafeedPartition: 'datafeeds',
   datafeedPrefix: 'datafeed#',
   datafeedJobClaim: (jobId: string) => ({ pk: 'datafeeds', sk: `job#${jobId}` }),
+
+  // Document store (lib/store/documents.ts)
+  indexMeta: (index: string) => ({ pk: 'indices', sk: `index#${index}` }),
+  indicesPartition: 'indices',
+  indexMetaPrefix: 'index#',
+  /** `scope` is `<index>/<uuid>` (lib/store/documents.ts#scopeOf). */
+  docPartition: (scope: string, day: string) => `doc#${scope}#${day}`,
+  docUntimedPartition: (scope: string) => `doc#${scope}#untimed`,
+  docTimedSk: (timeMs: number, id: string) => `${ts(timeMs)}#${id}`,
+  docId: (scope: string, id: string) => ({ pk: `docid#${scope}`, sk: id }),
+  docIdPartition: (scope: string) => `docid#${scope}`,
+  docDay: (scope: string, day: string) => ({ pk: `docdays#${scope}`, sk: day }),
+  docDaysPartition: (scope: string) => `docdays#${scope}`,
+  indexTrash: (scope: string) => ({ pk: 'indices-trash', sk: scope }),
+  indexTrashPartition: 'indices-trash',
 } as const;
+
+/** Latest time a document day partition holds (9999-12-31T23:59:59.999Z); later and earlier than 1970 go untimed. */
+export const MAX_TIMED_MS = 253_402_300_799_999;
+
+/** The UTC day (`YYYY-MM-DD`) of a document time, or undefined when the document belongs to the untimed partition. */
+export function docDay(timeMs: number | undefined): string | undefined {
+  if (timeMs === undefined || timeMs < 0 || timeMs > MAX_TIMED_MS) return undefined;
+  return new Date(timeMs).toISOString().slice(0, 10);
+}
 
 /** The shard of a command id (a stable hash of its characters; ids are numbers with random low digits). */
 function pendingShard(commandId: string): number {

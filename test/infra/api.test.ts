@@ -60,3 +60,19 @@ describe('HTTP API', () => {
     template.hasOutput('ApiUrl', { Value: { 'Fn::GetAtt': [apiId, 'ApiEndpoint'] } });
   });
 });
+
+describe('HTTP API: the document store', () => {
+  const { stack, template } = defaultStack();
+  const routeResources = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as Props);
+
+  it('has its own function, serving the index routes and no _ml, _cluster/settings or _tasks route', () => {
+    expect(stack.httpFunctions.documents).toBeDefined();
+    const own = routes.filter((r) => r.fn === 'documents').map(routeKey);
+    for (const key of ['PUT /{index}', 'GET /{index}', 'HEAD /{index}', 'DELETE /{index}', 'POST /_bulk', 'POST /{index}/_bulk', 'POST /{index}/_search', 'GET /_cluster/health']) {
+      expect(own, key).toContain(key);
+      expect(routeResources.map((r) => r.RouteKey)).toContain(key);
+    }
+    expect(own.filter((k) => /\/_ml\/|\/_cluster\/settings|\/_tasks/.test(k))).toEqual([]);
+    expect(routes.filter((r) => /^\/_(ml|tasks)\b|^\/_cluster\/settings/.test(r.path)).every((r) => r.fn !== 'documents')).toBe(true);
+  });
+});

@@ -165,9 +165,9 @@ describe('startHttpServer', () => {
   });
 
   it('answers an unknown path with 400 and a wrong method with 405 without calling a function', async () => {
-    const unknown = await send('GET', '/_unknown');
+    const unknown = await send('GET', '/_unknown/x'); // one segment would be GET /{index} (the document store)
     expect(unknown.status).toBe(400);
-    expect(JSON.parse(unknown.body)).toEqual({ error: 'no handler found for uri [/_unknown] and method [GET]', status: 400 });
+    expect(JSON.parse(unknown.body)).toEqual({ error: 'no handler found for uri [/_unknown/x] and method [GET]', status: 400 });
     expect(unknown.headers['x-elastic-product']).toBe('Elasticsearch');
     const wrong = await send('PATCH', '/_ml/info');
     expect(wrong.status).toBe(405);

@@ -1,0 +1,97 @@
+/**
+ * Bulk indexing benchmark: `POST _bulk` → HTTP function → document store → DynamoDB Local,
+ * measured from the first request to the last answer (index setup excluded).
+ *
+ * One index `bench-bulk` mapped as a datafeed's source (`@timestamp` date, `host` keyword,
+ * `total` long); 100 hosts reporting once a minute, so each 5,000-document body covers 50
+ * minutes. 10 bodies in sequence with explicit ids (`index` actions: each id is looked up,
+ * as re-indexing must version it), then 10 with generated ids (no lookup). Documents/s =
+ * documents / wall time per variant, plus p50/p95 per request, medians of the runs.
+ * Target: ≥ 20,000 documents/s (explicit ids, the datafeed-like case).
+ *
+ * Starts a local system in this process, or uses `ES_URL` (with `ELASTIC_PASSWORD`).
+ * Writes `bench/results/bulk.json`. Run: `npx tsx bench/bulk.ts`.
+ */
+import { connect, meets, quantile, round1, runMain, writeResult, type Target } from './lib.ts';
+
+const HOSTS = 100;
+const BODIES = 10;
+const PER_BODY = 5_000;
+const RUNS = 2;
+const START_MS = Date.UTC(2017, 0, 1);
+const MINUTE = 60_000;
+const INDEX = 'bench-bulk';
+
+const targets: Record<string, Target> = { documentsPerSecond: { min: 20_000, unit: 'documents/s' } };
+
+/** Body `i` (0-based) as NDJSON: minutes [i·50, (i+1)·50) × 100 hosts; `withIds` gives each document its id. */
+function body(i: number, withIds: boolean, run: number): string {
+  const lines: string[] = [];
+  const minutes = PER_BODY / HOSTS;
+  for (let m = i * minutes; m < (i + 1) * minutes; m++) {
+    const t = START_MS + (run * BODIES * minutes + m) * MINUTE;
+    for (let h = 0; h < HOSTS; h++) {
+      lines.push(withIds ? `{"index":{"_id":"h${h}-${t}"}}` : '{"index":{}}');
+      lines.push(`{"@timestamp":${t},"host":"host-${h}","total":${(m * 31 + h * 17) % 1000}}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const system = await connect();
+  const { client } = system;
+  try {
+    const variants: Record<string, { docsPerSecond: number[]; p50: number[]; p95: number[] }> = {};
+    for (const withIds of [true, false]) {
+      const key = withIds ? 'explicitIds' : 'generatedIds';
+      variants[key] = { docsPerSecond: [], p50: [], p95: [] };
+      for (let run = 0; run < RUNS; run++) {
+        // A fresh index per run (deleting a big index between runs would leave its purge competing with the next run).
+        const index = `${INDEX}-${key.toLowerCase()}-${run}`;
+        await client.indices.delete({ index }, { ignore: [404] });
+        await client.indices.create({ index, mappings: { properties: { '@timestamp': { type: 'date' }, host: { type: 'keyword' }, total: { type: 'long' } } } });
+        const bodies = Array.from({ length: BODIES }, (_, i) => body(i, withIds, run));
+        const latencies: number[] = [];
+        const t0 = performance.now();
+        for (const b of bodies) {
+          const s = performance.now();
+          const res = await client.transport.request<{ errors: boolean }>({ method: 'POST', path: `/${index}/_bulk`, bulkBody: b }, { requestTimeout: 120_000 });
+          if (res.errors) throw new Error('bulk reported item errors');
+          latencies.push(performance.now() - s);
+        }
+        const wallMs = performance.now() - t0;
+        const count = (await client.count({ index })).count;
+        if (count !== BODIES * PER_BODY) throw new Error(`indexed ${count}, expected ${BODIES * PER_BODY}`);
+        const v = variants[key]!;
+        v.docsPerSecond.push(Math.round(((BODIES * PER_BODY) / wallMs) * 1000));
+        v.p50.push(round1(quantile(latencies, 0.5)));
+        v.p95.push(round1(quantile(latencies, 0.95)));
+        console.log(`bulk ${key} run ${run + 1}: ${v.docsPerSecond.at(-1)} documents/s (request p50 ${v.p50.at(-1)} ms)`);
+      }
+    }
+    const median = (xs: number[]): number => Math.round(quantile(xs, 0.5));
+    const explicit = variants.explicitIds!;
+    const generated = variants.generatedIds!;
+    const results = {
+      system: system.inProcess ? 'in-process startLocalSystem (DynamoDB Local)' : system.url,
+      bodies: BODIES,
+      documentsPerBody: PER_BODY,
+      runs: RUNS,
+      documentsPerSecond: median(explicit.docsPerSecond),
+      explicitIds: { documentsPerSecond: explicit.docsPerSecond, requestP50Ms: explicit.p50, requestP95Ms: explicit.p95 },
+      generatedIds: {
+        documentsPerSecond: generated.docsPerSecond,
+        requestP50Ms: generated.p50,
+        requestP95Ms: generated.p95,
+        medianDocumentsPerSecond: median(generated.docsPerSecond),
+      },
+      generatedOverExplicit: Math.round((median(generated.docsPerSecond) / median(explicit.docsPerSecond)) * 100) / 100,
+    };
+    writeResult('bulk', { results, targets, met: { documentsPerSecond: meets(results.documentsPerSecond, targets.documentsPerSecond!) } });
+  } finally {
+    await system.stop();
+  }
+}
+
+await runMain(main);
