@@ -6,8 +6,11 @@
  * `total` long); 100 hosts reporting once a minute, so each 5,000-document body covers 50
  * minutes. 10 bodies in sequence with explicit ids (`index` actions: each id is looked up,
  * as re-indexing must version it), then 10 with generated ids (no lookup). Documents/s =
- * documents / wall time per variant, plus p50/p95 per request, medians of the runs.
+ * documents / wall time per variant, plus p50/p95 per request, medians of 3 runs; and
+ * where the time goes: the CPU used by this process (HTTP, bulk parsing, mapping checks,
+ * item building, the SDK) and by DynamoDB Local's JVM, each as a share of one core.
  * Target: ≥ 20,000 documents/s (explicit ids, the datafeed-like case).
+ * `BULK_BODIES=3 BULK_RUNS=1 npx tsx bench/bulk.ts` profiles a smaller run without writing results.
  *
  * Starts a local system in this process, or uses `ES_URL` (with `ELASTIC_PASSWORD`).
  * Writes `bench/results/bulk.json`. Run: `npx tsx bench/bulk.ts`.
