@@ -6,23 +6,62 @@
  * `total` long); 100 hosts reporting once a minute, so each 5,000-document body covers 50
  * minutes. 10 bodies in sequence with explicit ids (`index` actions: each id is looked up,
  * as re-indexing must version it), then 10 with generated ids (no lookup). Documents/s =
- * documents / wall time per variant, plus p50/p95 per request, medians of the runs.
+ * documents / wall time per variant, plus p50/p95 per request, medians of 3 runs; and
+ * where the time goes: the CPU used by this process (HTTP, bulk parsing, mapping checks,
+ * item building, the SDK) and by DynamoDB Local's JVM, each as a share of one core.
  * Target: ≥ 20,000 documents/s (explicit ids, the datafeed-like case).
+ * `BULK_BODIES=3 BULK_RUNS=1 npx tsx bench/bulk.ts` profiles a smaller run without writing results.
  *
  * Starts a local system in this process, or uses `ES_URL` (with `ELASTIC_PASSWORD`).
  * Writes `bench/results/bulk.json`. Run: `npx tsx bench/bulk.ts`.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, meets, quantile, round1, runMain, writeResult, type Target } from './lib.ts';
 
 const HOSTS = 100;
-const BODIES = 10;
+/** `BULK_BODIES`/`BULK_RUNS` shrink a run for profiling; such a run does not write the result file. */
+const BODIES = Number(process.env.BULK_BODIES ?? 10);
 const PER_BODY = 5_000;
-const RUNS = 2;
+const RUNS = Number(process.env.BULK_RUNS ?? 3);
+const PROFILE_ONLY = process.env.BULK_BODIES !== undefined || process.env.BULK_RUNS !== undefined;
 const START_MS = Date.UTC(2017, 0, 1);
 const MINUTE = 60_000;
 const INDEX = 'bench-bulk';
 
 const targets: Record<string, Target> = { documentsPerSecond: { min: 20_000, unit: 'documents/s' } };
+
+/** CPU seconds (user + system) of this process's descendants named java (DynamoDB Local), read from /proc. */
+function javaCpuSeconds(): number {
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' });
+  } catch {
+    return Number.NaN;
+  }
+  const rows = out
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm: comm ?? '' }));
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows)
+      if (!mine.has(r.pid) && mine.has(r.ppid)) {
+        mine.add(r.pid);
+        grew = true;
+      }
+  }
+  let ticks = 0;
+  for (const r of rows) {
+    if (!mine.has(r.pid) || r.comm !== 'java') continue;
+    const stat = readFileSync(`/proc/${r.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100;
+}
 
 /** Body `i` (0-based) as NDJSON: minutes [i·50, (i+1)·50) × 100 hosts; `withIds` gives each document its id. */
 function body(i: number, withIds: boolean, run: number): string {
@@ -42,10 +81,10 @@ async function main(): Promise<void> {
   const system = await connect();
   const { client } = system;
   try {
-    const variants: Record<string, { docsPerSecond: number[]; p50: number[]; p95: number[] }> = {};
+    const variants: Record<string, { docsPerSecond: number[]; p50: number[]; p95: number[]; nodeCpu: number[]; javaCpu: number[] }> = {};
     for (const withIds of [true, false]) {
       const key = withIds ? 'explicitIds' : 'generatedIds';
-      variants[key] = { docsPerSecond: [], p50: [], p95: [] };
+      variants[key] = { docsPerSecond: [], p50: [], p95: [], nodeCpu: [], javaCpu: [] };
       for (let run = 0; run < RUNS; run++) {
         // A fresh index per run (deleting a big index between runs would leave its purge competing with the next run).
         const index = `${INDEX}-${key.toLowerCase()}-${run}`;
@@ -53,6 +92,8 @@ async function main(): Promise<void> {
         await client.indices.create({ index, mappings: { properties: { '@timestamp': { type: 'date' }, host: { type: 'keyword' }, total: { type: 'long' } } } });
         const bodies = Array.from({ length: BODIES }, (_, i) => body(i, withIds, run));
         const latencies: number[] = [];
+        const cpu0 = process.cpuUsage();
+        const java0 = javaCpuSeconds();
         const t0 = performance.now();
         for (const b of bodies) {
           const s = performance.now();
@@ -61,13 +102,20 @@ async function main(): Promise<void> {
           latencies.push(performance.now() - s);
         }
         const wallMs = performance.now() - t0;
+        const cpu = process.cpuUsage(cpu0);
+        const javaS = javaCpuSeconds() - java0;
         const count = (await client.count({ index })).count;
         if (count !== BODIES * PER_BODY) throw new Error(`indexed ${count}, expected ${BODIES * PER_BODY}`);
         const v = variants[key]!;
         v.docsPerSecond.push(Math.round(((BODIES * PER_BODY) / wallMs) * 1000));
         v.p50.push(round1(quantile(latencies, 0.5)));
         v.p95.push(round1(quantile(latencies, 0.95)));
-        console.log(`bulk ${key} run ${run + 1}: ${v.docsPerSecond.at(-1)} documents/s (request p50 ${v.p50.at(-1)} ms)`);
+        // Share of one core used during the run: where the time goes (this process = HTTP, parsing, mapping, SDK; java = DynamoDB Local).
+        v.nodeCpu.push(Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 100));
+        v.javaCpu.push(Math.round(((javaS * 1000) / wallMs) * 100));
+        console.log(
+          `bulk ${key} run ${run + 1}: ${v.docsPerSecond.at(-1)} documents/s (request p50 ${v.p50.at(-1)} ms; CPU node ${v.nodeCpu.at(-1)}%, java ${v.javaCpu.at(-1)}% of a core)`,
+        );
       }
     }
     const median = (xs: number[]): number => Math.round(quantile(xs, 0.5));
@@ -79,15 +127,27 @@ async function main(): Promise<void> {
       documentsPerBody: PER_BODY,
       runs: RUNS,
       documentsPerSecond: median(explicit.docsPerSecond),
-      explicitIds: { documentsPerSecond: explicit.docsPerSecond, requestP50Ms: explicit.p50, requestP95Ms: explicit.p95 },
+      explicitIds: {
+        documentsPerSecond: explicit.docsPerSecond,
+        requestP50Ms: explicit.p50,
+        requestP95Ms: explicit.p95,
+        nodeCpuPercentOfCore: explicit.nodeCpu,
+        dynamoDbLocalCpuPercentOfCore: explicit.javaCpu,
+      },
       generatedIds: {
         documentsPerSecond: generated.docsPerSecond,
         requestP50Ms: generated.p50,
         requestP95Ms: generated.p95,
+        nodeCpuPercentOfCore: generated.nodeCpu,
+        dynamoDbLocalCpuPercentOfCore: generated.javaCpu,
         medianDocumentsPerSecond: median(generated.docsPerSecond),
       },
       generatedOverExplicit: Math.round((median(generated.docsPerSecond) / median(explicit.docsPerSecond)) * 100) / 100,
     };
+    if (PROFILE_ONLY) {
+      console.log(JSON.stringify(results, null, 1));
+      return;
+    }
     writeResult('bulk', { results, targets, met: { documentsPerSecond: meets(results.documentsPerSecond, targets.documentsPerSecond!) } });
   } finally {
     await system.stop();

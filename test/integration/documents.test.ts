@@ -224,6 +224,51 @@ describe('_bulk', () => {
     expect(e.reason).toBe('Malformed action/metadata line [1], expected field [create], [delete], [index] or [update] but found [foo]');
   });
 
+  it('an id re-indexed by a later bulk into another day is found once, with its new source and version', async () => {
+    const index = name('bulk-reindex');
+    await es.indices.create({ index, mappings: { properties: { t: { type: 'date' }, n: { type: 'long' } } } });
+    const first = await es.bulk({
+      index,
+      operations: [{ index: { _id: 'x' } }, { t: '2017-01-01T10:00:00Z', n: 1 }, { index: { _id: 'y' } }, { t: '2017-01-01T11:00:00Z', n: 2 }],
+    });
+    expect(first.errors).toBe(false);
+    const second = await es.bulk({ index, operations: [{ index: { _id: 'x' } }, { t: '2017-01-05T10:00:00Z', n: 3 }] });
+    expect(second.items[0]?.index).toMatchObject({ _id: 'x', _version: 2, result: 'updated', status: 200 });
+    const hits = (await es.search({ index, query: { match_all: {} }, sort: [{ t: 'asc' }] })).hits.hits;
+    expect(hits.map((h) => [h._id, (h._source as { n: number }).n])).toEqual([
+      ['y', 2],
+      ['x', 3],
+    ]);
+    expect((await es.count({ index, query: { range: { t: { lt: '2017-01-02T00:00:00Z' } } } })).count).toBe(1);
+    expect(await es.get({ index, id: 'x' })).toMatchObject({ _version: 2, _source: { t: '2017-01-05T10:00:00Z', n: 3 } });
+  });
+
+  it('a document deleted by id, by DELETE or by a bulk delete, is gone from search and count', async () => {
+    const index = name('bulk-delete');
+    await es.indices.create({ index, mappings: { properties: { t: { type: 'date' }, n: { type: 'long' } } } });
+    const operations = ['a', 'b', 'c'].flatMap((id, i) => [{ index: { _id: id } }, { t: `2017-01-0${i + 1}T00:00:00Z`, n: i }]);
+    expect((await es.bulk({ index, operations })).errors).toBe(false);
+    expect(await es.delete({ index, id: 'a' })).toMatchObject({ result: 'deleted', _version: 2 });
+    const bulkDelete = await es.bulk({ index, operations: [{ delete: { _id: 'b' } }] });
+    expect(bulkDelete.items[0]?.delete).toMatchObject({ _id: 'b', result: 'deleted', _version: 2, status: 200 });
+    expect((await es.search({ index, query: { match_all: {} } })).hits.hits.map((h) => h._id)).toEqual(['c']);
+    expect((await es.count({ index })).count).toBe(1);
+    expect((await raw('GET', `/${index}/_doc/a`).catch((e: { meta: { statusCode: number } }) => e.meta)).statusCode).toBe(404);
+  });
+
+  it('create of an id already written earlier in the same bulk is a 409; after a delete in the bulk it is created', async () => {
+    const index = name('bulk-create');
+    const res = await es.bulk({
+      index,
+      operations: [{ create: { _id: 'a' } }, { n: 1 }, { create: { _id: 'a' } }, { n: 2 }, { delete: { _id: 'a' } }, { create: { _id: 'a' } }, { n: 3 }],
+    });
+    expect(res.errors).toBe(true);
+    expect(res.items.map((i) => Object.values(i)[0]?.status)).toEqual([201, 409, 200, 201]);
+    expect(res.items[1]?.create?.error?.type).toBe('version_conflict_engine_exception');
+    expect((await es.get({ index, id: 'a' }))._source).toEqual({ n: 3 });
+    expect((await es.count({ index })).count).toBe(1);
+  });
+
   it('<index>/_bulk fills in the index', async () => {
     const index = name('bulk-default');
     const res = await es.bulk({ index, operations: [{ index: { _id: 'a' } }, { v: 1 }] });
