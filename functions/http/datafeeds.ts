@@ -57,7 +57,7 @@ const startRoute: RouteHandler = {
     timeParam(raw.timeout, 'timeout');
     const startMs = dateParam(raw.start ?? '0', 'start', now) ?? 0;
     const endMs = dateParam(raw.end, 'end', now);
-    return startDatafeed(datafeedId(req), { startMs, ...(endMs !== undefined ? { endMs } : {}) });
+    return { status: 200, body: await startDatafeed(datafeedId(req), { startMs, ...(endMs !== undefined ? { endMs } : {}) }) };
   },
 };
 

@@ -12,6 +12,7 @@ import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts'
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 import { resolveJobs, refuseInUpgradeMode } from './job-lookup.ts';
 import { expiredSnapshots, persistSnapshot } from './model-snapshots.ts';
+import { stopJobDatafeed } from './stop-datafeed.ts';
 
 /** Close request parameters after body-over-query precedence (spec A.0/A.1). */
 export interface CloseParams {
@@ -110,7 +111,7 @@ export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
  * Graceful close of one job (spec B.3), as checkpointed steps whose progress is saved on
  * the job's runtime item in the same conditional write as the step's own state change:
  *
- * 1. `stop_datafeed` – stop the job's datafeed first (none can be running yet: datafeeds can be configured but not started);
+ * 1. `stop_datafeed` – stop the job's datafeed first (`started` → `stopped`, audit "Datafeed stopped");
  * 2. `flush_buffers` – finalize the buckets held back by `latency` up to the newest record;
  * 3. `calculate_final_results` – results for the last, partial bucket; final model_size_stats;
  * 4. `persist_snapshot` – copy the live model state into a model snapshot (chunked under 400 KB an item) and make it the job's `model_snapshot_id`;
@@ -166,7 +167,9 @@ function advance(rt: JobRuntime, patch: Partial<JobRuntime> = {}, closePatch: Pa
 async function runStep(step: CloseStep, job: JobConfig, configVersion: number, rt: JobRuntime, nowMs: number): Promise<void> {
   switch (step) {
     case 'stop_datafeed':
-      // A datafeed can be configured but not started yet (`_start` answers 400), so none is running to stop.
+      // Spec A.1 step 5: the job's running datafeed stops first (a datafeed's lookback runs in this job's
+      // FIFO group, so no chunk of it is in flight while this step runs). Idempotent under redelivery.
+      await stopJobDatafeed(job.job_id, nowMs);
       await putJobRuntime(advance(rt));
       return;
     case 'flush_buffers': {

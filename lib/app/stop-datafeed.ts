@@ -1,4 +1,7 @@
-import { DatafeedMessages, StatusError } from '../domain/errors.ts';
+import { DatafeedMessages, StaleStateError, StatusError } from '../domain/errors.ts';
+import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
+import { getDatafeed, getJobDatafeedId, putDatafeed } from '../store/datafeeds.ts';
+import { audit } from './audit.ts';
 import { requireDatafeed, resolveDatafeeds } from './datafeed-lookup.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
 
@@ -36,4 +39,27 @@ export async function stopDatafeeds(expression: string, params: StopParams): Pro
 export async function previewDatafeed(datafeedId: string | undefined): Promise<never> {
   if (datafeedId !== undefined) await requireDatafeed(datafeedId);
   throw new StatusError(400, DatafeedMessages.notRunYet('_preview'));
+}
+
+/**
+ * Stops the job's datafeed if it has a task (`starting`, `started` or `stopping` → `stopped`,
+ * task fields cleared) and audits "Datafeed stopped", as Elasticsearch does when its datafeed
+ * task ends. A datafeed already stopped, or none, is a no-op, so a redelivered close step or a
+ * resumed lookback calls it safely. Retries a lost race with another writer.
+ */
+export async function stopJobDatafeed(jobId: string, nowMs = Date.now()): Promise<void> {
+  const datafeedId = await getJobDatafeedId(jobId);
+  if (!datafeedId) return;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const d = await getDatafeed(datafeedId);
+    if (!d || d.runtime.state === 'stopped') return;
+    try {
+      await putDatafeed(d.config, transitionDatafeed(d.runtime, { type: 'stopped' }));
+      await audit(jobId, DatafeedMessages.stopped, 'info', nowMs);
+      return;
+    } catch (err) {
+      if (!(err instanceof StaleStateError)) throw err;
+    }
+  }
+  throw new StaleStateError(`datafeed [${datafeedId}] changed concurrently`);
 }

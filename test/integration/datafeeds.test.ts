@@ -184,7 +184,7 @@ describe('datafeed bad input', () => {
     }
   });
 
-  it('start: end before start is 400, a closed job is 409, an open job reaches the not-supported 400', async () => {
+  it('start: end before start is 400, a closed job is 409, real time and aggregation datafeeds are a clear 400', async () => {
     const job = uniqueId('dfstart');
     await putJob(job);
     await es.ml.putDatafeed({ datafeed_id: `${job}-f`, job_id: job, indices: ['i'] });
@@ -198,7 +198,8 @@ describe('datafeed bad input', () => {
     expect(closed).toMatchObject({ status: 409, type: 'status_exception', reason: `cannot start datafeed [${job}-f] because job [${job}] is closed` });
     await es.ml.openJob({ job_id: job });
     const unsupported = await esError(es.ml.startDatafeed({ datafeed_id: `${job}-f` }));
-    expect(unsupported).toMatchObject({ status: 400, type: 'status_exception', reason: 'mlplane does not run datafeeds yet: [_start] is not supported' });
+    expect(unsupported).toMatchObject({ status: 400, type: 'status_exception', reason: `mlplane does not run real-time datafeeds yet: start datafeed [${job}-f] with an [end]` });
+    expect((await es.ml.getDatafeedStats({ datafeed_id: `${job}-f` })).datafeeds[0]?.state).toBe('stopped');
     await es.ml.closeJob({ job_id: job });
   });
 
@@ -299,7 +300,7 @@ describe('a datafeed with a task (state written directly: mlplane cannot start o
     await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: ['i'] });
     await es.ml.openJob({ job_id: job });
     const stored = await getDatafeed(feed);
-    const starting = transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000 });
+    const starting = transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000, runId: 'test-run' });
     await putDatafeed(stored!.config, starting);
     await putDatafeed(stored!.config, transitionDatafeed(starting, { type: 'started' }));
 
@@ -316,13 +317,34 @@ describe('a datafeed with a task (state written directly: mlplane cannot start o
       reason: `cannot start datafeed [${feed}] because it has already been started`,
     });
     expect(await esError(es.ml.stopDatafeed({ datafeed_id: feed }))).toMatchObject({ status: 400, reason: 'mlplane does not run datafeeds yet: [_stop] is not supported' });
-    await es.ml.closeJob({ job_id: job });
     const jobDelete = await esError(es.ml.deleteJob({ job_id: job }));
     expect(jobDelete).toMatchObject({ status: 409, type: 'status_exception', reason: `failed to delete job [${job}] as its datafeed [${feed}] could not be deleted` });
     expect(jobDelete.body.error.caused_by).toMatchObject({ reason: `Cannot delete datafeed [${feed}] while its status is started` });
     expect((await es.ml.getJobs({ job_id: job })).count).toBe(1);
 
     expect(await es.ml.deleteDatafeed({ datafeed_id: feed, force: true })).toEqual({ acknowledged: true });
-    expect(await es.ml.deleteJob({ job_id: job })).toEqual({ acknowledged: true });
+    expect(await es.ml.deleteJob({ job_id: job, force: true })).toEqual({ acknowledged: true });
+  });
+
+  it('close job stops its started datafeed first (spec A.1 step 5), with the audit "Datafeed stopped"', async () => {
+    const { getDatafeed, putDatafeed } = await direct(() => import('../../lib/store/datafeeds.ts'));
+    const { transitionDatafeed } = await import('../../lib/domain/lifecycle/datafeed.ts');
+    const job = uniqueId('dfclose');
+    const feed = `${job}-f`;
+    await putJob(job);
+    await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: ['i'] });
+    await es.ml.openJob({ job_id: job });
+    const stored = await getDatafeed(feed);
+    const starting = transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000, runId: 'test-run' });
+    await putDatafeed(stored!.config, starting);
+    await putDatafeed(stored!.config, transitionDatafeed(starting, { type: 'started' }));
+
+    expect(await es.ml.closeJob({ job_id: job })).toEqual({ closed: true });
+    const stats: any = (await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0];
+    expect(stats.state).toBe('stopped');
+    expect(stats).not.toHaveProperty('node');
+    const notes = await es.transport.request<any>({ method: 'GET', path: `/_ml/anomaly_detectors/${job}/_notifications` });
+    expect(JSON.stringify(notes)).toContain('"Datafeed stopped"');
+    expect(await es.ml.deleteDatafeed({ datafeed_id: feed })).toEqual({ acknowledged: true });
   });
 });
