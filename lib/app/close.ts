@@ -137,6 +137,8 @@ export async function closeJob(jobId: string, commandId: string, hook?: StepHook
       // The snapshot id is fixed when the close starts, so a redelivered persist_snapshot rewrites the same snapshot.
       // A job that never received data has nothing to flush, calculate, persist or prune: it goes straight to finalize.
       const next = rt.model ? 0 : CLOSE_STEPS.indexOf('finalize');
+      // Skipping to finalize skips stop_datafeed too, but a job without data may still have a started datafeed (spec A.1 step 5).
+      if (!rt.model) await stopJobDatafeed(jobId, nowMs);
       const snapshotId = rt.model && rt.state !== 'failed' ? await freeSnapshotId(jobId, nowMs) : undefined;
       rt = transitionJob(rt, { type: 'start_close', commandId, next, ...(snapshotId ? { snapshotId } : {}) });
       await putJobRuntime(rt);

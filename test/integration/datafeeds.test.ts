@@ -317,13 +317,19 @@ describe('a datafeed with a task (state written directly: mlplane cannot start o
       reason: `cannot start datafeed [${feed}] because it has already been started`,
     });
     expect(await esError(es.ml.stopDatafeed({ datafeed_id: feed }))).toMatchObject({ status: 400, reason: 'mlplane does not run datafeeds yet: [_stop] is not supported' });
+    await es.ml.closeJob({ job_id: job });
+    // Closing the job stopped the datafeed; a datafeed left started beside a closed job (written directly) blocks the job's delete.
+    const stopped = await getDatafeed(feed);
+    const again = transitionDatafeed(stopped!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000, runId: 'test-run-2' });
+    await putDatafeed(stopped!.config, again);
+    await putDatafeed(stopped!.config, transitionDatafeed(again, { type: 'started' }));
     const jobDelete = await esError(es.ml.deleteJob({ job_id: job }));
     expect(jobDelete).toMatchObject({ status: 409, type: 'status_exception', reason: `failed to delete job [${job}] as its datafeed [${feed}] could not be deleted` });
     expect(jobDelete.body.error.caused_by).toMatchObject({ reason: `Cannot delete datafeed [${feed}] while its status is started` });
     expect((await es.ml.getJobs({ job_id: job })).count).toBe(1);
 
     expect(await es.ml.deleteDatafeed({ datafeed_id: feed, force: true })).toEqual({ acknowledged: true });
-    expect(await es.ml.deleteJob({ job_id: job, force: true })).toEqual({ acknowledged: true });
+    expect(await es.ml.deleteJob({ job_id: job })).toEqual({ acknowledged: true });
   });
 
   it('close job stops its started datafeed first (spec A.1 step 5), with the audit "Datafeed stopped"', async () => {
