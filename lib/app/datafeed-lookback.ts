@@ -10,7 +10,7 @@ import type { JobConfig } from '../domain/job/types.ts';
 import { jobFieldsUsed } from '../domain/job/view.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { parseTimeValue } from '../domain/units.ts';
-import { getDatafeed, putDatafeed } from '../store/datafeeds.ts';
+import { getDatafeed, putDatafeed, type StoredDatafeed } from '../store/datafeeds.ts';
 import { getJobRuntime } from '../store/jobs.ts';
 import { audit } from './audit.ts';
 import { closeJob, type CloseOptions } from './close.ts';
@@ -138,19 +138,26 @@ function addSearches(t: DatafeedTimingStats, searches: number, elapsedMs: number
  */
 export async function applyDatafeedLookback(cmd: Command, jobId: string, params: CommandParams<'datafeed'>, opts: CloseOptions = {}): Promise<{ closed: true } | Record<string, never>> {
   const remainingMs = opts.remainingMs;
-  let d = await getDatafeed(params.datafeed_id);
-  if (!d || d.runtime.run_id !== params.run_id || d.runtime.state === 'stopped') {
+  let d = await currentRun(params);
+  if (!d) {
     const rt = await getJobRuntime(jobId);
     if (rt?.state === 'closing' && rt.close?.command_id === cmd.command_id) return closeAndPromote(jobId, cmd.command_id, opts);
     return {};
   }
+  if (d.runtime.state === 'stopping') return finishStop(d, jobId, cmd.command_id, opts);
   const { job } = await loadJob(jobId, true);
   const endMs = d.runtime.end_ms as number;
   const startMs = d.runtime.start_ms ?? 0;
   const spec = analysisSpec(job);
   if (d.runtime.state === 'starting') {
     const next = transitionDatafeed(d.runtime, { type: 'started' });
-    await putDatafeed(d.config, next);
+    try {
+      await putDatafeed(d.config, next);
+    } catch (err) {
+      // Stopped before it ran: the next delivery (or the stop's own command) finds out how.
+      if (err instanceof StaleStateError) return applyDatafeedLookback(cmd, jobId, params, opts);
+      throw err;
+    }
     d = { config: d.config, runtime: next };
     const frequencyMs = d.config.frequency ? parseTimeValue(d.config.frequency, 'frequency').ms : defaultFrequencyMs(spec.bucketSpanMs);
     await audit(jobId, DatafeedMessages.started(iso(startMs), iso(endMs), `${frequencyMs}ms`));
@@ -159,9 +166,10 @@ export async function applyDatafeedLookback(cmd: Command, jobId: string, params:
   const fields = [...new Set([timeField, ...jobFieldsUsed(job)])];
   const span = chunkSpanMs(d.config, spec.bucketSpanMs);
   const view = datafeedJobView(job);
-  let cursor = d.runtime.lookback_ms ?? startMs;
   let posted = false;
-  while (cursor < endMs) {
+  for (;;) {
+    const cursor = d.runtime.lookback_ms ?? startMs;
+    if (cursor >= endMs) break;
     if (remainingMs && remainingMs() < CHUNK_MARGIN_MS) throw new LookbackDeferred(d.config.datafeed_id);
     const started = Date.now();
     let chunk: Awaited<ReturnType<typeof searchWindow>>;
@@ -180,21 +188,55 @@ export async function applyDatafeedLookback(cmd: Command, jobId: string, params:
       await processData(view, rt, `${params.run_id}:${chunk.toMs}`, recordsBody(chunk.hits, timeField, fields));
       posted = true;
     }
-    const next = transitionDatafeed(d.runtime, { type: 'progress', lookbackMs: chunk.toMs, timingStats: addSearches(d.runtime.timing_stats, chunk.searches, searchMs) });
-    try {
-      await putDatafeed(d.config, next);
-    } catch (err) {
-      // Stopped meanwhile (a force stop, a force close): this run is over.
-      if (err instanceof StaleStateError) return {};
-      throw err;
-    }
-    d = { config: d.config, runtime: next };
-    cursor = chunk.toMs;
+    const saved = await saveProgress(params, chunk.toMs, chunk.searches, searchMs);
+    // Force-stopped meanwhile (a force stop, a force close): this run is over and posts nothing more.
+    if (!saved) return {};
+    d = saved;
+    // A stop asked for meanwhile takes effect at this chunk boundary (spec A.3: it waits for the chunk in flight).
+    if (d.runtime.state === 'stopping') return finishStop(d, jobId, cmd.command_id, opts);
   }
   const rt = await getJobRuntime(jobId);
   if (!posted && (rt?.data_counts.processed_record_count ?? 0) === 0) await audit(jobId, 'Datafeed lookback retrieved no data', 'warning');
   else await audit(jobId, DatafeedMessages.lookbackCompleted);
   return closeAndPromote(jobId, cmd.command_id, opts);
+}
+
+/** The datafeed if it is still running the run `params` names (not stopped, not started again since), else undefined. */
+async function currentRun(params: CommandParams<'datafeed'>): Promise<StoredDatafeed | undefined> {
+  const d = await getDatafeed(params.datafeed_id);
+  return d && d.runtime.run_id === params.run_id && d.runtime.state !== 'stopped' ? d : undefined;
+}
+
+/**
+ * Saves a posted chunk's end and the search timing on the datafeed (the lifecycle's
+ * `progress`), re-reading on a lost race with a stop request (`started → stopping` keeps the run).
+ * @returns the datafeed as saved, or undefined when the run is over (force-stopped, deleted)
+ */
+async function saveProgress(params: CommandParams<'datafeed'>, lookbackMs: number, searches: number, searchMs: number): Promise<StoredDatafeed | undefined> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const d = await currentRun(params);
+    if (!d) return undefined;
+    const next = transitionDatafeed(d.runtime, { type: 'progress', lookbackMs, timingStats: addSearches(d.runtime.timing_stats, searches, searchMs) });
+    try {
+      await putDatafeed(d.config, next);
+      return { config: d.config, runtime: next };
+    } catch (err) {
+      if (!(err instanceof StaleStateError)) throw err;
+    }
+  }
+  throw new StaleStateError(`datafeed [${params.datafeed_id}] changed concurrently`);
+}
+
+/**
+ * The end of a stopped run (spec A.3 step 6): a datafeed started with an `end` closes its job
+ * (the close's first step stops the datafeed), unless isolated or the job is no longer
+ * opened; otherwise the datafeed only stops.
+ */
+async function finishStop(d: StoredDatafeed, jobId: string, commandId: string, opts: CloseOptions): Promise<{ closed: true } | Record<string, never>> {
+  const rt = await getJobRuntime(jobId);
+  if (d.runtime.end_ms !== undefined && !d.runtime.isolated && rt?.state === 'opened') return closeAndPromote(jobId, commandId, opts);
+  await stopJobDatafeed(jobId);
+  return {};
 }
 
 /** Closes the job (its first step stops the datafeed); a job already closed (force-closed under the lookback) only has its datafeed stopped. */

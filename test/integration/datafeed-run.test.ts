@@ -108,6 +108,47 @@ describe('a datafeed started with an end runs its lookback and closes its job', 
     expect((await es.ml.getJobStats({ job_id: job })).jobs[0]?.data_counts.processed_record_count).toBe(10);
   });
 
+  it('the orderly shutdown: _all/_stop waits for the chunk in flight and closes the jobs of datafeeds with an end; _all/_close then answers closed', async () => {
+    const index = uniqueId('shutdown');
+    await indexMetrics(index, 3000);
+    const jobs = [uniqueId('shutdown-a'), uniqueId('shutdown-b')];
+    for (const job of jobs) {
+      await es.ml.putJob({ job_id: job, analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] }, data_description: { time_field: '@timestamp' } });
+      // One-day chunks (144 documents each), so a stop lands between chunks of a running lookback.
+      await es.ml.putDatafeed({ datafeed_id: `datafeed-${job}`, job_id: job, indices: [index], chunking_config: { mode: 'manual', time_span: '1d' } });
+      await es.ml.openJob({ job_id: job });
+      await es.ml.startDatafeed({ datafeed_id: `datafeed-${job}`, start: '2017-01-01T00:00:00Z', end: '2017-02-01T00:00:00Z' });
+    }
+    expect(await es.ml.stopDatafeed({ datafeed_id: '_all' })).toEqual({ stopped: true });
+    for (const job of jobs) expect((await es.ml.getDatafeedStats({ datafeed_id: `datafeed-${job}` })).datafeeds[0]?.state).toBe('stopped');
+    expect(await es.ml.closeJob({ job_id: '_all' })).toEqual({ closed: true });
+    for (const job of jobs) {
+      await waitClosed(job);
+      const dc = (await es.ml.getJobStats({ job_id: job })).jobs[0]?.data_counts as any;
+      // Whole chunks only, none twice: a multiple of one day's documents, at most all of them.
+      expect(dc.processed_record_count % 144 === 0 || dc.processed_record_count === 3000).toBe(true);
+      expect(dc.processed_record_count).toBeLessThanOrEqual(3000);
+      const notes = JSON.stringify(await es.transport.request<any>({ method: 'GET', path: `/_ml/anomaly_detectors/${job}/_notifications` }));
+      expect(notes).toContain('Datafeed stopped');
+    }
+  });
+
+  it('a forced stop stops the datafeed at once and its job (started with an end) is closed behind it', async () => {
+    const index = uniqueId('force');
+    await indexMetrics(index, 1000);
+    const job = uniqueId('df-force');
+    await es.ml.putJob({ job_id: job, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: '@timestamp' } });
+    await es.ml.putDatafeed({ datafeed_id: `datafeed-${job}`, job_id: job, indices: [index], chunking_config: { mode: 'manual', time_span: '1d' } });
+    await es.ml.openJob({ job_id: job });
+    await es.ml.startDatafeed({ datafeed_id: `datafeed-${job}`, start: '2017-01-01T00:00:00Z', end: '2017-02-01T00:00:00Z' });
+    expect(await es.ml.stopDatafeed({ datafeed_id: `datafeed-${job}`, force: true })).toEqual({ stopped: true });
+    const feed: any = (await es.ml.getDatafeedStats({ datafeed_id: `datafeed-${job}` })).datafeeds[0];
+    expect(feed.state).toBe('stopped');
+    await waitClosed(job);
+    const dc = (await es.ml.getJobStats({ job_id: job })).jobs[0]?.data_counts as any;
+    expect(dc.processed_record_count % 144 === 0 || dc.processed_record_count === 1000).toBe(true);
+  });
+
   it('stopping an unknown datafeed is 404', async () => {
     expect(await esError(es.ml.stopDatafeed({ datafeed_id: uniqueId('nope') }))).toMatchObject({ status: 404, type: 'resource_not_found_exception' });
   });

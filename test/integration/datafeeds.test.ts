@@ -290,7 +290,7 @@ describe('datafeeds_crud.yml and jobs_crud.yml cases', () => {
   });
 });
 
-describe('a datafeed with a task (state written directly: mlplane cannot start one yet)', () => {
+describe('a datafeed with a task (state written directly)', () => {
   it('refuses update, delete, start and job delete as Elasticsearch does, and force delete removes it', async () => {
     const { getDatafeed, putDatafeed } = await direct(() => import('../../lib/store/datafeeds.ts'));
     const { transitionDatafeed } = await import('../../lib/domain/lifecycle/datafeed.ts');
@@ -316,8 +316,14 @@ describe('a datafeed with a task (state written directly: mlplane cannot start o
       status: 409,
       reason: `cannot start datafeed [${feed}] because it has already been started`,
     });
-    expect(await esError(es.ml.stopDatafeed({ datafeed_id: feed }))).toMatchObject({ status: 400, reason: 'mlplane does not run datafeeds yet: [_stop] is not supported' });
-    await es.ml.closeJob({ job_id: job });
+    // A datafeed started with an end closes its job when it stops (spec A.3 step 6); the stop waits until it has stopped.
+    expect(await es.ml.stopDatafeed({ datafeed_id: feed })).toEqual({ stopped: true });
+    expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('stopped');
+    const deadline = Date.now() + 30_000;
+    while ((await es.ml.getJobStats({ job_id: job })).jobs[0]?.state !== 'closed') {
+      if (Date.now() > deadline) throw new Error('the stopped datafeed did not close its job');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     // Closing the job stopped the datafeed; a datafeed left started beside a closed job (written directly) blocks the job's delete.
     const stopped = await getDatafeed(feed);
     const again = transitionDatafeed(stopped!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000, runId: 'test-run-2' });
