@@ -12,7 +12,8 @@ import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts'
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 import { resolveJobs, refuseInUpgradeMode } from './job-lookup.ts';
 import { expiredSnapshots, persistSnapshot } from './model-snapshots.ts';
-import { stopJobDatafeed } from './stop-datafeed.ts';
+import { isolateDatafeed, stopDatafeeds, stopJobDatafeed } from './stop-datafeed.ts';
+import { getDatafeed, getJobDatafeedId } from '../store/datafeeds.ts';
 
 /** Close request parameters after body-over-query precedence (spec A.0/A.1). */
 export interface CloseParams {
@@ -45,6 +46,7 @@ export async function closeJobs(expression: string, params: CloseParams, nowMs =
   if (failed.length > 0 && !params.force) {
     throw new ConflictError(jobs.length === 1 ? Messages.closeFailedOne(failed[0] as string) : Messages.closeFailedMany);
   }
+  await stopJobsDatafeeds(open, params);
   if (params.force) {
     for (const id of [...open, ...closing, ...failed]) await forceClose(id, nowMs);
     await promoteLazyJobs();
@@ -61,6 +63,30 @@ export async function closeJobs(expression: string, params: CloseParams, nowMs =
     () => new IllegalStateError(Messages.persistentTasksTimeout(params.timeout?.human() ?? '30m')),
     () => ({ closed: true as const }),
   );
+}
+
+/**
+ * Spec A.1 step 5: the started datafeeds of the jobs being closed are stopped first, with the
+ * close's `force` and `timeout` (force isolates each first, so its stop does not close the job
+ * on its own: the force close does). A normal stop of a datafeed with an `end` closes its job
+ * itself; the close command that follows finds the job closed or resumes that close.
+ * @throws ConflictError 409 "failed to close jobs as one or more had started datafeeds that could not be stopped: started datafeeds [<ids>], error stopping them [<message>]"
+ */
+async function stopJobsDatafeeds(jobIds: readonly string[], params: CloseParams): Promise<void> {
+  const started: string[] = [];
+  for (const jobId of jobIds) {
+    const datafeedId = await getJobDatafeedId(jobId);
+    const d = datafeedId ? await getDatafeed(datafeedId) : undefined;
+    if (d && d.runtime.state !== 'stopped') started.push(d.config.datafeed_id);
+  }
+  if (started.length === 0) return;
+  try {
+    if (params.force) for (const id of started) await isolateDatafeed(id);
+    await stopDatafeeds(started.join(','), { force: params.force, allowNoMatch: true, ...(params.timeout ? { timeout: params.timeout } : {}) });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ConflictError(`failed to close jobs as one or more had started datafeeds that could not be stopped: started datafeeds [${started.join(',')}], error stopping them [${message}]`);
+  }
 }
 
 /**

@@ -143,3 +143,18 @@ export async function stopJobDatafeed(jobId: string, nowMs = Date.now()): Promis
   }
   throw new StaleStateError(`datafeed [${datafeedId}] changed concurrently`);
 }
+
+/**
+ * Isolates a datafeed (a force close of its job is coming): its stop will not close the job.
+ * Failures are ignored, as Elasticsearch ignores isolation failures (spec A.1 step 5).
+ */
+export async function isolateDatafeed(datafeedId: string): Promise<void> {
+  try {
+    const d = await getDatafeed(datafeedId);
+    if (!d) return;
+    const next = transitionDatafeed(d.runtime, { type: 'isolate' });
+    if (next !== d.runtime) await putDatafeed(d.config, next);
+  } catch (err) {
+    if (!(err instanceof StaleStateError)) throw err;
+  }
+}

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { esClient, uniqueId } from './client.ts';
 import { direct } from './direct.ts';
+import type { Command } from '../../lib/domain/command.ts';
 
 const es = esClient();
 const T0 = Date.parse('2017-01-01T00:00:00Z');
@@ -34,7 +35,7 @@ describe('a datafeed lookback under faults', () => {
     const stored = await getDatafeed(feed);
     await putDatafeed(stored!.config, transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: T0, endMs: T0 + 3 * DAY, runId: 'fault-run' }));
 
-    const cmd = { command_id: '1', task_id: 'n:1', action: 'datafeed', es_action: 'x', description: 'test', targets: [job], params: {}, status: 'running', outcomes: {}, created_ms: 0, expires_at: 0 } as const;
+    const cmd: Command = { command_id: '1', task_id: 'n:1', action: 'datafeed', es_action: 'x', description: 'test', targets: [job], params: {}, status: 'running', outcomes: {}, created_ms: 0, expires_at: 0 };
     const params = { datafeed_id: feed, run_id: 'fault-run' };
     const processed = async () => ((await es.ml.getJobStats({ job_id: job })).jobs[0]?.data_counts as any).processed_record_count;
     /** Time left that runs out after `chunks` chunk checks. */

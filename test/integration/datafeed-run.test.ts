@@ -149,6 +149,23 @@ describe('a datafeed started with an end runs its lookback and closes its job', 
     expect(dc.processed_record_count % 144 === 0 || dc.processed_record_count === 1000).toBe(true);
   });
 
+  it('close job stops its running datafeed first (spec A.1 step 5), gracefully or with force', async () => {
+    const index = uniqueId('close-first');
+    await indexMetrics(index, 1000);
+    for (const force of [false, true]) {
+      const job = uniqueId(`df-close-${force}`);
+      await es.ml.putJob({ job_id: job, analysis_config: { bucket_span: '1h', detectors: [{ function: 'count' }] }, data_description: { time_field: '@timestamp' } });
+      await es.ml.putDatafeed({ datafeed_id: `datafeed-${job}`, job_id: job, indices: [index], chunking_config: { mode: 'manual', time_span: '1d' } });
+      await es.ml.openJob({ job_id: job });
+      await es.ml.startDatafeed({ datafeed_id: `datafeed-${job}`, start: '2017-01-01T00:00:00Z', end: '2017-02-01T00:00:00Z' });
+      expect(await es.ml.closeJob({ job_id: job, force })).toEqual({ closed: true });
+      expect((await es.ml.getDatafeedStats({ datafeed_id: `datafeed-${job}` })).datafeeds[0]?.state).toBe('stopped');
+      await waitClosed(job);
+      const dc = (await es.ml.getJobStats({ job_id: job })).jobs[0]?.data_counts as any;
+      expect(dc.processed_record_count % 144 === 0 || dc.processed_record_count === 1000).toBe(true);
+    }
+  });
+
   it('stopping an unknown datafeed is 404', async () => {
     expect(await esError(es.ml.stopDatafeed({ datafeed_id: uniqueId('nope') }))).toMatchObject({ status: 404, type: 'resource_not_found_exception' });
   });
