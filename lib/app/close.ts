@@ -85,7 +85,9 @@ async function stopJobsDatafeeds(jobIds: readonly string[], params: CloseParams)
     await stopDatafeeds(started.join(','), { force: params.force, allowNoMatch: true, ...(params.timeout ? { timeout: params.timeout } : {}) });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    throw new ConflictError(`failed to close jobs as one or more had started datafeeds that could not be stopped: started datafeeds [${started.join(',')}], error stopping them [${message}]`);
+    throw new ConflictError(
+      `failed to close jobs as one or more had started datafeeds that could not be stopped: started datafeeds [${started.join(',')}], error stopping them [${message}]`,
+    );
   }
 }
 

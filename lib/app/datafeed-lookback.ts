@@ -131,12 +131,21 @@ function addSearches(t: DatafeedTimingStats, searches: number, elapsedMs: number
  * 4. at `end`: audit "Datafeed lookback completed" and close the job (the checkpointed close,
  *    whose first step stops the datafeed: spec A.3 "a datafeed with an end closes its job").
  *
+ * A stop request (`stopping`) takes effect at the next chunk boundary, or at once when the
+ * message is the stop's own: a datafeed with an `end` closes its job, unless isolated (spec A.3
+ * step 6). A run force-stopped meanwhile posts nothing more.
+ *
  * A search error (an unknown index, a query the store does not support) is audited as
  * Elasticsearch audits extraction errors and ends the lookback the same way. With less than
  * {@link CHUNK_MARGIN_MS} left in the invocation it throws {@link LookbackDeferred}: the runner
  * hands the command on to a continuation message in the same FIFO group.
  */
-export async function applyDatafeedLookback(cmd: Command, jobId: string, params: CommandParams<'datafeed'>, opts: CloseOptions = {}): Promise<{ closed: true } | Record<string, never>> {
+export async function applyDatafeedLookback(
+  cmd: Command,
+  jobId: string,
+  params: CommandParams<'datafeed'>,
+  opts: CloseOptions = {},
+): Promise<{ closed: true } | Record<string, never>> {
   const remainingMs = opts.remainingMs;
   let d = await currentRun(params);
   if (!d) {

@@ -29,15 +29,31 @@ describe('a datafeed lookback under faults', () => {
 
     const job = uniqueId('df-faults');
     const feed = `datafeed-${job}`;
-    await es.ml.putJob({ job_id: job, analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] }, data_description: { time_field: '@timestamp' } });
+    await es.ml.putJob({
+      job_id: job,
+      analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] },
+      data_description: { time_field: '@timestamp' },
+    });
     await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: [index], chunking_config: { mode: 'manual', time_span: '1d' } });
     await es.ml.openJob({ job_id: job });
     const stored = await getDatafeed(feed);
     await putDatafeed(stored!.config, transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: T0, endMs: T0 + 3 * DAY, runId: 'fault-run' }));
 
-    const cmd: Command = { command_id: '1', task_id: 'n:1', action: 'datafeed', es_action: 'x', description: 'test', targets: [job], params: {}, status: 'running', outcomes: {}, created_ms: 0, expires_at: 0 };
+    const cmd: Command = {
+      command_id: '1',
+      task_id: 'n:1',
+      action: 'datafeed',
+      es_action: 'x',
+      description: 'test',
+      targets: [job],
+      params: {},
+      status: 'running',
+      outcomes: {},
+      created_ms: 0,
+      expires_at: 0,
+    };
     const params = { datafeed_id: feed, run_id: 'fault-run' };
-    const processed = async () => ((await es.ml.getJobStats({ job_id: job })).jobs[0]?.data_counts as any).processed_record_count;
+    const processed = async () => (await es.ml.getJobStats({ job_id: job })).jobs[0]?.data_counts.processed_record_count;
     /** Time left that runs out after `chunks` chunk checks. */
     const budget = (chunks: number) => {
       let checks = 0;

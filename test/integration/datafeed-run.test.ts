@@ -113,7 +113,11 @@ describe('a datafeed started with an end runs its lookback and closes its job', 
     await indexMetrics(index, 3000);
     const jobs = [uniqueId('shutdown-a'), uniqueId('shutdown-b')];
     for (const job of jobs) {
-      await es.ml.putJob({ job_id: job, analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] }, data_description: { time_field: '@timestamp' } });
+      await es.ml.putJob({
+        job_id: job,
+        analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] },
+        data_description: { time_field: '@timestamp' },
+      });
       // One-day chunks (144 documents each), so a stop lands between chunks of a running lookback.
       await es.ml.putDatafeed({ datafeed_id: `datafeed-${job}`, job_id: job, indices: [index], chunking_config: { mode: 'manual', time_span: '1d' } });
       await es.ml.openJob({ job_id: job });

@@ -12,7 +12,15 @@ import { moved, refuse, stateMachine, unchanged, type TransitionTable } from './
 export const DATAFEED_STATES: readonly DatafeedState[] = ['stopped', 'starting', 'started', 'stopping'];
 
 /** Runtime fields that exist only while the datafeed has a task; a move to `stopped` removes them. */
-export const DATAFEED_TASK_FIELDS = ['node', 'assignment_explanation', 'start_ms', 'end_ms', 'isolated', 'run_id', 'lookback_ms'] as const satisfies readonly (keyof DatafeedRuntime)[];
+export const DATAFEED_TASK_FIELDS = [
+  'node',
+  'assignment_explanation',
+  'start_ms',
+  'end_ms',
+  'isolated',
+  'run_id',
+  'lookback_ms',
+] as const satisfies readonly (keyof DatafeedRuntime)[];
 
 /** What happens to a datafeed; `*_requested` events are the checks a request makes before it changes anything. */
 export type DatafeedEvent =
@@ -52,7 +60,8 @@ const toStopped = (rt: DatafeedRuntime): DatafeedRuntime => moved(rt, { state: '
 export const DATAFEED_TRANSITIONS: TransitionTable<DatafeedState, DatafeedRuntime, DatafeedEvent> = {
   start_requested: { stopped: unchanged, starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
   start: {
-    stopped: (rt, e) => moved(rt, { state: 'starting', node: e.node, assignment_explanation: '', start_ms: e.startMs, run_id: e.runId, ...(e.endMs !== undefined ? { end_ms: e.endMs } : {}) }),
+    stopped: (rt, e) =>
+      moved(rt, { state: 'starting', node: e.node, assignment_explanation: '', start_ms: e.startMs, run_id: e.runId, ...(e.endMs !== undefined ? { end_ms: e.endMs } : {}) }),
     starting: alreadyStarted,
     started: alreadyStarted,
     stopping: alreadyStarted,
