@@ -57,7 +57,7 @@ const startRoute: RouteHandler = {
     timeParam(raw.timeout, 'timeout');
     const startMs = dateParam(raw.start ?? '0', 'start', now) ?? 0;
     const endMs = dateParam(raw.end, 'end', now);
-    return startDatafeed(datafeedId(req), { startMs, ...(endMs !== undefined ? { endMs } : {}) });
+    return { status: 200, body: await startDatafeed(datafeedId(req), { startMs, ...(endMs !== undefined ? { endMs } : {}) }) };
   },
 };
 
@@ -67,19 +67,21 @@ const STOP_PARSER = 'cluster:admin/xpack/ml/datafeed/stop';
 const stopRoute: RouteHandler = {
   params: ['allow_no_match', 'force', 'timeout'],
   handle: async (req) => {
+    const startedMs = Date.now();
     let force: boolean;
     let allowNoMatch: boolean;
+    let timeout: ReturnType<typeof timeParam>;
     if (req.body !== undefined) {
       const body = objectBody(req.body, STOP_PARSER, { datafeed_id: 'string', timeout: 'string', force: 'boolean', allow_no_match: 'boolean' }, { check: checkBodyTimeout });
       force = (body.force as boolean | undefined) ?? false;
       allowNoMatch = (body.allow_no_match as boolean | undefined) ?? true;
-      timeParam(body.timeout as string | undefined, 'timeout');
+      timeout = timeParam(body.timeout as string | undefined, 'timeout');
     } else {
       force = booleanParam(req.query.force, false);
       allowNoMatch = booleanParam(req.query.allow_no_match, true);
-      timeParam(req.query.timeout, 'timeout');
+      timeout = timeParam(req.query.timeout, 'timeout');
     }
-    return { status: 200, body: await stopDatafeeds(datafeedId(req), { force, allowNoMatch }) };
+    return { status: 200, body: await stopDatafeeds(datafeedId(req), { force, allowNoMatch, ...(timeout ? { timeout } : {}) }, startedMs) };
   },
 };
 

@@ -12,6 +12,8 @@ import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts'
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 import { resolveJobs, refuseInUpgradeMode } from './job-lookup.ts';
 import { expiredSnapshots, persistSnapshot } from './model-snapshots.ts';
+import { isolateDatafeed, stopDatafeeds, stopJobDatafeed } from './stop-datafeed.ts';
+import { getDatafeed, getJobDatafeedId } from '../store/datafeeds.ts';
 
 /** Close request parameters after body-over-query precedence (spec A.0/A.1). */
 export interface CloseParams {
@@ -44,6 +46,7 @@ export async function closeJobs(expression: string, params: CloseParams, nowMs =
   if (failed.length > 0 && !params.force) {
     throw new ConflictError(jobs.length === 1 ? Messages.closeFailedOne(failed[0] as string) : Messages.closeFailedMany);
   }
+  await stopJobsDatafeeds(open, params);
   if (params.force) {
     for (const id of [...open, ...closing, ...failed]) await forceClose(id, nowMs);
     await promoteLazyJobs();
@@ -60,6 +63,32 @@ export async function closeJobs(expression: string, params: CloseParams, nowMs =
     () => new IllegalStateError(Messages.persistentTasksTimeout(params.timeout?.human() ?? '30m')),
     () => ({ closed: true as const }),
   );
+}
+
+/**
+ * Spec A.1 step 5: the started datafeeds of the jobs being closed are stopped first, with the
+ * close's `force` and `timeout` (force isolates each first, so its stop does not close the job
+ * on its own: the force close does). A normal stop of a datafeed with an `end` closes its job
+ * itself; the close command that follows finds the job closed or resumes that close.
+ * @throws ConflictError 409 "failed to close jobs as one or more had started datafeeds that could not be stopped: started datafeeds [<ids>], error stopping them [<message>]"
+ */
+async function stopJobsDatafeeds(jobIds: readonly string[], params: CloseParams): Promise<void> {
+  const started: string[] = [];
+  for (const jobId of jobIds) {
+    const datafeedId = await getJobDatafeedId(jobId);
+    const d = datafeedId ? await getDatafeed(datafeedId) : undefined;
+    if (d && d.runtime.state !== 'stopped') started.push(d.config.datafeed_id);
+  }
+  if (started.length === 0) return;
+  try {
+    if (params.force) for (const id of started) await isolateDatafeed(id);
+    await stopDatafeeds(started.join(','), { force: params.force, allowNoMatch: true, ...(params.timeout ? { timeout: params.timeout } : {}) });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ConflictError(
+      `failed to close jobs as one or more had started datafeeds that could not be stopped: started datafeeds [${started.join(',')}], error stopping them [${message}]`,
+    );
+  }
 }
 
 /**
@@ -110,7 +139,7 @@ export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
  * Graceful close of one job (spec B.3), as checkpointed steps whose progress is saved on
  * the job's runtime item in the same conditional write as the step's own state change:
  *
- * 1. `stop_datafeed` – stop the job's datafeed first (none can be running yet: datafeeds can be configured but not started);
+ * 1. `stop_datafeed` – stop the job's datafeed first (`started` → `stopped`, audit "Datafeed stopped");
  * 2. `flush_buffers` – finalize the buckets held back by `latency` up to the newest record;
  * 3. `calculate_final_results` – results for the last, partial bucket; final model_size_stats;
  * 4. `persist_snapshot` – copy the live model state into a model snapshot (chunked under 400 KB an item) and make it the job's `model_snapshot_id`;
@@ -136,6 +165,8 @@ export async function closeJob(jobId: string, commandId: string, hook?: StepHook
       // The snapshot id is fixed when the close starts, so a redelivered persist_snapshot rewrites the same snapshot.
       // A job that never received data has nothing to flush, calculate, persist or prune: it goes straight to finalize.
       const next = rt.model ? 0 : CLOSE_STEPS.indexOf('finalize');
+      // Skipping to finalize skips stop_datafeed too, but a job without data may still have a started datafeed (spec A.1 step 5).
+      if (!rt.model) await stopJobDatafeed(jobId, nowMs);
       const snapshotId = rt.model && rt.state !== 'failed' ? await freeSnapshotId(jobId, nowMs) : undefined;
       rt = transitionJob(rt, { type: 'start_close', commandId, next, ...(snapshotId ? { snapshotId } : {}) });
       await putJobRuntime(rt);
@@ -166,7 +197,9 @@ function advance(rt: JobRuntime, patch: Partial<JobRuntime> = {}, closePatch: Pa
 async function runStep(step: CloseStep, job: JobConfig, configVersion: number, rt: JobRuntime, nowMs: number): Promise<void> {
   switch (step) {
     case 'stop_datafeed':
-      // A datafeed can be configured but not started yet (`_start` answers 400), so none is running to stop.
+      // Spec A.1 step 5: the job's running datafeed stops first (a datafeed's lookback runs in this job's
+      // FIFO group, so no chunk of it is in flight while this step runs). Idempotent under redelivery.
+      await stopJobDatafeed(job.job_id, nowMs);
       await putJobRuntime(advance(rt));
       return;
     case 'flush_buffers': {

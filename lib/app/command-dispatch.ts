@@ -1,5 +1,6 @@
-import type { Command, CommandAction } from '../domain/command.ts';
+import { commandParamsSchemas, type Command, type CommandAction } from '../domain/command.ts';
 import { applyClose, type CloseOptions } from './close.ts';
+import { applyDatafeedLookback } from './datafeed-lookback.ts';
 import { applyDelete } from './delete.ts';
 import { applyFlush } from './flush.ts';
 import { applyOpen } from './open.ts';
@@ -8,7 +9,7 @@ import { applyPostData } from './post-data.ts';
 import { applyUpdateCommand } from './update.ts';
 import { getCommandPayload } from '../store/commands.ts';
 
-/** Test seams and invocation facts passed to the apply sides (only close uses them today). */
+/** Test seams and invocation facts passed to the apply sides (close and the datafeed lookback use them). */
 export type ApplyOptions = CloseOptions;
 
 /** The apply side of one use case: carries out `cmd` for one target and returns that target's Elasticsearch response. */
@@ -27,6 +28,7 @@ export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   close: (cmd, target, opts) => applyClose(target, cmd.command_id, opts),
   update: async (cmd, target) => applyUpdateCommand(target, await getCommandPayload(cmd)),
   persist: (cmd, target) => applyPersist(target, cmd.command_id),
+  datafeed: (cmd, target, opts) => applyDatafeedLookback(cmd, target, commandParamsSchemas.datafeed.parse(cmd.params), opts),
   delete: (cmd, target) => applyDelete(target, cmd.params as { force?: boolean; create_time?: number }),
 };
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EsErrorBody } from './errors.ts';
 
 /** What a command does to each of its targets (one job, or the cluster). */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update'] as const;
+export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed'] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */
@@ -51,7 +51,8 @@ export type CommandMessage = z.infer<typeof commandMessageSchema>;
  * schema per action (what `lib/app` puts in `submitCommand({params})`): `data` the reset
  * range of the query (`reset_start`/`reset_end`, as sent), `flush` the checked flush
  * parameters (epoch ms; `calc_interim`), `delete` `force` and the deleted job's
- * `create_time` (so a redelivery never deletes a job re-created since). The other actions
+ * `create_time` (so a redelivery never deletes a job re-created since), `datafeed` the datafeed
+ * whose lookback it runs and the run it belongs to. The other actions
  * carry nothing in params (`update` and `data` bodies travel as the command's payload).
  * Strict: a key no action knows is a writer/reader mismatch, caught where it is read.
  */
@@ -69,6 +70,7 @@ export const commandParamsSchemas = {
   delete: z.strictObject({ force: z.boolean().optional(), create_time: z.number().optional() }),
   persist: z.strictObject({}),
   update: z.strictObject({}),
+  datafeed: z.strictObject({ datafeed_id: z.string(), run_id: z.string() }),
 } as const satisfies Record<CommandAction, z.ZodType>;
 
 /** The params of one action's command. */
@@ -89,6 +91,7 @@ export const commandParamsSchema = z.discriminatedUnion('action', [
   paramsOf('delete'),
   paramsOf('persist'),
   paramsOf('update'),
+  paramsOf('datafeed'),
 ]);
 export type ActionParams = z.infer<typeof commandParamsSchema>;
 

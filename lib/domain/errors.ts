@@ -323,6 +323,13 @@ export class CloseDeferred extends WorkDeferred {
   }
 }
 
+/** A datafeed lookback stopped between two chunks for lack of time; the next invocation resumes after the last posted chunk. */
+export class LookbackDeferred extends WorkDeferred {
+  constructor(datafeedId: string) {
+    super(`lookback of datafeed [${datafeedId}] continues on the next delivery`);
+  }
+}
+
 /** An EsError rebuilt from a stored error body, so a worker's failure reaches the client unchanged. */
 export class StoredEsError extends EsError {
   constructor(private readonly body: EsErrorBody) {
@@ -424,6 +431,13 @@ export const DatafeedMessages = {
   jobNotOpen: (datafeedId: string, jobId: string, state: string) => `cannot start datafeed [${datafeedId}] because job [${jobId}] is ${state}`,
   deleteJobDatafeed: (jobId: string, datafeedId: string) => `failed to delete job [${jobId}] as its datafeed [${datafeedId}] could not be deleted`,
   notRunYet: (api: string) => `mlplane does not run datafeeds yet: [${api}] is not supported`,
+  /** mlplane runs lookbacks to an `end` only; real time (no `end`) and aggregation datafeeds are refused at start. */
+  noRealTime: (datafeedId: string) => `mlplane does not run real-time datafeeds yet: start datafeed [${datafeedId}] with an [end]`,
+  noAggregations: (datafeedId: string) => `mlplane does not run aggregation datafeeds yet: datafeed [${datafeedId}] has [aggregations]`,
+  started: (from: string, to: string, frequency: string) => `Datafeed started (from: ${from} to: ${to}) with frequency [${frequency}]`,
+  lookbackCompleted: 'Datafeed lookback completed',
+  stopped: 'Datafeed stopped',
+  extractionError: (reason: string) => `Datafeed is encountering errors extracting data: ${reason}`,
 } as const;
 // Document store (lib/domain/documents, lib/domain/search)
 // ---------------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ describe('datafeed bad input', () => {
     }
   });
 
-  it('start: end before start is 400, a closed job is 409, an open job reaches the not-supported 400', async () => {
+  it('start: end before start is 400, a closed job is 409, real time and aggregation datafeeds are a clear 400', async () => {
     const job = uniqueId('dfstart');
     await putJob(job);
     await es.ml.putDatafeed({ datafeed_id: `${job}-f`, job_id: job, indices: ['i'] });
@@ -198,7 +198,8 @@ describe('datafeed bad input', () => {
     expect(closed).toMatchObject({ status: 409, type: 'status_exception', reason: `cannot start datafeed [${job}-f] because job [${job}] is closed` });
     await es.ml.openJob({ job_id: job });
     const unsupported = await esError(es.ml.startDatafeed({ datafeed_id: `${job}-f` }));
-    expect(unsupported).toMatchObject({ status: 400, type: 'status_exception', reason: 'mlplane does not run datafeeds yet: [_start] is not supported' });
+    expect(unsupported).toMatchObject({ status: 400, type: 'status_exception', reason: `mlplane does not run real-time datafeeds yet: start datafeed [${job}-f] with an [end]` });
+    expect((await es.ml.getDatafeedStats({ datafeed_id: `${job}-f` })).datafeeds[0]?.state).toBe('stopped');
     await es.ml.closeJob({ job_id: job });
   });
 
@@ -289,7 +290,7 @@ describe('datafeeds_crud.yml and jobs_crud.yml cases', () => {
   });
 });
 
-describe('a datafeed with a task (state written directly: mlplane cannot start one yet)', () => {
+describe('a datafeed with a task (state written directly)', () => {
   it('refuses update, delete, start and job delete as Elasticsearch does, and force delete removes it', async () => {
     const { getDatafeed, putDatafeed } = await direct(() => import('../../lib/store/datafeeds.ts'));
     const { transitionDatafeed } = await import('../../lib/domain/lifecycle/datafeed.ts');
@@ -299,7 +300,7 @@ describe('a datafeed with a task (state written directly: mlplane cannot start o
     await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: ['i'] });
     await es.ml.openJob({ job_id: job });
     const stored = await getDatafeed(feed);
-    const starting = transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000 });
+    const starting = transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000, runId: 'test-run' });
     await putDatafeed(stored!.config, starting);
     await putDatafeed(stored!.config, transitionDatafeed(starting, { type: 'started' }));
 
@@ -315,8 +316,19 @@ describe('a datafeed with a task (state written directly: mlplane cannot start o
       status: 409,
       reason: `cannot start datafeed [${feed}] because it has already been started`,
     });
-    expect(await esError(es.ml.stopDatafeed({ datafeed_id: feed }))).toMatchObject({ status: 400, reason: 'mlplane does not run datafeeds yet: [_stop] is not supported' });
-    await es.ml.closeJob({ job_id: job });
+    // A datafeed started with an end closes its job when it stops (spec A.3 step 6); the stop waits until it has stopped.
+    expect(await es.ml.stopDatafeed({ datafeed_id: feed })).toEqual({ stopped: true });
+    expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('stopped');
+    const deadline = Date.now() + 30_000;
+    while ((await es.ml.getJobStats({ job_id: job })).jobs[0]?.state !== 'closed') {
+      if (Date.now() > deadline) throw new Error('the stopped datafeed did not close its job');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Closing the job stopped the datafeed; a datafeed left started beside a closed job (written directly) blocks the job's delete.
+    const stopped = await getDatafeed(feed);
+    const again = transitionDatafeed(stopped!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000, runId: 'test-run-2' });
+    await putDatafeed(stopped!.config, again);
+    await putDatafeed(stopped!.config, transitionDatafeed(again, { type: 'started' }));
     const jobDelete = await esError(es.ml.deleteJob({ job_id: job }));
     expect(jobDelete).toMatchObject({ status: 409, type: 'status_exception', reason: `failed to delete job [${job}] as its datafeed [${feed}] could not be deleted` });
     expect(jobDelete.body.error.caused_by).toMatchObject({ reason: `Cannot delete datafeed [${feed}] while its status is started` });
@@ -324,5 +336,27 @@ describe('a datafeed with a task (state written directly: mlplane cannot start o
 
     expect(await es.ml.deleteDatafeed({ datafeed_id: feed, force: true })).toEqual({ acknowledged: true });
     expect(await es.ml.deleteJob({ job_id: job })).toEqual({ acknowledged: true });
+  });
+
+  it('close job stops its started datafeed first (spec A.1 step 5), with the audit "Datafeed stopped"', async () => {
+    const { getDatafeed, putDatafeed } = await direct(() => import('../../lib/store/datafeeds.ts'));
+    const { transitionDatafeed } = await import('../../lib/domain/lifecycle/datafeed.ts');
+    const job = uniqueId('dfclose');
+    const feed = `${job}-f`;
+    await putJob(job);
+    await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: ['i'] });
+    await es.ml.openJob({ job_id: job });
+    const stored = await getDatafeed(feed);
+    const starting = transitionDatafeed(stored!.runtime, { type: 'start', node: 'mlplane-0', startMs: 0, endMs: 1000, runId: 'test-run' });
+    await putDatafeed(stored!.config, starting);
+    await putDatafeed(stored!.config, transitionDatafeed(starting, { type: 'started' }));
+
+    expect(await es.ml.closeJob({ job_id: job })).toEqual({ closed: true });
+    const stats: any = (await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0];
+    expect(stats.state).toBe('stopped');
+    expect(stats).not.toHaveProperty('node');
+    const notes = await es.transport.request<any>({ method: 'GET', path: `/_ml/anomaly_detectors/${job}/_notifications` });
+    expect(JSON.stringify(notes)).toContain('"Datafeed stopped"');
+    expect(await es.ml.deleteDatafeed({ datafeed_id: feed })).toEqual({ acknowledged: true });
   });
 });

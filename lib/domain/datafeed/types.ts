@@ -76,6 +76,10 @@ export interface DatafeedRuntime {
   end_ms?: number;
   /** Set by `isolate` (a force-closed job's datafeed): its stop does not close the job. */
   isolated?: boolean;
+  /** Id of the run started by this task: the lookback command carries it, so a stale message of an earlier run does nothing. */
+  run_id?: string;
+  /** End (epoch ms, exclusive) of the last lookback chunk posted to the job: where a resumed lookback goes on. */
+  lookback_ms?: number;
   timing_stats: DatafeedTimingStats;
 }
 

@@ -12,16 +12,26 @@ import { moved, refuse, stateMachine, unchanged, type TransitionTable } from './
 export const DATAFEED_STATES: readonly DatafeedState[] = ['stopped', 'starting', 'started', 'stopping'];
 
 /** Runtime fields that exist only while the datafeed has a task; a move to `stopped` removes them. */
-export const DATAFEED_TASK_FIELDS = ['node', 'assignment_explanation', 'start_ms', 'end_ms', 'isolated'] as const satisfies readonly (keyof DatafeedRuntime)[];
+export const DATAFEED_TASK_FIELDS = [
+  'node',
+  'assignment_explanation',
+  'start_ms',
+  'end_ms',
+  'isolated',
+  'run_id',
+  'lookback_ms',
+] as const satisfies readonly (keyof DatafeedRuntime)[];
 
 /** What happens to a datafeed; `*_requested` events are the checks a request makes before it changes anything. */
 export type DatafeedEvent =
   /** POST _start, request side: only a stopped datafeed can be started. */
   | { type: 'start_requested' }
   /** The start is accepted: a task exists, assigned to `node`, for `[start, end)`. */
-  | { type: 'start'; node: string; startMs: number; endMs?: number }
+  | { type: 'start'; node: string; startMs: number; endMs?: number; runId: string }
   /** The runner began its lookback or real-time loop. */
   | { type: 'started' }
+  /** The runner posted a lookback chunk: its end and the timing stats after its search. */
+  | { type: 'progress'; lookbackMs: number; timingStats: DatafeedRuntime['timing_stats'] }
   /** POST _stop without force: a running datafeed finishes its current chunk first. */
   | { type: 'stop' }
   /** The runner stopped (after a stop, at `end`, on a lookback error, or after `max_empty_searches`): the task goes. */
@@ -50,12 +60,19 @@ const toStopped = (rt: DatafeedRuntime): DatafeedRuntime => moved(rt, { state: '
 export const DATAFEED_TRANSITIONS: TransitionTable<DatafeedState, DatafeedRuntime, DatafeedEvent> = {
   start_requested: { stopped: unchanged, starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
   start: {
-    stopped: (rt, e) => moved(rt, { state: 'starting', node: e.node, assignment_explanation: '', start_ms: e.startMs, ...(e.endMs !== undefined ? { end_ms: e.endMs } : {}) }),
+    stopped: (rt, e) =>
+      moved(rt, { state: 'starting', node: e.node, assignment_explanation: '', start_ms: e.startMs, run_id: e.runId, ...(e.endMs !== undefined ? { end_ms: e.endMs } : {}) }),
     starting: alreadyStarted,
     started: alreadyStarted,
     stopping: alreadyStarted,
   },
   started: { stopped: lostRace('starting'), starting: (rt) => moved(rt, { state: 'started' }), started: unchanged, stopping: lostRace('starting') },
+  progress: {
+    stopped: lostRace('started'),
+    starting: lostRace('started'),
+    started: (rt, e) => moved(rt, { lookback_ms: e.lookbackMs, timing_stats: e.timingStats }),
+    stopping: (rt, e) => moved(rt, { lookback_ms: e.lookbackMs, timing_stats: e.timingStats }),
+  },
   // Stopping a stopped datafeed is not an error (start_stop_datafeed.yml); `starting` counts as started (spec B.2).
   stop: { stopped: unchanged, starting: (rt) => moved(rt, { state: 'stopping' }), started: (rt) => moved(rt, { state: 'stopping' }), stopping: unchanged },
   stopped: { stopped: unchanged, starting: toStopped, started: toStopped, stopping: toStopped },

@@ -10,8 +10,10 @@ describe('command params', () => {
     expect(parseCommandParams({ action: 'delete', params: { force: false, create_time: 9 } }).params).toEqual({ force: false, create_time: 9 });
   });
 
-  it('accept empty params for every action', () => {
-    for (const action of commandActions) expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
+  it('accept empty params for every action but datafeed, which names its datafeed and run', () => {
+    for (const action of commandActions.filter((a) => a !== 'datafeed')) expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
+    expect(() => parseCommandParams({ action: 'datafeed', params: {} })).toThrow(ZodError);
+    expect(parseCommandParams({ action: 'datafeed', params: { datafeed_id: 'f', run_id: 'r' } }).params).toEqual({ datafeed_id: 'f', run_id: 'r' });
   });
 
   it('refuse a key the action does not carry, a value of the wrong type and an unknown action', () => {

@@ -8,12 +8,13 @@ const feed = (state: DatafeedState): DatafeedRuntime => ({
   ...newDatafeedRuntime('d'),
   state,
   version: 7,
-  ...(state === 'stopped' ? {} : { node: 'n', assignment_explanation: '', start_ms: 0, end_ms: 10 }),
+  ...(state === 'stopped' ? {} : { node: 'n', assignment_explanation: '', start_ms: 0, end_ms: 10, run_id: 'r0', lookback_ms: 5 }),
 });
 
 const events: { [K in DatafeedEvent['type']]: Extract<DatafeedEvent, { type: K }> } = {
   start_requested: { type: 'start_requested' },
-  start: { type: 'start', node: 'node-1', startMs: 100, endMs: 200 },
+  start: { type: 'start', node: 'node-1', startMs: 100, endMs: 200, runId: 'r1' },
+  progress: { type: 'progress', lookbackMs: 150, timingStats: { search_count: 1, bucket_count: 0, total_search_time_ms: 2, exponential_average_search_time_per_hour_ms: 2 } },
   started: { type: 'started' },
   stop: { type: 'stop' },
   stopped: { type: 'stopped' },
@@ -33,6 +34,7 @@ const table: Record<DatafeedEvent['type'], Record<DatafeedState, Outcome>> = {
   start_requested: { stopped: 'same', starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
   start: { stopped: 'starting', starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
   started: { stopped: 'lost race', starting: 'started', started: 'same', stopping: 'lost race' },
+  progress: { stopped: 'lost race', starting: 'lost race', started: 'started', stopping: 'stopping' },
   stop: { stopped: 'same', starting: 'stopping', started: 'stopping', stopping: 'same' },
   stopped: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
   force_stop: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
@@ -82,7 +84,7 @@ describe('what the datafeed transitions write', () => {
   });
 
   it('a real-time start has no end', () => {
-    expect(transitionDatafeed(feed('stopped'), { type: 'start', node: 'n', startMs: 0 })).not.toHaveProperty('end_ms');
+    expect(transitionDatafeed(feed('stopped'), { type: 'start', node: 'n', startMs: 0, runId: 'r' })).not.toHaveProperty('end_ms');
   });
 
   it('every move to stopped clears every task field, and only those', () => {

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { AUTO_CHUNK_BUCKETS, chunkSpanMs, defaultFrequencyMs } from '../../../lib/app/datafeed-lookback.ts';
+import type { DatafeedConfig } from '../../../lib/domain/datafeed/types.ts';
+
+const HOUR = 3_600_000;
+const feed = (chunking: DatafeedConfig['chunking_config']) => ({ chunking_config: chunking }) as DatafeedConfig;
+
+describe('datafeed lookback windows', () => {
+  it('the default frequency follows Elasticsearch: the span up to 2m, 1m up to 20m, 10m up to 12h, else 1h', () => {
+    expect(defaultFrequencyMs(60_000)).toBe(60_000);
+    expect(defaultFrequencyMs(120_000)).toBe(120_000);
+    expect(defaultFrequencyMs(600_000)).toBe(60_000);
+    expect(defaultFrequencyMs(1_200_000)).toBe(60_000);
+    expect(defaultFrequencyMs(HOUR)).toBe(600_000);
+    expect(defaultFrequencyMs(12 * HOUR)).toBe(600_000);
+    expect(defaultFrequencyMs(24 * HOUR)).toBe(HOUR);
+  });
+
+  it('a manual chunking_config time_span sets the chunk; auto and off read a fixed number of buckets', () => {
+    expect(chunkSpanMs(feed({ mode: 'manual', time_span: '1d' }), HOUR)).toBe(24 * HOUR);
+    expect(chunkSpanMs(feed({ mode: 'manual', time_span: '90m' }), HOUR)).toBe(90 * 60_000);
+    expect(chunkSpanMs(feed({ mode: 'auto' }), HOUR)).toBe(AUTO_CHUNK_BUCKETS * HOUR);
+    expect(chunkSpanMs(feed({ mode: 'off' }), 600_000)).toBe(AUTO_CHUNK_BUCKETS * 600_000);
+  });
+});
