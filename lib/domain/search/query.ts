@@ -5,6 +5,7 @@
  */
 import { DocumentStoreUnsupportedError, IllegalArgumentError, QueryParsingError } from '../errors.ts';
 import { parseDateMath } from '../documents/dates.ts';
+import { ES_QUERY_NAMES, EVALUATED_QUERIES } from './query-names.ts';
 import { coerce, type Mappings, resolveField, valuesAt } from '../documents/mappings.ts';
 
 /** A parsed query. */
@@ -20,58 +21,7 @@ export type Query =
   | { kind: 'constant_score'; filter: Query };
 
 /** Queries Elasticsearch has that the store does not evaluate: a 400 naming them, never a wrong answer. */
-const ES_ONLY_QUERIES = new Set([
-  'match_phrase',
-  'match_phrase_prefix',
-  'match_bool_prefix',
-  'multi_match',
-  'combined_fields',
-  'query_string',
-  'simple_query_string',
-  'prefix',
-  'wildcard',
-  'regexp',
-  'fuzzy',
-  'nested',
-  'has_child',
-  'has_parent',
-  'parent_id',
-  'geo_bounding_box',
-  'geo_distance',
-  'geo_polygon',
-  'geo_shape',
-  'shape',
-  'script',
-  'script_score',
-  'function_score',
-  'dis_max',
-  'boosting',
-  'more_like_this',
-  'span_term',
-  'span_near',
-  'span_or',
-  'span_not',
-  'span_first',
-  'span_multi',
-  'span_containing',
-  'span_within',
-  'span_field_masking',
-  'intervals',
-  'distance_feature',
-  'pinned',
-  'rank_feature',
-  'wrapper',
-  'percolate',
-  'terms_set',
-  'knn',
-  'semantic',
-  'sparse_vector',
-  'text_expansion',
-  'weighted_tokens',
-  'rule',
-  'term_based',
-  'type',
-]);
+const isEsOnlyQuery = (name: string): boolean => ES_QUERY_NAMES.has(name) && !EVALUATED_QUERIES.has(name);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -92,9 +42,9 @@ export function parseQuery(raw: unknown, path: (string | number)[], locate: Loca
   if (keys.length > 1) throw new QueryParsingError(`[${name}] malformed query, expected [END_OBJECT] but found [FIELD_NAME]`, locate([...path, keys[1] as string]));
   const body = raw[name];
   const here = [...path, name];
-  if (ES_ONLY_QUERIES.has(name)) throw new DocumentStoreUnsupportedError(name, 'query');
+  if (isEsOnlyQuery(name)) throw new DocumentStoreUnsupportedError(name, 'query');
   if (!isObject(body)) {
-    if (['match_all', 'match_none', 'term', 'terms', 'range', 'exists', 'ids', 'bool', 'match', 'constant_score'].includes(name)) {
+    if (EVALUATED_QUERIES.has(name)) {
       throw new QueryParsingError(`[${name}] query malformed, no start_object after query name`, locate(here));
     }
     throw new QueryParsingError(`unknown query [${name}]`, locate(here));

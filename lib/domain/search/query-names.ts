@@ -1,0 +1,72 @@
+/**
+ * The query names of Elasticsearch's query DSL, one list for the two places that need it:
+ * datafeed put/update accept any of them (a datafeed written for Elasticsearch is stored as
+ * Elasticsearch stores it), and the document store evaluates 10 of them and answers a
+ * 400 naming any other known one (an unknown name is Elasticsearch's `unknown query [x]`).
+ */
+
+/** Query names of Elasticsearch's DSL (the named query parsers a default node registers, old and new names). */
+export const ES_QUERY_NAMES: ReadonlySet<string> = new Set([
+  'match_all',
+  'match_none',
+  'term',
+  'terms',
+  'terms_set',
+  'range',
+  'exists',
+  'ids',
+  'bool',
+  'match',
+  'match_phrase',
+  'match_phrase_prefix',
+  'match_bool_prefix',
+  'multi_match',
+  'query_string',
+  'simple_query_string',
+  'prefix',
+  'wildcard',
+  'regexp',
+  'fuzzy',
+  'nested',
+  'has_child',
+  'has_parent',
+  'parent_id',
+  'constant_score',
+  'dis_max',
+  'function_score',
+  'boosting',
+  'script',
+  'script_score',
+  'geo_bounding_box',
+  'geo_distance',
+  'geo_polygon',
+  'geo_shape',
+  'shape',
+  'more_like_this',
+  'span_term',
+  'span_first',
+  'span_near',
+  'span_or',
+  'span_not',
+  'span_containing',
+  'span_within',
+  'span_multi',
+  'field_masking_span',
+  'distance_feature',
+  'pinned',
+  'rank_feature',
+  'wrapper',
+  'combined_fields',
+  'intervals',
+  'percolate',
+  'knn',
+  'sparse_vector',
+  'text_expansion',
+  'semantic',
+  'rule',
+  'span_field_masking',
+  'weighted_tokens',
+]);
+
+/** The queries the document store evaluates (`lib/domain/search/query.ts`). */
+export const EVALUATED_QUERIES: ReadonlySet<string> = new Set(['match_all', 'match_none', 'term', 'terms', 'range', 'exists', 'ids', 'bool', 'match', 'constant_score']);
