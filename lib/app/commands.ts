@@ -67,15 +67,22 @@ export type WaitOutcome = { kind: 'finished'; command: Command } | { kind: 'requ
 export const MAX_POLL_INTERVAL_MS = 500;
 
 /**
+ * How long the wait keeps polling every `COMMAND_POLL_MS` before it backs off, ms: most
+ * commands (an idle close, an update, a small post) finish within it and are answered within
+ * one poll interval of finishing; only longer ones move to the doubling pauses.
+ */
+export const FAST_POLL_WINDOW_MS = 300;
+
+/**
  * Polls a command until it is `done` or `failed`, or the budget ends:
  * min(request timeout, the gateway cap `HTTP_WAIT_CAP_MS`). Which one ended first decides
  * the answer: Elasticsearch's timeout error, or a 202 with the task id (DESIGN §2.2).
  * Either way the command carries on.
  *
- * The first read is at once; the pauses between reads start at `COMMAND_POLL_MS` (15 ms)
- * and double up to {@link MAX_POLL_INTERVAL_MS}, never past the end of the budget, so a
- * quick command is answered in milliseconds and a 20 s close costs about 45 strongly
- * consistent reads instead of one every 15 ms (~1,300).
+ * The first read is at once; for the first {@link FAST_POLL_WINDOW_MS} the pauses are
+ * `COMMAND_POLL_MS` (15 ms), then they double up to {@link MAX_POLL_INTERVAL_MS}, never past
+ * the end of the budget, so a quick command is answered within 15 ms of finishing and a 20 s
+ * close costs about 65 strongly consistent reads instead of one every 15 ms (~1,300).
  */
 export async function awaitCommand(commandId: string, requestTimeoutMs: number | undefined, startedMs = Date.now()): Promise<WaitOutcome> {
   const { httpWaitCapMs, commandPollMs } = config();
@@ -89,7 +96,7 @@ export async function awaitCommand(commandId: string, requestTimeoutMs: number |
     if (now >= timeoutAt) return { kind: 'request_timeout' };
     if (now >= capAt) return { kind: 'gateway_cap' };
     await new Promise((r) => setTimeout(r, Math.min(delay, timeoutAt - now, capAt - now)));
-    delay = Math.min(delay * 2, Math.max(MAX_POLL_INTERVAL_MS, commandPollMs));
+    if (Date.now() - startedMs >= FAST_POLL_WINDOW_MS) delay = Math.min(delay * 2, Math.max(MAX_POLL_INTERVAL_MS, commandPollMs));
   }
 }
 

@@ -12,7 +12,7 @@ import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
  * | `NODE_NAME` | the node name shown in stats, task ids and `GET /` (default `mlplane-0`) |
  * | `CLUSTER_NAME` | `cluster_name` of `GET /` (default `mlplane`) |
  * | `HTTP_WAIT_CAP_MS` | how long an HTTP function waits for a command before answering 202 (default 28000, the API Gateway cap less a margin) |
- * | `COMMAND_POLL_MS` | interval at which an HTTP function polls a command's outcome (default 15) |
+ * | `COMMAND_POLL_MS` | pause between an HTTP function's polls of a command's outcome during the first 300 ms (default 15); the pauses then double up to 500 ms |
  * | `MAX_BODY_BYTES` | largest accepted request body (default 100 MiB, Elasticsearch's `http.max_content_length`) |
  * | `LOG_LEVEL` | `debug`, `info` (default), `warn`, `error` or `silent`; anything else fails the start (`lib/runtime/log.ts`) |
  * | `LOG_FORMAT` | `json` or `text` (default: `text` on a terminal, else `json`) |

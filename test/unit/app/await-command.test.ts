@@ -9,7 +9,7 @@ process.env.COMMAND_POLL_MS = '15';
 const ddb = mockClient(DynamoDBDocumentClient);
 const { resetConfig } = await import('../../../lib/runtime/config.ts');
 resetConfig();
-const { awaitCommand, MAX_POLL_INTERVAL_MS } = await import('../../../lib/app/commands.ts');
+const { awaitCommand, FAST_POLL_WINDOW_MS, MAX_POLL_INTERVAL_MS } = await import('../../../lib/app/commands.ts');
 
 const item = (status: string) => ({
   Item: {
@@ -49,13 +49,14 @@ describe('the HTTP wait for a command polls with backoff', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('reads at once, then after pauses doubling from COMMAND_POLL_MS up to half a second', async () => {
-    const reads = recordReads(10);
+  it('reads at once, every COMMAND_POLL_MS during the fast window, then after pauses doubling up to half a second', async () => {
+    const reads = recordReads(30);
     const waiting = awaitCommand('1', undefined, Date.now());
     await vi.runAllTimersAsync();
     expect((await waiting).kind).toBe('finished');
     expect(reads[0]).toBe(0);
-    expect(gaps(reads)).toEqual([15, 30, 60, 120, 240, 480, MAX_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS, MAX_POLL_INTERVAL_MS]);
+    const fast = FAST_POLL_WINDOW_MS / 15;
+    expect(gaps(reads)).toEqual([...Array<number>(fast).fill(15), 30, 60, 120, 240, 480, ...Array<number>(5).fill(MAX_POLL_INTERVAL_MS)]);
   });
 
   it('never sleeps past the request timeout: the last pause is cut to it', async () => {
@@ -63,15 +64,15 @@ describe('the HTTP wait for a command polls with backoff', () => {
     const waiting = awaitCommand('1', 100, Date.now());
     await vi.runAllTimersAsync();
     expect((await waiting).kind).toBe('request_timeout');
-    expect(reads).toEqual([0, 15, 45, 100]);
+    expect(reads).toEqual([0, 15, 30, 45, 60, 75, 90, 100]);
   });
 
-  it('reads a 20 s wait some 45 times, not once every 15 ms', async () => {
+  it('reads a 20 s wait some 65 times, not once every 15 ms', async () => {
     const reads = recordReads();
     const waiting = awaitCommand('1', 20_000, Date.now());
     await vi.runAllTimersAsync();
     expect((await waiting).kind).toBe('request_timeout');
-    expect(reads.length).toBeLessThan(50);
+    expect(reads.length).toBeLessThan(70);
     expect(reads.at(-1)).toBe(20_000);
   });
 
