@@ -38,6 +38,7 @@ import {
   updateMappings,
   writeDocs,
 } from '../store/documents.ts';
+import { isJsonObject } from '../domain/json/plain-values.ts';
 
 /** Time a DELETE of an index spends removing deleted indices' items before it answers (the HTTP function has 30 s). */
 const PURGE_BUDGET_MS = 15_000;
@@ -50,8 +51,6 @@ const WRITE_SHARDS = { total: 2, successful: 1, failed: 0 } as const;
 /** Settings accepted at index creation and ignored (one partition layout serves every index): shards, replicas, refresh interval. */
 const HARMLESS_SETTINGS = new Set(['number_of_shards', 'number_of_replicas', 'refresh_interval', 'auto_expand_replicas', 'max_result_window']);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** A new random index uuid (22 URL-safe base64 characters, as Elasticsearch's). */
 const newUuid = (): string => randomBytes(16).toString('base64url');
 /** A generated document id (20 URL-safe base64 characters, as Elasticsearch's). */
@@ -60,7 +59,7 @@ const newDocId = (): string => randomBytes(15).toString('base64url');
 function flattenSettings(raw: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (v: unknown, prefix: string): void => {
-    if (isObject(v)) for (const [k, x] of Object.entries(v)) walk(x, prefix ? `${prefix}.${k}` : k);
+    if (isJsonObject(v)) for (const [k, x] of Object.entries(v)) walk(x, prefix ? `${prefix}.${k}` : k);
     else out[prefix.startsWith('index.') ? prefix.slice(6) : prefix] = String(v);
   };
   walk(raw ?? {}, '');
@@ -76,14 +75,14 @@ function flattenSettings(raw: unknown): Record<string, string> {
 export async function putIndex(name: string, body: string | undefined): Promise<unknown> {
   validateIndexName(name);
   const raw = body === undefined ? {} : parseJsonBody(body);
-  if (!isObject(raw)) throw new EsError('parse_exception', 400, 'Failed to derive xcontent');
+  if (!isJsonObject(raw)) throw new EsError('parse_exception', 400, 'Failed to derive xcontent');
   let mappings: Mappings = { properties: {} };
   let settings: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'mappings') mappings = parseMappings(v);
     else if (k === 'settings') settings = flattenSettings(v);
     else if (k === 'aliases') {
-      if (isObject(v) && Object.keys(v).length > 0) throw new DocumentStoreUnsupportedError('aliases', 'index option');
+      if (isJsonObject(v) && Object.keys(v).length > 0) throw new DocumentStoreUnsupportedError('aliases', 'index option');
     } else throw new EsError('parse_exception', 400, `unknown key [${k}] for create index`);
   }
   const existing = await getIndex(name);

@@ -5,6 +5,7 @@
  */
 import { DataParseError } from '../domain/errors.ts';
 import type { InputCounts, InputRecord } from './types.ts';
+import { isJsonObject } from '../domain/json/plain-values.ts';
 
 /** The data_description fields that parsing needs. */
 export interface DataDescription {
@@ -101,10 +102,6 @@ function notAnObject(body: string, at: number): DataParseError {
   return failureAt(body, at, 'expected a JSON object');
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /**
  * Splits whitespace-separated JSON objects (several on a line, or pretty-printed over
  * several lines). A native regex finds strings and braces; each object is JSON.parse'd.
@@ -156,7 +153,7 @@ function parseDocuments(body: string): Record<string, unknown>[] {
     }
     const arr = parsed as unknown[];
     for (let i = 0; i < arr.length; i++) {
-      if (!isObject(arr[i])) throw notAnObject(body, nextToken(body, first + 1));
+      if (!isJsonObject(arr[i])) throw notAnObject(body, nextToken(body, first + 1));
     }
     return arr as Record<string, unknown>[];
   }
@@ -176,7 +173,7 @@ function parseDocuments(body: string): Record<string, unknown>[] {
         parseConcatenated(body, out);
         return out;
       }
-      if (!isObject(doc)) throw notAnObject(body, nextToken(body, pos));
+      if (!isJsonObject(doc)) throw notAnObject(body, nextToken(body, pos));
       out.push(doc);
     }
     pos = nl + 1;

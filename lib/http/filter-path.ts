@@ -16,6 +16,7 @@
  * Written here rather than taken from npm: no maintained package reproduces these
  * semantics (`**`, exclusions, dropping emptied containers) exactly.
  */
+import { isJsonObject } from '../domain/json/plain-values.ts';
 
 type Filter = readonly string[];
 
@@ -81,12 +82,8 @@ function step(filters: readonly Filter[], key: string): { full: boolean; next: F
 
 const DROP = Symbol('drop');
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function includeValue(value: unknown, filters: readonly Filter[]): unknown {
-  if (isObject(value)) {
+  if (isJsonObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const { full, next } = step(filters, k);
@@ -106,7 +103,7 @@ function includeValue(value: unknown, filters: readonly Filter[]): unknown {
 }
 
 function excludeValue(value: unknown, filters: readonly Filter[]): unknown {
-  if (isObject(value)) {
+  if (isJsonObject(value)) {
     const entries = Object.entries(value);
     const out: Record<string, unknown> = {};
     for (const [k, v] of entries) {

@@ -9,6 +9,7 @@ import { StaleStateError } from '../domain/errors.ts';
 import { queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys } from './keys.ts';
+import { isJsonObject } from '../domain/json/plain-values.ts';
 
 /** A datafeed as stored: its config and its runtime state (whose `version` is the item's). */
 export interface StoredDatafeed {
@@ -16,25 +17,24 @@ export interface StoredDatafeed {
   runtime: DatafeedRuntime;
 }
 
-const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** The fields the use cases branch on are typed; the rest only has to be there (shown as stored). */
 const storedConfigSchema = z.looseObject({
   datafeed_id: z.string(),
   job_id: z.string(),
   indices: z.array(z.string()),
   query_delay: z.string(),
-  query: z.custom<Record<string, unknown>>(isObject),
+  query: z.custom<Record<string, unknown>>(isJsonObject),
   scroll_size: z.number(),
   chunking_config: z.looseObject({ mode: z.enum(['auto', 'manual', 'off']) }),
   delayed_data_check_config: z.looseObject({ enabled: z.boolean() }),
-  indices_options: z.custom<DatafeedConfig['indices_options']>(isObject),
+  indices_options: z.custom<DatafeedConfig['indices_options']>(isJsonObject),
   authorization_roles: z.array(z.string()),
 });
 const storedRuntimeSchema = z.looseObject({
   datafeed_id: z.string(),
   state: z.enum(['stopped', 'starting', 'started', 'stopping']),
   version: z.number().int().nonnegative(),
-  timing_stats: z.custom<DatafeedRuntime['timing_stats']>(isObject),
+  timing_stats: z.custom<DatafeedRuntime['timing_stats']>(isJsonObject),
 });
 
 /**

@@ -6,6 +6,7 @@ import { StaleStateError } from '../domain/errors.ts';
 import { batchWrite, keysWithPrefix, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys } from './keys.ts';
+import { isJsonObject } from '../domain/json/plain-values.ts';
 
 /** A stored job config with its optimistic-concurrency version. */
 export interface StoredJobConfig {
@@ -97,7 +98,6 @@ export async function getJobRuntime(jobId: string): Promise<JobRuntime | undefin
  * added to. This read is on every request and every command, so it stays this cheap; the
  * full types are `JobRuntime`'s in `lib/domain/state.ts`. Unknown fields pass through.
  */
-const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 const storedJobRuntimeSchema = z.looseObject({
   job_id: z.string(),
   state: z.enum(['closed', 'opening', 'opened', 'closing', 'failed']),
@@ -105,14 +105,14 @@ const storedJobRuntimeSchema = z.looseObject({
   node: z.string().optional(),
   assignment_explanation: z.string().optional(),
   open_time_ms: z.number().optional(),
-  data_counts: z.custom<DataCounts>(isObject),
-  model_size_stats: z.custom<ModelSizeStats>(isObject),
-  timing_stats: z.custom<TimingStats>(isObject),
+  data_counts: z.custom<DataCounts>(isJsonObject),
+  model_size_stats: z.custom<ModelSizeStats>(isJsonObject),
+  timing_stats: z.custom<TimingStats>(isJsonObject),
   model: z.looseObject({ generation: z.number(), chunks: z.number(), bytes: z.number() }).optional(),
   close: z.looseObject({ command_id: z.string(), next: z.number().int().nonnegative(), snapshot_id: z.string().optional() }).optional(),
   interim_buckets: z.array(z.number()).optional(),
   last_finalized_bucket_end: z.number().optional(),
-  opened_with: z.custom<OpenTimeSettings>(isObject).optional(),
+  opened_with: z.custom<OpenTimeSettings>(isJsonObject).optional(),
   last_command: z.looseObject({ id: z.string(), response: z.unknown() }).optional(),
   version: z.number().int().nonnegative(),
 });

@@ -8,6 +8,7 @@
  */
 import { DocumentStoreUnsupportedError, IllegalArgumentError, MapperParsingError } from '../errors.ts';
 import { checkDateFormat, DEFAULT_DATE_FORMAT, parseDate, parseIsoDate } from './dates.ts';
+import { isJsonObject } from '../json/plain-values.ts';
 
 /** Field types the store indexes. */
 export const FIELD_TYPES = ['date', 'keyword', 'text', 'long', 'integer', 'double', 'float', 'boolean'] as const;
@@ -97,8 +98,6 @@ export interface ResolvedField {
   format: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * Parses `mappings` of a create-index body (typeless, as Elasticsearch 8+).
  * @throws MapperParsingError "Failed to parse mapping: No handler for type [<t>] declared on field [<f>]" (400);
@@ -106,13 +105,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function parseMappings(raw: unknown): Mappings {
   if (raw === undefined || raw === null) return { properties: {} };
-  if (!isObject(raw)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [mappings] but got a ${typeof raw}`);
+  if (!isJsonObject(raw)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [mappings] but got a ${typeof raw}`);
   const out: Mappings = { properties: {} };
   for (const [k, v] of Object.entries(raw)) {
     if (k === 'properties') out.properties = parseProperties(v, '');
     else if (k === 'dynamic') out.dynamic = parseDynamic(v);
     else if (k === '_source' || k === '_meta' || k === 'date_detection' || k === 'numeric_detection') {
-      if (k === 'date_detection' || k === 'numeric_detection' || (k === '_source' && isObject(v) && Object.keys(v).length > 0))
+      if (k === 'date_detection' || k === 'numeric_detection' || (k === '_source' && isJsonObject(v) && Object.keys(v).length > 0))
         throw new DocumentStoreUnsupportedError(k, 'mapping parameter');
     } else if (k === 'dynamic_templates' || k === 'runtime' || k === '_routing') throw new DocumentStoreUnsupportedError(k, 'mapping parameter');
     else throw new MapperParsingError(`Failed to parse mapping: Root mapping definition has unsupported parameters:  [${k} : ${JSON.stringify(v)}]`);
@@ -128,11 +127,11 @@ function parseDynamic(v: unknown): Mappings['dynamic'] {
 }
 
 function parseProperties(raw: unknown, prefix: string): Record<string, FieldMapping> {
-  if (!isObject(raw)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [properties] on field [${prefix || '_doc'}]`);
+  if (!isJsonObject(raw)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [properties] on field [${prefix || '_doc'}]`);
   const out: Record<string, FieldMapping> = {};
   for (const [name, def] of Object.entries(raw)) {
     const full = prefix ? `${prefix}.${name}` : name;
-    if (!isObject(def)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [fields] on field [${full}] but got a class java.lang.String`);
+    if (!isJsonObject(def)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [fields] on field [${full}] but got a class java.lang.String`);
     out[name] = parseField(full, def);
   }
   return out;
@@ -155,10 +154,10 @@ function parseField(full: string, def: Record<string, unknown>): FieldMapping {
       checkDateFormat(String(v));
       out.format = String(v);
     } else if (k === 'fields') {
-      if (!isObject(v)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [fields] on field [${full}]`);
+      if (!isJsonObject(v)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [fields] on field [${full}]`);
       const subs: Record<string, FieldMapping> = {};
       for (const [sub, sd] of Object.entries(v)) {
-        if (!isObject(sd)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [fields] on field [${full}.${sub}]`);
+        if (!isJsonObject(sd)) throw new MapperParsingError(`Failed to parse mapping: Expected map for property [fields] on field [${full}.${sub}]`);
         subs[sub] = parseField(`${full}.${sub}`, sd);
       }
       out.fields = subs;
@@ -205,7 +204,7 @@ export function valuesAt(source: unknown, path: string): unknown[] {
       if (node !== null && node !== undefined) out.push(node);
       return;
     }
-    if (!isObject(node)) return;
+    if (!isJsonObject(node)) return;
     for (const [k, v] of Object.entries(node)) {
       if (rest === k) walk(v, '');
       else if (rest.startsWith(`${k}.`)) walk(v, rest.slice(k.length + 1));
@@ -240,14 +239,14 @@ export function coerce(value: unknown, field: Pick<ResolvedField, 'type' | 'form
       if (value === false || value === 'false' || value === '') return { ok: true, value: false };
       return { ok: false, error: `Failed to parse value [${String(value)}] as only [true] or [false] are allowed.` };
     default:
-      if (isObject(value)) return { ok: false, error: `Can't get text on a START_OBJECT` };
+      if (isJsonObject(value)) return { ok: false, error: `Can't get text on a START_OBJECT` };
       return { ok: true, value: typeof value === 'string' ? value : String(value) };
   }
 }
 
 function tokenName(v: unknown): string {
   if (typeof v === 'boolean') return 'VALUE_TRUE';
-  if (isObject(v)) return 'START_OBJECT';
+  if (isJsonObject(v)) return 'START_OBJECT';
   return 'VALUE_STRING';
 }
 
@@ -297,7 +296,7 @@ export function withDynamicFields(mappings: Mappings, source: Record<string, unk
       const first = Array.isArray(value) ? value.find((v) => v !== null) : value;
       if (first === null || first === undefined) continue;
       const existing = target[key];
-      if (isObject(first)) {
+      if (isJsonObject(first)) {
         if (existing && !existing.properties) continue; // a leaf field given an object: the coercion check reports it
         let f = existing;
         if (!f) {
@@ -306,7 +305,7 @@ export function withDynamicFields(mappings: Mappings, source: Record<string, unk
           target[key] = f;
           changed = true;
         }
-        for (const item of Array.isArray(value) ? value : [value]) if (isObject(item)) walk(f.properties as Record<string, FieldMapping>, item, full);
+        for (const item of Array.isArray(value) ? value : [value]) if (isJsonObject(item)) walk(f.properties as Record<string, FieldMapping>, item, full);
         continue;
       }
       if (existing) continue;

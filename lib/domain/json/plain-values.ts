@@ -104,3 +104,8 @@ export function locate(text: string, path: readonly (string | number)[]): JsonPo
   }
   return node ? pos : undefined;
 }
+
+/** Whether a plain JSON value is an object (not null, not an array): the check every reader of parsed bodies and stored items makes. */
+export function isJsonObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

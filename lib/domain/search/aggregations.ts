@@ -11,6 +11,7 @@ import { formatDate } from '../documents/dates.ts';
 import { coerce, fielddataDisabled, type Mappings, resolveField, type ResolvedField, valuesAt } from '../documents/mappings.ts';
 import type { DocView, Locator } from './query.ts';
 import type { JsonPos } from '../json/position.ts';
+import { isJsonObject } from '../json/plain-values.ts';
 
 const METRICS = ['avg', 'sum', 'min', 'max', 'value_count', 'cardinality'] as const;
 type MetricKind = (typeof METRICS)[number];
@@ -90,8 +91,6 @@ const ES_ONLY_AGGS = new Set([
   'bucket_correlation',
 ]);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Calendar units of fixed length (UTC), accepted as `calendar_interval`. */
 const FIXED_CALENDAR: Record<string, number> = {
   '1m': 60_000,
@@ -109,11 +108,11 @@ const FIXED_CALENDAR: Record<string, number> = {
  *   DocumentStoreUnsupportedError "mlplane does not support the [<x>] aggregation yet" for the ones it has
  */
 export function parseAggregations(raw: unknown, path: (string | number)[], locate: Locator): Record<string, Aggregation> {
-  if (!isObject(raw)) throw new XContentParseLocatedError(toPos(locate(path)), 'Expected [START_OBJECT] under [aggregations]');
+  if (!isJsonObject(raw)) throw new XContentParseLocatedError(toPos(locate(path)), 'Expected [START_OBJECT] under [aggregations]');
   const out: Record<string, Aggregation> = {};
   for (const [name, def] of Object.entries(raw)) {
     const here = [...path, name];
-    if (!isObject(def)) throw new XContentParseLocatedError(toPos(locate(here)), `Expected [START_OBJECT] under [${name}], but got a [VALUE_STRING] in [${name}]`);
+    if (!isJsonObject(def)) throw new XContentParseLocatedError(toPos(locate(here)), `Expected [START_OBJECT] under [${name}], but got a [VALUE_STRING] in [${name}]`);
     let agg: Aggregation | undefined;
     let subs: Record<string, Aggregation> = {};
     for (const [type, body] of Object.entries(def)) {
@@ -130,7 +129,7 @@ export function parseAggregations(raw: unknown, path: (string | number)[], locat
         const cause = new EsError('named_object_not_found_exception', 400, `${pos ? `[${pos.line}:${pos.col}] ` : ''}unknown field [${type}]`);
         throw new XContentParseLocatedError(pos, `Unknown aggregation type [${type}]`, cause);
       }
-      if (!isObject(body)) throw new XContentParseLocatedError(toPos(locate(at)), `[${type}] Expected START_OBJECT but was: ${typeof body}`);
+      if (!isJsonObject(body)) throw new XContentParseLocatedError(toPos(locate(at)), `[${type}] Expected START_OBJECT but was: ${typeof body}`);
       agg = parseOne(type, name, body);
     }
     if (!agg) throw new XContentParseLocatedError(toPos(locate(here)), `Missing definition for aggregation [${name}]`);
@@ -185,7 +184,7 @@ function parseOne(type: string, name: string, body: Record<string, unknown>): Ag
       if (k === 'field' || k === 'shard_size' || k === 'show_term_doc_count_error' || k === 'execution_hint' || k === 'collect_mode') continue;
       if (k === 'size') size = Number(v);
       else if (k === 'min_doc_count') minDocCount = Number(v);
-      else if (k === 'order' && isObject(v) && Object.keys(v).length === 1) {
+      else if (k === 'order' && isJsonObject(v) && Object.keys(v).length === 1) {
         const [by, dir] = Object.entries(v)[0] as [string, unknown];
         if ((by !== '_count' && by !== '_key') || (dir !== 'asc' && dir !== 'desc')) throw new DocumentStoreUnsupportedError(`terms.order: ${by}`, 'aggregation option');
         order = { by, asc: dir === 'asc' };

@@ -7,6 +7,7 @@ import { DocumentStoreUnsupportedError, IllegalArgumentError, QueryParsingError 
 import { parseDateMath } from '../documents/dates.ts';
 import { ES_QUERY_NAMES, EVALUATED_QUERIES } from './query-names.ts';
 import { coerce, type Mappings, resolveField, valuesAt } from '../documents/mappings.ts';
+import { isJsonObject } from '../json/plain-values.ts';
 
 /** A parsed query. */
 export type Query =
@@ -23,8 +24,6 @@ export type Query =
 /** Queries Elasticsearch has that the store does not evaluate: a 400 naming them, never a wrong answer. */
 const isEsOnlyQuery = (name: string): boolean => ES_QUERY_NAMES.has(name) && !EVALUATED_QUERIES.has(name);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Where a query sits in the body, for Elasticsearch's `[line:col]` (resolved by the caller from the path). */
 export type Locator = (path: readonly (string | number)[]) => { line: number; col: number } | undefined;
 
@@ -35,7 +34,7 @@ export type Locator = (path: readonly (string | number)[]) => { line: number; co
  *   DocumentStoreUnsupportedError "mlplane does not support the [<x>] query yet"
  */
 export function parseQuery(raw: unknown, path: (string | number)[], locate: Locator): Query {
-  if (!isObject(raw)) throw new QueryParsingError('query malformed, must start with start_object', locate(path));
+  if (!isJsonObject(raw)) throw new QueryParsingError('query malformed, must start with start_object', locate(path));
   const keys = Object.keys(raw);
   if (keys.length === 0) return { kind: 'match_all' };
   const name = keys[0] as string;
@@ -43,7 +42,7 @@ export function parseQuery(raw: unknown, path: (string | number)[], locate: Loca
   const body = raw[name];
   const here = [...path, name];
   if (isEsOnlyQuery(name)) throw new DocumentStoreUnsupportedError(name, 'query');
-  if (!isObject(body)) {
+  if (!isJsonObject(body)) {
     if (EVALUATED_QUERIES.has(name)) {
       throw new QueryParsingError(`[${name}] query malformed, no start_object after query name`, locate(here));
     }
@@ -58,7 +57,7 @@ export function parseQuery(raw: unknown, path: (string | number)[], locate: Loca
     case 'match': {
       const [field, spec] = single(name, body, here, locate);
       const valueKey = name === 'term' ? 'value' : 'query';
-      if (isObject(spec)) {
+      if (isJsonObject(spec)) {
         for (const k of Object.keys(spec)) {
           if (k === valueKey || k === 'boost' || k === '_name' || (name === 'term' && k === 'case_insensitive' && spec[k] === false)) continue;
           if (name === 'match' && (k === 'operator' || k === 'lenient' || k === 'analyzer')) continue;
@@ -73,14 +72,14 @@ export function parseQuery(raw: unknown, path: (string | number)[], locate: Loca
       if (entries.length !== 1) throw new QueryParsingError('[terms] query does not support multiple fields', locate(here));
       const [field, values] = entries[0] as [string, unknown];
       if (!Array.isArray(values)) {
-        if (isObject(values)) throw new DocumentStoreUnsupportedError('terms lookup', 'query');
+        if (isJsonObject(values)) throw new DocumentStoreUnsupportedError('terms lookup', 'query');
         throw new QueryParsingError(`[terms] query does not support [${field}]`, locate([...here, field]));
       }
       return { kind: 'terms', field, values };
     }
     case 'range': {
       const [field, spec] = single(name, body, here, locate);
-      if (!isObject(spec)) throw new QueryParsingError(`[range] query malformed, no start_object after query name`, locate(here));
+      if (!isJsonObject(spec)) throw new QueryParsingError(`[range] query malformed, no start_object after query name`, locate(here));
       const q: Extract<Query, { kind: 'range' }> = { kind: 'range', field };
       for (const [k, v] of Object.entries(spec)) {
         if (k === 'gt' || k === 'gte' || k === 'lt' || k === 'lte') q[k] = v;

@@ -8,6 +8,7 @@ import { DocumentStoreUnsupportedError, IllegalArgumentError, QueryParsingError 
 import { coerce, fielddataDisabled, type Mappings, resolveField, valuesAt } from '../documents/mappings.ts';
 import { aggregate, type Aggregation, parseAggregations } from './aggregations.ts';
 import { type DocView, type EvalContext, type Locator, matches, parseQuery, type Query, scores } from './query.ts';
+import { isJsonObject } from '../json/plain-values.ts';
 
 /** One sort key: a field (asc/desc), `_doc` (the store's order) or `_score`. */
 export interface SortKey {
@@ -58,8 +59,6 @@ const UNSUPPORTED_KEYS = new Set([
   'rank',
 ]);
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function locator(text: string | undefined): Locator {
   return (path) => {
     if (text === undefined) return undefined;
@@ -79,7 +78,7 @@ function parseSource(v: unknown): SearchRequest['source'] {
   if (v === false || v === 'false') return { enabled: false, includes: [], excludes: [] };
   if (typeof v === 'string') return { enabled: true, includes: v.split(','), excludes: [] };
   if (Array.isArray(v)) return { enabled: true, includes: v.map(String), excludes: [] };
-  if (isObject(v)) {
+  if (isJsonObject(v)) {
     const list = (x: unknown): string[] => (x === undefined ? [] : Array.isArray(x) ? x.map(String) : [String(x)]);
     return { enabled: true, includes: list(v.includes ?? v.include), excludes: list(v.excludes ?? v.exclude) };
   }
@@ -93,10 +92,10 @@ function parseSort(v: unknown): SortKey[] {
       const [field, dir] = item.split(':');
       return { field: field as string, asc: dir === undefined ? item !== '_score' : dir === 'asc' };
     }
-    if (isObject(item) && Object.keys(item).length === 1) {
+    if (isJsonObject(item) && Object.keys(item).length === 1) {
       const [field, spec] = Object.entries(item)[0] as [string, unknown];
       if (spec === 'asc' || spec === 'desc') return { field, asc: spec === 'asc' };
-      if (isObject(spec)) {
+      if (isJsonObject(spec)) {
         for (const k of Object.keys(spec)) if (k !== 'order' && k !== 'unmapped_type' && k !== 'format') throw new DocumentStoreUnsupportedError(`sort.${k}`, 'search option');
         return { field, asc: spec.order === undefined ? field !== '_score' : spec.order === 'asc' };
       }
@@ -116,7 +115,7 @@ function parseSort(v: unknown): SortKey[] {
 export function parseSearchRequest(text: string | undefined, params: Record<string, string>, forCount = false): SearchRequest {
   const body = text === undefined ? {} : parseJsonBody(text);
   const loc = locator(text);
-  if (!isObject(body)) throw new QueryParsingError('Expected [START_OBJECT] but found [VALUE]');
+  if (!isJsonObject(body)) throw new QueryParsingError('Expected [START_OBJECT] but found [VALUE]');
   const req: SearchRequest = {
     query: { kind: 'match_all' },
     size: 10,
@@ -142,7 +141,7 @@ export function parseSearchRequest(text: string | undefined, params: Record<stri
     else if (k === 'timeout' || k === 'track_scores') continue;
     else if (UNSUPPORTED_KEYS.has(k)) throw new DocumentStoreUnsupportedError(k, 'search option');
     else {
-      const token = isObject(v) ? 'START_OBJECT' : Array.isArray(v) ? 'START_ARRAY' : 'VALUE_STRING';
+      const token = isJsonObject(v) ? 'START_OBJECT' : Array.isArray(v) ? 'START_ARRAY' : 'VALUE_STRING';
       throw new QueryParsingError(`Unknown key for a ${token} in [${k}].`, loc([k]));
     }
   }
