@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Command, CommandAction } from '../domain/command.ts';
-import { InternalError, StoredEsError } from '../domain/errors.ts';
+import { IllegalStateError, InternalError, StoredEsError } from '../domain/errors.ts';
 import { enqueueCommand } from '../queue/commands.ts';
 import { config } from '../runtime/config.ts';
 import { getCommand, putCommand, recordOutcome } from '../store/commands.ts';
@@ -116,4 +116,14 @@ export function settle<T>(taskId: string, outcome: WaitOutcome, onTimeout: () =>
   const failed = outcomes.find((o) => o?.status === 'failed');
   if (failed?.error) throw new StoredEsError(failed.error);
   return { kind: 'done', response: combine(outcomes.map((o) => o?.response)) };
+}
+
+/**
+ * Waits for a command whose API has no `timeout` (post data, flush, update, delete): only the
+ * gateway cap ends the wait early (202 with the task), so a request timeout cannot happen.
+ * `combine` builds the answer from the targets' responses, as in {@link settle}.
+ */
+export async function awaitWithoutTimeout<T>(cmd: Pick<Command, 'command_id' | 'task_id'>, startedMs: number, combine: (responses: unknown[]) => T): Promise<Queued<T>> {
+  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
+  return settle(cmd.task_id, outcome, () => new IllegalStateError('unreachable'), combine);
 }

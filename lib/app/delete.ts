@@ -1,6 +1,5 @@
-import { IllegalStateError } from '../domain/errors.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
-import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
+import { awaitWithoutTimeout, submitCommand, type Queued } from './commands.ts';
 import { deleteJobData, getJobConfig, getJobRuntime } from '../store/jobs.ts';
 import { forceClose } from './close.ts';
 import { promoteLazyJobs } from './capacity.ts';
@@ -32,13 +31,7 @@ export async function deleteJob(jobId: string, force: boolean, waitForCompletion
     params: { force, create_time: job.create_time },
   });
   if (!waitForCompletion) return { kind: 'accepted', taskId: cmd.task_id, requested: true };
-  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  return settle(
-    cmd.task_id,
-    outcome,
-    () => new IllegalStateError('unreachable'),
-    () => ({ acknowledged: true as const }),
-  );
+  return awaitWithoutTimeout(cmd, startedMs, () => ({ acknowledged: true as const }));
 }
 
 /**

@@ -1,10 +1,10 @@
-import { ConflictError, IllegalStateError, Messages } from '../domain/errors.ts';
+import { ConflictError, Messages } from '../domain/errors.ts';
 import type { JobConfig } from '../domain/job/types.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
 import type { JobRuntime } from '../domain/state.ts';
 import type { Command } from '../domain/command.ts';
 import { getJobRuntime, putJobRuntime } from '../store/jobs.ts';
-import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
+import { awaitWithoutTimeout, submitCommand, type Queued } from './commands.ts';
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 import { loadJob, refuseInUpgradeMode } from './job-lookup.ts';
 import { evictModel, loadModel } from './live-model.ts';
@@ -28,13 +28,7 @@ export async function flushJob(jobId: string, validate: () => FlushParams, start
   // Elasticsearch checks the time range and flush parameters in the job's task, so only once the job is found open.
   const params = validate();
   const cmd = await submitCommand({ action: 'flush', es_action: 'cluster:admin/xpack/ml/job/flush', description: `flush job [${jobId}]`, targets: [jobId], params: { ...params } });
-  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  return settle(
-    cmd.task_id,
-    outcome,
-    () => new IllegalStateError('unreachable'),
-    (r) => r[0],
-  );
+  return awaitWithoutTimeout(cmd, startedMs, (r) => r[0]);
 }
 
 /** The worker side of `_flush`: the job as it is now and the checked parameters of the request. */

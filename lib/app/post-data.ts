@@ -1,5 +1,5 @@
 import { parseDataBody } from '../detect/index.ts';
-import { ConflictError, IllegalStateError, Messages } from '../domain/errors.ts';
+import { ConflictError, Messages } from '../domain/errors.ts';
 import type { JobConfig } from '../domain/job/types.ts';
 import { jobFieldsUsed } from '../domain/job/view.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
@@ -7,7 +7,7 @@ import type { DataCounts, JobRuntime } from '../domain/state.ts';
 import { getCommandPayload } from '../store/commands.ts';
 import { getJobRuntime } from '../store/jobs.ts';
 import type { Command } from '../domain/command.ts';
-import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
+import { awaitWithoutTimeout, submitCommand, type Queued } from './commands.ts';
 import { addTiming, commitBatch, ingestYielding } from './ingest.ts';
 import { loadJob, refuseInUpgradeMode } from './job-lookup.ts';
 import { loadModel } from './live-model.ts';
@@ -32,13 +32,7 @@ export async function postData(jobId: string, body: string, params: { reset_star
     params,
     payload: body,
   });
-  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  return settle(
-    cmd.task_id,
-    outcome,
-    () => new IllegalStateError('unreachable'),
-    (r) => r[0],
-  );
+  return awaitWithoutTimeout(cmd, startedMs, (r) => r[0]);
 }
 
 /** The worker side of `_data`: the job as it is now, and the command's body read back from beside the command. */

@@ -5,8 +5,7 @@ import { EsError, Messages, ResourceNotFoundError, StatusError, TooManyRequestsE
 import { getJobConfig, getJobRuntime, listJobConfigs, putJobConfig } from '../store/jobs.ts';
 import { type ClusterSettings, getClusterSettings } from '../store/cluster.ts';
 import { audit } from './audit.ts';
-import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
-import { IllegalStateError } from '../domain/errors.ts';
+import { awaitWithoutTimeout, submitCommand, type Queued } from './commands.ts';
 import { checkJobConfigSize, MAX_JOB_CONFIG_BYTES, refuseOversizedBody, storedJobPart } from '../domain/limits.ts';
 
 /**
@@ -35,13 +34,7 @@ export async function updateJob(jobId: string, source: string, startedMs = Date.
   if (!stored) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
   await refuseTooLargeMerge(jobId, stored.config, update, settings, jobIds);
   const cmd = await submitCommand({ action: 'update', es_action: 'cluster:admin/xpack/ml/job/update', description: `update job [${jobId}]`, targets: [jobId], payload: source });
-  const outcome = await awaitCommand(cmd.command_id, undefined, startedMs);
-  return settle(
-    cmd.task_id,
-    outcome,
-    () => new IllegalStateError('unreachable'),
-    (r) => r[0],
-  );
+  return awaitWithoutTimeout(cmd, startedMs, (r) => r[0]);
 }
 
 /**
