@@ -18,13 +18,11 @@ import { promoteLazyJobs } from './capacity.ts';
 import { loadJob } from './job-lookup.ts';
 import { analysisSpec } from './live-model.ts';
 import { processData } from './post-data.ts';
-import { search } from './search.ts';
+import { CHUNK_MAX_HITS, recordsBody, searchWindow } from './datafeed-extractor.ts';
 import { stopJobDatafeed } from './stop-datafeed.ts';
 
 /** Buckets in one lookback chunk when `chunking_config` is `auto` (a fixed window: simple, and a search never holds more than {@link CHUNK_MAX_HITS} hits). */
 export const AUTO_CHUNK_BUCKETS = 1000;
-/** Hits one chunk search may return (`index.max_result_window`); a window holding more is halved until it fits. */
-export const CHUNK_MAX_HITS = 10_000;
 /** Time a chunk may need at most; with less left in the invocation the lookback hands itself on. */
 export const CHUNK_MARGIN_MS = 30_000;
 
@@ -47,66 +45,6 @@ export function chunkSpanMs(config: DatafeedConfig, bucketSpanMs: number): numbe
 
 /** The ISO form Elasticsearch's audit messages print instants in (`2017-01-01T00:00:00.000Z`). */
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-interface Hit {
-  _source?: Record<string, unknown>;
-  sort?: unknown[];
-}
-
-/** A value at a dotted path of a `_source`, as Elasticsearch's source extraction finds `a.b` in `{"a":{"b":1}}` or `{"a.b":1}`. */
-function valueAt(source: Record<string, unknown>, path: string): unknown {
-  if (path in source) return source[path];
-  const dot = path.indexOf('.');
-  if (dot < 0) return undefined;
-  const head = source[path.slice(0, dot)];
-  return typeof head === 'object' && head !== null && !Array.isArray(head) ? valueAt(head as Record<string, unknown>, path.slice(dot + 1)) : undefined;
-}
-
-/**
- * One search over `[fromMs, toMs)`: the datafeed's query AND a range on the job's time field,
- * sorted by time, `_source` limited to the fields the job uses. A window that holds more than
- * {@link CHUNK_MAX_HITS} documents is halved (the caller posts the first half and goes on),
- * so no document is skipped by a page limit.
- * @returns the hits and the end of the window actually read
- */
-async function searchWindow(config: DatafeedConfig, timeField: string, fields: string[], fromMs: number, toMs: number): Promise<{ hits: Hit[]; toMs: number; searches: number }> {
-  let end = toMs;
-  for (let searches = 1; ; searches++) {
-    const body = {
-      size: CHUNK_MAX_HITS,
-      track_total_hits: true,
-      _source: fields,
-      sort: [{ [timeField]: { order: 'asc' } }],
-      query: { bool: { filter: [config.query, { range: { [timeField]: { gte: fromMs, lt: end, format: 'epoch_millis' } } }] } },
-    };
-    const ignoreUnavailable: Record<string, string> = config.indices_options.ignore_unavailable ? { ignore_unavailable: 'true' } : {};
-    const out = (await search(config.indices.join(','), JSON.stringify(body), ignoreUnavailable)) as { hits: { total?: { value: number }; hits: Hit[] } };
-    const total = out.hits.total?.value ?? out.hits.hits.length;
-    if (total <= CHUNK_MAX_HITS || end - fromMs <= 1) return { hits: out.hits.hits, toMs: end, searches };
-    end = fromMs + Math.floor((end - fromMs) / 2);
-  }
-}
-
-/**
- * The records of one chunk as the NDJSON body `_data` takes: per hit, the job's time field in
- * epoch ms (Elasticsearch's datafeeds post with time format `epoch_ms` whatever the job's
- * `time_format`, `DatafeedJobBuilder`) and the other fields the job uses, from `_source`.
- */
-function recordsBody(hits: Hit[], timeField: string, fields: string[]): string {
-  const lines: string[] = [];
-  for (const h of hits) {
-    const source = h._source ?? {};
-    const time = h.sort?.[0];
-    const record: Record<string, unknown> = { [timeField]: typeof time === 'number' ? time : valueAt(source, timeField) };
-    for (const f of fields) {
-      if (f === timeField) continue;
-      const v = valueAt(source, f);
-      if (v !== undefined) record[f] = v;
-    }
-    lines.push(JSON.stringify(record));
-  }
-  return lines.join('\n');
-}
 
 /** The job as the datafeed posts to it: time format `epoch_ms`, as Elasticsearch's datafeeds post. */
 const datafeedJobView = (job: JobConfig): JobConfig => ({ ...job, data_description: { ...job.data_description, time_format: 'epoch_ms' } });
