@@ -1,5 +1,9 @@
 import { clusterInfo, mlInfo } from '../../lib/app/ml-info.ts';
-import { httpFunction } from '../../lib/http/chain.ts';
+import { setUpgradeMode } from '../../lib/app/upgrade-mode.ts';
+import { IllegalArgumentError } from '../../lib/domain/errors.ts';
+import { httpFunction, type HttpRequest } from '../../lib/http/chain.ts';
+import { booleanParam, timeParam } from '../../lib/http/params.ts';
+import { TimeValue } from '../../lib/domain/units.ts';
 
 /** GET / and HEAD /: cluster info, the way the official clients check the product. */
 const rootRoute = {
@@ -13,8 +17,30 @@ const infoRoute = {
   handle: async () => ({ status: 200, body: await mlInfo() }),
 };
 
+/**
+ * POST _ml/set_upgrade_mode (spec A.4, C): `enabled` (default false: a call without it
+ * disables), `timeout` (default 30s), `master_timeout` (accepted; there is no master to wait
+ * for), and the mlplane extension `expires_in` (a time after which upgrade mode switches itself
+ * off). The REST API takes no body: one is refused as Elasticsearch's `BaseRestHandler` does.
+ */
+const setUpgradeModeRoute = {
+  params: ['enabled', 'timeout', 'master_timeout', 'expires_in'],
+  handle: async (req: HttpRequest) => {
+    if (req.body !== undefined) throw new IllegalArgumentError(`request [${req.route.method} ${req.path}] does not support having a body`);
+    const enabled = booleanParam(req.query.enabled, false);
+    const timeout = timeParam(req.query.timeout, 'timeout') ?? TimeValue.ofMillis(30_000);
+    timeParam(req.query.master_timeout, 'master_timeout');
+    const expiresIn = timeParam(req.query.expires_in, 'expires_in');
+    if (expiresIn !== undefined && expiresIn.ms <= 0) throw new IllegalArgumentError(`[expires_in] must be positive, got [${req.query.expires_in}]`);
+    const q = await setUpgradeMode({ enabled, timeout, ...(expiresIn ? { expiresIn } : {}) });
+    if (q.kind === 'done') return { status: 200, body: q.response };
+    return { status: 202, body: { task: q.taskId } };
+  },
+};
+
 export const handler = httpFunction('root', {
   'GET /': rootRoute,
   'HEAD /': rootRoute,
   'GET /_ml/info': infoRoute,
+  'POST /_ml/set_upgrade_mode': setUpgradeModeRoute,
 });

@@ -1,4 +1,5 @@
-import { getTask } from '../../lib/app/tasks.ts';
+import { catTasks, getTask, listTasks, listTasksByNode } from '../../lib/app/tasks.ts';
+import { IllegalArgumentError } from '../../lib/domain/errors.ts';
 import { httpFunction } from '../../lib/http/chain.ts';
 import { booleanParam, timeParam } from '../../lib/http/params.ts';
 
@@ -6,7 +7,29 @@ import { booleanParam, timeParam } from '../../lib/http/params.ts';
 const waitMs = (ms: number | undefined): number => (ms === undefined ? 30_000 : ms < 0 ? Infinity : ms);
 
 /** GET _tasks/<task_id>: the command behind a 202 answer, in Elasticsearch's task shape. */
+/** `GET _tasks` parameters mlplane reads (`actions`) and those it accepts with one node and no task tree. */
+const LIST_PARAMS = ['actions', 'detailed', 'nodes', 'parent_task_id', 'wait_for_completion', 'timeout', 'group_by'];
+
 export const handler = httpFunction('tasks', {
+  'GET /_tasks': {
+    params: LIST_PARAMS,
+    handle: async (req) => {
+      const groupBy = req.query.group_by ?? 'nodes';
+      if (groupBy === 'none') return { status: 200, body: { tasks: await listTasks(req.query.actions) } };
+      if (groupBy !== 'nodes' && groupBy !== 'parents') throw new IllegalArgumentError(`No enum constant org.elasticsearch.rest.action.admin.cluster.RestListTasksAction.GroupBy.${groupBy.toUpperCase()}`);
+      return { status: 200, body: await listTasksByNode(req.query.actions) };
+    },
+  },
+  'GET /_cat/tasks': {
+    params: ['actions', 'detailed', 'nodes', 'parent_task_id', 'format', 'h', 'help', 's', 'v', 'time'],
+    handle: async (req) => {
+      if (req.query.format === 'json') {
+        const tasks = await listTasks(req.query.actions);
+        return { status: 200, body: tasks.map((t) => ({ action: t.action, task_id: `${t.node}:${t.id}`, parent_task_id: '-', type: t.type, start_time: String(t.start_time_in_millis), node: t.node })) };
+      }
+      return { status: 200, text: await catTasks(req.query.actions, booleanParam(req.query.v, false)) };
+    },
+  },
   'GET /_tasks/{task_id}': {
     params: ['wait_for_completion', 'timeout'],
     handle: async (req) => ({

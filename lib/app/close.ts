@@ -1,5 +1,5 @@
 import type { JobConfig } from '../domain/job/types.ts';
-import { CloseDeferred, ConflictError, IllegalStateError, Messages, StaleStateError } from '../domain/errors.ts';
+import { CloseDeferred, ConflictError, IllegalStateError, Messages, StaleStateError, WorkParked } from '../domain/errors.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
 import { CLOSE_STEPS, type CloseStep, type JobRuntime } from '../domain/state.ts';
 import type { TimeValue } from '../domain/units.ts';
@@ -10,7 +10,7 @@ import { audit } from './audit.ts';
 import { promoteLazyJobs } from './capacity.ts';
 import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
-import { resolveJobs, refuseInUpgradeMode } from './job-lookup.ts';
+import { refuseInUpgradeMode, resolveJobs, upgradeModeHalts } from './job-lookup.ts';
 import { expiredSnapshots, persistSnapshot } from './model-snapshots.ts';
 import { isolateDatafeed, stopDatafeeds, stopJobDatafeed } from './stop-datafeed.ts';
 import { getDatafeed, getJobDatafeedId } from '../store/datafeeds.ts';
@@ -156,6 +156,8 @@ export async function closeJob(jobId: string, commandId: string, hook?: StepHook
   for (;;) {
     // Stop between steps rather than be killed inside one: the continuation (or a redelivery) resumes at the next step.
     if (remainingMs && remainingMs() < STEP_MARGIN_MS) throw new CloseDeferred(jobId);
+    // Upgrade mode halts the close after the step it was in; disabling it resumes at the next step (spec C, without Elasticsearch's kill).
+    if (await upgradeModeHalts()) throw new WorkParked(`close of job [${jobId}]`);
     const stored = await getJobConfig(jobId);
     let rt = await getJobRuntime(jobId);
     if (!stored || !rt || rt.state === 'closed') return { closed: true };

@@ -8,6 +8,7 @@ import { applyPersist } from './persist.ts';
 import { applyPostData } from './post-data.ts';
 import { applyUpdateCommand } from './update.ts';
 import { getCommandPayload } from '../store/commands.ts';
+import { applyUpgradeMode } from './upgrade-mode.ts';
 
 /** Test seams and invocation facts passed to the apply sides (close and the datafeed lookback use them). */
 export type ApplyOptions = CloseOptions;
@@ -30,6 +31,7 @@ export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   persist: (cmd, target) => applyPersist(target, cmd.command_id),
   datafeed: (cmd, target, opts) => applyDatafeedLookback(cmd, target, commandParamsSchemas.datafeed.parse(cmd.params), opts),
   delete: (cmd, target) => applyDelete(target, cmd.params as { force?: boolean; create_time?: number }),
+  upgrade_mode: (cmd, _target, opts) => applyUpgradeMode(cmd, commandParamsSchemas.upgrade_mode.parse(cmd.params), opts.remainingMs),
 };
 
 /** Carries out one command for one target through its use case's apply side. */

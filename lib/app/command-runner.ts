@@ -1,6 +1,6 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { commandMessageSchema, type Command, type CommandMessage } from '../domain/command.ts';
-import { EsError, InternalError, WorkDeferred, type EsErrorBody } from '../domain/errors.ts';
+import { EsError, InternalError, WorkDeferred, WorkParked, type EsErrorBody } from '../domain/errors.ts';
 import { enqueueContinuation } from '../queue/commands.ts';
 import { commandQueue } from '../runtime/topology.ts';
 import { logger } from '../runtime/log.ts';
@@ -8,6 +8,7 @@ import { getCommand, markRunning, recordOutcome, rollUpStatus } from '../store/c
 import { markJobFailed } from './close.ts';
 import { applyCommand } from './command-dispatch.ts';
 import { isTransientFailure } from './transient-failures.ts';
+import { holdLease, park, shouldPark } from './upgrade-mode.ts';
 
 /*
  * The command runner (DESIGN §2.3): what a worker does with one SQS record of the commands
@@ -44,6 +45,10 @@ function readMessage(record: SQSRecord): CommandMessage | undefined {
  * on instead of failed: a continuation message for the same command and target goes into
  * the same FIFO group and this record completes, so long work takes as many invocations
  * as it needs and never spends its redrive budget by waiting out the visibility timeout.
+ *
+ * Upgrade mode (lib/app/upgrade-mode.ts): the target's lease is held while the record is
+ * worked on; a job or datafeed message taken while upgrade mode is on, or halted by it between
+ * two steps ({@link WorkParked}), is parked instead of carried out, and the record completes.
  */
 export async function processCommandRecord(record: SQSRecord, context?: Context): Promise<void> {
   const message = readMessage(record);
@@ -59,14 +64,35 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     return;
   }
   await markRunning(cmd.command_id);
+  // The lease is taken before upgrade mode is looked at: an enable that turns the mode on after
+  // this look still sees the lease, and waits for this work to finish or park.
+  const release = await holdLease(cmd.command_id, message.target);
+  try {
+    await runHeld(cmd, message, record, context);
+  } finally {
+    await release();
+  }
+}
+
+/** {@link processCommandRecord} once the target's lease is held: park, or carry out and record the outcome. */
+async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, context?: Context): Promise<void> {
+  if (await shouldPark(cmd, message)) {
+    await park(message, 'upgrade mode is enabled');
+    return;
+  }
   try {
     const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
     const response = await applyCommand(cmd, message.target, { remainingMs });
     await recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() });
   } catch (err) {
+    if (err instanceof WorkParked) {
+      // Halted between two steps by upgrade mode: progress is saved on the entity; the message runs again when upgrade mode is disabled.
+      await park(message, err.message);
+      return;
+    }
     if (err instanceof WorkDeferred) {
       // Progress is saved on the entity: the continuation resumes at the first unfinished step.
-      await enqueueContinuation(cmd.command_id, message.target, record.messageId);
+      await enqueueContinuation(cmd.command_id, message.target, record.messageId, message.resumed);
       logger.info('command handed on to a continuation message', { commandId: cmd.command_id, target: message.target, reason: err.message });
       return;
     }

@@ -5,7 +5,7 @@
  */
 import type { Command, CommandParams } from '../domain/command.ts';
 import type { DatafeedConfig, DatafeedTimingStats } from '../domain/datafeed/types.ts';
-import { DatafeedMessages, EsError, LookbackDeferred, StaleStateError } from '../domain/errors.ts';
+import { DatafeedMessages, EsError, LookbackDeferred, StaleStateError, WorkParked } from '../domain/errors.ts';
 import type { JobConfig } from '../domain/job/types.ts';
 import { jobFieldsUsed } from '../domain/job/view.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
@@ -15,7 +15,7 @@ import { getJobRuntime } from '../store/jobs.ts';
 import { audit } from './audit.ts';
 import { closeJob, type CloseOptions } from './close.ts';
 import { promoteLazyJobs } from './capacity.ts';
-import { loadJob } from './job-lookup.ts';
+import { loadJob, upgradeModeHalts } from './job-lookup.ts';
 import { analysisSpec } from './live-model.ts';
 import { processData } from './post-data.ts';
 import { CHUNK_MAX_HITS, recordsBody, searchWindow } from './datafeed-extractor.ts';
@@ -118,6 +118,8 @@ export async function applyDatafeedLookback(
     const cursor = d.runtime.lookback_ms ?? startMs;
     if (cursor >= endMs) break;
     if (remainingMs && remainingMs() < CHUNK_MARGIN_MS) throw new LookbackDeferred(d.config.datafeed_id);
+    // Upgrade mode halts the lookback between two chunks; disabling it resumes after the last posted chunk.
+    if (await upgradeModeHalts()) throw new WorkParked(`lookback of datafeed [${d.config.datafeed_id}]`);
     const started = Date.now();
     let chunk: Awaited<ReturnType<typeof searchWindow>>;
     try {

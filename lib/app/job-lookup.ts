@@ -14,6 +14,16 @@ export async function refuseInUpgradeMode(action: string): Promise<void> {
 }
 
 /**
+ * True while upgrade mode halts job and datafeed work: on, and not being disabled (while it is
+ * disabled the parked work is re-queued and must run). Long work (a close, a lookback) asks
+ * between two of its steps and stops there ({@link WorkParked}).
+ */
+export async function upgradeModeHalts(): Promise<boolean> {
+  const s = await getClusterSettings();
+  return s.upgrade_mode && s.upgrade_mode_change?.to !== false;
+}
+
+/**
  * Expands an id expression over job ids and group names (spec A.0).
  * @throws 404 resource_not_found_exception "No known job with id '<tokens>'"
  */

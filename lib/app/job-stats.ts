@@ -1,15 +1,31 @@
 import type { JobRuntime } from '../domain/state.ts';
 import { newJobRuntime } from '../domain/state.ts';
 import { config } from '../runtime/config.ts';
+import { Messages } from '../domain/errors.ts';
+import { getClusterSettings } from '../store/cluster.ts';
 import { getJobRuntimes } from '../store/jobs.ts';
 import { resolveJobs } from './job-lookup.ts';
 
-/** GET _ml/anomaly_detectors[/<expr>]/_stats: `{count, jobs:[JobStats]}` sorted by id (spec A.5.3). */
+/**
+ * GET _ml/anomaly_detectors[/<expr>]/_stats: `{count, jobs:[JobStats]}` sorted by id (spec A.5.3).
+ * While upgrade mode is on, a job with a task keeps its state but has no node and the
+ * explanation "persistent task cannot be assigned while upgrade mode is enabled." (spec C).
+ */
 export async function getJobStats(expression: string, allowNoMatch: boolean, nowMs = Date.now()): Promise<{ count: number; jobs: unknown[] }> {
   const jobs = await resolveJobs(expression, allowNoMatch);
-  const runtimes = await getJobRuntimes(jobs.map((j) => j.job_id));
-  const stats = jobs.map((j) => jobStatsView(runtimes.get(j.job_id) ?? newJobRuntime(j.job_id, nowMs), nowMs));
+  const [runtimes, settings] = await Promise.all([getJobRuntimes(jobs.map((j) => j.job_id)), getClusterSettings()]);
+  const stats = jobs.map((j) => {
+    const rt = runtimes.get(j.job_id) ?? newJobRuntime(j.job_id, nowMs);
+    return jobStatsView(settings.upgrade_mode ? awaitingUpgrade(rt) : rt, nowMs);
+  });
   return { count: stats.length, jobs: stats };
+}
+
+/** A job's runtime as its stats show it while upgrade mode is on: a task, unassigned (`MlTasks.AWAITING_UPGRADE`). */
+function awaitingUpgrade(rt: JobRuntime): JobRuntime {
+  if (rt.state === 'closed') return rt;
+  const { node: _, ...rest } = rt;
+  return { ...rest, assignment_explanation: Messages.awaitingUpgrade };
 }
 
 /** The `node` object of job stats for this deployment's (single, logical) ML node. */

@@ -9,6 +9,7 @@ import { humanMiB } from '../domain/units.ts';
 import { ES_VERSION } from '../domain/version.ts';
 import { config } from '../runtime/config.ts';
 import { clusterUuid, getClusterSettings } from '../store/cluster.ts';
+import { upgradeModeDetails } from './upgrade-mode.ts';
 
 /** The ML node's memory as `_ml/info` reports it: the logical node of job stats has 24 GiB, half of it for models. */
 const TOTAL_ML_MEMORY_MIB = 24 * 1024;
@@ -39,6 +40,8 @@ export async function clusterInfo(): Promise<Record<string, unknown>> {
 /**
  * GET _ml/info (spec A.4): the job defaults (`model_memory_limit` capped by
  * `xpack.ml.max_model_memory_limit` when that is lower), the limits and `upgrade_mode`.
+ * While upgrade mode is on, mlplane adds `upgrade_mode_since` (ISO-8601),
+ * `upgrade_mode_expires` (when enabled with `expires_in`) and `parked_commands` after it.
  */
 export async function mlInfo(): Promise<Record<string, unknown>> {
   const s = await getClusterSettings();
@@ -72,6 +75,7 @@ export async function mlInfo(): Promise<Record<string, unknown>> {
       datafeeds: { scroll_size: 1000 },
     },
     upgrade_mode: s.upgrade_mode,
+    ...(await upgradeModeDetails(s)),
     native_code: { version: ES_VERSION.number, build_hash: ES_VERSION.build_hash },
     limits,
   };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EsErrorBody } from './errors.ts';
 
 /** What a command does to each of its targets (one job, or the cluster). */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed'] as const;
+export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode'] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */
@@ -43,6 +43,8 @@ export interface Command {
 export const commandMessageSchema = z.strictObject({
   command_id: z.string().regex(/^\d+$/),
   target: z.string().min(1),
+  /** Set on a message re-queued when upgrade mode ends: it runs ahead of newer messages of its group that were parked behind it. */
+  resumed: z.literal(true).optional(),
 });
 export type CommandMessage = z.infer<typeof commandMessageSchema>;
 
@@ -71,6 +73,7 @@ export const commandParamsSchemas = {
   persist: z.strictObject({}),
   update: z.strictObject({}),
   datafeed: z.strictObject({ datafeed_id: z.string(), run_id: z.string() }),
+  upgrade_mode: z.strictObject({ enabled: z.boolean(), timeout_ms: z.number().int().nonnegative() }),
 } as const satisfies Record<CommandAction, z.ZodType>;
 
 /** The params of one action's command. */
@@ -92,6 +95,7 @@ export const commandParamsSchema = z.discriminatedUnion('action', [
   paramsOf('persist'),
   paramsOf('update'),
   paramsOf('datafeed'),
+  paramsOf('upgrade_mode'),
 ]);
 export type ActionParams = z.infer<typeof commandParamsSchema>;
 
@@ -126,5 +130,11 @@ export const storedCommandSchema = z.looseObject({
   expires_at: z.number(),
 });
 
-/** FIFO message group of a target: everything about one job runs in order. */
-export const messageGroupId = (target: string): string => `job/${target}`;
+/**
+ * The target of cluster-wide commands (set upgrade mode). A job id cannot start with `_`
+ * (spec A.5.1), so it never names a job.
+ */
+export const CLUSTER_TARGET = '_cluster';
+
+/** FIFO message group of a target: everything about one job runs in order (`job/<id>`); cluster-wide commands run in order in `cluster`. */
+export const messageGroupId = (target: string): string => (target === CLUSTER_TARGET ? 'cluster' : `job/${target}`);

@@ -302,6 +302,11 @@ export const Messages = {
   closeFailedMany: 'one or more jobs have state failed, use force close',
   jobExists: (id: string) => `The job cannot be created with the Id '${id}'. The Id is already used.`,
   upgradeMode: (action: string) => `Cannot perform ${action} action while upgrade mode is enabled`,
+  /** `TransportSetUpgradeModeAction`: a second call while one runs (429, with {@link Messages.upgradeModeBusyDetail} as `caused_by`). */
+  upgradeModeBusy: 'Cannot change [upgrade_mode]. Previous request is still being processed.',
+  upgradeModeBusyDetail: (to: boolean, from: boolean) => `Attempted to set [upgrade_mode] to [${to}] from [${from}] while previous request was processing.`,
+  /** `MlTasks.AWAITING_UPGRADE`: the assignment explanation of every job and datafeed task while upgrade mode is on. */
+  awaitingUpgrade: 'persistent task cannot be assigned while upgrade mode is enabled.',
   deleteOpen: (id: string, state: string) => `Cannot delete job [${id}] because the job is ${state}`,
   persistentTasksTimeout: (human: string) => `Timed out when waiting for persistent tasks after ${human}`,
   postDataDeprecation: 'Posting data directly to anomaly detection jobs is deprecated, in a future major version it will be compulsory to use a datafeed',
@@ -320,6 +325,16 @@ export class WorkDeferred extends TransientError {}
 export class CloseDeferred extends WorkDeferred {
   constructor(jobId: string) {
     super(`close of job [${jobId}] continues on the next delivery`);
+  }
+}
+
+/**
+ * Work of a job or datafeed halted by upgrade mode between two of its steps (a close step, a
+ * lookback chunk): the runner parks the message, to run again when upgrade mode is disabled.
+ */
+export class WorkParked extends WorkDeferred {
+  constructor(what: string) {
+    super(`${what} waits for upgrade mode to be disabled`);
   }
 }
 

@@ -29,6 +29,8 @@ export interface HttpRequest {
 export interface HttpResult {
   status: number;
   body?: unknown;
+  /** A plain-text answer instead of JSON (the `_cat` APIs): sent as is, `text/plain`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -55,6 +57,10 @@ const jsonHeaders = {
  * `newErrorBuilder()`, which never filters, so an error always shows whole.
  */
 function render(result: HttpResult, query: Record<string, string>, head: boolean, filter: boolean): APIGatewayProxyStructuredResultV2 {
+  if (result.text !== undefined) {
+    const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-elastic-product': 'Elasticsearch', ...result.headers };
+    return { statusCode: result.status, headers, body: head ? '' : result.text };
+  }
   const pretty = query.pretty !== undefined && query.pretty !== 'false';
   const filters = filter ? compileFilterPath(query.filter_path) : undefined;
   const value = filters && result.body !== undefined ? applyFilterPath(result.body, filters) : result.body;

@@ -33,21 +33,32 @@ export async function enqueueCommand(commandId: string, targets: string[]): Prom
  * the continuation resumes at its first unfinished step. Its deduplication id names the
  * message it continues (`continuedMessageId`, SQS's message id): a redelivery of that
  * message that hands on again is deduplicated, while each continuation of a continuation
- * gets an id of its own.
+ * gets an id of its own. A continuation of a message re-queued after upgrade mode (`resumed`)
+ * keeps the mark, so it still runs ahead of the messages of its group parked behind it.
  * @throws Error when SQS rejects the message after the SDK's retries.
  */
-export async function enqueueContinuation(commandId: string, target: string, continuedMessageId: string): Promise<void> {
-  await sendCommandMessages(commandId, [{ target, deduplicationId: `${commandId}-${continuedMessageId}-${target}` }]);
+export async function enqueueContinuation(commandId: string, target: string, continuedMessageId: string, resumed?: true): Promise<void> {
+  await sendCommandMessages(commandId, [{ target, deduplicationId: `${commandId}-${continuedMessageId}-${target}`, ...(resumed ? { resumed } : {}) }]);
+}
+
+/**
+ * Re-queues a message that upgrade mode parked, marked `resumed` so it runs ahead of newer
+ * messages of its group parked behind it. The deduplication id names the parked item, so a
+ * retried re-queue of the same item is delivered once.
+ * @throws Error when SQS rejects the message after the SDK's retries.
+ */
+export async function enqueueResumed(commandId: string, target: string, parkedKey: string): Promise<void> {
+  await sendCommandMessages(commandId, [{ target, deduplicationId: `resume-${parkedKey}`, resumed: true }]);
 }
 
 /** SQS's allowed characters of a deduplication id (at most 128 of them). */
 const deduplicationId = (id: string): string => id.slice(0, 128).replace(/[^A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g, '_');
 
-async function sendCommandMessages(commandId: string, messages: { target: string; deduplicationId: string }[]): Promise<void> {
+async function sendCommandMessages(commandId: string, messages: { target: string; deduplicationId: string; resumed?: true }[]): Promise<void> {
   const queueUrl = config().commandQueueUrl;
   for (let i = 0; i < messages.length; i += 10) {
-    const entries = messages.slice(i, i + 10).map(({ target, deduplicationId: dedup }, n) => {
-      const body: CommandMessage = { command_id: commandId, target };
+    const entries = messages.slice(i, i + 10).map(({ target, deduplicationId: dedup, resumed }, n) => {
+      const body: CommandMessage = { command_id: commandId, target, ...(resumed ? { resumed } : {}) };
       return {
         Id: String(n),
         MessageBody: JSON.stringify(body),

@@ -92,7 +92,10 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/', fn: 'root', privilege: 'monitor', action: 'cluster:monitor/main' },
   { method: 'HEAD', path: '/', fn: 'root', privilege: 'monitor', action: 'cluster:monitor/main' },
   { method: 'GET', path: '/_ml/info', fn: 'root', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/info/get' },
+  { method: 'POST', path: '/_ml/set_upgrade_mode', fn: 'root', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/upgrade_mode' },
   { method: 'GET', path: '/_tasks/{task_id}', fn: 'tasks', privilege: 'monitor', action: 'cluster:monitor/task/get' },
+  { method: 'GET', path: '/_tasks', fn: 'tasks', privilege: 'monitor', action: 'cluster:monitor/tasks/lists' },
+  { method: 'GET', path: '/_cat/tasks', fn: 'tasks', privilege: 'monitor', action: 'cluster:monitor/tasks/lists' },
   { method: 'GET', path: '/_cluster/settings', fn: 'cluster', privilege: 'monitor', action: 'cluster:monitor/settings' },
   { method: 'PUT', path: '/_cluster/settings', fn: 'cluster', privilege: 'manage', action: 'cluster:admin/settings/update' },
 

@@ -10,6 +10,16 @@ import { keys } from './keys.ts';
 /** Cluster-wide ML settings (Elasticsearch persistent cluster settings and ML metadata). */
 export interface ClusterSettings {
   upgrade_mode: boolean;
+  /** Since when upgrade mode is on (epoch ms). */
+  upgrade_mode_since_ms?: number;
+  /** When upgrade mode switches itself off (epoch ms; the mlplane `expires_in` extension). */
+  upgrade_mode_expires_ms?: number;
+  /**
+   * A set_upgrade_mode request in progress (Elasticsearch's `isRunning` flag, made durable):
+   * the value asked for, the value before, its command and when it started (epoch ms). While
+   * `to` is false, parked work is being re-queued.
+   */
+  upgrade_mode_change?: { to: boolean; from: boolean; command_id: string; started_ms: number; timeout_ms: number };
   /** `xpack.ml.max_model_memory_limit` in MiB; absent or 0 = unset (derived from the settings maps). */
   max_model_memory_limit_mib?: number;
   /** Flat persistent and transient cluster settings as given (`PUT _cluster/settings`). */

@@ -28,6 +28,8 @@
  * | document store: id item (where the document is, its version) | `docid#<index>/<uuid>` | `<_id>` |
  * | document store: days holding documents of an index | `docdays#<index>/<uuid>` | `<UTC day YYYY-MM-DD>` |
  * | document store: deleted index whose items are still being removed | `indices-trash` | `<index>/<uuid>` |
+ * | lease of a command target being carried out (upgrade mode waits for none) | `leases` | `<command_id>#<target>` |
+ * | command message parked by upgrade mode | `parked` | `<parked ms, 15 digits>#<n, 6 digits>#<command_id>#<target>` |
  *
  * Documents of an index are partitioned by the UTC day of their time field (the index's only
  * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`), and sorted by
@@ -135,6 +137,12 @@ export const keys = {
   docDaysPartition: (scope: string) => `docdays#${scope}`,
   indexTrash: (scope: string) => ({ pk: 'indices-trash', sk: scope }),
   indexTrashPartition: 'indices-trash',
+
+  // Upgrade mode (lib/store/upgrade.ts)
+  lease: (commandId: string, target: string) => ({ pk: 'leases', sk: `${commandId}#${target}` }),
+  leasePartition: 'leases',
+  parked: (parkedMs: number, n: number, commandId: string, target: string) => ({ pk: 'parked', sk: `${ts(parkedMs)}#${pad(n, 6)}#${commandId}#${target}` }),
+  parkedPartition: 'parked',
 } as const;
 
 /** Latest time a document day partition holds (9999-12-31T23:59:59.999Z); later and earlier than 1970 go untimed. */

@@ -38,8 +38,10 @@ export type DatafeedEvent =
   | { type: 'stopped' }
   /** POST _stop with `force` (or a force close/delete of its job): the task goes at once. */
   | { type: 'force_stop' }
-  /** The job was force-closed: the datafeed is cut off from it, so its stop will not close the job. */
+  /** The job was force-closed, or upgrade mode was enabled: the datafeed is cut off from its job, so it posts nothing and its stop will not close the job. */
   | { type: 'isolate' }
+  /** Upgrade mode was disabled: the task is assigned again (a fresh task in Elasticsearch), no longer isolated. */
+  | { type: 'reassign' }
   /**
    * POST _update: only a stopped datafeed can be updated. The config shares the item with
    * the state, so a config change bumps the version too (concurrent updates conflict).
@@ -82,6 +84,12 @@ export const DATAFEED_TRANSITIONS: TransitionTable<DatafeedState, DatafeedRuntim
     starting: (rt) => (rt.isolated ? rt : moved(rt, { isolated: true })),
     started: (rt) => (rt.isolated ? rt : moved(rt, { isolated: true })),
     stopping: (rt) => (rt.isolated ? rt : moved(rt, { isolated: true })),
+  },
+  reassign: {
+    stopped: unchanged,
+    starting: (rt) => (rt.isolated ? moved(rt, { isolated: false }) : rt),
+    started: (rt) => (rt.isolated ? moved(rt, { isolated: false }) : rt),
+    stopping: (rt) => (rt.isolated ? moved(rt, { isolated: false }) : rt),
   },
   update: { stopped: (rt) => moved(rt, {}), starting: cannotUpdate, started: cannotUpdate, stopping: cannotUpdate },
   delete_requested: { stopped: unchanged, starting: cannotDelete, started: cannotDelete, stopping: cannotDelete },

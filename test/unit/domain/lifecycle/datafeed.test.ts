@@ -20,6 +20,7 @@ const events: { [K in DatafeedEvent['type']]: Extract<DatafeedEvent, { type: K }
   stopped: { type: 'stopped' },
   force_stop: { type: 'force_stop' },
   isolate: { type: 'isolate' },
+  reassign: { type: 'reassign' },
   update: { type: 'update' },
   delete_requested: { type: 'delete_requested' },
 };
@@ -39,6 +40,8 @@ const table: Record<DatafeedEvent['type'], Record<DatafeedState, Outcome>> = {
   stopped: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
   force_stop: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
   isolate: { stopped: 'same', starting: 'starting', started: 'started', stopping: 'stopping' },
+  // A datafeed that is not isolated has nothing to undo (the isolated case is its own test).
+  reassign: { stopped: 'same', starting: 'same', started: 'same', stopping: 'same' },
   update: { stopped: 'stopped', starting: cannotUpdate('starting'), started: cannotUpdate('started'), stopping: cannotUpdate('stopping') },
   delete_requested: { stopped: 'same', starting: cannotDelete('starting'), started: cannotDelete('started'), stopping: cannotDelete('stopping') },
 };
@@ -100,5 +103,15 @@ describe('what the datafeed transitions write', () => {
     const isolated = transitionDatafeed(feed('started'), events.isolate);
     expect(isolated.isolated).toBe(true);
     expect(transitionDatafeed(isolated, events.isolate)).toBe(isolated);
+  });
+
+  it('reassigning after upgrade mode undoes the isolation of a running datafeed, and only that', () => {
+    for (const state of ['starting', 'started', 'stopping'] as const) {
+      const isolated = transitionDatafeed(feed(state), events.isolate);
+      const reassigned = transitionDatafeed(isolated, events.reassign);
+      expect(reassigned.isolated).toBe(false);
+      expect(reassigned.state).toBe(state);
+      expect(reassigned.version).toBe(isolated.version + 1);
+    }
   });
 });
