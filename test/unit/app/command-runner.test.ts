@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Command } from '../../../lib/domain/command.ts';
-import { CloseDeferred, ResourceNotFoundError, StaleStateError } from '../../../lib/domain/errors.ts';
+import { CloseDeferred, ResourceNotFoundError, StaleStateError, WorkParked } from '../../../lib/domain/errors.ts';
 
 const store = vi.hoisted(() => ({
   getCommand: vi.fn(),
@@ -15,6 +15,14 @@ vi.mock('../../../lib/store/commands.ts', () => store);
 vi.mock('../../../lib/app/command-dispatch.ts', () => ({ applyCommand: execute.executeCommand }));
 vi.mock('../../../lib/app/close.ts', () => ({ markJobFailed: execute.markJobFailed }));
 vi.mock('../../../lib/queue/commands.ts', () => queue);
+const upgrade = vi.hoisted(() => ({ holdLease: vi.fn(), release: vi.fn(), shouldPark: vi.fn(), park: vi.fn() }));
+vi.mock('../../../lib/app/upgrade-mode.ts', () => upgrade);
+
+/** No upgrade mode: a lease is taken and released, nothing parks. */
+function noUpgradeMode(): void {
+  upgrade.holdLease.mockImplementation(async () => upgrade.release);
+  upgrade.shouldPark.mockResolvedValue(false);
+}
 
 const { processCommandRecord } = await import('../../../lib/app/command-runner.ts');
 
@@ -49,6 +57,7 @@ const throttled = () =>
 describe('the command worker on a failure', () => {
   beforeEach(() => {
     vi.resetAllMocks();
+    noUpgradeMode();
     store.getCommand.mockResolvedValue(command());
   });
 
@@ -121,13 +130,14 @@ describe('the command worker on a failure', () => {
 describe('the command runner on work that runs short of time', () => {
   beforeEach(() => {
     vi.resetAllMocks();
+    noUpgradeMode();
     store.getCommand.mockResolvedValue(command('close'));
   });
 
   it('hands a deferred close on to a continuation in the same group and completes the record, even on its last delivery', async () => {
     execute.executeCommand.mockRejectedValue(new CloseDeferred('job-a'));
     await expect(processCommandRecord(record('5'))).resolves.toBeUndefined();
-    expect(queue.enqueueContinuation).toHaveBeenCalledWith('1', 'job-a', 'm');
+    expect(queue.enqueueContinuation).toHaveBeenCalledWith('1', 'job-a', 'm', undefined);
     expect(store.recordOutcome).not.toHaveBeenCalled();
     expect(execute.markJobFailed).not.toHaveBeenCalled();
   });
@@ -137,5 +147,57 @@ describe('the command runner on work that runs short of time', () => {
     queue.enqueueContinuation.mockRejectedValue(Object.assign(new Error('SQS down'), { name: 'ServiceUnavailable', $fault: 'server' }));
     await expect(processCommandRecord(record('1'))).rejects.toThrow('SQS down');
     expect(store.recordOutcome).not.toHaveBeenCalled();
+  });
+});
+
+describe('the command runner in upgrade mode', () => {
+  beforeEach(() => {
+    vi.resetAllMocks();
+    noUpgradeMode();
+    store.getCommand.mockResolvedValue(command('close'));
+  });
+
+  it('parks a message taken while upgrade mode is on: nothing is carried out or recorded, the record completes, the lease is released', async () => {
+    upgrade.shouldPark.mockResolvedValue(true);
+    await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
+    expect(upgrade.park).toHaveBeenCalledWith({ command_id: '1', target: 'job-a' }, expect.any(String));
+    expect(execute.executeCommand).not.toHaveBeenCalled();
+    expect(store.recordOutcome).not.toHaveBeenCalled();
+    expect(upgrade.holdLease).toHaveBeenCalledWith('1', 'job-a');
+    expect(upgrade.release).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes the lease before it asks whether to park, so an enable that comes between sees the work', async () => {
+    const order: string[] = [];
+    upgrade.holdLease.mockImplementation(async () => {
+      order.push('lease');
+      return upgrade.release;
+    });
+    upgrade.shouldPark.mockImplementation(async () => {
+      order.push('park?');
+      return false;
+    });
+    execute.executeCommand.mockResolvedValue({ closed: true });
+    await processCommandRecord(record('1'));
+    expect(order).toEqual(['lease', 'park?']);
+  });
+
+  it('parks work halted between two steps (WorkParked) on any delivery, never failing it or handing it on', async () => {
+    execute.executeCommand.mockRejectedValue(new WorkParked('close of job [job-a]'));
+    await expect(processCommandRecord(record('5'))).resolves.toBeUndefined();
+    expect(upgrade.park).toHaveBeenCalledTimes(1);
+    expect(queue.enqueueContinuation).not.toHaveBeenCalled();
+    expect(store.recordOutcome).not.toHaveBeenCalled();
+    expect(execute.markJobFailed).not.toHaveBeenCalled();
+    expect(upgrade.release).toHaveBeenCalledTimes(1);
+  });
+
+  it('releases the lease when the work throws, and a continuation of a resumed message stays resumed', async () => {
+    execute.executeCommand.mockRejectedValue(new CloseDeferred('job-a'));
+    await processCommandRecord(record('1', JSON.stringify({ command_id: '1', target: 'job-a', resumed: true })));
+    expect(queue.enqueueContinuation).toHaveBeenCalledWith('1', 'job-a', 'm', true);
+    execute.executeCommand.mockRejectedValue(new StaleStateError('x'));
+    await expect(processCommandRecord(record('1'))).rejects.toThrow();
+    expect(upgrade.release).toHaveBeenCalledTimes(2);
   });
 });

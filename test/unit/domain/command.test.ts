@@ -10,8 +10,10 @@ describe('command params', () => {
     expect(parseCommandParams({ action: 'delete', params: { force: false, create_time: 9 } }).params).toEqual({ force: false, create_time: 9 });
   });
 
-  it('accept empty params for every action but datafeed, which names its datafeed and run', () => {
-    for (const action of commandActions.filter((a) => a !== 'datafeed')) expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
+  it('accept empty params for every action but datafeed, which names its datafeed and run, and upgrade_mode, which carries its value and timeout', () => {
+    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode')) expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
+    expect(() => parseCommandParams({ action: 'upgrade_mode', params: {} })).toThrow(ZodError);
+    expect(parseCommandParams({ action: 'upgrade_mode', params: { enabled: true, timeout_ms: 30_000 } }).params).toEqual({ enabled: true, timeout_ms: 30_000 });
     expect(() => parseCommandParams({ action: 'datafeed', params: {} })).toThrow(ZodError);
     expect(parseCommandParams({ action: 'datafeed', params: { datafeed_id: 'f', run_id: 'r' } }).params).toEqual({ datafeed_id: 'f', run_id: 'r' });
   });
