@@ -1,5 +1,6 @@
 import { enqueueCommand } from '../queue/commands.ts';
 import { listUnfinishedCommands, rollUpStatus } from '../store/commands.ts';
+import { listParked } from '../store/upgrade.ts';
 
 /** Options of {@link requeuePendingCommands}. */
 export interface RequeueOptions {
@@ -15,16 +16,19 @@ export interface RequeueOptions {
  * durable and this is not needed. It reads only the pending index (`lib/store/keys.ts`),
  * never the whole table: one 100 MB `_data` payload once made every later restart scan it
  * for minutes. Duplicates are harmless: a target with an outcome is a no-op for the
- * worker, and the FIFO deduplication id is the same.
+ * worker, and the FIFO deduplication id is the same. Messages parked by upgrade mode are
+ * not sent: they are in the table, and disabling upgrade mode sends them in their order.
  * @returns the number of messages sent
  */
 export async function requeuePendingCommands(opts: RequeueOptions = {}): Promise<number> {
   const pending = await listUnfinishedCommands({
     onBackfill: () => opts.log?.('recovery: this data folder predates the index of unfinished commands; scanning the table once to build it'),
   });
+  const parked = new Set((await listParked()).map((p) => `${p.command_id}#${p.target}`));
   let sent = 0;
   for (const cmd of pending) {
-    const targets = cmd.targets.filter((t) => !cmd.outcomes?.[t]);
+    const targets = cmd.targets.filter((t) => !cmd.outcomes?.[t] && !parked.has(`${cmd.command_id}#${t}`));
+    if (targets.length === 0 && cmd.targets.some((t) => parked.has(`${cmd.command_id}#${t}`))) continue;
     if (targets.length === 0) {
       // Every outcome is in but the previous run stopped before the roll-up, and no message is left to redo it.
       await rollUpStatus(cmd);

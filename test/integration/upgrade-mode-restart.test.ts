@@ -1,0 +1,71 @@
+/**
+ * A crash of the whole local system while upgrade mode is on (issue 9, faults): with a data
+ * folder, upgrade mode is still on after the restart, the parked lookback is still parked (not
+ * re-sent by recovery), and disabling resumes it to its end with every document posted once.
+ */
+import { Client } from '@elastic/elasticsearch';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startLocalSystem, type LocalSystem } from '../../lib/local/system.ts';
+
+const T0 = Date.parse('2017-01-01T00:00:00Z');
+const TEN_MIN = 600_000;
+const PASSWORD = 'restart-password';
+/** A week of 10-minute documents: 56 three-hour lookback chunks. */
+const DOCS = 1000;
+
+async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 180_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('upgrade mode across a restart of the whole system', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mlplane-upgrade-'));
+  let system: LocalSystem | undefined;
+  afterAll(async () => {
+    await system?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is still on after the restart, and disabling resumes the parked lookback with nothing lost', { timeout: 600_000 }, async () => {
+    system = await startLocalSystem({ port: 0, dataDir, elasticPassword: PASSWORD, cron: false });
+    let es = new Client({ node: system.url, auth: { username: 'elastic', password: PASSWORD } });
+    await es.indices.create({ index: 'metrics', mappings: { properties: { '@timestamp': { type: 'date' }, total: { type: 'long' } } } });
+    for (let from = 0; from < DOCS; from += 250) {
+      const operations: unknown[] = [];
+      for (let i = from; i < from + 250; i++) operations.push({ index: { _index: 'metrics' } }, { '@timestamp': T0 + i * TEN_MIN, total: 100 + (i % 7) });
+      expect((await es.bulk({ operations })).errors).toBe(false);
+    }
+    await es.ml.putJob({ job_id: 'restart-job', analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] }, data_description: { time_field: '@timestamp' } });
+    await es.ml.putDatafeed({ datafeed_id: 'restart-feed', job_id: 'restart-job', indices: ['metrics'], chunking_config: { mode: 'manual', time_span: '3h' } });
+    await es.ml.openJob({ job_id: 'restart-job' });
+    await es.ml.startDatafeed({ datafeed_id: 'restart-feed', start: '2017-01-01T00:00:00Z', end: '2017-02-01T00:00:00Z' });
+    await until('some data posted', () => es.ml.getJobStats({ job_id: 'restart-job' }), (s) => (s.jobs[0]?.data_counts.processed_record_count ?? 0) > 0);
+    expect(await es.transport.request({ method: 'POST', path: '/_ml/set_upgrade_mode', querystring: { enabled: 'true', timeout: '60s' } })).toEqual({ acknowledged: true });
+    const before = (await es.ml.getJobStats({ job_id: 'restart-job' })).jobs[0]!.data_counts.processed_record_count;
+    expect(before).toBeLessThan(DOCS);
+    await system.stop();
+    system = undefined;
+
+    system = await startLocalSystem({ port: 0, dataDir, elasticPassword: PASSWORD, cron: false });
+    es = new Client({ node: system.url, auth: { username: 'elastic', password: PASSWORD } });
+    const info = await es.transport.request<any>({ method: 'GET', path: '/_ml/info' });
+    expect(info.upgrade_mode).toBe(true);
+    expect(info.parked_commands).toBeGreaterThanOrEqual(1);
+    await new Promise((r) => setTimeout(r, 1000));
+    // Recovery did not run the parked lookback: nothing was posted after the restart.
+    expect((await es.ml.getJobStats({ job_id: 'restart-job' })).jobs[0]!.data_counts.processed_record_count).toBe(before);
+
+    expect(await es.transport.request({ method: 'POST', path: '/_ml/set_upgrade_mode', querystring: { enabled: 'false', timeout: '60s' } })).toEqual({ acknowledged: true });
+    const closed = await until('the datafeed closes its job', () => es.ml.getJobStats({ job_id: 'restart-job' }), (s) => s.jobs[0]?.state === 'closed');
+    expect(closed.jobs[0]!.data_counts.processed_record_count).toBe(DOCS);
+    expect((await es.ml.getModelSnapshots({ job_id: 'restart-job' })).count).toBe(1);
+  });
+});
