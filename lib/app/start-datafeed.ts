@@ -30,12 +30,13 @@ export interface StartParams {
  * posts it to the job. Answers `{"started":true,"node":<node>}` at once, as Elasticsearch does
  * once the task is assigned.
  *
- * mlplane runs lookbacks to an `end` only: a start without `end` (real time) and a datafeed
- * with `aggregations` are refused with a 400 naming what is unsupported, before anything changes.
+ * Without `end` the datafeed runs in real time after its lookback (the runner, then the
+ * scheduled tick in `datafeed-tick.ts`). A datafeed with `aggregations` is refused with a
+ * 400 naming what is unsupported, before anything changes.
  * @throws ActionRequestValidationError 400 "Validation Failed: 1: start [<ms>] must be earlier than end [<ms>];";
  *   429 in upgrade mode; 404 "No datafeed with id [<id>] exists"; 404 "No known job with id '<job>'";
  *   409 "cannot start datafeed [<d>] because job [<j>] is <state>"; 409 "cannot start datafeed [<d>] because it has already been started";
- *   StatusError 400 "mlplane does not run real-time datafeeds yet: …" / "mlplane does not run aggregation datafeeds yet: …"
+ *   StatusError 400 "mlplane does not run aggregation datafeeds yet: …"
  */
 export async function startDatafeed(datafeedId: string, params: StartParams): Promise<{ started: true; node: string }> {
   if (params.endMs !== undefined && params.endMs <= params.startMs) {
@@ -50,7 +51,6 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
   if (rt.state !== 'opening' && rt.state !== 'opened') throw new ConflictError(DatafeedMessages.jobNotOpen(datafeedId, d.config.job_id, rt.state));
   transitionDatafeed(d.runtime, { type: 'start_requested' });
   if (d.config.aggregations !== undefined) throw new StatusError(400, DatafeedMessages.noAggregations(datafeedId));
-  if (params.endMs === undefined) throw new StatusError(400, DatafeedMessages.noRealTime(datafeedId));
   const node = config().nodeName;
   const runId = randomUUID();
   const starting = transitionDatafeed(d.runtime, { type: 'start', node, startMs: params.startMs, endMs: params.endMs, runId });
@@ -64,7 +64,7 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
   await submitCommand({
     action: 'datafeed',
     es_action: START_DATAFEED_ACTION,
-    description: `datafeed [${datafeedId}] lookback for job [${d.config.job_id}]`,
+    description: `datafeed [${datafeedId}] ${params.endMs === undefined ? 'lookback and real time' : 'lookback'} for job [${d.config.job_id}]`,
     targets: [d.config.job_id],
     params: { datafeed_id: datafeedId, run_id: runId },
   });
