@@ -18,6 +18,8 @@ export interface SubmittedSearch {
   due_ms: number;
   /** The exclusive end of the window it searches, epoch ms. */
   search_to_ms: number;
+  /** The `datafeed` command carrying it (its task id is `<node>:<command_id>`). */
+  command_id: string;
 }
 
 /**
@@ -42,20 +44,20 @@ export async function runDatafeedTick(nowMs = Date.now()): Promise<SubmittedSear
       const job = await getJobConfig(d.config.job_id);
       if (!job) continue;
       const { frequencyMs, queryDelayMs } = datafeedTimings(d.config, analysisSpec(job.config).bucketSpanMs);
-      const search: SubmittedSearch = {
+      const search = {
         datafeed_id: d.config.datafeed_id,
         job_id: d.config.job_id,
         due_ms: d.runtime.next_search_ms as number,
         search_to_ms: realtimeSearchEndMs(nowMs, queryDelayMs, frequencyMs),
       };
-      await submitCommand({
+      const cmd = await submitCommand({
         action: 'datafeed',
         es_action: START_DATAFEED_ACTION,
         description: `datafeed [${search.datafeed_id}] real-time search for job [${search.job_id}]`,
         targets: [search.job_id],
         params: { datafeed_id: search.datafeed_id, run_id: d.runtime.run_id, due_ms: search.due_ms, search_to_ms: search.search_to_ms },
       });
-      submitted.push(search);
+      submitted.push({ ...search, command_id: cmd.command_id });
     } catch (err) {
       failures.push(err);
     }

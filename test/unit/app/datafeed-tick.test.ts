@@ -40,7 +40,7 @@ describe('the real-time datafeed tick', () => {
     vi.advanceTimersByTime(25_000);
     const out = await runDatafeedTick();
     // bucket_span 15m: the default frequency is 1m; 12:00:25 - 90s = 11:58:55, floored to 11:58.
-    expect(out).toEqual([{ datafeed_id: 'due', job_id: 'job-due', due_ms: T, search_to_ms: T - 2 * MIN }]);
+    expect(out).toEqual([{ datafeed_id: 'due', job_id: 'job-due', due_ms: T, search_to_ms: T - 2 * MIN, command_id: '1' }]);
     expect(submitCommand).toHaveBeenCalledTimes(1);
     expect(submitCommand.mock.calls[0]?.[0]).toMatchObject({
       action: 'datafeed',
@@ -55,7 +55,7 @@ describe('the real-time datafeed tick', () => {
     vi.advanceTimersByTime(10 * MIN - 1);
     expect(await runDatafeedTick()).toEqual([]);
     vi.advanceTimersByTime(1);
-    expect(await runDatafeedTick()).toEqual([{ datafeed_id: 'f', job_id: 'job-f', due_ms: T + 10 * MIN, search_to_ms: T + 10 * MIN }]);
+    expect(await runDatafeedTick()).toEqual([{ datafeed_id: 'f', job_id: 'job-f', due_ms: T + 10 * MIN, search_to_ms: T + 10 * MIN, command_id: '1' }]);
   });
 
   it('one datafeed failing to submit does not keep the others from theirs; the failure is thrown afterwards', async () => {
