@@ -225,9 +225,17 @@ async function finishRealtimeStep(
   let lastFinalizedMs: number | undefined;
   if (step.searched) {
     const { job, rt } = await loadJob(jobId, true);
-    if (rt.state !== 'opened') return stopWithJobGone(jobId);
-    const flushed = await processFlush(job, rt, `${runId}:flush:${step.searchToMs}`, step.lookback ? { calc_interim: true } : { calc_interim: true, advance_time: step.searchToMs });
-    lastFinalizedMs = flushed.last_finalized_bucket_end;
+    if (rt.state !== 'opened' && rt.state !== 'opening') return stopWithJobGone(jobId);
+    // A job still `opening` (waiting for capacity) has taken no data yet: nothing to flush.
+    if (rt.state === 'opened') {
+      const flushed = await processFlush(
+        job,
+        rt,
+        `${runId}:flush:${step.searchToMs}`,
+        step.lookback ? { calc_interim: true } : { calc_interim: true, advance_time: step.searchToMs },
+      );
+      lastFinalizedMs = flushed.last_finalized_bucket_end;
+    }
   }
   const previousEmpty = d.runtime.empty_searches ?? 0;
   const empty = step.searched && step.records === 0;
@@ -246,7 +254,12 @@ async function finishRealtimeStep(
   if (step.lookback && step.records > 0) {
     await audit(jobId, DatafeedMessages.lookbackCompleted);
     await audit(jobId, DatafeedMessages.continuedRealtime);
-    await submitCommand({ action: 'persist', es_action: 'cluster:admin/xpack/ml/job/persist', description: `persist job [${jobId}] after its datafeed's lookback`, targets: [jobId] });
+    await submitCommand({
+      action: 'persist',
+      es_action: 'cluster:admin/xpack/ml/job/persist',
+      description: `persist job [${jobId}] after its datafeed's lookback`,
+      targets: [jobId],
+    });
   }
   let check: { lastDataCheckMs?: number; delayedDataFinding?: string } = {};
   if (!step.lookback && step.records > 0) check = await checkDelayedData(d, jobId, lastFinalizedMs, Date.now());

@@ -99,7 +99,11 @@ describe('a datafeed started without end runs in real time', () => {
 
     const stats: any = (await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0];
     expect(stats.state).toBe('started');
-    expect(stats.running_state).toMatchObject({ real_time_configured: true, real_time_running: true, search_interval: { start_ms: expect.any(Number), end_ms: expect.any(Number) } });
+    expect(stats.running_state).toMatchObject({
+      real_time_configured: true,
+      real_time_running: true,
+      search_interval: { start_ms: expect.any(Number), end_ms: expect.any(Number) },
+    });
     expect((await es.ml.getJobStats({ job_id: job })).jobs[0]?.state).toBe('opened');
 
     // Documents arriving after the lookback (timestamps past its end) are the next tick's.
