@@ -181,11 +181,13 @@ export async function applyDatafeedLookback(
     if (d.runtime.state === 'stopping') return finishStop(d, jobId, cmd.command_id, opts);
   }
   if (d.runtime.end_ms === undefined) {
+    // A redelivery of a step whose chunks were all saved: its window was searched, its records are not known any more.
+    const redelivered = endMs === windowStartMs && d.runtime.search_interval?.end_ms === endMs;
     return finishRealtimeStep(d, jobId, cmd.command_id, opts, {
       lookback: !realtimeSearch,
-      searched: !extractionFailed && endMs > windowStartMs,
+      searched: !extractionFailed && (endMs > windowStartMs || redelivered),
       searchToMs: endMs,
-      records,
+      records: redelivered ? undefined : records,
       frequencyMs,
     });
   }
@@ -200,7 +202,8 @@ export async function applyDatafeedLookback(
  * Elasticsearch's `DatafeedJob.run`/`runRealtime` and `DatafeedRunner` end theirs:
  *
  * - a window that was searched is flushed (`calc_interim`, and for a real-time search
- *   `advance_time` = the window's end), under an id of its own so a redelivery flushes once;
+ *   `advance_time` = the window's end), under an id of its own so a redelivery flushes once
+ *   (`records` undefined: a redelivered step, whose records were counted by the first delivery);
  * - a lookback that posted records is audited "Datafeed lookback completed" then "Datafeed
  *   continued in real-time", and a background persist follows it (`sendPersistRequest`);
  * - a searched window without records counts one more empty search ("Datafeed has been
@@ -219,7 +222,7 @@ async function finishRealtimeStep(
   jobId: string,
   commandId: string,
   opts: CloseOptions,
-  step: { lookback: boolean; searched: boolean; searchToMs: number; records: number; frequencyMs: number },
+  step: { lookback: boolean; searched: boolean; searchToMs: number; records?: number; frequencyMs: number },
 ): Promise<{ closed: true } | Record<string, never>> {
   const runId = d.runtime.run_id as string;
   let lastFinalizedMs: number | undefined;
@@ -238,10 +241,11 @@ async function finishRealtimeStep(
     }
   }
   const previousEmpty = d.runtime.empty_searches ?? 0;
+  const records = step.records ?? 0;
   const empty = step.searched && step.records === 0;
-  const emptySearches = empty ? previousEmpty + 1 : step.records > 0 ? 0 : previousEmpty;
+  const emptySearches = empty ? previousEmpty + 1 : records > 0 ? 0 : previousEmpty;
   if (empty && emptySearches === EMPTY_DATA_WARN_COUNT) await audit(jobId, DatafeedMessages.noData, 'warning');
-  if (step.records > 0 && previousEmpty >= EMPTY_DATA_WARN_COUNT) await audit(jobId, DatafeedMessages.dataSeenAgain);
+  if (records > 0 && previousEmpty >= EMPTY_DATA_WARN_COUNT) await audit(jobId, DatafeedMessages.dataSeenAgain);
   if (empty && !step.lookback && d.config.max_empty_searches !== undefined && d.config.max_empty_searches > 0 && emptySearches >= d.config.max_empty_searches) {
     const rt = await getJobRuntime(jobId);
     // Only a datafeed whose job has never seen data gives up (`haveEverSeenData`).
@@ -251,7 +255,7 @@ async function finishRealtimeStep(
       return {};
     }
   }
-  if (step.lookback && step.records > 0) {
+  if (step.lookback && records > 0) {
     await audit(jobId, DatafeedMessages.lookbackCompleted);
     await audit(jobId, DatafeedMessages.continuedRealtime);
     await submitCommand({
@@ -262,7 +266,7 @@ async function finishRealtimeStep(
     });
   }
   let check: { lastDataCheckMs?: number; delayedDataFinding?: string } = {};
-  if (!step.lookback && step.records > 0) check = await checkDelayedData(d, jobId, lastFinalizedMs, Date.now());
+  if (!step.lookback && records > 0) check = await checkDelayedData(d, jobId, lastFinalizedMs, Date.now());
   const nowMs = Date.now();
   for (let attempt = 0; attempt < 10; attempt++) {
     const current = await getDatafeed(d.config.datafeed_id);
