@@ -136,6 +136,25 @@ describe('a datafeed started without end runs in real time', () => {
     await es.ml.closeJob({ job_id: job });
   });
 
+  it('started again on a job that has data, the lookback goes on after that data (skipToStartTime), posting nothing twice', async () => {
+    const base = Math.floor(Date.now() / MIN) * MIN;
+    const { index, job, feed } = await setUp({ docsAt: times(base - 30 * MIN, 30) });
+    await es.ml.startDatafeed({ datafeed_id: feed, start: String(base - 60 * MIN) });
+    await realtimeIdle(feed);
+    await es.ml.stopDatafeed({ datafeed_id: feed });
+    expect(await processed(job)).toBe(30);
+
+    await indexAt(index, times(base - 5 * MIN, 6));
+    await es.ml.startDatafeed({ datafeed_id: feed, start: String(base - 60 * MIN) });
+    await realtimeIdle(feed);
+    const counts = ((await es.ml.getJobStats({ job_id: job })).jobs[0] as any).data_counts;
+    expect(counts.processed_record_count).toBe(36);
+    expect(counts.out_of_order_timestamp_count).toBe(0);
+    const lastBefore = base - 30 * MIN + 29 * 10_000;
+    expect(await notes(job)).toContain(`Datafeed started (from: ${new Date(lastBefore + 1).toISOString()} to: real-time) with frequency [60000ms]`);
+    await es.ml.closeJob({ job_id: job });
+  });
+
   it('max_empty_searches stops a datafeed whose job never saw data, and closes the job', async () => {
     const base = Math.floor(Date.now() / MIN) * MIN;
     const { job, feed } = await setUp({ docsAt: [], datafeed: { max_empty_searches: 2 } });
