@@ -146,7 +146,7 @@ export async function applyDatafeedLookback(
   const windowStartMs = d.runtime.lookback_ms ?? startMs;
   let posted = false;
   let records = 0;
-  let extractionFailed = false;
+  let problem: string | undefined;
   for (;;) {
     const cursor = d.runtime.lookback_ms ?? startMs;
     if (cursor >= endMs) break;
@@ -157,8 +157,9 @@ export async function applyDatafeedLookback(
       chunk = await searchWindow(d.config, timeField, fields, cursor, Math.min(endMs, cursor + span));
     } catch (err) {
       if (!(err instanceof EsError)) throw err;
-      await audit(jobId, DatafeedMessages.extractionError(err.message), 'error');
-      extractionFailed = true;
+      // A real-time run audits a problem once until it recovers (`ProblemTracker`); a lookback to an `end` ends here.
+      problem = err.message;
+      if (d.runtime.end_ms !== undefined) await audit(jobId, DatafeedMessages.extractionError(problem), 'error');
       break;
     }
     const searchMs = Date.now() - started;
@@ -185,7 +186,8 @@ export async function applyDatafeedLookback(
     const redelivered = endMs === windowStartMs && d.runtime.search_interval?.end_ms === endMs;
     return finishRealtimeStep(d, jobId, cmd.command_id, opts, {
       lookback: !realtimeSearch,
-      searched: !extractionFailed && (endMs > windowStartMs || redelivered),
+      searched: problem === undefined && (endMs > windowStartMs || redelivered),
+      problem,
       searchToMs: endMs,
       records: redelivered ? undefined : records,
       frequencyMs,
@@ -212,6 +214,9 @@ export async function applyDatafeedLookback(
  *   `holder.stop("no_data", …, autoCloseJob=true)`; records after 10 or more empty searches
  *   audit "Datafeed has started retrieving data again";
  * - a real-time search with records runs the delayed-data check when it is due ({@link checkDelayedData});
+ * - a search error is audited "Datafeed is encountering errors extracting data: …" once, not at
+ *   every search, and the next search that works audits "Datafeed has recovered data extraction
+ *   and analysis" (`ProblemTracker`); the window is searched again, time does not advance;
  * - the next search is due at the next `frequency` boundary ({@link nextSearchMs}).
  *
  * A job no longer open (flush refused) stops the datafeed and leaves the job as it is, as a
@@ -222,7 +227,7 @@ async function finishRealtimeStep(
   jobId: string,
   commandId: string,
   opts: CloseOptions,
-  step: { lookback: boolean; searched: boolean; searchToMs: number; records?: number; frequencyMs: number },
+  step: { lookback: boolean; searched: boolean; searchToMs: number; records?: number; frequencyMs: number; problem?: string },
 ): Promise<{ closed: true } | Record<string, never>> {
   const runId = d.runtime.run_id as string;
   let lastFinalizedMs: number | undefined;
@@ -240,6 +245,8 @@ async function finishRealtimeStep(
       lastFinalizedMs = flushed.last_finalized_bucket_end;
     }
   }
+  if (step.problem !== undefined && step.problem !== d.runtime.problem) await audit(jobId, DatafeedMessages.extractionError(step.problem), 'error');
+  if (step.problem === undefined && d.runtime.problem !== undefined) await audit(jobId, DatafeedMessages.recovered);
   const previousEmpty = d.runtime.empty_searches ?? 0;
   const records = step.records ?? 0;
   const empty = step.searched && step.records === 0;
@@ -271,7 +278,13 @@ async function finishRealtimeStep(
   for (let attempt = 0; attempt < 10; attempt++) {
     const current = await getDatafeed(d.config.datafeed_id);
     if (!current || current.runtime.run_id !== runId || current.runtime.state === 'stopped') return {};
-    const next = transitionDatafeed(current.runtime, { type: 'realtime', nextSearchMs: nextSearchMs(nowMs, step.frequencyMs), emptySearches, ...check });
+    const next = transitionDatafeed(current.runtime, {
+      type: 'realtime',
+      nextSearchMs: nextSearchMs(nowMs, step.frequencyMs),
+      emptySearches,
+      ...check,
+      ...(step.problem !== undefined ? { problem: step.problem } : {}),
+    });
     try {
       await putDatafeed(current.config, next);
     } catch (err) {

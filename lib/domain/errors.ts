@@ -439,6 +439,7 @@ export const DatafeedMessages = {
   startedRealtime: 'Datafeed started in real-time',
   noData: 'Datafeed has been retrieving no data for a while',
   dataSeenAgain: 'Datafeed has started retrieving data again',
+  recovered: 'Datafeed has recovered data extraction and analysis',
   missingData: (missing: number, latestBucket: string) =>
     `Datafeed has missed ${missing} documents due to ingest latency, latest bucket with missing data is [${latestBucket}]. Consider increasing query_delay`,
   stopped: 'Datafeed stopped',

@@ -155,6 +155,36 @@ describe('a datafeed started without end runs in real time', () => {
     await es.ml.closeJob({ job_id: job });
   });
 
+  it('a search error is audited once, the window is searched again, and the recovery is audited', async () => {
+    const base = Math.floor(Date.now() / MIN) * MIN;
+    const job = uniqueId('rt-missing');
+    const feed = `datafeed-${job}`;
+    const index = uniqueId('rt-not-yet');
+    await es.ml.putJob({
+      job_id: job,
+      analysis_config: { bucket_span: '1m', detectors: [{ function: 'sum', field_name: 'total' }] },
+      data_description: { time_field: '@timestamp' },
+    });
+    await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: [index], query_delay: '0s', frequency: '1m' });
+    await es.ml.openJob({ job_id: job });
+    await es.ml.startDatafeed({ datafeed_id: feed, start: String(base - 60 * MIN) });
+    await realtimeIdle(feed);
+    await tick(feed, base + 10 * MIN);
+    const error = `Datafeed is encountering errors extracting data: no such index [${index}]`;
+    expect((await notes(job)).filter((m) => m === error)).toHaveLength(1);
+    expect((await feedRuntime(feed))?.state).toBe('started');
+
+    // The index appears with documents from before the failed searches: nothing was skipped.
+    await es.indices.create({ index, mappings: { properties: { '@timestamp': { type: 'date' }, total: { type: 'long' } } } });
+    await indexAt(index, times(base - 30 * MIN, 12));
+    await tick(feed, base + 11 * MIN);
+    expect(await processed(job)).toBe(12);
+    const messages = await notes(job);
+    expect(messages.filter((m) => m === error)).toHaveLength(1);
+    expect(messages).toContain('Datafeed has recovered data extraction and analysis');
+    await es.ml.closeJob({ job_id: job });
+  });
+
   it('max_empty_searches stops a datafeed whose job never saw data, and closes the job', async () => {
     const base = Math.floor(Date.now() / MIN) * MIN;
     const { job, feed } = await setUp({ docsAt: [], datafeed: { max_empty_searches: 2 } });

@@ -90,6 +90,8 @@ export interface DatafeedRuntime {
   search_interval?: { start_ms: number; end_ms: number };
   /** When the delayed-data check last ran, epoch ms. */
   last_data_check_ms?: number;
+  /** The extraction problem last audited (`ProblemTracker`): the same problem is not audited again until a search succeeds. */
+  problem?: string;
   /** The last delayed-data audit's message and bucket range, so an unchanged finding is not audited again (`DatafeedJob`'s annotation comparison). */
   delayed_data_finding?: string;
   timing_stats: DatafeedTimingStats;

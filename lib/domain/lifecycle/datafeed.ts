@@ -26,6 +26,7 @@ export const DATAFEED_TASK_FIELDS = [
   'search_interval',
   'last_data_check_ms',
   'delayed_data_finding',
+  'problem',
 ] as const satisfies readonly (keyof DatafeedRuntime)[];
 
 /** What happens to a datafeed; `*_requested` events are the checks a request makes before it changes anything. */
@@ -43,9 +44,10 @@ export type DatafeedEvent =
   | { type: 'progress'; lookbackMs: number; timingStats: DatafeedRuntime['timing_stats']; searchInterval?: { start_ms: number; end_ms: number } }
   /**
    * A run without `end` finished its lookback or a real-time search: when the next search is
-   * due, the consecutive empty searches, and the delayed-data check's bookkeeping.
+   * due, the consecutive empty searches, the delayed-data check's bookkeeping, and the
+   * extraction problem it hit (none: the problem is cleared).
    */
-  | { type: 'realtime'; nextSearchMs: number; emptySearches: number; lastDataCheckMs?: number; delayedDataFinding?: string }
+  | { type: 'realtime'; nextSearchMs: number; emptySearches: number; lastDataCheckMs?: number; delayedDataFinding?: string; problem?: string }
   /** POST _stop without force: a running datafeed finishes its current chunk first. */
   | { type: 'stop' }
   /** The runner stopped (after a stop, at `end`, on a lookback error, or after `max_empty_searches`): the task goes. */
@@ -78,6 +80,7 @@ const realtimePatch = (e: Extract<DatafeedEvent, { type: 'realtime' }>): Partial
   empty_searches: e.emptySearches,
   ...(e.lastDataCheckMs !== undefined ? { last_data_check_ms: e.lastDataCheckMs } : {}),
   ...(e.delayedDataFinding !== undefined ? { delayed_data_finding: e.delayedDataFinding } : {}),
+  ...(e.problem !== undefined ? { problem: e.problem } : {}),
 });
 
 const toStopped = (rt: DatafeedRuntime): DatafeedRuntime => moved(rt, { state: 'stopped' }, DATAFEED_TASK_FIELDS);
@@ -112,9 +115,9 @@ export const DATAFEED_TRANSITIONS: TransitionTable<DatafeedState, DatafeedRuntim
   realtime: {
     stopped: lostRace('started'),
     starting: lostRace('started'),
-    started: (rt, e) => moved(rt, realtimePatch(e)),
+    started: (rt, e) => moved(rt, realtimePatch(e), e.problem === undefined ? ['problem'] : []),
     // A stop asked for meanwhile is finished by the runner right after; the bookkeeping is kept until then.
-    stopping: (rt, e) => moved(rt, realtimePatch(e)),
+    stopping: (rt, e) => moved(rt, realtimePatch(e), e.problem === undefined ? ['problem'] : []),
   },
   // Stopping a stopped datafeed is not an error (start_stop_datafeed.yml); `starting` counts as started (spec B.2).
   stop: { stopped: unchanged, starting: (rt) => moved(rt, { state: 'stopping' }), started: (rt) => moved(rt, { state: 'stopping' }), stopping: unchanged },

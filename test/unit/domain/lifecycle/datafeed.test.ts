@@ -102,6 +102,12 @@ describe('what the datafeed transitions write', () => {
     expect(progress).toMatchObject({ lookback_ms: 150, search_interval: { start_ms: 5, end_ms: 150 }, next_search_ms: 120_000 });
   });
 
+  it('a real-time step records the extraction problem it hit, and one without a problem clears it', () => {
+    const failing = transitionDatafeed(feed('started'), { type: 'realtime', nextSearchMs: 1, emptySearches: 0, problem: 'no such index [x]' });
+    expect(failing.problem).toBe('no such index [x]');
+    expect(transitionDatafeed(failing, { type: 'realtime', nextSearchMs: 2, emptySearches: 0 })).not.toHaveProperty('problem');
+  });
+
   it('every move to stopped clears every task field, and only those', () => {
     for (const event of [events.stopped, events.force_stop]) {
       const before = {
@@ -113,6 +119,7 @@ describe('what the datafeed transitions write', () => {
         search_interval: { start_ms: 0, end_ms: 1 },
         last_data_check_ms: 3,
         delayed_data_finding: 'f',
+        problem: 'p',
       };
       const after = transitionDatafeed(before, event);
       for (const f of DATAFEED_TASK_FIELDS) expect(after).not.toHaveProperty(f);
