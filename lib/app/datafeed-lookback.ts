@@ -7,7 +7,6 @@ import type { Command, CommandParams } from '../domain/command.ts';
 import type { DatafeedConfig, DatafeedTimingStats } from '../domain/datafeed/types.ts';
 import { DatafeedMessages, EsError, LookbackDeferred, StaleStateError } from '../domain/errors.ts';
 import type { JobConfig } from '../domain/job/types.ts';
-import { jobFieldsUsed } from '../domain/job/view.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { parseTimeValue } from '../domain/units.ts';
 import { getDatafeed, putDatafeed, type StoredDatafeed } from '../store/datafeeds.ts';
@@ -18,7 +17,8 @@ import { promoteLazyJobs } from './capacity.ts';
 import { loadJob } from './job-lookup.ts';
 import { analysisSpec } from './live-model.ts';
 import { processData } from './post-data.ts';
-import { CHUNK_MAX_HITS, recordsBody, searchWindow } from './datafeed-extractor.ts';
+import { CHUNK_MAX_HITS, extractChunk } from './datafeed-extractor.ts';
+import { histogramIntervalMs } from '../domain/datafeed/aggregations.ts';
 import { stopJobDatafeed } from './stop-datafeed.ts';
 
 /** Buckets in one lookback chunk when `chunking_config` is `auto` (a fixed window: simple, and a search never holds more than {@link CHUNK_MAX_HITS} hits). */
@@ -37,9 +37,14 @@ export function defaultFrequencyMs(bucketSpanMs: number): number {
   return 3_600_000;
 }
 
-/** The time span of one lookback chunk in ms: `chunking_config.time_span` when manual, else {@link AUTO_CHUNK_BUCKETS} buckets. */
+/**
+ * The time span of one lookback chunk in ms: `chunking_config.time_span` when manual, else
+ * {@link AUTO_CHUNK_BUCKETS} buckets: histogram buckets for an aggregation datafeed (as
+ * Elasticsearch's aggregated data summary chunks), else job buckets.
+ */
 export function chunkSpanMs(config: DatafeedConfig, bucketSpanMs: number): number {
   if (config.chunking_config.mode === 'manual' && config.chunking_config.time_span) return Math.max(1, parseTimeValue(config.chunking_config.time_span, 'time_span').ms);
+  if (config.aggregations !== undefined) return histogramIntervalMs(config.aggregations) * AUTO_CHUNK_BUCKETS;
   return bucketSpanMs * AUTO_CHUNK_BUCKETS;
 }
 
@@ -109,8 +114,6 @@ export async function applyDatafeedLookback(
     const frequencyMs = d.config.frequency ? parseTimeValue(d.config.frequency, 'frequency').ms : defaultFrequencyMs(spec.bucketSpanMs);
     await audit(jobId, DatafeedMessages.started(iso(startMs), iso(endMs), `${frequencyMs}ms`));
   }
-  const timeField = job.data_description.time_field ?? 'time';
-  const fields = [...new Set([timeField, ...jobFieldsUsed(job)])];
   const span = chunkSpanMs(d.config, spec.bucketSpanMs);
   const view = datafeedJobView(job);
   let posted = false;
@@ -119,20 +122,20 @@ export async function applyDatafeedLookback(
     if (cursor >= endMs) break;
     if (remainingMs && remainingMs() < CHUNK_MARGIN_MS) throw new LookbackDeferred(d.config.datafeed_id);
     const started = Date.now();
-    let chunk: Awaited<ReturnType<typeof searchWindow>>;
+    let chunk: Awaited<ReturnType<typeof extractChunk>>;
     try {
-      chunk = await searchWindow(d.config, timeField, fields, cursor, Math.min(endMs, cursor + span));
+      chunk = await extractChunk(d.config, job, cursor, Math.min(endMs, cursor + span));
     } catch (err) {
       if (!(err instanceof EsError)) throw err;
       await audit(jobId, DatafeedMessages.extractionError(err.message), 'error');
       break;
     }
     const searchMs = Date.now() - started;
-    if (chunk.hits.length > 0) {
+    if (chunk.records > 0) {
       const { rt } = await loadJob(jobId, true);
       // A job closed or failed under the datafeed: the lookback ends (its close is a no-op then).
       if (rt.state !== 'opened' && rt.state !== 'opening') break;
-      await processData(view, rt, `${params.run_id}:${chunk.toMs}`, recordsBody(chunk.hits, timeField, fields));
+      await processData(view, rt, `${params.run_id}:${chunk.toMs}`, chunk.ndjson);
       posted = true;
     }
     const saved = await saveProgress(params, chunk.toMs, chunk.searches, searchMs);

@@ -23,3 +23,11 @@ describe('datafeed lookback windows', () => {
     expect(chunkSpanMs(feed({ mode: 'off' }), 600_000)).toBe(AUTO_CHUNK_BUCKETS * 600_000);
   });
 });
+
+describe('aggregation datafeed chunks', () => {
+  it('an aggregation datafeed in auto mode chunks by 1000 histogram buckets, not job buckets', () => {
+    const aggs = { buckets: { date_histogram: { field: 'time', fixed_interval: '5m' }, aggs: { time: { max: { field: 'time' } } } } };
+    const config = { chunking_config: { mode: 'auto' }, aggregations: aggs } as unknown as DatafeedConfig;
+    expect(chunkSpanMs(config, HOUR)).toBe(AUTO_CHUNK_BUCKETS * 300_000);
+  });
+});
