@@ -59,9 +59,9 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
   validateDatafeedForJob(d.config, job.config);
   if (rt.state !== 'opening' && rt.state !== 'opened') throw new ConflictError(DatafeedMessages.jobNotOpen(datafeedId, d.config.job_id, rt.state));
   transitionDatafeed(d.runtime, { type: 'start_requested' });
+  if (params.endMs === undefined) throw new StatusError(400, DatafeedMessages.noRealTime(datafeedId));
   await verifyIndicesActive(datafeedId, d.config);
   if (d.config.aggregations !== undefined) checkStoreAggregations(d.config.aggregations);
-  if (params.endMs === undefined) throw new StatusError(400, DatafeedMessages.noRealTime(datafeedId));
   const node = config().nodeName;
   const runId = randomUUID();
   const starting = transitionDatafeed(d.runtime, { type: 'start', node, startMs: params.startMs, endMs: params.endMs, runId });
