@@ -141,8 +141,7 @@ async function previewRecords(datafeed: DatafeedConfig, job: JobConfig, startMs:
   const span = await dataTimeSpan(datafeed, timeField, startMs, endMs ?? Number.MAX_SAFE_INTEGER);
   if (!span) return [];
   const end = endMs ?? span.latestMs + 1;
-  const parse = (ndjson: string): Record<string, unknown>[] =>
-    ndjson === '' ? [] : ndjson.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const parse = (ndjson: string): Record<string, unknown>[] => (ndjson === '' ? [] : ndjson.split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
   if (datafeed.aggregations === undefined) {
     const window = await searchWindow(datafeed, timeField, fields, span.earliestMs, end);
     return parse(recordsBody(window.hits.slice(0, datafeed.scroll_size), timeField, fields));

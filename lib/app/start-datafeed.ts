@@ -1,6 +1,15 @@
 import { validateDatafeedForJob } from '../domain/datafeed/job-validator.ts';
 import { randomUUID } from 'node:crypto';
-import { ActionRequestValidationError, ConflictError, DatafeedMessages, IndexNotFoundError, Messages, ResourceNotFoundError, StaleStateError, StatusError } from '../domain/errors.ts';
+import {
+  ActionRequestValidationError,
+  ConflictError,
+  DatafeedMessages,
+  IndexNotFoundError,
+  Messages,
+  ResourceNotFoundError,
+  StaleStateError,
+  StatusError,
+} from '../domain/errors.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { config } from '../runtime/config.ts';
 import { putDatafeed } from '../store/datafeeds.ts';

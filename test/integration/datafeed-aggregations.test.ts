@@ -23,7 +23,7 @@ async function indexFlights(index: string, hours: number): Promise<void> {
   const operations: unknown[] = [];
   for (let t = T0; t < T0 + hours * HOUR; t += TEN_MIN) {
     for (const [i, airline] of AIRLINES.entries()) {
-      operations.push({ index: { _index: index } }, { '@timestamp': t, airline, responsetime: 100 * (i + 1) + ((t - T0) / TEN_MIN) % 6, extra: 'not used' });
+      operations.push({ index: { _index: index } }, { '@timestamp': t, airline, responsetime: 100 * (i + 1) + (((t - T0) / TEN_MIN) % 6), extra: 'not used' });
     }
   }
   const res = await es.bulk({ operations });
@@ -204,7 +204,9 @@ describe('preview', () => {
       type: 'resource_not_found_exception',
       reason: `No known job with id '${unknownJob}'`,
     });
-    const unknownField = await esError(es.transport.request({ method: 'POST', path: '/_ml/datafeeds/_preview', body: { datafeed_config: { indices: ['x'], job_id: job }, nope: 1 } }));
+    const unknownField = await esError(
+      es.transport.request({ method: 'POST', path: '/_ml/datafeeds/_preview', body: { datafeed_config: { indices: ['x'], job_id: job }, nope: 1 } }),
+    );
     expect(unknownField).toMatchObject({ status: 400, type: 'x_content_parse_exception' });
     expect(unknownField.reason).toMatch(/\[preview_datafeed_action\] unknown field \[nope\]$/);
     expect(await esError(es.transport.request({ method: 'GET', path: '/_ml/datafeeds/_preview' }))).toMatchObject({

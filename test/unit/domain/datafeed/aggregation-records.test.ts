@@ -33,10 +33,7 @@ describe('aggregation datafeed records (AggregationToJsonProcessor)', () => {
   it('each histogram bucket is one record: the max of the time field, the metrics, doc_count', () => {
     const aggs = {
       buckets: {
-        buckets: [
-          bucket(0, 2, { time: { value: 1_800_000 }, responsetime: { value: 12.5 } }),
-          bucket(3_600_000, 1, { time: { value: 3_600_000 }, responsetime: { value: 4 } }),
-        ],
+        buckets: [bucket(0, 2, { time: { value: 1_800_000 }, responsetime: { value: 12.5 } }), bucket(3_600_000, 1, { time: { value: 3_600_000 }, responsetime: { value: 4 } })],
       },
     };
     const out = flattenAggregations(HISTO, aggs, ctx());
@@ -135,10 +132,10 @@ describe('aggregation datafeed records (AggregationToJsonProcessor)', () => {
         aggs: { time: { max: { field: 'time' } }, airline: { terms: { field: 'airline' } }, host: { terms: { field: 'host' } } },
       },
     };
-    expectEsError(
-      () => flattenAggregations(twoLevel, { buckets: { buckets: [bucket(0, 1, { time: { value: 1 }, airline: { buckets: [] }, host: { buckets: [] } })] } }, ctx()),
-      { type: 'illegal_argument_exception', reason: 'Multiple bucket aggregations at the same level are not supported' },
-    );
+    expectEsError(() => flattenAggregations(twoLevel, { buckets: { buckets: [bucket(0, 1, { time: { value: 1 }, airline: { buckets: [] }, host: { buckets: [] } })] } }, ctx()), {
+      type: 'illegal_argument_exception',
+      reason: 'Multiple bucket aggregations at the same level are not supported',
+    });
     const twoHisto = {
       buckets: {
         date_histogram: { field: 'time', fixed_interval: '1h' },
