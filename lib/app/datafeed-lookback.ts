@@ -40,11 +40,17 @@ export function defaultFrequencyMs(bucketSpanMs: number): number {
 /**
  * The time span of one lookback chunk in ms: `chunking_config.time_span` when manual, else
  * {@link AUTO_CHUNK_BUCKETS} buckets: histogram buckets for an aggregation datafeed (as
- * Elasticsearch's aggregated data summary chunks), else job buckets.
+ * Elasticsearch's aggregated data summary chunks), else job buckets. An aggregation
+ * datafeed's span is whole histogram intervals (rounded up).
  */
 export function chunkSpanMs(config: DatafeedConfig, bucketSpanMs: number): number {
-  if (config.chunking_config.mode === 'manual' && config.chunking_config.time_span) return Math.max(1, parseTimeValue(config.chunking_config.time_span, 'time_span').ms);
-  if (config.aggregations !== undefined) return histogramIntervalMs(config.aggregations) * AUTO_CHUNK_BUCKETS;
+  const manual = config.chunking_config.mode === 'manual' && config.chunking_config.time_span ? parseTimeValue(config.chunking_config.time_span, 'time_span').ms : undefined;
+  if (config.aggregations !== undefined) {
+    // An aggregation chunk reads whole histogram buckets only, so a span is rounded up to whole intervals: a shorter one would never hold a bucket.
+    const interval = histogramIntervalMs(config.aggregations);
+    return Math.max(1, Math.ceil((manual ?? interval * AUTO_CHUNK_BUCKETS) / interval)) * interval;
+  }
+  if (manual !== undefined) return Math.max(1, manual);
   return bucketSpanMs * AUTO_CHUNK_BUCKETS;
 }
 
