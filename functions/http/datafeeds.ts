@@ -87,20 +87,19 @@ const stopRoute: RouteHandler = {
 };
 
 /**
- * Preview: `start` and `end` from the query string (epoch ms, ISO 8601 or `now`); a body
- * `{datafeed_config, job_config}` previews a datafeed that is not stored. Answers a JSON array.
+ * Preview: `start` and `end` from the query string or the body (epoch ms, ISO 8601 or `now`); a
+ * body `{datafeed_config, job_config}` previews a datafeed that is not stored. Answers a JSON array.
  */
 const previewRoute: RouteHandler = {
   params: ['start', 'end'],
   handle: async (req) => {
     const now = Date.now();
-    const startMs = dateParam(req.query.start, 'start', now);
-    const endMs = dateParam(req.query.end, 'end', now);
     const records = await previewDatafeed({
       ...(req.pathParams.datafeed_id !== undefined ? { datafeedId: req.pathParams.datafeed_id } : {}),
       ...(req.body !== undefined ? { source: req.body } : {}),
-      ...(startMs !== undefined ? { startMs } : {}),
-      ...(endMs !== undefined ? { endMs } : {}),
+      ...(req.query.start !== undefined ? { start: req.query.start } : {}),
+      ...(req.query.end !== undefined ? { end: req.query.end } : {}),
+      parseDate: (value, name) => dateParam(value, name, now) as number,
       ctx: { roles: req.principal.roles },
     });
     return { status: 200, body: records };

@@ -9,6 +9,7 @@ import { histogramIntervalMs } from '../domain/datafeed/aggregations.ts';
 import type { DatafeedConfig } from '../domain/datafeed/types.ts';
 import type { JobConfig } from '../domain/job/types.ts';
 import { jobFieldsUsed } from '../domain/job/view.ts';
+import { isJsonObject } from '../domain/json/plain-values.ts';
 import { search } from './search.ts';
 
 /** Hits one chunk search may return (`index.max_result_window`); a window holding more is halved until it fits. */
@@ -89,6 +90,40 @@ export interface Chunk {
   searches: number;
 }
 
+/**
+ * The datafeed's aggregations as the document store runs them: a `histogram` on the time field
+ * with a numeric `interval` (epoch ms, as Elasticsearch's older datafeeds and its own REST tests
+ * write them) becomes the `date_histogram` with that `fixed_interval` in ms, which buckets the
+ * same documents under the same keys. Anything else is left as given (the store names what it
+ * does not compute).
+ */
+export function storeAggregations(aggs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, def] of Object.entries(aggs)) {
+    if (!isJsonObject(def)) {
+      out[name] = def;
+      continue;
+    }
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(def)) {
+      if ((k === 'aggs' || k === 'aggregations') && isJsonObject(v)) copy[k] = storeAggregations(v);
+      else if (
+        k === 'histogram' &&
+        isJsonObject(v) &&
+        typeof v.field === 'string' &&
+        typeof v.interval === 'number' &&
+        v.interval > 0 &&
+        Number.isInteger(v.interval) &&
+        Object.keys(v).every((o) => o === 'field' || o === 'interval' || o === 'min_doc_count')
+      ) {
+        copy.date_histogram = { field: v.field, fixed_interval: `${v.interval}ms`, ...(v.min_doc_count !== undefined ? { min_doc_count: v.min_doc_count } : {}) };
+      } else copy[k] = v;
+    }
+    out[name] = copy;
+  }
+  return out;
+}
+
 /** The search parameters of the datafeed's `indices_options` the store honours. */
 function searchParams(config: DatafeedConfig): Record<string, string> {
   return config.indices_options.ignore_unavailable ? { ignore_unavailable: 'true' } : {};
@@ -116,7 +151,7 @@ async function aggregationChunk(config: DatafeedConfig, job: JobConfig, aggs: Re
   const body = {
     size: 0,
     query: { bool: { filter: [config.query, { range: { [timeField]: { gte: Math.max(0, start - interval), lt: end, format: 'epoch_millis' } } }] } },
-    aggs,
+    aggs: storeAggregations(aggs),
   };
   const out = (await search(config.indices.join(','), JSON.stringify(body), searchParams(config))) as { aggregations?: Record<string, unknown> };
   const records = flattenAggregations(aggs, out.aggregations, {

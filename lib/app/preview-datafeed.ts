@@ -3,7 +3,7 @@
  * the records a datafeed would post to its job, read through the same extractor as the lookback.
  */
 import { histogramIntervalMs } from '../domain/datafeed/aggregations.ts';
-import { buildDatafeedConfig, type BuildContext, parseDatafeedConfigBody } from '../domain/datafeed/parser.ts';
+import { buildDatafeedConfig, type BuildContext, type DatafeedBuilder, parseDatafeedConfigBody } from '../domain/datafeed/parser.ts';
 import type { DatafeedConfig } from '../domain/datafeed/types.ts';
 import { ActionRequestValidationError, EsError, IllegalArgumentError, Messages, ResourceNotFoundError, XContentParseLocatedError } from '../domain/errors.ts';
 import { parsePutJobRequest } from '../domain/job/put-job.ts';
@@ -23,14 +23,25 @@ const PREVIEW_PARSER = 'preview_datafeed_action';
 const PREVIEW_DATAFEED_ID = 'preview_id';
 const PREVIEW_JOB_ID = 'preview_job_id';
 
-/** A preview request: a stored datafeed by id, or a body (`source`); `start`/`end` in epoch ms. */
+/** A preview request: a stored datafeed by id, or a body (`source`); `start`/`end` as the query string gives them. */
 export interface PreviewRequest {
   datafeedId?: string;
   source?: string;
-  startMs?: number;
-  endMs?: number;
-  /** Roles of the caller and indices options of the query string, for a `datafeed_config` built from the body. */
+  /** The `start` and `end` query parameters; they win over the body's. */
+  start?: string;
+  end?: string;
+  /** The REST layer's date parser (epoch ms, ISO 8601, `now`) for `start`/`end`. */
+  parseDate: (value: string, name: string) => number;
+  /** Roles of the caller, for a `datafeed_config` built from the body. */
   ctx: BuildContext;
+}
+
+/** What a preview body holds. */
+interface PreviewBody {
+  datafeed?: DatafeedConfig;
+  job?: JobConfig;
+  start?: string;
+  end?: string;
 }
 
 /** A body field read by a nested strict parser, its error wrapped as ObjectParser wraps it (`[l:c] [preview_datafeed_action] failed to parse field [<f>]`). */
@@ -44,15 +55,18 @@ function nested<T>(source: string, field: string, parse: () => T): T {
 }
 
 /**
- * The datafeed and job a preview body describes (`PreviewDatafeedAction.Request.Builder.build`):
- * `datafeed_config` gets the id `preview_id` and, without a `job_id`, the job `preview_job_id`
- * of `job_config`; a `job_config` gets the id `preview_job_id`.
+ * The datafeed and job a preview body describes (`PreviewDatafeedAction.Request.PARSER` and
+ * `Builder.build`): `datafeed_config` gets the id `preview_id` and, without a `job_id`, the job
+ * `preview_job_id` of `job_config`; a `job_config` gets the id `preview_job_id`, and its own
+ * `datafeed_config` (when the body has none) is the datafeed, with that id and job; `start` and
+ * `end` are strings (or numbers) as in `_start`.
  * @throws XContentParseLocatedError "[l:c] [preview_datafeed_action] unknown field [<f>]" and the nested parsers' errors (wrapped);
  *   IllegalArgumentError "[datafeed_config.job_id] must be set or a [job_config] must be provided",
- *   "[datafeed_config] must be present when a [job_config] is provided",
+ *   "[datafeed_config] must be present when a [job_config.datafeed_config] is not present",
+ *   "[datafeed_config] must not be present when a [job_config.datafeed_config] is present",
  *   "[datafeed_id] cannot be supplied when either [job_config] or [datafeed_config] is present"
  */
-async function fromBody(source: string, datafeedId: string | undefined, ctx: BuildContext): Promise<{ datafeed?: DatafeedConfig; job?: JobConfig }> {
+async function fromBody(source: string, datafeedId: string | undefined, ctx: BuildContext): Promise<PreviewBody> {
   const { root, fault } = readJson(source);
   if (!root) {
     if (fault) throw syntaxError(fault, 'token');
@@ -60,12 +74,23 @@ async function fromBody(source: string, datafeedId: string | undefined, ctx: Bui
   }
   const body = JSON.parse(source) as unknown;
   if (!isJsonObject(body)) throw new XContentParseLocatedError(root.start, `[${PREVIEW_PARSER}] Expected START_OBJECT but was: ${Array.isArray(body) ? 'START_ARRAY' : 'VALUE'}`);
-  for (const key of Object.keys(body)) {
-    if (key !== 'datafeed_config' && key !== 'job_config') throw new XContentParseLocatedError(locate(source, [key]) ?? null, `[${PREVIEW_PARSER}] unknown field [${key}]`);
+  const out: PreviewBody = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'start' || key === 'end') {
+      if (typeof value !== 'string' && typeof value !== 'number') {
+        throw new XContentParseLocatedError(
+          locate(source, [key]) ?? null,
+          `[${PREVIEW_PARSER}] ${key} doesn't support values of type: ${value === null ? 'VALUE_NULL' : Array.isArray(value) ? 'START_ARRAY' : 'START_OBJECT'}`,
+        );
+      }
+      out[key] = String(value);
+    } else if (key !== 'datafeed_config' && key !== 'job_config') {
+      throw new XContentParseLocatedError(locate(source, [key]) ?? null, `[${PREVIEW_PARSER}] unknown field [${key}]`);
+    }
   }
   const rawDatafeed = body.datafeed_config;
   const rawJob = body.job_config;
-  const datafeedBuilder =
+  let datafeedBuilder =
     rawDatafeed === undefined
       ? undefined
       : nested(source, 'datafeed_config', () => {
@@ -73,22 +98,33 @@ async function fromBody(source: string, datafeedId: string | undefined, ctx: Bui
           return parseDatafeedConfigBody(JSON.stringify(rawDatafeed));
         });
   let job: JobConfig | undefined;
+  let jobDatafeed: DatafeedBuilder | undefined;
   if (rawJob !== undefined) {
     const settings = await getClusterSettings();
-    job = nested(source, 'job_config', () => {
+    ({ job, jobDatafeed } = nested(source, 'job_config', () => {
       if (!isJsonObject(rawJob)) throw new XContentParseLocatedError(null, '[job_details] Expected START_OBJECT');
       const { job_id: _ignored, ...rest } = rawJob;
-      return parsePutJobRequest(PREVIEW_JOB_ID, rest, { nowMs: Date.now(), maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib }).job;
-    });
+      const parsed = parsePutJobRequest(PREVIEW_JOB_ID, rest, { nowMs: Date.now(), maxModelMemoryLimitMiB: settings.max_model_memory_limit_mib });
+      if (parsed.datafeedConfig === undefined) return { job: parsed.job, jobDatafeed: undefined };
+      const { datafeed_id: _id, job_id: _job, ...feed } = parsed.datafeedConfig;
+      return { job: parsed.job, jobDatafeed: parseDatafeedConfigBody(JSON.stringify(feed)) };
+    }));
   }
   if (datafeedBuilder && datafeedBuilder.job_id === undefined && !job) throw new IllegalArgumentError('[datafeed_config.job_id] must be set or a [job_config] must be provided');
-  if (job && !datafeedBuilder) throw new IllegalArgumentError('[datafeed_config] must be present when a [job_config] is provided');
+  if (job) {
+    if (!datafeedBuilder && !jobDatafeed) throw new IllegalArgumentError('[datafeed_config] must be present when a [job_config.datafeed_config] is not present');
+    if (datafeedBuilder && jobDatafeed) throw new IllegalArgumentError('[datafeed_config] must not be present when a [job_config.datafeed_config] is present');
+    if (jobDatafeed) datafeedBuilder = { ...jobDatafeed, job_id: PREVIEW_JOB_ID };
+  }
   if (datafeedId !== undefined && (datafeedBuilder || job)) {
     throw new IllegalArgumentError('[datafeed_id] cannot be supplied when either [job_config] or [datafeed_config] is present');
   }
-  if (!datafeedBuilder) return {};
-  const datafeed = buildDatafeedConfig(PREVIEW_DATAFEED_ID, { ...datafeedBuilder, job_id: datafeedBuilder.job_id ?? PREVIEW_JOB_ID }, ctx);
-  return job ? { datafeed, job } : { datafeed };
+  if (datafeedBuilder) {
+    const id = jobDatafeed ? PREVIEW_JOB_ID : PREVIEW_DATAFEED_ID;
+    out.datafeed = buildDatafeedConfig(id, { ...datafeedBuilder, job_id: datafeedBuilder.job_id ?? PREVIEW_JOB_ID }, ctx);
+  }
+  if (job) out.job = job;
+  return out;
 }
 
 /**
@@ -106,20 +142,23 @@ async function fromBody(source: string, datafeedId: string | undefined, ctx: Bui
  *   1,000 histogram buckets) from the earliest document that holds any, as Elasticsearch keeps the
  *   datafeed's chunking for aggregations.
  *
+ * `start`/`end` come from the query string, else the body (`PreviewDatafeedAction.Request`).
  * @throws ActionRequestValidationError 400 "Validation Failed: 1: start [<ms>] must be earlier than end [<ms>];";
  *   IllegalArgumentError 400 "[datafeed_id] must not be null." (no id and no body) and the body errors of {@link fromBody};
  *   404 "No datafeed with id [<id>] exists"; 404 "No known job with id '<job>'"; the search errors (404 `index_not_found_exception`, …)
  *   and the aggregation flattening errors (400 "Missing max aggregation for time_field [<f>]", …)
  */
 export async function previewDatafeed(req: PreviewRequest): Promise<Record<string, unknown>[]> {
-  // Mirrors StartDatafeedAction's check: Elasticsearch gives no separate text for the preview.
-  if (req.startMs !== undefined && req.endMs !== undefined && req.endMs <= req.startMs) {
-    throw new ActionRequestValidationError([`start [${req.startMs}] must be earlier than end [${req.endMs}]`]);
-  }
   const hasBody = req.source !== undefined && req.source.trim() !== '';
-  let datafeed: DatafeedConfig | undefined;
-  let job: JobConfig | undefined;
-  if (hasBody) ({ datafeed, job } = await fromBody(req.source as string, req.datafeedId, req.ctx));
+  const body = hasBody ? await fromBody(req.source as string, req.datafeedId, req.ctx) : {};
+  const start = req.start ?? body.start;
+  const end = req.end ?? body.end;
+  const startMs = start === undefined ? undefined : req.parseDate(start, 'start');
+  const endMs = end === undefined ? undefined : req.parseDate(end, 'end');
+  if (startMs !== undefined && endMs !== undefined && endMs <= startMs) {
+    throw new ActionRequestValidationError([`start [${startMs}] must be earlier than end [${endMs}]`]);
+  }
+  let { datafeed, job } = body;
   if (!datafeed) {
     if (req.datafeedId === undefined) {
       // RestPreviewDatafeedAction with neither an id nor a datafeed_config: `new Request(null)`.
@@ -132,7 +171,7 @@ export async function previewDatafeed(req: PreviewRequest): Promise<Record<strin
     if (!stored) throw new ResourceNotFoundError(Messages.unknownJob(datafeed.job_id));
     job = stored.config;
   }
-  return previewRecords(datafeed, job, req.startMs ?? 0, req.endMs);
+  return previewRecords(datafeed, job, startMs ?? 0, endMs);
 }
 
 /** The records of the preview's first chunk with data; see {@link previewDatafeed}. */

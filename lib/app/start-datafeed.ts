@@ -18,6 +18,7 @@ import { submitCommand } from './commands.ts';
 import { requireDatafeed } from './datafeed-lookup.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
 import type { applyDatafeedLookback } from './datafeed-lookback.ts';
+import { storeAggregations } from './datafeed-extractor.ts';
 import { resolveIndices } from './documents.ts';
 import type { DatafeedConfig, IndicesOptions } from '../domain/datafeed/types.ts';
 import { parseSearchRequest } from '../domain/search/request.ts';
@@ -132,5 +133,5 @@ export async function verifyIndicesActive(datafeedId: string, config: Pick<Dataf
 
 /** The datafeed's aggregations parsed as the document store will run them: one it does not compute is its 400 now, not an audit later. */
 function checkStoreAggregations(aggs: Record<string, unknown>): void {
-  parseSearchRequest(JSON.stringify({ size: 0, aggs }), {});
+  parseSearchRequest(JSON.stringify({ size: 0, aggs: storeAggregations(aggs) }), {});
 }

@@ -106,12 +106,17 @@ describe('aggregation datafeeds', () => {
     const job = uniqueId('agg-histo');
     await es.ml.putJob({ job_id: job, ...JOB_BODY } as never);
     const feed = `datafeed-${job}`;
-    const aggs = { buckets: { histogram: { field: '@timestamp', interval: 3_600_000 }, aggregations: { '@timestamp': { max: { field: '@timestamp' } } } } };
+    const aggs = {
+      buckets: {
+        date_histogram: { field: '@timestamp', fixed_interval: '1h' },
+        aggregations: { '@timestamp': { max: { field: '@timestamp' } }, responsetime: { percentiles: { field: 'responsetime', percents: [50] } } },
+      },
+    };
     await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: [index], aggregations: aggs as never });
     await es.ml.openJob({ job_id: job });
     expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, start: '0', end: '2017-01-02T00:00:00Z' }))).toMatchObject({
       status: 400,
-      reason: 'mlplane does not support the [histogram] aggregation yet',
+      reason: 'mlplane does not support the [percentiles] aggregation yet',
     });
     expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('stopped');
     await es.ml.closeJob({ job_id: job });
@@ -191,7 +196,17 @@ describe('preview', () => {
     expect(await esError(es.ml.previewDatafeed({ job_config: JOB_BODY as never }))).toMatchObject({
       status: 400,
       type: 'illegal_argument_exception',
-      reason: '[datafeed_config] must be present when a [job_config] is provided',
+      reason: '[datafeed_config] must be present when a [job_config.datafeed_config] is not present',
+    });
+    expect(await esError(es.ml.previewDatafeed({ datafeed_config: { indices: ['x'] }, job_config: { ...JOB_BODY, datafeed_config: { indices: ['x'] } } as never }))).toMatchObject({
+      status: 400,
+      type: 'illegal_argument_exception',
+      reason: '[datafeed_config] must not be present when a [job_config.datafeed_config] is present',
+    });
+    expect(await esError(es.ml.previewDatafeed({ datafeed_id: feed, start: '2017-02-01T01:00:00Z', end: '2017-02-01T00:00:00Z' }))).toMatchObject({
+      status: 400,
+      type: 'action_request_validation_exception',
+      reason: 'Validation Failed: 1: start [1485910800000] must be earlier than end [1485907200000];',
     });
     expect(await esError(es.ml.previewDatafeed({ datafeed_id: feed, datafeed_config: { indices: ['x'], job_id: job } }))).toMatchObject({
       status: 400,
@@ -246,5 +261,132 @@ describe('start checks the datafeed indices (DatafeedNodeSelector)', () => {
     expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('stopped');
     expect((await es.ml.getJobStats({ job_id: job })).jobs[0]?.state).toBe('opened');
     await es.ml.closeJob({ job_id: job });
+  });
+});
+
+/** Elasticsearch's own `preview_datafeed.yml` (x-pack ml REST tests), case by case. */
+describe("Elasticsearch's preview_datafeed.yml", () => {
+  const index = uniqueId('airline-data');
+  const docs = [
+    { time: '2017-02-18T00:00:00Z', airline: 'foo', responsetime: 1.0, event_rate: 5 },
+    { time: '2017-02-18T00:30:00Z', airline: 'foo', responsetime: 1.0, event_rate: 6 },
+    { time: '2017-02-18T01:00:00Z', airline: 'bar', responsetime: 42.0, event_rate: 8 },
+    { time: '2017-02-18T01:01:00Z', airline: 'foo', responsetime: 42.0, event_rate: 7 },
+  ];
+  const job = (over: Record<string, unknown> = {}) => ({
+    analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'responsetime', by_field_name: 'airline' }], ...over },
+    data_description: { time_field: 'time' },
+  });
+  const histogram = (aggs: Record<string, unknown>) => ({
+    buckets: { histogram: { field: 'time', interval: 3600000 }, aggregations: { time: { max: { field: 'time' } }, ...aggs } },
+  });
+  const byAirline = (metrics: Record<string, unknown>, size?: number) => histogram({ airline: { terms: { field: 'airline', ...(size ? { size } : {}) }, aggregations: metrics } });
+  const SCROLL = [
+    { time: 1487376000000, airline: 'foo', responsetime: 1.0 },
+    { time: 1487377800000, airline: 'foo', responsetime: 1.0 },
+    { time: 1487379600000, airline: 'bar', responsetime: 42.0 },
+    { time: 1487379660000, airline: 'foo', responsetime: 42.0 },
+  ];
+  const DOC_COUNT = [
+    { time: 1487377800000, airline: 'foo', responsetime: 2.0, doc_count: 2 },
+    { time: 1487379660000, airline: 'bar', responsetime: 42.0, doc_count: 1 },
+    { time: 1487379660000, airline: 'foo', responsetime: 42.0, doc_count: 1 },
+  ];
+  const preview = async (req: Record<string, unknown>) => (await es.ml.previewDatafeed(req as never)) as unknown as unknown[];
+
+  it('setup: the airline-data index', async () => {
+    await es.indices.create({
+      index,
+      mappings: { properties: { time: { type: 'date' }, airline: { type: 'keyword' }, responsetime: { type: 'float' }, event_rate: { type: 'integer' } } },
+    });
+    for (const [i, doc] of docs.entries()) await es.index({ index, id: String(i + 1), document: doc });
+    await es.indices.refresh({ index });
+  });
+
+  it('Test preview scroll datafeed', async () => {
+    const jobId = uniqueId('preview-datafeed-job');
+    await es.ml.putJob({ job_id: jobId, ...job() } as never);
+    const feed = `${jobId}-feed`;
+    await es.ml.putDatafeed({ datafeed_id: feed, body: { job_id: jobId, indexes: index } } as never);
+    expect(await preview({ datafeed_id: feed })).toEqual(SCROLL);
+    expect(await es.transport.request({ method: 'POST', path: `/_ml/datafeeds/${feed}/_preview`, body: {} })).toEqual(SCROLL);
+    expect(await preview({ datafeed_config: { job_id: jobId, indexes: index } })).toEqual(SCROLL);
+    expect(await preview({ datafeed_config: { job_id: jobId, indexes: index }, job_config: job() })).toEqual(SCROLL);
+    expect(await preview({ job_config: { ...job(), datafeed_config: { indexes: index } } })).toEqual(SCROLL);
+  });
+
+  it('Test preview aggregation datafeed with doc_count', async () => {
+    const jobId = uniqueId('aggregation-doc-count-job');
+    await es.ml.putJob({ job_id: jobId, ...job({ summary_count_field_name: 'doc_count' }) } as never);
+    const aggregations = byAirline({ responsetime: { sum: { field: 'responsetime' } } }, 100);
+    const feed = `${jobId}-feed`;
+    await es.ml.putDatafeed({ datafeed_id: feed, body: { job_id: jobId, indexes: index, aggregations } } as never);
+    expect(await preview({ datafeed_id: feed })).toEqual(DOC_COUNT);
+    expect(await preview({ datafeed_config: { indexes: index, aggregations }, job_config: job({ summary_count_field_name: 'doc_count' }) })).toEqual(DOC_COUNT);
+    expect(await preview({ job_config: { ...job({ summary_count_field_name: 'doc_count' }), datafeed_config: { indexes: index, aggregations } } })).toEqual(DOC_COUNT);
+  });
+
+  it('Test preview single metric aggregation datafeed with different summary count field', async () => {
+    const jobId = uniqueId('aggregation-custom-single-metric-summary-job');
+    await es.ml.putJob({
+      job_id: jobId,
+      analysis_config: { bucket_span: '3600s', summary_count_field_name: 'dc_airline', detectors: [{ function: 'count' }] },
+      data_description: { time_field: 'time' },
+    } as never);
+    const feed = `${jobId}-feed`;
+    await es.ml.putDatafeed({
+      datafeed_id: feed,
+      body: { job_id: jobId, indexes: index, aggregations: histogram({ dc_airline: { cardinality: { field: 'airline' } } }) },
+    } as never);
+    expect(await preview({ datafeed_id: feed })).toEqual([
+      { time: 1487377800000, dc_airline: 1 },
+      { time: 1487379660000, dc_airline: 2 },
+    ]);
+  });
+
+  it('Test preview multi metric aggregation datafeed with different summary count field', async () => {
+    const jobId = uniqueId('aggregation-custom-multi-metric-summary-job');
+    await es.ml.putJob({
+      job_id: jobId,
+      analysis_config: { bucket_span: '3600s', summary_count_field_name: 'event_rate', detectors: [{ function: 'mean', field_name: 'responsetime', by_field_name: 'airline' }] },
+      data_description: { time_field: 'time' },
+    } as never);
+    const feed = `${jobId}-feed`;
+    const aggregations = byAirline({ responsetime: { sum: { field: 'responsetime' } }, event_rate: { sum: { field: 'event_rate' } } });
+    await es.ml.putDatafeed({ datafeed_id: feed, body: { job_id: jobId, indexes: index, aggregations } } as never);
+    expect(await preview({ datafeed_id: feed })).toEqual([
+      { time: 1487377800000, airline: 'foo', responsetime: 2.0, event_rate: 11 },
+      { time: 1487379660000, airline: 'bar', responsetime: 42.0, event_rate: 8 },
+      { time: 1487379660000, airline: 'foo', responsetime: 42.0, event_rate: 7 },
+    ]);
+  });
+
+  it('Test preview missing datafeed, with datafeed_id and job config, with datafeed config and job config with datafeed config', async () => {
+    expect((await esError(es.ml.previewDatafeed({ datafeed_id: uniqueId('missing-feed') }))).status).toBe(404);
+    expect((await esError(es.ml.previewDatafeed({ datafeed_id: 'some_datafeed_id', job_config: job() as never }))).status).toBe(400);
+    expect((await esError(es.ml.previewDatafeed({ job_config: job() as never }))).status).toBe(400);
+    expect(
+      (await esError(es.ml.previewDatafeed({ datafeed_config: { indexes: index } as never, job_config: { ...job(), datafeed_config: { indexes: index } } as never }))).status,
+    ).toBe(400);
+  });
+
+  it('Test preview datafeed with unavailable index, and with a query that matches nothing', async () => {
+    const jobId = uniqueId('unavailable-job');
+    await es.ml.putJob({ job_id: jobId, ...job() } as never);
+    await es.ml.putDatafeed({ datafeed_id: `${jobId}-feed`, body: { job_id: jobId, indexes: uniqueId('unavailable-data') } } as never);
+    expect((await esError(es.ml.previewDatafeed({ datafeed_id: `${jobId}-feed` }))).status).toBe(404);
+    const emptyJob = uniqueId('empty-job');
+    await es.ml.putJob({ job_id: emptyJob, ...job() } as never);
+    await es.ml.putDatafeed({ datafeed_id: `${emptyJob}-feed`, body: { job_id: emptyJob, indexes: index, query: { term: { airline: 'missing' } } } } as never);
+    expect(await preview({ datafeed_id: `${emptyJob}-feed` })).toEqual([]);
+  });
+
+  it('Test preview datafeed with start and end (query string, or the body)', async () => {
+    const body = { datafeed_config: { job_id: 'preview-datafeed-job', indexes: index }, job_config: job() };
+    const expected = [{ time: 1487377800000, airline: 'foo', responsetime: 1.0 }];
+    expect(await preview({ start: '2017-02-18T00:30:00Z', end: '2017-02-18T01:00:00Z', ...body })).toEqual(expected);
+    expect(await es.transport.request({ method: 'POST', path: '/_ml/datafeeds/_preview', body: { ...body, start: '2017-02-18T00:30:00Z', end: '2017-02-18T01:00:00Z' } })).toEqual(
+      expected,
+    );
   });
 });
