@@ -10,6 +10,10 @@ import type { DatafeedConfig } from '../domain/datafeed/types.ts';
 import type { JobConfig } from '../domain/job/types.ts';
 import { jobFieldsUsed } from '../domain/job/view.ts';
 import { isJsonObject } from '../domain/json/plain-values.ts';
+import { IndexNotFoundError, ResourceNotFoundError, StatusError } from '../domain/errors.ts';
+import { resolveField } from '../domain/documents/mappings.ts';
+import type { StoredIndex } from '../store/documents.ts';
+import { resolveIndices } from './documents.ts';
 import { search } from './search.ts';
 
 /** Hits one chunk search may return (`index.max_result_window`); a window holding more is halved until it fits. */
@@ -194,4 +198,54 @@ export async function dataTimeSpan(config: DatafeedConfig, timeField: string, fr
   const earliest = out.aggregations?.earliest_time?.value;
   const latest = out.aggregations?.latest_time?.value;
   return typeof earliest === 'number' && typeof latest === 'number' ? { earliestMs: earliest, latestMs: latest } : undefined;
+}
+
+/**
+ * The datafeed's local indices (remote `cluster:index` ones are skipped) resolved under its
+ * `indices_options`, as Elasticsearch's field capabilities request of `DataExtractorFactory.create`
+ * resolves them: a missing index (unless `ignore_unavailable`), or a wildcard matching nothing
+ * with `allow_no_indices: false`, is not found.
+ * @throws ResourceNotFoundError 404 "datafeed [<d>] cannot retrieve data because index [<i>] does not exist"
+ */
+export async function resolveDatafeedIndices(datafeedId: string, config: Pick<DatafeedConfig, 'indices' | 'indices_options'>): Promise<StoredIndex[]> {
+  const opts = config.indices_options;
+  const out = new Map<string, StoredIndex>();
+  for (const token of config.indices.filter((i) => !i.includes(':'))) {
+    try {
+      const found = await resolveIndices(token, token.includes('*') || opts.ignore_unavailable);
+      if (found.length === 0 && token.includes('*') && !opts.allow_no_indices) throw new IndexNotFoundError(token);
+      for (const i of found) out.set(i.name, i);
+    } catch (err) {
+      if (!(err instanceof IndexNotFoundError)) throw err;
+      throw new ResourceNotFoundError(`datafeed [${datafeedId}] cannot retrieve data because index [${token}] does not exist`);
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * The checks of Elasticsearch's `DataExtractorFactory.create`, made by `_start` and `_preview`
+ * before any data is read: the indices resolve ({@link resolveDatafeedIndices}); a datafeed
+ * without aggregations (`ScrollDataExtractorFactory`) needs at least one index, its job's time
+ * field aggregatable (mapped, not `text`) and every other field the job uses mapped in one of
+ * them (`TimeBasedExtractedFields.build`). Script fields are taken as mapped.
+ * @throws ResourceNotFoundError 404 "datafeed [<d>] cannot retrieve data because index [<i>] does not exist";
+ *   StatusError 400 "datafeed [<d>] cannot retrieve data because no index matches datafeed's indices [<i>, …]",
+ *   "[<d>] cannot retrieve time field [<t>] because it is not aggregatable", "[<d>] cannot retrieve field [<f>] because it has no mappings"
+ */
+export async function checkDataExtractor(datafeedId: string, config: DatafeedConfig, job: JobConfig): Promise<void> {
+  const indices = await resolveDatafeedIndices(datafeedId, config);
+  if (config.aggregations !== undefined) return;
+  if (config.indices.some((i) => i.includes(':'))) return;
+  if (indices.length === 0) throw new StatusError(400, `datafeed [${datafeedId}] cannot retrieve data because no index matches datafeed's indices [${config.indices.join(', ')}]`);
+  const scripted = new Set(Object.keys(config.script_fields ?? {}));
+  const mapped = (field: string) => indices.map((i) => resolveField(i.mappings, field)).filter((f) => f !== undefined);
+  const { timeField } = extractedFields(job);
+  if (!scripted.has(timeField) && !mapped(timeField).some((f) => f.type !== 'text')) {
+    throw new StatusError(400, `[${datafeedId}] cannot retrieve time field [${timeField}] because it is not aggregatable`);
+  }
+  for (const field of jobFieldsUsed(job)) {
+    if (field === timeField || scripted.has(field)) continue;
+    if (mapped(field).length === 0) throw new StatusError(400, `[${datafeedId}] cannot retrieve field [${field}] because it has no mappings`);
+  }
 }

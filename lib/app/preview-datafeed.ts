@@ -13,7 +13,7 @@ import { syntaxError } from '../domain/json/syntax-errors.ts';
 import { readJson } from '../domain/json/tokenizer.ts';
 import { getClusterSettings } from '../store/cluster.ts';
 import { getJobConfig } from '../store/jobs.ts';
-import { dataTimeSpan, extractChunk, extractedFields, recordsBody, searchWindow } from './datafeed-extractor.ts';
+import { checkDataExtractor, dataTimeSpan, extractChunk, extractedFields, recordsBody, searchWindow } from './datafeed-extractor.ts';
 import { chunkSpanMs } from './datafeed-lookback.ts';
 import { requireDatafeed } from './datafeed-lookup.ts';
 
@@ -171,6 +171,7 @@ export async function previewDatafeed(req: PreviewRequest): Promise<Record<strin
     if (!stored) throw new ResourceNotFoundError(Messages.unknownJob(datafeed.job_id));
     job = stored.config;
   }
+  await checkDataExtractor(datafeed.datafeed_id, datafeed, job);
   return previewRecords(datafeed, job, startMs ?? 0, endMs);
 }
 

@@ -18,7 +18,7 @@ import { submitCommand } from './commands.ts';
 import { requireDatafeed } from './datafeed-lookup.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
 import type { applyDatafeedLookback } from './datafeed-lookback.ts';
-import { storeAggregations } from './datafeed-extractor.ts';
+import { checkDataExtractor, storeAggregations } from './datafeed-extractor.ts';
 import { resolveIndices } from './documents.ts';
 import type { DatafeedConfig, IndicesOptions } from '../domain/datafeed/types.ts';
 import { parseSearchRequest } from '../domain/search/request.ts';
@@ -43,8 +43,10 @@ export interface StartParams {
  * posts it to the job. Answers `{"started":true,"node":<node>}` at once, as Elasticsearch does
  * once the task is assigned.
  *
- * Before the task, as Elasticsearch's `DatafeedNodeSelector.checkDatafeedTaskCanBeCreated`, the
- * datafeed's indices must resolve to at least one index under its `indices_options`
+ * Before the task, Elasticsearch's checks of the data: the extractor can be built
+ * (`DataExtractorFactory.create`: the indices and, without aggregations, the job's fields;
+ * {@link checkDataExtractor}) and, as `DatafeedNodeSelector.checkDatafeedTaskCanBeCreated`, the
+ * indices resolve to at least one index under the datafeed's `indices_options`
  * ({@link verifyIndicesActive}). A datafeed with `aggregations` has them parsed by the document
  * store first, so one the store does not compute is a 400 naming it before anything changes.
  *
@@ -53,6 +55,7 @@ export interface StartParams {
  * @throws ActionRequestValidationError 400 "Validation Failed: 1: start [<ms>] must be earlier than end [<ms>];";
  *   429 in upgrade mode; 404 "No datafeed with id [<id>] exists"; 404 "No known job with id '<job>'";
  *   409 "cannot start datafeed [<d>] because job [<j>] is <state>"; 409 "cannot start datafeed [<d>] because it has already been started";
+ *   404 "datafeed [<d>] cannot retrieve data because index [<i>] does not exist" and the other errors of {@link checkDataExtractor};
  *   409 "No node found to start datafeed [<d>], allocation explanation [cannot start datafeed [<d>] because index [<i>] does not exist, is closed, or is still initializing.]"
  *   (or "… because it failed resolving indices given [<i>] and indices_options [IndicesOptions[…]] with exception [no such index [<i>]]]");
  *   400 "mlplane does not support the [<x>] aggregation yet"; StatusError 400 "mlplane does not run real-time datafeeds yet: …"
@@ -70,6 +73,7 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
   if (rt.state !== 'opening' && rt.state !== 'opened') throw new ConflictError(DatafeedMessages.jobNotOpen(datafeedId, d.config.job_id, rt.state));
   transitionDatafeed(d.runtime, { type: 'start_requested' });
   if (params.endMs === undefined) throw new StatusError(400, DatafeedMessages.noRealTime(datafeedId));
+  await checkDataExtractor(datafeedId, d.config, job.config);
   await verifyIndicesActive(datafeedId, d.config);
   if (d.config.aggregations !== undefined) checkStoreAggregations(d.config.aggregations);
   const node = config().nodeName;

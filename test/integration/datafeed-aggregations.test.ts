@@ -128,7 +128,8 @@ describe('preview', () => {
     const index = uniqueId('preview-scroll');
     await indexFlights(index, 2);
     const job = uniqueId('preview-scroll-job');
-    await es.ml.putJob({ job_id: job, ...JOB_BODY } as never);
+    // No summary_count_field_name: a datafeed without aggregations needs every job field mapped.
+    await es.ml.putJob({ job_id: job, ...JOB_BODY, analysis_config: { ...JOB_BODY.analysis_config, summary_count_field_name: undefined } } as never);
     const feed = `datafeed-${job}`;
     await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: [index], scroll_size: 3 });
     const out = (await es.ml.previewDatafeed({ datafeed_id: feed })) as unknown as Record<string, unknown>[];
@@ -186,8 +187,12 @@ describe('preview', () => {
     await es.ml.putJob({ job_id: job, ...JOB_BODY } as never);
     const feed = `datafeed-${job}`;
     await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: [uniqueId('preview-missing')] });
-    // The datafeed's search fails as Elasticsearch's would.
-    expect(await esError(es.ml.previewDatafeed({ datafeed_id: feed }))).toMatchObject({ status: 404, type: 'index_not_found_exception' });
+    // The extractor cannot be built, as Elasticsearch's DataExtractorFactory.
+    expect(await esError(es.ml.previewDatafeed({ datafeed_id: feed }))).toMatchObject({
+      status: 404,
+      type: 'resource_not_found_exception',
+      reason: expect.stringMatching(new RegExp(`^datafeed \\[${feed}\\] cannot retrieve data because index \\[preview-missing-.*\\] does not exist$`)),
+    });
     expect(await esError(es.ml.previewDatafeed({ datafeed_config: { indices: ['x'] } }))).toMatchObject({
       status: 400,
       type: 'illegal_argument_exception',
@@ -232,8 +237,8 @@ describe('preview', () => {
   });
 });
 
-describe('start checks the datafeed indices (DatafeedNodeSelector)', () => {
-  it('a missing index is 409 with the resolution failure, a wildcard matching nothing or ignore_unavailable is "does not exist"; put does not check', async () => {
+describe("start checks the datafeed's indices and fields (DataExtractorFactory, DatafeedNodeSelector)", () => {
+  it('a missing index is 404, a wildcard matching nothing or ignore_unavailable is 400 for a scroll datafeed and 409 for an aggregation one; put does not check', async () => {
     const job = uniqueId('start-index');
     await es.ml.putJob({ job_id: job, ...JOB_BODY } as never);
     const missing = uniqueId('start-missing');
@@ -243,23 +248,55 @@ describe('start checks the datafeed indices (DatafeedNodeSelector)', () => {
     await es.ml.openJob({ job_id: job });
     const range = { start: '2017-01-01T00:00:00Z', end: '2017-01-02T00:00:00Z' };
     expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, ...range }))).toMatchObject({
-      status: 409,
-      type: 'status_exception',
-      reason:
-        `No node found to start datafeed [${feed}], allocation explanation [cannot start datafeed [${feed}] because it failed resolving indices given [${missing}] ` +
-        'and indices_options [IndicesOptions[ignore_unavailable=false, allow_no_indices=true, expand_wildcards_open=true, expand_wildcards_closed=false, ' +
-        'expand_wildcards_hidden=false, allow_aliases_to_multiple_indices=true, forbid_closed_indices=true, ignore_aliases=false, ignore_throttled=false]] ' +
-        `with exception [no such index [${missing}]]]`,
+      status: 404,
+      type: 'resource_not_found_exception',
+      reason: `datafeed [${feed}] cannot retrieve data because index [${missing}] does not exist`,
     });
     await es.ml.updateDatafeed({ datafeed_id: feed, indices: [`${missing}-*`] });
-    const doesNotExist = `No node found to start datafeed [${feed}], allocation explanation [cannot start datafeed [${feed}] because index [${missing}-*] does not exist, is closed, or is still initializing.]`;
-    expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, ...range }))).toMatchObject({ status: 409, reason: doesNotExist });
-    await es.ml.updateDatafeed({ datafeed_id: feed, indices: [missing], indices_options: { ignore_unavailable: true } });
-    expect((await esError(es.ml.startDatafeed({ datafeed_id: feed, ...range }))).reason).toBe(doesNotExist.replace(`[${missing}-*]`, `[${missing}]`));
+    expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, ...range }))).toMatchObject({
+      status: 400,
+      type: 'status_exception',
+      reason: `datafeed [${feed}] cannot retrieve data because no index matches datafeed's indices [${missing}-*]`,
+    });
+    await es.ml.updateDatafeed({ datafeed_id: feed, indices: [missing, `${missing}-*`], indices_options: { ignore_unavailable: true } });
+    expect((await esError(es.ml.startDatafeed({ datafeed_id: feed, ...range }))).reason).toBe(
+      `datafeed [${feed}] cannot retrieve data because no index matches datafeed's indices [${missing}, ${missing}-*]`,
+    );
     await es.ml.updateDatafeed({ datafeed_id: feed, indices: [`${missing}-*`], indices_options: { allow_no_indices: false } });
-    expect((await esError(es.ml.startDatafeed({ datafeed_id: feed, ...range }))).reason).toContain(`with exception [no such index [${missing}-*]]]`);
+    expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, ...range }))).toMatchObject({
+      status: 404,
+      reason: `datafeed [${feed}] cannot retrieve data because index [${missing}-*] does not exist`,
+    });
+    // An aggregation datafeed reads no field capabilities: indices resolving to nothing are the node selector's 409.
+    await es.ml.updateDatafeed({ datafeed_id: feed, indices: [`${missing}-*`], indices_options: { allow_no_indices: true }, aggregations: AGGS as never });
+    expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, ...range }))).toMatchObject({
+      status: 409,
+      type: 'status_exception',
+      reason: `No node found to start datafeed [${feed}], allocation explanation [cannot start datafeed [${feed}] because index [${missing}-*] does not exist, is closed, or is still initializing.]`,
+    });
     expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('stopped');
     expect((await es.ml.getJobStats({ job_id: job })).jobs[0]?.state).toBe('opened');
+    await es.ml.closeJob({ job_id: job });
+  });
+
+  it('a job field with no mappings, or a time field that is not aggregatable, is 400 at start and preview', async () => {
+    const index = uniqueId('start-fields');
+    await es.indices.create({ index, mappings: { properties: { '@timestamp': { type: 'date' }, responsetime: { type: 'double' } } } });
+    const job = uniqueId('start-fields-job');
+    await es.ml.putJob({ job_id: job, ...JOB_BODY } as never);
+    const feed = `datafeed-${job}`;
+    await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: [index] });
+    await es.ml.openJob({ job_id: job });
+    const noMapping = { status: 400, type: 'status_exception', reason: `[${feed}] cannot retrieve field [airline] because it has no mappings` };
+    expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, start: '0', end: '2017-01-02T00:00:00Z' }))).toMatchObject(noMapping);
+    expect(await esError(es.ml.previewDatafeed({ datafeed_id: feed }))).toMatchObject(noMapping);
+    const other = uniqueId('start-fields-time');
+    await es.indices.create({ index: other, mappings: { properties: { when: { type: 'date' }, airline: { type: 'keyword' }, responsetime: { type: 'double' } } } });
+    await es.ml.updateDatafeed({ datafeed_id: feed, indices: [other] });
+    expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, start: '0', end: '2017-01-02T00:00:00Z' }))).toMatchObject({
+      status: 400,
+      reason: `[${feed}] cannot retrieve time field [@timestamp] because it is not aggregatable`,
+    });
     await es.ml.closeJob({ job_id: job });
   });
 });
