@@ -145,7 +145,8 @@ async function fromBody(source: string, datafeedId: string | undefined, ctx: Bui
  * `start`/`end` come from the query string, else the body (`PreviewDatafeedAction.Request`).
  * @throws ActionRequestValidationError 400 "Validation Failed: 1: start [<ms>] must be earlier than end [<ms>];";
  *   IllegalArgumentError 400 "[datafeed_id] must not be null." (no id and no body) and the body errors of {@link fromBody};
- *   404 "No datafeed with id [<id>] exists"; 404 "No known job with id '<job>'"; the search errors (404 `index_not_found_exception`, …)
+ *   404 "No datafeed with id [<id>] exists"; 404 "No known job with id '<job>'"; the extractor checks of {@link checkDataExtractor}
+ *   (404 "datafeed [<id>] cannot retrieve data because index [<i>] does not exist", …), the search errors
  *   and the aggregation flattening errors (400 "Missing max aggregation for time_field [<f>]", …)
  */
 export async function previewDatafeed(req: PreviewRequest): Promise<Record<string, unknown>[]> {
