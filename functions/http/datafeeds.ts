@@ -2,7 +2,8 @@ import { deleteDatafeed } from '../../lib/app/delete-datafeed.ts';
 import { getDatafeedStats, getDatafeeds } from '../../lib/app/get-datafeeds.ts';
 import { datafeedRequestContext, putDatafeed } from '../../lib/app/put-datafeed.ts';
 import { startDatafeed } from '../../lib/app/start-datafeed.ts';
-import { previewDatafeed, stopDatafeeds } from '../../lib/app/stop-datafeed.ts';
+import { previewDatafeed } from '../../lib/app/preview-datafeed.ts';
+import { stopDatafeeds } from '../../lib/app/stop-datafeed.ts';
 import { updateDatafeed } from '../../lib/app/update-datafeed.ts';
 import { dateParam, objectBody, requireBody } from '../../lib/http/body.ts';
 import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
@@ -85,12 +86,27 @@ const stopRoute: RouteHandler = {
   },
 };
 
+/**
+ * Preview: `start` and `end` from the query string or the body (epoch ms, ISO 8601 or `now`); a
+ * body `{datafeed_config, job_config}` previews a datafeed that is not stored. Answers a JSON array.
+ */
 const previewRoute: RouteHandler = {
   params: ['start', 'end'],
-  handle: async (req) => previewDatafeed(req.pathParams.datafeed_id),
+  handle: async (req) => {
+    const now = Date.now();
+    const records = await previewDatafeed({
+      ...(req.pathParams.datafeed_id !== undefined ? { datafeedId: req.pathParams.datafeed_id } : {}),
+      ...(req.body !== undefined ? { source: req.body } : {}),
+      ...(req.query.start !== undefined ? { start: req.query.start } : {}),
+      ...(req.query.end !== undefined ? { end: req.query.end } : {}),
+      parseDate: (value, name) => dateParam(value, name, now) as number,
+      ctx: { roles: req.principal.roles },
+    });
+    return { status: 200, body: records };
+  },
 };
 
-/** The datafeed APIs (spec A.5.8, A.3): configuration and state; running them is not supported yet. */
+/** The datafeed APIs (spec A.5.8, A.3): configuration, state, start, stop and preview. */
 export const handler = httpFunction('datafeeds', {
   'GET /_ml/datafeeds': getRoute,
   [`GET ${DATAFEED}`]: getRoute,

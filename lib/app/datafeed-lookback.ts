@@ -8,7 +8,6 @@ import type { Command, CommandParams } from '../domain/command.ts';
 import type { DatafeedConfig, DatafeedTimingStats } from '../domain/datafeed/types.ts';
 import { DatafeedMessages, EsError, LookbackDeferred, StaleStateError } from '../domain/errors.ts';
 import type { JobConfig } from '../domain/job/types.ts';
-import { jobFieldsUsed } from '../domain/job/view.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { parseTimeValue } from '../domain/units.ts';
 import { getDatafeed, putDatafeed, type StoredDatafeed } from '../store/datafeeds.ts';
@@ -19,7 +18,8 @@ import { promoteLazyJobs } from './capacity.ts';
 import { loadJob } from './job-lookup.ts';
 import { analysisSpec } from './live-model.ts';
 import { processData } from './post-data.ts';
-import { CHUNK_MAX_HITS, recordsBody, searchWindow } from './datafeed-extractor.ts';
+import { CHUNK_MAX_HITS, extractChunk } from './datafeed-extractor.ts';
+import { histogramIntervalMs } from '../domain/datafeed/aggregations.ts';
 import { stopJobDatafeed } from './stop-datafeed.ts';
 import { submitCommand } from './commands.ts';
 import { checkDelayedData } from './delayed-data.ts';
@@ -42,9 +42,20 @@ export function defaultFrequencyMs(bucketSpanMs: number): number {
   return 3_600_000;
 }
 
-/** The time span of one lookback chunk in ms: `chunking_config.time_span` when manual, else {@link AUTO_CHUNK_BUCKETS} buckets. */
+/**
+ * The time span of one lookback chunk in ms: `chunking_config.time_span` when manual, else
+ * {@link AUTO_CHUNK_BUCKETS} buckets: histogram buckets for an aggregation datafeed (as
+ * Elasticsearch's aggregated data summary chunks), else job buckets. An aggregation
+ * datafeed's span is whole histogram intervals (rounded up).
+ */
 export function chunkSpanMs(config: DatafeedConfig, bucketSpanMs: number): number {
-  if (config.chunking_config.mode === 'manual' && config.chunking_config.time_span) return Math.max(1, parseTimeValue(config.chunking_config.time_span, 'time_span').ms);
+  const manual = config.chunking_config.mode === 'manual' && config.chunking_config.time_span ? parseTimeValue(config.chunking_config.time_span, 'time_span').ms : undefined;
+  if (config.aggregations !== undefined) {
+    // An aggregation chunk reads whole histogram buckets only, so a span is rounded up to whole intervals: a shorter one would never hold a bucket.
+    const interval = histogramIntervalMs(config.aggregations);
+    return Math.max(1, Math.ceil((manual ?? interval * AUTO_CHUNK_BUCKETS) / interval)) * interval;
+  }
+  if (manual !== undefined) return Math.max(1, manual);
   return bucketSpanMs * AUTO_CHUNK_BUCKETS;
 }
 
@@ -139,8 +150,6 @@ export async function applyDatafeedLookback(
     else await audit(jobId, DatafeedMessages.started(iso(from), lookbackEndMs === undefined ? iso(d.runtime.end_ms as number) : 'real-time', `${frequencyMs}ms`));
   }
   const endMs = realtimeSearch ? (params.search_to_ms as number) : ((d.runtime.end_ms ?? d.runtime.lookback_end_ms) as number);
-  const timeField = job.data_description.time_field ?? 'time';
-  const fields = [...new Set([timeField, ...jobFieldsUsed(job)])];
   const span = chunkSpanMs(d.config, spec.bucketSpanMs);
   const view = datafeedJobView(job);
   const windowStartMs = d.runtime.lookback_ms ?? startMs;
@@ -152,9 +161,9 @@ export async function applyDatafeedLookback(
     if (cursor >= endMs) break;
     if (remainingMs && remainingMs() < CHUNK_MARGIN_MS) throw new LookbackDeferred(d.config.datafeed_id);
     const started = Date.now();
-    let chunk: Awaited<ReturnType<typeof searchWindow>>;
+    let chunk: Awaited<ReturnType<typeof extractChunk>>;
     try {
-      chunk = await searchWindow(d.config, timeField, fields, cursor, Math.min(endMs, cursor + span));
+      chunk = await extractChunk(d.config, job, cursor, Math.min(endMs, cursor + span));
     } catch (err) {
       if (!(err instanceof EsError)) throw err;
       // A real-time run audits a problem once until it recovers (`ProblemTracker`); a lookback to an `end` ends here.
@@ -163,14 +172,14 @@ export async function applyDatafeedLookback(
       break;
     }
     const searchMs = Date.now() - started;
-    if (chunk.hits.length > 0) {
+    if (chunk.records > 0) {
       const { rt } = await loadJob(jobId, true);
       // A job closed or failed under the datafeed: the lookback ends (its close is a no-op then).
       if (rt.state !== 'opened' && rt.state !== 'opening') {
         if (d.runtime.end_ms === undefined) return stopWithJobGone(jobId);
         break;
       }
-      const counts = await processData(view, rt, `${params.run_id}:${chunk.toMs}`, recordsBody(chunk.hits, timeField, fields));
+      const counts = await processData(view, rt, `${params.run_id}:${chunk.toMs}`, chunk.ndjson);
       records += counts.processed_record_count - rt.data_counts.processed_record_count;
       posted = true;
     }

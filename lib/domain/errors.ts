@@ -430,8 +430,6 @@ export const DatafeedMessages = {
   jobHasDatafeed: (existing: string, jobId: string) => `A datafeed [${existing}] already exists for job [${jobId}]`,
   jobNotOpen: (datafeedId: string, jobId: string, state: string) => `cannot start datafeed [${datafeedId}] because job [${jobId}] is ${state}`,
   deleteJobDatafeed: (jobId: string, datafeedId: string) => `failed to delete job [${jobId}] as its datafeed [${datafeedId}] could not be deleted`,
-  notRunYet: (api: string) => `mlplane does not run datafeeds yet: [${api}] is not supported`,
-  noAggregations: (datafeedId: string) => `mlplane does not run aggregation datafeeds yet: datafeed [${datafeedId}] has [aggregations]`,
   started: (from: string, to: string, frequency: string) => `Datafeed started (from: ${from} to: ${to}) with frequency [${frequency}]`,
   lookbackCompleted: 'Datafeed lookback completed',
   lookbackNoData: 'Datafeed lookback retrieved no data',
