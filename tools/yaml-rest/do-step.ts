@@ -54,7 +54,11 @@ export function warningMessages(header: unknown): string[] {
 async function send(ctx: DoContext, request: ApiRequest, headers: Record<string, string>): Promise<ApiResponse> {
   const sendHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) sendHeaders[k.toLowerCase()] = k.toLowerCase() === 'authorization' && v === TEST_SUPERUSER_AUTH ? ctx.authorization : String(v);
-  if (typeof request.body === 'string' && !sendHeaders['content-type']) sendHeaders['content-type'] = 'application/json';
+  // Elasticsearch's YAML client sends plain JSON media types, not the compatible-with ones the
+  // official client defaults to (mixing the two is a 400 media_type_header_exception).
+  sendHeaders.accept ??= 'application/json';
+  if (request.body !== undefined) sendHeaders['content-type'] ??= 'application/json';
+  if (request.bulkBody !== undefined) sendHeaders['content-type'] ??= 'application/x-ndjson';
   const params: Record<string, unknown> = { method: request.method, path: request.path, querystring: request.querystring };
   if (request.bulkBody !== undefined) params.bulkBody = request.bulkBody;
   else if (request.body !== undefined) params.body = request.body;
