@@ -7,6 +7,14 @@ interface SpecPath {
   parts?: Record<string, unknown>;
 }
 
+/** The fields of a rest-api-spec file the runner reads. */
+interface SpecFile {
+  url?: { paths?: SpecPath[] };
+  params?: Record<string, unknown>;
+  body?: { serialize?: string };
+  headers?: { content_type?: string[] };
+}
+
 /** What the runner reads of one rest-api-spec JSON file (`rest-api-spec/api/<name>.json`). */
 export interface ApiSpec {
   name: string;
@@ -48,12 +56,13 @@ export function loadApiSpecs(dir: string): Map<string, ApiSpec> {
   const specs = new Map<string, ApiSpec>();
   for (const file of readdirSync(dir)) {
     if (!file.endsWith('.json') || file.startsWith('_')) continue;
-    const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, any>;
+    const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, SpecFile>;
     for (const [name, def] of Object.entries(json)) {
-      if (!def?.url?.paths) throw new Error(`${file}: [${name}] has no url.paths`);
+      const paths = def?.url?.paths;
+      if (!paths) throw new Error(`${file}: [${name}] has no url.paths`);
       specs.set(name, {
         name,
-        paths: def.url.paths as SpecPath[],
+        paths,
         params: new Set(Object.keys(def.params ?? {})),
         bodySerialize: def.body?.serialize,
         contentType: def.headers?.content_type?.[0],

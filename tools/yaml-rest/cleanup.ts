@@ -1,9 +1,9 @@
 import type { Client } from '@elastic/elasticsearch';
 
 /** Sends one request, answering its body or undefined on an error status (cleanup goes on regardless). */
-async function call(client: Client, method: string, path: string, querystring: Record<string, string> = {}, body?: unknown): Promise<any> {
+async function call(client: Client, method: string, path: string, querystring: Record<string, string> = {}, body?: unknown): Promise<Record<string, unknown> | undefined> {
   try {
-    return await client.transport.request({ method, path, querystring, ...(body === undefined ? {} : { body }) } as never, { maxRetries: 0 });
+    return await client.transport.request<Record<string, unknown>>({ method, path, querystring, ...(body === undefined ? {} : { body }) } as never, { maxRetries: 0 });
   } catch {
     return undefined;
   }
@@ -28,13 +28,13 @@ export async function wipeState(client: Client): Promise<void> {
   const filters = await call(client, 'GET', '/_ml/filters', { size: '10000' });
   for (const id of ids(filters?.filters, 'filter_id')) await call(client, 'DELETE', `/_ml/filters/${encodeURIComponent(id)}`);
   const indices = await call(client, 'GET', '/_all');
-  if (indices && typeof indices === 'object') {
+  if (indices) {
     for (const name of Object.keys(indices)) await call(client, 'DELETE', `/${encodeURIComponent(name)}`);
   }
   const settings = await call(client, 'GET', '/_cluster/settings', { flat_settings: 'true' });
   const reset: Record<string, Record<string, null>> = {};
   for (const scope of ['persistent', 'transient']) {
-    const keys = Object.keys(settings?.[scope] ?? {});
+    const keys = Object.keys((settings?.[scope] as Record<string, unknown> | undefined) ?? {});
     if (keys.length > 0) reset[scope] = Object.fromEntries(keys.map((k) => [k, null]));
   }
   if (Object.keys(reset).length > 0) await call(client, 'PUT', '/_cluster/settings', {}, reset);

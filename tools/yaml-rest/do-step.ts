@@ -86,7 +86,7 @@ function checkWarnings(spec: Record<string, unknown>, got: string[], stash: Stas
   if (missing.length > 0) throw new AssertionFailure(`expected warning headers not received: ${JSON.stringify(missing)} (got ${JSON.stringify(got)})`);
 }
 
-const bodyText = (body: unknown): string => (typeof body === 'string' ? body : JSON.stringify(body) ?? '');
+const bodyText = (body: unknown): string => (typeof body === 'string' ? body : (JSON.stringify(body) ?? ''));
 
 /**
  * Runs a `do` step as Elasticsearch's `DoSection` does: builds the request from the spec (a

@@ -65,7 +65,9 @@ function collectFiles(paths: string[]): string[] {
 
 function stepLabel(step: Step): string {
   if (step.kind !== 'do') return step.kind;
-  const api = Object.keys((step.arg ?? {}) as object).find((k) => !['catch', 'headers', 'warnings', 'allowed_warnings', 'warnings_regex', 'allowed_warnings_regex', 'node_selector'].includes(k));
+  const api = Object.keys((step.arg ?? {}) as object).find(
+    (k) => !['catch', 'headers', 'warnings', 'allowed_warnings', 'warnings_regex', 'allowed_warnings_regex', 'node_selector'].includes(k),
+  );
   return `do ${api ?? '?'}`;
 }
 

@@ -1,5 +1,15 @@
 /** Runner features this runner implements (Elasticsearch's `Features` names). */
-export const SUPPORTED_FEATURES = new Set(['headers', 'warnings', 'allowed_warnings', 'warnings_regex', 'allowed_warnings_regex', 'catch_unauthorized', 'stash_in_path', 'stash_in_key', 'close_to']);
+export const SUPPORTED_FEATURES = new Set([
+  'headers',
+  'warnings',
+  'allowed_warnings',
+  'warnings_regex',
+  'allowed_warnings_regex',
+  'catch_unauthorized',
+  'stash_in_path',
+  'stash_in_key',
+  'close_to',
+]);
 
 const asList = (v: unknown): string[] => (v == null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
 
