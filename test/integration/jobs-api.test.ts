@@ -135,6 +135,19 @@ describe('job stats data_counts', () => {
   });
 });
 
+describe('deprecation warnings on errors', () => {
+  it('close with allow_no_jobs warns on the 404 as on the 200 (jobs_crud.yml catches missing with the warning)', async () => {
+    const warning = 'Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead';
+    const ok = await es.transport.request({ method: 'POST', path: '/_ml/anomaly_detectors/missing-*/_close', querystring: { allow_no_jobs: 'true' } }, { meta: true });
+    expect(ok.warnings?.join()).toContain(warning);
+    const failed = await es.transport
+      .request({ method: 'POST', path: '/_ml/anomaly_detectors/missing-*/_close', querystring: { allow_no_jobs: 'false' } }, { meta: true })
+      .catch((err) => err.meta);
+    expect(failed.statusCode).toBe(404);
+    expect(failed.warnings?.join()).toContain(warning);
+  });
+});
+
 describe('open job', () => {
   it('is 404 for an unknown job and 409 when already open', async () => {
     expect(await esError(es.ml.openJob({ job_id: 'missing-job' }))).toMatchObject({ status: 404, reason: "No known job with id 'missing-job'" });
