@@ -92,11 +92,13 @@ const dataRoute: RouteHandler = {
   params: ['reset_start', 'reset_end'],
   handle: async (req) => {
     const body = req.body ?? '';
-    const params: { reset_start?: string; reset_end?: string } = {};
-    if (req.query.reset_start !== undefined) params.reset_start = String(flushTimeParam(req.query.reset_start, 'reset_start'));
-    if (req.query.reset_end !== undefined) params.reset_end = String(flushTimeParam(req.query.reset_end, 'reset_end'));
-    // Every _data answer carries the deprecation warning, errors too (spec A.5.5).
-    return withWarning(POST_DATA_WARNING, async () => queued(await postData(jobId(req), body, params, req.receivedMs)));
+    // Every _data answer carries the deprecation warning, errors too (spec A.5.5), a bad reset_start or reset_end included.
+    return withWarning(POST_DATA_WARNING, async () => {
+      const params: { reset_start?: string; reset_end?: string } = {};
+      if (req.query.reset_start !== undefined) params.reset_start = String(flushTimeParam(req.query.reset_start, 'reset_start'));
+      if (req.query.reset_end !== undefined) params.reset_end = String(flushTimeParam(req.query.reset_end, 'reset_end'));
+      return queued(await postData(jobId(req), body, params, req.receivedMs));
+    });
   },
 };
 

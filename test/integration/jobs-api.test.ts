@@ -146,6 +146,19 @@ describe('deprecation warnings on errors', () => {
     expect(failed.statusCode).toBe(404);
     expect(failed.warnings?.join()).toContain(warning);
   });
+
+  it('post data warns on a bad reset_start as on any other answer (post_data.yml invalid parameters)', async () => {
+    const id = uniqueId('reset-warn');
+    await countJob(id);
+    await es.ml.openJob({ job_id: id });
+    const failed = await es.transport
+      .request({ method: 'POST', path: `/_ml/anomaly_detectors/${id}/_data`, querystring: { reset_start: 'not_a_date' }, body: { timestamp: T0 } }, { meta: true })
+      .catch((err) => err.meta);
+    expect(failed.statusCode).toBe(400);
+    expect(JSON.stringify(failed.body)).toContain('parse_exception');
+    expect(failed.warnings?.join()).toContain('Posting data directly to anomaly detection jobs is deprecated');
+    await es.ml.closeJob({ job_id: id });
+  });
 });
 
 describe('open job', () => {
