@@ -93,7 +93,7 @@ const bodyText = (body: unknown): string => (typeof body === 'string' ? body : (
  * build failure is what `catch: param` expects), sends it with the step's `headers`, then checks
  * the status against `catch` (a name, or a `/regex/` found in the response body of an error
  * response) or, without `catch`, that it is not an error (statuses listed in the `ignore`
- * parameter excepted), and the `Warning` headers against `warnings` / `allowed_warnings`
+ * parameter excepted; a HEAD's 404 is the answer `false`), and the `Warning` headers against `warnings` / `allowed_warnings`
  * (any warning not expected or allowed fails). The body becomes `$body` for later steps.
  *
  * @throws AssertionFailure when the status, the catch or the warnings do not match.
@@ -130,6 +130,9 @@ export async function runDo(arg: unknown, ctx: DoContext): Promise<void> {
       if (!check) throw new AssertionFailure(`unknown catch [${catchParam}]`);
       if (!check(response.status)) throw new AssertionFailure(`expected catch [${catchParam}], got ${response.status} ${bodyText(response.body)}`);
     }
+  } else if (request.method === 'HEAD' && response.status === 404) {
+    // An exists API (HEAD) answers a missing resource with 404 and no body: a `false`, not an error.
+    ctx.stash.lastBody = false;
   } else if (response.status >= 400 && !ignore.includes(response.status)) {
     throw new AssertionFailure(`[${api}] answered ${response.status}: ${bodyText(response.body)}`);
   }
