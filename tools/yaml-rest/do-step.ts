@@ -93,8 +93,9 @@ const bodyText = (body: unknown): string => (typeof body === 'string' ? body : (
  * build failure is what `catch: param` expects), sends it with the step's `headers`, then checks
  * the status against `catch` (a name, or a `/regex/` found in the response body of an error
  * response) or, without `catch`, that it is not an error (statuses listed in the `ignore`
- * parameter excepted; a HEAD's 404 is the answer `false`), and the `Warning` headers against `warnings` / `allowed_warnings`
- * (any warning not expected or allowed fails). The body becomes `$body` for later steps.
+ * parameter excepted; a HEAD's 404 is the answer `false`), and the `Warning` headers against
+ * `warnings` / `allowed_warnings` (any warning not expected or allowed fails). The body becomes
+ * `$body` for later steps.
  *
  * @throws AssertionFailure when the status, the catch or the warnings do not match.
  */
