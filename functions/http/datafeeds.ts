@@ -6,9 +6,9 @@ import { previewDatafeed } from '../../lib/app/preview-datafeed.ts';
 import { stopDatafeeds } from '../../lib/app/stop-datafeed.ts';
 import { updateDatafeed } from '../../lib/app/update-datafeed.ts';
 import { dateParam, objectBody, requireBody } from '../../lib/http/body.ts';
-import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
+import { httpFunction, type HttpRequest, type RouteHandler } from '../../lib/http/chain.ts';
 import { booleanParam, checkBodyTimeout, timeParam } from '../../lib/http/params.ts';
-import { deprecationWarning } from '../../lib/http/warnings.ts';
+import { deprecationWarning, withWarning } from '../../lib/http/warnings.ts';
 
 const DATAFEED = '/_ml/datafeeds/{datafeed_id}';
 const INDICES_OPTIONS_PARAMS = ['ignore_unavailable', 'allow_no_indices', 'ignore_throttled', 'expand_wildcards'];
@@ -20,9 +20,8 @@ const IGNORE_THROTTLED_WARNING = deprecationWarning(
   '[ignore_throttled] parameter is deprecated because frozen indices have been deprecated. Consider cold or frozen tiers in place of frozen indices.',
 );
 
-function withParamWarnings(req: HttpRequest, result: HttpResult): HttpResult {
-  return req.query.ignore_throttled === undefined ? result : { ...result, headers: { ...result.headers, warning: IGNORE_THROTTLED_WARNING } };
-}
+/** The deprecation warning a put or update of a datafeed answers with (errors too) when given `ignore_throttled`. */
+const paramWarning = (req: HttpRequest): string | undefined => (req.query.ignore_throttled === undefined ? undefined : IGNORE_THROTTLED_WARNING);
 
 const getRoute: RouteHandler = {
   params: ['allow_no_match', 'exclude_generated'],
@@ -115,18 +114,18 @@ export const handler = httpFunction('datafeeds', {
   [`PUT ${DATAFEED}`]: {
     params: INDICES_OPTIONS_PARAMS,
     handle: async (req) =>
-      withParamWarnings(req, {
+      withWarning(paramWarning(req), async () => ({
         status: 200,
         body: await putDatafeed(datafeedId(req), requireBody(req), datafeedRequestContext(req.principal.roles, req.query)),
-      }),
+      })),
   },
   [`POST ${DATAFEED}/_update`]: {
     params: INDICES_OPTIONS_PARAMS,
     handle: async (req) =>
-      withParamWarnings(req, {
+      withWarning(paramWarning(req), async () => ({
         status: 200,
         body: await updateDatafeed(datafeedId(req), requireBody(req), datafeedRequestContext(req.principal.roles, req.query)),
-      }),
+      })),
   },
   [`DELETE ${DATAFEED}`]: {
     params: ['force'],

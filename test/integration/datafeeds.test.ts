@@ -273,6 +273,23 @@ describe('datafeeds_crud.yml and jobs_crud.yml cases', () => {
     expect(got.indices_options).toMatchObject({ ignore_throttled: false, allow_no_indices: false });
   });
 
+  it('put and update with ignore_throttled warn on their errors too', async () => {
+    const job = uniqueId('dfwarn');
+    const failed = (request: Promise<unknown>) =>
+      request.then(
+        () => ({ statusCode: 200, warnings: null }),
+        (err) => err.meta,
+      );
+    const put = await failed(es.ml.putDatafeed({ datafeed_id: `${job}-p`, job_id: 'missing-job-for-warning', indices: ['index-foo'], ignore_throttled: false }, { meta: true }));
+    expect(put.statusCode).toBe(404);
+    expect(put.warnings?.join()).toContain('[ignore_throttled] parameter is deprecated');
+    const update = await failed(
+      es.transport.request({ method: 'POST', path: `/_ml/datafeeds/${job}-missing/_update`, querystring: { ignore_throttled: 'true' }, body: {} }, { meta: true }),
+    );
+    expect(update.statusCode).toBe(404);
+    expect(update.warnings?.join()).toContain('[ignore_throttled] parameter is deprecated');
+  });
+
   it('put job with a datafeed and indices options in the parameters', async () => {
     const job = uniqueId('dfjobopts');
     const res: any = await es.transport.request({
