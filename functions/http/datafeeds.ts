@@ -2,12 +2,13 @@ import { deleteDatafeed } from '../../lib/app/delete-datafeed.ts';
 import { getDatafeedStats, getDatafeeds } from '../../lib/app/get-datafeeds.ts';
 import { datafeedRequestContext, putDatafeed } from '../../lib/app/put-datafeed.ts';
 import { startDatafeed } from '../../lib/app/start-datafeed.ts';
-import { previewDatafeed, stopDatafeeds } from '../../lib/app/stop-datafeed.ts';
+import { previewDatafeed } from '../../lib/app/preview-datafeed.ts';
+import { stopDatafeeds } from '../../lib/app/stop-datafeed.ts';
 import { updateDatafeed } from '../../lib/app/update-datafeed.ts';
 import { dateParam, objectBody, requireBody } from '../../lib/http/body.ts';
-import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
+import { httpFunction, type HttpRequest, type RouteHandler } from '../../lib/http/chain.ts';
 import { booleanParam, checkBodyTimeout, timeParam } from '../../lib/http/params.ts';
-import { deprecationWarning } from '../../lib/http/warnings.ts';
+import { deprecationWarning, withWarning } from '../../lib/http/warnings.ts';
 
 const DATAFEED = '/_ml/datafeeds/{datafeed_id}';
 const INDICES_OPTIONS_PARAMS = ['ignore_unavailable', 'allow_no_indices', 'ignore_throttled', 'expand_wildcards'];
@@ -19,9 +20,8 @@ const IGNORE_THROTTLED_WARNING = deprecationWarning(
   '[ignore_throttled] parameter is deprecated because frozen indices have been deprecated. Consider cold or frozen tiers in place of frozen indices.',
 );
 
-function withParamWarnings(req: HttpRequest, result: HttpResult): HttpResult {
-  return req.query.ignore_throttled === undefined ? result : { ...result, headers: { ...result.headers, warning: IGNORE_THROTTLED_WARNING } };
-}
+/** The deprecation warning a put or update of a datafeed answers with (errors too) when given `ignore_throttled`. */
+const paramWarning = (req: HttpRequest): string | undefined => (req.query.ignore_throttled === undefined ? undefined : IGNORE_THROTTLED_WARNING);
 
 const getRoute: RouteHandler = {
   params: ['allow_no_match', 'exclude_generated'],
@@ -85,12 +85,27 @@ const stopRoute: RouteHandler = {
   },
 };
 
+/**
+ * Preview: `start` and `end` from the query string or the body (epoch ms, ISO 8601 or `now`); a
+ * body `{datafeed_config, job_config}` previews a datafeed that is not stored. Answers a JSON array.
+ */
 const previewRoute: RouteHandler = {
   params: ['start', 'end'],
-  handle: async (req) => previewDatafeed(req.pathParams.datafeed_id),
+  handle: async (req) => {
+    const now = Date.now();
+    const records = await previewDatafeed({
+      ...(req.pathParams.datafeed_id !== undefined ? { datafeedId: req.pathParams.datafeed_id } : {}),
+      ...(req.body !== undefined ? { source: req.body } : {}),
+      ...(req.query.start !== undefined ? { start: req.query.start } : {}),
+      ...(req.query.end !== undefined ? { end: req.query.end } : {}),
+      parseDate: (value, name) => dateParam(value, name, now) as number,
+      ctx: { roles: req.principal.roles },
+    });
+    return { status: 200, body: records };
+  },
 };
 
-/** The datafeed APIs (spec A.5.8, A.3): configuration and state; running them is not supported yet. */
+/** The datafeed APIs (spec A.5.8, A.3): configuration, state, start, stop and preview. */
 export const handler = httpFunction('datafeeds', {
   'GET /_ml/datafeeds': getRoute,
   [`GET ${DATAFEED}`]: getRoute,
@@ -99,18 +114,18 @@ export const handler = httpFunction('datafeeds', {
   [`PUT ${DATAFEED}`]: {
     params: INDICES_OPTIONS_PARAMS,
     handle: async (req) =>
-      withParamWarnings(req, {
+      withWarning(paramWarning(req), async () => ({
         status: 200,
         body: await putDatafeed(datafeedId(req), requireBody(req), datafeedRequestContext(req.principal.roles, req.query)),
-      }),
+      })),
   },
   [`POST ${DATAFEED}/_update`]: {
     params: INDICES_OPTIONS_PARAMS,
     handle: async (req) =>
-      withParamWarnings(req, {
+      withWarning(paramWarning(req), async () => ({
         status: 200,
         body: await updateDatafeed(datafeedId(req), requireBody(req), datafeedRequestContext(req.principal.roles, req.query)),
-      }),
+      })),
   },
   [`DELETE ${DATAFEED}`]: {
     params: ['force'],

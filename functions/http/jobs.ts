@@ -12,9 +12,9 @@ import { datafeedRequestContext } from '../../lib/app/put-datafeed.ts';
 import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../lib/app/results.ts';
 import { updateJob } from '../../lib/app/update.ts';
 import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField } from '../../lib/http/body.ts';
-import { errorResult, httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
+import { httpFunction, type HttpRequest, type HttpResult, type RouteHandler } from '../../lib/http/chain.ts';
 import { booleanParam, checkBodyTimeout, intParam, timeParam, waitLimit } from '../../lib/http/params.ts';
-import { deprecationWarning, POST_DATA_WARNING } from '../../lib/http/warnings.ts';
+import { deprecationWarning, POST_DATA_WARNING, withWarning } from '../../lib/http/warnings.ts';
 
 const JOB = '/_ml/anomaly_detectors/{job_id}';
 
@@ -41,6 +41,7 @@ const statsRoute: RouteHandler = {
 };
 
 const CLOSE_PARSER = 'cluster:admin/xpack/ml/job/close';
+const ALLOW_NO_JOBS_WARNING = deprecationWarning('Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead');
 
 /**
  * Close: if the request has any body, only the body is read (`timeout`, `force`,
@@ -64,11 +65,8 @@ const closeRoute: RouteHandler = {
       timeout = timeParam(req.query.timeout, 'timeout');
     }
     timeout = waitLimit(timeout);
-    const headers: Record<string, string> = {};
-    if (req.body === undefined && req.query.allow_no_jobs !== undefined) {
-      headers.warning = deprecationWarning('Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead');
-    }
-    return queued(await closeJobs(jobId(req), { force, allowNoMatch, timeout }, Date.now(), req.receivedMs), headers);
+    const deprecated = req.body === undefined && req.query.allow_no_jobs !== undefined ? ALLOW_NO_JOBS_WARNING : undefined;
+    return withWarning(deprecated, async () => queued(await closeJobs(jobId(req), { force, allowNoMatch, timeout }, Date.now(), req.receivedMs)));
   },
 };
 
@@ -94,17 +92,13 @@ const dataRoute: RouteHandler = {
   params: ['reset_start', 'reset_end'],
   handle: async (req) => {
     const body = req.body ?? '';
-    const params: { reset_start?: string; reset_end?: string } = {};
-    if (req.query.reset_start !== undefined) params.reset_start = String(flushTimeParam(req.query.reset_start, 'reset_start'));
-    if (req.query.reset_end !== undefined) params.reset_end = String(flushTimeParam(req.query.reset_end, 'reset_end'));
-    const headers = { warning: POST_DATA_WARNING };
-    try {
-      return queued(await postData(jobId(req), body, params, req.receivedMs), headers);
-    } catch (err) {
-      // Every _data answer carries the deprecation warning, errors too (spec A.5.5).
-      const failed = errorResult(err);
-      return { ...failed, headers: { ...failed.headers, ...headers } };
-    }
+    // Every _data answer carries the deprecation warning, errors too (spec A.5.5), a bad reset_start or reset_end included.
+    return withWarning(POST_DATA_WARNING, async () => {
+      const params: { reset_start?: string; reset_end?: string } = {};
+      if (req.query.reset_start !== undefined) params.reset_start = String(flushTimeParam(req.query.reset_start, 'reset_start'));
+      if (req.query.reset_end !== undefined) params.reset_end = String(flushTimeParam(req.query.reset_end, 'reset_end'));
+      return queued(await postData(jobId(req), body, params, req.receivedMs));
+    });
   },
 };
 

@@ -1,6 +1,15 @@
 import { validateDatafeedForJob } from '../domain/datafeed/job-validator.ts';
 import { randomUUID } from 'node:crypto';
-import { ActionRequestValidationError, ConflictError, DatafeedMessages, Messages, ResourceNotFoundError, StaleStateError, StatusError } from '../domain/errors.ts';
+import {
+  ActionRequestValidationError,
+  ConflictError,
+  DatafeedMessages,
+  IndexNotFoundError,
+  Messages,
+  ResourceNotFoundError,
+  StaleStateError,
+  StatusError,
+} from '../domain/errors.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { config } from '../runtime/config.ts';
 import { putDatafeed } from '../store/datafeeds.ts';
@@ -9,6 +18,10 @@ import { submitCommand } from './commands.ts';
 import { requireDatafeed } from './datafeed-lookup.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
 import type { applyDatafeedLookback } from './datafeed-lookback.ts';
+import { checkDataExtractor, storeAggregations } from './datafeed-extractor.ts';
+import { resolveIndices } from './documents.ts';
+import type { DatafeedConfig, IndicesOptions } from '../domain/datafeed/types.ts';
+import { parseSearchRequest } from '../domain/search/request.ts';
 
 /** The start-datafeed action name (upgrade-mode errors). */
 export const START_DATAFEED_ACTION = 'cluster:admin/xpack/ml/datafeed/start';
@@ -30,12 +43,22 @@ export interface StartParams {
  * posts it to the job. Answers `{"started":true,"node":<node>}` at once, as Elasticsearch does
  * once the task is assigned.
  *
- * mlplane runs lookbacks to an `end` only: a start without `end` (real time) and a datafeed
- * with `aggregations` are refused with a 400 naming what is unsupported, before anything changes.
+ * Before the task, Elasticsearch's checks of the data: the extractor can be built
+ * (`DataExtractorFactory.create`: the indices and, without aggregations, the job's fields;
+ * {@link checkDataExtractor}) and, as `DatafeedNodeSelector.checkDatafeedTaskCanBeCreated`, the
+ * indices resolve to at least one index under the datafeed's `indices_options`
+ * ({@link verifyIndicesActive}). A datafeed with `aggregations` has them parsed by the document
+ * store first, so one the store does not compute is a 400 naming it before anything changes.
+ *
+ * Without `end` the datafeed runs in real time after its lookback (the runner, then the
+ * scheduled tick in `datafeed-tick.ts`).
  * @throws ActionRequestValidationError 400 "Validation Failed: 1: start [<ms>] must be earlier than end [<ms>];";
  *   429 in upgrade mode; 404 "No datafeed with id [<id>] exists"; 404 "No known job with id '<job>'";
  *   409 "cannot start datafeed [<d>] because job [<j>] is <state>"; 409 "cannot start datafeed [<d>] because it has already been started";
- *   StatusError 400 "mlplane does not run real-time datafeeds yet: …" / "mlplane does not run aggregation datafeeds yet: …"
+ *   404 "datafeed [<d>] cannot retrieve data because index [<i>] does not exist" and the other errors of {@link checkDataExtractor};
+ *   409 "No node found to start datafeed [<d>], allocation explanation [cannot start datafeed [<d>] because index [<i>] does not exist, is closed, or is still initializing.]"
+ *   (or "… because it failed resolving indices given [<i>] and indices_options [IndicesOptions[…]] with exception [no such index [<i>]]]");
+ *   400 "mlplane does not support the [<x>] aggregation yet"
  */
 export async function startDatafeed(datafeedId: string, params: StartParams): Promise<{ started: true; node: string }> {
   if (params.endMs !== undefined && params.endMs <= params.startMs) {
@@ -49,8 +72,9 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
   validateDatafeedForJob(d.config, job.config);
   if (rt.state !== 'opening' && rt.state !== 'opened') throw new ConflictError(DatafeedMessages.jobNotOpen(datafeedId, d.config.job_id, rt.state));
   transitionDatafeed(d.runtime, { type: 'start_requested' });
-  if (d.config.aggregations !== undefined) throw new StatusError(400, DatafeedMessages.noAggregations(datafeedId));
-  if (params.endMs === undefined) throw new StatusError(400, DatafeedMessages.noRealTime(datafeedId));
+  await checkDataExtractor(datafeedId, d.config, job.config);
+  await verifyIndicesActive(datafeedId, d.config);
+  if (d.config.aggregations !== undefined) checkStoreAggregations(d.config.aggregations);
   const node = config().nodeName;
   const runId = randomUUID();
   const starting = transitionDatafeed(d.runtime, { type: 'start', node, startMs: params.startMs, endMs: params.endMs, runId });
@@ -64,9 +88,53 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
   await submitCommand({
     action: 'datafeed',
     es_action: START_DATAFEED_ACTION,
-    description: `datafeed [${datafeedId}] lookback for job [${d.config.job_id}]`,
+    description: `datafeed [${datafeedId}] ${params.endMs === undefined ? 'lookback and real time' : 'lookback'} for job [${d.config.job_id}]`,
     targets: [d.config.job_id],
     params: { datafeed_id: datafeedId, run_id: runId },
   });
   return { started: true, node };
+}
+
+/** Elasticsearch's `IndicesOptions.toString` (before failure stores), as its start errors print it. */
+export function indicesOptionsString(o: IndicesOptions): string {
+  const wildcards = new Set(o.expand_wildcards.includes('all') ? ['open', 'closed', 'hidden'] : o.expand_wildcards);
+  return (
+    `IndicesOptions[ignore_unavailable=${o.ignore_unavailable}, allow_no_indices=${o.allow_no_indices}, ` +
+    `expand_wildcards_open=${wildcards.has('open')}, expand_wildcards_closed=${wildcards.has('closed')}, expand_wildcards_hidden=${wildcards.has('hidden')}, ` +
+    `allow_aliases_to_multiple_indices=true, forbid_closed_indices=true, ignore_aliases=false, ignore_throttled=${o.ignore_throttled}]`
+  );
+}
+
+/**
+ * `DatafeedNodeSelector.verifyIndicesActive`, critical for task creation: the datafeed's local
+ * indices (remote `cluster:index` ones cannot be checked and are skipped) resolved under its
+ * `indices_options`. A missing index (unless `ignore_unavailable`) or a wildcard matching nothing
+ * with `allow_no_indices: false` fails the resolution; resolving to no index at all (with no
+ * remote index to hope for) fails too. Both are Elasticsearch's 409 "No node found to start datafeed".
+ * PUT datafeed checks none of this, as Elasticsearch (a datafeed may be created before its index).
+ * @throws ConflictError 409 with the allocation explanation
+ */
+export async function verifyIndicesActive(datafeedId: string, config: Pick<DatafeedConfig, 'indices' | 'indices_options'>): Promise<void> {
+  const local = config.indices.filter((i) => !i.includes(':'));
+  const hasRemote = local.length !== config.indices.length;
+  const noNode = (explanation: string): ConflictError =>
+    new ConflictError(`No node found to start datafeed [${datafeedId}], allocation explanation [cannot start datafeed [${datafeedId}] because ${explanation}]`);
+  const opts = config.indices_options;
+  let concrete = 0;
+  for (const token of local) {
+    try {
+      const found = await resolveIndices(token, token.includes('*') || opts.ignore_unavailable);
+      if (found.length === 0 && token.includes('*') && !opts.allow_no_indices) throw new IndexNotFoundError(token);
+      concrete += found.length;
+    } catch (err) {
+      if (!(err instanceof IndexNotFoundError)) throw err;
+      throw noNode(`it failed resolving indices given [${local.join(',')}] and indices_options [${indicesOptionsString(opts)}] with exception [${err.message}]`);
+    }
+  }
+  if (!hasRemote && concrete === 0) throw noNode(`index [${local.join(',')}] does not exist, is closed, or is still initializing.`);
+}
+
+/** The datafeed's aggregations parsed as the document store will run them: one it does not compute is its 400 now, not an audit later. */
+function checkStoreAggregations(aggs: Record<string, unknown>): void {
+  parseSearchRequest(JSON.stringify({ size: 0, aggs: storeAggregations(aggs) }), {});
 }

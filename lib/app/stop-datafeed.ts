@@ -1,4 +1,4 @@
-import { DatafeedMessages, IllegalStateError, Messages, StaleStateError, StatusError } from '../domain/errors.ts';
+import { DatafeedMessages, IllegalStateError, Messages, StaleStateError } from '../domain/errors.ts';
 import type { TimeValue } from '../domain/units.ts';
 import { config } from '../runtime/config.ts';
 import { getJobRuntime } from '../store/jobs.ts';
@@ -6,7 +6,7 @@ import { submitCommand } from './commands.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { getDatafeed, getJobDatafeedId, putDatafeed } from '../store/datafeeds.ts';
 import { audit } from './audit.ts';
-import { requireDatafeed, resolveDatafeeds } from './datafeed-lookup.ts';
+import { resolveDatafeeds } from './datafeed-lookup.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
 
 /** The stop-datafeed action name (upgrade-mode errors). */
@@ -109,16 +109,6 @@ async function forceStop(datafeedId: string, nowMs = Date.now()): Promise<void> 
     return;
   }
   throw new StaleStateError(`datafeed [${datafeedId}] changed concurrently`);
-}
-
-/**
- * POST|GET _ml/datafeeds[/<id>]/_preview: 404 for an unknown datafeed, as Elasticsearch; a
- * preview searches the datafeed's indices, which mlplane does not do yet (400 naming the API).
- * @throws 404 "No datafeed with id [<id>] exists"; StatusError 400 "mlplane does not run datafeeds yet: [_preview] is not supported"
- */
-export async function previewDatafeed(datafeedId: string | undefined): Promise<never> {
-  if (datafeedId !== undefined) await requireDatafeed(datafeedId);
-  throw new StatusError(400, DatafeedMessages.notRunYet('_preview'));
 }
 
 /**

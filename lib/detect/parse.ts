@@ -182,6 +182,17 @@ function parseDocuments(body: string): Record<string, unknown>[] {
 }
 
 /**
+ * The fields of a posted document as Elasticsearch's `XContentRecordReader` counts them for
+ * `input_field_count`: every field whose value is a scalar, `null` or an array counts once
+ * (analysed or not), an object counts the fields inside it, never itself.
+ */
+function leafFieldCount(doc: Record<string, unknown>): number {
+  let n = 0;
+  for (const v of Object.values(doc)) n += isJsonObject(v) ? leafFieldCount(v) : 1;
+  return n;
+}
+
+/**
  * Parses a `_data` body as Elasticsearch's post data does.
  *
  * @param body a JSON array of objects, NDJSON (one object a line), or JSON objects separated
@@ -190,9 +201,9 @@ function parseDocuments(body: string): Record<string, unknown>[] {
  * @param fieldsUsed the analysis fields (see `analysisFields`), without the time field.
  * @returns `records`: documents with a readable time, in body order, `fields` being the parsed
  *   object itself; `counts`: input_bytes (UTF-8 bytes of the body), input_record_count (all
- *   documents), input_field_count (Σ of analysis fields present + 1 for a present time
- *   field), missing_field_count (Σ of analysis fields absent or null), invalid_date_count
- *   (documents dropped for an absent or unreadable time).
+ *   documents), input_field_count (per document, every field it holds less one for the time
+ *   field: see `leafFieldCount`), missing_field_count (Σ of analysis fields absent or null),
+ *   invalid_date_count (documents dropped for an absent or unreadable time).
  * @throws DataParseError (400 `x_content_parse_exception`) when the body is not JSON or a
  *   document is not an object.
  */
@@ -210,10 +221,10 @@ export function parseDataBody(body: string, dd: DataDescription, fieldsUsed: str
     for (let f = 0; f < nUsed; f++) {
       const v = fieldValue(fields, fieldsUsed[f] as string);
       if (v === undefined || v === null) missing++;
-      else fieldCount++;
     }
+    // Elasticsearch subtracts the time field whether or not the document has one, never below 0.
+    fieldCount += Math.max(leafFieldCount(fields) - 1, 0);
     const rawTime = fieldValue(fields, timeField);
-    if (rawTime !== undefined && rawTime !== null) fieldCount++;
     const timeMs = parseTime(rawTime, timeFormat);
     if (timeMs === undefined) {
       invalid++;

@@ -54,7 +54,8 @@ export type CommandMessage = z.infer<typeof commandMessageSchema>;
  * range of the query (`reset_start`/`reset_end`, as sent), `flush` the checked flush
  * parameters (epoch ms; `calc_interim`), `delete` `force` and the deleted job's
  * `create_time` (so a redelivery never deletes a job re-created since), `datafeed` the datafeed
- * whose lookback it runs and the run it belongs to. The other actions
+ * whose lookback it runs and the run it belongs to (and, for a real-time search, the due
+ * time and the window's end). The other actions
  * carry nothing in params (`update` and `data` bodies travel as the command's payload).
  * Strict: a key no action knows is a writer/reader mismatch, caught where it is read.
  */
@@ -72,7 +73,8 @@ export const commandParamsSchemas = {
   delete: z.strictObject({ force: z.boolean().optional(), create_time: z.number().optional() }),
   persist: z.strictObject({}),
   update: z.strictObject({}),
-  datafeed: z.strictObject({ datafeed_id: z.string(), run_id: z.string() }),
+  // `due_ms`/`search_to_ms`: a real-time search the tick submitted (the due time it found, the window's end).
+  datafeed: z.strictObject({ datafeed_id: z.string(), run_id: z.string(), due_ms: z.number().optional(), search_to_ms: z.number().optional() }),
   upgrade_mode: z.strictObject({ enabled: z.boolean(), timeout_ms: z.number().int().nonnegative() }),
 } as const satisfies Record<CommandAction, z.ZodType>;
 

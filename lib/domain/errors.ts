@@ -445,12 +445,16 @@ export const DatafeedMessages = {
   jobHasDatafeed: (existing: string, jobId: string) => `A datafeed [${existing}] already exists for job [${jobId}]`,
   jobNotOpen: (datafeedId: string, jobId: string, state: string) => `cannot start datafeed [${datafeedId}] because job [${jobId}] is ${state}`,
   deleteJobDatafeed: (jobId: string, datafeedId: string) => `failed to delete job [${jobId}] as its datafeed [${datafeedId}] could not be deleted`,
-  notRunYet: (api: string) => `mlplane does not run datafeeds yet: [${api}] is not supported`,
-  /** mlplane runs lookbacks to an `end` only; real time (no `end`) and aggregation datafeeds are refused at start. */
-  noRealTime: (datafeedId: string) => `mlplane does not run real-time datafeeds yet: start datafeed [${datafeedId}] with an [end]`,
-  noAggregations: (datafeedId: string) => `mlplane does not run aggregation datafeeds yet: datafeed [${datafeedId}] has [aggregations]`,
   started: (from: string, to: string, frequency: string) => `Datafeed started (from: ${from} to: ${to}) with frequency [${frequency}]`,
   lookbackCompleted: 'Datafeed lookback completed',
+  lookbackNoData: 'Datafeed lookback retrieved no data',
+  continuedRealtime: 'Datafeed continued in real-time',
+  startedRealtime: 'Datafeed started in real-time',
+  noData: 'Datafeed has been retrieving no data for a while',
+  dataSeenAgain: 'Datafeed has started retrieving data again',
+  recovered: 'Datafeed has recovered data extraction and analysis',
+  missingData: (missing: number, latestBucket: string) =>
+    `Datafeed has missed ${missing} documents due to ingest latency, latest bucket with missing data is [${latestBucket}]. Consider increasing query_delay`,
   stopped: 'Datafeed stopped',
   extractionError: (reason: string) => `Datafeed is encountering errors extracting data: ${reason}`,
 } as const;

@@ -161,7 +161,7 @@ export const workers = {
 } as const;
 
 /** Names of the EventBridge-scheduled functions. */
-export type ScheduleFunctionName = 'maintenance' | 'persist';
+export type ScheduleFunctionName = 'maintenance' | 'persist' | 'datafeeds';
 
 /** One EventBridge schedule (rate or cron, in EventBridge syntax; UTC). */
 export interface ScheduleDefinition {
@@ -188,5 +188,12 @@ export const schedules: readonly ScheduleDefinition[] = [
     expression: 'rate(15 minutes)',
     localCron: '*/15 * * * *',
     description: 'Snapshot open jobs whose background_persist_interval has passed',
+  },
+  {
+    name: 'datafeeds-realtime',
+    fn: 'datafeeds',
+    expression: 'rate(1 minute)',
+    localCron: '* * * * *',
+    description: 'Submit the real-time search of every started datafeed whose frequency has come round',
   },
 ];

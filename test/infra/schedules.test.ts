@@ -12,6 +12,15 @@ describe('schedules', () => {
     expect(Object.keys(rules)).toHaveLength(schedules.length);
   });
 
+  it('runs the real-time datafeed tick every minute on its own function', () => {
+    const fnArn = { 'Fn::GetAtt': [cfnId(stack, stack.scheduleFunctions.datafeeds), 'Arn'] };
+    const tick = Object.values(rules).filter((r) => {
+      const p = r.Properties as Props;
+      return p.ScheduleExpression === 'rate(1 minute)' && JSON.stringify((p.Targets as Array<{ Arn: unknown }>)[0]?.Arn) === JSON.stringify(fnArn);
+    });
+    expect(tick).toHaveLength(1);
+  });
+
   for (const def of schedules) {
     it(`runs the ${def.fn} function on "${def.expression}" for ${def.name}`, () => {
       const fnArn = { 'Fn::GetAtt': [cfnId(stack, stack.scheduleFunctions[def.fn]), 'Arn'] };

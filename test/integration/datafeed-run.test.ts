@@ -81,15 +81,16 @@ describe('a datafeed started with an end runs its lookback and closes its job', 
     expect(notes).toContain('Datafeed stopped');
   });
 
-  it('a datafeed over an unknown index audits the error and still closes its job', async () => {
+  it('a datafeed over an unknown index is refused at start (404, as the DataExtractorFactory of Elasticsearch) and its job stays open', async () => {
     const job = uniqueId('df-missing-index');
-    const feed = await putJobAndFeed(job, uniqueId('no-such-index'));
+    const missing = uniqueId('no-such-index');
+    const feed = await putJobAndFeed(job, missing);
     await es.ml.openJob({ job_id: job });
-    await es.ml.startDatafeed({ datafeed_id: feed, start: '2017-01-01T00:00:00Z', end: '2017-01-02T00:00:00Z' });
-    await waitClosed(job);
-    const notes = JSON.stringify(await es.transport.request<any>({ method: 'GET', path: `/_ml/anomaly_detectors/${job}/_notifications` }));
-    expect(notes).toContain('Datafeed is encountering errors extracting data: no such index');
+    const err = await esError(es.ml.startDatafeed({ datafeed_id: feed, start: '2017-01-01T00:00:00Z', end: '2017-01-02T00:00:00Z' }));
+    expect(err).toMatchObject({ status: 404, type: 'resource_not_found_exception', reason: `datafeed [${feed}] cannot retrieve data because index [${missing}] does not exist` });
     expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('stopped');
+    expect((await es.ml.getJobStats({ job_id: job })).jobs[0]?.state).toBe('opened');
+    await es.ml.closeJob({ job_id: job });
   });
 
   it('a started datafeed cannot be started again (409)', async () => {

@@ -184,7 +184,7 @@ describe('datafeed bad input', () => {
     }
   });
 
-  it('start: end before start is 400, a closed job is 409, real time and aggregation datafeeds are a clear 400', async () => {
+  it('start: end before start is 400, a closed job is 409', async () => {
     const job = uniqueId('dfstart');
     await putJob(job);
     await es.ml.putDatafeed({ datafeed_id: `${job}-f`, job_id: job, indices: ['i'] });
@@ -196,11 +196,7 @@ describe('datafeed bad input', () => {
     });
     const closed = await esError(es.ml.startDatafeed({ datafeed_id: `${job}-f`, start: '0' }));
     expect(closed).toMatchObject({ status: 409, type: 'status_exception', reason: `cannot start datafeed [${job}-f] because job [${job}] is closed` });
-    await es.ml.openJob({ job_id: job });
-    const unsupported = await esError(es.ml.startDatafeed({ datafeed_id: `${job}-f` }));
-    expect(unsupported).toMatchObject({ status: 400, type: 'status_exception', reason: `mlplane does not run real-time datafeeds yet: start datafeed [${job}-f] with an [end]` });
-    expect((await es.ml.getDatafeedStats({ datafeed_id: `${job}-f` })).datafeeds[0]?.state).toBe('stopped');
-    await es.ml.closeJob({ job_id: job });
+    // Real time (no end) is supported: test/integration/datafeed-realtime.test.ts.
   });
 
   it('stop: a stopped datafeed, twice, is stopped:true; a wildcard with no match too unless allow_no_match=false', async () => {
@@ -275,6 +271,23 @@ describe('datafeeds_crud.yml and jobs_crud.yml cases', () => {
     await es.transport.request({ method: 'POST', path: `/_ml/datafeeds/${job}-p/_update`, querystring: { ignore_throttled: 'false', allow_no_indices: 'false' }, body: {} });
     got = (await es.ml.getDatafeeds({ datafeed_id: `${job}-p` })).datafeeds[0];
     expect(got.indices_options).toMatchObject({ ignore_throttled: false, allow_no_indices: false });
+  });
+
+  it('put and update with ignore_throttled warn on their errors too', async () => {
+    const job = uniqueId('dfwarn');
+    const failed = (request: Promise<unknown>) =>
+      request.then(
+        () => ({ statusCode: 200, warnings: null }),
+        (err) => err.meta,
+      );
+    const put = await failed(es.ml.putDatafeed({ datafeed_id: `${job}-p`, job_id: 'missing-job-for-warning', indices: ['index-foo'], ignore_throttled: false }, { meta: true }));
+    expect(put.statusCode).toBe(404);
+    expect(put.warnings?.join()).toContain('[ignore_throttled] parameter is deprecated');
+    const update = await failed(
+      es.transport.request({ method: 'POST', path: `/_ml/datafeeds/${job}-missing/_update`, querystring: { ignore_throttled: 'true' }, body: {} }, { meta: true }),
+    );
+    expect(update.statusCode).toBe(404);
+    expect(update.warnings?.join()).toContain('[ignore_throttled] parameter is deprecated');
   });
 
   it('put job with a datafeed and indices options in the parameters', async () => {

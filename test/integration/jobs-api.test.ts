@@ -108,6 +108,59 @@ describe('get jobs and stats', () => {
   });
 });
 
+describe('job stats data_counts', () => {
+  it('input_field_count counts every field of a posted document less the time field, as jobs_get_stats.yml expects', async () => {
+    const id = uniqueId('field-count');
+    await es.ml.putJob({
+      job_id: id,
+      analysis_config: { bucket_span: '1h', detectors: [{ function: 'metric', field_name: 'responsetime', by_field_name: 'airline' }] },
+      data_description: { time_field: 'time', time_format: 'epoch' },
+    });
+    await es.ml.openJob({ job_id: id });
+    await es.ml.postData({
+      job_id: id,
+      data: [
+        { airline: 'AAL', responsetime: '132.2046', time: '1403481600' },
+        { airline: 'JZA', responsetime: '990.4628', time: '1403481600' },
+        { airline: 'JZA', responsetime: '244.1276', time: '1403485200' },
+      ],
+    });
+    await es.ml.flushJob({ job_id: id });
+    const counts = (await es.ml.getJobStats({ job_id: id })).jobs[0]!.data_counts;
+    expect(counts).toMatchObject({ processed_record_count: 3, processed_field_count: 6, input_field_count: 6 });
+    // A field the job does not analyse counts too; an object counts by its fields.
+    await es.ml.postData({ job_id: id, data: [{ airline: 'AAL', responsetime: '1', time: '1403488800', host: { name: 'a', tags: ['x', 'y'] } }] });
+    expect((await es.ml.getJobStats({ job_id: id })).jobs[0]!.data_counts.input_field_count).toBe(6 + 4);
+    await es.ml.closeJob({ job_id: id });
+  });
+});
+
+describe('deprecation warnings on errors', () => {
+  it('close with allow_no_jobs warns on the 404 as on the 200 (jobs_crud.yml catches missing with the warning)', async () => {
+    const warning = 'Deprecated field [allow_no_jobs] used, expected [allow_no_match] instead';
+    const ok = await es.transport.request({ method: 'POST', path: '/_ml/anomaly_detectors/missing-*/_close', querystring: { allow_no_jobs: 'true' } }, { meta: true });
+    expect(ok.warnings?.join()).toContain(warning);
+    const failed = await es.transport
+      .request({ method: 'POST', path: '/_ml/anomaly_detectors/missing-*/_close', querystring: { allow_no_jobs: 'false' } }, { meta: true })
+      .catch((err) => err.meta);
+    expect(failed.statusCode).toBe(404);
+    expect(failed.warnings?.join()).toContain(warning);
+  });
+
+  it('post data warns on a bad reset_start as on any other answer (post_data.yml invalid parameters)', async () => {
+    const id = uniqueId('reset-warn');
+    await countJob(id);
+    await es.ml.openJob({ job_id: id });
+    const failed = await es.transport
+      .request({ method: 'POST', path: `/_ml/anomaly_detectors/${id}/_data`, querystring: { reset_start: 'not_a_date' }, body: { timestamp: T0 } }, { meta: true })
+      .catch((err) => err.meta);
+    expect(failed.statusCode).toBe(400);
+    expect(JSON.stringify(failed.body)).toContain('parse_exception');
+    expect(failed.warnings?.join()).toContain('Posting data directly to anomaly detection jobs is deprecated');
+    await es.ml.closeJob({ job_id: id });
+  });
+});
+
 describe('open job', () => {
   it('is 404 for an unknown job and 409 when already open', async () => {
     expect(await esError(es.ml.openJob({ job_id: 'missing-job' }))).toMatchObject({ status: 404, reason: "No known job with id 'missing-job'" });

@@ -80,6 +80,20 @@ export interface DatafeedRuntime {
   run_id?: string;
   /** End (epoch ms, exclusive) of the last lookback chunk posted to the job: where a resumed lookback goes on. */
   lookback_ms?: number;
+  /** End (epoch ms, exclusive) of the lookback of a real-time run, fixed when it starts (`now - query_delay` then), so a resumed lookback reads the same chunks. */
+  lookback_end_ms?: number;
+  /** When the next real-time search is due, epoch ms; set once the lookback of a run without `end` is done (`real_time_running`). */
+  next_search_ms?: number;
+  /** Consecutive searches that found no data (`ProblemTracker`'s empty data count). */
+  empty_searches?: number;
+  /** The last search's window, epoch ms (`running_state.search_interval`). */
+  search_interval?: { start_ms: number; end_ms: number };
+  /** When the delayed-data check last ran, epoch ms. */
+  last_data_check_ms?: number;
+  /** The extraction problem last audited (`ProblemTracker`): the same problem is not audited again until a search succeeds. */
+  problem?: string;
+  /** The last delayed-data audit's message and bucket range, so an unchanged finding is not audited again (`DatafeedJob`'s annotation comparison). */
+  delayed_data_finding?: string;
   timing_stats: DatafeedTimingStats;
 }
 

@@ -63,7 +63,10 @@ export function datafeedStatsView(d: DatafeedConfig, rt: DatafeedRuntime): Recor
   timing.exponential_average_calculation_context = { incremental_metric_value_ms: 0, previous_exponential_average_ms: 0 };
   out.timing_stats = timing;
   if (rt.state === 'started' || rt.state === 'starting') {
-    out.running_state = { real_time_configured: rt.end_ms === undefined, real_time_running: false };
+    // `real_time_running`: past its lookback, searching every `frequency` (Elasticsearch's `DatafeedRunner.finishedLookBack`).
+    const running: Record<string, unknown> = { real_time_configured: rt.end_ms === undefined, real_time_running: rt.next_search_ms !== undefined };
+    if (rt.search_interval) running.search_interval = rt.search_interval;
+    out.running_state = running;
   }
   return out;
 }

@@ -20,6 +20,13 @@ export const DATAFEED_TASK_FIELDS = [
   'isolated',
   'run_id',
   'lookback_ms',
+  'lookback_end_ms',
+  'next_search_ms',
+  'empty_searches',
+  'search_interval',
+  'last_data_check_ms',
+  'delayed_data_finding',
+  'problem',
 ] as const satisfies readonly (keyof DatafeedRuntime)[];
 
 /** What happens to a datafeed; `*_requested` events are the checks a request makes before it changes anything. */
@@ -28,10 +35,19 @@ export type DatafeedEvent =
   | { type: 'start_requested' }
   /** The start is accepted: a task exists, assigned to `node`, for `[start, end)`. */
   | { type: 'start'; node: string; startMs: number; endMs?: number; runId: string }
-  /** The runner began its lookback or real-time loop. */
-  | { type: 'started' }
-  /** The runner posted a lookback chunk: its end and the timing stats after its search. */
-  | { type: 'progress'; lookbackMs: number; timingStats: DatafeedRuntime['timing_stats'] }
+  /**
+   * The runner began its lookback; a run without `end` fixes where its lookback ends
+   * (`now - query_delay`); `resumeFromMs` is where it starts when the job already has data after `start`.
+   */
+  | { type: 'started'; lookbackEndMs?: number; resumeFromMs?: number }
+  /** The runner posted a chunk: its end, the window searched and the timing stats after its search. */
+  | { type: 'progress'; lookbackMs: number; timingStats: DatafeedRuntime['timing_stats']; searchInterval?: { start_ms: number; end_ms: number } }
+  /**
+   * A run without `end` finished its lookback or a real-time search: when the next search is
+   * due, the consecutive empty searches, the delayed-data check's bookkeeping, and the
+   * extraction problem it hit (none: the problem is cleared).
+   */
+  | { type: 'realtime'; nextSearchMs: number; emptySearches: number; lastDataCheckMs?: number; delayedDataFinding?: string; problem?: string }
   /** POST _stop without force: a running datafeed finishes its current chunk first. */
   | { type: 'stop' }
   /** The runner stopped (after a stop, at `end`, on a lookback error, or after `max_empty_searches`): the task goes. */
@@ -56,6 +72,19 @@ const cannotDelete = refuse<DatafeedRuntime>((rt) => new ConflictError(`Cannot d
 /** A move only another writer's win can ask for (a runner reporting on a datafeed stopped meanwhile): the caller re-reads. */
 const lostRace = (expected: string) => refuse<DatafeedRuntime>((rt) => new StaleStateError(`datafeed [${rt.datafeed_id}] is ${rt.state}, not ${expected}`));
 
+const progressPatch = (e: Extract<DatafeedEvent, { type: 'progress' }>): Partial<DatafeedRuntime> => ({
+  lookback_ms: e.lookbackMs,
+  timing_stats: e.timingStats,
+  ...(e.searchInterval ? { search_interval: e.searchInterval } : {}),
+});
+const realtimePatch = (e: Extract<DatafeedEvent, { type: 'realtime' }>): Partial<DatafeedRuntime> => ({
+  next_search_ms: e.nextSearchMs,
+  empty_searches: e.emptySearches,
+  ...(e.lastDataCheckMs !== undefined ? { last_data_check_ms: e.lastDataCheckMs } : {}),
+  ...(e.delayedDataFinding !== undefined ? { delayed_data_finding: e.delayedDataFinding } : {}),
+  ...(e.problem !== undefined ? { problem: e.problem } : {}),
+});
+
 const toStopped = (rt: DatafeedRuntime): DatafeedRuntime => moved(rt, { state: 'stopped' }, DATAFEED_TASK_FIELDS);
 
 /** The datafeed's transition table: one cell per (event, state). */
@@ -68,12 +97,29 @@ export const DATAFEED_TRANSITIONS: TransitionTable<DatafeedState, DatafeedRuntim
     started: alreadyStarted,
     stopping: alreadyStarted,
   },
-  started: { stopped: lostRace('starting'), starting: (rt) => moved(rt, { state: 'started' }), started: unchanged, stopping: lostRace('starting') },
+  started: {
+    stopped: lostRace('starting'),
+    starting: (rt, e) =>
+      moved(rt, {
+        state: 'started',
+        ...(e.lookbackEndMs !== undefined ? { lookback_end_ms: e.lookbackEndMs } : {}),
+        ...(e.resumeFromMs !== undefined ? { lookback_ms: e.resumeFromMs } : {}),
+      }),
+    started: unchanged,
+    stopping: lostRace('starting'),
+  },
   progress: {
     stopped: lostRace('started'),
     starting: lostRace('started'),
-    started: (rt, e) => moved(rt, { lookback_ms: e.lookbackMs, timing_stats: e.timingStats }),
-    stopping: (rt, e) => moved(rt, { lookback_ms: e.lookbackMs, timing_stats: e.timingStats }),
+    started: (rt, e) => moved(rt, progressPatch(e)),
+    stopping: (rt, e) => moved(rt, progressPatch(e)),
+  },
+  realtime: {
+    stopped: lostRace('started'),
+    starting: lostRace('started'),
+    started: (rt, e) => moved(rt, realtimePatch(e), e.problem === undefined ? ['problem'] : []),
+    // A stop asked for meanwhile is finished by the runner right after; the bookkeeping is kept until then.
+    stopping: (rt, e) => moved(rt, realtimePatch(e), e.problem === undefined ? ['problem'] : []),
   },
   // Stopping a stopped datafeed is not an error (start_stop_datafeed.yml); `starting` counts as started (spec B.2).
   stop: { stopped: unchanged, starting: (rt) => moved(rt, { state: 'stopping' }), started: (rt) => moved(rt, { state: 'stopping' }), stopping: unchanged },

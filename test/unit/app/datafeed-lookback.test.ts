@@ -23,3 +23,19 @@ describe('datafeed lookback windows', () => {
     expect(chunkSpanMs(feed({ mode: 'off' }), 600_000)).toBe(AUTO_CHUNK_BUCKETS * 600_000);
   });
 });
+
+describe('aggregation datafeed chunks', () => {
+  it('an aggregation datafeed in auto mode chunks by 1000 histogram buckets, not job buckets', () => {
+    const aggs = { buckets: { date_histogram: { field: 'time', fixed_interval: '5m' }, aggs: { time: { max: { field: 'time' } } } } };
+    const config = { chunking_config: { mode: 'auto' }, aggregations: aggs } as unknown as DatafeedConfig;
+    expect(chunkSpanMs(config, HOUR)).toBe(AUTO_CHUNK_BUCKETS * 300_000);
+  });
+
+  it('a manual time_span of an aggregation datafeed is rounded up to whole histogram intervals, so every chunk holds a bucket', () => {
+    const aggs = { buckets: { date_histogram: { field: 'time', fixed_interval: '1h' }, aggs: { time: { max: { field: 'time' } } } } };
+    const config = (time_span: string) => ({ chunking_config: { mode: 'manual', time_span }, aggregations: aggs }) as unknown as DatafeedConfig;
+    expect(chunkSpanMs(config('30m'), HOUR)).toBe(HOUR);
+    expect(chunkSpanMs(config('90m'), HOUR)).toBe(2 * HOUR);
+    expect(chunkSpanMs(config('3h'), HOUR)).toBe(3 * HOUR);
+  });
+});

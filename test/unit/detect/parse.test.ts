@@ -42,11 +42,22 @@ describe('parseDataBody', () => {
     expect(Buffer.from(body, 'utf8').length).toBeGreaterThan(body.length);
   });
 
-  it('counts missing analysis fields and does not count them as input fields', () => {
+  it('counts missing analysis fields; input fields are the fields each document holds less the time field', () => {
     const body = `{"time":1,"airline":"A"}\n{"time":2,"responsetime":null}\n{"time":3,"airline":"B","responsetime":1}`;
     const { counts } = parseDataBody(body, epoch, used);
     expect(counts.missing_field_count).toBe(3);
-    expect(counts.input_field_count).toBe(3 + 1 + 0 + 2);
+    // A null value is a field to Elasticsearch's reader: 1 + 1 + 2.
+    expect(counts.input_field_count).toBe(1 + 1 + 2);
+  });
+
+  it('counts input fields as Elasticsearch does: every field, analysed or not, objects by their leaves, arrays once, less one for time', () => {
+    // jobs_get_stats.yml: three documents of airline, responsetime and time are 6 input fields, not 9.
+    const three = ['AAL', 'JZA', 'JZA'].map((airline, i) => JSON.stringify({ airline, responsetime: '1.5', time: String(1403481600 + i * 3600) })).join('\n');
+    expect(parseDataBody(three, epoch, used).counts.input_field_count).toBe(6);
+    const rich = JSON.stringify({ time: 1, airline: 'A', extra: { a: 1, b: [1, 2], c: {} }, nothing: null });
+    expect(parseDataBody(rich, epoch, used).counts.input_field_count).toBe(5 - 1);
+    // Without a time field the count still loses one, and never goes below zero.
+    expect(parseDataBody('{"airline":"A","responsetime":2}\n{}', epoch, used).counts.input_field_count).toBe(1);
   });
 
   it('drops records with a missing or unreadable time and counts them as invalid dates', () => {

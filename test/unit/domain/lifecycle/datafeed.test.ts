@@ -16,6 +16,7 @@ const events: { [K in DatafeedEvent['type']]: Extract<DatafeedEvent, { type: K }
   start: { type: 'start', node: 'node-1', startMs: 100, endMs: 200, runId: 'r1' },
   progress: { type: 'progress', lookbackMs: 150, timingStats: { search_count: 1, bucket_count: 0, total_search_time_ms: 2, exponential_average_search_time_per_hour_ms: 2 } },
   started: { type: 'started' },
+  realtime: { type: 'realtime', nextSearchMs: 60_000, emptySearches: 1 },
   stop: { type: 'stop' },
   stopped: { type: 'stopped' },
   force_stop: { type: 'force_stop' },
@@ -36,6 +37,7 @@ const table: Record<DatafeedEvent['type'], Record<DatafeedState, Outcome>> = {
   start: { stopped: 'starting', starting: alreadyStarted, started: alreadyStarted, stopping: alreadyStarted },
   started: { stopped: 'lost race', starting: 'started', started: 'same', stopping: 'lost race' },
   progress: { stopped: 'lost race', starting: 'lost race', started: 'started', stopping: 'stopping' },
+  realtime: { stopped: 'lost race', starting: 'lost race', started: 'started', stopping: 'stopping' },
   stop: { stopped: 'same', starting: 'stopping', started: 'stopping', stopping: 'same' },
   stopped: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
   force_stop: { stopped: 'same', starting: 'stopped', started: 'stopped', stopping: 'stopped' },
@@ -90,9 +92,38 @@ describe('what the datafeed transitions write', () => {
     expect(transitionDatafeed(feed('stopped'), { type: 'start', node: 'n', startMs: 0, runId: 'r' })).not.toHaveProperty('end_ms');
   });
 
+  it('a real-time run fixes its lookback end when it starts and goes on after the data the job already has', () => {
+    const started = transitionDatafeed(feed('starting'), { type: 'started', lookbackEndMs: 9_000, resumeFromMs: 4_001 });
+    expect(started).toMatchObject({ state: 'started', lookback_end_ms: 9_000, lookback_ms: 4_001 });
+    expect(transitionDatafeed(feed('starting'), events.started)).toMatchObject({ lookback_ms: 5 });
+  });
+
+  it('a real-time step records the next due time, the empty searches and the delayed-data bookkeeping; progress records the window searched', () => {
+    const step = transitionDatafeed(feed('started'), { type: 'realtime', nextSearchMs: 120_000, emptySearches: 3, lastDataCheckMs: 7, delayedDataFinding: 'f' });
+    expect(step).toMatchObject({ next_search_ms: 120_000, empty_searches: 3, last_data_check_ms: 7, delayed_data_finding: 'f' });
+    const progress = transitionDatafeed(step, { ...events.progress, searchInterval: { start_ms: 5, end_ms: 150 } });
+    expect(progress).toMatchObject({ lookback_ms: 150, search_interval: { start_ms: 5, end_ms: 150 }, next_search_ms: 120_000 });
+  });
+
+  it('a real-time step records the extraction problem it hit, and one without a problem clears it', () => {
+    const failing = transitionDatafeed(feed('started'), { type: 'realtime', nextSearchMs: 1, emptySearches: 0, problem: 'no such index [x]' });
+    expect(failing.problem).toBe('no such index [x]');
+    expect(transitionDatafeed(failing, { type: 'realtime', nextSearchMs: 2, emptySearches: 0 })).not.toHaveProperty('problem');
+  });
+
   it('every move to stopped clears every task field, and only those', () => {
     for (const event of [events.stopped, events.force_stop]) {
-      const before = { ...feed('started'), isolated: true };
+      const before = {
+        ...feed('started'),
+        isolated: true,
+        lookback_end_ms: 9,
+        next_search_ms: 60_000,
+        empty_searches: 2,
+        search_interval: { start_ms: 0, end_ms: 1 },
+        last_data_check_ms: 3,
+        delayed_data_finding: 'f',
+        problem: 'p',
+      };
       const after = transitionDatafeed(before, event);
       for (const f of DATAFEED_TASK_FIELDS) expect(after).not.toHaveProperty(f);
       expect(after.timing_stats).toBe(before.timing_stats);
