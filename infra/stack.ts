@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, UPGRADE_MODE_ON_SECONDS } from '../lib/runtime/metrics.ts';
 import { commandQueue, schedules, workers, type HttpFunctionName, type ScheduleFunctionName } from '../lib/runtime/topology.ts';
 import { CommandQueue } from './constructs/command-queue.ts';
 import { MlplaneHttpApi } from './constructs/http-api.ts';
@@ -30,6 +32,11 @@ export interface MlplaneStackProps extends StackProps {
   nodeName?: string;
   /** Folder holding `package.json` and `functions/`; default this repository. */
   projectRoot?: string;
+  /**
+   * How long upgrade mode may stay on before the `UpgradeModeLeftOn` alarm fires (upgrade mode
+   * left on by accident halts every job). Context `upgradeModeAlarmAfterMinutes`; default 2 hours.
+   */
+  upgradeModeAlarmAfter?: Duration;
 }
 
 /**
@@ -59,6 +66,8 @@ export class MlplaneStack extends Stack {
   readonly httpFunctions: Readonly<Record<HttpFunctionName, IFunction>>;
   readonly workerFunctions: Readonly<Record<keyof typeof workers, IFunction>>;
   readonly scheduleFunctions: Readonly<Record<ScheduleFunctionName, IFunction>>;
+  /** Fires when upgrade mode stays on longer than {@link MlplaneStackProps.upgradeModeAlarmAfter}. */
+  readonly upgradeModeAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: MlplaneStackProps = {}) {
     super(scope, id, props);
@@ -142,6 +151,18 @@ export class MlplaneStack extends Stack {
         ],
       });
     }
+
+    const alarmAfterMinutes = this.context('upgradeModeAlarmAfterMinutes');
+    const alarmAfter = props.upgradeModeAlarmAfter ?? Duration.minutes(alarmAfterMinutes === undefined ? 120 : Number(alarmAfterMinutes));
+    // The minute tick publishes how long upgrade mode has been on, only while it is on: no data is not breaching.
+    this.upgradeModeAlarm = new Alarm(this, 'UpgradeModeLeftOn', {
+      alarmDescription: `Upgrade mode has been on for more than ${alarmAfter.toHumanString()}: every job and datafeed is halted until it is disabled`,
+      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: UPGRADE_MODE_ON_SECONDS, dimensionsMap: { service: 'mlplane' }, statistic: 'Maximum', period: Duration.minutes(5) }),
+      threshold: alarmAfter.toSeconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
 
     this.api = new MlplaneHttpApi(this, 'Http', { functions: this.httpFunctions });
 

@@ -6,6 +6,7 @@ import { isRealtimeSearchDue, realtimeSearchEndMs } from '../domain/datafeed/rea
 import { listDatafeeds } from '../store/datafeeds.ts';
 import { getJobConfig } from '../store/jobs.ts';
 import { submitCommand } from './commands.ts';
+import { upgradeModeHalts } from './job-lookup.ts';
 import { datafeedTimings } from './datafeed-lookback.ts';
 import { analysisSpec } from './live-model.ts';
 import { START_DATAFEED_ACTION } from './start-datafeed.ts';
@@ -30,6 +31,9 @@ export interface SubmittedSearch {
  * that runs twice, or a redelivery, searches once: the runner only searches for the due time
  * the datafeed still has, and the window of a command never changes.
  *
+ * While upgrade mode halts job and datafeed work nothing is submitted: the datafeeds are
+ * isolated, and once it is disabled the next tick searches from where each one stopped.
+ *
  * A datafeed that fails to submit does not keep the others from theirs; the failures are
  * thrown together afterwards (the invocation fails and EventBridge retries it, harmlessly).
  * @returns the searches submitted
@@ -38,6 +42,7 @@ export interface SubmittedSearch {
 export async function runDatafeedTick(nowMs = Date.now()): Promise<SubmittedSearch[]> {
   const submitted: SubmittedSearch[] = [];
   const failures: unknown[] = [];
+  if (await upgradeModeHalts()) return submitted;
   for (const d of await listDatafeeds()) {
     if (!isRealtimeSearchDue(d.runtime, nowMs)) continue;
     try {

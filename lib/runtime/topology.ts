@@ -194,6 +194,6 @@ export const schedules: readonly ScheduleDefinition[] = [
     fn: 'datafeeds',
     expression: 'rate(1 minute)',
     localCron: '* * * * *',
-    description: 'Submit the real-time search of every started datafeed whose frequency has come round',
+    description: 'Submit the real-time search of every started datafeed whose frequency has come round; expire upgrade mode; publish how long it has been on',
   },
 ];

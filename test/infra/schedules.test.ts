@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { METRICS_NAMESPACE, UPGRADE_MODE_ON_SECONDS } from '../../lib/runtime/metrics.ts';
 import { schedules } from '../../lib/runtime/topology.ts';
-import { cfnId, defaultStack } from './synth.ts';
+import { cfnId, defaultStack, synth } from './synth.ts';
 
 type Props = Record<string, unknown>;
 
@@ -41,4 +42,24 @@ describe('schedules', () => {
       });
     });
   }
+});
+
+describe('upgrade mode alarm', () => {
+  it('fires when upgrade mode has been on 2 hours (the default), from the metric the minute tick publishes', () => {
+    const { template } = defaultStack();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: UPGRADE_MODE_ON_SECONDS,
+      Dimensions: [{ Name: 'service', Value: 'mlplane' }],
+      Statistic: 'Maximum',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 7200,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('takes another threshold from the context', () => {
+    const { template } = synth({ upgradeModeAlarmAfterMinutes: 30 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: UPGRADE_MODE_ON_SECONDS, Threshold: 1800 });
+  });
 });

@@ -8,6 +8,8 @@ vi.mock('../../../lib/store/jobs.ts', () => ({
   getJobConfig: async (jobId: string) => ({ config: { job_id: jobId, analysis_config: { bucket_span: '15m', detectors: [{ function: 'count' }] }, data_description: {} } }),
 }));
 vi.mock('../../../lib/app/commands.ts', () => ({ submitCommand: (input: unknown) => submitCommand(input) }));
+const upgradeModeHalts = vi.fn(async () => false);
+vi.mock('../../../lib/app/job-lookup.ts', () => ({ upgradeModeHalts: () => upgradeModeHalts() }));
 
 const { runDatafeedTick } = await import('../../../lib/app/datafeed-tick.ts');
 const { newDatafeedRuntime } = await import('../../../lib/domain/datafeed/types.ts');
@@ -26,6 +28,7 @@ describe('the real-time datafeed tick', () => {
     vi.useFakeTimers();
     vi.setSystemTime(T);
     submitCommand.mockClear();
+    upgradeModeHalts.mockResolvedValue(false);
   });
   afterEach(() => vi.useRealTimers());
 
@@ -64,5 +67,14 @@ describe('the real-time datafeed tick', () => {
     await expect(runDatafeedTick()).rejects.toThrow(AggregateError);
     expect(submitCommand).toHaveBeenCalledTimes(2);
     expect(submitCommand.mock.calls[1]?.[0]).toMatchObject({ params: { datafeed_id: 'b' } });
+  });
+
+  it('submits nothing while upgrade mode halts job and datafeed work, and catches up once it is off', async () => {
+    listDatafeeds.mockResolvedValue([feed('due', { next_search_ms: T - 10 * MIN })]);
+    upgradeModeHalts.mockResolvedValue(true);
+    expect(await runDatafeedTick()).toEqual([]);
+    expect(submitCommand).not.toHaveBeenCalled();
+    upgradeModeHalts.mockResolvedValue(false);
+    expect(await runDatafeedTick()).toHaveLength(1);
   });
 });

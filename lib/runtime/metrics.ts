@@ -1,0 +1,23 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** CloudWatch namespace of mlplane's own metrics (the stack's alarms read them from here). */
+export const METRICS_NAMESPACE = 'mlplane';
+
+/** Name of the metric giving how long upgrade mode has been on, in seconds (published only while it is on). */
+export const UPGRADE_MODE_ON_SECONDS = 'UpgradeModeOnSeconds';
+
+let metrics: Metrics | undefined;
+
+/**
+ * Publishes how long upgrade mode has been on, as one CloudWatch Embedded Metric Format line
+ * (Powertools Metrics; Lambda's log pipeline turns it into the metric the stack's alarm watches).
+ * Nothing is published while upgrade mode is off, so the log stays quiet then and the alarm's
+ * missing data counts as not breaching.
+ * @param seconds time since upgrade mode was enabled, s (0 when off: nothing is written)
+ */
+export function publishUpgradeModeOnSeconds(seconds: number): void {
+  if (seconds <= 0) return;
+  metrics ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mlplane' });
+  metrics.addMetric(UPGRADE_MODE_ON_SECONDS, MetricUnit.Seconds, seconds);
+  metrics.publishStoredMetrics();
+}
