@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { BatchGetCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { EsError } from '../domain/errors.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { type ChunkKey, inLanes } from './document-chunks.ts';
@@ -26,6 +26,8 @@ import { keys } from './keys.ts';
 
 /** Buckets of an index's id directory: few enough that a bulk writes a few dozen items, many enough that each stays far below 400 KB. */
 export const BUCKETS = 64;
+/** Bytes of bucket items one TransactWriteItems call carries (DynamoDB's limit is 4 MB). */
+const TRANSACTION_BYTES = 3.5 * 1024 * 1024;
 /** Largest compressed bucket written; DynamoDB's item limit is 400 KB. */
 export const MAX_BUCKET_BYTES = 380 * 1024;
 
@@ -59,6 +61,39 @@ const bucketKey = (scope: string, b: number) => ({ pk: keys.docIdPartition(scope
 const suffixOf = (scope: string, pk: string): string => pk.slice(keys.docUntimedPartition(scope).length - 'untimed'.length);
 const pkOf = (scope: string, suffix: string): string => `doc#${scope}#${suffix}`;
 
+/**
+ * A bucket as stored: `{c: [[partition suffix, chunk sk], …], e: {id: [chunk index, version]}}`
+ * deflated; a chunk holds thousands of documents, so naming it once per bucket rather than per
+ * id makes the bucket (and the JSON work of every bulk) several times smaller.
+ */
+function encodeBucket(entries: ReadonlyMap<string, Entry>): Uint8Array {
+  const chunks: [string, string][] = [];
+  const index = new Map<string, number>();
+  const e: Record<string, [number, number]> = {};
+  for (const [id, [suffix, sk, version]] of entries) {
+    const k = `${suffix}\u0000${sk}`;
+    let i = index.get(k);
+    if (i === undefined) {
+      i = chunks.length;
+      chunks.push([suffix, sk]);
+      index.set(k, i);
+    }
+    e[id] = [i, version];
+  }
+  return deflateRawSync(JSON.stringify({ c: chunks, e }), { level: 1 });
+}
+
+function decodeBucket(z: Uint8Array): Map<string, Entry> {
+  const { c, e } = JSON.parse(inflateRawSync(z).toString('utf8')) as { c: [string, string][]; e: Record<string, [number, number]> };
+  const out = new Map<string, Entry>();
+  for (const id in e) {
+    const [i, version] = e[id] as [number, number];
+    const [suffix, sk] = c[i] as [string, string];
+    out.set(id, [suffix, sk, version]);
+  }
+  return out;
+}
+
 /** Reads the buckets of `ids` (BatchGet, 100 keys a call, unprocessed keys retried). */
 export async function readBuckets(scope: string, ids: Iterable<string>): Promise<DirectorySnapshot> {
   const wanted = [...new Set([...ids].map(bucketOf))];
@@ -71,8 +106,7 @@ export async function readBuckets(scope: string, ids: Iterable<string>): Promise
       if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** Math.min(attempt, 6) * 10));
       const res = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
       for (const item of res.Responses?.[tableName()] ?? []) {
-        const entries = new Map(Object.entries(JSON.parse(inflateRawSync(item.z as Uint8Array).toString('utf8')) as Record<string, Entry>));
-        snapshot.buckets.set(Number(item.sk), { dv: item.dv as number, entries });
+        snapshot.buckets.set(Number(item.sk), { dv: item.dv as number, entries: decodeBucket(item.z as Uint8Array) });
       }
       pending = (res.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Record<string, unknown>[];
     }
@@ -88,9 +122,12 @@ export function locationIn(scope: string, snapshot: DirectorySnapshot, id: strin
 
 /**
  * Writes directory changes (`id → location`, or `null` to remove the id) onto the snapshot
- * they were decided from: one conditional Put (or Delete, when emptied) per changed bucket,
- * at most 8 in flight. A bucket whose `dv` moved (a concurrent writer) is left unwritten and
- * its ids are returned, to be decided again from a fresh read; every other bucket is written.
+ * they were decided from: each changed bucket is one conditional Put (or Delete, when
+ * emptied) on its `dv`, packed into TransactWriteItems calls (up to 100 items and
+ * {@link TRANSACTION_BYTES} each: one request for a bulk, where 64 PutItems cost a second on
+ * DynamoDB Local). A bucket whose `dv` moved (a concurrent writer) is left unwritten and its
+ * ids are returned, to be decided again from a fresh read; the other buckets of a cancelled
+ * transaction are written again.
  * @returns the ids whose bucket changed concurrently (nothing of theirs written)
  * @throws EsError 400 when a bucket would pass {@link MAX_BUCKET_BYTES}
  */
@@ -102,8 +139,9 @@ export async function writeDirectory(scope: string, snapshot: DirectorySnapshot,
     if (list) list.push(id);
     else byBucket.set(b, [id]);
   }
-  const conflicted = new Set<string>();
-  await inLanes([...byBucket], 8, async ([b, ids]) => {
+  type Write = { b: number; ids: string[]; entries: Map<string, Entry>; dv: number; op: TransactWriteCommandInput['TransactItems'] extends (infer T)[] | undefined ? T : never; bytes: number };
+  const writes: Write[] = [];
+  for (const [b, ids] of byBucket) {
     const base = snapshot.buckets.get(b);
     if (!base) throw new Error(`bucket ${b} was not read before writing`);
     const entries = new Map(base.entries);
@@ -115,23 +153,47 @@ export async function writeDirectory(scope: string, snapshot: DirectorySnapshot,
         changed = true;
       } else if (entries.delete(id)) changed = true;
     }
-    if (!changed) return;
+    if (!changed) continue;
     const key = bucketKey(scope, b);
-    const condition = base.dv === 0 ? { ConditionExpression: 'attribute_not_exists(pk)' } : { ConditionExpression: 'dv = :dv', ExpressionAttributeValues: { ':dv': base.dv } };
-    try {
-      if (entries.size === 0) {
-        await db().send(new DeleteCommand({ TableName: tableName(), Key: key, ...condition }));
-      } else {
-        const z = deflateRawSync(JSON.stringify(Object.fromEntries(entries)), { level: 1 });
-        if (z.length > MAX_BUCKET_BYTES) {
-          throw new EsError('illegal_argument_exception', 400, `index holds too many documents with explicit ids for the document store (id directory bucket [${b}] would be ${z.length} bytes); use generated ids`);
-        }
-        await db().send(new PutCommand({ TableName: tableName(), Item: { ...key, dv: base.dv + 1, z }, ...condition }));
+    const condition =
+      base.dv === 0 ? { ConditionExpression: 'attribute_not_exists(pk)' } : { ConditionExpression: 'dv = :dv', ExpressionAttributeValues: { ':dv': base.dv } };
+    if (entries.size === 0) {
+      writes.push({ b, ids, entries, dv: 0, op: { Delete: { TableName: tableName(), Key: key, ...condition } }, bytes: 100 });
+      continue;
+    }
+    const z = encodeBucket(entries);
+    if (z.length > MAX_BUCKET_BYTES) {
+      throw new EsError(
+        'illegal_argument_exception',
+        400,
+        `index holds too many documents with explicit ids for the document store (id directory bucket [${b}] would be ${z.length} bytes); use generated ids`,
+      );
+    }
+    writes.push({ b, ids, entries, dv: base.dv + 1, op: { Put: { TableName: tableName(), Item: { ...key, dv: base.dv + 1, z }, ...condition } }, bytes: z.length + 100 });
+  }
+  const groups: Write[][] = [];
+  for (const w of writes) {
+    const last = groups.at(-1);
+    if (last && last.length < 100 && last.reduce((n, x) => n + x.bytes, 0) + w.bytes <= TRANSACTION_BYTES) last.push(w);
+    else groups.push([w]);
+  }
+  const conflicted = new Set<string>();
+  await inLanes(groups, 4, async (group) => {
+    let remaining = group;
+    while (remaining.length > 0) {
+      try {
+        await db().send(new TransactWriteCommand({ TransactItems: remaining.map((w) => w.op) }));
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+        const failed = new Set(remaining.filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed'));
+        // No reason given: treat every bucket as changed, so none is written over a concurrent write.
+        for (const w of failed.size > 0 ? failed : remaining) for (const id of w.ids) conflicted.add(id);
+        remaining = failed.size > 0 ? remaining.filter((w) => !failed.has(w)) : [];
+        continue;
       }
-      snapshot.buckets.set(b, { dv: entries.size === 0 ? 0 : base.dv + 1, entries });
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      for (const id of ids) conflicted.add(id);
+      for (const w of remaining) snapshot.buckets.set(w.b, { dv: w.dv, entries: w.entries });
+      remaining = [];
     }
   });
   return conflicted;
