@@ -148,9 +148,7 @@ export async function removeFromChunks(removals: readonly { key: ChunkKey; id: s
       const cv = item.cv as number;
       try {
         if (kept.length === 0) {
-          await db().send(
-            new DeleteCommand({ TableName: tableName(), Key: key, ConditionExpression: 'cv = :cv', ExpressionAttributeValues: { ':cv': cv } }),
-          );
+          await db().send(new DeleteCommand({ TableName: tableName(), Key: key, ConditionExpression: 'cv = :cv', ExpressionAttributeValues: { ':cv': cv } }));
         } else {
           await db().send(
             new PutCommand({
@@ -186,7 +184,12 @@ export async function queryDayChunks(pk: string, fromMs: number | undefined, toM
     filter = 'maxt >= :lo';
     values[':lo'] = fromMs;
   }
-  const items = await queryAll({ KeyConditionExpression: cond.join(' AND '), ExpressionAttributeValues: values, ConsistentRead: true, ...(filter ? { FilterExpression: filter } : {}) });
+  const items = await queryAll({
+    KeyConditionExpression: cond.join(' AND '),
+    ExpressionAttributeValues: values,
+    ConsistentRead: true,
+    ...(filter ? { FilterExpression: filter } : {}),
+  });
   const out: ChunkDoc[] = [];
   for (const item of items) {
     for (const d of docsOf(item)) {

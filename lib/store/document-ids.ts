@@ -139,7 +139,14 @@ export async function writeDirectory(scope: string, snapshot: DirectorySnapshot,
     if (list) list.push(id);
     else byBucket.set(b, [id]);
   }
-  type Write = { b: number; ids: string[]; entries: Map<string, Entry>; dv: number; op: TransactWriteCommandInput['TransactItems'] extends (infer T)[] | undefined ? T : never; bytes: number };
+  type Write = {
+    b: number;
+    ids: string[];
+    entries: Map<string, Entry>;
+    dv: number;
+    op: TransactWriteCommandInput['TransactItems'] extends (infer T)[] | undefined ? T : never;
+    bytes: number;
+  };
   const writes: Write[] = [];
   for (const [b, ids] of byBucket) {
     const base = snapshot.buckets.get(b);
@@ -155,8 +162,7 @@ export async function writeDirectory(scope: string, snapshot: DirectorySnapshot,
     }
     if (!changed) continue;
     const key = bucketKey(scope, b);
-    const condition =
-      base.dv === 0 ? { ConditionExpression: 'attribute_not_exists(pk)' } : { ConditionExpression: 'dv = :dv', ExpressionAttributeValues: { ':dv': base.dv } };
+    const condition = base.dv === 0 ? { ConditionExpression: 'attribute_not_exists(pk)' } : { ConditionExpression: 'dv = :dv', ExpressionAttributeValues: { ':dv': base.dv } };
     if (entries.size === 0) {
       writes.push({ b, ids, entries, dv: 0, op: { Delete: { TableName: tableName(), Key: key, ...condition } }, bytes: 100 });
       continue;

@@ -400,4 +400,3 @@ export async function purgeTrash(deadlineMs: number): Promise<boolean> {
   }
   return true;
 }
-

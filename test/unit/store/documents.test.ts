@@ -85,7 +85,14 @@ describe('the id directory', () => {
         [bucketOf(b), { dv: 7, entries: new Map() }],
       ]),
     };
-    const again = await writeDirectory(SCOPE, snapshot, new Map([[a, location], [b, location]]));
+    const again = await writeDirectory(
+      SCOPE,
+      snapshot,
+      new Map([
+        [a, location],
+        [b, location],
+      ]),
+    );
     expect(again.size).toBe(0);
     const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items.map((i) => i.Put?.ConditionExpression)).toEqual(['attribute_not_exists(pk)', 'dv = :dv']);
@@ -94,14 +101,24 @@ describe('the id directory', () => {
   });
 
   it('reports the ids of a bucket changed concurrently and still writes the other buckets', async () => {
-    ddb.on(TransactWriteCommand).rejectsOnce(cancelled([true, false])).resolves({});
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled([true, false]))
+      .resolves({});
     const snapshot = {
       buckets: new Map([
         [bucketOf(a), { dv: 3, entries: new Map() }],
         [bucketOf(b), { dv: 4, entries: new Map() }],
       ]),
     };
-    const again = await writeDirectory(SCOPE, snapshot, new Map([[a, location], [b, location]]));
+    const again = await writeDirectory(
+      SCOPE,
+      snapshot,
+      new Map([
+        [a, location],
+        [b, location],
+      ]),
+    );
     expect([...again]).toEqual([a]);
     const calls = ddb.commandCalls(TransactWriteCommand);
     expect(calls).toHaveLength(2);
@@ -118,7 +135,14 @@ describe('the id directory', () => {
         [bucketOf(b), { dv: 0, entries: new Map() }],
       ]),
     };
-    await writeDirectory(SCOPE, snapshot, new Map([[a, null], [b, null]]));
+    await writeDirectory(
+      SCOPE,
+      snapshot,
+      new Map([
+        [a, null],
+        [b, null],
+      ]),
+    );
     const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items).toHaveLength(1);
     expect(items[0]?.Delete).toMatchObject({ Key: { pk: `docid#${SCOPE}` }, ConditionExpression: 'dv = :dv', ExpressionAttributeValues: { ':dv': 2 } });
