@@ -27,10 +27,12 @@ import {
   createIndex,
   deleteDoc,
   dropIndex,
+  dropSuperseded,
   type DocLocation,
   type DocWrite,
   getDoc,
   getIndex,
+  idBucket,
   listIndices,
   lookupDocs,
   newGeneratedId,
@@ -265,6 +267,8 @@ async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> 
       it.result = { _index: index.name, _id: id, _version: 1, result: 'created', _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 };
       it.status = 201;
     }
+    const explicitWrites: DocWrite[] = [];
+    const committedDv = new Map<number, number>();
     let pending = live.filter((it) => it.result === undefined);
     for (let round = 0; pending.length > 0; round++) {
       if (round >= 20) throw new StaleStateError(`ids of index [${index.name}] kept changing under concurrent writes`);
@@ -310,7 +314,11 @@ async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> 
       const again = await commitIds(index, snapshot, changes);
       for (const [id, w] of final) {
         if (again.has(id)) continue;
-        if (w) writes.push(w);
+        committedDv.set(idBucket(id), snapshot.buckets.get(idBucket(id))?.dv ?? 0);
+        if (w) {
+          writes.push(w);
+          explicitWrites.push(w);
+        }
         const stored = locations.get(id);
         if (stored) removals.push({ id, loc: stored });
       }
@@ -319,6 +327,7 @@ async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> 
     }
     await writeDocs(index, plan.nonce, writes);
     if (removals.length > 0) await removeDocs(removals);
+    await dropSuperseded(index, explicitWrites, committedDv);
     return;
   }
 }

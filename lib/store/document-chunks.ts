@@ -14,7 +14,7 @@ import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../domain/errors.ts';
 import { batchWrite, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
-import { docDay, keys, ts } from './keys.ts';
+import { docDay, keys, MAX_TIMED_MS, ts } from './keys.ts';
 
 /** A document inside a chunk. */
 export interface ChunkDoc {
@@ -177,7 +177,8 @@ export async function queryDayChunks(pk: string, fromMs: number | undefined, toM
   const values: Record<string, unknown> = { ':pk': pk };
   if (toMs !== undefined) {
     cond.push('sk <= :hi');
-    values[':hi'] = `${ts(Math.max(0, toMs))}#\uffff`;
+    // Clamped: a 16-digit bound would sort before 15-digit keys.
+    values[':hi'] = `${ts(Math.min(Math.max(0, toMs), MAX_TIMED_MS))}#\uffff`;
   }
   let filter: string | undefined;
   if (fromMs !== undefined) {

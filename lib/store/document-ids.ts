@@ -114,6 +114,25 @@ export async function readBuckets(scope: string, ids: Iterable<string>): Promise
   return snapshot;
 }
 
+/**
+ * The `dv` of each bucket in `buckets` (BatchGet of the keys and `dv` only: a few bytes per
+ * bucket); an absent bucket is 0.
+ */
+export async function readBucketVersions(scope: string, buckets: Iterable<number>): Promise<Map<number, number>> {
+  const wanted = [...new Set(buckets)];
+  const out = new Map<number, number>(wanted.map((b) => [b, 0]));
+  for (let i = 0; i < wanted.length; i += 100) {
+    let pending: Record<string, unknown>[] = wanted.slice(i, i + 100).map((b) => bucketKey(scope, b));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** Math.min(attempt, 6) * 10));
+      const res = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'sk, dv' } } }));
+      for (const item of res.Responses?.[tableName()] ?? []) out.set(Number(item.sk), item.dv as number);
+      pending = (res.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Record<string, unknown>[];
+    }
+  }
+  return out;
+}
+
 /** The location of `id` in a snapshot that read its bucket. */
 export function locationIn(scope: string, snapshot: DirectorySnapshot, id: string): DocLocation | undefined {
   const e = snapshot.buckets.get(bucketOf(id))?.entries.get(id);

@@ -24,7 +24,18 @@ import {
   queryUntimedChunks,
   removeFromChunks,
 } from './document-chunks.ts';
-import { type DirectorySnapshot, type DocLocation, generatedHome, generatedId, locationIn, randomNonce, readBuckets, writeDirectory } from './document-ids.ts';
+import {
+  bucketOf,
+  type DirectorySnapshot,
+  type DocLocation,
+  generatedHome,
+  generatedId,
+  locationIn,
+  randomNonce,
+  readBucketVersions,
+  readBuckets,
+  writeDirectory,
+} from './document-ids.ts';
 import { docDay, keys, MAX_TIMED_MS } from './keys.ts';
 
 /** An index as stored. */
@@ -194,6 +205,9 @@ export function newGeneratedId(timeMs: number | undefined, nonce: string, ordina
   return generatedId(docDay(timeMs) ? timeMs : undefined, nonce, ordinal);
 }
 
+/** The id directory bucket of an explicit id (the key of `committedDv` in {@link dropSuperseded}). */
+export const idBucket = bucketOf;
+
 /** Writes explicit ids' new locations (`null`: removed) onto the snapshot they were decided from; @returns the ids to decide again (their bucket changed concurrently). */
 export async function commitIds(index: StoredIndex, snapshot: DirectorySnapshot, changes: ReadonlyMap<string, DocLocation | null>): Promise<Set<string>> {
   return writeDirectory(scopeOf(index), snapshot, changes);
@@ -239,6 +253,33 @@ export async function writeDocs(index: StoredIndex, nonce: string, docs: readonl
 /** Takes superseded or deleted copies out of their chunks. */
 export async function removeDocs(removals: readonly { id: string; loc: DocLocation }[]): Promise<void> {
   await removeFromChunks(removals.map((r) => ({ key: { pk: r.loc.pk, sk: r.loc.sk }, id: r.id, version: r.loc.version })));
+}
+
+/**
+ * Takes out of this batch's chunks the documents another writer superseded between this
+ * batch's directory commit and its chunk write. Such a writer (a re-index or delete of the
+ * same explicit id) finds the chunk not written yet and removes nothing; so, after writing,
+ * the batch reads the `dv` of the buckets it committed (`committedDv`: bucket → the `dv` its
+ * commit left) and, only for buckets that moved since, the entries, and removes each of its
+ * documents whose id no longer points at it. Either that writer's removal comes after the
+ * chunk write and finds the document, or its commit came before this read and this finds it.
+ */
+export async function dropSuperseded(index: StoredIndex, written: readonly DocWrite[], committedDv: ReadonlyMap<number, number>): Promise<void> {
+  if (written.length === 0) return;
+  const scope = scopeOf(index);
+  const now = await readBucketVersions(scope, committedDv.keys());
+  const moved = new Set([...committedDv].filter(([b, dv]) => now.get(b) !== dv).map(([b]) => b));
+  if (moved.size === 0) return;
+  const suspects = written.filter((w) => moved.has(bucketOf(w.id)));
+  const fresh = await readBuckets(
+    scope,
+    suspects.map((w) => w.id),
+  );
+  const stale = suspects.filter((w) => {
+    const loc = locationIn(scope, fresh, w.id);
+    return !loc || loc.pk !== w.chunk.pk || loc.sk !== w.chunk.sk || loc.version !== w.version;
+  });
+  await removeFromChunks(stale.map((w) => ({ key: w.chunk, id: w.id, version: w.version })));
 }
 
 /** A stored document. */

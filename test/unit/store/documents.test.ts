@@ -1,12 +1,14 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 process.env.TABLE_NAME = 'docs-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
-const { assignChunks, CHUNK_RAW_BYTES } = await import('../../../lib/store/document-chunks.ts');
+const { assignChunks, CHUNK_RAW_BYTES, queryDayChunks } = await import('../../../lib/store/document-chunks.ts');
+const { dropSuperseded } = await import('../../../lib/store/documents.ts');
 const { bucketOf, BUCKETS, generatedHome, generatedId, writeDirectory } = await import('../../../lib/store/document-ids.ts');
 
 const T0 = Date.UTC(2017, 0, 1);
@@ -146,5 +148,70 @@ describe('the id directory', () => {
     const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
     expect(items).toHaveLength(1);
     expect(items[0]?.Delete).toMatchObject({ Key: { pk: `docid#${SCOPE}` }, ConditionExpression: 'dv = :dv', ExpressionAttributeValues: { ':dv': 2 } });
+  });
+});
+
+describe('a batch after writing its chunks', () => {
+  const index = { name: 'metrics', uuid: 'uuid1', createdMs: 0, mappings: { properties: {} }, settings: {}, timeField: 't', mappingVersion: 1 };
+  const chunk = { pk: 'doc#metrics/uuid1#2017-01-01', sk: '000001483228800000#0123456789#0000' };
+  const [x, y] = ((): [string, string] => {
+    for (let i = 1; ; i++) if (bucketOf(`id-${i}`) !== bucketOf('id-0')) return ['id-0', `id-${i}`];
+  })();
+  const doc = (id: string) => ({ id, timeMs: T0, version: 1, seqNo: 0, sourceText: '{}', chunk });
+
+  it('takes out a document whose id another writer re-pointed before the chunk landed, and keeps the rest', async () => {
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: {
+          'docs-table': [
+            { sk: String(bucketOf(x)).padStart(3, '0'), dv: 3 },
+            { sk: String(bucketOf(y)).padStart(3, '0'), dv: 6 },
+          ],
+        },
+      })
+      .resolvesOnce({
+        Responses: {
+          'docs-table': [
+            {
+              sk: String(bucketOf(y)).padStart(3, '0'),
+              dv: 6,
+              z: deflateRawSync(JSON.stringify({ c: [['2017-01-05', '000001483574400000#ffffffffff#0000']], e: { [y]: [0, 2] } })),
+            },
+          ],
+        },
+      });
+    const rows = [
+      [x, T0, 1, 0, '{}'],
+      [y, T0, 1, 1, '{}'],
+    ];
+    ddb.on(GetCommand).resolves({ Item: { ...chunk, nonce: '0123456789', cv: 1, z: deflateRawSync(JSON.stringify(rows)) } });
+    ddb.on(PutCommand).resolves({});
+    await dropSuperseded(
+      index,
+      [doc(x), doc(y)],
+      new Map([
+        [bucketOf(x), 3],
+        [bucketOf(y), 5],
+      ]),
+    );
+    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.ConditionExpression).toBe('cv = :cv');
+    expect(JSON.parse(inflateRawSync(put?.Item?.z as Uint8Array).toString('utf8')).map((r: unknown[]) => r[0])).toEqual([x]);
+  });
+
+  it('reads nothing more when no bucket it committed has moved', async () => {
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'docs-table': [{ sk: String(bucketOf(x)).padStart(3, '0'), dv: 3 }] } });
+    await dropSuperseded(index, [doc(x)], new Map([[bucketOf(x), 3]]));
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+});
+
+describe('a day query', () => {
+  it('bounds the sort key by the latest time a day can hold, so an end past year 9999 still reads the day', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    await queryDayChunks('doc#metrics/uuid1#9999-12-31', undefined, 10 ** 16);
+    expect(ddb.commandCalls(QueryCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':hi']).toBe('253402300799999#\uffff');
   });
 });
