@@ -1,6 +1,7 @@
 /**
- * The document store's items (layout in `keys.ts`): indices, documents partitioned by the
- * UTC day of their time, id items, and the day list of each index. Reads are strongly
+ * The document store's items (layout in `keys.ts`): indices, documents packed into chunk items
+ * per UTC day of their time (`document-chunks.ts`), the id directory of explicit ids
+ * (`document-ids.ts`), and the day list of each index. Reads are strongly
  * consistent, so a document is visible to GET, `_search` and `_count` as soon as its write
  * is acknowledged (`_refresh` has nothing to do).
  */
