@@ -15,9 +15,7 @@
  * Starts a local system in this process, or uses `ES_URL` (with `ELASTIC_PASSWORD`).
  * Writes `bench/results/bulk.json`. Run: `npx tsx bench/bulk.ts`.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect, meets, quantile, round1, runMain, writeResult, type Target } from './lib.ts';
+import { connect, javaCpuSeconds, meets, quantile, round1, runMain, writeResult, type Target } from './lib.ts';
 
 const HOSTS = 100;
 /** `BULK_BODIES`/`BULK_RUNS` shrink a run for profiling; such a run does not write the result file. */
@@ -30,38 +28,6 @@ const MINUTE = 60_000;
 const INDEX = 'bench-bulk';
 
 const targets: Record<string, Target> = { documentsPerSecond: { min: 20_000, unit: 'documents/s' } };
-
-/** CPU seconds (user + system) of this process's descendants named java (DynamoDB Local), read from /proc. */
-function javaCpuSeconds(): number {
-  let out = '';
-  try {
-    out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' });
-  } catch {
-    return Number.NaN;
-  }
-  const rows = out
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm: comm ?? '' }));
-  const mine = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const r of rows)
-      if (!mine.has(r.pid) && mine.has(r.ppid)) {
-        mine.add(r.pid);
-        grew = true;
-      }
-  }
-  let ticks = 0;
-  for (const r of rows) {
-    if (!mine.has(r.pid) || r.comm !== 'java') continue;
-    const stat = readFileSync(`/proc/${r.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks / 100;
-}
 
 /** Body `i` (0-based) as NDJSON: minutes [i·50, (i+1)·50) × 100 hosts; `withIds` gives each document its id. */
 function body(i: number, withIds: boolean, run: number): string {

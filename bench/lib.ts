@@ -3,7 +3,8 @@
  * a few statistics, and an Elasticsearch client for either an in-process local system or
  * an `ES_URL` given by the caller.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,4 +144,36 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
     }
     process.exitCode = 1;
   }
+}
+
+/** CPU seconds (user + system) of this process's descendants named java (DynamoDB Local), read from /proc. */
+export function javaCpuSeconds(): number {
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' });
+  } catch {
+    return Number.NaN;
+  }
+  const rows = out
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm: comm ?? '' }));
+  const mine = new Set([process.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows)
+      if (!mine.has(r.pid) && mine.has(r.ppid)) {
+        mine.add(r.pid);
+        grew = true;
+      }
+  }
+  let ticks = 0;
+  for (const r of rows) {
+    if (!mine.has(r.pid) || r.comm !== 'java') continue;
+    const stat = readFileSync(`/proc/${r.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / 100;
 }

@@ -10,9 +10,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { benchDir, machine, projectRoot, resultsDir } from './lib.ts';
 
-const ORDER = ['model', 'bundle', 'e2e', 'close'];
+const ORDER = ['model', 'bundle', 'e2e', 'close', 'bulk', 'lookback'];
 
-/** Benchmarks present, in the usual order (model, bundle, e2e, close), then the others by name. */
+/** Benchmarks present, in the usual order (model, bundle, e2e, close, bulk, lookback), then the others by name. */
 function benchmarks(only: string[]): string[] {
   const names = readdirSync(benchDir)
     .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && f !== 'lib.ts' && !f.endsWith('.d.ts'))

@@ -36,10 +36,14 @@ function valueAt(source: Record<string, unknown>, path: string): unknown {
 
 /**
  * One search over `[fromMs, toMs)`: the datafeed's query AND a range on the job's time field,
- * sorted by time, `_source` limited to the fields the job uses. A window that holds more than
- * {@link CHUNK_MAX_HITS} documents is halved (the caller posts the first half and goes on),
- * so no document is skipped by a page limit.
- * @returns the hits and the end of the window actually read
+ * sorted by time, `_source` limited to the fields the job uses, at most {@link CHUNK_MAX_HITS}
+ * hits. A window that holds more ends early, as a scroll's page does: at the time of the last
+ * hit returned, keeping the hits before that instant (those at it are read by the next window,
+ * so documents sharing a timestamp are never split or lost). The caller goes on from the
+ * returned `toMs`, so every document is read once and the cost is linear in the data. Only
+ * when more than {@link CHUNK_MAX_HITS} documents share the window's first millisecond is the
+ * window cut to that millisecond and the hits past the page limit not read.
+ * @returns the hits and the end of the window actually read (exclusive)
  */
 export async function searchWindow(
   config: DatafeedConfig,
@@ -48,20 +52,21 @@ export async function searchWindow(
   fromMs: number,
   toMs: number,
 ): Promise<{ hits: Hit[]; toMs: number; searches: number }> {
-  let end = toMs;
-  for (let searches = 1; ; searches++) {
-    const body = {
-      size: CHUNK_MAX_HITS,
-      track_total_hits: true,
-      _source: fields,
-      sort: [{ [timeField]: { order: 'asc' } }],
-      query: { bool: { filter: [config.query, { range: { [timeField]: { gte: fromMs, lt: end, format: 'epoch_millis' } } }] } },
-    };
-    const out = (await search(config.indices.join(','), JSON.stringify(body), searchParams(config))) as { hits: { total?: { value: number }; hits: Hit[] } };
-    const total = out.hits.total?.value ?? out.hits.hits.length;
-    if (total <= CHUNK_MAX_HITS || end - fromMs <= 1) return { hits: out.hits.hits, toMs: end, searches };
-    end = fromMs + Math.floor((end - fromMs) / 2);
-  }
+  const body = {
+    size: CHUNK_MAX_HITS,
+    track_total_hits: CHUNK_MAX_HITS + 1,
+    _source: fields,
+    sort: [{ [timeField]: { order: 'asc' } }],
+    query: { bool: { filter: [config.query, { range: { [timeField]: { gte: fromMs, lt: toMs, format: 'epoch_millis' } } }] } },
+  };
+  const out = (await search(config.indices.join(','), JSON.stringify(body), searchParams(config))) as { hits: { total?: { value: number }; hits: Hit[] } };
+  const hits = out.hits.hits;
+  const total = out.hits.total?.value ?? hits.length;
+  if (total <= hits.length || hits.length === 0) return { hits, toMs, searches: 1 };
+  const last = hits[hits.length - 1]?.sort?.[0];
+  const lastMs = typeof last === 'number' ? last : Number(last);
+  if (!Number.isFinite(lastMs) || lastMs <= fromMs) return { hits, toMs: fromMs + 1, searches: 1 };
+  return { hits: hits.filter((h) => Number(h.sort?.[0]) < lastMs), toMs: lastMs, searches: 1 };
 }
 
 /**

@@ -150,7 +150,7 @@ export async function applyDatafeedLookback(
     else await audit(jobId, DatafeedMessages.started(iso(from), lookbackEndMs === undefined ? iso(d.runtime.end_ms as number) : 'real-time', `${frequencyMs}ms`));
   }
   const endMs = realtimeSearch ? (params.search_to_ms as number) : ((d.runtime.end_ms ?? d.runtime.lookback_end_ms) as number);
-  const span = chunkSpanMs(d.config, spec.bucketSpanMs);
+  const defaultSpan = chunkSpanMs(d.config, spec.bucketSpanMs);
   const view = datafeedJobView(job);
   const windowStartMs = d.runtime.lookback_ms ?? startMs;
   let posted = false;
@@ -163,9 +163,11 @@ export async function applyDatafeedLookback(
     // Upgrade mode halts the lookback between two chunks; disabling it resumes after the last posted chunk.
     if (await upgradeModeHalts()) throw new WorkParked(`lookback of datafeed [${d.config.datafeed_id}]`);
     const started = Date.now();
+    const span = d.runtime.chunk_span_ms ?? defaultSpan;
+    const windowEnd = Math.min(endMs, cursor + span);
     let chunk: Awaited<ReturnType<typeof extractChunk>>;
     try {
-      chunk = await extractChunk(d.config, job, cursor, Math.min(endMs, cursor + span));
+      chunk = await extractChunk(d.config, job, cursor, windowEnd);
     } catch (err) {
       if (!(err instanceof EsError)) throw err;
       // A real-time run audits a problem once until it recovers (`ProblemTracker`); a lookback to an `end` ends here.
@@ -185,7 +187,12 @@ export async function applyDatafeedLookback(
       records += counts.processed_record_count - rt.data_counts.processed_record_count;
       posted = true;
     }
-    const saved = await saveProgress(params, chunk.toMs, chunk.searches, searchMs, { start_ms: cursor, end_ms: chunk.toMs });
+    // A window the page limit cut short shows how dense the data is: later windows are that long, so each search reads about one page (linear, not quadratic, in the data).
+    // Where the data thins out again, the span doubles back towards the default.
+    let nextSpan: number | undefined;
+    if (d.config.aggregations === undefined && chunk.toMs < windowEnd) nextSpan = Math.max(1, chunk.toMs - cursor);
+    else if (d.runtime.chunk_span_ms !== undefined && chunk.records < CHUNK_MAX_HITS / 2) nextSpan = Math.min(defaultSpan, span * 2);
+    const saved = await saveProgress(params, chunk.toMs, chunk.searches, searchMs, { start_ms: cursor, end_ms: chunk.toMs }, nextSpan);
     // Force-stopped meanwhile (a force stop, a force close): this run is over and posts nothing more.
     if (!saved) return {};
     d = saved;
@@ -331,11 +338,18 @@ async function saveProgress(
   searches: number,
   searchMs: number,
   searchInterval: { start_ms: number; end_ms: number },
+  chunkSpanMs?: number,
 ): Promise<StoredDatafeed | undefined> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const d = await currentRun(params);
     if (!d) return undefined;
-    const next = transitionDatafeed(d.runtime, { type: 'progress', lookbackMs, timingStats: addSearches(d.runtime.timing_stats, searches, searchMs), searchInterval });
+    const next = transitionDatafeed(d.runtime, {
+      type: 'progress',
+      lookbackMs,
+      timingStats: addSearches(d.runtime.timing_stats, searches, searchMs),
+      searchInterval,
+      ...(chunkSpanMs !== undefined ? { chunkSpanMs } : {}),
+    });
     try {
       await putDatafeed(d.config, next);
       return { config: d.config, runtime: next };

@@ -20,20 +20,25 @@ import { validateIndexName } from '../domain/documents/index-name.ts';
 import { type Mappings, parseMappings, timeFieldOf } from '../domain/documents/mappings.ts';
 import { parseJsonBody } from '../domain/json/plain-values.ts';
 import { config } from '../runtime/config.ts';
+import type { ChunkKey } from '../store/document-chunks.ts';
 import {
   allocateSeqNos,
+  commitIds,
   createIndex,
   deleteDoc,
-  deleteDocs,
   dropIndex,
-  purgeTrash,
-  scopeOf,
+  dropSuperseded,
   type DocLocation,
   type DocWrite,
   getDoc,
-  getDocLocations,
   getIndex,
+  idBucket,
   listIndices,
+  lookupDocs,
+  newGeneratedId,
+  planChunks,
+  purgeTrash,
+  removeDocs,
   type StoredIndex,
   updateMappings,
   writeDocs,
@@ -53,8 +58,6 @@ const HARMLESS_SETTINGS = new Set(['number_of_shards', 'number_of_replicas', 're
 
 /** A new random index uuid (22 URL-safe base64 characters, as Elasticsearch's). */
 const newUuid = (): string => randomBytes(16).toString('base64url');
-/** A generated document id (20 URL-safe base64 characters, as Elasticsearch's). */
-const newDocId = (): string => randomBytes(15).toString('base64url');
 
 function flattenSettings(raw: unknown): Record<string, string> {
   const out: Record<string, string> = {};
@@ -189,10 +192,17 @@ interface WriteItem {
 }
 
 /**
- * Writes a batch of operations on one index: reads the id items of the explicit ids once,
- * prepares every document (type checks, dynamic fields), updates the mappings once with a
- * conditional write (re-done on a concurrent change), reserves the `_seq_no`s, then writes.
- * Item failures are recorded on their items; other items go on.
+ * Writes a batch of operations on one index: prepares every document (type checks, dynamic
+ * fields), updates the mappings once with a conditional write (re-done on a concurrent
+ * change), reserves the `_seq_no`s, gives generated ids (which name their own chunk, so they
+ * need no lookup), then decides the explicit ids from one read of their directory buckets
+ * and commits them bucket by bucket; ids whose bucket a concurrent bulk changed are decided
+ * again from a fresh read. Then the documents go into a few chunk items and superseded
+ * copies leave theirs. Item failures are recorded on their items; other items go on.
+ *
+ * Order of writes: directory, then chunks, then removals, so a search never sees a document
+ * whose id another bulk decided differently; a crash between them can leave an id whose
+ * document is missing (GET answers not found) until it is written again.
  */
 async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> {
   let index: StoredIndex;
@@ -204,8 +214,6 @@ async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> 
     return;
   }
   for (let attempt = 0; ; attempt++) {
-    const ids = items.filter((i) => i.id !== undefined && !i.error).map((i) => i.id as string);
-    const locations = ids.length > 0 ? await getDocLocations(scopeOf(index), ids) : new Map<string, DocLocation>();
     let mappings = index.mappings;
     let timeField = index.timeField;
     let changed = false;
@@ -236,44 +244,90 @@ async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> 
       }
       index = { ...index, mappings, timeField, mappingVersion: index.mappingVersion + 1 };
     }
-    // Versions follow the id's history within the batch, as Elasticsearch applies items in order;
-    // an id touched twice ends as its last operation says, and its stored item (if any) is replaced or removed.
-    const version = new Map<string, number | undefined>([...locations].map(([id, l]) => [id, l.version]));
-    const finalWrite = new Map<string, DocWrite>();
+    const docs = [...prepared];
+    const plan = planChunks(
+      index,
+      docs.map(([, p]) => p),
+    );
+    const chunkOf = new Map<WriteItem, { key: ChunkKey; ordinal: number }>(docs.map(([it], i) => [it, { key: plan.keys[i] as ChunkKey, ordinal: i }]));
     const live = items.filter((i) => !i.error);
-    let seq = live.length > 0 ? await allocateSeqNos(index.name, live.length) : 0;
+    const firstSeq = live.length > 0 ? await allocateSeqNos(index.name, live.length) : 0;
+    const seqOf = new Map(live.map((it, i) => [it, firstSeq + i]));
+    const writes: DocWrite[] = [];
+    const removals: { id: string; loc: DocLocation }[] = [];
+    // Generated ids cannot exist yet: created at once, no lookup, no directory entry.
     for (const it of live) {
-      const id = it.id ?? newDocId();
+      if (it.id !== undefined) continue;
+      const p = prepared.get(it) as ReturnType<typeof prepareDocument>;
+      const c = chunkOf.get(it) as { key: ChunkKey; ordinal: number };
+      const id = newGeneratedId(p.timeMs, plan.nonce, c.ordinal);
       it.id = id;
-      const prev = version.get(id);
-      const base = { _index: index.name, _id: id };
-      if (it.op === 'delete') {
-        if (prev === undefined) {
-          it.result = { ...base, _version: 1, result: 'not_found', _shards: WRITE_SHARDS, _seq_no: seq++, _primary_term: 1 };
-          it.status = 404;
+      const seqNo = seqOf.get(it) as number;
+      writes.push({ id, timeMs: p.timeMs, sourceText: p.sourceText, version: 1, seqNo, chunk: c.key });
+      it.result = { _index: index.name, _id: id, _version: 1, result: 'created', _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 };
+      it.status = 201;
+    }
+    const explicitWrites: DocWrite[] = [];
+    const committedDv = new Map<number, number>();
+    let pending = live.filter((it) => it.result === undefined);
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= 20) throw new StaleStateError(`ids of index [${index.name}] kept changing under concurrent writes`);
+      const { locations, snapshot } = await lookupDocs(
+        index,
+        pending.map((i) => i.id as string),
+      );
+      // Versions follow the id's history within the batch, as Elasticsearch applies items in order;
+      // an id touched twice ends as its last operation says.
+      const version = new Map<string, number | undefined>([...locations].map(([id, l]) => [id, l.version]));
+      const final = new Map<string, DocWrite | null>();
+      for (const it of pending) {
+        it.error = undefined;
+        const id = it.id as string;
+        const prev = version.get(id);
+        const seqNo = seqOf.get(it) as number;
+        const base = { _index: index.name, _id: id };
+        if (it.op === 'delete') {
+          if (prev === undefined) {
+            it.result = { ...base, _version: 1, result: 'not_found', _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 };
+            it.status = 404;
+            continue;
+          }
+          final.set(id, null);
+          version.set(id, undefined);
+          it.result = { ...base, _version: prev + 1, result: 'deleted', _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 };
+          it.status = 200;
           continue;
         }
-        finalWrite.delete(id);
-        version.set(id, undefined);
-        it.result = { ...base, _version: prev + 1, result: 'deleted', _shards: WRITE_SHARDS, _seq_no: seq++, _primary_term: 1 };
-        it.status = 200;
-        continue;
+        if (it.op === 'create' && prev !== undefined) {
+          it.result = undefined;
+          it.error = new VersionConflictError(index.name, index.uuid, id, prev);
+          continue;
+        }
+        const p = prepared.get(it) as ReturnType<typeof prepareDocument>;
+        const v = (prev ?? 0) + 1;
+        final.set(id, { id, timeMs: p.timeMs, sourceText: p.sourceText, version: v, seqNo, chunk: (chunkOf.get(it) as { key: ChunkKey }).key });
+        version.set(id, v);
+        it.result = { ...base, _version: v, result: prev === undefined ? 'created' : 'updated', _shards: WRITE_SHARDS, _seq_no: seqNo, _primary_term: 1 };
+        it.status = prev === undefined ? 201 : 200;
       }
-      if (it.op === 'create' && prev !== undefined) {
-        it.error = new VersionConflictError(index.name, index.uuid, id, prev);
-        continue;
+      const changes = new Map<string, DocLocation | null>([...final].map(([id, w]) => [id, w ? { pk: w.chunk.pk, sk: w.chunk.sk, version: w.version } : null]));
+      const again = await commitIds(index, snapshot, changes);
+      for (const [id, w] of final) {
+        if (again.has(id)) continue;
+        committedDv.set(idBucket(id), snapshot.buckets.get(idBucket(id))?.dv ?? 0);
+        if (w) {
+          writes.push(w);
+          explicitWrites.push(w);
+        }
+        const stored = locations.get(id);
+        if (stored) removals.push({ id, loc: stored });
       }
-      const p = prepared.get(it) as ReturnType<typeof prepareDocument>;
-      const v = (prev ?? 0) + 1;
-      const stored = locations.get(id);
-      finalWrite.set(id, { id, timeMs: p.timeMs, sourceText: p.sourceText, version: v, seqNo: seq, ...(stored ? { previous: stored } : {}) });
-      version.set(id, v);
-      it.result = { ...base, _version: v, result: prev === undefined ? 'created' : 'updated', _shards: WRITE_SHARDS, _seq_no: seq++, _primary_term: 1 };
-      it.status = prev === undefined ? 201 : 200;
+      pending = pending.filter((it) => again.has(it.id as string));
+      for (const it of pending) it.result = undefined;
     }
-    const deletes = [...locations].filter(([id]) => version.get(id) === undefined).map(([id, loc]) => ({ id, loc }));
-    if (deletes.length > 0) await deleteDocs(index, deletes);
-    if (finalWrite.size > 0) await writeDocs(index, [...finalWrite.values()]);
+    await writeDocs(index, plan.nonce, writes);
+    if (removals.length > 0) await removeDocs(removals);
+    await dropSuperseded(index, explicitWrites, committedDv);
     return;
   }
 }

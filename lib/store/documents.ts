@@ -1,16 +1,43 @@
 /**
- * The document store's items (layout in `keys.ts`): indices, documents partitioned by the
- * UTC day of their time, id items, and the day list of each index. Reads are strongly
+ * The document store's items (layout in `keys.ts`): indices, documents packed into chunk items
+ * per UTC day of their time (`document-chunks.ts`), the id directory of explicit ids
+ * (`document-ids.ts`), and the day list of each index. Reads are strongly
  * consistent, so a document is visible to GET, `_search` and `_count` as soon as its write
  * is acknowledged (`_refresh` has nothing to do).
  */
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { StaleStateError } from '../domain/errors.ts';
 import type { Mappings } from '../domain/documents/mappings.ts';
 import { batchWrite, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
-import { docDay, keys } from './keys.ts';
+import {
+  assignChunks,
+  batchChunks,
+  CHUNK_RAW_BYTES,
+  type ChunkDoc,
+  type ChunkKey,
+  docsOf,
+  getChunk,
+  inLanes,
+  putChunks,
+  queryDayChunks,
+  queryUntimedChunks,
+  removeFromChunks,
+} from './document-chunks.ts';
+import {
+  bucketOf,
+  type DirectorySnapshot,
+  type DocLocation,
+  generatedHome,
+  generatedId,
+  locationIn,
+  randomNonce,
+  readBucketVersions,
+  readBuckets,
+  writeDirectory,
+} from './document-ids.ts';
+import { docDay, keys, MAX_TIMED_MS } from './keys.ts';
 
 /** An index as stored. */
 export interface StoredIndex {
@@ -125,62 +152,93 @@ export async function allocateSeqNos(name: string, n: number): Promise<number> {
   return (out.Attributes?.seq as number) - n;
 }
 
-/** Where a document is and its version. */
-export interface DocLocation {
-  pk: string;
-  sk: string;
-  version: number;
+export type { DocLocation } from './document-ids.ts';
+
+/** The location of each id (explicit ids from the directory, generated ids from their chunk), and the directory buckets read. */
+export interface Lookup {
+  locations: Map<string, DocLocation>;
+  snapshot: DirectorySnapshot;
 }
 
-/** The id items of `ids` (BatchGet, 100 a call, retried for unprocessed keys). */
-export async function getDocLocations(scope: string, ids: readonly string[]): Promise<Map<string, DocLocation>> {
-  const out = new Map<string, DocLocation>();
+/**
+ * Finds `ids`: one BatchGet of their directory buckets; an id absent there that a batch
+ * generated is looked for in that batch's chunks of its day (one Query per batch and day).
+ */
+export async function lookupDocs(index: StoredIndex, ids: Iterable<string>): Promise<Lookup> {
+  const scope = scopeOf(index);
   const unique = [...new Set(ids)];
-  const chunks: string[][] = [];
-  for (let i = 0; i < unique.length; i += 100) chunks.push(unique.slice(i, i + 100));
-  await inLanes(chunks, 8, async (chunk) => {
-    let pending: Record<string, unknown>[] = chunk.map((id) => keys.docId(scope, id));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** Math.min(attempt, 6) * 10));
-      const res = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }));
-      for (const item of res.Responses?.[tableName()] ?? []) out.set(item.sk as string, { pk: item.dpk as string, sk: item.dsk as string, version: item.v as number });
-      pending = (res.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Record<string, unknown>[];
+  const snapshot = await readBuckets(scope, unique);
+  const locations = new Map<string, DocLocation>();
+  const homes = new Map<string, { pk: string; nonce: string; timeMs: number | undefined; ids: Set<string> }>();
+  for (const id of unique) {
+    const loc = locationIn(scope, snapshot, id);
+    if (loc) {
+      locations.set(id, loc);
+      continue;
+    }
+    const home = generatedHome(id);
+    if (!home) continue;
+    const day = docDay(home.timeMs);
+    const pk = day ? keys.docPartition(scope, day) : keys.docUntimedPartition(scope);
+    const k = `${pk}\u0000${home.nonce}`;
+    const h = homes.get(k);
+    if (h) {
+      h.ids.add(id);
+      if (home.timeMs !== undefined && (h.timeMs === undefined || home.timeMs > h.timeMs)) h.timeMs = home.timeMs;
+    } else homes.set(k, { pk, nonce: home.nonce, timeMs: day ? home.timeMs : undefined, ids: new Set([id]) });
+  }
+  await inLanes([...homes.values()], 8, async (h) => {
+    for (const item of await batchChunks(h.pk, h.nonce, h.timeMs)) {
+      for (const d of docsOf(item)) if (h.ids.has(d.id)) locations.set(d.id, { pk: item.pk as string, sk: item.sk as string, version: d.version });
     }
   });
-  return out;
+  return { locations, snapshot };
 }
 
-/** A document to write. */
-export interface DocWrite {
-  id: string;
-  timeMs: number | undefined;
-  sourceText: string;
-  version: number;
-  seqNo: number;
-  /** Where the previous version lives, deleted when the new one lands elsewhere. */
-  previous?: DocLocation;
+/** A batch's chunk keys and nonce (`document-chunks.ts#assignChunks`). */
+export function planChunks(index: StoredIndex, docs: readonly { timeMs: number | undefined; sourceText: string }[]): { nonce: string; keys: ChunkKey[] } {
+  const nonce = randomNonce();
+  return { nonce, keys: assignChunks(scopeOf(index), docs, nonce) };
+}
+
+/** A generated id for a document of the batch `nonce` (its home: its time, the batch, `ordinal`). */
+export function newGeneratedId(timeMs: number | undefined, nonce: string, ordinal: number): string {
+  return generatedId(docDay(timeMs) ? timeMs : undefined, nonce, ordinal);
+}
+
+/** The id directory bucket of an explicit id (the key of `committedDv` in {@link dropSuperseded}). */
+export const idBucket = bucketOf;
+
+/** Writes explicit ids' new locations (`null`: removed) onto the snapshot they were decided from; @returns the ids to decide again (their bucket changed concurrently). */
+export async function commitIds(index: StoredIndex, snapshot: DirectorySnapshot, changes: ReadonlyMap<string, DocLocation | null>): Promise<Set<string>> {
+  return writeDirectory(scopeOf(index), snapshot, changes);
+}
+
+/** A document to write, with the chunk it goes to. */
+export interface DocWrite extends ChunkDoc {
+  chunk: ChunkKey;
 }
 
 const knownDays = new Map<string, Set<string>>();
 
 /**
- * Writes documents, their id items, and the day list entries of new days, with BatchWriteItem
- * (25 a call, at most 8 calls in flight per batch; unprocessed items are retried). Puts are
- * idempotent, so a retried request leaves the same items behind.
+ * Writes a batch's documents into its chunks (a few items: documents packed per day and
+ * {@link CHUNK_RAW_BYTES}), after the day list entries of new days, so a search never misses
+ * a partition that holds documents.
  */
-export async function writeDocs(index: StoredIndex, docs: readonly DocWrite[]): Promise<void> {
-  const days = new Set<string>();
-  const puts: Record<string, unknown>[] = [];
-  const deletes: { pk: string; sk: string }[] = [];
+export async function writeDocs(index: StoredIndex, nonce: string, docs: readonly DocWrite[]): Promise<void> {
+  if (docs.length === 0) return;
   const scope = scopeOf(index);
+  const days = new Set<string>();
+  const chunks = new Map<string, { key: ChunkKey; docs: ChunkDoc[] }>();
   for (const d of docs) {
     const day = docDay(d.timeMs);
-    const pk = day ? keys.docPartition(scope, day) : keys.docUntimedPartition(scope);
-    const sk = day ? keys.docTimedSk(d.timeMs as number, d.id) : d.id;
     if (day) days.add(day);
-    puts.push({ pk, sk, id: d.id, src: d.sourceText, v: d.version, seq: d.seqNo });
-    puts.push({ ...keys.docId(scope, d.id), dpk: pk, dsk: sk, v: d.version });
-    if (d.previous && (d.previous.pk !== pk || d.previous.sk !== sk)) deletes.push({ pk: d.previous.pk, sk: d.previous.sk });
+    const k = `${d.chunk.pk}\u0000${d.chunk.sk}`;
+    const c = chunks.get(k);
+    const doc: ChunkDoc = { id: d.id, timeMs: d.timeMs, version: d.version, seqNo: d.seqNo, sourceText: d.sourceText };
+    if (c) c.docs.push(doc);
+    else chunks.set(k, { key: d.chunk, docs: [doc] });
   }
   let known = knownDays.get(scope);
   if (!known) {
@@ -188,21 +246,41 @@ export async function writeDocs(index: StoredIndex, docs: readonly DocWrite[]): 
     knownDays.set(scope, known);
   }
   const newDays = [...days].filter((d) => !known.has(d));
-  // The day list first: a search never misses a partition that holds documents.
   if (newDays.length > 0) await batchWrite(newDays.map((d) => keys.docDay(scope, d)));
   for (const d of newDays) known.add(d);
-  // BatchWriteItem refuses two requests on one key: the last write of an id wins, as it would in order.
-  const seen = new Set<string>();
-  const uniquePuts = puts.reverse().filter((p) => {
-    const k = `${p.pk as string}\u0000${p.sk as string}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
-  await batchWrite(
-    uniquePuts.reverse(),
-    deletes.filter((k) => !seen.has(`${k.pk}\u0000${k.sk}`)),
+  await putChunks(chunks, nonce);
+}
+
+/** Takes superseded or deleted copies out of their chunks. */
+export async function removeDocs(removals: readonly { id: string; loc: DocLocation }[]): Promise<void> {
+  await removeFromChunks(removals.map((r) => ({ key: { pk: r.loc.pk, sk: r.loc.sk }, id: r.id, version: r.loc.version })));
+}
+
+/**
+ * Takes out of this batch's chunks the documents another writer superseded between this
+ * batch's directory commit and its chunk write. Such a writer (a re-index or delete of the
+ * same explicit id) finds the chunk not written yet and removes nothing; so, after writing,
+ * the batch reads the `dv` of the buckets it committed (`committedDv`: bucket → the `dv` its
+ * commit left) and, only for buckets that moved since, the entries, and removes each of its
+ * documents whose id no longer points at it. Either that writer's removal comes after the
+ * chunk write and finds the document, or its commit came before this read and this finds it.
+ */
+export async function dropSuperseded(index: StoredIndex, written: readonly DocWrite[], committedDv: ReadonlyMap<number, number>): Promise<void> {
+  if (written.length === 0) return;
+  const scope = scopeOf(index);
+  const now = await readBucketVersions(scope, committedDv.keys());
+  const moved = new Set([...committedDv].filter(([b, dv]) => now.get(b) !== dv).map(([b]) => b));
+  if (moved.size === 0) return;
+  const suspects = written.filter((w) => moved.has(bucketOf(w.id)));
+  const fresh = await readBuckets(
+    scope,
+    suspects.map((w) => w.id),
   );
+  const stale = suspects.filter((w) => {
+    const loc = locationIn(scope, fresh, w.id);
+    return !loc || loc.pk !== w.chunk.pk || loc.sk !== w.chunk.sk || loc.version !== w.version;
+  });
+  await removeFromChunks(stale.map((w) => ({ key: w.chunk, id: w.id, version: w.version })));
 }
 
 /** A stored document. */
@@ -213,42 +291,41 @@ export interface StoredDoc {
   seqNo: number;
 }
 
-/** One document by id. */
+/** One document by id: its location, then its chunk. */
 export async function getDoc(index: StoredIndex, id: string): Promise<StoredDoc | undefined> {
-  const loc = (await getDocLocations(scopeOf(index), [id])).get(id);
+  const loc = (await lookupDocs(index, [id])).locations.get(id);
   if (!loc) return undefined;
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: loc.pk, sk: loc.sk }, ConsistentRead: true }));
-  if (!out.Item) return undefined;
-  return { id, sourceText: out.Item.src as string, version: out.Item.v as number, seqNo: out.Item.seq as number };
+  const item = await getChunk(loc);
+  const doc = item ? docsOf(item).find((d) => d.id === id && d.version === loc.version) : undefined;
+  return doc ? { id, sourceText: doc.sourceText, version: doc.version, seqNo: doc.seqNo } : undefined;
 }
 
-/** Deletes a document and its id item; @returns its location, or undefined when it did not exist. */
+/**
+ * Deletes a document by id: its directory entry (re-decided on a concurrent change of its
+ * bucket), then its copy in its chunk.
+ * @returns its location, or undefined when it did not exist
+ */
 export async function deleteDoc(index: StoredIndex, id: string): Promise<DocLocation | undefined> {
-  const scope = scopeOf(index);
-  const loc = (await getDocLocations(scope, [id])).get(id);
-  if (!loc) return undefined;
-  await db().send(new DeleteCommand({ TableName: tableName(), Key: { pk: loc.pk, sk: loc.sk } }));
-  await db().send(new DeleteCommand({ TableName: tableName(), Key: keys.docId(scope, id) }));
-  return loc;
-}
-
-/** Deletes the documents of `deletes` (bulk deletes), with their id items. */
-export async function deleteDocs(index: StoredIndex, deletes: readonly { id: string; loc: DocLocation }[]): Promise<void> {
-  const scope = scopeOf(index);
-  await batchWrite(
-    [],
-    deletes.flatMap((d) => [{ pk: d.loc.pk, sk: d.loc.sk }, keys.docId(scope, d.id)]),
-  );
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const { locations, snapshot } = await lookupDocs(index, [id]);
+    const loc = locations.get(id);
+    if (!loc) return undefined;
+    if ((await commitIds(index, snapshot, new Map([[id, null]]))).size > 0) continue;
+    await removeDocs([{ id, loc }]);
+    return loc;
+  }
+  throw new StaleStateError(`document [${id}] kept changing while being deleted`);
 }
 
 /**
  * The documents of an index whose time falls in `[fromMs, toMs]` (either open), plus every
- * untimed document, in the store's order (day, time, id; untimed last). One Query per day
- * partition in the window, with `sk` bounds on the first and last day; at most 8 in flight.
+ * untimed document, in the store's order (time, id; untimed last, by id). One Query per day
+ * partition in the window (chunks whose time span meets the window), at most 8 in flight.
+ * An id seen twice (a re-index caught between its two writes) counts once, at its newest version.
  */
 export async function queryDocs(index: StoredIndex, fromMs: number | undefined, toMs: number | undefined): Promise<StoredDoc[]> {
   const fromDay = fromMs === undefined || fromMs < 0 ? undefined : docDay(fromMs);
-  const toDay = toMs === undefined ? undefined : toMs < 0 ? '' : docDay(Math.min(toMs, 253_402_300_799_999));
+  const toDay = toMs === undefined ? undefined : toMs < 0 ? '' : docDay(Math.min(toMs, MAX_TIMED_MS));
   const scope = scopeOf(index);
   let days: string[] = [];
   if (toDay !== '') {
@@ -272,36 +349,26 @@ export async function queryDocs(index: StoredIndex, fromMs: number | undefined, 
     });
     days = items.map((i) => i.sk);
   }
-  const parts: StoredDoc[][] = new Array(days.length + 1);
+  const parts: ChunkDoc[][] = new Array(days.length);
   await inLanes(
     days.map((d, i) => ({ d, i })),
     8,
     async ({ d, i }) => {
-      const cond = ['pk = :pk'];
-      const values: Record<string, unknown> = { ':pk': keys.docPartition(scope, d) };
-      const lo = fromMs !== undefined && d === fromDay ? keys.docTimedSk(fromMs, '') : undefined;
-      const hi = toMs !== undefined && d === toDay ? keys.docTimedSk(toMs, '\uffff') : undefined;
-      if (lo && hi) {
-        cond.push('sk BETWEEN :a AND :b');
-        Object.assign(values, { ':a': lo, ':b': hi });
-      } else if (lo) {
-        cond.push('sk >= :a');
-        values[':a'] = lo;
-      } else if (hi) {
-        cond.push('sk <= :b');
-        values[':b'] = hi;
-      }
-      parts[i] = (await queryAll({ KeyConditionExpression: cond.join(' AND '), ExpressionAttributeValues: values, ConsistentRead: true })).map(toDoc);
+      parts[i] = await queryDayChunks(keys.docPartition(scope, d), d === fromDay ? fromMs : undefined, d === toDay ? toMs : undefined);
     },
   );
-  parts[days.length] = (await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.docUntimedPartition(scope) }, ConsistentRead: true })).map(
-    toDoc,
-  );
-  return parts.flat();
-}
-
-function toDoc(item: Record<string, unknown>): StoredDoc {
-  return { id: item.id as string, sourceText: item.src as string, version: item.v as number, seqNo: item.seq as number };
+  const timed = parts.flat().sort((a, b) => (a.timeMs as number) - (b.timeMs as number) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const untimed = (await queryUntimedChunks(keys.docUntimedPartition(scope))).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const all = [...timed, ...untimed];
+  const newest = new Map<string, number>();
+  for (const d of all) newest.set(d.id, Math.max(newest.get(d.id) ?? 0, d.version));
+  const out: StoredDoc[] = [];
+  for (const d of all) {
+    if (newest.get(d.id) !== d.version) continue;
+    newest.set(d.id, -1);
+    out.push({ id: d.id, sourceText: d.sourceText, version: d.version, seqNo: d.seqNo });
+  }
+  return out;
 }
 
 /**
@@ -374,12 +441,4 @@ export async function purgeTrash(deadlineMs: number): Promise<boolean> {
     await db().send(new DeleteCommand({ TableName: tableName(), Key: keys.indexTrash(scope) }));
   }
   return true;
-}
-
-async function inLanes<T>(items: readonly T[], lanes: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) await work(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, lane));
 }

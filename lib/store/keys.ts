@@ -23,23 +23,29 @@
  * | datafeed config + its runtime state | `datafeeds` | `datafeed#<datafeed_id>` |
  * | a job's datafeed claim (one datafeed per job) | `datafeeds` | `job#<job_id>` |
  * | document store: index (mappings, settings, uuid, time field, seq_no counter) | `indices` | `index#<index>` |
- * | document store: document with a time | `doc#<index>/<uuid>#<UTC day YYYY-MM-DD>` | `<time ms, 15 digits>#<_id>` |
- * | document store: document without a time | `doc#<index>/<uuid>#untimed` | `<_id>` |
- * | document store: id item (where the document is, its version) | `docid#<index>/<uuid>` | `<_id>` |
+ * | document store: chunk of documents with a time (many documents, deflated) | `doc#<index>/<uuid>#<UTC day YYYY-MM-DD>` | `<earliest time ms in the chunk, 15 digits>#<batch nonce>#<n, 4 digits>` |
+ * | document store: chunk of documents without a time | `doc#<index>/<uuid>#untimed` | `<batch nonce>#<n, 4 digits>` |
+ * | document store: id directory bucket (explicit `_id` → chunk, version; deflated) | `docid#<index>/<uuid>` | `<bucket 000-063>` |
  * | document store: days holding documents of an index | `docdays#<index>/<uuid>` | `<UTC day YYYY-MM-DD>` |
  * | document store: deleted index whose items are still being removed | `indices-trash` | `<index>/<uuid>` |
  * | lease of a command target being carried out (upgrade mode waits for none) | `leases` | `<command_id>#<target>` |
  * | command message parked by upgrade mode | `parked` | `<parked ms, 15 digits>#<n, 6 digits>#<command_id>#<target>` |
  *
  * Documents of an index are partitioned by the UTC day of their time field (the index's only
- * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`), and sorted by
- * time inside a day, so a datafeed's window (a range on the time field) is one Query per day
- * with `sk` bounds on the first and last day. The day list (`docdays#`) says which day
+ * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`) and packed into
+ * chunk items, each written by one bulk and keyed by the earliest time it holds (its `maxt`
+ * attribute is the latest), so a datafeed's window (a range on the time field) is one Query
+ * per day: `sk <= <end of window>` and a filter `maxt >= <start>` (`lib/store/document-chunks.ts`).
+ * Packing is what makes `_bulk` fast: a 5,000-document bulk writes a few chunk items instead
+ * of 10,000 items. Where an explicit `_id` is lives in the id directory (64 deflated buckets
+ * per index, `lib/store/document-ids.ts`); a generated `_id` encodes its chunk instead. The day list (`docdays#`) says which day
  * partitions exist, so a search without a time range or a DELETE of the index reads only
  * those, never a scan. Documents without a time (no time field yet, no value, or a time
  * before 1970 or after 9999, which a `YYYY-MM-DD` key cannot order) live in the index's
  * `untimed` partition, which every search reads too, so no document is ever missed. The id
- * item finds a document by `_id` (GET, DELETE, re-indexing an id whose time changed).
+ * directory finds a document by `_id` (GET, DELETE, re-indexing an id whose time changed).
+ * Tables written by the earlier one-item-per-document layout (a `DATA_DIR` from before) are not
+ * read by this one: re-index such documents.
  * Document partitions carry the index's uuid (`/` cannot occur in an index name), so DELETE of
  * an index is one write that hides all its documents at once (a new index of the same name
  * has another uuid); its items are then removed page by page, by that request and, if it runs
@@ -130,8 +136,6 @@ export const keys = {
   /** `scope` is `<index>/<uuid>` (lib/store/documents.ts#scopeOf). */
   docPartition: (scope: string, day: string) => `doc#${scope}#${day}`,
   docUntimedPartition: (scope: string) => `doc#${scope}#untimed`,
-  docTimedSk: (timeMs: number, id: string) => `${ts(timeMs)}#${id}`,
-  docId: (scope: string, id: string) => ({ pk: `docid#${scope}`, sk: id }),
   docIdPartition: (scope: string) => `docid#${scope}`,
   docDay: (scope: string, day: string) => ({ pk: `docdays#${scope}`, sk: day }),
   docDaysPartition: (scope: string) => `docdays#${scope}`,

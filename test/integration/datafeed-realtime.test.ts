@@ -167,16 +167,20 @@ describe('a datafeed started without end runs in real time', () => {
     });
     await es.ml.putDatafeed({ datafeed_id: feed, job_id: job, indices: [index], query_delay: '0s', frequency: '1m' });
     await es.ml.openJob({ job_id: job });
+    // `_start` checks the index exists (as Elasticsearch does); it goes away under the running datafeed.
+    const mappings = { properties: { '@timestamp': { type: 'date' as const }, total: { type: 'long' as const } } };
+    await es.indices.create({ index, mappings });
     await es.ml.startDatafeed({ datafeed_id: feed, start: String(base - 60 * MIN) });
     await realtimeIdle(feed);
+    await es.indices.delete({ index });
     await tick(feed, base + 10 * MIN);
     const error = `Datafeed is encountering errors extracting data: no such index [${index}]`;
     expect((await notes(job)).filter((m) => m === error)).toHaveLength(1);
     expect((await feedRuntime(feed))?.state).toBe('started');
 
-    // The index appears with documents from before the failed searches: nothing was skipped.
-    await es.indices.create({ index, mappings: { properties: { '@timestamp': { type: 'date' }, total: { type: 'long' } } } });
-    await indexAt(index, times(base - 30 * MIN, 12));
+    // The index comes back with documents from the time of the failed search's window: nothing was skipped.
+    await es.indices.create({ index, mappings });
+    await indexAt(index, times(base + 3 * MIN, 12));
     await tick(feed, base + 11 * MIN);
     expect(await processed(job)).toBe(12);
     const messages = await notes(job);

@@ -174,4 +174,33 @@ describe('a datafeed started with an end runs its lookback and closes its job', 
   it('stopping an unknown datafeed is 404', async () => {
     expect(await esError(es.ml.stopDatafeed({ datafeed_id: uniqueId('nope') }))).toMatchObject({ status: 404, type: 'resource_not_found_exception' });
   });
+
+  it('a window holding more documents than one search returns is read page by page: every document once, even where a page ends inside a shared timestamp', async () => {
+    const index = uniqueId('dense');
+    const job = uniqueId('dense-job');
+    await es.indices.create({ index, mappings: { properties: { '@timestamp': { type: 'date' }, total: { type: 'long' } } } });
+    // 25,000 documents, 7 per timestamp (so a 10,000-hit page ends inside a timestamp), one every 10 s: one default window (1,000 hourly buckets) holds them all.
+    const DOCS = 25_000;
+    for (let from = 0; from < DOCS; from += 5000) {
+      const operations: unknown[] = [];
+      for (let i = from; i < from + 5000; i++) operations.push({ index: { _index: index } }, { '@timestamp': T0 + Math.floor(i / 7) * 10_000, total: i % 13 });
+      expect((await es.bulk({ operations })).errors).toBe(false);
+    }
+    await es.ml.putJob({
+      job_id: job,
+      analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] },
+      data_description: { time_field: '@timestamp' },
+    });
+    await es.ml.putDatafeed({ datafeed_id: `datafeed-${job}`, job_id: job, indices: [index] });
+    await es.ml.openJob({ job_id: job });
+    await es.ml.startDatafeed({ datafeed_id: `datafeed-${job}`, start: '2017-01-01T00:00:00Z', end: '2017-03-01T00:00:00Z' });
+    await waitClosed(job);
+    const dc = (await es.ml.getJobStats({ job_id: job })).jobs[0]?.data_counts as any;
+    expect(dc.processed_record_count).toBe(DOCS);
+    expect(dc.out_of_order_timestamp_count).toBe(0);
+    // Windows sized to about one page of 10,000 hits (3-4 searches over the data), then doubling back across the empty weeks to `end`
+    // (about 8 more): a few searches that each read about a page, where halving a 25,000-document window re-read it for every page.
+    const searches = ((await es.ml.getDatafeedStats({ datafeed_id: `datafeed-${job}` })).datafeeds[0] as any).timing_stats.search_count;
+    expect(searches).toBeLessThanOrEqual(16);
+  });
 });

@@ -269,6 +269,59 @@ describe('_bulk', () => {
     expect((await es.count({ index })).count).toBe(1);
   });
 
+  it('two bulks into one index at once lose no document, and an id both write ends at version 2', async () => {
+    const index = name('bulk-concurrent');
+    await es.indices.create({ index, mappings: { properties: { t: { type: 'date' }, n: { type: 'long' } } } });
+    // 400 ids each, hashed over every id directory bucket, so the two bulks' bucket writes collide.
+    const ops = (side: string) => [
+      ...Array.from({ length: 400 }, (_, i) => [{ index: { _id: `${side}-${i}` } }, { t: T0 + i * 60_000, n: i }]).flat(),
+      { index: { _id: 'both' } },
+      { t: T0, n: side === 'a' ? 1 : 2 },
+    ];
+    const [first, second] = await Promise.all([es.bulk({ index, operations: ops('a') }), es.bulk({ index, operations: ops('b') })]);
+    expect(first.errors || second.errors).toBe(false);
+    expect((await es.count({ index })).count).toBe(801);
+    const versions = [first, second].map((r) => r.items.at(-1)?.index?._version).sort();
+    expect(versions).toEqual([1, 2]);
+    expect((await es.get({ index, id: 'both' }))._version).toBe(2);
+    for (const id of ['a-0', 'a-399', 'b-0', 'b-399']) expect((await es.get({ index, id })).found).toBe(true);
+  });
+
+  it('a generated id is found by GET, re-indexed by id into another day once, and deleted', async () => {
+    const index = name('bulk-generated');
+    await es.indices.create({ index, mappings: { properties: { t: { type: 'date' }, n: { type: 'long' } } } });
+    const res = await es.bulk({ index, operations: [{ index: {} }, { t: '2017-01-01T10:00:00Z', n: 1 }, { create: {} }, { n: 2 }] });
+    expect(res.items.map((i) => Object.values(i)[0]?.status)).toEqual([201, 201]);
+    const [timed, untimed] = res.items.map((i) => Object.values(i)[0]?._id as string);
+    expect(timed).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    expect(await es.get({ index, id: timed as string })).toMatchObject({ _version: 1, _source: { n: 1 } });
+    expect(await es.get({ index, id: untimed as string })).toMatchObject({ _version: 1, _source: { n: 2 } });
+    expect((await esError(es.create({ index, id: timed as string, document: { n: 9 } }))).status).toBe(409);
+    expect(await es.index({ index, id: timed as string, document: { t: '2017-01-05T10:00:00Z', n: 3 } })).toMatchObject({ _version: 2, result: 'updated' });
+    const hits = (await es.search({ index, query: { match_all: {} } })).hits.hits;
+    expect(hits.map((h) => [h._id, (h._source as { n: number }).n])).toEqual([
+      [timed, 3],
+      [untimed, 2],
+    ]);
+    expect(await es.delete({ index, id: untimed as string })).toMatchObject({ result: 'deleted', _version: 2 });
+    expect((await es.count({ index })).count).toBe(1);
+    expect((await esError(es.get({ index, id: untimed as string }))).body.found).toBe(false);
+  });
+
+  it('a bulk larger than one chunk item is read back whole and in time order, by range too', async () => {
+    const index = name('bulk-chunks');
+    await es.indices.create({ index, mappings: { properties: { t: { type: 'date' }, pad: { type: 'keyword' } } } });
+    // 300 documents of 2 KB: about 600 KB, several chunk items of one day.
+    const pad = 'x'.repeat(2_000);
+    const operations = Array.from({ length: 300 }, (_, i) => [{ index: { _id: `d${299 - i}` } }, { t: T0 + (299 - i) * 60_000, pad }]).flat();
+    expect((await es.bulk({ index, operations })).errors).toBe(false);
+    const all = (await es.search({ index, size: 300, _source: false, sort: [{ t: 'asc' }] })).hits.hits.map((h) => h._id);
+    expect(all).toEqual(Array.from({ length: 300 }, (_, i) => `d${i}`));
+    const window = await es.count({ index, query: { range: { t: { gte: T0 + 100 * 60_000, lt: T0 + 200 * 60_000, format: 'epoch_millis' } } } });
+    expect(window.count).toBe(100);
+    expect(await es.get({ index, id: 'd150' })).toMatchObject({ found: true, _source: { pad } });
+  });
+
   it('<index>/_bulk fills in the index', async () => {
     const index = name('bulk-default');
     const res = await es.bulk({ index, operations: [{ index: { _id: 'a' } }, { v: 1 }] });

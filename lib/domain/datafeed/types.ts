@@ -80,6 +80,12 @@ export interface DatafeedRuntime {
   run_id?: string;
   /** End (epoch ms, exclusive) of the last lookback chunk posted to the job: where a resumed lookback goes on. */
   lookback_ms?: number;
+  /**
+   * Span (ms) of the next lookback chunk, saved with the progress: shortened when a chunk held
+   * more documents than one search returns, so each later search reads about one page. Saved
+   * rather than recomputed so a redelivered chunk reads exactly the window it read before.
+   */
+  chunk_span_ms?: number;
   /** End (epoch ms, exclusive) of the lookback of a real-time run, fixed when it starts (`now - query_delay` then), so a resumed lookback reads the same chunks. */
   lookback_end_ms?: number;
   /** When the next real-time search is due, epoch ms; set once the lookback of a run without `end` is done (`real_time_running`). */

@@ -20,6 +20,7 @@ export const DATAFEED_TASK_FIELDS = [
   'isolated',
   'run_id',
   'lookback_ms',
+  'chunk_span_ms',
   'lookback_end_ms',
   'next_search_ms',
   'empty_searches',
@@ -41,7 +42,7 @@ export type DatafeedEvent =
    */
   | { type: 'started'; lookbackEndMs?: number; resumeFromMs?: number }
   /** The runner posted a chunk: its end, the window searched and the timing stats after its search. */
-  | { type: 'progress'; lookbackMs: number; timingStats: DatafeedRuntime['timing_stats']; searchInterval?: { start_ms: number; end_ms: number } }
+  | { type: 'progress'; lookbackMs: number; timingStats: DatafeedRuntime['timing_stats']; searchInterval?: { start_ms: number; end_ms: number }; chunkSpanMs?: number }
   /**
    * A run without `end` finished its lookback or a real-time search: when the next search is
    * due, the consecutive empty searches, the delayed-data check's bookkeeping, and the
@@ -76,6 +77,7 @@ const progressPatch = (e: Extract<DatafeedEvent, { type: 'progress' }>): Partial
   lookback_ms: e.lookbackMs,
   timing_stats: e.timingStats,
   ...(e.searchInterval ? { search_interval: e.searchInterval } : {}),
+  ...(e.chunkSpanMs !== undefined ? { chunk_span_ms: e.chunkSpanMs } : {}),
 });
 const realtimePatch = (e: Extract<DatafeedEvent, { type: 'realtime' }>): Partial<DatafeedRuntime> => ({
   next_search_ms: e.nextSearchMs,
