@@ -25,6 +25,20 @@ const KNOWN: Record<string, (value: string) => string> = {
   },
 };
 
+/** Log4j's levels, the values Elasticsearch's `logger.<name>` settings take. */
+const LOG4J_LEVELS = new Set(['OFF', 'FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'ALL']);
+
+/**
+ * Elasticsearch's dynamic `logger.<name>` settings (`Loggers.LOG_LEVEL_SETTING`): accepted and
+ * kept, as scripts and Elasticsearch's own tests set them, with Log4j's level check
+ * (`Level.valueOf`, case-insensitive). mlplane's own log level is `LOG_LEVEL`; these change nothing.
+ */
+function loggerLevel(v: string): string {
+  const level = v.trim().toUpperCase();
+  if (!LOG4J_LEVELS.has(level)) throw new IllegalArgumentError(`Unknown level constant [${level}].`);
+  return v;
+}
+
 /** Flattens `{"xpack":{"ml":{"max_open_jobs":2}}}` and `{"xpack.ml.max_open_jobs":2}` alike; null means reset. */
 function flatten(obj: Record<string, unknown>, prefix = '', out: Record<string, string | null> = {}): Record<string, string | null> {
   for (const [k, v] of Object.entries(obj)) {
@@ -86,7 +100,7 @@ export async function updateClusterSettings(source: string, flatSettings: boolea
   };
   for (const scope of ['persistent', 'transient'] as const) {
     for (const [k, v] of Object.entries(changes[scope])) {
-      const validate = KNOWN[k];
+      const validate = KNOWN[k] ?? (k.startsWith('logger.') ? loggerLevel : undefined);
       if (!validate) throw new IllegalArgumentError(`${scope} setting [${k}], not recognized`);
       if (v !== null) changes[scope][k] = validate(v);
     }

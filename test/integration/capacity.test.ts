@@ -22,6 +22,11 @@ describe('cluster settings and ML capacity', () => {
     expect(e).toMatchObject({ status: 400, type: 'illegal_argument_exception', reason: 'persistent setting [foo.bar], not recognized' });
     const bad = await esError(es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': 0 } }));
     expect(bad.status).toBe(400);
+    // Logger levels are Elasticsearch settings too (its YAML tests set them): kept when a Log4j level, refused otherwise.
+    const logger = 'logger.org.elasticsearch.xpack.ml.action.TransportSetUpgradeModeAction';
+    expect((await es.cluster.putSettings({ transient: { [logger]: 'TRACE' } })).acknowledged).toBe(true);
+    expect(await esError(es.cluster.putSettings({ transient: { [logger]: 'LOUD' } }))).toMatchObject({ status: 400, reason: 'Unknown level constant [LOUD].' });
+    await es.cluster.putSettings({ transient: { [logger]: null } });
     expect((await es.cluster.getSettings()).persistent).toEqual({ xpack: { ml: { max_model_memory_limit: '512mb' } } });
     // Shown in ByteSizeValue human form, as Elasticsearch does (6144 MiB is "6gb").
     await es.cluster.putSettings({ persistent: { 'xpack.ml.max_model_memory_limit': '6gb' } });

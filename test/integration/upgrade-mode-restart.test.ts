@@ -1,14 +1,56 @@
 /**
- * A crash of the whole local system while upgrade mode is on (issue 9, faults): with a data
- * folder, upgrade mode is still on after the restart, the parked lookback is still parked (not
- * re-sent by recovery), and disabling resumes it to its end with every document posted once.
+ * A crash of the whole local system while upgrade mode is on (issue 9, faults): `npm start`
+ * with a data folder, killed with SIGKILL (process group: Node and DynamoDB Local's JVM), then
+ * started again. Upgrade mode is still on, the parked lookback is still parked (recovery does
+ * not re-send it), and disabling resumes it to its end with every document posted once.
  */
 import { Client } from '@elastic/elasticsearch';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startLocalSystem, type LocalSystem } from '../../lib/local/system.ts';
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `npm start` as a user runs it (its own process group), resolved once it listens. */
+async function npmStart(dataDir: string, port: number): Promise<ChildProcess> {
+  const child = spawn('npm', ['start'], {
+    cwd: join(import.meta.dirname, '..', '..'),
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ELASTIC_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('mlplane listening on')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${out.slice(-2000)}`)));
+  });
+  return child;
+}
+
+/** SIGKILL to the whole process group: no graceful stop, as in a crash. */
+async function crash(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  process.kill(-(child.pid as number), 'SIGKILL');
+  await exited;
+}
 
 const T0 = Date.parse('2017-01-01T00:00:00Z');
 const TEN_MIN = 600_000;
@@ -28,15 +70,16 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 
 describe('upgrade mode across a restart of the whole system', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mlplane-upgrade-'));
-  let system: LocalSystem | undefined;
+  let system: ChildProcess | undefined;
   afterAll(async () => {
-    await system?.stop();
+    if (system) await crash(system);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('is still on after the restart, and disabling resumes the parked lookback with nothing lost', { timeout: 600_000 }, async () => {
-    system = await startLocalSystem({ port: 0, dataDir, elasticPassword: PASSWORD, cron: false });
-    let es = new Client({ node: system.url, auth: { username: 'elastic', password: PASSWORD } });
+    const port = await freePort();
+    system = await npmStart(dataDir, port);
+    const es = new Client({ node: `http://127.0.0.1:${port}`, auth: { username: 'elastic', password: PASSWORD } });
     await es.indices.create({ index: 'metrics', mappings: { properties: { '@timestamp': { type: 'date' }, total: { type: 'long' } } } });
     for (let from = 0; from < DOCS; from += 250) {
       const operations: unknown[] = [];
@@ -51,11 +94,10 @@ describe('upgrade mode across a restart of the whole system', () => {
     expect(await es.transport.request({ method: 'POST', path: '/_ml/set_upgrade_mode', querystring: { enabled: 'true', timeout: '60s' } })).toEqual({ acknowledged: true });
     const before = (await es.ml.getJobStats({ job_id: 'restart-job' })).jobs[0]!.data_counts.processed_record_count;
     expect(before).toBeLessThan(DOCS);
-    await system.stop();
+    await crash(system);
     system = undefined;
 
-    system = await startLocalSystem({ port: 0, dataDir, elasticPassword: PASSWORD, cron: false });
-    es = new Client({ node: system.url, auth: { username: 'elastic', password: PASSWORD } });
+    system = await npmStart(dataDir, port);
     const info = await es.transport.request<any>({ method: 'GET', path: '/_ml/info' });
     expect(info.upgrade_mode).toBe(true);
     expect(info.parked_commands).toBeGreaterThanOrEqual(1);
