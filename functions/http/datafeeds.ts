@@ -7,7 +7,7 @@ import { stopDatafeeds } from '../../lib/app/stop-datafeed.ts';
 import { updateDatafeed } from '../../lib/app/update-datafeed.ts';
 import { dateParam, objectBody, requireBody } from '../../lib/http/body.ts';
 import { httpFunction, type HttpRequest, type RouteHandler } from '../../lib/http/chain.ts';
-import { booleanParam, checkBodyTimeout, timeParam } from '../../lib/http/params.ts';
+import { booleanParam, checkBodyTimeout, timeParam, waitLimit } from '../../lib/http/params.ts';
 import { deprecationWarning, withWarning } from '../../lib/http/warnings.ts';
 
 const DATAFEED = '/_ml/datafeeds/{datafeed_id}';
@@ -54,10 +54,10 @@ const startRoute: RouteHandler = {
     } else {
       raw = { start: req.query.start, end: req.query.end, timeout: req.query.timeout };
     }
-    timeParam(raw.timeout, 'timeout');
+    const timeout = waitLimit(timeParam(raw.timeout, 'timeout'));
     const startMs = dateParam(raw.start ?? '0', 'start', now) ?? 0;
     const endMs = dateParam(raw.end, 'end', now);
-    return { status: 200, body: await startDatafeed(datafeedId(req), { startMs, ...(endMs !== undefined ? { endMs } : {}) }) };
+    return { status: 200, body: await startDatafeed(datafeedId(req), { startMs, ...(endMs !== undefined ? { endMs } : {}), ...(timeout ? { timeout } : {}) }) };
   },
 };
 

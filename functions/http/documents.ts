@@ -86,7 +86,22 @@ export const handler = httpFunction('documents', {
       'wait_for_events',
       'wait_for_no_initializing_shards',
     ],
-    handle: async () => ({ status: 200, body: await clusterHealth() }),
+    handle: async () => clusterHealth(),
+  },
+  'GET /_cluster/health/{index}': {
+    params: [
+      'level',
+      'local',
+      'master_timeout',
+      'timeout',
+      'wait_for_status',
+      'wait_for_nodes',
+      'wait_for_no_relocating_shards',
+      'wait_for_active_shards',
+      'wait_for_events',
+      'wait_for_no_initializing_shards',
+    ],
+    handle: async (req) => clusterHealth(index(req)),
   },
   'PUT /{index}': { params: ['timeout', 'master_timeout', 'wait_for_active_shards'], handle: async (req) => ({ status: 200, body: await putIndex(index(req), req.body) }) },
   'GET /{index}': {

@@ -12,6 +12,13 @@ const MAX_OPEN_JOBS_LIMIT = 512;
 
 /** The dynamic cluster settings mlplane knows, with their validators (value → normalised string). */
 const KNOWN: Record<string, (value: string) => string> = {
+  // EnableAssignmentDecider: `all` (default) or `none`; with `none` no datafeed can start (start-datafeed.ts).
+  'cluster.persistent_tasks.allocation.enable': (v) => {
+    const value = v.toLowerCase();
+    if (value !== 'all' && value !== 'none')
+      throw new IllegalArgumentError(`No enum constant org.elasticsearch.persistent.decider.EnableAssignmentDecider.Allocation.${v.toUpperCase()}`);
+    return value;
+  },
   'xpack.ml.max_model_memory_limit': (v) => {
     parseByteSize(v, 'xpack.ml.max_model_memory_limit');
     return v;

@@ -432,13 +432,29 @@ export async function refresh(expression: string | undefined): Promise<unknown> 
   return { _shards: { total: n * 2, successful: n, failed: 0 } };
 }
 
-/** GET _cluster/health: green, one node, one primary shard per index. */
-export async function clusterHealth(): Promise<unknown> {
-  const n = (await listIndices()).length;
-  return {
+/**
+ * GET _cluster/health[/<indices>]: green, one node, one primary shard per index. For an index
+ * expression naming an index that does not exist, Elasticsearch treats the health as red and
+ * answers 408 with `timed_out: true` (`TransportClusterHealthAction` on its IndexNotFoundException).
+ * @returns the HTTP status (200, or 408 for the red case) and the body
+ */
+export async function clusterHealth(indexExpression?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  let n: number;
+  let red = false;
+  if (indexExpression === undefined) n = (await listIndices()).length;
+  else {
+    try {
+      n = (await resolveIndices(indexExpression, false)).length;
+    } catch (err) {
+      if (!(err instanceof IndexNotFoundError)) throw err;
+      n = 0;
+      red = true;
+    }
+  }
+  const body = {
     cluster_name: config().clusterName,
-    status: 'green',
-    timed_out: false,
+    status: red ? 'red' : 'green',
+    timed_out: red,
     number_of_nodes: 1,
     number_of_data_nodes: 1,
     active_primary_shards: n,
@@ -453,4 +469,5 @@ export async function clusterHealth(): Promise<unknown> {
     task_max_waiting_in_queue_millis: 0,
     active_shards_percent_as_number: 100.0,
   };
+  return { status: red ? 408 : 200, body };
 }

@@ -9,10 +9,13 @@ import {
   ResourceNotFoundError,
   StaleStateError,
   StatusError,
+  TooManyRequestsError,
 } from '../domain/errors.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { config } from '../runtime/config.ts';
-import { putDatafeed } from '../store/datafeeds.ts';
+import { getDatafeed, putDatafeed } from '../store/datafeeds.ts';
+import { getClusterSettings } from '../store/cluster.ts';
+import { TimeValue } from '../domain/units.ts';
 import { getJobConfig, getJobRuntime } from '../store/jobs.ts';
 import { submitCommand } from './commands.ts';
 import { requireDatafeed } from './datafeed-lookup.ts';
@@ -26,11 +29,18 @@ import { parseSearchRequest } from '../domain/search/request.ts';
 /** The start-datafeed action name (upgrade-mode errors). */
 export const START_DATAFEED_ACTION = 'cluster:admin/xpack/ml/datafeed/start';
 
-/** The parsed parameters of a start: `start` (default 0) and `end`, epoch ms. */
+/** The parsed parameters of a start: `start` (default 0) and `end`, epoch ms; `timeout` (default 20s) bounds the wait for `started`. */
 export interface StartParams {
   startMs: number;
   endMs?: number;
+  timeout?: TimeValue;
 }
+
+/** `StartDatafeedAction.DEFAULT_TIMEOUT`: how long a start waits for its datafeed to be `started`. */
+const DEFAULT_START_TIMEOUT = TimeValue.ofMillis(20_000);
+
+/** Elasticsearch's `cluster.persistent_tasks.allocation.enable`: `none` assigns no persistent task (`EnableAssignmentDecider`). */
+export const ALLOCATION_DISABLED_EXPLANATION = 'no persistent task assignments are allowed due to cluster settings';
 
 /**
  * POST _ml/datafeeds/<id>/_start: every check Elasticsearch makes before it creates the
@@ -75,6 +85,10 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
   await checkDataExtractor(datafeedId, d.config, job.config);
   await verifyIndicesActive(datafeedId, d.config);
   if (d.config.aggregations !== undefined) checkStoreAggregations(d.config.aggregations);
+  if (await persistentTaskAllocationDisabled()) {
+    // The task would be created unassigned, and the start's wait fails on its assignment (`TransportStartDatafeedAction.DatafeedPredicate`); the datafeed stays stopped.
+    throw new TooManyRequestsError(`Could not start datafeed, allocation explanation [${ALLOCATION_DISABLED_EXPLANATION}]`);
+  }
   const node = config().nodeName;
   const runId = randomUUID();
   const starting = transitionDatafeed(d.runtime, { type: 'start', node, startMs: params.startMs, endMs: params.endMs, runId });
@@ -92,7 +106,33 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
     targets: [d.config.job_id],
     params: { datafeed_id: datafeedId, run_id: runId },
   });
+  await waitForStarted(datafeedId, runId, params.timeout ?? DEFAULT_START_TIMEOUT);
   return { started: true, node };
+}
+
+/** True when the cluster setting `cluster.persistent_tasks.allocation.enable` is `none` (transient over persistent). */
+async function persistentTaskAllocationDisabled(): Promise<boolean> {
+  const s = await getClusterSettings();
+  const key = 'cluster.persistent_tasks.allocation.enable';
+  return (s.transient[key] ?? s.persistent[key]) === 'none';
+}
+
+/**
+ * Waits, as Elasticsearch's start does (`waitForDatafeedStarted`), until the runner has moved
+ * the run out of `starting` (it is `started`, or already stopped again: a short lookback that
+ * closed its job, a stop that came first).
+ * @throws StatusError 408 "Starting datafeed [<id>] timed out after [<timeout>]"; the datafeed still starts
+ */
+async function waitForStarted(datafeedId: string, runId: string, timeout: TimeValue): Promise<void> {
+  const deadline = Date.now() + timeout.ms;
+  let delay = 15;
+  for (;;) {
+    const d = await getDatafeed(datafeedId);
+    if (!d || d.runtime.run_id !== runId || d.runtime.state !== 'starting') return;
+    if (Date.now() >= deadline) throw new StatusError(408, `Starting datafeed [${datafeedId}] timed out after [${timeout.human()}]`);
+    await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(0, deadline - Date.now()))));
+    delay = Math.min(delay * 2, 250);
+  }
 }
 
 /** Elasticsearch's `IndicesOptions.toString` (before failure stores), as its start errors print it. */

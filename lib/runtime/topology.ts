@@ -57,6 +57,7 @@ const INDEX = '/{index}';
  */
 const documentRoutes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/_cluster/health', fn: 'documents', privilege: 'monitor', action: 'cluster:monitor/health' },
+  { method: 'GET', path: '/_cluster/health/{index}', fn: 'documents', privilege: 'monitor', action: 'cluster:monitor/health' },
   { method: 'PUT', path: INDEX, fn: 'documents', privilege: 'manage', action: 'indices:admin/create' },
   { method: 'GET', path: INDEX, fn: 'documents', privilege: 'manage', action: 'indices:admin/get' },
   { method: 'HEAD', path: INDEX, fn: 'documents', privilege: 'manage', action: 'indices:admin/get' },

@@ -373,3 +373,53 @@ describe('a datafeed with a task (state written directly)', () => {
     expect(await es.ml.deleteDatafeed({ datafeed_id: feed })).toEqual({ acknowledged: true });
   });
 });
+
+describe('start_stop_datafeed.yml: start waits for started, and persistent task allocation', () => {
+  async function feedOnIndex(): Promise<{ job: string; feed: string; index: string }> {
+    const job = uniqueId('alloc');
+    const index = uniqueId('alloc-index');
+    await es.indices.create({ index, mappings: { properties: { time: { type: 'date' }, doc_count: { type: 'long' } } } });
+    await putJob(job);
+    await es.ml.putDatafeed({ datafeed_id: `datafeed-${job}`, job_id: job, indices: [index] });
+    await es.ml.openJob({ job_id: job });
+    return { job, feed: `datafeed-${job}`, index };
+  }
+
+  it('a start answers once the datafeed is started, as Elasticsearch waits for the task (stats right after say started)', async () => {
+    const { job, feed } = await feedOnIndex();
+    expect(await es.ml.startDatafeed({ datafeed_id: feed, start: '0' })).toMatchObject({ started: true });
+    expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('started');
+    await es.ml.stopDatafeed({ datafeed_id: feed });
+    await es.ml.closeJob({ job_id: job });
+  });
+
+  it('with cluster.persistent_tasks.allocation.enable none a start is 429 and the datafeed stays stopped; with all it starts', async () => {
+    const { job, feed } = await feedOnIndex();
+    const none = await es.cluster.putSettings({ persistent: { 'cluster.persistent_tasks.allocation.enable': 'none' } });
+    expect(none.persistent).toEqual({ cluster: { persistent_tasks: { allocation: { enable: 'none' } } } });
+    try {
+      expect(await esError(es.ml.startDatafeed({ datafeed_id: feed, start: '0' }))).toMatchObject({
+        status: 429,
+        type: 'status_exception',
+        reason: 'Could not start datafeed, allocation explanation [no persistent task assignments are allowed due to cluster settings]',
+      });
+      expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('stopped');
+      expect(await esError(es.cluster.putSettings({ persistent: { 'cluster.persistent_tasks.allocation.enable': 'some' } }))).toMatchObject({ status: 400 });
+    } finally {
+      await es.cluster.putSettings({ persistent: { 'cluster.persistent_tasks.allocation.enable': 'all' } });
+    }
+    expect(await es.ml.startDatafeed({ datafeed_id: feed, start: '0' })).toMatchObject({ started: true });
+    expect((await es.ml.getDatafeedStats({ datafeed_id: feed })).datafeeds[0]?.state).toBe('started');
+    await es.ml.stopDatafeed({ datafeed_id: feed });
+    await es.ml.closeJob({ job_id: job });
+    await es.cluster.putSettings({ persistent: { 'cluster.persistent_tasks.allocation.enable': null } });
+  });
+
+  it('cluster health of an index: green when it exists, 408 red and timed out when it does not', async () => {
+    const { job, index } = await feedOnIndex();
+    expect(await es.cluster.health({ index, wait_for_status: 'green' })).toMatchObject({ status: 'green', timed_out: false, active_primary_shards: 1 });
+    const missing = await es.cluster.health({ index: uniqueId('no-such-index') }, { ignore: [408] });
+    expect(missing).toMatchObject({ status: 'red', timed_out: true });
+    await es.ml.closeJob({ job_id: job });
+  });
+});
