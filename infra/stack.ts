@@ -157,7 +157,13 @@ export class MlplaneStack extends Stack {
     // The minute tick publishes how long upgrade mode has been on, only while it is on: no data is not breaching.
     this.upgradeModeAlarm = new Alarm(this, 'UpgradeModeLeftOn', {
       alarmDescription: `Upgrade mode has been on for more than ${alarmAfter.toHumanString()}: every job and datafeed is halted until it is disabled`,
-      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: UPGRADE_MODE_ON_SECONDS, dimensionsMap: { service: 'mlplane' }, statistic: 'Maximum', period: Duration.minutes(5) }),
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: UPGRADE_MODE_ON_SECONDS,
+        dimensionsMap: { service: 'mlplane' },
+        statistic: 'Maximum',
+        period: Duration.minutes(5),
+      }),
       threshold: alarmAfter.toSeconds(),
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

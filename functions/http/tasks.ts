@@ -16,7 +16,8 @@ export const handler = httpFunction('tasks', {
     handle: async (req) => {
       const groupBy = req.query.group_by ?? 'nodes';
       if (groupBy === 'none') return { status: 200, body: { tasks: await listTasks(req.query.actions) } };
-      if (groupBy !== 'nodes' && groupBy !== 'parents') throw new IllegalArgumentError(`No enum constant org.elasticsearch.rest.action.admin.cluster.RestListTasksAction.GroupBy.${groupBy.toUpperCase()}`);
+      if (groupBy !== 'nodes' && groupBy !== 'parents')
+        throw new IllegalArgumentError(`No enum constant org.elasticsearch.rest.action.admin.cluster.RestListTasksAction.GroupBy.${groupBy.toUpperCase()}`);
       return { status: 200, body: await listTasksByNode(req.query.actions) };
     },
   },
@@ -25,7 +26,10 @@ export const handler = httpFunction('tasks', {
     handle: async (req) => {
       if (req.query.format === 'json') {
         const tasks = await listTasks(req.query.actions);
-        return { status: 200, body: tasks.map((t) => ({ action: t.action, task_id: `${t.node}:${t.id}`, parent_task_id: '-', type: t.type, start_time: String(t.start_time_in_millis), node: t.node })) };
+        return {
+          status: 200,
+          body: tasks.map((t) => ({ action: t.action, task_id: `${t.node}:${t.id}`, parent_task_id: '-', type: t.type, start_time: String(t.start_time_in_millis), node: t.node })),
+        };
       }
       return { status: 200, text: await catTasks(req.query.actions, booleanParam(req.query.v, false)) };
     },

@@ -73,6 +73,11 @@ function effective(s: ClusterSettings, key: string): string | undefined {
   return s.transient[key] ?? s.persistent[key];
 }
 
+/** True when `cluster.persistent_tasks.allocation.enable` is `none` (transient over persistent): no job opens and no datafeed starts. */
+export async function persistentTaskAllocationDisabled(): Promise<boolean> {
+  return effective(await getClusterSettings(), 'cluster.persistent_tasks.allocation.enable') === 'none';
+}
+
 /** `xpack.ml.max_open_jobs` in force (default 512). */
 export function maxOpenJobs(s: ClusterSettings): number {
   const v = effective(s, 'xpack.ml.max_open_jobs');

@@ -12,7 +12,7 @@ import { clusterUuid, getClusterSettings } from '../store/cluster.ts';
 import { upgradeModeDetails } from './upgrade-mode.ts';
 
 /** The ML node's memory as `_ml/info` reports it: the logical node of job stats has 24 GiB, half of it for models. */
-const TOTAL_ML_MEMORY_MIB = 24 * 1024;
+export const TOTAL_ML_MEMORY_MIB = 24 * 1024;
 const DEFAULT_MAX_MODEL_MEMORY_LIMIT_MIB = 12 * 1024;
 
 /** GET / (and HEAD /): the cluster info the official clients read to check the product (`name`, `cluster_name`, `cluster_uuid`, `version`, `tagline`). */

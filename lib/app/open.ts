@@ -5,10 +5,11 @@ import { config } from '../runtime/config.ts';
 import { putJobRuntimeAndConfig } from '../store/jobs.ts';
 import { markLazyOpen } from '../store/lazy-open.ts';
 import { audit } from './audit.ts';
-import { openCapacity } from './capacity.ts';
+import { capacityExplanation, jobMemoryMiB, openCapacity } from './capacity.ts';
 import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
 import { loadJob, refuseInUpgradeMode, requireJob } from './job-lookup.ts';
 import { openTimeSettings } from './live-model.ts';
+import { persistentTaskAllocationDisabled } from './cluster.ts';
 
 /**
  * POST _ml/anomaly_detectors/<id>/_open (spec A.5.4): 404 unknown, 409 when a task exists
@@ -19,6 +20,10 @@ export async function openJob(jobId: string, timeout: TimeValue | undefined, sta
   const { rt } = await requireJob(jobId);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/open');
   transitionJob(rt, { type: 'open_requested' });
+  if (await persistentTaskAllocationDisabled()) {
+    // TransportOpenJobAction refuses before it creates the task.
+    throw new TooManyRequestsError('Cannot open jobs because persistent task assignment is disabled by the [cluster.persistent_tasks.allocation.enable] setting');
+  }
   const cmd = await submitCommand({ action: 'open', es_action: 'cluster:admin/xpack/ml/job/open', description: `job-${jobId}`, targets: [jobId] });
   const ms = timeout?.ms ?? 30 * 60_000;
   const outcome = await awaitCommand(cmd.command_id, ms, startedMs);
@@ -44,8 +49,8 @@ export async function applyOpen(jobId: string, commandId: string): Promise<{ ope
   transitionJob(rt, { type: 'open_requested' });
   const capacity = await openCapacity();
   const { finished_time: _finished, ...reopened } = job;
-  if (capacity.free <= 0) {
-    const explanation = `Not opening job [${jobId}] because not enough ML capacity: number of opened jobs [${capacity.open}], xpack.ml.max_open_jobs [${capacity.max}]`;
+  const explanation = capacityExplanation(jobId, jobMemoryMiB(job), capacity);
+  if (explanation !== undefined) {
     if (!job.allow_lazy_open) {
       throw new TooManyRequestsError('Could not open job because no ML nodes with sufficient capacity were found', {
         cause: new IllegalStateError(`Could not open job because no suitable nodes were found, allocation explanation [${explanation}]`),

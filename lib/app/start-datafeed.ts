@@ -14,12 +14,12 @@ import {
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { config } from '../runtime/config.ts';
 import { getDatafeed, putDatafeed } from '../store/datafeeds.ts';
-import { getClusterSettings } from '../store/cluster.ts';
 import { TimeValue } from '../domain/units.ts';
 import { getJobConfig, getJobRuntime } from '../store/jobs.ts';
 import { submitCommand } from './commands.ts';
 import { requireDatafeed } from './datafeed-lookup.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
+import { persistentTaskAllocationDisabled } from './cluster.ts';
 import type { applyDatafeedLookback } from './datafeed-lookback.ts';
 import { checkDataExtractor, storeAggregations } from './datafeed-extractor.ts';
 import { resolveIndices } from './documents.ts';
@@ -108,13 +108,6 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
   });
   await waitForStarted(datafeedId, runId, params.timeout ?? DEFAULT_START_TIMEOUT);
   return { started: true, node };
-}
-
-/** True when the cluster setting `cluster.persistent_tasks.allocation.enable` is `none` (transient over persistent). */
-async function persistentTaskAllocationDisabled(): Promise<boolean> {
-  const s = await getClusterSettings();
-  const key = 'cluster.persistent_tasks.allocation.enable';
-  return (s.transient[key] ?? s.persistent[key]) === 'none';
 }
 
 /**

@@ -97,7 +97,8 @@ export async function listTasks(actions: string | undefined, nowMs = Date.now())
   if (!settings.upgrade_mode) {
     const runtimes = await getJobRuntimes(configs.map((c) => c.job_id));
     for (const rt of runtimes.values()) {
-      if ((rt.state === 'opened' || rt.state === 'closing') && rt.node) tasks.push(task('persistent', taskNumber(`job-${rt.job_id}`), 'xpack/ml/job[c]', `job-${rt.job_id}`, rt.open_time_ms ?? nowMs));
+      if ((rt.state === 'opened' || rt.state === 'closing') && rt.node)
+        tasks.push(task('persistent', taskNumber(`job-${rt.job_id}`), 'xpack/ml/job[c]', `job-${rt.job_id}`, rt.open_time_ms ?? nowMs));
     }
     for (const d of datafeeds) {
       if (d.runtime.state === 'started' || d.runtime.state === 'stopping') {
@@ -111,7 +112,9 @@ export async function listTasks(actions: string | undefined, nowMs = Date.now())
     tasks.push(task('transport', Number(cmd.command_id), cmd.es_action, cmd.description, cmd.created_ms));
   }
   const patterns = actions ? tokenizeExpression(actions) : [];
-  return tasks.filter((t) => patterns.length === 0 || patterns.some((p) => simpleMatch(p, t.action))).sort((a, b) => a.start_time_in_millis - b.start_time_in_millis || a.id - b.id);
+  return tasks
+    .filter((t) => patterns.length === 0 || patterns.some((p) => simpleMatch(p, t.action)))
+    .sort((a, b) => a.start_time_in_millis - b.start_time_in_millis || a.id - b.id);
 }
 
 /** GET _tasks (group_by `nodes`, Elasticsearch's default): `{nodes:{<node>:{name, …, tasks:{<node>:<id>: TaskInfo}}}}`, or `{nodes:{}}` when none runs. */
@@ -150,5 +153,12 @@ export async function catTasks(actions: string | undefined, verbose: boolean, no
   if (verbose) rows.unshift(['action', 'task_id', 'parent_task_id', 'type', 'start_time', 'timestamp', 'running_time', 'ip', 'node']);
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join(' ').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join(' ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }

@@ -141,7 +141,12 @@ export async function setUpgradeMode(params: SetUpgradeModeParams, nowMs = Date.
   }
   // The worker enforces `timeout` and answers with Elasticsearch's error; the HTTP wait allows it a moment more to say so.
   const outcome = await awaitCommand(cmd.command_id, timeoutMs + 5_000, nowMs);
-  return settle(cmd.task_id, outcome, () => timeoutError(params.enabled, params.timeout, undefined), () => ({ acknowledged: true as const }));
+  return settle(
+    cmd.task_id,
+    outcome,
+    () => timeoutError(params.enabled, params.timeout, undefined),
+    () => ({ acknowledged: true as const }),
+  );
 }
 
 /** The settings without the request-in-progress flag. */

@@ -70,4 +70,51 @@ describe('cluster settings and ML capacity', () => {
       await es.cluster.putSettings({ persistent: { 'xpack.ml.max_open_jobs': null } });
     }
   });
+
+  it('capacity by memory: a 3000g lazy job waits in opening with node "" and closes gracefully; without lazy open it is 429 naming the memory', async () => {
+    const p = uniqueId('mem');
+    const put = await es.ml.putJob({
+      job_id: `${p}-lazy`,
+      analysis_config: { detectors: [{ function: 'count' }] },
+      data_description: {},
+      analysis_limits: { model_memory_limit: '3000g' },
+      allow_lazy_open: true,
+    });
+    expect(put.analysis_limits?.model_memory_limit).toBe('3072000mb');
+    expect(await es.ml.openJob({ job_id: `${p}-lazy` })).toEqual({ opened: true, node: '' });
+    const waiting = (await es.ml.getJobStats({ job_id: `${p}-lazy` })).jobs[0]!;
+    expect(waiting.state).toBe('opening');
+    expect(waiting.assignment_explanation).toContain('because this node has insufficient available memory');
+    // Another job still fits beside it: the waiting job holds no memory.
+    await es.ml.putJob({ job_id: `${p}-small`, analysis_config: { detectors: [{ function: 'count' }] }, data_description: {}, analysis_limits: { model_memory_limit: '10mb' } });
+    expect((await es.ml.openJob({ job_id: `${p}-small` })).node).not.toBe('');
+    await es.ml.closeJob({ job_id: `${p}-small` });
+    // Closing it frees no memory it could use: it keeps waiting, and closes gracefully.
+    expect((await es.ml.getJobStats({ job_id: `${p}-lazy` })).jobs[0]!.state).toBe('opening');
+    expect(await es.ml.closeJob({ job_id: `${p}-lazy` })).toEqual({ closed: true });
+
+    await es.ml.putJob({ job_id: `${p}-eager`, analysis_config: { detectors: [{ function: 'count' }] }, data_description: {}, analysis_limits: { model_memory_limit: '3000g' } });
+    const e = await esError(es.ml.openJob({ job_id: `${p}-eager` }));
+    expect(e).toMatchObject({ status: 429, reason: 'Could not open job because no ML nodes with sufficient capacity were found' });
+    expect(e.body.error.caused_by.reason).toContain('Available memory for ML [24gb], memory required by existing jobs [');
+    expect(e.body.error.caused_by.reason).toContain('estimated memory required for this job [2.9tb]');
+    expect((await es.ml.getJobStats({ job_id: `${p}-eager` })).jobs[0]!.state).toBe('closed');
+  });
+
+  it('with cluster.persistent_tasks.allocation.enable none an open is 429 and the job stays closed', async () => {
+    const id = uniqueId('alloc-open');
+    await job(id);
+    await es.cluster.putSettings({ transient: { 'cluster.persistent_tasks.allocation.enable': 'none' } });
+    try {
+      expect(await esError(es.ml.openJob({ job_id: id }))).toMatchObject({
+        status: 429,
+        reason: 'Cannot open jobs because persistent task assignment is disabled by the [cluster.persistent_tasks.allocation.enable] setting',
+      });
+      expect((await es.ml.getJobStats({ job_id: id })).jobs[0]!.state).toBe('closed');
+    } finally {
+      await es.cluster.putSettings({ transient: { 'cluster.persistent_tasks.allocation.enable': null } });
+    }
+    expect((await es.ml.openJob({ job_id: id })).opened).toBe(true);
+    await es.ml.closeJob({ job_id: id });
+  });
 });

@@ -86,11 +86,19 @@ describe('upgrade mode across a restart of the whole system', () => {
       for (let i = from; i < from + 250; i++) operations.push({ index: { _index: 'metrics' } }, { '@timestamp': T0 + i * TEN_MIN, total: 100 + (i % 7) });
       expect((await es.bulk({ operations })).errors).toBe(false);
     }
-    await es.ml.putJob({ job_id: 'restart-job', analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] }, data_description: { time_field: '@timestamp' } });
+    await es.ml.putJob({
+      job_id: 'restart-job',
+      analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] },
+      data_description: { time_field: '@timestamp' },
+    });
     await es.ml.putDatafeed({ datafeed_id: 'restart-feed', job_id: 'restart-job', indices: ['metrics'], chunking_config: { mode: 'manual', time_span: '3h' } });
     await es.ml.openJob({ job_id: 'restart-job' });
     await es.ml.startDatafeed({ datafeed_id: 'restart-feed', start: '2017-01-01T00:00:00Z', end: '2017-02-01T00:00:00Z' });
-    await until('some data posted', () => es.ml.getJobStats({ job_id: 'restart-job' }), (s) => (s.jobs[0]?.data_counts.processed_record_count ?? 0) > 0);
+    await until(
+      'some data posted',
+      () => es.ml.getJobStats({ job_id: 'restart-job' }),
+      (s) => (s.jobs[0]?.data_counts.processed_record_count ?? 0) > 0,
+    );
     expect(await es.transport.request({ method: 'POST', path: '/_ml/set_upgrade_mode', querystring: { enabled: 'true', timeout: '60s' } })).toEqual({ acknowledged: true });
     const before = (await es.ml.getJobStats({ job_id: 'restart-job' })).jobs[0]!.data_counts.processed_record_count;
     expect(before).toBeLessThan(DOCS);
@@ -106,7 +114,11 @@ describe('upgrade mode across a restart of the whole system', () => {
     expect((await es.ml.getJobStats({ job_id: 'restart-job' })).jobs[0]!.data_counts.processed_record_count).toBe(before);
 
     expect(await es.transport.request({ method: 'POST', path: '/_ml/set_upgrade_mode', querystring: { enabled: 'false', timeout: '60s' } })).toEqual({ acknowledged: true });
-    const closed = await until('the datafeed closes its job', () => es.ml.getJobStats({ job_id: 'restart-job' }), (s) => s.jobs[0]?.state === 'closed');
+    const closed = await until(
+      'the datafeed closes its job',
+      () => es.ml.getJobStats({ job_id: 'restart-job' }),
+      (s) => s.jobs[0]?.state === 'closed',
+    );
     expect(closed.jobs[0]!.data_counts.processed_record_count).toBe(DOCS);
     expect((await es.ml.getModelSnapshots({ job_id: 'restart-job' })).count).toBe(1);
   });

@@ -27,7 +27,11 @@ async function indexMetrics(index: string, n: number): Promise<void> {
 }
 
 async function putJob(job: string): Promise<void> {
-  await es.ml.putJob({ job_id: job, analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] }, data_description: { time_field: '@timestamp' } });
+  await es.ml.putJob({
+    job_id: job,
+    analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] },
+    data_description: { time_field: '@timestamp' },
+  });
 }
 
 async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, ms = 120_000): Promise<T> {
@@ -42,7 +46,12 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 
 afterEach(async () => {
   // Every test leaves upgrade mode off, as Elasticsearch's YAML teardown does (a no-op ack when it is off).
-  await until('upgrade mode off', () => setUpgradeMode({ enabled: 'false', timeout: '30s' }).catch((e) => e), (r) => r?.acknowledged === true, 60_000);
+  await until(
+    'upgrade mode off',
+    () => setUpgradeMode({ enabled: 'false', timeout: '30s' }).catch((e) => e),
+    (r) => r?.acknowledged === true,
+    60_000,
+  );
 });
 
 describe('set upgrade mode: the user story', () => {
@@ -60,7 +69,11 @@ describe('set upgrade mode: the user story', () => {
     expect((await info()).upgrade_mode).toBe(false);
 
     await es.ml.startDatafeed({ datafeed_id: feed, start: '2017-01-01T00:00:00Z', end: '2017-02-01T00:00:00Z' });
-    await until('some data posted', () => es.ml.getJobStats({ job_id: job }), (s) => (s.jobs[0]?.data_counts.processed_record_count ?? 0) > 0);
+    await until(
+      'some data posted',
+      () => es.ml.getJobStats({ job_id: job }),
+      (s) => (s.jobs[0]?.data_counts.processed_record_count ?? 0) > 0,
+    );
     expect(await setUpgradeMode({ enabled: 'true', timeout: '30s' })).toEqual({ acknowledged: true });
 
     const on = await info();
@@ -105,7 +118,11 @@ describe('set upgrade mode: the user story', () => {
     expect(resumed.node).toBeDefined();
 
     // The parked lookback resumes after its last posted chunk, reaches its end and closes the job: every document once, one snapshot.
-    const closed = await until('the datafeed closes its job', () => es.ml.getJobStats({ job_id: job }), (s) => s.jobs[0]?.state === 'closed');
+    const closed = await until(
+      'the datafeed closes its job',
+      () => es.ml.getJobStats({ job_id: job }),
+      (s) => s.jobs[0]?.state === 'closed',
+    );
     expect(closed.jobs[0]!.data_counts.processed_record_count).toBe(3000);
     expect(closed.jobs[0]!.data_counts.input_record_count).toBe(3000);
     expect((await es.ml.getModelSnapshots({ job_id: job })).count).toBe(1);
@@ -147,13 +164,18 @@ describe('set upgrade mode: bad input', () => {
 });
 
 describe('set upgrade mode: waiting for in-flight work', () => {
-  it('times out while work holds a live lease (mode stays on), refuses a second call meanwhile, and acks once a dead worker\'s lease expires', async () => {
+  it("times out while work holds a live lease (mode stays on), refuses a second call meanwhile, and acks once a dead worker's lease expires", async () => {
     const { putLease, releaseLease } = await direct(() => import('../../lib/store/upgrade.ts'));
     // A worker carrying out a command, renewing its lease.
     await putLease('999', 'some-job', Date.now() + 60_000);
     try {
       const pending = esError(setUpgradeMode({ enabled: 'true', timeout: '2s' }));
-      await until('the request holds the flag', () => info(), (i) => i.upgrade_mode === true, 10_000);
+      await until(
+        'the request holds the flag',
+        () => info(),
+        (i) => i.upgrade_mode === true,
+        10_000,
+      );
       const busy = await esError(setUpgradeMode({ enabled: 'false' }));
       expect(busy.status).toBe(429);
       expect(busy.body.error).toMatchObject({
@@ -200,7 +222,7 @@ describe('set upgrade mode: waiting for in-flight work', () => {
     expect((await es.ml.getModelSnapshots({ job_id: job })).count).toBe(1);
   });
 
-  it('expires_in switches upgrade mode off by itself on the schedule\'s check', async () => {
+  it("expires_in switches upgrade mode off by itself on the schedule's check", async () => {
     const { checkUpgradeModeExpiry } = await direct(() => import('../../lib/app/upgrade-mode.ts'));
     expect(await setUpgradeMode({ enabled: 'true', expires_in: '1s' })).toEqual({ acknowledged: true });
     const on = await info();
@@ -208,7 +230,12 @@ describe('set upgrade mode: waiting for in-flight work', () => {
     expect((await checkUpgradeModeExpiry(Date.now())).expired).toBe(false);
     await new Promise((r) => setTimeout(r, 1100));
     expect(await checkUpgradeModeExpiry(Date.now())).toMatchObject({ expired: true });
-    await until('upgrade mode off', () => info(), (i) => i.upgrade_mode === false, 30_000);
+    await until(
+      'upgrade mode off',
+      () => info(),
+      (i) => i.upgrade_mode === false,
+      30_000,
+    );
     expect(await esError(setUpgradeMode({ enabled: 'true', expires_in: '0s' }))).toMatchObject({ status: 400 });
   });
 });

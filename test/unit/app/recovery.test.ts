@@ -75,7 +75,9 @@ describe('restart recovery of the local runtime', () => {
 
   it('leaves the targets parked by upgrade mode in the table: disabling it sends them, in order', async () => {
     table([command('4', { targets: ['p', 'q'], status: 'running', created_ms: 5 })]);
-    ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': keys.parkedPartition } }).resolves({ Items: [{ ...keys.parked(1, 1, '4', 'p'), command_id: '4', target: 'p', parked_ms: 1 }] });
+    ddb
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': keys.parkedPartition } })
+      .resolves({ Items: [{ ...keys.parked(1, 1, '4', 'p'), command_id: '4', target: 'p', parked_ms: 1 }] });
 
     expect(await requeuePendingCommands()).toBe(1);
 
