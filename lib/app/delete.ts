@@ -14,8 +14,8 @@ import { deleteJobDatafeed } from './delete-datafeed.ts';
  * deleted" when it cannot be); with force the job is force-closed first. The deletion itself is a `delete` command in the job's group.
  */
 export async function deleteJob(jobId: string, force: boolean, waitForCompletion: boolean, startedMs = Date.now()): Promise<Queued<{ acknowledged: true }>> {
-  const { job, rt } = await requireJob(jobId);
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/delete');
+  const { job, rt } = await requireJob(jobId);
   if (rt.state !== 'closed' && !force) transitionJob(rt, { type: 'delete_requested' });
   // Current Elasticsearch deletes the job's datafeed first, with the same force (spec A.5.7).
   await deleteJobDatafeed(jobId, force);

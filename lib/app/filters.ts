@@ -1,3 +1,4 @@
+import { refuseInUpgradeMode } from './job-lookup.ts';
 import {
   applyFilterUpdate,
   checkFilterDocumentId,
@@ -28,6 +29,7 @@ import { audit } from './audit.ts';
 export async function putMlFilter(filterId: string, source: string): Promise<unknown> {
   refuseOversizedBody(source, MAX_FILTER_BYTES, `filter [${filterId}]`, (b) => storedFilterPart(filterId, b, 'put'), 'compressed bytes');
   const filter = parsePutFilter(filterId, source);
+  await refuseInUpgradeMode('cluster:admin/xpack/ml/filters/put');
   checkFilterDocumentId(filter.filter_id);
   checkFilterSize(filter);
   if (!(await createFilter(filter))) throw filterExistsError(filter.filter_id);
@@ -60,6 +62,7 @@ export async function getMlFilters(expression: string | undefined, from: number,
 export async function updateMlFilter(filterId: string, source: string): Promise<unknown> {
   refuseOversizedBody(source, MAX_FILTER_BYTES, `filter [${filterId}]`, (b) => storedFilterPart(filterId, b, 'update'), 'compressed bytes');
   const update = parseFilterUpdate(source, filterId);
+  await refuseInUpgradeMode('cluster:admin/xpack/ml/filters/update');
   for (let attempt = 0; attempt < 10; attempt++) {
     const stored = await getFilter(filterId);
     if (!stored) throw unknownFilterError(filterId, 'update');
@@ -91,6 +94,7 @@ function describeChange(added: string[], removed: string[]): string {
 
 /** DELETE _ml/filters/<id>: 409 while any job's rules use it, else 404 when unknown. */
 export async function deleteMlFilter(filterId: string): Promise<{ acknowledged: true }> {
+  await refuseInUpgradeMode('cluster:admin/xpack/ml/filters/delete');
   // Elasticsearch checks use before existence: a missing filter that a job still references is 409.
   const users = (await listJobConfigs()).filter((j) => filtersUsedBy(j).includes(filterId)).map((j) => j.job_id);
   if (users.length > 0) throw filterInUseError(filterId, users);

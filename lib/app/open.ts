@@ -17,8 +17,9 @@ import { persistentTaskAllocationDisabled } from './cluster.ts';
  * job's FIFO group. Answers `{opened:true, node}`.
  */
 export async function openJob(jobId: string, timeout: TimeValue | undefined, startedMs = Date.now()): Promise<Queued<unknown>> {
-  const { rt } = await requireJob(jobId);
+  // MlUpgradeModeActionFilter runs before the action: in upgrade mode even an unknown job is 429.
   await refuseInUpgradeMode('cluster:admin/xpack/ml/job/open');
+  const { rt } = await requireJob(jobId);
   transitionJob(rt, { type: 'open_requested' });
   if (await persistentTaskAllocationDisabled()) {
     // TransportOpenJobAction refuses before it creates the task.

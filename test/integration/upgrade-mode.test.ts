@@ -103,6 +103,13 @@ describe('set upgrade mode: the user story', () => {
     expect(close.reason).toBe('Cannot perform cluster:admin/xpack/ml/job/close action while upgrade mode is enabled');
     const stop = await esError(es.ml.stopDatafeed({ datafeed_id: feed }));
     expect(stop.reason).toBe('Cannot perform cluster:admin/xpack/ml/datafeed/stop action while upgrade mode is enabled');
+    // The filter runs before the action, as Elasticsearch's MlUpgradeModeActionFilter: an unknown job is 429 too, not 404.
+    expect((await esError(es.ml.deleteJob({ job_id: 'no-such-job' }))).reason).toBe('Cannot perform cluster:admin/xpack/ml/job/delete action while upgrade mode is enabled');
+    expect((await esError(es.ml.openJob({ job_id: 'no-such-job' }))).status).toBe(429);
+    expect((await esError(es.ml.putFilter({ filter_id: uniqueId('f'), items: ['a'] }))).reason).toBe(
+      'Cannot perform cluster:admin/xpack/ml/filters/put action while upgrade mode is enabled',
+    );
+    expect((await esError(es.ml.deleteFilter({ filter_id: 'any' }))).status).toBe(429);
     // Reads stay allowed; the same value again is acknowledged at once.
     expect((await es.ml.getJobs({ job_id: other })).count).toBe(1);
     expect(await setUpgradeMode({ enabled: 'true' })).toEqual({ acknowledged: true });
