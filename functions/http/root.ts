@@ -1,9 +1,7 @@
 import { clusterInfo, mlInfo } from '../../lib/app/ml-info.ts';
 import { setUpgradeMode } from '../../lib/app/upgrade-mode.ts';
-import { IllegalArgumentError } from '../../lib/domain/errors.ts';
 import { httpFunction, type HttpRequest } from '../../lib/http/chain.ts';
-import { booleanParam, timeParam } from '../../lib/http/params.ts';
-import { TimeValue } from '../../lib/domain/units.ts';
+import { booleanParam, positiveTimeParam, refuseBody, timeParam, timeParamOr } from '../../lib/http/params.ts';
 
 /** GET / and HEAD /: cluster info, the way the official clients check the product. */
 const rootRoute = {
@@ -26,12 +24,11 @@ const infoRoute = {
 const setUpgradeModeRoute = {
   params: ['enabled', 'timeout', 'master_timeout', 'expires_in'],
   handle: async (req: HttpRequest) => {
-    if (req.body !== undefined) throw new IllegalArgumentError(`request [${req.route.method} ${req.path}] does not support having a body`);
+    refuseBody(req.route.method, req.path, req.body);
     const enabled = booleanParam(req.query.enabled, false);
-    const timeout = timeParam(req.query.timeout, 'timeout') ?? TimeValue.ofMillis(30_000);
+    const timeout = timeParamOr(req.query.timeout, 'timeout', 30_000);
     timeParam(req.query.master_timeout, 'master_timeout');
-    const expiresIn = timeParam(req.query.expires_in, 'expires_in');
-    if (expiresIn !== undefined && expiresIn.ms <= 0) throw new IllegalArgumentError(`[expires_in] must be positive, got [${req.query.expires_in}]`);
+    const expiresIn = positiveTimeParam(req.query.expires_in, 'expires_in');
     const q = await setUpgradeMode({ enabled, timeout, ...(expiresIn ? { expiresIn } : {}) });
     if (q.kind === 'done') return { status: 200, body: q.response };
     return { status: 202, body: { task: q.taskId } };

@@ -1,25 +1,17 @@
-import { catTasks, getTask, listTasks, listTasksByNode } from '../../lib/app/tasks.ts';
-import { IllegalArgumentError } from '../../lib/domain/errors.ts';
+import { catTasks, getTask, listTasks, listTasksGrouped } from '../../lib/app/tasks.ts';
 import { httpFunction } from '../../lib/http/chain.ts';
 import { booleanParam, timeParam } from '../../lib/http/params.ts';
 
 /** The wait in ms: 30 s by default (GetTaskRequest), and none at all for `-1` (Elasticsearch's "no timeout"). */
 const waitMs = (ms: number | undefined): number => (ms === undefined ? 30_000 : ms < 0 ? Infinity : ms);
 
-/** GET _tasks/<task_id>: the command behind a 202 answer, in Elasticsearch's task shape. */
 /** `GET _tasks` parameters mlplane reads (`actions`) and those it accepts with one node and no task tree. */
 const LIST_PARAMS = ['actions', 'detailed', 'nodes', 'parent_task_id', 'wait_for_completion', 'timeout', 'group_by'];
 
 export const handler = httpFunction('tasks', {
   'GET /_tasks': {
     params: LIST_PARAMS,
-    handle: async (req) => {
-      const groupBy = req.query.group_by ?? 'nodes';
-      if (groupBy === 'none') return { status: 200, body: { tasks: await listTasks(req.query.actions) } };
-      if (groupBy !== 'nodes' && groupBy !== 'parents')
-        throw new IllegalArgumentError(`No enum constant org.elasticsearch.rest.action.admin.cluster.RestListTasksAction.GroupBy.${groupBy.toUpperCase()}`);
-      return { status: 200, body: await listTasksByNode(req.query.actions) };
-    },
+    handle: async (req) => ({ status: 200, body: await listTasksGrouped(req.query.actions, req.query.group_by ?? 'nodes') }),
   },
   'GET /_cat/tasks': {
     params: ['actions', 'detailed', 'nodes', 'parent_task_id', 'format', 'h', 'help', 's', 'v', 'time'],
@@ -34,6 +26,7 @@ export const handler = httpFunction('tasks', {
       return { status: 200, text: await catTasks(req.query.actions, booleanParam(req.query.v, false)) };
     },
   },
+  // The command behind a 202 answer, in Elasticsearch's task shape.
   'GET /_tasks/{task_id}': {
     params: ['wait_for_completion', 'timeout'],
     handle: async (req) => ({

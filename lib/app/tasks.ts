@@ -162,3 +162,16 @@ export async function catTasks(actions: string | undefined, verbose: boolean, no
     )
     .join('\n')}\n`;
 }
+
+/**
+ * GET _tasks with `group_by`: `nodes` (the default) and `parents` group by node (mlplane's tasks
+ * have no parents), `none` answers `{tasks:[…]}`.
+ * @throws IllegalArgumentError for another `group_by`, with the text of Elasticsearch's enum parse
+ */
+export async function listTasksGrouped(actions: string | undefined, groupBy: string): Promise<Record<string, unknown>> {
+  if (groupBy === 'none') return { tasks: await listTasks(actions) };
+  if (groupBy !== 'nodes' && groupBy !== 'parents') {
+    throw new IllegalArgumentError(`No enum constant org.elasticsearch.rest.action.admin.cluster.RestListTasksAction.GroupBy.${groupBy.toUpperCase()}`);
+  }
+  return listTasksByNode(actions);
+}

@@ -49,3 +49,28 @@ export function waitLimit(tv: TimeValue | undefined): TimeValue | undefined {
 export function checkBodyTimeout(field: string, value: unknown): void {
   if (field === 'timeout') parseTimeValue(String(value), 'timeout');
 }
+
+/**
+ * Refuses a body on an API that takes none, as Elasticsearch's `BaseRestHandler` does for
+ * content it did not consume.
+ * @throws IllegalArgumentError "request [<METHOD> <path>] does not support having a body"
+ */
+export function refuseBody(method: string, path: string, body: string | undefined): void {
+  if (body !== undefined) throw new IllegalArgumentError(`request [${method} ${path}] does not support having a body`);
+}
+
+/** A time request parameter, or `defaultMs` when absent. */
+export function timeParamOr(value: string | undefined, name: string, defaultMs: number): TimeValue {
+  return timeParam(value, name) ?? TimeValue.ofMillis(defaultMs);
+}
+
+/**
+ * A time request parameter that must be positive when given (mlplane extensions such as
+ * `expires_in`); undefined when absent.
+ * @throws IllegalArgumentError "[<name>] must be positive, got [<v>]"
+ */
+export function positiveTimeParam(value: string | undefined, name: string): TimeValue | undefined {
+  const tv = timeParam(value, name);
+  if (tv !== undefined && tv.ms <= 0) throw new IllegalArgumentError(`[${name}] must be positive, got [${value}]`);
+  return tv;
+}
