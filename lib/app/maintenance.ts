@@ -4,6 +4,7 @@ import { deleteResultsBefore, newestBucketItem } from '../store/results.ts';
 import { deleteSnapshots, listSnapshots } from '../store/snapshots.ts';
 import { audit } from './audit.ts';
 import { expiredSnapshots } from './model-snapshots.ts';
+import { upgradeModeHalts } from './job-lookup.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -11,9 +12,11 @@ const DAY_MS = 86_400_000;
  * Nightly maintenance (Elasticsearch's `delete_expired_data` at 00:30): for every job,
  * deletes model snapshots beyond the retention settings and, when
  * `results_retention_days` is set, results older than that many days before the job's
- * latest bucket. Returns what it removed per job.
+ * latest bucket. Returns what it removed per job. While upgrade mode is on it does nothing
+ * (`delete_expired_data` is one of its blocked actions): the next night catches up.
  */
 export async function runMaintenance(): Promise<{ job_id: string; snapshots: number; results: number }[]> {
+  if (await upgradeModeHalts()) return [];
   const jobs = await listJobConfigs();
   const report = [];
   for (const job of jobs) {

@@ -2,16 +2,18 @@ import { parseTimeValue } from '../domain/units.ts';
 import { getJobRuntimes, listJobConfigs } from '../store/jobs.ts';
 import { listSnapshots } from '../store/snapshots.ts';
 import { submitCommand } from './commands.ts';
-import { loadJob } from './job-lookup.ts';
+import { loadJob, upgradeModeHalts } from './job-lookup.ts';
 import { effectiveConfig } from './live-model.ts';
 import { persistSnapshot } from './model-snapshots.ts';
 
 /**
  * Background persistence: every open job whose `background_persist_interval` (default 3h
  * to 4h in Elasticsearch; here 3h) has passed since its last snapshot gets a `persist`
- * command in its FIFO group, so the snapshot is taken between two batches of data.
+ * command in its FIFO group, so the snapshot is taken between two batches of data. While
+ * upgrade mode halts job work nothing is submitted (`persist` is one of its blocked actions).
  */
 export async function runBackgroundPersist(nowMs = Date.now()): Promise<string[]> {
+  if (await upgradeModeHalts()) return [];
   const jobs = await listJobConfigs();
   const runtimes = await getJobRuntimes(jobs.map((j) => j.job_id));
   const due: string[] = [];

@@ -155,6 +155,25 @@ describe('set upgrade mode: the user story', () => {
   });
 });
 
+describe('set upgrade mode: the schedules', () => {
+  it('background persist and nightly maintenance do nothing while it is on (persist and delete_expired_data are blocked actions)', async () => {
+    const { runBackgroundPersist } = await direct(() => import('../../lib/app/persist.ts'));
+    const { runMaintenance } = await direct(() => import('../../lib/app/maintenance.ts'));
+    const job = uniqueId('um-persist');
+    await putJob(job);
+    await es.ml.openJob({ job_id: job });
+    await es.ml.postData({ job_id: job, data: [{ '@timestamp': T0, total: 1 }] });
+    const later = Date.now() + 4 * 3_600_000;
+    await setUpgradeMode({ enabled: 'true' });
+    expect(await runBackgroundPersist(later)).toEqual([]);
+    expect(await runMaintenance()).toEqual([]);
+    await setUpgradeMode({ enabled: 'false' });
+    expect(await runBackgroundPersist(later)).toContain(job);
+    expect((await runMaintenance()).length).toBeGreaterThan(0);
+    await es.ml.closeJob({ job_id: job });
+  });
+});
+
 describe('set upgrade mode: bad input', () => {
   it('refuses a bad enabled, a bad timeout, an unknown parameter and a body, changing nothing', async () => {
     expect(await esError(setUpgradeMode({ enabled: 'maybe' }))).toMatchObject({
