@@ -29,9 +29,10 @@ import { audit } from './audit.ts';
 export async function putMlFilter(filterId: string, source: string): Promise<unknown> {
   refuseOversizedBody(source, MAX_FILTER_BYTES, `filter [${filterId}]`, (b) => storedFilterPart(filterId, b, 'put'), 'compressed bytes');
   const filter = parsePutFilter(filterId, source);
-  await refuseInUpgradeMode('cluster:admin/xpack/ml/filters/put');
+  // Pure checks first (a hostile id is refused before any I/O); then the upgrade-mode refusal.
   checkFilterDocumentId(filter.filter_id);
   checkFilterSize(filter);
+  await refuseInUpgradeMode('cluster:admin/xpack/ml/filters/put');
   if (!(await createFilter(filter))) throw filterExistsError(filter.filter_id);
   return filterView(filter);
 }
