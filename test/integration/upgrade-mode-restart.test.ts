@@ -24,8 +24,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** `npm start` as a user runs it (its own process group), resolved once it listens. */
-async function npmStart(dataDir: string, port: number): Promise<ChildProcess> {
+/** `npm start` as a user runs it (its own process group) on `port`, resolved once it listens. */
+async function npmStartOn(dataDir: string, port: number): Promise<ChildProcess> {
   const child = spawn('npm', ['start'], {
     cwd: join(import.meta.dirname, '..', '..'),
     env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ELASTIC_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' },
@@ -40,9 +40,25 @@ async function npmStart(dataDir: string, port: number): Promise<ChildProcess> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${out.slice(-2000)}`)));
+    // 'close', not 'exit': the streams are drained by then, so the error shows what npm start printed.
+    child.once('close', (code) => reject(new Error(`npm start exited ${code}: ${out.slice(-2000)}`)));
   });
   return child;
+}
+
+/**
+ * `npm start` on a free port. The port is free when picked but another process may take it
+ * before `npm start` binds it (mlplane then refuses to start, as it should): another port is tried.
+ */
+async function npmStart(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { child: await npmStartOn(dataDir, port), port };
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes('in use')) throw err;
+    }
+  }
 }
 
 /** SIGKILL to the whole process group: no graceful stop, as in a crash. */
@@ -77,9 +93,9 @@ describe('upgrade mode across a restart of the whole system', () => {
   });
 
   it('is still on after the restart, and disabling resumes the parked lookback with nothing lost', { timeout: 600_000 }, async () => {
-    const port = await freePort();
-    system = await npmStart(dataDir, port);
-    const es = new Client({ node: `http://127.0.0.1:${port}`, auth: { username: 'elastic', password: PASSWORD } });
+    const first = await npmStart(dataDir);
+    system = first.child;
+    let es = new Client({ node: `http://127.0.0.1:${first.port}`, auth: { username: 'elastic', password: PASSWORD } });
     await es.indices.create({ index: 'metrics', mappings: { properties: { '@timestamp': { type: 'date' }, total: { type: 'long' } } } });
     for (let from = 0; from < DOCS; from += 250) {
       const operations: unknown[] = [];
@@ -105,7 +121,9 @@ describe('upgrade mode across a restart of the whole system', () => {
     await crash(system);
     system = undefined;
 
-    system = await npmStart(dataDir, port);
+    const second = await npmStart(dataDir);
+    system = second.child;
+    es = new Client({ node: `http://127.0.0.1:${second.port}`, auth: { username: 'elastic', password: PASSWORD } });
     const info = await es.transport.request<any>({ method: 'GET', path: '/_ml/info' });
     expect(info.upgrade_mode).toBe(true);
     expect(info.parked_commands).toBeGreaterThanOrEqual(1);
