@@ -78,6 +78,8 @@ const JAVA_EXCEPTION_TYPES = new Set([
   'json_parse_exception',
   'arithmetic_exception',
   'date_time_exception',
+  // java.time.zone.ZoneRulesException (a DateTimeException): an unknown time zone.
+  'zone_rules_exception',
   'pattern_syntax_exception',
   'x_content_parse_exception',
   'x_content_e_o_f_exception',
@@ -290,6 +292,52 @@ export class StaleStateError extends TransientError {
   constructor(message: string) {
     super(message);
     this.name = 'StaleStateError';
+  }
+}
+
+/**
+ * Thrown by the watch store when a conditional write of a watch found another `_seq_no`
+ * (or no watch): `current` is what is stored now, undefined when the watch is missing.
+ * A StaleStateError, so a worker retrying its command re-reads the watch.
+ */
+export class WatchWriteConflict extends StaleStateError {
+  readonly current: { version: number; seqNo: number; primaryTerm: number } | undefined;
+  constructor(watchId: string, current: { version: number; seqNo: number; primaryTerm: number } | undefined) {
+    super(`watch [${watchId}] changed concurrently`);
+    this.name = 'WatchWriteConflict';
+    this.current = current;
+  }
+}
+
+/**
+ * 400 `illegal_argument_exception` "mlplane does not support the [<what>] <kind> yet": a
+ * Watcher input, condition, transform or action type that Elasticsearch has and mlplane does
+ * not run (e.g. the `script` condition: mlplane has no scripting). Refused at put so that a
+ * watch never stores what it cannot execute.
+ */
+export class WatcherUnsupportedError extends IllegalArgumentError {
+  constructor(what: string, kind: 'input' | 'condition' | 'transform' | 'action') {
+    super(`mlplane does not support the [${what}] ${kind} yet`);
+  }
+}
+
+/** The index metadata Elasticsearch puts on `.watches` document errors. */
+const watchesIndexMeta = { index_uuid: '_na_', shard: '0', index: '.watches' };
+
+/**
+ * 409 `version_conflict_engine_exception` on the `.watches` document of a watch, e.g.
+ * "[my_watch]: version conflict, required seqNo [3], primary term [1]. current document has seqNo [4] and primary term [1]".
+ */
+export class WatchVersionConflictError extends EsError {
+  constructor(reason: string) {
+    super('version_conflict_engine_exception', 409, reason, { metadata: watchesIndexMeta });
+  }
+}
+
+/** 404 `document_missing_exception` "[<id>]: document missing": a partial update (activate, versioned put) of a watch that does not exist. */
+export class WatchDocumentMissingError extends EsError {
+  constructor(watchId: string) {
+    super('document_missing_exception', 404, `[${watchId}]: document missing`, { metadata: watchesIndexMeta });
   }
 }
 
