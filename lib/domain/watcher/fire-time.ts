@@ -179,3 +179,23 @@ export function nextFireTime(schedule: Schedule, timezone: string | undefined, a
   }
   return earliest;
 }
+
+/**
+ * The fire time a schedule tick at `nowMs` runs a watch for, or undefined when none is due:
+ * `TickerScheduleTriggerEngine.ActiveSchedule.check` on a minute tick. The schedule starts at
+ * the watch's activation (`activatedMs`, its `status.state.timestamp`); after a run, the next
+ * fire time is the first one after the tick that submitted it (`lastTriggeredMs`). So every
+ * fire time missed while no tick ran (downtime, or a schedule faster than the tick) collapses
+ * into one run for the earliest of them, as Elasticsearch's ticker does after a pause.
+ * @returns the scheduled time (epoch ms, ≤ `nowMs`), or undefined
+ */
+export function dueFireTime(
+  schedule: Schedule,
+  timezone: string | undefined,
+  state: { activatedMs: number; lastTriggeredMs: number | undefined },
+  nowMs: number,
+): number | undefined {
+  const after = state.lastTriggeredMs === undefined ? state.activatedMs : Math.max(state.lastTriggeredMs, state.activatedMs);
+  const due = nextFireTime(schedule, timezone, after, state.activatedMs);
+  return due !== undefined && due <= nowMs ? due : undefined;
+}
