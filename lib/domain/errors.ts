@@ -307,6 +307,38 @@ export class WatchWriteConflict extends StaleStateError {
   }
 }
 
+/**
+ * 400 `illegal_argument_exception` "mlplane does not support the [<what>] <kind> yet": a
+ * Watcher input, condition, transform or action type that Elasticsearch has and mlplane does
+ * not run (e.g. the `script` condition: mlplane has no scripting). Refused at put so that a
+ * watch never stores what it cannot execute.
+ */
+export class WatcherUnsupportedError extends IllegalArgumentError {
+  constructor(what: string, kind: 'input' | 'condition' | 'transform' | 'action') {
+    super(`mlplane does not support the [${what}] ${kind} yet`);
+  }
+}
+
+/** The index metadata Elasticsearch puts on `.watches` document errors. */
+const watchesIndexMeta = { index_uuid: '_na_', shard: '0', index: '.watches' };
+
+/**
+ * 409 `version_conflict_engine_exception` on the `.watches` document of a watch, e.g.
+ * "[my_watch]: version conflict, required seqNo [3], primary term [1]. current document has seqNo [4] and primary term [1]".
+ */
+export class WatchVersionConflictError extends EsError {
+  constructor(reason: string) {
+    super('version_conflict_engine_exception', 409, reason, { metadata: watchesIndexMeta });
+  }
+}
+
+/** 404 `document_missing_exception` "[<id>]: document missing": a partial update (activate, versioned put) of a watch that does not exist. */
+export class WatchDocumentMissingError extends EsError {
+  constructor(watchId: string) {
+    super('document_missing_exception', 404, `[${watchId}]: document missing`, { metadata: watchesIndexMeta });
+  }
+}
+
 /** Ready-made Elasticsearch ML messages (spec A). */
 export const Messages = {
   unknownJob: (id: string) => `No known job with id '${id}'`,
