@@ -26,7 +26,15 @@ export interface ScheduledWatchRun {
  * is ordered with the watch's acks). It must not run the watch inline: the tick is one
  * function for every watch.
  */
-export type SubmitWatchRun = (run: ScheduledWatchRun) => Promise<void>;
+export type SubmitWatchRun = (run: ScheduledWatchRun) => Promise<unknown>;
+
+/** What one tick did. */
+export interface WatchTickResult {
+  /** The runs claimed and submitted. */
+  submitted: ScheduledWatchRun[];
+  /** Watches whose schedule could not be evaluated (skipped; they need a re-put). */
+  unschedulable: string[];
+}
 
 /**
  * The run a tick at `nowMs` owes one watch, or undefined: none for an inactive watch
@@ -43,10 +51,16 @@ export function dueRunOf(w: WatchWithTrigger, nowMs: number): ScheduledWatchRun 
 
 /**
  * The runs due at `nowMs`, without claiming or submitting anything (what a tick would run).
- * @returns one run per due active watch, by watch id
+ * @returns one run per due active watch, by watch id (watches whose schedule cannot be evaluated are left out)
  */
 export async function findDueWatchRuns(nowMs = Date.now()): Promise<ScheduledWatchRun[]> {
-  return (await listWatchesWithTrigger()).flatMap((w) => dueRunOf(w, nowMs) ?? []);
+  return (await listWatchesWithTrigger()).flatMap((w) => {
+    try {
+      return dueRunOf(w, nowMs) ?? [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /**
@@ -60,17 +74,26 @@ export async function findDueWatchRuns(nowMs = Date.now()): Promise<ScheduledWat
  *
  * A watch that fails does not keep the others from their runs; the failures are thrown
  * together afterwards (the invocation fails and EventBridge retries it; claimed runs are not
- * submitted again).
- * @returns the runs submitted
+ * submitted again). A watch whose schedule cannot be evaluated (a stored cron the put should
+ * have refused) is a permanent failure, not a transient one: it is reported in
+ * `unschedulable` instead, so it does not fail, and retry, every tick.
+ * @returns the runs submitted, and the ids of watches whose schedule could not be evaluated
  * @throws AggregateError of the failures, after every watch was tried
  */
-export async function runWatchTick(nowMs: number, submit: SubmitWatchRun): Promise<ScheduledWatchRun[]> {
+export async function runWatchTick(nowMs: number, submit: SubmitWatchRun): Promise<WatchTickResult> {
   const submitted: ScheduledWatchRun[] = [];
+  const unschedulable: string[] = [];
   const failures: unknown[] = [];
   for (const w of await listWatchesWithTrigger()) {
+    let run: ScheduledWatchRun | undefined;
     try {
-      const run = dueRunOf(w, nowMs);
-      if (!run) continue;
+      run = dueRunOf(w, nowMs);
+    } catch {
+      unschedulable.push(w.watch.id);
+      continue;
+    }
+    if (!run) continue;
+    try {
       const claim: LastScheduledRun = { scheduledMs: run.scheduled_time, triggeredMs: run.triggered_time };
       if (!(await claimScheduledRun(run.watch_id, claim, w.lastRun))) continue;
       try {
@@ -85,5 +108,5 @@ export async function runWatchTick(nowMs: number, submit: SubmitWatchRun): Promi
     }
   }
   if (failures.length > 0) throw new AggregateError(failures, `${failures.length} scheduled watch runs could not be submitted`);
-  return submitted;
+  return { submitted, unschedulable };
 }

@@ -110,6 +110,20 @@ export function scheduleCrons(schedule: Schedule): string[] {
   }
 }
 
+/**
+ * Builds the Quartz crons of a cron-able schedule as Elasticsearch's schedule constructors do
+ * at put (`new MonthlySchedule(times)` → `new Cron(..)`), so a put refuses what Elasticsearch
+ * refuses. Not every parsed calendar schedule is a valid cron: `monthly` (or `yearly`) on
+ * `[1, "last_day"]` builds `0 0 12 1,L * ?`, which Quartz refuses, and Elasticsearch answers the
+ * put with 400 `illegal_argument_exception` "invalid cron expression [0 0 12 1,L * ?]" (its
+ * parsers only wrap `ElasticsearchParseException`s). The `cron` type's parser wraps the same
+ * error in `could not parse [cron] schedule` itself.
+ * @throws IllegalArgumentError `invalid cron expression [..]` as {@link parseQuartzCron}
+ */
+export function validateScheduleCrons(schedule: Schedule): void {
+  for (const expression of scheduleCrons(schedule)) cronOf(expression);
+}
+
 /** Parsed crons by expression: a tick evaluates the same few schedules every minute. */
 const parsed = new Map<string, QuartzCron>();
 const MAX_CACHED = 10_000;

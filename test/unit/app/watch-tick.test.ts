@@ -49,7 +49,7 @@ const submit = vi.fn(async (run: unknown) => {
 /** Advances the clock to `ms` after T and runs the tick there. */
 const tickAt = async (ms: number) => {
   vi.setSystemTime(T + ms);
-  return runWatchTick(Date.now(), submit);
+  return (await runWatchTick(Date.now(), submit)).submitted;
 };
 
 describe('the watch schedule tick', () => {
@@ -77,8 +77,8 @@ describe('the watch schedule tick', () => {
     vi.setSystemTime(Date.UTC(2026, 10, 26, 11, 0, 12));
     const now = Date.now();
     const [first, second] = await Promise.all([runWatchTick(now, submit), runWatchTick(now, submit)]);
-    expect([...(first ?? []), ...(second ?? [])]).toEqual([{ watch_id: 'hourly', scheduled_time: Date.UTC(2026, 10, 26, 11), triggered_time: now }]);
-    expect(await runWatchTick(now, submit)).toEqual([]);
+    expect([...(first?.submitted ?? []), ...(second?.submitted ?? [])]).toEqual([{ watch_id: 'hourly', scheduled_time: Date.UTC(2026, 10, 26, 11), triggered_time: now }]);
+    expect((await runWatchTick(now, submit)).submitted).toEqual([]);
     expect(submit).toHaveBeenCalledTimes(1);
   });
 
@@ -139,6 +139,16 @@ describe('the watch schedule tick', () => {
     expect(submitted).toEqual([{ watch_id: 'b', scheduled_time: T + MIN, triggered_time: T + MIN }]);
     expect(items.get('a')?.lastRun).toBeUndefined();
     expect(await tickAt(MIN + 30_000)).toEqual([{ watch_id: 'a', scheduled_time: T + MIN, triggered_time: T + MIN + 30_000 }]);
+  });
+
+  it('reports a watch whose schedule cannot be evaluated without failing the tick or the other watches', async () => {
+    addWatch('broken', { type: 'cron', value: '0 0 0 * * *' });
+    addWatch('fine', { type: 'interval', value: '1m' });
+    vi.setSystemTime(T + MIN);
+    expect(await runWatchTick(Date.now(), submit)).toEqual({
+      submitted: [{ watch_id: 'fine', scheduled_time: T + MIN, triggered_time: T + MIN }],
+      unschedulable: ['broken'],
+    });
   });
 
   it('lists the due runs without claiming them', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IllegalArgumentError } from '../../../../lib/domain/errors.ts';
-import { nextFireTime, type Schedule, scheduleCrons } from '../../../../lib/domain/watcher/fire-time.ts';
+import { dueFireTime, nextFireTime, type Schedule, scheduleCrons, validateScheduleCrons } from '../../../../lib/domain/watcher/fire-time.ts';
+import { parseTrigger } from '../../../../lib/domain/watcher/schedule.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number | undefined) => (ms === undefined ? 'never' : new Date(ms).toISOString().replace('.000Z', 'Z'));
@@ -139,5 +140,47 @@ describe('time zones', () => {
     expect(fires({ type: 'monthly', value: [{ on: ['last_day'], at: ['23:00'] }] }, '2026-11-26T00:00:00Z', 1, 'Asia/Tokyo')).toEqual(['2026-11-30T14:00:00Z']);
     // Midnight of January 1st in Sydney (UTC+11 in summer) is December 31st 13:00Z.
     expect(fires({ type: 'yearly', value: [{ in: ['JANUARY'], on: [1], at: ['midnight'] }] }, '2026-11-26T00:00:00Z', 1, 'Australia/Sydney')).toEqual(['2026-12-31T13:00:00Z']);
+  });
+});
+
+describe('schedules as the put-watch parser stores them', () => {
+  it('every type parsed from a put body fires where Elasticsearch fires it', () => {
+    const after = '2026-11-26T10:03:00Z';
+    const first = (trigger: unknown) => {
+      const s = parseTrigger('w', trigger);
+      return fires(s, after, 1, s.timezone, after)[0];
+    };
+    expect(first({ schedule: { hourly: { minute: [0, 5] } } })).toBe('2026-11-26T10:05:00Z');
+    expect(first({ schedule: { daily: { at: ['17:30', { hour: [6, 11], minute: '15' }] } } })).toBe('2026-11-26T11:15:00Z');
+    expect(first({ schedule: { weekly: { on: ['monday', 'fri'], at: 'noon' } } })).toBe('2026-11-27T12:00:00Z');
+    expect(first({ schedule: { weekly: [{ day: 1, time: '8:00' }] } })).toBe('2026-11-29T08:00:00Z');
+    expect(first({ schedule: { monthly: { on: ['first_day', 15], at: 'noon' } } })).toBe('2026-12-01T12:00:00Z');
+    expect(first({ schedule: { monthly: { on: 'last_day', at: 'midnight' } } })).toBe('2026-11-30T00:00:00Z');
+    expect(first({ schedule: { yearly: { in: ['december', 1], on: 24, at: '18:00' } } })).toBe('2026-12-24T18:00:00Z');
+    expect(first({ schedule: { interval: '10s' } })).toBe('2026-11-26T10:03:10Z');
+    expect(first({ schedule: { interval: 90 } })).toBe('2026-11-26T10:04:30Z');
+    expect(first({ schedule: { cron: '0 0/5 * * * ?', timezone: 'Asia/Kolkata' } })).toBe('2026-11-26T10:05:00Z');
+    expect(first({ schedule: { cron: ['0 0 12 ? * mon', '0 0 8 ? * SAT'] } })).toBe('2026-11-28T08:00:00Z');
+    expect(first({ schedule: { daily: { at: 'noon' }, timezone: 'Asia/Kolkata' } })).toBe('2026-11-27T06:30:00Z');
+  });
+
+  it('a calendar schedule whose crons Quartz refuses is refused as Elasticsearch refuses it at put', () => {
+    // MonthTimes.crons builds `0 0 12 1,L * ?`; Cron refuses L with other days (400 illegal_argument_exception).
+    const s = parseTrigger('w', { schedule: { monthly: { on: [1, 'last_day'], at: 'noon' } } });
+    expect(() => validateScheduleCrons(s)).toThrow(IllegalArgumentError);
+    expect(() => validateScheduleCrons(s)).toThrow('invalid cron expression [0 0 12 1,L * ?]');
+    expect(() => validateScheduleCrons(parseTrigger('w', { schedule: { monthly: { on: [1, 15] } } }))).not.toThrow();
+  });
+});
+
+describe('the fire time a tick owes (dueFireTime)', () => {
+  const hourly: Schedule = { type: 'hourly', value: { minute: [0] } };
+  it('is the first fire time after the activation or the last tick that ran it, once the clock reaches it', () => {
+    const activatedMs = at('2026-11-26T09:10:00Z');
+    expect(dueFireTime(hourly, undefined, { activatedMs, lastTriggeredMs: undefined }, at('2026-11-26T09:59:59Z'))).toBeUndefined();
+    expect(iso(dueFireTime(hourly, undefined, { activatedMs, lastTriggeredMs: undefined }, at('2026-11-26T10:00:20Z')))).toBe('2026-11-26T10:00:00Z');
+    expect(dueFireTime(hourly, undefined, { activatedMs, lastTriggeredMs: at('2026-11-26T10:00:20Z') }, at('2026-11-26T10:01:20Z'))).toBeUndefined();
+    // Hours of downtime: one run, for the earliest missed fire time.
+    expect(iso(dueFireTime(hourly, undefined, { activatedMs, lastTriggeredMs: at('2026-11-26T10:00:20Z') }, at('2026-11-26T15:30:00Z')))).toBe('2026-11-26T11:00:00Z');
   });
 });
