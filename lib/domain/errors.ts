@@ -293,6 +293,20 @@ export class StaleStateError extends TransientError {
   }
 }
 
+/**
+ * Thrown by the watch store when a conditional write of a watch found another `_seq_no`
+ * (or no watch): `current` is what is stored now, undefined when the watch is missing.
+ * A StaleStateError, so a worker retrying its command re-reads the watch.
+ */
+export class WatchWriteConflict extends StaleStateError {
+  readonly current: { version: number; seqNo: number; primaryTerm: number } | undefined;
+  constructor(watchId: string, current: { version: number; seqNo: number; primaryTerm: number } | undefined) {
+    super(`watch [${watchId}] changed concurrently`);
+    this.name = 'WatchWriteConflict';
+    this.current = current;
+  }
+}
+
 /** Ready-made Elasticsearch ML messages (spec A). */
 export const Messages = {
   unknownJob: (id: string) => `No known job with id '${id}'`,

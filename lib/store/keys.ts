@@ -30,6 +30,7 @@
  * | document store: deleted index whose items are still being removed | `indices-trash` | `<index>/<uuid>` |
  * | lease of a command target being carried out (upgrade mode waits for none) | `leases` | `<command_id>#<target>` |
  * | command message parked by upgrade mode | `parked` | `<parked ms, 15 digits>#<n, 6 digits>#<command_id>#<target>` |
+ * | watch: config + status + `_version`/`_seq_no`/`_primary_term` (+ running marker) | `watches` | `watch#<watch_id>` |
  *
  * Documents of an index are partitioned by the UTC day of their time field (the index's only
  * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`) and packed into
@@ -147,6 +148,12 @@ export const keys = {
   leasePartition: 'leases',
   parked: (parkedMs: number, n: number, commandId: string, target: string) => ({ pk: 'parked', sk: `${ts(parkedMs)}#${pad(n, 6)}#${commandId}#${target}` }),
   parkedPartition: 'parked',
+
+  // Watcher (lib/store/watches.ts): all watches in one partition, so listing them (the
+  // schedule tick, `_query/watches`) is one Query, as job configs are.
+  watch: (watchId: string) => ({ pk: 'watches', sk: `watch#${watchId}` }),
+  watchPartition: 'watches',
+  watchPrefix: 'watch#',
 } as const;
 
 /** Latest time a document day partition holds (9999-12-31T23:59:59.999Z); later and earlier than 1970 go untimed. */
