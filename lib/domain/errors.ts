@@ -307,6 +307,18 @@ export class WatchWriteConflict extends StaleStateError {
   }
 }
 
+/**
+ * 400 `illegal_argument_exception` "mlplane does not support the [<what>] <kind> yet": a
+ * Watcher input, condition, transform or action type that Elasticsearch has and mlplane does
+ * not run (e.g. the `script` condition: mlplane has no scripting). Refused at put so that a
+ * watch never stores what it cannot execute.
+ */
+export class WatcherUnsupportedError extends IllegalArgumentError {
+  constructor(what: string, kind: 'input' | 'condition' | 'transform' | 'action') {
+    super(`mlplane does not support the [${what}] ${kind} yet`);
+  }
+}
+
 /** Ready-made Elasticsearch ML messages (spec A). */
 export const Messages = {
   unknownJob: (id: string) => `No known job with id '${id}'`,

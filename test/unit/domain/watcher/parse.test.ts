@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { EsError } from '../../../../lib/domain/errors.ts';
+import { parseWatch } from '../../../../lib/domain/watcher/parse.ts';
+import { renderWatch } from '../../../../lib/domain/watcher/types.ts';
+
+const seed = {
+  trigger: { schedule: { hourly: { minute: [0, 5] } } },
+  input: { simple: { payload: { send: 'yes' } } },
+  condition: { always: {} },
+  actions: { test_index: { throttle_period: '15m', index: { index: 'test' } } },
+};
+const parse = (body: unknown, id = 'w') => parseWatch(id, JSON.stringify(body));
+const errorOf = (body: unknown): ReturnType<EsError['toBody']> => {
+  try {
+    parse(body);
+  } catch (e) {
+    if (e instanceof EsError) return e.toBody();
+    throw e;
+  }
+  throw new Error('parsed');
+};
+const withSchedule = (schedule: unknown) => ({ ...seed, trigger: { schedule } });
+
+describe('parsing a put-watch body', () => {
+  it('re-serializes the seed watch as GET shows it (throttle in ms)', () => {
+    expect(renderWatch(parse(seed))).toEqual({
+      trigger: { schedule: { hourly: { minute: [0, 5] } } },
+      input: { simple: { payload: { send: 'yes' } } },
+      condition: { always: {} },
+      actions: { test_index: { throttle_period_in_millis: 900000, index: { index: 'test' } } },
+    });
+  });
+
+  it('defaults input none, condition always, no actions', () => {
+    expect(renderWatch(parse({ trigger: seed.trigger }))).toEqual({ trigger: seed.trigger, input: { none: {} }, condition: { always: {} }, actions: {} });
+  });
+
+  it.each([
+    [{ throttle_period: '10s' }, 10000],
+    [{ throttle_period: '1.5h' }, 5400000],
+    [{ throttle_period_in_millis: 7000 }, 7000],
+  ])('watch-level throttle %j comes back as throttle_period_in_millis %d', (t, ms) => {
+    expect(renderWatch(parse({ ...seed, ...t })).throttle_period_in_millis).toBe(ms);
+  });
+
+  it('a numeric throttle_period is refused', () => {
+    const e = errorOf({ ...seed, throttle_period: 10 });
+    expect(e.error.reason).toBe('could not parse watch [w]. failed to parse time value for field [throttle_period]');
+    expect(e.error.caused_by?.reason).toBe('could not parse time value [10]. expected either a string or a null value but found [VALUE_NUMBER] instead');
+  });
+
+  it.each([
+    [{ ...seed, foo: 1 }, 'could not parse watch [w]. unexpected field [foo]'],
+    [{ input: seed.input }, 'could not parse watch [w]. missing required field [trigger]'],
+    [withSchedule({ every: '5m' }), 'could not parse schedule for [w]. unknown schedule type [every]'],
+    [withSchedule({ hourly: { minute: 60 } }), 'could not parse [hourly] schedule. invalid value for [minute]'],
+    [withSchedule({ interval: '500ms' }), 'could not parse schedule: could not parse [interval] schedule. could not parse [500m] as a [seconds] duration'],
+    [withSchedule({ interval: 0 }), "could not parse schedule: interval can't be lower than 1000 ms, but [0s] was specified"],
+    [withSchedule({ interval: '5m', timezone: 'UTC' }), 'could not parse schedule. Timezone is not supported for schedule type [interval]'],
+    [withSchedule({ cron: '0 0 12 * *' }), 'could not parse [cron] schedule'],
+    [{ ...seed, input: { http: {} } }, 'mlplane does not support the [http] input yet'],
+    [{ ...seed, input: { foo: {} } }, 'could not parse input for watch [w]. unknown input type [foo]'],
+    [{ ...seed, condition: { script: 'return true' } }, 'mlplane does not support the [script] condition yet'],
+    [{ ...seed, condition: { compare: { 'ctx.payload.x': { like: 1 } } } }, 'could not parse [compare] condition for watch [w]. unknown comparison operator [like]'],
+    [{ ...seed, actions: { a: { email: { to: 'x' } } } }, 'mlplane does not support the [email] action yet'],
+    [{ ...seed, actions: { a: { sms: {} } } }, 'could not parse action [w/a]. unknown action type [sms]'],
+    [{ ...seed, actions: { a: { throttle_period: '5s' } } }, 'could not parse watch action [w/a]. missing action type'],
+  ])('%j is refused: %s', (body, reason) => {
+    const e = errorOf(body);
+    expect(e.status).toBe(400);
+    expect(e.error.reason).toBe(reason);
+  });
+
+  it('an invalid timezone names the zone and is caused by zone_rules_exception', () => {
+    const e = errorOf(withSchedule({ timezone: 'Pangea/Tethys', hourly: { minute: 5 } }));
+    expect(e.error).toMatchObject({ type: 'parse_exception', reason: 'could not parse schedule. invalid timezone [Pangea/Tethys]' });
+    expect(e.error.caused_by).toMatchObject({ type: 'zone_rules_exception', reason: 'Unknown time-zone ID: Pangea/Tethys' });
+  });
+
+  it('a bad cron explains itself in caused_by as Elasticsearch does', () => {
+    const e = errorOf(withSchedule({ cron: '0 0 25 * * ?' }));
+    expect(e.error.caused_by).toMatchObject({
+      type: 'illegal_argument_exception',
+      reason: 'invalid cron expression [0 0 25 * * ?]',
+      caused_by: { reason: 'illegal cron expression format [java.lang.IllegalArgumentException: Hour values must be between 0 and 23]' },
+    });
+    expect(errorOf(withSchedule({ cron: '0 0 12 * *' })).error.caused_by?.caused_by?.reason).toBe(
+      'illegal cron expression format [java.lang.IllegalArgumentException: unexpected end of expression at pos [10].]',
+    );
+  });
+
+  it.each([
+    [{ hourly: { minute: '7' } }, { hourly: { minute: [7] } }],
+    [{ daily: { at: 'noon' } }, { daily: { at: ['noon'] } }],
+    [{ daily: { at: { hour: 9, minute: [0, 30] } } }, { daily: { at: [{ hour: [9], minute: [0, 30] }] } }],
+    [{ weekly: { on: 'monday', at: '17:30' } }, { weekly: [{ on: ['MON'], at: ['17:30'] }] }],
+    [{ monthly: { on: 'last_day', at: 'noon' } }, { monthly: [{ on: ['last_day'], at: ['noon'] }] }],
+    [{ interval: 30 }, { interval: '30s' }],
+    [{ cron: '0 0/5 * * * ?' }, { cron: '0 0/5 * * * ?' }],
+    [{ cron: ['0 0 12 ? * mon', '0 0 1 * * ?'] }, { cron: ['0 0 1 * * ?', '0 0 12 ? * MON'] }],
+    [
+      { timezone: 'Europe/Paris', daily: { at: 'noon' } },
+      { daily: { at: ['noon'] }, timezone: 'Europe/Paris' },
+    ],
+  ])('schedule %j is shown as %j', (schedule, shown) => {
+    expect(renderWatch(parse(withSchedule(schedule))).trigger).toEqual({ schedule: shown });
+  });
+});
