@@ -13,6 +13,8 @@ import { type CommandParams, watchIdOf, watchTarget } from '../domain/command.ts
 import { IndexAlreadyExistsError, InternalError, ResourceNotFoundError, WatchWriteConflict } from '../domain/errors.ts';
 import { parseJsonBody } from '../domain/json/plain-values.ts';
 import { type ExecuteRequest, parseExecuteRequest } from '../domain/watcher/execute-request.ts';
+import { parseWatch } from '../domain/watcher/parse.ts';
+import { freshStatus } from '../domain/watcher/status.ts';
 import { type ExecutionInput, type ExecutionOutcome, type ExecutionPorts, executeWatch } from '../domain/watcher/execution.ts';
 import { type WatchConfig, type WatchStatus, renderStatus, renderTyped } from '../domain/watcher/types.ts';
 import { config } from '../runtime/config.ts';
@@ -21,6 +23,7 @@ import { getWatch, putStatus, setWatchRunning } from '../store/watches.ts';
 import { awaitWithoutTimeout, type Queued, submitCommand } from './commands.ts';
 import { indexDocument, putIndex } from './documents.ts';
 import { executionPorts } from './watch-actions.ts';
+import { watcherStopped } from './watcher-service.ts';
 
 /** Watch id of inline executions (Elasticsearch's `_inlined_`). */
 export const INLINE_WATCH_ID = '_inlined_';
@@ -94,7 +97,7 @@ export interface ExecuteResponse {
 /**
  * `_execute` (HTTP side). An id: the watch must exist (404 otherwise), then a `watch`
  * command runs it in its group and this answers its record. No id: the inline `watch` is
- * parsed by `parseWatch` (the put-watch parser) and run here.
+ * parsed by the put-watch parser and run here, with a fresh status.
  * @param source the body as sent, or undefined
  * @param params the query parameters (`debug`, `record_execution`, `ignore_condition`)
  * @throws ResourceNotFoundError 404 "Watch with id [<id>] does not exist", and the 400s of parseExecuteRequest
@@ -103,15 +106,19 @@ export async function executeWatchRequest(
   id: string | undefined,
   source: string | undefined,
   params: Record<string, string | undefined>,
-  parseWatch: (id: string, body: Record<string, unknown>, nowMs: number) => { watch: WatchConfig; status: WatchStatus },
   startedMs = Date.now(),
   ports: ExecutionPorts = executionPorts(),
 ): Promise<Queued<ExecuteResponse>> {
   const nowMs = Date.now();
   const req = parseExecuteRequest(id, source === undefined ? undefined : parseJsonBody(source), params, nowMs);
   if (id === undefined) {
-    const parsed = parseWatch(INLINE_WATCH_ID, req.watch ?? {}, nowMs);
-    return { kind: 'done', response: await runInline(parsed.watch, parsed.status, req, ports) };
+    const watch = parseWatch(INLINE_WATCH_ID, JSON.stringify(req.watch ?? {}));
+    const status = freshStatus(
+      watch.actions.map((a) => a.id),
+      nowMs,
+      true,
+    );
+    return { kind: 'done', response: await runInline(watch, status, req, ports) };
   }
   if (!(await getWatch(id))) throw new ResourceNotFoundError(`Watch with id [${id}] does not exist`);
   const watchParams: CommandParams<'watch'> = {
@@ -175,13 +182,15 @@ export async function submitScheduledExecution(watchId: string, trigger: { trigg
  * and, when recorded (`record_execution` or a scheduled run), writes the status back
  * (conditional on the `_seq_no` read, as Elasticsearch's `updateWatchStatus`) and the record
  * into the history. A watch deleted meanwhile: a manual run answers 404, a scheduled one is
- * dropped (`not_executed_watch_missing`). A status write that loses to a concurrent put is
+ * dropped (`not_executed_watch_missing`), as is a scheduled run while Watcher is stopped
+ * (`_stop`). A status write that loses to a concurrent put is
  * dropped as Elasticsearch drops it (the put's fresh status wins).
  * @returns `{_id, watch_record}`
  */
 export async function applyWatchCommand(target: string, params: CommandParams<'watch'>, ports: ExecutionPorts = executionPorts()): Promise<ExecuteResponse | { state: 'not_executed_watch_missing' }> {
   const watchId = watchIdOf(target);
   if (watchId === undefined) throw new InternalError(`not a watch target [${target}]`);
+  if (params.trigger === 'schedule' && (await watcherStopped())) return { state: 'not_executed_watch_missing' };
   const stored = await getWatch(watchId);
   if (!stored) {
     if (params.trigger === 'schedule') return { state: 'not_executed_watch_missing' };
