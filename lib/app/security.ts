@@ -55,6 +55,10 @@ const impliedBy: Record<ClusterPrivilege, readonly string[]> = {
   manage_ml: ['manage_ml', 'manage', 'all'],
   monitor: ['monitor', 'manage', 'all'],
   monitor_ml: ['monitor_ml', 'manage_ml', 'monitor', 'manage', 'all'],
+  // Elasticsearch's patterns: manage_watcher covers cluster:admin/xpack/watcher/* and
+  // cluster:monitor/xpack/watcher/*, monitor_watcher the latter, monitor all cluster:monitor/*.
+  manage_watcher: ['manage_watcher', 'manage', 'all'],
+  monitor_watcher: ['monitor_watcher', 'manage_watcher', 'monitor', 'manage', 'all'],
 };
 
 /** An authenticated caller. */

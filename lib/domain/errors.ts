@@ -319,6 +319,26 @@ export class WatcherUnsupportedError extends IllegalArgumentError {
   }
 }
 
+/** The index metadata Elasticsearch puts on `.watches` document errors. */
+const watchesIndexMeta = { index_uuid: '_na_', shard: '0', index: '.watches' };
+
+/**
+ * 409 `version_conflict_engine_exception` on the `.watches` document of a watch, e.g.
+ * "[my_watch]: version conflict, required seqNo [3], primary term [1]. current document has seqNo [4] and primary term [1]".
+ */
+export class WatchVersionConflictError extends EsError {
+  constructor(reason: string) {
+    super('version_conflict_engine_exception', 409, reason, { metadata: watchesIndexMeta });
+  }
+}
+
+/** 404 `document_missing_exception` "[<id>]: document missing": a partial update (activate, versioned put) of a watch that does not exist. */
+export class WatchDocumentMissingError extends EsError {
+  constructor(watchId: string) {
+    super('document_missing_exception', 404, `[${watchId}]: document missing`, { metadata: watchesIndexMeta });
+  }
+}
+
 /** Ready-made Elasticsearch ML messages (spec A). */
 export const Messages = {
   unknownJob: (id: string) => `No known job with id '${id}'`,

@@ -6,10 +6,10 @@
  */
 
 /** Cluster privileges of Elasticsearch's security model that routes require. */
-export type ClusterPrivilege = 'monitor' | 'monitor_ml' | 'manage_ml' | 'manage' | 'all';
+export type ClusterPrivilege = 'monitor' | 'monitor_ml' | 'manage_ml' | 'monitor_watcher' | 'manage_watcher' | 'manage' | 'all';
 
 /** The HTTP function families; one Lambda function (and one file in `functions/http/`) each. */
-export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters' | 'datafeeds' | 'documents';
+export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters' | 'datafeeds' | 'documents' | 'watcher';
 
 /** One HTTP route, in API Gateway v2 form (`{param}` path segments). */
 export interface RouteDefinition {
@@ -88,6 +88,39 @@ const documentRoutes: readonly RouteDefinition[] = [
   { method: 'POST', path: `${INDEX}/_refresh`, fn: 'documents', privilege: 'manage', action: 'indices:admin/refresh' },
 ];
 
+/**
+ * The Watcher core (functions/http/watcher.ts): put, get, delete, ack, activate/deactivate,
+ * on the current `_watcher` paths and on the 5.x `_xpack/watcher` paths, which Elasticsearch 7
+ * still serves (with a deprecation warning) and mlplane serves without compatibility headers.
+ * Elasticsearch's path parameter names (`{id}`, `{actions}`), so the deprecation warning can
+ * quote the route patterns as Elasticsearch does. Elasticsearch's action names and privileges:
+ * `manage_watcher` for changes, `monitor_watcher` for reads.
+ */
+const watcherCrudRoutes = (prefix: '/_watcher' | '/_xpack/watcher'): RouteDefinition[] => {
+  const watch = `${prefix}/watch/{id}`;
+  const admin = (method: RouteDefinition['method'], path: string, action: string): RouteDefinition => ({
+    method,
+    path,
+    fn: 'watcher',
+    privilege: 'manage_watcher',
+    action: `cluster:admin/xpack/watcher/watch/${action}`,
+  });
+  return [
+    admin('PUT', watch, 'put'),
+    admin('POST', watch, 'put'),
+    { method: 'GET', path: watch, fn: 'watcher', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/watch/get' },
+    admin('DELETE', watch, 'delete'),
+    admin('PUT', `${watch}/_ack`, 'ack'),
+    admin('POST', `${watch}/_ack`, 'ack'),
+    admin('PUT', `${watch}/_ack/{actions}`, 'ack'),
+    admin('POST', `${watch}/_ack/{actions}`, 'ack'),
+    admin('PUT', `${watch}/_activate`, 'activate'),
+    admin('POST', `${watch}/_activate`, 'activate'),
+    admin('PUT', `${watch}/_deactivate`, 'activate'),
+    admin('POST', `${watch}/_deactivate`, 'activate'),
+  ];
+};
+
 /** Every route served. Order does not matter: static segments win over parameters, as in API Gateway. */
 export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/', fn: 'root', privilege: 'monitor', action: 'cluster:monitor/main' },
@@ -132,6 +165,8 @@ export const routes: readonly RouteDefinition[] = [
 
   ...datafeedRoutes,
   ...documentRoutes,
+  ...watcherCrudRoutes('/_watcher'),
+  ...watcherCrudRoutes('/_xpack/watcher'),
 ];
 
 /** The single DynamoDB table (key layout in `lib/store/keys.ts`). */

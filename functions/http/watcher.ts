@@ -1,0 +1,94 @@
+import { ackWatch } from '../../lib/app/ack-watch.ts';
+import { activateWatch, deleteWatch, getWatch, putWatch, type WatcherPaths } from '../../lib/app/watches.ts';
+import { type HttpRequest, type HttpResult, httpFunction, type RouteHandler } from '../../lib/http/chain.ts';
+import { booleanParam, refuseBody, timeParam } from '../../lib/http/params.ts';
+import { deprecationWarning, withWarning } from '../../lib/http/warnings.ts';
+import { IllegalArgumentError } from '../../lib/domain/errors.ts';
+
+const XPACK = '/_xpack/watcher';
+
+/** Which family a route belongs to. */
+const pathsOf = (req: HttpRequest): WatcherPaths => (req.route.path.startsWith(XPACK) ? 'xpack' : 'current');
+
+/**
+ * Elasticsearch 7's warning on its deprecated `_xpack` routes:
+ * `[POST /_xpack/watcher/watch/{id}/_ack] is deprecated! Use [POST /_watcher/watch/{id}/_ack] instead.`
+ */
+function xpackWarning(req: HttpRequest): string | undefined {
+  if (pathsOf(req) !== 'xpack') return undefined;
+  const { method, path } = req.route;
+  return deprecationWarning(`[${method} ${path}] is deprecated! Use [${method} ${path.replace(XPACK, '/_watcher')}] instead.`);
+}
+
+/** A long request parameter (`version`, `if_seq_no`, `if_primary_term`); undefined when absent. */
+function longParam(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) throw new IllegalArgumentError(`Failed to parse long parameter [${name}] with value [${value}]`);
+  return Number(value);
+}
+
+/** Ids of `_ack/{actions}`: a comma-separated list (`paramAsStringArray`). */
+const actionIdsOf = (req: HttpRequest): string[] => (req.pathParams.actions === undefined ? [] : req.pathParams.actions.split(',').filter((a) => a.length > 0));
+
+/** Wraps a handler so that `_xpack` requests carry Elasticsearch's deprecation warning, errors included. */
+const route = (params: readonly string[], handle: (req: HttpRequest) => Promise<HttpResult>): RouteHandler => ({
+  params,
+  handle: (req) => withWarning(xpackWarning(req), () => handle(req)),
+});
+
+const put = route(['active', 'version', 'if_seq_no', 'if_primary_term'], async (req) =>
+  putWatch(req.pathParams.id ?? '', req.body, {
+    active: booleanParam(req.query.active, true),
+    version: longParam(req.query.version, 'version'),
+    ifSeqNo: longParam(req.query.if_seq_no, 'if_seq_no'),
+    ifPrimaryTerm: longParam(req.query.if_primary_term, 'if_primary_term'),
+  }),
+);
+
+const get = route([], async (req) => {
+  refuseBody(req.route.method, req.path, req.body);
+  return getWatch(req.pathParams.id ?? '', pathsOf(req));
+});
+
+const del = route([], async (req) => {
+  refuseBody(req.route.method, req.path, req.body);
+  return deleteWatch(req.pathParams.id ?? '');
+});
+
+/** The current paths take no parameter; the 5.x paths take `master_timeout` (how long the ack waits for a running execution). */
+const ack = (paths: WatcherPaths) =>
+  route(paths === 'xpack' ? ['master_timeout'] : [], async (req) => {
+    refuseBody(req.route.method, req.path, req.body);
+    const wait = paths === 'xpack' ? timeParam(req.query.master_timeout, 'master_timeout') : undefined;
+    const body = await ackWatch(req.pathParams.id ?? '', actionIdsOf(req), { paths, ...(wait ? { waitMs: Math.max(0, wait.ms) } : {}) });
+    return { status: 200, body };
+  });
+
+const activate = (active: boolean, paths: WatcherPaths) =>
+  route(paths === 'xpack' ? ['master_timeout'] : [], async (req) => {
+    refuseBody(req.route.method, req.path, req.body);
+    return { status: 200, body: await activateWatch(req.pathParams.id ?? '', active, paths) };
+  });
+
+/** Both families' handlers, keyed by route. */
+function family(prefix: '/_watcher' | typeof XPACK): Record<string, RouteHandler> {
+  const paths: WatcherPaths = prefix === XPACK ? 'xpack' : 'current';
+  const watch = `${prefix}/watch/{id}`;
+  return {
+    [`PUT ${watch}`]: put,
+    [`POST ${watch}`]: put,
+    [`GET ${watch}`]: get,
+    [`DELETE ${watch}`]: del,
+    [`PUT ${watch}/_ack`]: ack(paths),
+    [`POST ${watch}/_ack`]: ack(paths),
+    [`PUT ${watch}/_ack/{actions}`]: ack(paths),
+    [`POST ${watch}/_ack/{actions}`]: ack(paths),
+    [`PUT ${watch}/_activate`]: activate(true, paths),
+    [`POST ${watch}/_activate`]: activate(true, paths),
+    [`PUT ${watch}/_deactivate`]: activate(false, paths),
+    [`POST ${watch}/_deactivate`]: activate(false, paths),
+  };
+}
+
+/** The Watcher core APIs (spec watcher-ack.md §1, §4): put, get, delete, ack, activate/deactivate, on `_watcher` and `_xpack/watcher`. */
+export const handler = httpFunction('watcher', { ...family('/_watcher'), ...family(XPACK) });
