@@ -187,7 +187,11 @@ export async function submitScheduledExecution(watchId: string, trigger: { trigg
  * dropped as Elasticsearch drops it (the put's fresh status wins).
  * @returns `{_id, watch_record}`
  */
-export async function applyWatchCommand(target: string, params: CommandParams<'watch'>, ports: ExecutionPorts = executionPorts()): Promise<ExecuteResponse | { state: 'not_executed_watch_missing' }> {
+export async function applyWatchCommand(
+  target: string,
+  params: CommandParams<'watch'>,
+  ports: ExecutionPorts = executionPorts(),
+): Promise<ExecuteResponse | { state: 'not_executed_watch_missing' }> {
   const watchId = watchIdOf(target);
   if (watchId === undefined) throw new InternalError(`not a watch target [${target}]`);
   if (params.trigger === 'schedule' && (await watcherStopped())) return { state: 'not_executed_watch_missing' };
@@ -227,5 +231,3 @@ export async function applyWatchCommand(target: string, params: CommandParams<'w
     await setWatchRunning(watchId, undefined);
   }
 }
-
-

@@ -53,14 +53,19 @@ async function runIndex(action: WatchAction, model: Json, simulate: boolean): Pr
   const withTime = (doc: Json): Json => (typeof cfg.execution_time_field === 'string' ? { ...doc, [cfg.execution_time_field]: (ctx.execution_time as Date).toISOString() } : doc);
   if (Array.isArray(payload._doc)) {
     const docs = (payload._doc as unknown[]).map((d) => {
-      if (!d || typeof d !== 'object' || Array.isArray(d)) throw new IllegalArgumentError(`could not execute action [${action.id}] of watch [${watchId}]. failed to index payload data. [_data] field must either hold a Map or an List/Array of Maps`);
+      if (!d || typeof d !== 'object' || Array.isArray(d))
+        throw new IllegalArgumentError(
+          `could not execute action [${action.id}] of watch [${watchId}]. failed to index payload data. [_data] field must either hold a Map or an List/Array of Maps`,
+        );
       const doc = { ...(d as Json) };
       return { index: takeField(doc, '_index', cfg.index, action.id, watchId, 'index'), id: takeField(doc, '_id', cfg.doc_id, action.id, watchId, 'id'), source: withTime(doc) };
     });
     if (simulate) return { status: 'simulated', result: { request: docs.map((d) => ({ index: d.index, ...(d.id !== undefined ? { id: d.id } : {}), source: d.source })) } };
     const ndjson = docs.map((d) => `${JSON.stringify({ index: { _index: d.index, ...(d.id !== undefined ? { _id: d.id } : {}) } })}\n${JSON.stringify(d.source)}\n`).join('');
     const out = (await bulk(ndjson, undefined)) as { items: { index: Json }[] };
-    const responses = out.items.map((i) => (i.index.error ? { failed: true, message: (i.index.error as Json).reason, id: i.index._id, index: i.index._index } : writeResponse(i.index)));
+    const responses = out.items.map((i) =>
+      i.index.error ? { failed: true, message: (i.index.error as Json).reason, id: i.index._id, index: i.index._index } : writeResponse(i.index),
+    );
     const failed = responses.filter((r) => r.failed === true).length;
     if (failed === 0) return { status: 'success', result: { response: responses } };
     return { status: 'failure', reason: failed === responses.length ? 'failed to index any documents' : 'not all documents were indexed', result: { response: responses } };

@@ -27,7 +27,12 @@ describe('watch execution: the seed sequence', () => {
     expect(first.watch_record).toMatchObject({ watch_id: id, state: 'executed', trigger_event: { type: 'manual' }, input: { simple: { match: 'true' } } });
     expect(first.watch_record.status.actions.indexme.ack.state).toBe('ackable');
     expect(first.watch_record.result.condition).toEqual({ type: 'compare', status: 'success', met: true, compare: { resolved_values: { 'ctx.payload.match': 'true' } } });
-    expect(first.watch_record.result.actions[0]).toMatchObject({ id: 'indexme', type: 'index', status: 'success', index: { response: { created: true, result: 'created', index } } });
+    expect(first.watch_record.result.actions[0]).toMatchObject({
+      id: 'indexme',
+      type: 'index',
+      status: 'success',
+      index: { response: { created: true, result: 'created', index } },
+    });
     expect(await ackState(id)).toBe('ackable');
     expect((await es.count({ index })).count).toBe(1);
 
@@ -52,14 +57,15 @@ describe('watch execution: the seed sequence', () => {
     expect(history.hits.hits.map((h: any) => h._source.state).sort()).toEqual(['acknowledged', 'executed', 'execution_not_needed']);
   });
 
-  it('throttles a second recorded execution within the 5s default, unless forced', async () => {
+  it('throttles a second recorded execution within the throttle period, unless forced', async () => {
     const id = uniqueId('wx');
     const index = uniqueId('wx-out');
-    await es.watcher.putWatch({ id, ...seedWatch(index) } as any);
+    // execute_watch/30_throttled: a watch-level period of 1h (the 5s default would make the test depend on speed).
+    await es.watcher.putWatch({ id, ...seedWatch(index, { throttle_period: '1h' }) } as any);
     await es.watcher.executeWatch({ id, record_execution: true });
     const second = (await es.watcher.executeWatch({ id, record_execution: true })) as any;
     expect(second.watch_record.state).toBe('throttled');
-    expect(second.watch_record.result.actions[0].reason).toMatch(/^throttling interval is set to \[5s\] but time elapsed since last execution is \[[\d.]+m?s\]$/);
+    expect(second.watch_record.result.actions[0].reason).toMatch(/^throttling interval is set to \[1h\] but time elapsed since last execution is \[[\d.]+(ms|s|m)\]$/);
     expect(second.watch_record.status.actions.indexme.last_throttle.reason).toBe(second.watch_record.result.actions[0].reason);
     const forced = (await es.watcher.executeWatch({ id, record_execution: true, action_modes: { indexme: 'force_execute' } })) as any;
     expect(forced.watch_record.state).toBe('executed');

@@ -31,7 +31,8 @@ function triggerTime(v: unknown, field: string, nowMs: number): number {
     try {
       return parseDateMath(v, 'strict_date_optional_time||epoch_millis', nowMs);
     } catch (err) {
-      if (err instanceof EsError) throw new ParseError(`could not parse date/time. expected date field [${field}] to be either a number or a DateMath string but found [${v}] instead`);
+      if (err instanceof EsError)
+        throw new ParseError(`could not parse date/time. expected date field [${field}] to be either a number or a DateMath string but found [${v}] instead`);
       throw err;
     }
   }

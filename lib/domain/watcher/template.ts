@@ -13,10 +13,7 @@
  */
 import { evalPath, javaString } from './compare.ts';
 
-type Node =
-  | { kind: 'text'; text: string }
-  | { kind: 'var'; name: string }
-  | { kind: 'section'; name: string; inverted: boolean; children: Node[]; raw: string };
+type Node = { kind: 'text'; text: string } | { kind: 'var'; name: string } | { kind: 'section'; name: string; inverted: boolean; children: Node[]; raw: string };
 
 /** A template that does not parse (an unclosed or mismatched section): 400 `parse_exception` at put or execute time. */
 export class TemplateSyntaxError extends Error {}

@@ -11,7 +11,8 @@ describe('command params', () => {
   });
 
   it('accept empty params for every action but datafeed, which names its datafeed and run, and upgrade_mode, which carries its value and timeout', () => {
-    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch')) expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
+    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch'))
+      expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
     expect(() => parseCommandParams({ action: 'upgrade_mode', params: {} })).toThrow(ZodError);
     expect(parseCommandParams({ action: 'upgrade_mode', params: { enabled: true, timeout_ms: 30_000 } }).params).toEqual({ enabled: true, timeout_ms: 30_000 });
     expect(() => parseCommandParams({ action: 'datafeed', params: {} })).toThrow(ZodError);

@@ -50,7 +50,9 @@ const withAck = (state: 'ackable' | 'acked', lastSuccess?: number): WatchStatus 
   actions: {
     log: {
       ack: { timestamp: PUT + 1, state },
-      ...(lastSuccess !== undefined ? { last_execution: { timestamp: lastSuccess, successful: true }, last_successful_execution: { timestamp: lastSuccess, successful: true } } : {}),
+      ...(lastSuccess !== undefined
+        ? { last_execution: { timestamp: lastSuccess, successful: true }, last_successful_execution: { timestamp: lastSuccess, successful: true } }
+        : {}),
     },
   },
 });
@@ -74,7 +76,9 @@ describe('executeWatch: status transitions (spec §2.4)', () => {
     const out = await executeWatch(input(fresh()), 'rid', EXEC, ports(new Error('boom')));
     expect(out.state).toBe('executed');
     expect(out.status.actions.log).toEqual({ ack: { timestamp: PUT, state: 'awaits_successful_execution' }, last_execution: { timestamp: EXEC, successful: false, reason: '' } });
-    expect(out.result.actions).toEqual([{ id: 'log', type: 'logging', status: 'failure', error: { root_cause: [{ type: 'exception', reason: 'boom' }], type: 'exception', reason: 'boom' } }]);
+    expect(out.result.actions).toEqual([
+      { id: 'log', type: 'logging', status: 'failure', error: { root_cause: [{ type: 'exception', reason: 'boom' }], type: 'exception', reason: 'boom' } },
+    ]);
   });
 
   it('row 3: a skipped action stays awaits with last_throttle "manually skipped"', async () => {
@@ -219,7 +223,10 @@ describe('executeWatch: record parts', () => {
   });
 
   it('runs foreach once per element up to max_iterations', async () => {
-    const w = watch({ input: { type: 'simple', body: { match: 'true', items: [{ n: 1 }, { n: 2 }, { n: 3 }] } }, actions: [{ ...logging, foreach: 'ctx.payload.items', max_iterations: 2 }] });
+    const w = watch({
+      input: { type: 'simple', body: { match: 'true', items: [{ n: 1 }, { n: 2 }, { n: 3 }] } },
+      actions: [{ ...logging, foreach: 'ctx.payload.items', max_iterations: 2 }],
+    });
     const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, ports());
     expect(out.result.actions).toEqual([
       {

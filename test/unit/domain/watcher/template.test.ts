@@ -22,9 +22,9 @@ describe('renderTemplate', () => {
   });
 
   it('iterates list sections, skips empty ones and renders inverted sections', () => {
-    expect(renderTemplate('{{#ctx.payload.hits}}<{{id}}>{{/ctx.payload.hits}}{{^ctx.payload.none}}none{{/ctx.payload.none}}{{#ctx.payload.none}}X{{/ctx.payload.none}}', model)).toBe(
-      '<x><y>none',
-    );
+    expect(
+      renderTemplate('{{#ctx.payload.hits}}<{{id}}>{{/ctx.payload.hits}}{{^ctx.payload.none}}none{{/ctx.payload.none}}{{#ctx.payload.none}}X{{/ctx.payload.none}}', model),
+    ).toBe('<x><y>none');
   });
 
   it('supports toJson and join', () => {
