@@ -7,6 +7,7 @@
 import { EsError, IllegalArgumentError } from '../domain/errors.ts';
 import type { ActionRun, ExecutionPorts } from '../domain/watcher/execution.ts';
 import { renderTemplate } from '../domain/watcher/template.ts';
+import { TimeValue } from '../domain/units.ts';
 import type { WatchAction } from '../domain/watcher/types.ts';
 import { logger } from '../runtime/log.ts';
 import { bulk, indexDocument } from './documents.ts';
@@ -130,13 +131,25 @@ async function runWebhook(action: WatchAction, model: Json, simulate: boolean, t
   if (simulate) return { status: 'simulated', result: { request: req } };
   const url = new URL(`${req.scheme}://${req.host}:${req.port}${(req.path as string | undefined) ?? ''}`);
   for (const [k, v] of Object.entries((req.params ?? {}) as Record<string, string>)) url.searchParams.set(k, v);
-  const res = await fetch(url, {
-    method: String(req.method).toUpperCase(),
-    headers: (req.headers ?? {}) as Record<string, string>,
-    ...(req.body !== undefined ? { body: req.body as string } : {}),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const body = await res.text();
+  // setTimeout + AbortController rather than AbortSignal.timeout: the bound covers reading the
+  // body too, and tests drive it with fake timers.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error(`webhook [${url.host}] did not answer within [${TimeValue.ofMillis(timeoutMs).human()}]`)), timeoutMs);
+  let res: Response;
+  let body: string;
+  try {
+    res = await fetch(url, {
+      method: String(req.method).toUpperCase(),
+      headers: (req.headers ?? {}) as Record<string, string>,
+      ...(req.body !== undefined ? { body: req.body as string } : {}),
+      signal: abort.signal,
+    });
+    body = await res.text();
+  } catch (err) {
+    throw abort.signal.aborted ? abort.signal.reason : err;
+  } finally {
+    clearTimeout(timer);
+  }
   const headers: Record<string, string[]> = {};
   res.headers.forEach((v, k) => {
     headers[k] = [v];
@@ -144,6 +157,14 @@ async function runWebhook(action: WatchAction, model: Json, simulate: boolean, t
   const result = { request: req, response: { status: res.status, headers, body } };
   if (res.status >= 400) return { status: 'failure', reason: `received [${res.status}] status code`, result };
   return { status: 'success', result };
+}
+
+/** Renders the templates in every string of a search body (leaf by leaf, so a rendered value never breaks the JSON). */
+function renderLeaves(v: unknown, model: Json): unknown {
+  if (typeof v === 'string') return renderTemplate(v, model);
+  if (Array.isArray(v)) return v.map((x) => renderLeaves(x, model));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, renderLeaves(x, model)]));
+  return v;
 }
 
 /**
@@ -155,9 +176,10 @@ export function executionPorts(webhookTimeoutMs = WEBHOOK_TIMEOUT_MS): Execution
     now: () => Date.now(),
     async search(request, model) {
       const indices = Array.isArray(request.indices) ? (request.indices as unknown[]).map((i) => text(i, model)).join(',') : undefined;
-      const body = request.body === undefined ? undefined : renderTemplate(JSON.stringify(request.body), model);
+      const body = request.body === undefined ? undefined : JSON.stringify(renderLeaves(request.body, model));
+      // Watcher's search requests default to `rest_total_hits_as_int: true` (WatcherSearchTemplateRequest), so `ctx.payload.hits.total` is a number.
       const params: Record<string, string> = {};
-      if (request.rest_total_hits_as_int === true) params.rest_total_hits_as_int = 'true';
+      if (request.rest_total_hits_as_int !== false) params.rest_total_hits_as_int = 'true';
       return (await search(indices, body, params)) as Json;
     },
     async runAction(action, model, simulate) {
