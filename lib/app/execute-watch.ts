@@ -191,10 +191,10 @@ export async function applyWatchCommand(
   target: string,
   params: CommandParams<'watch'>,
   ports: ExecutionPorts = executionPorts(),
-): Promise<ExecuteResponse | { state: 'not_executed_watch_missing' }> {
+): Promise<ExecuteResponse | { state: 'not_executed_watch_missing' } | { skipped: 'watcher is stopped' }> {
   const watchId = watchIdOf(target);
   if (watchId === undefined) throw new InternalError(`not a watch target [${target}]`);
-  if (params.trigger === 'schedule' && (await watcherStopped())) return { state: 'not_executed_watch_missing' };
+  if (params.trigger === 'schedule' && (await watcherStopped())) return { skipped: 'watcher is stopped' };
   const stored = await getWatch(watchId);
   if (!stored) {
     if (params.trigger === 'schedule') return { state: 'not_executed_watch_missing' };
