@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CommandParams, watchIdOf, watchTarget } from '../domain/command.ts';
-import { IndexAlreadyExistsError, InternalError, ResourceNotFoundError, WatchWriteConflict } from '../domain/errors.ts';
+import { InternalError, ResourceNotFoundError, WatchWriteConflict } from '../domain/errors.ts';
 import { parseJsonBody } from '../domain/json/plain-values.ts';
 import { type ExecuteRequest, parseExecuteRequest } from '../domain/watcher/execute-request.ts';
 import { parseWatch } from '../domain/watcher/parse.ts';
@@ -21,32 +21,12 @@ import { config } from '../runtime/config.ts';
 import { logger } from '../runtime/log.ts';
 import { getWatch, putStatus, setWatchRunning } from '../store/watches.ts';
 import { awaitWithoutTimeout, type Queued, submitCommand } from './commands.ts';
-import { indexDocument, putIndex } from './documents.ts';
+import { writeHistory } from './watch-history.ts';
 import { executionPorts } from './watch-actions.ts';
 import { watcherStopped } from './watcher-service.ts';
 
 /** Watch id of inline executions (Elasticsearch's `_inlined_`). */
 export const INLINE_WATCH_ID = '_inlined_';
-
-/** Prefix of the history indices: one per UTC day, `.watcher-history-16-<yyyy.MM.dd>`, searchable as `.watcher-history-*`. */
-export const HISTORY_INDEX_PREFIX = '.watcher-history-16-';
-
-/**
- * Mappings of a history index: the fields one searches records by; everything else (user
- * payloads whose types differ between executions) is kept in `_source` but not mapped, as
- * Elasticsearch's history template disables `result.input.payload` and friends.
- */
-const HISTORY_MAPPINGS = {
-  dynamic: false,
-  properties: {
-    watch_id: { type: 'keyword' },
-    node: { type: 'keyword' },
-    state: { type: 'keyword' },
-    '@timestamp': { type: 'date' },
-    trigger_event: { properties: { type: { type: 'keyword' }, triggered_time: { type: 'date' } } },
-    result: { properties: { execution_time: { type: 'date' }, execution_duration: { type: 'long' } } },
-  },
-};
 
 /** `<watch id>_<uuid4>-<execution time>` (Elasticsearch's `Wid`). */
 const recordIdOf = (watchId: string, executionTimeMs: number): string => `${watchId}_${randomUUID()}-${new Date(executionTimeMs).toISOString()}`;
@@ -68,24 +48,6 @@ function watchRecord(watchId: string, watch: WatchConfig, out: ExecutionOutcome,
   record.result = out.result;
   record.messages = out.messages;
   return record;
-}
-
-/**
- * Writes a watch record into the day's history index (created on first use). A failure here
- * is logged, not thrown: Elasticsearch's history store does the same, the execution stands.
- */
-async function writeHistory(recordId: string, record: Record<string, unknown>, executionTimeMs: number): Promise<void> {
-  const index = `${HISTORY_INDEX_PREFIX}${new Date(executionTimeMs).toISOString().slice(0, 10).replaceAll('-', '.')}`;
-  try {
-    try {
-      await putIndex(index, JSON.stringify({ mappings: HISTORY_MAPPINGS }));
-    } catch (err) {
-      if (!(err instanceof IndexAlreadyExistsError)) throw err;
-    }
-    await indexDocument(index, recordId, JSON.stringify(record), true);
-  } catch (err) {
-    logger.error('watch record could not be written to the history', { watchId: record.watch_id, recordId, err });
-  }
 }
 
 /** The answer of `_execute`: `{_id, watch_record}`. */

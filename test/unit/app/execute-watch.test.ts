@@ -92,7 +92,7 @@ describe('applyWatchCommand', () => {
   it('drops the status write when the watch changed meanwhile, and still answers', async () => {
     store.putStatus.mockRejectedValue(new WatchWriteConflict('w', { version: 4, seqNo: 3, primaryTerm: 1 }));
     const r = await applyWatchCommand('watch:w', manual, ports());
-    expect((r as { watch_record: { state: string } }).watch_record.state).toBe('executed');
+    expect((r as unknown as { watch_record: { state: string } }).watch_record.state).toBe('executed');
   });
 
   it('clears the running mark when the execution throws', async () => {
