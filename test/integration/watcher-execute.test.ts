@@ -138,3 +138,44 @@ describe('watcher service', () => {
     expect(((await es.watcher.stats()) as any).manually_stopped).toBe(false);
   });
 });
+
+describe('watch execution: index action ids and the search input', () => {
+  const run = async (id: string, body: Record<string, unknown>) => {
+    await es.watcher.putWatch({ id, trigger: { schedule: { interval: '1m' } }, ...body } as any);
+    return ((await es.watcher.executeWatch({ id })) as any).watch_record.result.actions[0];
+  };
+
+  it('uses doc_id, a payload _id, and bulk-indexes a payload _doc array', async () => {
+    const index = uniqueId('wx-ids');
+    const byConfig = await run(uniqueId('wx'), { input: { simple: { value: 15 } }, actions: { a: { index: { index, doc_id: 'test_id1' } } } });
+    expect(byConfig.index.response).toMatchObject({ id: 'test_id1', index, created: true });
+    const byPayload = await run(uniqueId('wx'), { input: { simple: { _id: 'test_id2', value: 20 } }, actions: { a: { index: { index } } } });
+    expect(byPayload.index.response.id).toBe('test_id2');
+    const bulk = await run(uniqueId('wx'), {
+      input: { simple: { _doc: [{ _id: 'test_id3', value: 1 }, { _id: 'test_id4', value: 2 }] } },
+      actions: { a: { index: { index } } },
+    });
+    expect(bulk.index.response.map((r: any) => r.id)).toEqual(['test_id3', 'test_id4']);
+    const doc = (await es.get({ index, id: 'test_id2' })) as any;
+    expect(doc._source).toEqual({ value: 20 });
+    expect((await es.count({ index })).count).toBe(4);
+  });
+
+  it('searches with the search input and compares its total hits', async () => {
+    const index = uniqueId('wx-logs');
+    await es.index({ index, id: '1', document: { level: 'error', msg: 'a' }, refresh: true });
+    await es.index({ index, id: '2', document: { level: 'info', msg: 'b' }, refresh: true });
+    const id = uniqueId('wx');
+    await es.watcher.putWatch({
+      id,
+      trigger: { schedule: { interval: '1m' } },
+      input: { search: { request: { indices: [index], body: { query: { term: { level: 'error' } } } } } },
+      condition: { compare: { 'ctx.payload.hits.total': { gt: 0 } } },
+      actions: { log: { logging: { text: '{{ctx.payload.hits.total}} errors, first {{ctx.payload.hits.hits.0._source.msg}}' } } },
+    } as any);
+    const r = ((await es.watcher.executeWatch({ id })) as any).watch_record;
+    expect(r.state).toBe('executed');
+    expect(r.result.input).toMatchObject({ type: 'search', status: 'success', payload: { hits: { total: 1 } } });
+    expect(r.result.actions[0].logging.logged_text).toBe('1 errors, first a');
+  });
+});
