@@ -4,7 +4,7 @@
  * Elasticsearch's `ExecutableIndexAction`, `ExecutableLoggingAction`,
  * `ExecutableWebhookAction` and `SearchInput` run them, over mlplane's document store.
  */
-import { EsError, IllegalArgumentError } from '../domain/errors.ts';
+import { EsError, IllegalArgumentError, WatcherUnsupportedError } from '../domain/errors.ts';
 import type { ActionRun, ExecutionPorts } from '../domain/watcher/execution.ts';
 import { renderTemplate } from '../domain/watcher/template.ts';
 import { TimeValue } from '../domain/units.ts';
@@ -97,6 +97,10 @@ function runLogging(action: WatchAction, model: Json, simulate: boolean): Action
 
 /** The request a webhook action sends, rendered (`HttpRequest.toXContent` order). */
 function webhookRequest(cfg: Json, model: Json): Json {
+  // Sending without the credentials, proxy or TLS settings asked for would be a wrong request, not a lesser one.
+  for (const option of ['auth', 'proxy', 'ssl']) {
+    if (cfg[option] !== undefined) throw new WatcherUnsupportedError(`webhook ${option}`, 'action');
+  }
   let scheme = typeof cfg.scheme === 'string' ? cfg.scheme : 'http';
   let host = cfg.host === undefined ? undefined : text(cfg.host, model);
   let port = typeof cfg.port === 'number' ? cfg.port : undefined;

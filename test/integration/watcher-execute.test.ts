@@ -152,7 +152,14 @@ describe('watch execution: index action ids and the search input', () => {
     const byPayload = await run(uniqueId('wx'), { input: { simple: { _id: 'test_id2', value: 20 } }, actions: { a: { index: { index } } } });
     expect(byPayload.index.response.id).toBe('test_id2');
     const bulk = await run(uniqueId('wx'), {
-      input: { simple: { _doc: [{ _id: 'test_id3', value: 1 }, { _id: 'test_id4', value: 2 }] } },
+      input: {
+        simple: {
+          _doc: [
+            { _id: 'test_id3', value: 1 },
+            { _id: 'test_id4', value: 2 },
+          ],
+        },
+      },
       actions: { a: { index: { index } } },
     });
     expect(bulk.index.response.map((r: any) => r.id)).toEqual(['test_id3', 'test_id4']);

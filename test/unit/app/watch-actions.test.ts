@@ -33,11 +33,28 @@ describe('index action', () => {
     docs.bulk.mockResolvedValue({
       items: [{ index: { _index: 'out', _id: 'a', _version: 1, result: 'created' } }, { index: { _index: 'out', _id: 'b', _version: 2, result: 'updated' } }],
     });
-    const r = await executionPorts().runAction(indexAction({ index: 'out', execution_time_field: 't' }), model({ _doc: [{ _id: 'a', v: 1 }, { _id: 'b', v: 2 }] }), false);
+    const r = await executionPorts().runAction(
+      indexAction({ index: 'out', execution_time_field: 't' }),
+      model({
+        _doc: [
+          { _id: 'a', v: 1 },
+          { _id: 'b', v: 2 },
+        ],
+      }),
+      false,
+    );
     expect(docs.bulk.mock.calls[0]?.[0]).toBe(
       '{"index":{"_index":"out","_id":"a"}}\n{"v":1,"t":"2026-01-10T12:00:00.000Z"}\n{"index":{"_index":"out","_id":"b"}}\n{"v":2,"t":"2026-01-10T12:00:00.000Z"}\n',
     );
-    expect(r).toMatchObject({ status: 'success', result: { response: [{ id: 'a', created: true }, { id: 'b', created: false, result: 'updated' }] } });
+    expect(r).toMatchObject({
+      status: 'success',
+      result: {
+        response: [
+          { id: 'a', created: true },
+          { id: 'b', created: false, result: 'updated' },
+        ],
+      },
+    });
   });
 
   it('only shows the request when simulated', async () => {
@@ -77,8 +94,20 @@ describe('webhook action', () => {
     await outcome;
   });
 
+  it('refuses auth, proxy and ssl options rather than send without them', async () => {
+    const fetchSpy = vi.fn();
+    vi.stubGlobal('fetch', fetchSpy);
+    await expect(
+      executionPorts().runAction({ id: 'h', type: 'webhook', body: { host: 'h', port: 80, auth: { basic: { username: 'u', password: 'p' } } } }, model({}), false),
+    ).rejects.toThrow('mlplane does not support the [webhook auth] action yet');
+    expect(fetchSpy).not.toHaveBeenCalled();
+  });
+
   it('records a status of 400 or more as a failure with the request and response', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response('nope', { status: 503 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response('nope', { status: 503 })),
+    );
     const r = await executionPorts().runAction(
       { id: 'h', type: 'webhook', body: { host: 'h.example', port: 8080, method: 'POST', path: '/a/{{ctx.watch_id}}', body: '{{ctx.payload.n}}' } },
       model({ n: 1 }),

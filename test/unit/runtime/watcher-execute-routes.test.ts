@@ -10,7 +10,11 @@ const routeOf = (method: string, url: string) => {
 
 describe('watch execution and Watcher service routes', () => {
   it('send _execute, stats, _start and _stop to the watcher-execute function with Elasticsearch action names', () => {
-    expect(routeOf('POST', '/_watcher/watch/w1/_execute')).toMatchObject({ fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/execute' });
+    expect(routeOf('POST', '/_watcher/watch/w1/_execute')).toMatchObject({
+      fn: 'watcher-execute',
+      privilege: 'manage_watcher',
+      action: 'cluster:admin/xpack/watcher/watch/execute',
+    });
     expect(routeOf('PUT', '/_watcher/watch/w1/_execute')?.fn).toBe('watcher-execute');
     expect(routeOf('GET', '/_watcher/stats/current_watches')).toMatchObject({ fn: 'watcher-execute', privilege: 'monitor_watcher' });
     expect(routeOf('POST', '/_watcher/_stop')).toMatchObject({ fn: 'watcher-execute', action: 'cluster:admin/xpack/watcher/service' });
