@@ -1,9 +1,8 @@
 import { ackWatch } from '../../lib/app/ack-watch.ts';
 import { activateWatch, deleteWatch, getWatch, putWatch, type WatcherPaths } from '../../lib/app/watches.ts';
 import { type HttpRequest, type HttpResult, httpFunction, type RouteHandler } from '../../lib/http/chain.ts';
-import { booleanParam, refuseBody, timeParam } from '../../lib/http/params.ts';
+import { booleanParam, longParam, refuseBody, timeParam } from '../../lib/http/params.ts';
 import { deprecationWarning, withWarning } from '../../lib/http/warnings.ts';
-import { IllegalArgumentError } from '../../lib/domain/errors.ts';
 
 const XPACK = '/_xpack/watcher';
 
@@ -18,13 +17,6 @@ function xpackWarning(req: HttpRequest): string | undefined {
   if (pathsOf(req) !== 'xpack') return undefined;
   const { method, path } = req.route;
   return deprecationWarning(`[${method} ${path}] is deprecated! Use [${method} ${path.replace(XPACK, '/_watcher')}] instead.`);
-}
-
-/** A long request parameter (`version`, `if_seq_no`, `if_primary_term`); undefined when absent. */
-function longParam(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value)) throw new IllegalArgumentError(`Failed to parse long parameter [${name}] with value [${value}]`);
-  return Number(value);
 }
 
 /** Ids of `_ack/{actions}`: a comma-separated list (`paramAsStringArray`). */

@@ -32,6 +32,16 @@ export function intParam(value: string | undefined, name: string, fallback: numb
 }
 
 /**
+ * Parses a long request parameter (`version`, `if_seq_no`, `if_primary_term`); undefined when absent.
+ * @throws IllegalArgumentError "Failed to parse long parameter [<name>] with value [<v>]"
+ */
+export function longParam(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) throw new IllegalArgumentError(`Failed to parse long parameter [${name}] with value [${value}]`);
+  return Number(value);
+}
+
+/**
  * A wait limit as the APIs that wait take it. `-1` (TimeValue.MINUS_ONE, also `-1s`…) is
  * Elasticsearch's "no timeout": the request waits until the work ends. Here that is a request
  * timeout too long to ever run out (the largest exact ms, as TimeValue keeps nanoseconds

@@ -24,7 +24,7 @@ async function setAckStates(id: string, states: Record<string, 'awaits_successfu
 }
 
 /** A raw request (the 5.x paths, or to see headers), failing on nothing. */
-async function raw(method: string, path: string, querystring: Record<string, string> = {}, body?: unknown) {
+async function raw(method: string, path: string, querystring: Record<string, string> = {}, body?: Record<string, unknown>) {
   const res = await es.transport.request({ method, path, querystring, ...(body === undefined ? {} : { body }) }, { meta: true, ignore: [400, 404, 409] });
   return { status: res.statusCode ?? 0, body: res.body as any, warning: res.headers.warning as string | undefined };
 }

@@ -3,7 +3,7 @@
  * schedule type with Elasticsearch's errors (`ScheduleRegistry`, `*Schedule.Parser`,
  * `DayTimes`) and re-serializing it the way GET shows it.
  */
-import { EsError, ParseError } from '../errors.ts';
+import { EsError, IllegalArgumentError, ParseError } from '../errors.ts';
 import { isJsonObject } from '../json/plain-values.ts';
 import { parseCronSchedule } from './cron.ts';
 import type { ScheduleTrigger, ScheduleType } from './types.ts';
@@ -86,11 +86,6 @@ function parseDayTime(v: unknown): DayTime {
   return { hour: hour.length > 0 ? hour : [0], minute: minute.length > 0 ? minute : [0] };
 }
 
-/** A value or an array of values, each parsed by `one`. */
-function oneOrMany<T>(v: unknown, one: (x: unknown) => T): T[] {
-  return Array.isArray(v) ? v.map(one) : [one(v)];
-}
-
 function parseHourly(value: unknown): unknown {
   if (!isJsonObject(value)) throw new ParseError(`could not parse [hourly] schedule. unexpected token [${tokenOf(value)}]`);
   const minutes: number[] = [];
@@ -109,98 +104,153 @@ function parseHourly(value: unknown): unknown {
   return { minute: minutes.length > 0 ? minutes : [0] };
 }
 
-/** Wraps a time error as the calendar schedules do: `could not parse [<type>] schedule. invalid time value for field [at] - [<token>]`. */
-function timesOf(type: string, v: unknown): DayTime[] {
-  try {
-    return oneOrMany(v, parseDayTime);
-  } catch (e) {
-    throw new ParseError(`could not parse [${type}] schedule. invalid time value for field [at] - [${tokenOf(v)}]`, { cause: e as EsError });
-  }
-}
-
+/** `DailySchedule.Parser`: `at` is one time or an array of times (default midnight); nothing else. */
 function parseDaily(value: unknown): unknown {
   if (!isJsonObject(value)) throw new ParseError(`could not parse [daily] schedule. expected an object but found [${tokenOf(value)}]`);
-  let at: DayTime[] = ['midnight'];
+  const at: DayTime[] = [];
   for (const [key, v] of Object.entries(value)) {
-    if (key === 'at' || key === 'time') at = timesOf('daily', v);
-    else throw new ParseError(`could not parse [daily] schedule. unexpected field [${key}]`);
-  }
-  return { at };
-}
-
-const DAY_NAMES: Record<string, string> = {
-  sun: 'SUN',
-  sunday: 'SUN',
-  mon: 'MON',
-  monday: 'MON',
-  tue: 'TUE',
-  tuesday: 'TUE',
-  wed: 'WED',
-  wednesday: 'WED',
-  thu: 'THU',
-  thursday: 'THU',
-  fri: 'FRI',
-  friday: 'FRI',
-  sat: 'SAT',
-  saturday: 'SAT',
-};
-const DAY_NUMBERS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-
-/** `DayOfWeek.resolve`: names, abbreviations or 1–7 (1 = Sunday) → the cron key. */
-function dayOfWeek(v: unknown): string {
-  const n = intOf(v);
-  if (n !== undefined) {
-    const d = DAY_NUMBERS[n - 1];
-    if (!d) throw new ParseError(`invalid weekly day [${n}]`);
-    return d;
-  }
-  const d = typeof v === 'string' ? DAY_NAMES[v.toLowerCase()] : undefined;
-  if (!d) throw new ParseError(`invalid weekly day [${String(v)}]`);
-  return d;
-}
-
-/** Parses `{on|day, at|time}` entries (weekly/monthly/yearly), one object or an array of them. */
-function calendarEntries(type: string, value: unknown, fields: Record<string, (v: unknown) => unknown[]>, defaults: Record<string, unknown[]>): unknown[] {
-  const one = (entry: unknown): Record<string, unknown> => {
-    if (!isJsonObject(entry)) throw new ParseError(`could not parse [${type}] schedule. expected an object but found [${tokenOf(entry)}]`);
-    const out: Record<string, unknown> = { ...defaults };
-    for (const [key, v] of Object.entries(entry)) {
-      const canonical = Object.keys(fields).find((f) => f === key || LEGACY[key] === f);
-      const parse = canonical ? fields[canonical] : undefined;
-      if (!canonical || !parse) throw new ParseError(`could not parse [${type}] schedule. unexpected field [${key}]`);
-      out[canonical] = parse(v);
+    if (key !== 'at') throw new ParseError(`could not parse [daily] schedule. unexpected field [${key}]`);
+    for (const x of Array.isArray(v) ? v : [v]) {
+      try {
+        at.push(parseDayTime(x));
+      } catch (e) {
+        throw new ParseError(`could not parse [daily] schedule. invalid time value for field [at] - [${tokenOf(x)}]`, { cause: e as EsError });
+      }
     }
-    return out;
-  };
-  if (Array.isArray(value)) {
-    if (value.length === 0) return [one({})];
-    return value.map(one);
   }
-  return [one(value)];
-}
-const LEGACY: Record<string, string> = { day: 'on', time: 'at', month: 'in' };
-
-const MONTH_NAMES = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
-
-/** Day of month 1–31, `first_day` (1) or `last_day` (kept as `last_day`). */
-function dayOfMonth(type: string, v: unknown): number | string {
-  if (v === 'last_day') return 'last_day';
-  if (v === 'first_day') return 1;
-  const n = intOf(v);
-  if (n === undefined || n < 1 || n > 31)
-    throw new ParseError(`could not parse [${type}] schedule. invalid day of month value [${String(v)}] (possible values are between 1 and 31, or [first_day] / [last_day])`);
-  return n;
+  return { at: at.length > 0 ? at : ['midnight'] };
 }
 
-/** Month 1–12 or its (abbreviated) English name → the upper-case name. */
-function monthOf(v: unknown): string {
-  const n = intOf(v);
-  if (n !== undefined && n >= 1 && n <= 12) return MONTH_NAMES[n - 1] as string;
+/** Day-of-week cron keys in Java's `DayOfWeek` enum order (an EnumSet renders in this order). */
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+/** Month cron keys in Java's `Month` enum order. */
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const MONTH_NAMES = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+
+/** `WeekTimes.parseDayValue` + `DayOfWeek.resolve`: `1`–`7` (1 = Sunday), `sun`, `sunday`… → index. */
+function dayOfWeek(v: unknown): number {
+  if (typeof v === 'number') {
+    const n = Math.trunc(v);
+    if (n < 1 || n > 7) throw new ParseError(`unknown day of week number [${n}]`);
+    return n - 1;
+  }
+  if (typeof v !== 'string') throw new ParseError(`invalid weekly day value. expected a string or a number value, but found [${tokenOf(v)}]`);
+  const s = v.toLowerCase();
+  const i = DAYS.findIndex((d, n) => s === String(n + 1) || s === d.toLowerCase() || s === DAY_NAMES[n]);
+  if (i < 0) throw new ParseError(`unknown day of week [${v}]`);
+  return i;
+}
+
+/** `Month.resolve`: `1`–`12`, `jan`, `january`, and Elasticsearch's `first`/`last` → index. */
+function monthOf(v: unknown): number {
+  if (typeof v === 'number') {
+    const n = Math.trunc(v);
+    if (n < 1 || n > 12) throw new ParseError(`unknown month number [${n}]`);
+    return n - 1;
+  }
+  if (typeof v !== 'string') throw new ParseError(`invalid year month value. expected a string or a number value, but found [${tokenOf(v)}]`);
+  const s = v.toLowerCase();
+  if (s === 'first') return 0;
+  if (s === 'last') return 11;
+  const i = MONTHS.findIndex((m, n) => s === String(n + 1) || s === m.toLowerCase() || s === MONTH_NAMES[n]);
+  if (i < 0) throw new ParseError(`unknown month [${v}]`);
+  return i;
+}
+
+/** `MonthTimes.parseDayValue`: a day 1–31, `first_day` (1) or `last_day` (32, shown as 32). */
+function dayOfMonth(v: unknown): number {
   if (typeof v === 'string') {
-    const m = MONTH_NAMES.find((name) => name === v.toUpperCase() || name.slice(0, 3) === v.toUpperCase());
-    if (m) return m;
+    const s = v.toLowerCase();
+    if (s === 'last_day') return 32;
+    if (s === 'first_day') return 1;
+    const n = intOf(s);
+    if (n === undefined) throw new ParseError(`invalid month day value. string value [${s}] cannot be`);
+    return n;
   }
-  throw new ParseError(`could not parse [yearly] schedule. invalid month value [${String(v)}]`);
+  if (typeof v === 'number') return Math.trunc(v);
+  throw new ParseError(`invalid month day value. expected a string or a number value, but found [${tokenOf(v)}]`);
+}
+
+/** The values of a days/months field: one value or an array of values (an object is refused with `what`'s message). */
+function valuesOf<T>(key: string, v: unknown, what: string, one: (x: unknown) => T): T[] {
+  if (Array.isArray(v)) return v.map(one);
+  if (isJsonObject(v)) throw new ParseError(`invalid ${what} value for [${key}] field. expected string/number value or an array of string/number values, but found [START_OBJECT]`);
+  return [one(v)];
+}
+
+/** The times of an entry (`at`/`time`), deduplicated as Elasticsearch's set of DayTimes (equal hours and minutes). */
+function entryTimes(key: string, v: unknown, into: DayTime[]): void {
+  for (const x of Array.isArray(v) ? v : [v]) {
+    let t: DayTime;
+    try {
+      t = parseDayTime(x);
+    } catch (e) {
+      throw new ParseError(`invalid time value for field [${key}] - [${tokenOf(x)}]`, { cause: e as EsError });
+    }
+    if (!into.some((o) => sameTime(o, t))) into.push(t);
+  }
+}
+
+/** `DayTimes.equals`: the hours and minutes, whatever the spelling (`"noon"` = `"12:00"`). */
+function sameTime(a: DayTime, b: DayTime): boolean {
+  const norm = (t: DayTime) => {
+    if (typeof t !== 'string') return JSON.stringify(t);
+    if (t === 'noon') return JSON.stringify({ hour: [12], minute: [0] });
+    if (t === 'midnight') return JSON.stringify({ hour: [0], minute: [0] });
+    const [h = '0', m = '0'] = t.split(':');
+    return JSON.stringify({ hour: [Number(h)], minute: [Number(m)] });
+  };
+  return norm(a) === norm(b);
+}
+
+type CalendarType = 'weekly' | 'monthly' | 'yearly';
+const CALENDAR_WHAT: Record<CalendarType, string> = { weekly: 'week', monthly: 'month', yearly: 'year' };
+
+/**
+ * One `{on|day, at|time[, in|month]}` entry (`WeekTimes`, `MonthTimes`, `YearTimes`.parse), as
+ * Elasticsearch renders it: days and months as sets in enum order (weekly `["MON"]`, yearly
+ * `["JAN"]`), month days sorted numbers (32 = last day), times as given, deduplicated.
+ * Unknown fields are skipped, as Elasticsearch's parsers do.
+ */
+function calendarEntry(type: CalendarType, entry: unknown): Record<string, unknown> {
+  if (!isJsonObject(entry)) throw new ParseError(`could not parse ${CALENDAR_WHAT[type]} times. expected an object, but found [${tokenOf(entry)}]`);
+  const days = new Set<number>();
+  const months = new Set<number>();
+  const times: DayTime[] = [];
+  for (const [key, v] of Object.entries(entry)) {
+    if (key === 'on' || key === 'day') {
+      if (type === 'weekly') for (const d of valuesOf(key, v, 'week day', dayOfWeek)) days.add(d);
+      else for (const d of valuesOf(key, v, type === 'monthly' ? 'month day' : 'year day', dayOfMonth)) days.add(d);
+    } else if (key === 'at' || key === 'time') {
+      entryTimes(key, v, times);
+    } else if (type === 'yearly' && (key === 'in' || key === 'month')) {
+      for (const m of valuesOf(key, v, 'year month', monthOf)) months.add(m);
+    }
+  }
+  const at = times.length > 0 ? times : ['midnight'];
+  if (type === 'weekly') return { on: days.size > 0 ? [...days].sort((a, b) => a - b).map((d) => DAYS[d]) : ['MON'], at };
+  // MonthTimes/YearTimes validate their days in the constructor: an IllegalArgumentException
+  // that the schedule parser does not wrap.
+  for (const d of days) if (d < 1 || d > 32) throw new IllegalArgumentError(`invalid month day [${d}]`);
+  const on = days.size > 0 ? [...days].sort((a, b) => a - b) : [1];
+  if (type === 'monthly') return { on, at };
+  return { in: months.size > 0 ? [...months].sort((a, b) => a - b).map((m) => MONTHS[m]) : ['JAN'], on, at };
+}
+
+/** The weekly, monthly and yearly schedules: one entry object or an array of them (an empty array = the defaults). */
+function parseCalendar(type: CalendarType, value: unknown): unknown[] {
+  const entry = (e: unknown) => {
+    try {
+      return calendarEntry(type, e);
+    } catch (err) {
+      if (err instanceof IllegalArgumentError) throw err;
+      throw new ParseError(`could not parse [${type}] schedule. invalid ${type} times`, { cause: err as EsError });
+    }
+  };
+  if (isJsonObject(value)) return [entry(value)];
+  if (Array.isArray(value)) return value.length === 0 ? [calendarEntry(type, {})] : value.map(entry);
+  throw new ParseError(`could not parse [${type}] schedule. expected either an object or an array of objects representing ${type} times, but found [${tokenOf(value)}] instead`);
 }
 
 function parseInterval(value: unknown): string {
@@ -289,16 +339,11 @@ function parseScheduleValue(watchId: string, type: string, value: unknown): unkn
     case 'daily':
       return parseDaily(value);
     case 'weekly':
-      return calendarEntries('weekly', value, { on: (v) => oneOrMany(v, dayOfWeek), at: (v) => timesOf('weekly', v) }, { on: ['MON'], at: ['midnight'] });
+      return parseCalendar('weekly', value);
     case 'monthly':
-      return calendarEntries('monthly', value, { on: (v) => oneOrMany(v, (x) => dayOfMonth('monthly', x)), at: (v) => timesOf('monthly', v) }, { on: [1], at: ['midnight'] });
+      return parseCalendar('monthly', value);
     case 'yearly':
-      return calendarEntries(
-        'yearly',
-        value,
-        { in: (v) => oneOrMany(v, monthOf), on: (v) => oneOrMany(v, (x) => dayOfMonth('yearly', x)), at: (v) => timesOf('yearly', v) },
-        { in: ['JANUARY'], on: [1], at: ['midnight'] },
-      );
+      return parseCalendar('yearly', value);
     case 'interval':
       return parseInterval(value);
     case 'cron':

@@ -86,4 +86,13 @@ describe('authorization by cluster privilege', async () => {
       'action [cluster:admin/xpack/ml/job/close] is unauthorized for user [u] with effective roles [machine_learning_user], this action is granted by the cluster privileges [manage_ml,manage,all]',
     );
   });
+
+  it('grants monitor_watcher to a watcher_admin and refuses manage_watcher to a watcher_user', () => {
+    expect(() => authorize({ username: 'a', roles: ['watcher_admin'] }, 'monitor_watcher', 'x')).not.toThrow();
+    expect(() => authorize({ username: 'r', roles: ['watcher_user'] }, 'monitor_watcher', 'x')).not.toThrow();
+    expect(() => authorize({ username: 's', roles: ['superuser'] }, 'manage_watcher', 'x')).not.toThrow();
+    expect(() => authorize({ username: 'u', roles: ['watcher_user'] }, 'manage_watcher', 'cluster:admin/xpack/watcher/watch/ack')).toThrow(
+      'action [cluster:admin/xpack/watcher/watch/ack] is unauthorized for user [u] with effective roles [watcher_user], this action is granted by the cluster privileges [manage_watcher,manage,all]',
+    );
+  });
 });

@@ -65,6 +65,10 @@ describe('parsing a put-watch body', () => {
     [{ ...seed, actions: { a: { email: { to: 'x' } } } }, 'mlplane does not support the [email] action yet'],
     [{ ...seed, actions: { a: { sms: {} } } }, 'could not parse action [w/a]. unknown action type [sms]'],
     [{ ...seed, actions: { a: { throttle_period: '5s' } } }, 'could not parse watch action [w/a]. missing action type'],
+    [withSchedule({ weekly: { on: 'someday' } }), 'could not parse [weekly] schedule. invalid weekly times'],
+    [withSchedule({ monthly: { on: 40 } }), 'invalid month day [40]'],
+    [withSchedule({ daily: { at: '25:00' } }), 'could not parse [daily] schedule. invalid time value for field [at] - [VALUE_STRING]'],
+    [withSchedule({ daily: { time: 'noon' } }), 'could not parse [daily] schedule. unexpected field [time]'],
   ])('%j is refused: %s', (body, reason) => {
     const e = errorOf(body);
     expect(e.status).toBe(400);
@@ -94,7 +98,20 @@ describe('parsing a put-watch body', () => {
     [{ daily: { at: 'noon' } }, { daily: { at: ['noon'] } }],
     [{ daily: { at: { hour: 9, minute: [0, 30] } } }, { daily: { at: [{ hour: [9], minute: [0, 30] }] } }],
     [{ weekly: { on: 'monday', at: '17:30' } }, { weekly: [{ on: ['MON'], at: ['17:30'] }] }],
-    [{ monthly: { on: 'last_day', at: 'noon' } }, { monthly: [{ on: ['last_day'], at: ['noon'] }] }],
+    // MonthTimes keeps last_day as day 32 and renders the int array; days sorted and deduplicated.
+    [{ monthly: { on: ['last_day', 15, '1', 'first_day'], at: 'noon' } }, { monthly: [{ on: [1, 15, 32], at: ['noon'] }] }],
+    // WeekTimes/YearTimes: EnumSets render in enum order as cron keys; equal times are one.
+    [
+      { weekly: [{ on: ['fri', 2, 'Sunday'], at: ['noon', '12:00'] }, { day: 'sat' }] },
+      {
+        weekly: [
+          { on: ['SUN', 'MON', 'FRI'], at: ['noon'] },
+          { on: ['SAT'], at: ['midnight'] },
+        ],
+      },
+    ],
+    [{ yearly: { in: ['dec', 'last', 1], on: 25, at: '08:00' } }, { yearly: [{ in: ['JAN', 'DEC'], on: [25], at: ['08:00'] }] }],
+    [{ weekly: [] }, { weekly: [{ on: ['MON'], at: ['midnight'] }] }],
     [{ interval: 30 }, { interval: '30s' }],
     [{ cron: '0 0/5 * * * ?' }, { cron: '0 0/5 * * * ?' }],
     [{ cron: ['0 0 12 ? * mon', '0 0 1 * * ?'] }, { cron: ['0 0 1 * * ?', '0 0 12 ? * MON'] }],
