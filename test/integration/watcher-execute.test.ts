@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { esClient, esError, uniqueId } from './client.ts';
 
 const es = esClient();
@@ -184,5 +186,48 @@ describe('watch execution: index action ids and the search input', () => {
     expect(r.state).toBe('executed');
     expect(r.result.input).toMatchObject({ type: 'search', status: 'success', payload: { hits: { total: 1 } } });
     expect(r.result.actions[0].logging.logged_text).toBe('1 errors, first a');
+  });
+});
+
+describe('watch execution: an ack while the watch runs', () => {
+  it('answers 409 while the execution holds the watch, and acks once it is done', async () => {
+    // A webhook target that holds every request until released: the execution stays in flight.
+    const held: (() => void)[] = [];
+    const server = createServer((_req, res) => {
+      held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const id = uniqueId('wx-run');
+      await es.watcher.putWatch({
+        id,
+        trigger: { schedule: { interval: '1m' } },
+        actions: { hook: { webhook: { scheme: 'http', host: '127.0.0.1', port, path: '/hook' } } },
+      } as any);
+      const execution = es.watcher.executeWatch({ id, record_execution: true }) as Promise<any>;
+
+      const deadline = Date.now() + 20_000;
+      let running: any[] = [];
+      while (Date.now() < deadline) {
+        running = ((await es.watcher.stats({ metric: 'current_watches' })) as any).stats[0].current_watches.filter((w: any) => w.watch_id === id);
+        if (running.length > 0 && held.length > 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(running).toHaveLength(1);
+
+      const busy = await esError(es.watcher.ackWatch({ watch_id: id }));
+      expect([busy.status, busy.type, busy.reason]).toEqual([409, 'status_exception', `watch[${id}] is running currently, cannot ack until finished`]);
+
+      for (const release of held) release();
+      const record = (await execution).watch_record;
+      expect(record.result.actions[0]).toMatchObject({ id: 'hook', type: 'webhook', status: 'success', webhook: { response: { status: 200, body: '{"ok":true}' } } });
+      expect(record.status.actions.hook.ack.state).toBe('ackable');
+
+      const acked = (await es.watcher.ackWatch({ watch_id: id })) as any;
+      expect(acked.status.actions.hook.ack.state).toBe('acked');
+    } finally {
+      server.close();
+    }
   });
 });
