@@ -277,26 +277,30 @@ async function executeAction(action: WatchAction, input: ExecutionInput, status:
     const outcome: ActionOutcome = r.status === 'failure' ? { status: 'failure', reason: r.reason ?? '' } : { status: r.status as 'success' | 'simulated' };
     return { entry: { ...out, status: r.status, ...extras, ...r.body }, outcome };
   }
-  // foreach: one run per element (a map is the payload; anything else is `{_value: x}`), at most max_iterations.
+  // foreach (ActionWrapper): one run per element of a list (a map is the payload, anything
+  // else `{_value: x}`), at most max_iterations; the status is the runs' common status, or
+  // partial_failure when they differ. A missing, empty or non-list value, or a run that
+  // throws, fails the whole action with the exception.
   const max = action.max_iterations ?? DEFAULT_MAX_ITERATIONS;
-  const found = evalPath(action.foreach, actionModel);
-  const list = Array.isArray(found) ? found : found && typeof found === 'object' ? Object.values(found) : [];
-  const runs: Json[] = [];
-  let ok = 0;
-  for (const el of list.slice(0, max)) {
-    const p = el && typeof el === 'object' && !Array.isArray(el) ? (el as Json) : { _value: el };
-    const r = await runOne(action, { ctx: { ...(model.ctx as Json), payload: p } }, simulate, ports);
-    if (r.status !== 'failure') ok++;
-    runs.push({ type: action.type, status: r.status, ...r.body });
+  try {
+    const found = evalPath(action.foreach, actionModel);
+    if (found === undefined || found === null) throw new IllegalStateError(`specified foreach object was null: [${action.foreach}]`);
+    if (!Array.isArray(found)) throw new IllegalStateError(`specified foreach object was not a an array/collection: [${action.foreach}]`);
+    if (found.length === 0) throw new IllegalStateError(`foreach object [${action.foreach}] was an empty list, could not run any action`);
+    const runs: Json[] = [];
+    const statuses = new Set<string>();
+    for (const el of found.slice(0, max)) {
+      const p = el && typeof el === 'object' && !Array.isArray(el) && !(el instanceof Date) ? (el as Json) : { _value: el };
+      const r = await ports.runAction(action, { ctx: { ...(model.ctx as Json), payload: p } }, simulate);
+      statuses.add(r.status);
+      runs.push(r.status === 'failure' ? { reason: r.reason, ...(r.result ? { [action.type]: r.result } : {}) } : { [action.type]: r.result });
+    }
+    const status = statuses.size === 1 ? ([...statuses][0] as string) : 'partial_failure';
+    const outcome: ActionOutcome = status === 'failure' ? { status: 'failure', reason: '' } : { status: status as 'success' | 'simulated' | 'partial_failure' };
+    return { entry: { ...out, status, ...extras, number_of_actions_executed: runs.length, foreach: runs, max_iterations: max }, outcome };
+  } catch (err) {
+    return { entry: { ...head, status: 'failure', ...errorBody(err) }, outcome: { status: 'failure', reason: '' } };
   }
-  const each = { number_of_actions_executed: runs.length, foreach: runs, max_iterations: max };
-  if (runs.length > 0 && ok === runs.length) {
-    const s = simulate ? 'simulated' : 'success';
-    return { entry: { ...out, status: s, ...extras, ...each }, outcome: { status: s } };
-  }
-  if (ok > 0) return { entry: { ...out, status: 'partial_failure', ...extras, ...each }, outcome: { status: 'partial_failure' } };
-  const reason = runs.length === 0 ? `foreach object [${action.foreach}] was an empty list, could not run any action` : 'all failed';
-  return { entry: { ...out, status: 'failure', ...extras, reason, ...each }, outcome: { status: 'failure', reason } };
 }
 
 /**

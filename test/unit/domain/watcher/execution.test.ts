@@ -234,13 +234,55 @@ describe('executeWatch: record parts', () => {
         type: 'logging',
         status: 'success',
         number_of_actions_executed: 2,
-        foreach: [
-          { type: 'logging', status: 'success', logging: { logged_text: 'count 1' } },
-          { type: 'logging', status: 'success', logging: { logged_text: 'count 2' } },
-        ],
+        foreach: [{ logging: { logged_text: 'count 1' } }, { logging: { logged_text: 'count 2' } }],
         max_iterations: 2,
       },
     ]);
+  });
+
+  it('fails a foreach action over an empty list or a non-list with the exception, reason "" in the status', async () => {
+    for (const [items, text] of [
+      [[], 'foreach object [ctx.payload.items] was an empty list, could not run any action'],
+      [{ a: 1 }, 'specified foreach object was not a an array/collection: [ctx.payload.items]'],
+      [undefined, 'specified foreach object was null: [ctx.payload.items]'],
+    ] as const) {
+      const w = watch({ input: { type: 'simple', body: { match: 'true', items } }, actions: [{ ...logging, foreach: 'ctx.payload.items' }] });
+      const p = ports();
+      const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, p);
+      expect(out.result.actions).toEqual([
+        {
+          id: 'log',
+          type: 'logging',
+          status: 'failure',
+          error: { root_cause: [{ type: 'illegal_state_exception', reason: text }], type: 'illegal_state_exception', reason: text },
+        },
+      ]);
+      expect(out.status.actions.log?.last_execution).toEqual({ timestamp: EXEC, successful: false, reason: '' });
+      expect(p.runs).toEqual([]);
+    }
+  });
+
+  it('gives partial_failure when the foreach runs differ', async () => {
+    const w = watch({ input: { type: 'simple', body: { match: 'true', items: [1, 2] } }, actions: [{ ...logging, foreach: 'ctx.payload.items' }] });
+    const p = ports();
+    let n = 0;
+    p.runAction = async (_a, model) => {
+      n++;
+      const v = (model.ctx as { payload: { _value: number } }).payload._value;
+      return n === 1 ? { status: 'success', result: { logged_text: String(v) } } : { status: 'failure', reason: 'nope' };
+    };
+    const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, p);
+    expect(out.result.actions).toEqual([
+      {
+        id: 'log',
+        type: 'logging',
+        status: 'partial_failure',
+        number_of_actions_executed: 2,
+        foreach: [{ logging: { logged_text: '1' } }, { reason: 'nope' }],
+        max_iterations: 100,
+      },
+    ]);
+    expect(out.status.actions.log).toEqual(fresh().actions.log);
   });
 
   it('fails the execution when the condition throws', async () => {
