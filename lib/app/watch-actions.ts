@@ -4,7 +4,7 @@
  * Elasticsearch's `ExecutableIndexAction`, `ExecutableLoggingAction`,
  * `ExecutableWebhookAction` and `SearchInput` run them, over mlplane's document store.
  */
-import { EsError, IllegalArgumentError, WatcherUnsupportedError } from '../domain/errors.ts';
+import { EsError, IllegalArgumentError, IllegalStateError, WatcherUnsupportedError } from '../domain/errors.ts';
 import type { ActionRun, ExecutionPorts } from '../domain/watcher/execution.ts';
 import { renderTemplate } from '../domain/watcher/template.ts';
 import { TimeValue } from '../domain/units.ts';
@@ -26,13 +26,13 @@ const text = (t: unknown, model: Json): string => renderTemplate(typeof t === 's
 /**
  * Takes `_index`/`_id` out of a document (`ExecutableIndexAction.getField`): the payload's
  * value or the action's, never both.
- * @throws IllegalArgumentError "could not execute action [<a>] of watch [<w>]. [ctx.payload.<f>] or [ctx.payload._doc.<f>] were set together with action [<name>] field. Only set one of them"
+ * @throws IllegalStateError "could not execute action [<a>] of watch [<w>]. [ctx.payload.<f>] or [ctx.payload._doc.<f>] were set together with action [<name>] field. Only set one of them"
  */
 function takeField(doc: Json, field: '_index' | '_id', configured: unknown, actionId: string, watchId: string, name: string): string | undefined {
   const own = doc[field];
   delete doc[field];
   if (own !== undefined && configured !== undefined) {
-    throw new IllegalArgumentError(
+    throw new IllegalStateError(
       `could not execute action [${actionId}] of watch [${watchId}]. [ctx.payload.${field}] or [ctx.payload._doc.${field}] were set together with action [${name}] field. Only set one of them`,
     );
   }
@@ -40,9 +40,9 @@ function takeField(doc: Json, field: '_index' | '_id', configured: unknown, acti
   return v === undefined || v === null ? undefined : String(v);
 }
 
-/** `{created, result, id, version, index}` of one write, as the index action reports it. */
+/** `{created, result, id, version, index}` of one write, as the index action reports it (`indexResponseToXContent`, no types in 8.x). */
 function writeResponse(r: Json): Json {
-  return { created: r.result === 'created', result: r.result, id: r._id, version: r._version, type: '_doc', index: r._index };
+  return { created: r.result === 'created', result: r.result, id: r._id, version: r._version, index: r._index };
 }
 
 async function runIndex(action: WatchAction, model: Json, simulate: boolean): Promise<ActionRun> {
@@ -53,9 +53,10 @@ async function runIndex(action: WatchAction, model: Json, simulate: boolean): Pr
   const refresh = typeof cfg.refresh === 'string' ? cfg.refresh : undefined;
   const withTime = (doc: Json): Json => (typeof cfg.execution_time_field === 'string' ? { ...doc, [cfg.execution_time_field]: (ctx.execution_time as Date).toISOString() } : doc);
   if (Array.isArray(payload._doc)) {
+    if (cfg.doc_id !== undefined) throw new IllegalStateError(`could not execute action [${action.id}] of watch [${watchId}]. [doc_id] cannot be used with bulk [_doc] indexing`);
     const docs = (payload._doc as unknown[]).map((d) => {
       if (!d || typeof d !== 'object' || Array.isArray(d))
-        throw new IllegalArgumentError(
+        throw new IllegalStateError(
           `could not execute action [${action.id}] of watch [${watchId}]. failed to index payload data. [_data] field must either hold a Map or an List/Array of Maps`,
         );
       const doc = { ...(d as Json) };
@@ -67,9 +68,10 @@ async function runIndex(action: WatchAction, model: Json, simulate: boolean): Pr
     const responses = out.items.map((i) =>
       i.index.error ? { failed: true, message: (i.index.error as Json).reason, id: i.index._id, index: i.index._index } : writeResponse(i.index),
     );
+    // ExecutableIndexAction.indexBulk: success, failure when every item failed, else partial_failure (no reason either way).
     const failed = responses.filter((r) => r.failed === true).length;
     if (failed === 0) return { status: 'success', result: { response: responses } };
-    return { status: 'failure', reason: failed === responses.length ? 'failed to index any documents' : 'not all documents were indexed', result: { response: responses } };
+    return { status: failed === responses.length ? 'failure' : 'partial_failure', result: { response: responses } };
   }
   const doc = { ...payload };
   const index = takeField(doc, '_index', cfg.index, action.id, watchId, 'index');

@@ -46,9 +46,11 @@ export interface ExecutionInput {
 /** What an action runner returns for one run of one action. */
 export type ActionRun =
   /** Ran (or simulated): the type-specific result object, e.g. `{logged_text}` for logging. */
-  | { status: 'success' | 'simulated'; result: Record<string, unknown> }
+  | { status: 'success' | 'simulated'; reason?: undefined; result: Record<string, unknown> }
   /** Ran and failed with a reason (e.g. a webhook's 500); `result` is shown too when there is one. */
-  | { status: 'failure'; reason: string; result?: Record<string, unknown> };
+  | { status: 'failure'; reason: string; result?: Record<string, unknown> }
+  /** Some or all of a bulk failed (the index action's `_doc`): only the result, no reason (`last_execution.reason` ""). */
+  | { status: 'failure' | 'partial_failure'; reason?: undefined; result: Record<string, unknown> };
 
 /** The I/O an execution needs. */
 export interface ExecutionPorts {
@@ -223,8 +225,8 @@ interface ActionResultOut {
 async function runOne(action: WatchAction, model: Json, simulate: boolean, ports: ExecutionPorts): Promise<{ status: string; body: Json; reason?: string }> {
   try {
     const r = await ports.runAction(action, model, simulate);
-    if (r.status === 'failure') return { status: 'failure', reason: r.reason, body: { reason: r.reason, ...(r.result ? { [action.type]: r.result } : {}) } };
-    return { status: r.status, body: { [action.type]: r.result } };
+    if (r.reason !== undefined) return { status: 'failure', reason: r.reason, body: { reason: r.reason, ...(r.result ? { [action.type]: r.result } : {}) } };
+    return { status: r.status, ...(r.status === 'failure' ? { reason: '' } : {}), body: { [action.type]: r.result } };
   } catch (err) {
     return { status: 'failure', reason: '', body: errorBody(err) };
   }
@@ -274,7 +276,7 @@ async function executeAction(action: WatchAction, input: ExecutionInput, status:
   if (transformResult) extras.transform = { [transformResult.type as string]: transformResult };
   if (action.foreach === undefined) {
     const r = await runOne(action, actionModel, simulate, ports);
-    const outcome: ActionOutcome = r.status === 'failure' ? { status: 'failure', reason: r.reason ?? '' } : { status: r.status as 'success' | 'simulated' };
+    const outcome: ActionOutcome = r.status === 'failure' ? { status: 'failure', reason: r.reason ?? '' } : { status: r.status as 'success' | 'simulated' | 'partial_failure' };
     return { entry: { ...out, status: r.status, ...extras, ...r.body }, outcome };
   }
   // foreach (ActionWrapper): one run per element of a list (a map is the payload, anything
@@ -293,7 +295,7 @@ async function executeAction(action: WatchAction, input: ExecutionInput, status:
       const p = el && typeof el === 'object' && !Array.isArray(el) && !(el instanceof Date) ? (el as Json) : { _value: el };
       const r = await ports.runAction(action, { ctx: { ...(model.ctx as Json), payload: p } }, simulate);
       statuses.add(r.status);
-      runs.push(r.status === 'failure' ? { reason: r.reason, ...(r.result ? { [action.type]: r.result } : {}) } : { [action.type]: r.result });
+      runs.push(r.reason !== undefined ? { reason: r.reason, ...(r.result ? { [action.type]: r.result } : {}) } : { [action.type]: r.result });
     }
     const status = statuses.size === 1 ? ([...statuses][0] as string) : 'partial_failure';
     const outcome: ActionOutcome = status === 'failure' ? { status: 'failure', reason: '' } : { status: status as 'success' | 'simulated' | 'partial_failure' };

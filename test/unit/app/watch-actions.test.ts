@@ -20,7 +20,7 @@ describe('index action', () => {
     docs.indexDocument.mockResolvedValue({ status: 201, body: { _index: 'out', _id: 'd1', _version: 1, result: 'created' } });
     const r = await executionPorts().runAction(indexAction({ index: 'out' }), model({ _id: 'd1', a: 1 }), false);
     expect(docs.indexDocument).toHaveBeenCalledWith('out', 'd1', '{"a":1}', false, undefined);
-    expect(r).toEqual({ status: 'success', result: { response: { created: true, result: 'created', id: 'd1', version: 1, type: '_doc', index: 'out' } } });
+    expect(r).toEqual({ status: 'success', result: { response: { created: true, result: 'created', id: 'd1', version: 1, index: 'out' } } });
   });
 
   it('refuses a payload _id together with the action doc_id', async () => {
@@ -55,6 +55,25 @@ describe('index action', () => {
         ],
       },
     });
+  });
+
+  it('gives partial_failure when some bulk items fail, failure when all do, without a reason', async () => {
+    const ok = { index: { _index: 'out', _id: 'a', _version: 1, result: 'created' } };
+    const bad = { index: { _index: 'out', _id: 'b', error: { type: 'mapper_parsing_exception', reason: 'failed to parse' } } };
+    docs.bulk.mockResolvedValue({ items: [ok, bad] });
+    const partial = await executionPorts().runAction(indexAction({ index: 'out' }), model({ _doc: [{ v: 1 }, { v: 'x' }] }), false);
+    expect(partial).toEqual({
+      status: 'partial_failure',
+      result: { response: [expect.objectContaining({ id: 'a' }), { failed: true, message: 'failed to parse', id: 'b', index: 'out' }] },
+    });
+    docs.bulk.mockResolvedValue({ items: [bad] });
+    expect(await executionPorts().runAction(indexAction({ index: 'out' }), model({ _doc: [{ v: 'x' }] }), false)).toMatchObject({ status: 'failure' });
+  });
+
+  it('refuses doc_id with a bulk _doc payload', async () => {
+    await expect(executionPorts().runAction(indexAction({ index: 'out', doc_id: 'x' }), model({ _doc: [{ v: 1 }] }), false)).rejects.toThrow(
+      'could not execute action [ix] of watch [w]. [doc_id] cannot be used with bulk [_doc] indexing',
+    );
   });
 
   it('only shows the request when simulated', async () => {
