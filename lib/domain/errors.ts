@@ -78,6 +78,8 @@ const JAVA_EXCEPTION_TYPES = new Set([
   'json_parse_exception',
   'arithmetic_exception',
   'date_time_exception',
+  // java.time.zone.ZoneRulesException (a DateTimeException): an unknown time zone.
+  'zone_rules_exception',
   'pattern_syntax_exception',
   'x_content_parse_exception',
   'x_content_e_o_f_exception',

@@ -41,6 +41,8 @@ export interface StoredWatch {
 export type WatchWriteExpectation =
   /** Create or replace whatever is there (put without `version`/`if_seq_no`). */
   | { kind: 'any' }
+  /** Only if no watch has this id (create). */
+  | { kind: 'absent' }
   /** Only if the stored `_seq_no` (and primary term) still match. */
   | { kind: 'seq_no'; seqNo: number; primaryTerm: number }
   /** Only if the stored `_version` still matches (put with `?version=`). */
@@ -118,6 +120,8 @@ export async function putWatch(id: string, watch: WatchConfig, status: WatchStat
     condition = 'seq_no = :eseq AND primary_term = :ept';
     values[':eseq'] = expect.seqNo;
     values[':ept'] = expect.primaryTerm;
+  } else if (expect.kind === 'absent') {
+    condition = 'attribute_not_exists(pk)';
   } else if (expect.kind === 'version') {
     condition = 'version = :ever';
     values[':ever'] = expect.version;

@@ -50,6 +50,13 @@ describe('putting a watch', () => {
     expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe('seq_no = :eseq AND primary_term = :ept');
   });
 
+  it('a create expects no watch and reports the existing one on conflict', async () => {
+    ddb.on(UpdateCommand).rejects(conditionFailed({ version: { N: '2' }, seq_no: { N: '1' }, primary_term: { N: '1' } }));
+    const err = await putWatch('w', watch, status, { kind: 'absent' }).catch((e: unknown) => e);
+    expect((err as WatchWriteConflict).current).toEqual({ version: 2, seqNo: 1, primaryTerm: 1 });
+    expect(ddb.commandCalls(UpdateCommand)[0]?.args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
+  });
+
   it('a conflict on a missing watch has no current document', async () => {
     ddb.on(UpdateCommand).rejects(conditionFailed());
     const err = await putWatch('w', watch, status, { kind: 'version', version: 2 }).catch((e: unknown) => e);

@@ -79,6 +79,8 @@ describe('parsing a put-watch body', () => {
     const e = errorOf(withSchedule({ timezone: 'Pangea/Tethys', hourly: { minute: 5 } }));
     expect(e.error).toMatchObject({ type: 'parse_exception', reason: 'could not parse schedule. invalid timezone [Pangea/Tethys]' });
     expect(e.error.caused_by).toMatchObject({ type: 'zone_rules_exception', reason: 'Unknown time-zone ID: Pangea/Tethys' });
+    // ZoneRulesException is a plain Java exception: the root cause stays the parse exception.
+    expect(e.error.root_cause).toEqual([{ type: 'parse_exception', reason: 'could not parse schedule. invalid timezone [Pangea/Tethys]' }]);
   });
 
   it('a bad cron explains itself in caused_by as Elasticsearch does', () => {
