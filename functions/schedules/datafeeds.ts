@@ -1,6 +1,6 @@
 import { runDatafeedTick } from '../../lib/app/datafeed-tick.ts';
 import { checkUpgradeModeExpiry } from '../../lib/app/upgrade-mode.ts';
-import { findDueWatchRuns } from '../../lib/app/watch-tick.ts';
+import { runScheduledWatches } from '../../lib/app/watch-tick.ts';
 import { publishUpgradeModeOnSeconds } from '../../lib/runtime/metrics.ts';
 import { logger } from '../../lib/runtime/log.ts';
 import { scheduledFunction } from '../../lib/worker/schedule.ts';
@@ -8,24 +8,20 @@ import { scheduledFunction } from '../../lib/worker/schedule.ts';
 /**
  * EventBridge minute tick; the event's `time` is the tick's instant. It submits the real-time
  * datafeed searches that are due, switches off an upgrade mode whose `expires_in` has passed,
- * publishes how long upgrade mode has been on (the stack's alarm watches it), and finds the
- * watch runs the schedules owe (`lib/app/watch-tick.ts`).
- *
- * Watch runs are listed, not yet run: scheduled executions start when this calls
- * `runWatchTick(now, submit)` with the execution use case's submitter (a `watch` command in
- * the watch's FIFO group), which claims each run once.
+ * publishes how long upgrade mode has been on (the stack's alarm watches it), and submits the
+ * watch runs the schedules owe, each claimed once (`lib/app/watch-tick.ts`).
  */
 export const handler = scheduledFunction(async (event) => {
   const now = Date.parse(event.time);
   const upgrade = await checkUpgradeModeExpiry(now);
   publishUpgradeModeOnSeconds(upgrade.expired ? 0 : upgrade.onSeconds);
   // Datafeeds and watches are independent: one failing does not keep the other from its tick.
-  const [searches, dueWatchRuns] = await Promise.allSettled([runDatafeedTick(now), findDueWatchRuns(now)]);
+  const [searches, dueWatchRuns] = await Promise.allSettled([runDatafeedTick(now), runScheduledWatches(now)]);
   logger.info('minute tick', {
     searches: searches.status === 'fulfilled' ? searches.value : undefined,
     upgradeModeOnSeconds: upgrade.onSeconds,
     upgradeModeExpired: upgrade.expired,
-    dueWatchRuns: dueWatchRuns.status === 'fulfilled' ? dueWatchRuns.value : undefined,
+    watchRuns: dueWatchRuns.status === 'fulfilled' ? dueWatchRuns.value : undefined,
   });
   for (const r of [searches, dueWatchRuns]) if (r.status === 'rejected') throw r.reason;
 });

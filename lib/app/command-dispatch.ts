@@ -9,6 +9,7 @@ import { applyPostData } from './post-data.ts';
 import { applyUpdateCommand } from './update.ts';
 import { getCommandPayload } from '../store/commands.ts';
 import { applyUpgradeMode } from './upgrade-mode.ts';
+import { applyWatchCommand } from './execute-watch.ts';
 
 /** Test seams and invocation facts passed to the apply sides (close and the datafeed lookback use them). */
 export type ApplyOptions = CloseOptions;
@@ -32,6 +33,7 @@ export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   datafeed: (cmd, target, opts) => applyDatafeedLookback(cmd, target, commandParamsSchemas.datafeed.parse(cmd.params), opts),
   delete: (cmd, target) => applyDelete(target, cmd.params as { force?: boolean; create_time?: number }),
   upgrade_mode: (cmd, _target, opts) => applyUpgradeMode(cmd, commandParamsSchemas.upgrade_mode.parse(cmd.params), opts.remainingMs),
+  watch: (cmd, target) => applyWatchCommand(target, commandParamsSchemas.watch.parse(cmd.params)),
 };
 
 /** Carries out one command for one target through its use case's apply side. */

@@ -244,7 +244,8 @@ async function disable(deadline: number, timeout: TimeValue, remainingMs?: () =>
  * messages re-queued. Cluster commands (set_upgrade_mode itself) never park.
  */
 export async function shouldPark(cmd: Pick<Command, 'action'>, message: CommandMessage): Promise<boolean> {
-  if (cmd.action === 'upgrade_mode') return false;
+  // ML upgrade mode halts ML work only: watch executions go on, as Elasticsearch's Watcher does.
+  if (cmd.action === 'upgrade_mode' || cmd.action === 'watch') return false;
   const s = await getClusterSettings();
   if (!s.upgrade_mode) return false;
   if (s.upgrade_mode_change?.to !== false) return true;

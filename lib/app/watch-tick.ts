@@ -6,6 +6,7 @@
  * seconds step) runs once a minute, for the earliest fire time it missed.
  */
 import { dueFireTime } from '../domain/watcher/fire-time.ts';
+import { submitScheduledExecution } from './execute-watch.ts';
 import { claimScheduledRun, type LastScheduledRun, listWatchesWithTrigger, releaseScheduledRun, type WatchWithTrigger } from '../store/watch-triggers.ts';
 
 /**
@@ -109,4 +110,13 @@ export async function runWatchTick(nowMs: number, submit: SubmitWatchRun): Promi
   }
   if (failures.length > 0) throw new AggregateError(failures, `${failures.length} scheduled watch runs could not be submitted`);
   return { submitted, unschedulable };
+}
+
+/**
+ * The minute tick's watch part: {@link runWatchTick} with the execution use case's submitter,
+ * so each due run becomes one recorded scheduled execution (a `watch` command in the watch's
+ * FIFO group, `lib/app/execute-watch.ts`), claimed once however often the tick runs.
+ */
+export function runScheduledWatches(nowMs: number): Promise<WatchTickResult> {
+  return runWatchTick(nowMs, (r) => submitScheduledExecution(r.watch_id, { triggeredMs: r.triggered_time, scheduledMs: r.scheduled_time }));
 }

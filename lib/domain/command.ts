@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EsErrorBody } from './errors.ts';
 
 /** What a command does to each of its targets (one job, or the cluster). */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode'] as const;
+export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch'] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */
@@ -76,6 +76,17 @@ export const commandParamsSchemas = {
   // `due_ms`/`search_to_ms`: a real-time search the tick submitted (the due time it found, the window's end).
   datafeed: z.strictObject({ datafeed_id: z.string(), run_id: z.string(), due_ms: z.number().optional(), search_to_ms: z.number().optional() }),
   upgrade_mode: z.strictObject({ enabled: z.boolean(), timeout_ms: z.number().int().nonnegative() }),
+  // One watch execution (target `watch:<id>`): `_execute` (manual) or a scheduled trigger.
+  watch: z.strictObject({
+    trigger: z.enum(['manual', 'schedule']),
+    triggered_ms: z.number(),
+    scheduled_ms: z.number(),
+    record_execution: z.boolean(),
+    ignore_condition: z.boolean().optional(),
+    alternative_input: z.record(z.string(), z.unknown()).optional(),
+    action_modes: z.record(z.string(), z.enum(['simulate', 'force_simulate', 'execute', 'force_execute', 'skip'])).optional(),
+    debug: z.boolean().optional(),
+  }),
 } as const satisfies Record<CommandAction, z.ZodType>;
 
 /** The params of one action's command. */
@@ -98,6 +109,7 @@ export const commandParamsSchema = z.discriminatedUnion('action', [
   paramsOf('update'),
   paramsOf('datafeed'),
   paramsOf('upgrade_mode'),
+  paramsOf('watch'),
 ]);
 export type ActionParams = z.infer<typeof commandParamsSchema>;
 
@@ -138,5 +150,25 @@ export const storedCommandSchema = z.looseObject({
  */
 export const CLUSTER_TARGET = '_cluster';
 
-/** FIFO message group of a target: everything about one job runs in order (`job/<id>`); cluster-wide commands run in order in `cluster`. */
-export const messageGroupId = (target: string): string => (target === CLUSTER_TARGET ? 'cluster' : `job/${target}`);
+/**
+ * Prefix of a watch target (`watch:<id>`). Job ids cannot contain `:` (spec A.5.1), so a
+ * watch target never names a job.
+ */
+export const WATCH_TARGET_PREFIX = 'watch:';
+
+/** The command target of a watch: its executions and acks run in order in its group. */
+export const watchTarget = (watchId: string): string => `${WATCH_TARGET_PREFIX}${watchId}`;
+
+/** The watch id of a `watch:<id>` target, or undefined for a job or cluster target. */
+export const watchIdOf = (target: string): string | undefined => (target.startsWith(WATCH_TARGET_PREFIX) ? target.slice(WATCH_TARGET_PREFIX.length) : undefined);
+
+/**
+ * FIFO message group of a target: everything about one job runs in order (`job/<id>`),
+ * everything about one watch in `watch/<id>` (an ack never overlaps an execution);
+ * cluster-wide commands run in order in `cluster`.
+ */
+export const messageGroupId = (target: string): string => {
+  if (target === CLUSTER_TARGET) return 'cluster';
+  const watchId = watchIdOf(target);
+  return watchId !== undefined ? `watch/${watchId}` : `job/${target}`;
+};

@@ -9,7 +9,7 @@
 export type ClusterPrivilege = 'monitor' | 'monitor_ml' | 'manage_ml' | 'monitor_watcher' | 'manage_watcher' | 'manage' | 'all';
 
 /** The HTTP function families; one Lambda function (and one file in `functions/http/`) each. */
-export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters' | 'datafeeds' | 'documents' | 'watcher';
+export type HttpFunctionName = 'root' | 'jobs' | 'tasks' | 'cluster' | 'filters' | 'datafeeds' | 'documents' | 'watcher' | 'watcher-execute';
 
 /** One HTTP route, in API Gateway v2 form (`{param}` path segments). */
 export interface RouteDefinition {
@@ -121,6 +121,22 @@ const watcherCrudRoutes = (prefix: '/_watcher' | '/_xpack/watcher'): RouteDefini
   ];
 };
 
+/**
+ * Watch executions and the Watcher service (functions/http/watcher-execute.ts): `_execute`
+ * (stored and inline), stats, start and stop, on the current `_watcher` paths only
+ * (Elasticsearch 8 serves the 5.x `_xpack` ones only with REST-compatibility headers).
+ */
+const watcherExecuteRoutes: readonly RouteDefinition[] = [
+  ...(['PUT', 'POST'] as const).flatMap((method): RouteDefinition[] => [
+    { method, path: '/_watcher/watch/{id}/_execute', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/execute' },
+    { method, path: '/_watcher/watch/_execute', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/execute' },
+  ]),
+  { method: 'GET', path: '/_watcher/stats', fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
+  { method: 'GET', path: '/_watcher/stats/{metric}', fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
+  { method: 'POST', path: '/_watcher/_start', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
+  { method: 'POST', path: '/_watcher/_stop', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
+];
+
 /** Every route served. Order does not matter: static segments win over parameters, as in API Gateway. */
 export const routes: readonly RouteDefinition[] = [
   { method: 'GET', path: '/', fn: 'root', privilege: 'monitor', action: 'cluster:monitor/main' },
@@ -167,6 +183,7 @@ export const routes: readonly RouteDefinition[] = [
   ...documentRoutes,
   ...watcherCrudRoutes('/_watcher'),
   ...watcherCrudRoutes('/_xpack/watcher'),
+  ...watcherExecuteRoutes,
 ];
 
 /** The single DynamoDB table (key layout in `lib/store/keys.ts`). */

@@ -25,6 +25,8 @@ export interface ClusterSettings {
   /** Flat persistent and transient cluster settings as given (`PUT _cluster/settings`). */
   persistent: Record<string, string>;
   transient: Record<string, string>;
+  /** Watcher stopped with `POST _watcher/_stop` (scheduled executions do not run until `_start`). */
+  watcher_stopped?: boolean;
   version: number;
 }
 

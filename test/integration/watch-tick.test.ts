@@ -10,7 +10,7 @@ import { direct } from './direct.ts';
 const es = esClient();
 const MIN = 60_000;
 
-const { runWatchTick, findDueWatchRuns } = await direct(() => import('../../lib/app/watch-tick.ts'));
+const { runWatchTick, findDueWatchRuns, runScheduledWatches } = await direct(() => import('../../lib/app/watch-tick.ts'));
 const { getWatch } = await direct(() => import('../../lib/store/watches.ts'));
 const { listWatchesWithTrigger } = await direct(() => import('../../lib/store/watch-triggers.ts'));
 
@@ -74,5 +74,31 @@ describe('the watch schedule tick over DynamoDB', () => {
     await es.watcher.deleteWatch({ id });
     expect((await listWatchesWithTrigger()).some((w) => w.watch.id === id)).toBe(false);
     expect((await tick(firstMinute + 20 * MIN, [id])).runs).toEqual([]);
+  });
+
+  it('the minute tick runs a due watch as a recorded execution: its status moves to ackable and the record is in the history', async () => {
+    const id = uniqueId('tick-run');
+    await es.watcher.putWatch({ id, ...body({ interval: '1m' }) } as any);
+    const start = await activation(id);
+    const out = await runScheduledWatches(start + MIN + 1_000);
+    expect(out.submitted.filter((r) => r.watch_id === id)).toEqual([{ watch_id: id, scheduled_time: start + MIN, triggered_time: start + MIN + 1_000 }]);
+    const deadline = Date.now() + 60_000;
+    let status: any;
+    for (;;) {
+      status = (await es.watcher.getWatch({ id })).status;
+      if (status?.last_checked || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status.actions.log.ack.state).toBe('ackable');
+    expect(status.execution_state).toBe('executed');
+    // The record is written after the status: wait for it too.
+    let history: any;
+    for (;;) {
+      history = await es.search({ index: '.watcher-history-*', query: { term: { watch_id: id } } });
+      if (history.hits.hits.length > 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(history.hits.hits).toHaveLength(1);
+    expect(history.hits.hits[0]._source.trigger_event.schedule).toMatchObject({ scheduled_time: new Date(start + MIN).toISOString() });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
-import { commandActions, parseCommandParams } from '../../../lib/domain/command.ts';
+import { CLUSTER_TARGET, commandActions, messageGroupId, parseCommandParams, watchIdOf, watchTarget } from '../../../lib/domain/command.ts';
 
 describe('command params', () => {
   it('parse per action, typed by the action', () => {
@@ -11,7 +11,8 @@ describe('command params', () => {
   });
 
   it('accept empty params for every action but datafeed, which names its datafeed and run, and upgrade_mode, which carries its value and timeout', () => {
-    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode')) expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
+    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch'))
+      expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
     expect(() => parseCommandParams({ action: 'upgrade_mode', params: {} })).toThrow(ZodError);
     expect(parseCommandParams({ action: 'upgrade_mode', params: { enabled: true, timeout_ms: 30_000 } }).params).toEqual({ enabled: true, timeout_ms: 30_000 });
     expect(() => parseCommandParams({ action: 'datafeed', params: {} })).toThrow(ZodError);
@@ -22,5 +23,21 @@ describe('command params', () => {
     expect(() => parseCommandParams({ action: 'close', params: { force: true } })).toThrow(ZodError);
     expect(() => parseCommandParams({ action: 'flush', params: { advance_time: '1h' } })).toThrow(ZodError);
     expect(() => parseCommandParams({ action: 'reboot' as never, params: {} })).toThrow(ZodError);
+  });
+});
+
+describe('message groups', () => {
+  it('put a watch target in its own watch group and keep job and cluster groups', () => {
+    expect(messageGroupId(watchTarget('my-watch'))).toBe('watch/my-watch');
+    expect(watchIdOf(watchTarget('a:b'))).toBe('a:b');
+    expect(watchIdOf('job-1')).toBeUndefined();
+    expect(messageGroupId('job-1')).toBe('job/job-1');
+    expect(messageGroupId(CLUSTER_TARGET)).toBe('cluster');
+  });
+
+  it('check a watch command by its schema', () => {
+    expect(() => parseCommandParams({ action: 'watch', params: {} })).toThrow(ZodError);
+    const params = { trigger: 'manual', triggered_ms: 1, scheduled_ms: 1, record_execution: true, action_modes: { _all: 'force_execute' } };
+    expect(parseCommandParams({ action: 'watch', params }).params).toEqual(params);
   });
 });
