@@ -90,6 +90,14 @@ function errorBody(err: unknown): Json {
   return { error: { root_cause: [{ type, reason }], type, reason } };
 }
 
+/**
+ * A failed transform's result (`Transform.Result(type, Exception)`): unlike an input's failure
+ * it carries `reason` (the exception message) before the `error` body.
+ */
+function transformFailure(type: string, err: unknown): Json {
+  return { type, status: 'failure', reason: err instanceof Error ? err.message : String(err), ...errorBody(err) };
+}
+
 /** `Variables.createCtxParamsMap`: the `ctx` model templates, conditions and actions see. */
 export function ctxModel(input: ExecutionInput, recordId: string, executionTimeMs: number, payload: Json): Json {
   return {
@@ -266,7 +274,11 @@ async function executeAction(action: WatchAction, input: ExecutionInput, status:
       transformResult = await runTransform(action.transform, ports, model);
       payload = transformResult.payload as Json;
     } catch (err) {
-      return { entry: { ...head, status: 'failure', ...errorBody(err) }, outcome: { status: 'failure', reason: '' } };
+      // ActionWrapper: a transform whose result is a failure fails the action with a fixed
+      // reason, and the entry keeps the failed transform result.
+      const reason = 'Failed to transform payload';
+      const failed = transformFailure(action.transform.type, err);
+      return { entry: { ...head, status: 'failure', transform: { [action.transform.type]: failed }, reason }, outcome: { status: 'failure', reason } };
     }
   }
   const simulate = mode === 'simulate' || mode === 'force_simulate';
@@ -393,8 +405,11 @@ export async function executeWatch(input: ExecutionInput, recordId: string, exec
         payload = t.payload as Json;
         model = ctxModel(input, recordId, executionTimeMs, payload);
       } catch (err) {
-        result.transform = { type: input.watch.transform.type, status: 'failure', ...errorBody(err) };
-        return finish('failed', ['failed to execute watch transform']);
+        // abortFailedExecution: the run stops here, but the record state is
+        // WatchRecord.getState of what ran — the condition was met, so `executed` (or
+        // `throttled` after skip pre-results), not `failed` (execute_watch/20_transform.yml).
+        result.transform = transformFailure(input.watch.transform.type, err);
+        return finish(recordState(condition, actionResults), ['failed to execute watch transform']);
       }
     }
     for (const a of input.watch.actions) {
