@@ -20,7 +20,8 @@ const KNOWN_ACTIONS = new Set(['email', 'webhook', 'index', 'logging', 'jira', '
 const RUN_INPUTS = ['simple', 'none', 'search'];
 const RUN_CONDITIONS = ['always', 'never', 'compare', 'array_compare'];
 const RUN_TRANSFORMS = ['search', 'chain'];
-const RUN_ACTIONS = ['index', 'logging', 'webhook'];
+const RUN_ACTIONS: readonly ActionType[] = ['index', 'logging', 'webhook'];
+const runsAction = (key: string): key is ActionType => (RUN_ACTIONS as readonly string[]).includes(key);
 
 const COMPARE_OPS = new Set(['eq', 'not_eq', 'lt', 'lte', 'gt', 'gte']);
 
@@ -220,7 +221,7 @@ function parseAction(watchId: string, actionId: string, v: unknown): WatchAction
         break;
       default: {
         if (!KNOWN_ACTIONS.has(key)) throw new ParseError(`could not parse action [${watchId}/${actionId}]. unknown action type [${key}]`);
-        if (!RUN_ACTIONS.includes(key)) throw new WatcherUnsupportedError(key, 'action', RUN_ACTIONS);
+        if (!runsAction(key)) throw new WatcherUnsupportedError(key, 'action', RUN_ACTIONS);
         checkActionBody(watchId, actionId, key, value);
         typed = { type: key, body: value };
       }
