@@ -313,11 +313,12 @@ export class WatchWriteConflict extends StaleStateError {
  * 400 `illegal_argument_exception` "mlplane does not support the [<what>] <kind> yet": a
  * Watcher input, condition, transform or action type that Elasticsearch has and mlplane does
  * not run (e.g. the `script` condition: mlplane has no scripting). Refused at put so that a
- * watch never stores what it cannot execute.
+ * watch never stores what it cannot execute. With `supported`, the text goes on
+ * "; supported <kind>s are [a, b]" so the user sees what to use instead.
  */
 export class WatcherUnsupportedError extends IllegalArgumentError {
-  constructor(what: string, kind: 'input' | 'condition' | 'transform' | 'action') {
-    super(`mlplane does not support the [${what}] ${kind} yet`);
+  constructor(what: string, kind: 'input' | 'condition' | 'transform' | 'action', supported?: readonly string[]) {
+    super(`mlplane does not support the [${what}] ${kind} yet${supported ? `; supported ${kind}s are [${supported.join(', ')}]` : ''}`);
   }
 }
 

@@ -187,9 +187,17 @@ describe('put-watch errors', () => {
       'parse_exception',
       'could not parse schedule. Timezone is not supported for schedule type [interval]',
     ],
-    [{ ...seed, condition: { script: { source: 'return true' } } }, 'illegal_argument_exception', 'mlplane does not support the [script] condition yet'],
-    [{ ...seed, actions: { s: { slack: { message: {} } } } }, 'illegal_argument_exception', 'mlplane does not support the [slack] action yet'],
-    [{ ...seed, input: { chain: { inputs: [] } } }, 'illegal_argument_exception', 'mlplane does not support the [chain] input yet'],
+    [
+      { ...seed, condition: { script: { source: 'return true' } } },
+      'illegal_argument_exception',
+      'mlplane does not support the [script] condition yet; supported conditions are [always, never, compare, array_compare]',
+    ],
+    [
+      { ...seed, actions: { s: { slack: { message: {} } } } },
+      'illegal_argument_exception',
+      'mlplane does not support the [slack] action yet; supported actions are [index, logging, webhook]',
+    ],
+    [{ ...seed, input: { chain: { inputs: [] } } }, 'illegal_argument_exception', 'mlplane does not support the [chain] input yet; supported inputs are [simple, none, search]'],
   ])('%j → 400 %s %s', async (body, type, reason) => {
     expect(await esError(es.watcher.putWatch({ id: 'bad', ...body } as any))).toMatchObject({ status: 400, type, reason });
   });

@@ -3,6 +3,7 @@
  * in elastic/elasticsearch) against a running mlplane: a dev tool for conformance, not part of
  * the product. The test files and the rest-api-spec files are not in this repository (their
  * licence does not allow copying them here): save them outside it and pass their directory.
+ * Directories are walked recursively (the watcher suites keep one folder per API).
  *
  *   npm run yaml-rest -- <dir-or-file>… [--api <rest-api-spec api dir>] [--report <file.json>] [--filter <text>]
  *
@@ -12,7 +13,7 @@
  * `ELASTIC_PASSWORD`. Each test runs the file's setup, its steps and the teardown, then the
  * state is wiped through the API (see cleanup.ts). Exit status 1 when a test failed.
  */
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '@elastic/elasticsearch';
@@ -20,6 +21,7 @@ import { loadApiSpecs } from './api-spec.ts';
 import { ASSERTIONS, AssertionFailure, runAssertion } from './assertions.ts';
 import { wipeState } from './cleanup.ts';
 import { type DoContext, runDo } from './do-step.ts';
+import { collectTestFiles } from './files.ts';
 import { evaluatePath } from './object-path.ts';
 import { skipReason } from './skip.ts';
 import { Stash } from './stash.ts';
@@ -46,21 +48,6 @@ class StepFailure extends Error {
   ) {
     super(message);
   }
-}
-
-function collectFiles(paths: string[]): string[] {
-  const files: string[] = [];
-  for (const p of paths) {
-    if (statSync(p).isDirectory()) {
-      files.push(
-        ...readdirSync(p)
-          .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))
-          .sort()
-          .map((f) => join(p, f)),
-      );
-    } else files.push(p);
-  }
-  return files;
 }
 
 function stepLabel(step: Step): string {
@@ -115,7 +102,7 @@ async function main(): Promise<number> {
   const apiDir = values.api ?? join(statSync(first).isDirectory() ? first : dirname(first), '..', 'api');
   const specs = loadApiSpecs(apiDir);
   const yaml = await loadYamlParser();
-  const suites = collectFiles(positionals).map((f) => readSuite(f, yaml));
+  const suites = collectTestFiles(positionals).map((f) => readSuite(f.path, yaml, f.label));
 
   const esUrl = process.env.ES_URL || 'http://localhost:9200';
   const username = process.env.ES_USERNAME || 'elastic';
@@ -171,11 +158,12 @@ async function main(): Promise<number> {
 
   const count = (s: TestResult['status']) => results.filter((r) => r.status === s).length;
   const summary = { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), total: results.length };
-  console.log('\nfile                              pass  fail  skip');
+  const width = Math.max(32, ...suites.map((s) => s.file.length)) + 2;
+  console.log(`\n${'file'.padEnd(width)} pass  fail  skip`);
   for (const suite of suites) {
     const of = results.filter((r) => r.file === suite.file);
     const n = (s: TestResult['status']) => String(of.filter((r) => r.status === s).length).padStart(4);
-    console.log(`${suite.file.padEnd(32)} ${n('passed')}  ${n('failed')}  ${n('skipped')}`);
+    console.log(`${suite.file.padEnd(width)} ${n('passed')}  ${n('failed')}  ${n('skipped')}`);
   }
   console.log(`total: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped of ${summary.total}`);
   writeFileSync(values.report, `${JSON.stringify({ es_url: esUrl, server_version: serverVersion, date: new Date().toISOString(), summary, results }, null, 2)}\n`);

@@ -42,10 +42,12 @@ function toSteps(where: string, value: unknown): Step[] {
  * Parses a YAML REST test file as Elasticsearch's runner does: a stream of YAML documents, each
  * a map whose keys are `setup`, `teardown` or a test name, and whose values are lists of steps.
  *
+ * `label` names the file in reports (default: its base name).
+ *
  * @throws SuiteFormatError on YAML errors or a shape that is not a test file.
  */
-export function readSuite(path: string, yaml: YamlParser): Suite {
-  const suite: Suite = { file: basename(path), path, setup: [], teardown: [], tests: [] };
+export function readSuite(path: string, yaml: YamlParser, label = basename(path)): Suite {
+  const suite: Suite = { file: label, path, setup: [], teardown: [], tests: [] };
   for (const doc of yaml.parseAllDocuments(readFileSync(path, 'utf8'))) {
     if (doc.errors.length > 0) throw new SuiteFormatError(`${suite.file}: ${doc.errors.map((e) => e.message).join('; ')}`);
     const value = doc.toJSON();

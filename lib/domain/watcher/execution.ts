@@ -90,6 +90,14 @@ function errorBody(err: unknown): Json {
   return { error: { root_cause: [{ type, reason }], type, reason } };
 }
 
+/**
+ * A failed transform's result (`Transform.Result(type, Exception)`): unlike an input's failure
+ * it carries `reason` (the exception message) before the `error` body.
+ */
+function transformFailure(type: string, err: unknown): Json {
+  return { type, status: 'failure', reason: err instanceof Error ? err.message : String(err), ...errorBody(err) };
+}
+
 /** `Variables.createCtxParamsMap`: the `ctx` model templates, conditions and actions see. */
 export function ctxModel(input: ExecutionInput, recordId: string, executionTimeMs: number, payload: Json): Json {
   return {
@@ -158,17 +166,27 @@ export function evalCondition(c: TypedElement, model: Json, nowMs: number): Json
   }
 }
 
-/** A `search` input/transform's request (`{request: {indices, body, …}}`). */
+/** Runs a `search` input's request (`{request: {indices, body, …}}`). */
 async function runSearch(body: unknown, ports: ExecutionPorts, model: Json): Promise<{ payload: Json; request: Json }> {
   const request = ((body as Json).request ?? {}) as Json;
   return { payload: await ports.search(request, model), request };
 }
 
-/** Runs a watch/action transform (`search`, or a `chain` of them). */
+/**
+ * Runs a watch/action transform (`search`, or a `chain` of them) as `ExecutableTransform.execute`:
+ * a failure is a result (`status: failure`, `reason`, `error`), not an exception. A search
+ * failure keeps its request; a chain stops at the first failed step with Elasticsearch's
+ * reason "failed to execute [chain] transform for [<ctx.id>]. failed to execute sub-transform
+ * [<type>]", `error: "unknown"` (the result carries no exception) and the results so far.
+ */
 async function runTransform(t: TypedElement, ports: ExecutionPorts, model: Json): Promise<Json> {
   if (t.type === 'search') {
-    const { payload, request } = await runSearch(t.body, ports, model);
-    return { type: 'search', status: 'success', payload, search: { request } };
+    const request = ((t.body as Json).request ?? {}) as Json;
+    try {
+      return { type: 'search', status: 'success', payload: await ports.search(request, model), search: { request } };
+    } catch (err) {
+      return { ...transformFailure('search', err), search: { request } };
+    }
   }
   if (t.type === 'chain') {
     let payload = (model.ctx as Json).payload as Json;
@@ -177,11 +195,15 @@ async function runTransform(t: TypedElement, ports: ExecutionPorts, model: Json)
       const [type, body] = Object.entries(step)[0] ?? ['', {}];
       const r = await runTransform({ type, body }, ports, { ctx: { ...(model.ctx as Json), payload } });
       results.push({ [type]: r });
+      if (r.status === 'failure') {
+        const reason = `failed to execute [chain] transform for [${String((model.ctx as Json).id)}]. failed to execute sub-transform [${type}]`;
+        return { type: 'chain', status: 'failure', reason, error: 'unknown', chain: results };
+      }
       payload = r.payload as Json;
     }
     return { type: 'chain', status: 'success', payload, chain: results };
   }
-  throw new IllegalStateError(`mlplane does not run [${t.type}] transforms`);
+  return transformFailure(t.type, new IllegalStateError(`mlplane does not run [${t.type}] transforms`));
 }
 
 /** The mode of one action in this execution (`_all` wins, as `ManualExecutionContext`). */
@@ -262,12 +284,14 @@ async function executeAction(action: WatchAction, input: ExecutionInput, status:
   let payload = (model.ctx as Json).payload as Json;
   let transformResult: Json | undefined;
   if (action.transform) {
-    try {
-      transformResult = await runTransform(action.transform, ports, model);
-      payload = transformResult.payload as Json;
-    } catch (err) {
-      return { entry: { ...head, status: 'failure', ...errorBody(err) }, outcome: { status: 'failure', reason: '' } };
+    transformResult = await runTransform(action.transform, ports, model);
+    if (transformResult.status === 'failure') {
+      // ActionWrapper: a transform whose result is a failure fails the action with a fixed
+      // reason, and the entry keeps the failed transform result.
+      const reason = 'Failed to transform payload';
+      return { entry: { ...head, status: 'failure', transform: { [action.transform.type]: transformResult }, reason }, outcome: { status: 'failure', reason } };
     }
+    payload = transformResult.payload as Json;
   }
   const simulate = mode === 'simulate' || mode === 'force_simulate';
   const actionModel = { ctx: { ...(model.ctx as Json), payload } };
@@ -387,15 +411,16 @@ export async function executeWatch(input: ExecutionInput, recordId: string, exec
 
   if (condition.met) {
     if (input.watch.transform && input.watch.actions.length > 0) {
-      try {
-        const t = await runTransform(input.watch.transform, ports, model);
-        result.transform = t;
-        payload = t.payload as Json;
-        model = ctxModel(input, recordId, executionTimeMs, payload);
-      } catch (err) {
-        result.transform = { type: input.watch.transform.type, status: 'failure', ...errorBody(err) };
-        return finish('failed', ['failed to execute watch transform']);
+      const t = await runTransform(input.watch.transform, ports, model);
+      result.transform = t;
+      if (t.status === 'failure') {
+        // abortFailedExecution: the run stops here, but the record state is
+        // WatchRecord.getState of what ran — the condition was met, so `executed` (or
+        // `throttled` after skip pre-results), not `failed` (execute_watch/20_transform.yml).
+        return finish(recordState(condition, actionResults), ['failed to execute watch transform']);
       }
+      payload = t.payload as Json;
+      model = ctxModel(input, recordId, executionTimeMs, payload);
     }
     for (const a of input.watch.actions) {
       if (skipped.has(a.id)) continue;

@@ -16,6 +16,12 @@ const KNOWN_INPUTS = new Set(['simple', 'none', 'search', 'http', 'chain', 'tran
 const KNOWN_CONDITIONS = new Set(['always', 'never', 'compare', 'array_compare', 'script']);
 const KNOWN_TRANSFORMS = new Set(['search', 'script', 'chain']);
 const KNOWN_ACTIONS = new Set(['email', 'webhook', 'index', 'logging', 'jira', 'slack', 'pagerduty']);
+// What mlplane runs of the known types above, named in the 400 for the rest.
+const RUN_INPUTS = ['simple', 'none', 'search'];
+const RUN_CONDITIONS = ['always', 'never', 'compare', 'array_compare'];
+const RUN_TRANSFORMS = ['search', 'chain'];
+const RUN_ACTIONS: readonly ActionType[] = ['index', 'logging', 'webhook'];
+const runsAction = (key: string): key is ActionType => (RUN_ACTIONS as readonly string[]).includes(key);
 
 const COMPARE_OPS = new Set(['eq', 'not_eq', 'lt', 'lte', 'gt', 'gte']);
 
@@ -68,7 +74,7 @@ function parseInput(watchId: string, v: unknown): TypedElement<InputType> {
       if (!isJsonObject(body) || !isJsonObject(body.request)) throw new ParseError(`could not parse [search] input for watch [${watchId}]. missing required [request] field`);
       return { type, body };
     default:
-      throw new WatcherUnsupportedError(type, 'input');
+      throw new WatcherUnsupportedError(type, 'input', RUN_INPUTS);
   }
 }
 
@@ -95,7 +101,7 @@ function parseCondition(watchId: string, v: unknown): TypedElement<ConditionType
       checkArrayCompare(watchId, body);
       return { type, body };
     default:
-      throw new WatcherUnsupportedError(type, 'condition');
+      throw new WatcherUnsupportedError(type, 'condition', RUN_CONDITIONS);
   }
 }
 
@@ -151,7 +157,7 @@ function parseTransform(watchId: string, v: unknown): TypedElement<TransformType
     () => new ParseError(`could not parse transform for watch [${watchId}]. expected an object with a single transform type field`),
   );
   if (!KNOWN_TRANSFORMS.has(type)) throw new ParseError(`could not parse transform for watch [${watchId}]. unknown transform type [${type}]`);
-  if (type === 'script') throw new WatcherUnsupportedError('script', 'transform');
+  if (type === 'script') throw new WatcherUnsupportedError('script', 'transform', RUN_TRANSFORMS);
   if (type === 'search' && (!isJsonObject(body) || !isJsonObject(body.request)))
     throw new ParseError(`could not parse [search] transform for watch [${watchId}]. missing required [request] field`);
   if (type === 'chain') {
@@ -215,7 +221,7 @@ function parseAction(watchId: string, actionId: string, v: unknown): WatchAction
         break;
       default: {
         if (!KNOWN_ACTIONS.has(key)) throw new ParseError(`could not parse action [${watchId}/${actionId}]. unknown action type [${key}]`);
-        if (key !== 'index' && key !== 'logging' && key !== 'webhook') throw new WatcherUnsupportedError(key, 'action');
+        if (!runsAction(key)) throw new WatcherUnsupportedError(key, 'action', RUN_ACTIONS);
         checkActionBody(watchId, actionId, key, value);
         typed = { type: key, body: value };
       }

@@ -285,6 +285,86 @@ describe('executeWatch: record parts', () => {
     expect(out.status.actions.log).toEqual(fresh().actions.log);
   });
 
+  // ES: a failed watch transform aborts the run (`abortFailedExecution`), but the record state
+  // is WatchRecord.getState of the result so far: the condition was met, so `executed`
+  // (execute_watch/20_transform.yml "misconfigured search transform on failure").
+  it('a failing watch transform stops the run with state executed, the message, and reason plus error', async () => {
+    const p = ports();
+    p.search = async () => {
+      throw Object.assign(new Error('unknown query [does_not_exist]'), { type: 'parsing_exception' });
+    };
+    const w = watch({ transform: { type: 'search', body: { request: { indices: ['i'], body: { query: { does_not_exist: {} } } } } } });
+    const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, p);
+    expect(out.state).toBe('executed');
+    expect(out.status.execution_state).toBe('executed');
+    expect(out.messages).toEqual(['failed to execute watch transform']);
+    expect(out.result.transform).toEqual({
+      type: 'search',
+      status: 'failure',
+      reason: 'unknown query [does_not_exist]',
+      error: { root_cause: [{ type: 'parsing_exception', reason: 'unknown query [does_not_exist]' }], type: 'parsing_exception', reason: 'unknown query [does_not_exist]' },
+      search: { request: { indices: ['i'], body: { query: { does_not_exist: {} } } } },
+    });
+    expect(out.result.actions).toEqual([]);
+    expect(p.runs).toEqual([]);
+  });
+
+  // ES ActionWrapper: a transform result with status failure fails the action with
+  // "Failed to transform payload" and keeps the transform result in the action's entry.
+  it('a failing action transform fails the action with "Failed to transform payload" and the transform result', async () => {
+    const p = ports();
+    p.search = async () => {
+      throw Object.assign(new Error('no such index [nope]'), { type: 'index_not_found_exception' });
+    };
+    const a: WatchAction = { ...logging, transform: { type: 'search', body: { request: { indices: ['nope'] } } } };
+    const out = await executeWatch(input(fresh(), { watch: watch({ actions: [a] }) }), 'rid', EXEC, p);
+    expect(out.state).toBe('executed');
+    expect(out.result.actions).toEqual([
+      {
+        id: 'log',
+        type: 'logging',
+        status: 'failure',
+        transform: {
+          search: {
+            type: 'search',
+            status: 'failure',
+            reason: 'no such index [nope]',
+            error: { root_cause: [{ type: 'index_not_found_exception', reason: 'no such index [nope]' }], type: 'index_not_found_exception', reason: 'no such index [nope]' },
+            search: { request: { indices: ['nope'] } },
+          },
+        },
+        reason: 'Failed to transform payload',
+      },
+    ]);
+    expect(out.status.actions.log?.last_execution).toEqual({ timestamp: EXEC, successful: false, reason: 'Failed to transform payload' });
+    expect(p.runs).toEqual([]);
+  });
+
+  // ExecutableChainTransform: the first failed step stops the chain with a reason naming it,
+  // `error: "unknown"` (a Result built from a reason carries no exception) and the results so far.
+  it('a chain transform stops at its first failed step with Elasticsearch reason and the results so far', async () => {
+    const p = ports();
+    let calls = 0;
+    p.search = async () => {
+      calls += 1;
+      if (calls === 2) throw Object.assign(new Error('no such index [b]'), { type: 'index_not_found_exception' });
+      return { hits: { total: 1 } };
+    };
+    const chain = [{ search: { request: { indices: ['a'] } } }, { search: { request: { indices: ['b'] } } }, { search: { request: { indices: ['c'] } } }];
+    const out = await executeWatch(input(fresh(), { watch: watch({ transform: { type: 'chain', body: chain } }) }), 'rid', EXEC, p);
+    expect(out.state).toBe('executed');
+    expect(out.messages).toEqual(['failed to execute watch transform']);
+    expect(calls).toBe(2);
+    expect(out.result.transform).toMatchObject({
+      type: 'chain',
+      status: 'failure',
+      reason: 'failed to execute [chain] transform for [rid]. failed to execute sub-transform [search]',
+      error: 'unknown',
+      chain: [{ search: { status: 'success', payload: { hits: { total: 1 } } } }, { search: { status: 'failure', reason: 'no such index [b]' } }],
+    });
+    expect((out.result.transform as { chain: unknown[] }).chain).toHaveLength(2);
+  });
+
   it('fails the execution when the condition throws', async () => {
     const w = watch({ condition: { type: 'array_compare', body: { 'ctx.payload.n': { path: '', eq: { value: 1 } } } } });
     const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, ports());

@@ -1,7 +1,11 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildRequest, ParamError, type ApiSpec } from '../../../../tools/yaml-rest/api-spec.ts';
 import { AssertionFailure, compileTestRegex, runAssertion } from '../../../../tools/yaml-rest/assertions.ts';
 import { warningMessages } from '../../../../tools/yaml-rest/do-step.ts';
+import { collectTestFiles } from '../../../../tools/yaml-rest/files.ts';
 import { evaluatePath, splitPath } from '../../../../tools/yaml-rest/object-path.ts';
 import { skipReason, versionInRanges } from '../../../../tools/yaml-rest/skip.ts';
 import { Stash } from '../../../../tools/yaml-rest/stash.ts';
@@ -90,5 +94,18 @@ describe('yaml-rest warnings and skips', () => {
     expect(versionInRanges('all', '9.4.3')).toBe(true);
     expect(skipReason('skip', { cluster_features: ['gte_v6.5.0'], reason: 'r' }, '9.4.3')).toMatch(/cluster features/);
     expect(skipReason('requires', { cluster_features: ['x'], test_runner_features: ['warnings'] }, '9.4.3')).toBeUndefined();
+  });
+});
+
+describe('yaml-rest test files', () => {
+  it('walks directories recursively and labels files by their path under the directory given', () => {
+    const root = mkdtempSync(join(tmpdir(), 'yaml-rest-files-'));
+    mkdirSync(join(root, 'ack_watch'));
+    mkdirSync(join(root, 'put_watch'));
+    for (const f of ['ack_watch/10_basic.yml', 'put_watch/10_basic.yml', 'put_watch/notes.txt', 'top.yaml']) writeFileSync(join(root, f), '');
+    const files = collectTestFiles([root]);
+    expect(files.map((f) => f.label)).toEqual(['ack_watch/10_basic.yml', 'put_watch/10_basic.yml', 'top.yaml']);
+    expect(files[1]?.path).toBe(join(root, 'put_watch', '10_basic.yml'));
+    expect(collectTestFiles([join(root, 'put_watch', '10_basic.yml')]).map((f) => f.label)).toEqual(['10_basic.yml']);
   });
 });
