@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { esClient, esError, uniqueId } from './client.ts';
+import { direct } from './direct.ts';
+
+const es = esClient();
+const store = await direct(() => import('../../lib/store/watches.ts'));
+
+/** A watch that never fires on its own in a test's lifetime, with `metadata` to query. */
+const watchWith = (metadata: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  trigger: { schedule: { interval: '1h' } },
+  input: { simple: { match: 'true' } },
+  condition: { always: {} },
+  actions: { log: { logging: { text: 'hello' } } },
+  metadata,
+  ...extra,
+});
+
+/** A raw request (the legacy paths, or to see headers), failing on nothing. */
+async function raw(method: string, path: string, querystring: Record<string, string> = {}, body?: Record<string, unknown>) {
+  const res = await es.transport.request({ method, path, querystring, ...(body === undefined ? {} : { body }) }, { meta: true, ignore: [400, 404, 409] });
+  return { status: res.statusCode ?? 0, body: res.body as any, warning: res.headers.warning as string | undefined };
+}
+
+/** Sets action ack states directly in the store (the execution engine's job). */
+async function setAckState(id: string, action: string, state: 'awaits_successful_execution' | 'ackable' | 'acked') {
+  const w = await store.getWatch(id);
+  if (!w) throw new Error(`no watch ${id}`);
+  const actions = { ...w.status.actions, [action]: { ...w.status.actions[action], ack: { timestamp: 1_000, state } } };
+  await store.putStatus(id, { ...w.status, actions }, w.seqNo);
+}
+
+describe('query watches (_watcher/_query/watches)', () => {
+  it('filters on metadata, _id and status.state.active, counts every match and pages with from/size', async () => {
+    const team = uniqueId('team');
+    const ids = [uniqueId('qw-a'), uniqueId('qw-b'), uniqueId('qw-c')];
+    for (const [i, id] of ids.entries()) await es.watcher.putWatch({ id, ...watchWith({ team, rank: i }) } as any);
+    await es.watcher.deactivateWatch({ watch_id: ids[2] as string });
+
+    const all = (await es.watcher.queryWatches({ query: { term: { 'metadata.team.keyword': team } }, sort: [{ 'metadata.rank': { order: 'asc' } }] } as any)) as any;
+    expect(all.count).toBe(3);
+    expect(all.watches.map((w: any) => w._id)).toEqual(ids);
+    const first = all.watches[0];
+    expect(Object.keys(first)).toEqual(['_id', 'watch', 'status', '_seq_no', '_primary_term']);
+    expect(first).toMatchObject({ _id: ids[0], _seq_no: 0, _primary_term: 1, watch: { metadata: { team, rank: 0 }, actions: { log: { logging: { text: 'hello' } } } } });
+    expect(first.watch.status).toBeUndefined();
+    expect(first.status).toMatchObject({ state: { active: true }, actions: { log: { ack: { state: 'awaits_successful_execution' } } }, version: 1 });
+
+    const active = (await es.watcher.queryWatches({
+      query: { bool: { filter: [{ term: { 'metadata.team.keyword': team } }, { term: { 'status.state.active': true } }] } },
+    } as any)) as any;
+    expect(active.watches.map((w: any) => w._id).sort()).toEqual(ids.slice(0, 2).sort());
+
+    const byId = (await es.watcher.queryWatches({ query: { ids: { values: [ids[1]] } } } as any)) as any;
+    expect(byId.count).toBe(1);
+    expect(byId.watches[0]._id).toBe(ids[1]);
+
+    const page = (await es.watcher.queryWatches({
+      from: 1,
+      size: 1,
+      query: { term: { 'metadata.team.keyword': team } },
+      sort: [{ 'metadata.rank': { order: 'desc' } }],
+    } as any)) as any;
+    expect(page).toMatchObject({ count: 3, watches: [{ _id: ids[1] }] });
+
+    const after = (await es.watcher.queryWatches({
+      query: { term: { 'metadata.team.keyword': team } },
+      sort: [{ 'metadata.rank': { order: 'asc' } }],
+      search_after: [0],
+    } as any)) as any;
+    expect(after.watches.map((w: any) => w._id)).toEqual(ids.slice(1));
+  });
+
+  it('answers through GET without a body, and a query on an unindexed part of the watch matches nothing, as in Elasticsearch', async () => {
+    const id = uniqueId('qw-get');
+    await es.watcher.putWatch({ id, ...watchWith({ probe: id }) } as any);
+    const got = await raw('GET', '/_watcher/_query/watches');
+    expect(got.status).toBe(200);
+    expect(got.body.count).toBeGreaterThanOrEqual(1);
+    expect(got.body.watches.length).toBeLessThanOrEqual(10);
+    const none = (await es.watcher.queryWatches({ query: { term: { 'input.simple.match': 'true' } } } as any)) as any;
+    expect(none).toEqual({ count: 0, watches: [] });
+  });
+
+  it('refuses a query mlplane does not evaluate with a 400 naming it, and a bad page with the search API error', async () => {
+    const unsupported = await esError(es.watcher.queryWatches({ query: { wildcard: { 'metadata.team': 'x*' } } } as any));
+    expect(unsupported).toMatchObject({ status: 400, type: 'illegal_argument_exception', reason: 'mlplane does not support the [wildcard] query yet' });
+    const negative = await esError(es.watcher.queryWatches({ from: -1 } as any));
+    expect(negative).toMatchObject({ status: 400, reason: '[from] parameter cannot be negative, found [-1]' });
+  });
+});
+
+describe('the 5.x execute paths and the legacy ack form', () => {
+  const xpackWarning = (method: string, path: string) => `[${method} /_xpack/watcher/${path}] is deprecated! Use [${method} /_watcher/${path}] instead.`;
+
+  it('_xpack/watcher/watch/{id}/_execute runs the watch with the deprecation warning, a 404 included', async () => {
+    const id = uniqueId('xw');
+    await es.watcher.putWatch({ id, ...watchWith({}) } as any);
+    const ran = await raw('POST', `/_xpack/watcher/watch/${id}/_execute`, {}, { action_modes: { _all: 'simulate' } });
+    expect(ran.status).toBe(200);
+    expect(ran.body.watch_record).toMatchObject({ watch_id: id, state: 'executed' });
+    expect(ran.warning).toContain(xpackWarning('POST', 'watch/{id}/_execute'));
+
+    const missing = await raw('PUT', '/_xpack/watcher/watch/no-such-watch/_execute');
+    expect(missing.status).toBe(404);
+    expect(missing.warning).toContain(xpackWarning('PUT', 'watch/{id}/_execute'));
+  });
+
+  it('_xpack/watcher/watch/_execute runs an inline watch with the deprecation warning', async () => {
+    const ran = await raw('POST', '/_xpack/watcher/watch/_execute', {}, { watch: { trigger: { schedule: { interval: '1m' } }, actions: { log: { logging: { text: 'hi' } } } } });
+    expect(ran.status).toBe(200);
+    expect(ran.body.watch_record.watch_id).toBe('_inlined_');
+    expect(ran.warning).toContain(xpackWarning('POST', 'watch/_execute'));
+  });
+
+  it('the current _execute paths carry no warning', async () => {
+    const ran = await raw('POST', '/_watcher/watch/_execute', {}, { watch: { trigger: { schedule: { interval: '1m' } }, actions: { log: { logging: { text: 'hi' } } } } });
+    expect(ran.status).toBe(200);
+    expect(ran.warning).toBeUndefined();
+  });
+
+  it('_watcher/watch/{id}/{actions}/_ack acks as _ack/{actions} does, answering as 5.x with the warning naming the new path', async () => {
+    const id = uniqueId('legacy-ack');
+    await es.watcher.putWatch({ id, ...watchWith({}, { actions: { a1: { logging: { text: 'x' } }, a2: { logging: { text: 'y' } } } }) } as any);
+    await setAckState(id, 'a1', 'ackable');
+    await setAckState(id, 'a2', 'ackable');
+    const acked = await raw('POST', `/_watcher/watch/${id}/a1/_ack`);
+    expect(acked.status).toBe(200);
+    expect(acked.body._status.actions.a1.ack.state).toBe('acked');
+    expect(acked.body._status.actions.a2.ack.state).toBe('ackable');
+    expect(acked.warning).toContain('[POST /_watcher/watch/{id}/{actions}/_ack] is deprecated! Use [POST /_xpack/watcher/watch/{id}/_ack/{actions}] instead.');
+
+    const missing = await raw('PUT', '/_watcher/watch/no-such-watch/a1/_ack');
+    expect(missing.status).toBe(404);
+    expect(missing.warning).toContain('[PUT /_watcher/watch/{id}/{actions}/_ack] is deprecated!');
+  });
+});
