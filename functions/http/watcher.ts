@@ -2,7 +2,7 @@ import { ackWatch } from '../../lib/app/ack-watch.ts';
 import { queryWatches } from '../../lib/app/query-watches.ts';
 import { activateWatch, deleteWatch, getWatch, putWatch, type WatcherPaths } from '../../lib/app/watches.ts';
 import { type HttpRequest, type HttpResult, httpFunction, type RouteHandler } from '../../lib/http/chain.ts';
-import { booleanParam, longParam, refuseBody, timeParam } from '../../lib/http/params.ts';
+import { booleanParam, longParam, positiveTimeParam, refuseBody, timeParam } from '../../lib/http/params.ts';
 import { deprecationWarning, withWarning, xpackWatcherWarning } from '../../lib/http/warnings.ts';
 
 const XPACK = '/_xpack/watcher';
@@ -52,12 +52,20 @@ const del = route([], async (req) => {
   return deleteWatch(req.pathParams.id ?? '');
 });
 
-/** The current paths take no parameter; the 5.x paths take `master_timeout` (how long the ack waits for a running execution). */
+/**
+ * The 5.x paths take `master_timeout` (how long the ack waits for a running execution); both
+ * take `expires_in`, an mlplane extension (the ack lapses after that time; README "Watcher").
+ */
 const ack = (paths: WatcherPaths) =>
-  route(paths === 'xpack' ? ['master_timeout'] : [], async (req) => {
+  route(paths === 'xpack' ? ['master_timeout', 'expires_in'] : ['expires_in'], async (req) => {
     refuseBody(req.route.method, req.path, req.body);
     const wait = paths === 'xpack' ? timeParam(req.query.master_timeout, 'master_timeout') : undefined;
-    const body = await ackWatch(req.pathParams.id ?? '', actionIdsOf(req), { paths, ...(wait ? { waitMs: Math.max(0, wait.ms) } : {}) });
+    const expires = positiveTimeParam(req.query.expires_in, 'expires_in');
+    const body = await ackWatch(req.pathParams.id ?? '', actionIdsOf(req), {
+      paths,
+      ...(wait ? { waitMs: Math.max(0, wait.ms) } : {}),
+      ...(expires ? { expiresInMs: expires.ms } : {}),
+    });
     return { status: 200, body };
   });
 

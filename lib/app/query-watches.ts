@@ -10,6 +10,7 @@ import { withDynamicFields } from '../domain/documents/mappings.ts';
 import { isJsonObject, locate, parseJsonBody } from '../domain/json/plain-values.ts';
 import { parseQuery } from '../domain/search/query.ts';
 import { type Candidate, parseSearchRequest, runSearch } from '../domain/search/request.ts';
+import { expireAcks } from '../domain/watcher/status.ts';
 import { renderStatus, renderWatch } from '../domain/watcher/types.ts';
 import { listWatches } from '../store/watches.ts';
 
@@ -64,7 +65,8 @@ export async function queryWatches(bodyText: string | undefined, nowMs = Date.no
   req.trackTotalHits = true;
   req.source = { enabled: true, includes: [], excludes: [] };
 
-  const stored = await listWatches();
+  // Lapsed acks (the mlplane expires_in extension) show as lapsed; the next GET or execution writes them.
+  const stored = (await listWatches()).map((w) => ({ ...w, status: expireAcks(w.status, nowMs).status }));
   const byId = new Map(stored.map((w) => [w.id, w]));
   const candidates: Candidate[] = stored.map((w, order) => {
     const source: Record<string, unknown> = { ...renderWatch(w.watch), status: renderStatus(w.status, w.version) };

@@ -123,7 +123,13 @@ const watcherCrudRoutes = (prefix: '/_watcher' | '/_xpack/watcher'): RouteDefini
     // Query watches is Elasticsearch 8's (no `_xpack` form).
     ...(prefix === '/_watcher'
       ? (['GET', 'POST'] as const).map(
-          (method): RouteDefinition => ({ method, path: '/_watcher/_query/watches', fn: 'watcher', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/watch/query' }),
+          (method): RouteDefinition => ({
+            method,
+            path: '/_watcher/_query/watches',
+            fn: 'watcher',
+            privilege: 'monitor_watcher',
+            action: 'cluster:monitor/xpack/watcher/watch/query',
+          }),
         )
       : []),
   ];

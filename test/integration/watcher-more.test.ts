@@ -21,12 +21,20 @@ async function raw(method: string, path: string, querystring: Record<string, str
   return { status: res.statusCode ?? 0, body: res.body as any, warning: res.headers.warning as string | undefined };
 }
 
-/** Sets action ack states directly in the store (the execution engine's job). */
-async function setAckState(id: string, action: string, state: 'awaits_successful_execution' | 'ackable' | 'acked') {
+type AckState = 'awaits_successful_execution' | 'ackable' | 'acked';
+
+/** Sets an action's status directly in the store (the execution engine's job), as if executions and acks had happened. */
+async function setAckState(
+  id: string,
+  action: string,
+  state: AckState,
+  extra: { timestamp?: number; expires?: number; lastThrottle?: { timestamp: number; reason: string } } = {},
+) {
   const w = await store.getWatch(id);
   if (!w) throw new Error(`no watch ${id}`);
-  const actions = { ...w.status.actions, [action]: { ...w.status.actions[action], ack: { timestamp: 1_000, state } } };
-  await store.putStatus(id, { ...w.status, actions }, w.seqNo);
+  const ack = { timestamp: extra.timestamp ?? 1_000, state, ...(extra.expires === undefined ? {} : { expires: extra.expires }) };
+  const actions = { ...w.status.actions, [action]: { ...w.status.actions[action], ack, ...(extra.lastThrottle ? { last_throttle: extra.lastThrottle } : {}) } };
+  return store.putStatus(id, { ...w.status, actions }, w.seqNo);
 }
 
 describe('query watches (_watcher/_query/watches)', () => {
@@ -132,5 +140,115 @@ describe('the 5.x execute paths and the legacy ack form', () => {
     const missing = await raw('PUT', '/_watcher/watch/no-such-watch/a1/_ack');
     expect(missing.status).toBe(404);
     expect(missing.warning).toContain('[PUT /_watcher/watch/{id}/{actions}/_ack] is deprecated!');
+  });
+});
+
+describe('ack expiry (mlplane extension: ack ?expires_in=)', () => {
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  it('an ack with expires_in records when it lapses, on the ack answer and on GET', async () => {
+    const id = uniqueId('exp-ack');
+    await es.watcher.putWatch({ id, ...watchWith({}) } as any);
+    await setAckState(id, 'log', 'ackable');
+    const acked = await raw('PUT', `/_watcher/watch/${id}/_ack/log`, { expires_in: '1h' });
+    expect(acked.status).toBe(200);
+    const ack = acked.body.status.actions.log.ack;
+    expect(ack.state).toBe('acked');
+    expect(Date.parse(ack.expires) - Date.parse(ack.timestamp)).toBe(3_600_000);
+    const got = (await es.watcher.getWatch({ id })) as any;
+    expect(got.status.actions.log.ack).toEqual(ack);
+  });
+
+  it("a plain ack shows no expires: the default answer stays Elasticsearch's", async () => {
+    const id = uniqueId('exp-plain');
+    await es.watcher.putWatch({ id, ...watchWith({}) } as any);
+    await setAckState(id, 'log', 'ackable');
+    const acked = (await es.watcher.ackWatch({ watch_id: id })) as any;
+    expect(Object.keys(acked.status.actions.log.ack).sort()).toEqual(['state', 'timestamp']);
+  });
+
+  it('refuses an expires_in that is not a positive time', async () => {
+    const id = uniqueId('exp-bad');
+    await es.watcher.putWatch({ id, ...watchWith({}) } as any);
+    const zero = await raw('POST', `/_watcher/watch/${id}/_ack`, { expires_in: '0s' });
+    expect(zero.status).toBe(400);
+    expect(zero.body.error).toMatchObject({ type: 'illegal_argument_exception', reason: '[expires_in] must be positive, got [0s]' });
+    const junk = await raw('POST', `/_watcher/watch/${id}/_ack`, { expires_in: 'soon' });
+    expect(junk.status).toBe(400);
+  });
+
+  it('a lapsed ack reads as awaits_successful_execution on GET, written once with one history entry', async () => {
+    const id = uniqueId('exp-get');
+    await es.watcher.putWatch({ id, ...watchWith({}) } as any);
+    const expires = Date.now() - 60_000;
+    const before = await setAckState(id, 'log', 'acked', { timestamp: expires - 60_000, expires });
+
+    const got = (await es.watcher.getWatch({ id })) as any;
+    expect(got.status.actions.log.ack).toEqual({ state: 'awaits_successful_execution', timestamp: iso(expires) });
+    expect(got._version).toBe(before.version + 1);
+    const again = (await es.watcher.getWatch({ id })) as any;
+    expect(again._version).toBe(got._version);
+
+    await es.indices.refresh({ index: '.watcher-history-*' }).catch(() => undefined);
+    const history = (await es.search({ index: '.watcher-history-*', query: { bool: { filter: [{ term: { watch_id: id } }, { term: { state: 'ack_expired' } }] } } })) as any;
+    expect(history.hits.hits.map((h: any) => h._source.messages)).toEqual([['ack of action [log] expired']]);
+    expect(history.hits.hits[0]._source).toMatchObject({ action_id: 'log', '@timestamp': iso(expires) });
+  });
+
+  it('an execution after the ack lapsed runs the action instead of holding it back as acked', async () => {
+    const lapsed = uniqueId('exp-run');
+    const live = uniqueId('exp-live');
+    for (const id of [lapsed, live]) await es.watcher.putWatch({ id, ...watchWith({}, { throttle_period: '0s' }) } as any);
+    await setAckState(lapsed, 'log', 'acked', { expires: Date.now() - 1_000 });
+    await setAckState(live, 'log', 'acked', { expires: Date.now() + 3_600_000 });
+
+    const ran = (await es.watcher.executeWatch({ id: lapsed, record_execution: true } as any)) as any;
+    expect(ran.watch_record.state).toBe('executed');
+    expect(ran.watch_record.result.actions[0]).toMatchObject({ id: 'log', status: 'success' });
+    expect(ran.watch_record.status.actions.log.ack.state).toBe('ackable');
+
+    const held = (await es.watcher.executeWatch({ id: live, record_execution: true } as any)) as any;
+    expect(held.watch_record.state).toBe('acknowledged');
+    expect(held.watch_record.status.actions.log.ack.state).toBe('acked');
+  });
+
+  it('query watches shows a lapsed ack as lapsed', async () => {
+    const id = uniqueId('exp-query');
+    await es.watcher.putWatch({ id, ...watchWith({ probe: id }) } as any);
+    await setAckState(id, 'log', 'acked', { expires: Date.now() - 1_000 });
+    const q = (await es.watcher.queryWatches({ query: { ids: { values: [id] } } } as any)) as any;
+    expect(q.watches[0].status.actions.log.ack.state).toBe('awaits_successful_execution');
+  });
+});
+
+describe('_watcher/stats throttled_actions (mlplane extension)', () => {
+  it('lists acked and throttled actions with their reasons only when the metric is named', async () => {
+    const id = uniqueId('thr');
+    await es.watcher.putWatch({ id, ...watchWith({}, { actions: { a1: { logging: { text: 'x' } }, a2: { logging: { text: 'y' } }, a3: { logging: { text: 'z' } } } }) } as any);
+    const ackedAt = Date.parse('2026-01-02T03:04:05.000Z');
+    const expires = Date.now() + 3_600_000;
+    await setAckState(id, 'a1', 'acked', { timestamp: ackedAt, expires });
+    const throttle = { timestamp: Date.parse('2026-01-02T03:05:00.000Z'), reason: 'throttling interval is set to [5s] but time elapsed since last execution is [1s]' };
+    await setAckState(id, 'a2', 'ackable', { lastThrottle: throttle });
+
+    const stats = (await raw('GET', '/_watcher/stats/throttled_actions')).body;
+    const mine = stats.stats[0].throttled_actions.filter((t: any) => t.watch_id === id);
+    expect(mine).toEqual([
+      {
+        watch_id: id,
+        action_id: 'a1',
+        reason: 'action [a1] was acked at [2026-01-02T03:04:05.000Z]',
+        timestamp: '2026-01-02T03:04:05.000Z',
+        expires: new Date(expires).toISOString(),
+      },
+      { watch_id: id, action_id: 'a2', reason: throttle.reason, timestamp: '2026-01-02T03:05:00.000Z' },
+    ]);
+    const viaParam = (await raw('GET', '/_watcher/stats', { metric: 'throttled_actions' })).body;
+    expect(viaParam.stats[0].throttled_actions.filter((t: any) => t.watch_id === id)).toHaveLength(2);
+
+    for (const plain of [await raw('GET', '/_watcher/stats'), await raw('GET', '/_watcher/stats/_all')]) {
+      expect(plain.status).toBe(200);
+      expect(plain.body.stats[0].throttled_actions).toBeUndefined();
+    }
   });
 });
