@@ -18,19 +18,21 @@ const executeRoute: RouteHandler = {
 
 const statsRoute: RouteHandler = {
   params: ['metric', 'emit_stacktraces'],
-  handle: async (req) => {
-    const warnings: string[] = [];
-    const body = await watcherStats(req.pathParams.metric ?? req.query.metric, warnings);
-    return { status: 200, body, ...(warnings[0] ? { headers: { warning: deprecationWarning(warnings[0]) } } : {}) };
-  },
+  handle: (req) =>
+    withWarning(xpackWatcherWarning(req.route.method, req.route.path), async () => {
+      const warnings: string[] = [];
+      const body = await watcherStats(req.pathParams.metric ?? req.query.metric, warnings);
+      return { status: 200, body, ...(warnings[0] ? { headers: { warning: deprecationWarning(warnings[0]) } } : {}) };
+    }),
 };
 
 const serviceRoute = (stopped: boolean): RouteHandler => ({
   params: ['master_timeout'],
-  handle: async (req) => {
-    refuseBody(req.route.method, req.path, req.body);
-    return { status: 200, body: await setWatcherStopped(stopped) };
-  },
+  handle: (req) =>
+    withWarning(xpackWatcherWarning(req.route.method, req.route.path), async () => {
+      refuseBody(req.route.method, req.path, req.body);
+      return { status: 200, body: await setWatcherStopped(stopped) };
+    }),
 });
 
 /** Watch executions and the Watcher service (spec watcher-ack §4.3, §4.6). */
@@ -47,4 +49,8 @@ export const handler = httpFunction('watcher-execute', {
   'GET /_watcher/stats/{metric}': statsRoute,
   'POST /_watcher/_start': serviceRoute(false),
   'POST /_watcher/_stop': serviceRoute(true),
+  'GET /_xpack/watcher/stats': statsRoute,
+  'GET /_xpack/watcher/stats/{metric}': statsRoute,
+  'POST /_xpack/watcher/_start': serviceRoute(false),
+  'POST /_xpack/watcher/_stop': serviceRoute(true),
 });

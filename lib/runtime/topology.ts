@@ -137,8 +137,8 @@ const watcherCrudRoutes = (prefix: '/_watcher' | '/_xpack/watcher'): RouteDefini
 
 /**
  * Watch executions and the Watcher service (functions/http/watcher-execute.ts): `_execute`
- * (stored and inline, also on the 5.x `_xpack/watcher` paths with Elasticsearch 7's deprecation
- * warning, as the CRUD routes), stats, start and stop.
+ * (stored and inline), stats, start and stop, also on the 5.x `_xpack/watcher` paths with
+ * Elasticsearch 7's deprecation warning, as the CRUD routes.
  */
 const watcherExecuteRoutes: readonly RouteDefinition[] = [
   ...(['PUT', 'POST'] as const).flatMap((method): RouteDefinition[] =>
@@ -147,10 +147,12 @@ const watcherExecuteRoutes: readonly RouteDefinition[] = [
       { method, path: `${prefix}/watch/_execute`, fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/execute' },
     ]),
   ),
-  { method: 'GET', path: '/_watcher/stats', fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
-  { method: 'GET', path: '/_watcher/stats/{metric}', fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
-  { method: 'POST', path: '/_watcher/_start', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
-  { method: 'POST', path: '/_watcher/_stop', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
+  ...['/_watcher', '/_xpack/watcher'].flatMap((prefix): RouteDefinition[] => [
+    { method: 'GET', path: `${prefix}/stats`, fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
+    { method: 'GET', path: `${prefix}/stats/{metric}`, fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
+    { method: 'POST', path: `${prefix}/_start`, fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
+    { method: 'POST', path: `${prefix}/_stop`, fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
+  ]),
 ];
 
 /** Every route served. Order does not matter: static segments win over parameters, as in API Gateway. */

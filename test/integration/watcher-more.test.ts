@@ -120,6 +120,21 @@ describe('the 5.x execute paths and the legacy ack form', () => {
     expect(ran.warning).toContain(xpackWarning('POST', 'watch/_execute'));
   });
 
+  it('_xpack/watcher/stats, _start and _stop answer as the current paths with the deprecation warning', async () => {
+    const stats = await raw('GET', '/_xpack/watcher/stats/current_watches');
+    expect(stats.status).toBe(200);
+    expect(stats.body.stats[0]).toHaveProperty('current_watches');
+    expect(stats.warning).toContain(xpackWarning('GET', 'stats/{metric}'));
+    expect((await raw('GET', '/_xpack/watcher/stats')).warning).toContain(xpackWarning('GET', 'stats'));
+    // _start while started changes nothing, so this cannot disturb the other tests.
+    const started = await raw('POST', '/_xpack/watcher/_start');
+    expect(started).toMatchObject({ status: 200, body: { acknowledged: true } });
+    expect(started.warning).toContain(xpackWarning('POST', '_start'));
+    const withBody = await raw('POST', '/_xpack/watcher/_stop', {}, { x: 1 });
+    expect(withBody.status).toBe(400);
+    expect(withBody.warning).toContain(xpackWarning('POST', '_stop'));
+  });
+
   it('the current _execute paths carry no warning', async () => {
     const ran = await raw('POST', '/_watcher/watch/_execute', {}, { watch: { trigger: { schedule: { interval: '1m' } }, actions: { log: { logging: { text: 'hi' } } } } });
     expect(ran.status).toBe(200);
