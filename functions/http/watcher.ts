@@ -1,22 +1,27 @@
 import { ackWatch } from '../../lib/app/ack-watch.ts';
+import { queryWatches } from '../../lib/app/query-watches.ts';
 import { activateWatch, deleteWatch, getWatch, putWatch, type WatcherPaths } from '../../lib/app/watches.ts';
 import { type HttpRequest, type HttpResult, httpFunction, type RouteHandler } from '../../lib/http/chain.ts';
-import { booleanParam, longParam, refuseBody, timeParam } from '../../lib/http/params.ts';
-import { deprecationWarning, withWarning } from '../../lib/http/warnings.ts';
+import { booleanParam, longParam, positiveTimeParam, refuseBody, timeParam } from '../../lib/http/params.ts';
+import { deprecationWarning, withWarning, xpackWatcherWarning } from '../../lib/http/warnings.ts';
 
 const XPACK = '/_xpack/watcher';
 
-/** Which family a route belongs to. */
-const pathsOf = (req: HttpRequest): WatcherPaths => (req.route.path.startsWith(XPACK) ? 'xpack' : 'current');
+/** The 2.x/5.x ack form, which 5.x still served with a deprecation warning (removed in 6.0). */
+const LEGACY_ACK = '/_watcher/watch/{id}/{actions}/_ack';
+
+/** Which family a route belongs to: the legacy ack form is a 5.x route, so it answers as the 5.x paths do (`_status`). */
+const pathsOf = (req: HttpRequest): WatcherPaths => (req.route.path.startsWith(XPACK) || req.route.path === LEGACY_ACK ? 'xpack' : 'current');
 
 /**
- * Elasticsearch 7's warning on its deprecated `_xpack` routes:
- * `[POST /_xpack/watcher/watch/{id}/_ack] is deprecated! Use [POST /_watcher/watch/{id}/_ack] instead.`
+ * The deprecation warning of a request's route: Elasticsearch 7's on the `_xpack` routes,
+ * and 5.x's on the legacy ack form, which names the `_ack/{actions}` route replacing it:
+ * `[POST /_watcher/watch/{id}/{actions}/_ack] is deprecated! Use [POST /_xpack/watcher/watch/{id}/_ack/{actions}] instead.`
  */
-function xpackWarning(req: HttpRequest): string | undefined {
-  if (pathsOf(req) !== 'xpack') return undefined;
+function routeWarning(req: HttpRequest): string | undefined {
   const { method, path } = req.route;
-  return deprecationWarning(`[${method} ${path}] is deprecated! Use [${method} ${path.replace(XPACK, '/_watcher')}] instead.`);
+  if (path === LEGACY_ACK) return deprecationWarning(`[${method} ${LEGACY_ACK}] is deprecated! Use [${method} ${XPACK}/watch/{id}/_ack/{actions}] instead.`);
+  return xpackWatcherWarning(method, path);
 }
 
 /** Ids of `_ack/{actions}`: a comma-separated list (`paramAsStringArray`). */
@@ -25,7 +30,7 @@ const actionIdsOf = (req: HttpRequest): string[] => (req.pathParams.actions === 
 /** Wraps a handler so that `_xpack` requests carry Elasticsearch's deprecation warning, errors included. */
 const route = (params: readonly string[], handle: (req: HttpRequest) => Promise<HttpResult>): RouteHandler => ({
   params,
-  handle: (req) => withWarning(xpackWarning(req), () => handle(req)),
+  handle: (req) => withWarning(routeWarning(req), () => handle(req)),
 });
 
 const put = route(['active', 'version', 'if_seq_no', 'if_primary_term'], async (req) =>
@@ -47,12 +52,20 @@ const del = route([], async (req) => {
   return deleteWatch(req.pathParams.id ?? '');
 });
 
-/** The current paths take no parameter; the 5.x paths take `master_timeout` (how long the ack waits for a running execution). */
+/**
+ * The 5.x paths take `master_timeout` (how long the ack waits for a running execution); both
+ * take `expires_in`, an mlplane extension (the ack lapses after that time; README "Watcher").
+ */
 const ack = (paths: WatcherPaths) =>
-  route(paths === 'xpack' ? ['master_timeout'] : [], async (req) => {
+  route(paths === 'xpack' ? ['master_timeout', 'expires_in'] : ['expires_in'], async (req) => {
     refuseBody(req.route.method, req.path, req.body);
     const wait = paths === 'xpack' ? timeParam(req.query.master_timeout, 'master_timeout') : undefined;
-    const body = await ackWatch(req.pathParams.id ?? '', actionIdsOf(req), { paths, ...(wait ? { waitMs: Math.max(0, wait.ms) } : {}) });
+    const expires = positiveTimeParam(req.query.expires_in, 'expires_in');
+    const body = await ackWatch(req.pathParams.id ?? '', actionIdsOf(req), {
+      paths,
+      ...(wait ? { waitMs: Math.max(0, wait.ms) } : {}),
+      ...(expires ? { expiresInMs: expires.ms } : {}),
+    });
     return { status: 200, body };
   });
 
@@ -61,6 +74,9 @@ const activate = (active: boolean, paths: WatcherPaths) =>
     refuseBody(req.route.method, req.path, req.body);
     return { status: 200, body: await activateWatch(req.pathParams.id ?? '', active, paths) };
   });
+
+/** `_watcher/_query/watches` (Elasticsearch 8 only: no `_xpack` form). */
+const query = route([], async (req) => ({ status: 200, body: await queryWatches(req.body) }));
 
 /** Both families' handlers, keyed by route. */
 function family(prefix: '/_watcher' | typeof XPACK): Record<string, RouteHandler> {
@@ -83,4 +99,11 @@ function family(prefix: '/_watcher' | typeof XPACK): Record<string, RouteHandler
 }
 
 /** The Watcher core APIs (spec watcher-ack.md §1, §4): put, get, delete, ack, activate/deactivate, on `_watcher` and `_xpack/watcher`. */
-export const handler = httpFunction('watcher', { ...family('/_watcher'), ...family(XPACK) });
+export const handler = httpFunction('watcher', {
+  ...family('/_watcher'),
+  ...family(XPACK),
+  [`PUT ${LEGACY_ACK}`]: ack('xpack'),
+  [`POST ${LEGACY_ACK}`]: ack('xpack'),
+  'GET /_watcher/_query/watches': query,
+  'POST /_watcher/_query/watches': query,
+});

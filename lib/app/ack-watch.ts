@@ -6,6 +6,7 @@ import { ActionRequestValidationError, ConflictError, WatchVersionConflictError,
 import { onAck } from '../domain/watcher/status.ts';
 import { renderStatus } from '../domain/watcher/types.ts';
 import { getWatch, putStatus, type StoredWatch } from '../store/watches.ts';
+import { withAckExpiry } from './ack-expiry.ts';
 import { statusKey, unknownWatchError, type WatcherPaths, watchIdErrors } from './watches.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface AckOptions {
    * answer 409 at once.
    */
   waitMs?: number;
+  /** mlplane extension (`?expires_in=`): the acks made now lapse after this long (ms, > 0). */
+  expiresInMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -65,8 +68,11 @@ export async function ackWatch(id: string, actionIds: readonly string[], options
     if (!w) throw unknownWatchError(id);
     if (isRunning(w, now())) throw new ConflictError(`watch[${id}] is running currently, cannot ack until finished`);
   }
+  // An ack that already lapsed is not acked any more: the new ack sees the action as it now stands.
+  w = await withAckExpiry(w, now());
+  if (!w) throw unknownWatchError(id);
 
-  const { status, changed } = onAck(w.status, actionIds, now());
+  const { status, changed } = onAck(w.status, actionIds, now(), options.expiresInMs);
   if (changed) {
     try {
       await putStatus(id, status, w.seqNo);

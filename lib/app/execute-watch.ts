@@ -24,6 +24,7 @@ import { awaitWithoutTimeout, type Queued, submitCommand } from './commands.ts';
 import { writeHistory } from './watch-history.ts';
 import { executionPorts } from './watch-actions.ts';
 import { watcherStopped } from './watcher-service.ts';
+import { getWatchWithAckExpiry } from './ack-expiry.ts';
 
 /** Watch id of inline executions (Elasticsearch's `_inlined_`). */
 export const INLINE_WATCH_ID = '_inlined_';
@@ -157,7 +158,8 @@ export async function applyWatchCommand(
   const watchId = watchIdOf(target);
   if (watchId === undefined) throw new InternalError(`not a watch target [${target}]`);
   if (params.trigger === 'schedule' && (await watcherStopped())) return { skipped: 'watcher is stopped' };
-  const stored = await getWatch(watchId);
+  // The mlplane ack expiry lapses before the throttlers look at the ack.
+  const stored = await getWatchWithAckExpiry(watchId, ports.now());
   if (!stored) {
     if (params.trigger === 'schedule') return { state: 'not_executed_watch_missing' };
     throw new ResourceNotFoundError(`Watch with id [${watchId}] does not exist`);

@@ -8,6 +8,7 @@ import { parseWatch } from '../domain/watcher/parse.ts';
 import { freshStatus, mergeStatus, setActive } from '../domain/watcher/status.ts';
 import { renderStatus, renderWatch } from '../domain/watcher/types.ts';
 import { deleteWatch as deleteWatchItem, getWatch as getWatchItem, PRIMARY_TERM, putStatus, putWatch as putWatchItem, type StoredWatch } from '../store/watches.ts';
+import { getWatchWithAckExpiry } from './ack-expiry.ts';
 
 /** Which path family a request came in on: the 5.x `_xpack/watcher` family answers with `_status` (spec §1.4). */
 export type WatcherPaths = 'current' | 'xpack';
@@ -110,7 +111,7 @@ function versionConflict(id: string, expected: number, current: number): WatchVe
 export async function getWatch(id: string, paths: WatcherPaths): Promise<{ status: number; body: unknown }> {
   const errors = watchIdErrors(id);
   if (errors.length > 0) throw new ActionRequestValidationError(errors);
-  const w = await getWatchItem(id);
+  const w = await getWatchWithAckExpiry(id);
   if (!w) return { status: 404, body: { found: false, _id: id } };
   const status = renderStatus(w.status, w.version);
   if (paths === 'xpack') return { status: 200, body: { found: true, _id: id, _status: status, watch: renderWatch(w.watch) } };

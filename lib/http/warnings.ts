@@ -11,6 +11,16 @@ export function deprecationWarning(text: string): string {
   return `299 Elasticsearch-${ES_VERSION.number}-${ES_VERSION.build_hash} "${text}"`;
 }
 
+/**
+ * Elasticsearch 7's warning on a deprecated 5.x `_xpack/watcher` route, or undefined for
+ * any other route: `[POST /_xpack/watcher/watch/{id}/_ack] is deprecated! Use
+ * [POST /_watcher/watch/{id}/_ack] instead.` (the route templates, not the request path).
+ */
+export function xpackWatcherWarning(method: string, routePath: string): string | undefined {
+  if (!routePath.startsWith('/_xpack/watcher')) return undefined;
+  return deprecationWarning(`[${method} ${routePath}] is deprecated! Use [${method} ${routePath.replace('/_xpack/watcher', '/_watcher')}] instead.`);
+}
+
 /** The warning every `_data` answer carries, errors included (spec A.5.5). */
 export const POST_DATA_WARNING = deprecationWarning(Messages.postDataDeprecation);
 

@@ -118,23 +118,41 @@ const watcherCrudRoutes = (prefix: '/_watcher' | '/_xpack/watcher'): RouteDefini
     admin('POST', `${watch}/_activate`, 'activate'),
     admin('PUT', `${watch}/_deactivate`, 'activate'),
     admin('POST', `${watch}/_deactivate`, 'activate'),
+    // The 2.x/5.x ack form (deprecated in 5.x, removed in 6.0), once: it has no `_xpack` variant.
+    ...(prefix === '/_watcher' ? [admin('PUT', `${watch}/{actions}/_ack`, 'ack'), admin('POST', `${watch}/{actions}/_ack`, 'ack')] : []),
+    // Query watches is Elasticsearch 8's (no `_xpack` form).
+    ...(prefix === '/_watcher'
+      ? (['GET', 'POST'] as const).map(
+          (method): RouteDefinition => ({
+            method,
+            path: '/_watcher/_query/watches',
+            fn: 'watcher',
+            privilege: 'monitor_watcher',
+            action: 'cluster:monitor/xpack/watcher/watch/query',
+          }),
+        )
+      : []),
   ];
 };
 
 /**
  * Watch executions and the Watcher service (functions/http/watcher-execute.ts): `_execute`
- * (stored and inline), stats, start and stop, on the current `_watcher` paths only
- * (Elasticsearch 8 serves the 5.x `_xpack` ones only with REST-compatibility headers).
+ * (stored and inline), stats, start and stop, also on the 5.x `_xpack/watcher` paths with
+ * Elasticsearch 7's deprecation warning, as the CRUD routes.
  */
 const watcherExecuteRoutes: readonly RouteDefinition[] = [
-  ...(['PUT', 'POST'] as const).flatMap((method): RouteDefinition[] => [
-    { method, path: '/_watcher/watch/{id}/_execute', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/execute' },
-    { method, path: '/_watcher/watch/_execute', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/execute' },
+  ...(['PUT', 'POST'] as const).flatMap((method): RouteDefinition[] =>
+    ['/_watcher', '/_xpack/watcher'].flatMap((prefix): RouteDefinition[] => [
+      { method, path: `${prefix}/watch/{id}/_execute`, fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/execute' },
+      { method, path: `${prefix}/watch/_execute`, fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/execute' },
+    ]),
+  ),
+  ...['/_watcher', '/_xpack/watcher'].flatMap((prefix): RouteDefinition[] => [
+    { method: 'GET', path: `${prefix}/stats`, fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
+    { method: 'GET', path: `${prefix}/stats/{metric}`, fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
+    { method: 'POST', path: `${prefix}/_start`, fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
+    { method: 'POST', path: `${prefix}/_stop`, fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
   ]),
-  { method: 'GET', path: '/_watcher/stats', fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
-  { method: 'GET', path: '/_watcher/stats/{metric}', fn: 'watcher-execute', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/stats/dist' },
-  { method: 'POST', path: '/_watcher/_start', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
-  { method: 'POST', path: '/_watcher/_stop', fn: 'watcher-execute', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/service' },
 ];
 
 /** Every route served. Order does not matter: static segments win over parameters, as in API Gateway. */

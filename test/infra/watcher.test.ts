@@ -37,4 +37,21 @@ describe('the watcher HTTP function', () => {
       expect(r.privilege, `${r.method} ${r.path}`).toBe(r.method === 'GET' ? 'monitor_watcher' : 'manage_watcher');
     }
   });
+
+  it('receives query watches, the legacy ack form and the 5.x _execute routes through API Gateway', () => {
+    const keys = [
+      'GET /_watcher/_query/watches',
+      'POST /_watcher/_query/watches',
+      'PUT /_watcher/watch/{id}/{actions}/_ack',
+      'POST /_watcher/watch/{id}/{actions}/_ack',
+      'POST /_xpack/watcher/watch/{id}/_execute',
+      'PUT /_xpack/watcher/watch/_execute',
+    ];
+    const routeResources = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties as Props);
+    for (const key of keys)
+      expect(
+        routeResources.some((r) => r.RouteKey === key),
+        key,
+      ).toBe(true);
+  });
 });

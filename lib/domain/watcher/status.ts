@@ -40,18 +40,23 @@ export function mergeStatus(old: WatchStatus, fresh: WatchStatus): WatchStatus {
   return { ...old, state: fresh.state, actions };
 }
 
-/** `ActionStatus.onAck`: only `ackable → acked` at `nowMs` (row 7); rows 4 and 14 change nothing. */
-function ackAction(a: ActionStatus, nowMs: number): ActionStatus | undefined {
-  return a.ack.state === 'ackable' ? { ...a, ack: { timestamp: nowMs, state: 'acked' } } : undefined;
+/**
+ * `ActionStatus.onAck`: only `ackable → acked` at `nowMs` (row 7); rows 4 and 14 change nothing.
+ * With `expiresInMs` (the mlplane `expires_in` extension) the ack carries `expires` = `nowMs + expiresInMs`.
+ */
+function ackAction(a: ActionStatus, nowMs: number, expiresInMs: number | undefined): ActionStatus | undefined {
+  if (a.ack.state !== 'ackable') return undefined;
+  return { ...a, ack: { timestamp: nowMs, state: 'acked', ...(expiresInMs === undefined ? {} : { expires: nowMs + expiresInMs }) } };
 }
 
 /**
  * The ack API's transition (`WatchStatus.onAck`, spec §1.3 steps 5–6): `actionIds` empty or
  * containing `_all` targets every action; unknown ids are ignored.
  * @param nowMs wall-clock time of the ack request
+ * @param expiresInMs mlplane extension (`?expires_in=`): how long the acks made now last (ms, > 0)
  * @returns the new status and whether any action changed (no change = no write, 200 as is)
  */
-export function onAck(status: WatchStatus, actionIds: readonly string[], nowMs: number): { status: WatchStatus; changed: boolean } {
+export function onAck(status: WatchStatus, actionIds: readonly string[], nowMs: number, expiresInMs?: number): { status: WatchStatus; changed: boolean } {
   const all = actionIds.length === 0 || actionIds.includes(ALL_ACTIONS);
   const targets = all ? Object.keys(status.actions) : actionIds;
   const actions = { ...status.actions };
@@ -59,13 +64,32 @@ export function onAck(status: WatchStatus, actionIds: readonly string[], nowMs: 
   for (const id of targets) {
     const a = Object.hasOwn(actions, id) ? actions[id] : undefined;
     if (!a) continue;
-    const next = ackAction(a, nowMs);
+    const next = ackAction(a, nowMs, expiresInMs);
     if (next) {
       actions[id] = next;
       changed = true;
     }
   }
   return { status: changed ? { ...status, actions } : status, changed };
+}
+
+/**
+ * The mlplane `expires_in` extension: every `acked` action whose `ack.expires` is at or before
+ * `nowMs` goes back to `awaits_successful_execution`, timestamped at its expiry (when it
+ * lapsed, not when it was noticed). Other actions are untouched.
+ * @returns the new status (the same object when nothing expired) and the expired action ids
+ */
+export function expireAcks(status: WatchStatus, nowMs: number): { status: WatchStatus; expired: string[] } {
+  const expired = Object.entries(status.actions)
+    .filter(([, a]) => a.ack.state === 'acked' && a.ack.expires !== undefined && a.ack.expires <= nowMs)
+    .map(([id]) => id);
+  if (expired.length === 0) return { status, expired };
+  const actions = { ...status.actions };
+  for (const id of expired) {
+    const a = actions[id] as ActionStatus;
+    actions[id] = { ...a, ack: { timestamp: a.ack.expires as number, state: 'awaits_successful_execution' } };
+  }
+  return { status: { ...status, actions }, expired };
 }
 
 /** `ActionStatus.resetAckStatus`: any state but `awaits_successful_execution` goes back to it at `tsMs` (rows 8, 9, 11, 13). */

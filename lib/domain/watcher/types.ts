@@ -22,8 +22,12 @@ export type ExecutionState =
 
 /** Status of one action (spec §2.2). `ack` is always there; the rest only once it happened. */
 export interface ActionStatus {
-  /** `timestamp` = time of the last ack-state transition (epoch ms). */
-  ack: { timestamp: number; state: AckState };
+  /**
+   * `timestamp` = time of the last ack-state transition (epoch ms). `expires` (epoch ms) is an
+   * mlplane extension: set by an ack with `?expires_in=`, the time the ack lapses back to
+   * `awaits_successful_execution`; never set by Elasticsearch's own requests.
+   */
+  ack: { timestamp: number; state: AckState; expires?: number };
   /** `reason` only when `successful` is false ("" for exception-type failures). */
   last_execution?: { timestamp: number; successful: boolean; reason?: string };
   last_successful_execution?: { timestamp: number; successful: true };
@@ -118,7 +122,10 @@ export const renderTyped = (e: TypedElement): Record<string, unknown> => ({ [e.t
 
 /** The wire form of one action status (optional members omitted, never null). */
 export function renderActionStatus(a: ActionStatus): Record<string, unknown> {
-  const out: Record<string, unknown> = { ack: { timestamp: isoTime(a.ack.timestamp), state: a.ack.state } };
+  const ack: Record<string, unknown> = { timestamp: isoTime(a.ack.timestamp), state: a.ack.state };
+  // Only an ack that used the `expires_in` extension shows it; every other status stays Elasticsearch's shape.
+  if (a.ack.expires !== undefined) ack.expires = isoTime(a.ack.expires);
+  const out: Record<string, unknown> = { ack };
   if (a.last_execution) {
     const e = a.last_execution;
     out.last_execution = e.successful ? { timestamp: isoTime(e.timestamp), successful: true } : { timestamp: isoTime(e.timestamp), successful: false, reason: e.reason ?? '' };

@@ -25,4 +25,13 @@ describe('watch execution and Watcher service routes', () => {
     expect(routeOf('PUT', '/_watcher/watch/_execute')?.fn).toBe('watcher-execute');
     expect(routeOf('PUT', '/_watcher/watch/other')?.fn).toBe('watcher');
   });
+
+  it('serves _execute on the 5.x _xpack paths, the legacy ack form and query watches with their action names', () => {
+    expect(routeOf('POST', '/_xpack/watcher/watch/w1/_execute')).toMatchObject({ fn: 'watcher-execute', action: 'cluster:admin/xpack/watcher/watch/execute' });
+    expect(routeOf('PUT', '/_xpack/watcher/watch/_execute')?.fn).toBe('watcher-execute');
+    expect(routeOf('POST', '/_watcher/watch/w1/a1,a2/_ack')).toMatchObject({ fn: 'watcher', privilege: 'manage_watcher', action: 'cluster:admin/xpack/watcher/watch/ack' });
+    expect(routeOf('POST', '/_watcher/watch/w1/_ack/a1')?.path).toBe('/_watcher/watch/{id}/_ack/{actions}');
+    expect(routeOf('GET', '/_watcher/_query/watches')).toMatchObject({ fn: 'watcher', privilege: 'monitor_watcher', action: 'cluster:monitor/xpack/watcher/watch/query' });
+    expect(routeOf('POST', '/_watcher/_query/watches')?.fn).toBe('watcher');
+  });
 });

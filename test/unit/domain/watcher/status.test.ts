@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionUpdate, freshStatus, mergeStatus, onAck, onActionResult, onCheck, resetActionAck, setActive } from '../../../../lib/domain/watcher/status.ts';
+import { actionUpdate, expireAcks, freshStatus, mergeStatus, onAck, onActionResult, onCheck, resetActionAck, setActive } from '../../../../lib/domain/watcher/status.ts';
 import type { AckState, ActionStatus, WatchStatus } from '../../../../lib/domain/watcher/types.ts';
 
 const PUT = 1_000;
@@ -154,5 +154,32 @@ describe('the rest of the status model', () => {
 
   it('activate always writes the flag and a new timestamp', () => {
     expect(setActive(watchIn('acked'), true, NOW).state).toEqual({ active: true, timestamp: NOW });
+  });
+});
+
+describe('ack expiry (mlplane expires_in extension)', () => {
+  it('an ack with expiresInMs records when it lapses; without it the ack has no expires', () => {
+    expect(ack(onAck(watchIn('ackable'), ['a'], NOW, 500).status)).toEqual({ timestamp: NOW, state: 'acked', expires: NOW + 500 });
+    expect(ack(onAck(watchIn('ackable'), ['a'], NOW).status)).toEqual({ timestamp: NOW, state: 'acked' });
+  });
+
+  it('expireAcks sends a lapsed ack back to awaits_successful_execution at its expiry time', () => {
+    const acked = onAck(watchIn('ackable'), ['a'], NOW, 500).status;
+    expect(expireAcks(acked, NOW + 499)).toEqual({ status: acked, expired: [] });
+    const out = expireAcks(acked, LATER);
+    expect(out.expired).toEqual(['a']);
+    expect(ack(out.status)).toEqual({ timestamp: NOW + 500, state: 'awaits_successful_execution' });
+    expect(ack(acked)?.state).toBe('acked');
+  });
+
+  it('expireAcks leaves acks without expires and non-acked actions alone', () => {
+    for (const s of [onAck(watchIn('ackable'), ['a'], NOW).status, watchIn('ackable'), watchIn('awaits_successful_execution')]) {
+      expect(expireAcks(s, Number.MAX_SAFE_INTEGER)).toEqual({ status: s, expired: [] });
+    }
+  });
+
+  it('a condition that is not met drops the expiry with the ack', () => {
+    const acked = onAck(watchIn('ackable'), ['a'], NOW, 500).status;
+    expect(ack(onCheck(acked, false, LATER))).toEqual({ timestamp: LATER, state: 'awaits_successful_execution' });
   });
 });
