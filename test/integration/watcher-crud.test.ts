@@ -255,5 +255,7 @@ describe('the 5.x _xpack/watcher paths', () => {
     await setAckStates(id, { test_index: 'ackable' }, { runningSinceMs: Date.now() });
     const r = await raw('POST', `/_xpack/watcher/watch/${id}/_ack`, { master_timeout: '0s' });
     expect(r).toMatchObject({ status: 409, body: { error: { reason: `watch[${id}] is running currently, cannot ack until finished` } } });
+    // The running mark was written by hand: remove the watch so no later test sees a watch "running" (current_watches).
+    await es.watcher.deleteWatch({ id });
   });
 });
