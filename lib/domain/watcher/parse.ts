@@ -145,7 +145,8 @@ function checkChainInput(watchId: string, body: unknown): void {
   const inputs = body.inputs;
   if (!Array.isArray(inputs)) throw new ParseError(`could not parse [chain] input for watch [${watchId}]. expected an array of named inputs in field [inputs]`);
   for (const element of inputs) {
-    if (!isJsonObject(element)) throw new ParseError(`could not parse [chain] input for watch [${watchId}]. expected an object in [inputs] but found [${tokenOf(element)}] instead`);
+    if (!isJsonObject(element))
+      throw new ParseError(`could not parse [chain] input for watch [${watchId}]. expected an object in [inputs] but found [${tokenOf(element)}] instead`);
     const entries = Object.entries(element);
     for (const [name, named] of entries) {
       if (!isJsonObject(named)) throw new ParseError(`Expected starting JSON object after [${name}] in watch [${watchId}]`);

@@ -141,7 +141,11 @@ describe('parsing the http and chain inputs', () => {
   it.each([
     [http({}), 'parse_exception', 'could not parse [http] input for watch [w]. missing require [request] field'],
     [http({ request: { port: 80 } }), 'parse_exception', 'could not parse [http] input for watch [w]. failed to parse http request template'],
-    [http({ request: { url: 'http://h/' }, extract: [1] }), 'parse_exception', 'could not parse [http] input for watch [w]. expected a string value as an [extract] item but found [VALUE_NUMBER] instead'],
+    [
+      http({ request: { url: 'http://h/' }, extract: [1] }),
+      'parse_exception',
+      'could not parse [http] input for watch [w]. expected a string value as an [extract] item but found [VALUE_NUMBER] instead',
+    ],
     [http({ request: { url: 'http://h/' }, tags: ['a'] }), 'parse_exception', 'could not parse [http] input for watch [w]. unexpected array field [tags]'],
     [http({ request: { url: 'http://h/' }, response_content_type: 'xml' }), 'parse_exception', 'could not parse [http] input for watch [w]. unknown content type [xml]'],
     [http({ request: { url: 'http://h/' }, mode: 'x' }), 'parse_exception', 'could not parse [http] input for watch [w]. unexpected string field [mode]'],
@@ -155,7 +159,11 @@ describe('parsing the http and chain inputs', () => {
       'illegal_argument_exception',
       'mlplane does not support the [http input auth] input yet',
     ],
-    [http({ request: { url: 'http://h/' }, response_content_type: 'yaml' }), 'illegal_argument_exception', 'mlplane does not support the [http input response_content_type [yaml]] input yet'],
+    [
+      http({ request: { url: 'http://h/' }, response_content_type: 'yaml' }),
+      'illegal_argument_exception',
+      'mlplane does not support the [http input response_content_type [yaml]] input yet',
+    ],
     [chain([{ a: 'x' }]), 'parse_exception', 'Expected starting JSON object after [a] in watch [w]'],
     [chain([{ a: { simple: {} }, b: { simple: {} } }]), 'parse_exception', 'Expected closing JSON object after parsing input [simple] named [a] in watch [w]'],
     [chain([{ a: { foo: {} } }]), 'parse_exception', 'could not parse input for watch [w]. unknown input type [foo]'],
