@@ -1,17 +1,18 @@
 /**
  * The I/O of a watch execution (the ports of `lib/domain/watcher/execution.ts`): the
- * `index`, `logging` and `webhook` actions and the `search` input/transform, as
+ * `index`, `logging` and `webhook` actions, the `search` input/transform and the `http` input
+ * (lib/app/watch-http.ts), as
  * Elasticsearch's `ExecutableIndexAction`, `ExecutableLoggingAction`,
  * `ExecutableWebhookAction` and `SearchInput` run them, over mlplane's document store.
  */
 import { EsError, IllegalArgumentError, IllegalStateError, WatcherUnsupportedError } from '../domain/errors.ts';
 import type { ActionRun, ExecutionPorts } from '../domain/watcher/execution.ts';
 import { renderTemplate } from '../domain/watcher/template.ts';
-import { TimeValue } from '../domain/units.ts';
 import type { WatchAction } from '../domain/watcher/types.ts';
 import { logger } from '../runtime/log.ts';
 import { bulk, indexDocument } from './documents.ts';
 import { search } from './search.ts';
+import { renderHttpRequest, runHttpInput, sendHttpRequest } from './watch-http.ts';
 
 type Json = Record<string, unknown>;
 
@@ -97,70 +98,21 @@ function runLogging(action: WatchAction, model: Json, simulate: boolean): Action
   return { status: simulate ? 'simulated' : 'success', result: { logged_text: loggedText } };
 }
 
-/** The request a webhook action sends, rendered (`HttpRequest.toXContent` order). */
-function webhookRequest(cfg: Json, model: Json): Json {
-  // Sending without the credentials, proxy or TLS settings asked for would be a wrong request, not a lesser one.
-  for (const option of ['auth', 'proxy', 'ssl']) {
-    if (cfg[option] !== undefined) throw new WatcherUnsupportedError(`webhook ${option}`, 'action');
-  }
-  let scheme = typeof cfg.scheme === 'string' ? cfg.scheme : 'http';
-  let host = cfg.host === undefined ? undefined : text(cfg.host, model);
-  let port = typeof cfg.port === 'number' ? cfg.port : undefined;
-  let path = cfg.path === undefined ? undefined : text(cfg.path, model);
-  const params: Record<string, string> = {};
-  if (typeof cfg.url === 'string') {
-    const u = new URL(text(cfg.url, model));
-    scheme = u.protocol.replace(':', '');
-    host = u.hostname;
-    port = u.port ? Number(u.port) : scheme === 'https' ? 443 : 80;
-    path = u.pathname;
-    for (const [k, v] of u.searchParams) params[k] = v;
-  }
-  if (!host) throw new IllegalArgumentError('could not execute webhook action. missing host');
-  for (const [k, v] of Object.entries((cfg.params ?? {}) as Json)) params[k] = text(v, model);
-  const headers = Object.fromEntries(Object.entries((cfg.headers ?? {}) as Json).map(([k, v]) => [k, text(v, model)]));
-  const req: Json = { host, port: port ?? (scheme === 'https' ? 443 : 80), scheme, method: typeof cfg.method === 'string' ? cfg.method.toLowerCase() : 'get' };
-  if (path !== undefined) req.path = path;
-  if (Object.keys(params).length > 0) req.params = params;
-  if (Object.keys(headers).length > 0) req.headers = headers;
-  if (cfg.body !== undefined) req.body = text(cfg.body, model);
-  return req;
-}
-
 /**
- * Sends the webhook with `fetch`, bounded by {@link WEBHOOK_TIMEOUT_MS}: a status ≥ 400 is a
+ * Sends the webhook ({@link sendHttpRequest}), bounded by `timeoutMs`: a status ≥ 400 is a
  * failure `received [<status>] status code`; a host that does not answer throws (the
  * execution records a failure with the error).
  */
 async function runWebhook(action: WatchAction, model: Json, simulate: boolean, timeoutMs: number): Promise<ActionRun> {
-  const req = webhookRequest((action.body ?? {}) as Json, model);
-  if (simulate) return { status: 'simulated', result: { request: req } };
-  const url = new URL(`${req.scheme}://${req.host}:${req.port}${(req.path as string | undefined) ?? ''}`);
-  for (const [k, v] of Object.entries((req.params ?? {}) as Record<string, string>)) url.searchParams.set(k, v);
-  // setTimeout + AbortController rather than AbortSignal.timeout: the bound covers reading the
-  // body too, and tests drive it with fake timers.
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error(`webhook [${url.host}] did not answer within [${TimeValue.ofMillis(timeoutMs).human()}]`)), timeoutMs);
-  let res: Response;
-  let body: string;
-  try {
-    res = await fetch(url, {
-      method: String(req.method).toUpperCase(),
-      headers: (req.headers ?? {}) as Record<string, string>,
-      ...(req.body !== undefined ? { body: req.body as string } : {}),
-      signal: abort.signal,
-    });
-    body = await res.text();
-  } catch (err) {
-    throw abort.signal.aborted ? abort.signal.reason : err;
-  } finally {
-    clearTimeout(timer);
+  const cfg = (action.body ?? {}) as Json;
+  // Sending without the credentials, proxy or TLS settings asked for would be a wrong request, not a lesser one.
+  for (const option of ['auth', 'proxy', 'ssl']) {
+    if (cfg[option] !== undefined) throw new WatcherUnsupportedError(`webhook ${option}`, 'action');
   }
-  const headers: Record<string, string[]> = {};
-  res.headers.forEach((v, k) => {
-    headers[k] = [v];
-  });
-  const result = { request: req, response: { status: res.status, headers, body } };
+  const req = renderHttpRequest(cfg, model, 'webhook action');
+  if (simulate) return { status: 'simulated', result: { request: req } };
+  const res = await sendHttpRequest(req, timeoutMs, 'webhook');
+  const result = { request: req, response: { status: res.status, headers: res.headers, body: res.body } };
   if (res.status >= 400) return { status: 'failure', reason: `received [${res.status}] status code`, result };
   return { status: 'success', result };
 }
@@ -175,7 +127,7 @@ function renderLeaves(v: unknown, model: Json): unknown {
 
 /**
  * The execution ports over the document store.
- * @param webhookTimeoutMs bound of one webhook call (tests shorten it)
+ * @param webhookTimeoutMs bound of one webhook call, and of an `http` input that sets no timeouts (tests shorten it)
  */
 export function executionPorts(webhookTimeoutMs = WEBHOOK_TIMEOUT_MS): ExecutionPorts {
   return {
@@ -200,5 +152,6 @@ export function executionPorts(webhookTimeoutMs = WEBHOOK_TIMEOUT_MS): Execution
           throw new EsError('illegal_argument_exception', 400, `mlplane does not run [${String(action.type)}] actions`);
       }
     },
+    httpInput: (body, model) => runHttpInput(body, model, webhookTimeoutMs),
   };
 }

@@ -197,7 +197,11 @@ describe('put-watch errors', () => {
       'illegal_argument_exception',
       'mlplane does not support the [slack] action yet; supported actions are [index, logging, webhook]',
     ],
-    [{ ...seed, input: { chain: { inputs: [] } } }, 'illegal_argument_exception', 'mlplane does not support the [chain] input yet; supported inputs are [simple, none, search]'],
+    [
+      { ...seed, input: { transform: {} } },
+      'illegal_argument_exception',
+      'mlplane does not support the [transform] input yet; supported inputs are [simple, none, search, http, chain]',
+    ],
   ])('%j → 400 %s %s', async (body, type, reason) => {
     expect(await esError(es.watcher.putWatch({ id: 'bad', ...body } as any))).toMatchObject({ status: 400, type, reason });
   });

@@ -64,6 +64,26 @@ export interface ExecutionPorts {
    * `last_execution.reason` "").
    */
   runAction(action: WatchAction, model: Record<string, unknown>, simulate: boolean): Promise<ActionRun>;
+  /**
+   * Runs an `http` input (`{request, extract?, response_content_type?}`): renders the request
+   * templates with the model, sends it (bounded by a timeout) and builds the payload.
+   * @returns the payload, the rendered request and the response status code
+   * @throws HttpInputFailure for a request that could not be sent or answered (it carries the rendered request)
+   */
+  httpInput(body: Record<string, unknown>, model: Record<string, unknown>): Promise<{ payload: Record<string, unknown>; request: Record<string, unknown>; statusCode: number }>;
+}
+
+/** An `http` input that failed after its request was rendered: the record shows the request with the error (`HttpInput.Result(request, e)`). */
+export class HttpInputFailure extends Error {
+  /** The failure's Elasticsearch error type (`exception` for a network error). */
+  readonly type: string;
+  constructor(
+    readonly request: Record<string, unknown>,
+    failure: unknown,
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure), { cause: failure });
+    this.type = failure && typeof failure === 'object' && 'type' in failure && typeof failure.type === 'string' ? failure.type : 'exception';
+  }
 }
 
 /** The outcome: the record's body parts and the status to write back when recorded. */
@@ -166,10 +186,54 @@ export function evalCondition(c: TypedElement, model: Json, nowMs: number): Json
   }
 }
 
-/** Runs a `search` input's request (`{request: {indices, body, …}}`). */
-async function runSearch(body: unknown, ports: ExecutionPorts, model: Json): Promise<{ payload: Json; request: Json }> {
-  const request = ((body as Json).request ?? {}) as Json;
-  return { payload: await ports.search(request, model), request };
+/**
+ * Runs an input as its `ExecutableInput.execute` does and returns its result as the record
+ * shows it: `{type, status: success, payload, <type>: …}`, or `{type, status: failure, error}`.
+ * - `search`: `search: {request}`; `http`: `http: {request, status_code}` (a failure keeps the
+ *   rendered request), the payload being the parsed body with `_status_code` and `_headers`.
+ * - `chain` (`ExecutableChainInput`): the named inputs run in order, each with
+ *   `ctx.payload` = `{<earlier name>: <its payload>, …}`; the payload is that map of all of
+ *   them and `chain: {<name>: <its result>}`. As in Elasticsearch a failed step does not stop
+ *   the chain nor fail it: its result shows the failure and its payload is `{}`.
+ */
+async function runInput(i: TypedElement, ports: ExecutionPorts, model: Json): Promise<Json> {
+  switch (i.type) {
+    case 'simple':
+      return { type: 'simple', status: 'success', payload: (i.body ?? {}) as Json };
+    case 'none':
+      return { type: 'none', status: 'success', payload: {} };
+    case 'search': {
+      const request = ((i.body as Json).request ?? {}) as Json;
+      try {
+        return { type: 'search', status: 'success', payload: await ports.search(request, model), search: { request } };
+      } catch (err) {
+        return { type: 'search', status: 'failure', ...errorBody(err) };
+      }
+    }
+    case 'http':
+      try {
+        const r = await ports.httpInput(i.body as Json, model);
+        return { type: 'http', status: 'success', payload: r.payload, http: { request: r.request, status_code: r.statusCode } };
+      } catch (err) {
+        if (err instanceof HttpInputFailure) return { type: 'http', status: 'failure', ...errorBody(err), http: { request: err.request } };
+        return { type: 'http', status: 'failure', ...errorBody(err) };
+      }
+    case 'chain': {
+      const payloads: Json = {};
+      const results: Json = {};
+      for (const step of ((i.body as Json).inputs ?? []) as Json[]) {
+        for (const [name, typed] of Object.entries(step)) {
+          const [type, body] = Object.entries(typed as Json)[0] ?? ['none', {}];
+          const r = await runInput({ type, body }, ports, { ctx: { ...(model.ctx as Json), payload: { ...payloads } } });
+          results[name] = r;
+          payloads[name] = r.status === 'success' ? r.payload : {};
+        }
+      }
+      return { type: 'chain', status: 'success', payload: payloads, chain: results };
+    }
+    default:
+      return { type: i.type, status: 'failure', ...errorBody(new IllegalStateError(`mlplane does not run [${i.type}] inputs`)) };
+  }
 }
 
 /**
@@ -382,20 +446,10 @@ export async function executeWatch(input: ExecutionInput, recordId: string, exec
     payload = input.alternativeInput;
     result.input = { type: 'simple', status: 'success', payload };
   } else {
-    try {
-      const i = input.watch.input;
-      if (i.type === 'simple') payload = (i.body ?? {}) as Json;
-      else if (i.type === 'none') payload = {};
-      else {
-        const s = await runSearch(i.body, ports, ctxModel(input, recordId, executionTimeMs, {}));
-        payload = s.payload;
-        result.input = { type: 'search', status: 'success', payload, search: { request: s.request } };
-      }
-      result.input ??= { type: i.type, status: 'success', payload };
-    } catch (err) {
-      result.input = { type: input.watch.input.type, status: 'failure', ...errorBody(err) };
-      return finish('failed', ['failed to execute watch input']);
-    }
+    const r = await runInput(input.watch.input, ports, ctxModel(input, recordId, executionTimeMs, {}));
+    result.input = r;
+    if (r.status === 'failure') return finish('failed', ['failed to execute watch input']);
+    payload = r.payload as Json;
   }
 
   let model = ctxModel(input, recordId, executionTimeMs, payload);

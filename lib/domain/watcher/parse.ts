@@ -3,7 +3,7 @@
  * `InputRegistry`, `ConditionRegistry`, `ActionRegistry`/`ActionWrapper`): validates a watch
  * with Elasticsearch's `parse_exception` texts and builds the {@link WatchConfig} that GET shows
  * back (re-serialized: throttle periods in ms, schedules normalized). Types mlplane does not
- * run (scripts, the http/chain inputs, email/slack/jira/pagerduty) are refused with a 400
+ * run (scripts, the `transform` input, email/slack/jira/pagerduty) are refused with a 400
  * naming them ({@link WatcherUnsupportedError}) rather than stored and never run.
  */
 import { type EsError, ParseError, WatcherUnsupportedError } from '../errors.ts';
@@ -17,7 +17,9 @@ const KNOWN_CONDITIONS = new Set(['always', 'never', 'compare', 'array_compare',
 const KNOWN_TRANSFORMS = new Set(['search', 'script', 'chain']);
 const KNOWN_ACTIONS = new Set(['email', 'webhook', 'index', 'logging', 'jira', 'slack', 'pagerduty']);
 // What mlplane runs of the known types above, named in the 400 for the rest.
-const RUN_INPUTS = ['simple', 'none', 'search'];
+const RUN_INPUTS = ['simple', 'none', 'search', 'http', 'chain'];
+/** `HttpContentType` ids; mlplane parses JSON and text bodies, not YAML/CBOR/SMILE. */
+const RESPONSE_CONTENT_TYPES = new Set(['json', 'yaml', 'text']);
 const RUN_CONDITIONS = ['always', 'never', 'compare', 'array_compare'];
 const RUN_TRANSFORMS = ['search', 'chain'];
 const RUN_ACTIONS: readonly ActionType[] = ['index', 'logging', 'webhook'];
@@ -73,8 +75,84 @@ function parseInput(watchId: string, v: unknown): TypedElement<InputType> {
     case 'search':
       if (!isJsonObject(body) || !isJsonObject(body.request)) throw new ParseError(`could not parse [search] input for watch [${watchId}]. missing required [request] field`);
       return { type, body };
+    case 'http':
+      checkHttpInput(watchId, body);
+      return { type, body };
+    case 'chain':
+      checkChainInput(watchId, body);
+      return { type, body };
     default:
       throw new WatcherUnsupportedError(type, 'input', RUN_INPUTS);
+  }
+}
+
+/**
+ * `HttpRequestTemplate.Parser` checks shared by the `http` input and the `webhook` action:
+ * `url`, or `host` and `port`; the timeouts are time values.
+ * @throws ParseError "could not parse http request template. missing required [host] string field" / "[port] numeric field"
+ */
+function checkHttpRequestTemplate(body: Record<string, unknown>): void {
+  const hasUrl = typeof body.url === 'string';
+  if (!hasUrl && (typeof body.host !== 'string' || body.port === undefined))
+    throw new ParseError(
+      `could not parse http request template. missing required [${typeof body.host === 'string' ? 'port' : 'host'}] ${typeof body.host === 'string' ? 'numeric' : 'string'} field`,
+    );
+  for (const field of ['connection_timeout', 'read_timeout']) {
+    if (body[field] !== undefined) parseTimeValueMs(body[field], `http.request.${field}`);
+  }
+}
+
+/** `HttpInput.parse`: `{request, extract?, response_content_type?}`. */
+function checkHttpInput(watchId: string, body: unknown): void {
+  const fail = (why: string, cause?: EsError) => new ParseError(`could not parse [http] input for watch [${watchId}]. ${why}`, cause ? { cause } : undefined);
+  if (!isJsonObject(body)) throw fail(`unexpected token [${tokenOf(body)}]`);
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'request') {
+      if (!isJsonObject(value)) throw fail('failed to parse http request template');
+      // Credentials, proxies and TLS settings are refused rather than stored: Elasticsearch
+      // keeps a basic-auth password encrypted and shows it back redacted, mlplane has no
+      // place to keep one that way, and sending without them would be a wrong request.
+      for (const option of ['auth', 'proxy', 'ssl']) {
+        if (value[option] !== undefined) throw new WatcherUnsupportedError(`http input ${option}`, 'input');
+      }
+      try {
+        checkHttpRequestTemplate(value);
+      } catch (e) {
+        throw fail('failed to parse http request template', e as EsError);
+      }
+    } else if (Array.isArray(value)) {
+      if (key !== 'extract') throw fail(`unexpected array field [${key}]`);
+      for (const item of value) if (typeof item !== 'string') throw fail(`expected a string value as an [extract] item but found [${tokenOf(item)}] instead`);
+    } else if (typeof value === 'string') {
+      if (key !== 'response_content_type') throw fail(`unexpected string field [${key}]`);
+      if (!RESPONSE_CONTENT_TYPES.has(value.toLowerCase())) throw fail(`unknown content type [${value}]`);
+      if (value.toLowerCase() === 'yaml') throw new WatcherUnsupportedError('http input response_content_type [yaml]', 'input');
+    } else {
+      throw fail(`unexpected token [${tokenOf(value)}]`);
+    }
+  }
+  if (!isJsonObject(body.request)) throw fail('missing require [request] field');
+  if (typeof body.response_content_type === 'string' && body.response_content_type.toLowerCase() === 'text' && body.extract !== undefined)
+    throw fail('key extraction is not supported for content type [text]');
+}
+
+/**
+ * `ChainInput.parse`: `{"inputs": [{"<name>": {"<type>": body}}, …]}`, each named input
+ * parsed by the input registry (a nested chain too).
+ */
+function checkChainInput(watchId: string, body: unknown): void {
+  if (!isJsonObject(body)) throw new ParseError(`could not parse [chain] input for watch [${watchId}]. expected an object but found [${tokenOf(body)}] instead`);
+  const inputs = body.inputs;
+  if (!Array.isArray(inputs)) throw new ParseError(`could not parse [chain] input for watch [${watchId}]. expected an array of named inputs in field [inputs]`);
+  for (const element of inputs) {
+    if (!isJsonObject(element))
+      throw new ParseError(`could not parse [chain] input for watch [${watchId}]. expected an object in [inputs] but found [${tokenOf(element)}] instead`);
+    const entries = Object.entries(element);
+    for (const [name, named] of entries) {
+      if (!isJsonObject(named)) throw new ParseError(`Expected starting JSON object after [${name}] in watch [${watchId}]`);
+      const parsed = parseInput(watchId, named);
+      if (entries.length > 1) throw new ParseError(`Expected closing JSON object after parsing input [${parsed.type}] named [${name}] in watch [${watchId}]`);
+    }
   }
 }
 
@@ -177,13 +255,7 @@ function checkActionBody(watchId: string, actionId: string, type: ActionType, bo
     if (body.index !== undefined && typeof body.index !== 'string' && !Array.isArray(body.index))
       throw new ParseError(`could not parse ${where}. unexpected ${tokenOf(body.index) === 'VALUE_NUMBER' ? 'number' : 'object'} field [index]`);
   }
-  if (type === 'webhook') {
-    const hasUrl = typeof body.url === 'string';
-    if (!hasUrl && (typeof body.host !== 'string' || body.port === undefined))
-      throw new ParseError(
-        `could not parse http request template. missing required [${typeof body.host === 'string' ? 'port' : 'host'}] ${typeof body.host === 'string' ? 'numeric' : 'string'} field`,
-      );
-  }
+  if (type === 'webhook') checkHttpRequestTemplate(body);
 }
 
 /** One entry of `actions` (ActionWrapper.parse). */

@@ -71,7 +71,7 @@ export interface TypedElement<T extends string = string> {
 }
 
 /** Input types mlplane runs (others are refused at put, spec §4.1 "Inputs"). */
-export type InputType = 'simple' | 'none' | 'search';
+export type InputType = 'simple' | 'none' | 'search' | 'http' | 'chain';
 /** Condition types mlplane evaluates (`script` is refused at put). */
 export type ConditionType = 'always' | 'never' | 'compare' | 'array_compare';
 /** Transform types mlplane accepts (`script` is refused at put). */

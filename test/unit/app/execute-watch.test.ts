@@ -32,6 +32,7 @@ const stored = (): StoredWatch => ({
 const ports = (fail = false): ExecutionPorts => ({
   now: () => T,
   search: vi.fn(),
+  httpInput: vi.fn(),
   runAction: async () => {
     if (fail) throw new Error('boom');
     return { status: 'success', result: { logged_text: 'x' } };

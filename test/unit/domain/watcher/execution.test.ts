@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ExecutionInput, type ExecutionPorts, executeWatch, throttle } from '../../../../lib/domain/watcher/execution.ts';
+import { type ExecutionInput, type ExecutionPorts, executeWatch, HttpInputFailure, throttle } from '../../../../lib/domain/watcher/execution.ts';
 import { freshStatus } from '../../../../lib/domain/watcher/status.ts';
 import type { WatchAction, WatchConfig, WatchStatus } from '../../../../lib/domain/watcher/types.ts';
 
@@ -25,6 +25,9 @@ function ports(fail?: Error): ExecutionPorts & { runs: string[] } {
     runs,
     now: () => NOW,
     search: async () => ({ hits: { total: 0 } }),
+    httpInput: async () => {
+      throw new Error('no http input here');
+    },
     runAction: async (a, model, simulate) => {
       if (fail) throw fail;
       runs.push(`${a.id}:${simulate ? 'sim' : 'run'}`);
@@ -370,5 +373,85 @@ describe('executeWatch: record parts', () => {
     const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, ports());
     expect(out.state).toBe('failed');
     expect(out.messages).toEqual(['failed to execute watch condition']);
+  });
+});
+
+describe('executeWatch: the chain and http inputs', () => {
+  const chainWatch = (inputs: unknown[]) => watch({ input: { type: 'chain', body: { inputs } }, condition: { type: 'always', body: {} } });
+
+  it('a chain input gives each step the earlier payloads by name and ends with all of them', async () => {
+    const p = ports();
+    const seen: unknown[] = [];
+    p.search = async (_request, model) => {
+      seen.push(structuredClone((model.ctx as { payload: unknown }).payload));
+      return { hits: { total: 2 } };
+    };
+    p.httpInput = async (_body, model) => {
+      seen.push(structuredClone((model.ctx as { payload: unknown }).payload));
+      return { payload: { _status_code: 200, ok: true }, request: { host: 'h', port: 1, scheme: 'http', method: 'get' }, statusCode: 200 };
+    };
+    const w = chainWatch([{ first: { simple: { n: 1 } } }, { found: { search: { request: { indices: ['i'] } } } }, { web: { http: { request: { url: 'http://h:1/' } } } }]);
+    const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, p);
+    expect(seen).toEqual([{ first: { n: 1 } }, { first: { n: 1 }, found: { hits: { total: 2 } } }]);
+    expect(out.state).toBe('executed');
+    expect(out.result.input).toEqual({
+      type: 'chain',
+      status: 'success',
+      payload: { first: { n: 1 }, found: { hits: { total: 2 } }, web: { _status_code: 200, ok: true } },
+      chain: {
+        first: { type: 'simple', status: 'success', payload: { n: 1 } },
+        found: { type: 'search', status: 'success', payload: { hits: { total: 2 } }, search: { request: { indices: ['i'] } } },
+        web: {
+          type: 'http',
+          status: 'success',
+          payload: { _status_code: 200, ok: true },
+          http: { request: { host: 'h', port: 1, scheme: 'http', method: 'get' }, status_code: 200 },
+        },
+      },
+    });
+  });
+
+  it('a nested chain composes its own payload map under its name', async () => {
+    const w = chainWatch([{ outer: { chain: { inputs: [{ inner: { simple: { v: 'x' } } }] } } }, { after: { none: {} } }]);
+    const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, ports());
+    expect((out.result.input as { payload: unknown }).payload).toEqual({ outer: { inner: { v: 'x' } }, after: {} });
+  });
+
+  it('as in Elasticsearch a failed chain step gives {} and the chain goes on and succeeds', async () => {
+    const p = ports();
+    p.search = async () => {
+      throw Object.assign(new Error('no such index [b]'), { type: 'index_not_found_exception' });
+    };
+    const w = chainWatch([{ found: { search: { request: { indices: ['b'] } } } }, { next: { simple: { n: 2 } } }]);
+    const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, p);
+    expect(out.state).toBe('executed');
+    expect(out.result.input).toMatchObject({
+      status: 'success',
+      payload: { found: {}, next: { n: 2 } },
+      chain: { found: { type: 'search', status: 'failure', error: { type: 'index_not_found_exception', reason: 'no such index [b]' } } },
+    });
+  });
+
+  it('an http input that fails fails the watch input and shows the rendered request', async () => {
+    const p = ports();
+    const request = { host: '10.255.255.1', port: 9, scheme: 'http', method: 'get' };
+    p.httpInput = async () => {
+      throw new HttpInputFailure(request, new Error('[http] input [10.255.255.1:9] did not answer within [1s]'));
+    };
+    const w = watch({ input: { type: 'http', body: { request: { host: '10.255.255.1', port: 9 } } } });
+    const out = await executeWatch(input(fresh(), { watch: w }), 'rid', EXEC, p);
+    expect(out.state).toBe('failed');
+    expect(out.messages).toEqual(['failed to execute watch input']);
+    expect(out.result.input).toEqual({
+      type: 'http',
+      status: 'failure',
+      error: {
+        root_cause: [{ type: 'exception', reason: '[http] input [10.255.255.1:9] did not answer within [1s]' }],
+        type: 'exception',
+        reason: '[http] input [10.255.255.1:9] did not answer within [1s]',
+      },
+      http: { request },
+    });
+    expect(p.runs).toEqual([]);
   });
 });

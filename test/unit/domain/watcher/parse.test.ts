@@ -58,7 +58,7 @@ describe('parsing a put-watch body', () => {
     [withSchedule({ interval: 0 }), "could not parse schedule: interval can't be lower than 1000 ms, but [0s] was specified"],
     [withSchedule({ interval: '5m', timezone: 'UTC' }), 'could not parse schedule. Timezone is not supported for schedule type [interval]'],
     [withSchedule({ cron: '0 0 12 * *' }), 'could not parse [cron] schedule'],
-    [{ ...seed, input: { http: {} } }, 'mlplane does not support the [http] input yet; supported inputs are [simple, none, search]'],
+    [{ ...seed, input: { transform: {} } }, 'mlplane does not support the [transform] input yet; supported inputs are [simple, none, search, http, chain]'],
     [{ ...seed, input: { foo: {} } }, 'could not parse input for watch [w]. unknown input type [foo]'],
     [{ ...seed, condition: { script: 'return true' } }, 'mlplane does not support the [script] condition yet; supported conditions are [always, never, compare, array_compare]'],
     [{ ...seed, transform: { script: 'return [:]' } }, 'mlplane does not support the [script] transform yet; supported transforms are [search, chain]'],
@@ -124,5 +124,59 @@ describe('parsing a put-watch body', () => {
     ],
   ])('schedule %j is shown as %j', (schedule, shown) => {
     expect(renderWatch(parse(withSchedule(schedule))).trigger).toEqual({ schedule: shown });
+  });
+});
+
+describe('parsing the http and chain inputs', () => {
+  const http = (body: unknown) => ({ ...seed, input: { http: body } });
+  const chain = (inputs: unknown) => ({ ...seed, input: { chain: { inputs } } });
+
+  it('keeps an http input and a chain of named inputs as given', () => {
+    const h = { request: { host: 'localhost', port: 9200, path: '/{{ctx.watch_id}}', params: { q: 'x' } }, extract: ['a.b'], response_content_type: 'json' };
+    expect(renderWatch(parse(http(h))).input).toEqual({ http: h });
+    const c = [{ first: { simple: { n: 1 } } }, { second: { http: { request: { url: 'http://127.0.0.1:1/x' } } } }];
+    expect(renderWatch(parse(chain(c))).input).toEqual({ chain: { inputs: c } });
+  });
+
+  it.each([
+    [http({}), 'parse_exception', 'could not parse [http] input for watch [w]. missing require [request] field'],
+    [http({ request: { port: 80 } }), 'parse_exception', 'could not parse [http] input for watch [w]. failed to parse http request template'],
+    [
+      http({ request: { url: 'http://h/' }, extract: [1] }),
+      'parse_exception',
+      'could not parse [http] input for watch [w]. expected a string value as an [extract] item but found [VALUE_NUMBER] instead',
+    ],
+    [http({ request: { url: 'http://h/' }, tags: ['a'] }), 'parse_exception', 'could not parse [http] input for watch [w]. unexpected array field [tags]'],
+    [http({ request: { url: 'http://h/' }, response_content_type: 'xml' }), 'parse_exception', 'could not parse [http] input for watch [w]. unknown content type [xml]'],
+    [http({ request: { url: 'http://h/' }, mode: 'x' }), 'parse_exception', 'could not parse [http] input for watch [w]. unexpected string field [mode]'],
+    [
+      http({ request: { url: 'http://h/' }, response_content_type: 'text', extract: ['a'] }),
+      'parse_exception',
+      'could not parse [http] input for watch [w]. key extraction is not supported for content type [text]',
+    ],
+    [
+      http({ request: { url: 'http://h/', auth: { basic: { username: 'u', password: 'p' } } } }),
+      'illegal_argument_exception',
+      'mlplane does not support the [http input auth] input yet',
+    ],
+    [
+      http({ request: { url: 'http://h/' }, response_content_type: 'yaml' }),
+      'illegal_argument_exception',
+      'mlplane does not support the [http input response_content_type [yaml]] input yet',
+    ],
+    [chain([{ a: 'x' }]), 'parse_exception', 'Expected starting JSON object after [a] in watch [w]'],
+    [chain([{ a: { simple: {} }, b: { simple: {} } }]), 'parse_exception', 'Expected closing JSON object after parsing input [simple] named [a] in watch [w]'],
+    [chain([{ a: { foo: {} } }]), 'parse_exception', 'could not parse input for watch [w]. unknown input type [foo]'],
+    [chain([{ a: { http: {} } }]), 'parse_exception', 'could not parse [http] input for watch [w]. missing require [request] field'],
+    [chain('x'), 'parse_exception', 'could not parse [chain] input for watch [w]. expected an array of named inputs in field [inputs]'],
+  ])('%j is refused: %s %s', (body, type, reason) => {
+    const e = errorOf(body);
+    expect(e.status).toBe(400);
+    expect(e.error.type).toBe(type);
+    expect(e.error.reason).toBe(reason);
+  });
+
+  it('says why an http request template fails to parse', () => {
+    expect(errorOf(http({ request: { port: 80 } })).error.caused_by?.reason).toBe('could not parse http request template. missing required [host] string field');
   });
 });
