@@ -159,9 +159,7 @@ export async function mlResultCandidates(scope: MlResultsScope, query: Query, no
   const out: Candidate[] = [];
   const add = (source: Record<string, unknown>, id: string): void => {
     if (out.length >= MAX_ML_RESULTS_READ) {
-      throw new IllegalArgumentError(
-        `a search of [${PREFIX}*] may read at most [${MAX_ML_RESULTS_READ}] results; narrow it with a range on [timestamp] or a term on [job_id]`,
-      );
+      throw new IllegalArgumentError(`a search of [${PREFIX}*] may read at most [${MAX_ML_RESULTS_READ}] results; narrow it with a range on [timestamp] or a term on [job_id]`);
     }
     out.push({ doc: { index: ML_RESULTS_INDEX, id, source }, mappings: ML_RESULTS_MAPPINGS, order: order++ });
   };
