@@ -10,7 +10,8 @@
  * Only `bucket` and `record` results are served (not influencer, model_plot,
  * model_size_stats, …): a query on another `result_type` finds nothing.
  */
-import { IndexNotFoundError, IllegalArgumentError } from '../domain/errors.ts';
+import { DocumentStoreUnsupportedError, IndexNotFoundError, IllegalArgumentError } from '../domain/errors.ts';
+import { simpleMatch } from '../domain/ids.ts';
 import type { Mappings } from '../domain/documents/mappings.ts';
 import { timeWindow, type Query } from '../domain/search/query.ts';
 import type { Candidate } from '../domain/search/request.ts';
@@ -29,8 +30,16 @@ const PREFIX = '.ml-anomalies-';
  */
 export const MAX_ML_RESULTS_READ = 50_000;
 
-/** The results the ML part of an index expression names: every job's, or the named jobs'. */
-export type MlResultsScope = { all: true } | { all: false; jobs: string[] };
+/**
+ * The results the ML part of an index expression names: every job's (`all`), the named jobs'
+ * (`jobs`, from `.ml-anomalies-<job>`) and the jobs matching `patterns` (job id patterns, from
+ * `.ml-anomalies-<pattern>*`).
+ */
+export interface MlResultsScope {
+  all: boolean;
+  jobs: string[];
+  patterns: string[];
+}
 
 /** Whether `index` is one of the ML results index names (write targets are refused for these). */
 export function isMlResultsIndex(index: string): boolean {
@@ -39,17 +48,47 @@ export function isMlResultsIndex(index: string): boolean {
 
 /**
  * Splits an index expression into its ML results part and the rest (a comma list of the
- * other tokens, or undefined when there are none). `_all` and `*` do not reach the results,
- * as in Elasticsearch, where `.ml-anomalies-*` are hidden indices.
+ * other tokens, or undefined when there are none). `.ml-anomalies-shared` and any dotted
+ * wildcard matching it (`.ml-anomalies-*`, `.ml-*`) mean every job; `.ml-anomalies-<job>` is
+ * Elasticsearch's per-job alias (filtered on `job_id`), and a wildcard of it matches job ids.
+ * `_all` and `*` do not reach the results, as in Elasticsearch, where `.ml-anomalies-*` are
+ * hidden indices (only a pattern starting with `.` matches them).
+ * @throws DocumentStoreUnsupportedError for the other ML indices (`.ml-notifications-*`,
+ *   `.ml-state*`, `.ml-config`, `.ml-annotations-*`, …), which mlplane does not serve as
+ *   indices: a 400 rather than an empty answer that looks like "no notifications"
  */
 export function splitMlResults(expression: string | undefined): { ml?: MlResultsScope; rest?: string } {
   if (expression === undefined) return {};
-  const tokens = expression.split(',');
-  const ml = tokens.filter(isMlResultsIndex);
-  if (ml.length === 0) return { rest: expression };
-  const rest = tokens.filter((t) => !isMlResultsIndex(t));
-  const all = ml.some((t) => t === ML_RESULTS_INDEX || t.includes('*'));
-  return { ml: all ? { all: true } : { all: false, jobs: ml.map((t) => t.slice(PREFIX.length)) }, ...(rest.length > 0 ? { rest: rest.join(',') } : {}) };
+  const scope: MlResultsScope = { all: false, jobs: [], patterns: [] };
+  const rest: string[] = [];
+  let ml = false;
+  for (const token of expression.split(',')) {
+    if (token === ML_RESULTS_INDEX || (token.startsWith('.') && token.includes('*') && simpleMatch(token, ML_RESULTS_INDEX))) scope.all = true;
+    else if (token.startsWith(PREFIX) && token.includes('*')) scope.patterns.push(token.slice(PREFIX.length));
+    else if (token.startsWith(PREFIX)) scope.jobs.push(token.slice(PREFIX.length));
+    else if (token.startsWith('.ml-')) throw new DocumentStoreUnsupportedError(token, 'index');
+    else {
+      rest.push(token);
+      continue;
+    }
+    ml = true;
+  }
+  if (!ml) return { rest: expression };
+  return { ml: scope, ...(rest.length > 0 ? { rest: rest.join(',') } : {}) };
+}
+
+/** The job ids of a scope: every job, the matching ones, and the named ones (each must exist unless `ignoreUnavailable`). */
+async function scopeJobs(scope: MlResultsScope, ignoreUnavailable: boolean): Promise<string[]> {
+  const out = new Set<string>();
+  if (scope.all || scope.patterns.length > 0) {
+    for (const j of await listJobConfigs()) if (scope.all || scope.patterns.some((p) => simpleMatch(p, j.job_id))) out.add(j.job_id);
+  }
+  for (const id of scope.jobs) {
+    if (out.has(id)) continue;
+    if (await getJobConfig(id)) out.add(id);
+    else if (!ignoreUnavailable) throw new IndexNotFoundError(`${PREFIX}${id}`);
+  }
+  return [...out];
 }
 
 /** The fields of the results index a query can name (Elasticsearch's results mappings, the part mlplane serves). */
@@ -141,15 +180,7 @@ function requiredValues(query: Query, field: string): Set<string> | undefined {
  *   IllegalArgumentError when more than MAX_ML_RESULTS_READ results would be read
  */
 export async function mlResultCandidates(scope: MlResultsScope, query: Query, nowMs: number, ignoreUnavailable: boolean, order = 0): Promise<Candidate[]> {
-  let jobs: string[];
-  if (scope.all) jobs = (await listJobConfigs()).map((j) => j.job_id);
-  else {
-    jobs = [];
-    for (const id of scope.jobs) {
-      if (await getJobConfig(id)) jobs.push(id);
-      else if (!ignoreUnavailable) throw new IndexNotFoundError(`${PREFIX}${id}`);
-    }
-  }
+  let jobs = await scopeJobs(scope, ignoreUnavailable);
   const wantedJobs = requiredValues(query, 'job_id');
   if (wantedJobs) jobs = jobs.filter((j) => wantedJobs.has(j));
   const types = requiredValues(query, 'result_type');

@@ -61,6 +61,13 @@ describe('_search and _count of .ml-anomalies-* answer from the results store', 
     expect(lastDay.hits.hits[0]._id).toBe(`${jobId}_bucket_${T0}_3600`);
     const none = await es.count({ index: '.ml-anomalies-shared', query: { bool: { filter: [{ term: { job_id: jobId } }, { range: { timestamp: { lt: T0 } } }] } } });
     expect(none.count).toBe(0);
+    const byPattern = await es.count({
+      index: `.ml-anomalies-${jobId.slice(0, -2)}*`,
+      query: { bool: { filter: [{ term: { result_type: 'bucket' } }, { term: { job_id: jobId } }] } },
+    });
+    expect(byPattern.count).toBe(14 * 24);
+    const notifications = await esError(es.search({ index: '.ml-notifications-*' }));
+    expect(notifications).toMatchObject({ status: 400, type: 'illegal_argument_exception', reason: 'mlplane does not support the [.ml-notifications-*] index yet' });
     const missing = await esError(es.search({ index: '.ml-anomalies-no-such-job' }));
     expect(missing).toMatchObject({ status: 404, type: 'index_not_found_exception', reason: 'no such index [.ml-anomalies-no-such-job]' });
   });

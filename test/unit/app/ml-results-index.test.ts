@@ -25,12 +25,16 @@ beforeEach(() => {
 
 describe('the .ml-anomalies-* index names', () => {
   it('splits the results names from the other indices; the shared index and wildcards mean every job', () => {
-    expect(splitMlResults('.ml-anomalies-*')).toEqual({ ml: { all: true } });
-    expect(splitMlResults('logs,.ml-anomalies-shared')).toEqual({ ml: { all: true }, rest: 'logs' });
-    expect(splitMlResults('.ml-anomalies-a,.ml-anomalies-b')).toEqual({ ml: { all: false, jobs: ['a', 'b'] } });
+    const all = { all: true, jobs: [], patterns: [] };
+    expect(splitMlResults('.ml-anomalies-*')).toEqual({ ml: all });
+    expect(splitMlResults('.ml-*')).toEqual({ ml: all });
+    expect(splitMlResults('logs,.ml-anomalies-shared')).toEqual({ ml: all, rest: 'logs' });
+    expect(splitMlResults('.ml-anomalies-a,.ml-anomalies-b')).toEqual({ ml: { all: false, jobs: ['a', 'b'], patterns: [] } });
+    expect(splitMlResults('.ml-anomalies-web-*')).toEqual({ ml: { all: false, jobs: [], patterns: ['web-*'] } });
     expect(splitMlResults('logs-*')).toEqual({ rest: 'logs-*' });
     expect(splitMlResults('_all')).toEqual({ rest: '_all' });
     expect(splitMlResults(undefined)).toEqual({});
+    expect(() => splitMlResults('.ml-notifications-*')).toThrow('mlplane does not support the [.ml-notifications-*] index yet');
   });
 
   it("gives Elasticsearch's document ids: Objects.hash of the by/over/partition values and their total length", () => {
@@ -52,17 +56,22 @@ describe('reading the results a search needs', () => {
       { kind: 'term', field: 'result_type', value: 'record' },
       { kind: 'range', field: 'timestamp', gte: 'now-1h', lt: NOW },
     );
-    const got = await mlResultCandidates({ all: true }, q, NOW, false);
+    const got = await mlResultCandidates({ all: true, jobs: [], patterns: [] }, q, NOW, false);
     expect(queryBuckets).not.toHaveBeenCalled();
     expect(queryRecords).toHaveBeenCalledTimes(1);
     expect(queryRecords).toHaveBeenCalledWith('b', { startMs: NOW - H, endMs: NOW });
     expect(got.map((c) => c.doc.index)).toEqual(['.ml-anomalies-shared']);
   });
 
+  it('.ml-anomalies-<pattern> reads the jobs whose id matches it', async () => {
+    await mlResultCandidates({ all: false, jobs: [], patterns: ['b*'] }, { kind: 'term', field: 'result_type', value: 'record' }, NOW, false);
+    expect(queryRecords.mock.calls.map((c) => c[0])).toEqual(['b']);
+  });
+
   it('the buckets of an empty run are served one by one inside the window', async () => {
     queryBuckets.mockResolvedValue({ buckets: [], runs: [{ job_id: 'a', timestamp: 0, end: 10 * H, bucket_span: 3600 }] });
     const got = await mlResultCandidates(
-      { all: false, jobs: ['a'] },
+      { all: false, jobs: ['a'], patterns: [] },
       bool({ kind: 'term', field: 'result_type', value: 'bucket' }, { kind: 'range', field: 'timestamp', gte: 3 * H, lt: 5 * H }),
       NOW,
       false,
@@ -72,13 +81,13 @@ describe('reading the results a search needs', () => {
   });
 
   it('.ml-anomalies-<job> of an unknown job is index_not_found, unless ignore_unavailable', async () => {
-    await expect(mlResultCandidates({ all: false, jobs: ['zz'] }, { kind: 'match_all' }, NOW, false)).rejects.toThrow(IndexNotFoundError);
-    expect(await mlResultCandidates({ all: false, jobs: ['zz'] }, { kind: 'match_all' }, NOW, true)).toEqual([]);
+    await expect(mlResultCandidates({ all: false, jobs: ['zz'], patterns: [] }, { kind: 'match_all' }, NOW, false)).rejects.toThrow(IndexNotFoundError);
+    expect(await mlResultCandidates({ all: false, jobs: ['zz'], patterns: [] }, { kind: 'match_all' }, NOW, true)).toEqual([]);
   });
 
   it('refuses with a 400, never a truncated answer, when more than the bound of results would be read', async () => {
     queryRecords.mockImplementation(async (job: string) => Array.from({ length: MAX_ML_RESULTS_READ / 2 + 1 }, (_, i) => record(job, i)));
-    const err = await mlResultCandidates({ all: true }, { kind: 'match_all' }, NOW, false).catch((e: unknown) => e);
+    const err = await mlResultCandidates({ all: true, jobs: [], patterns: [] }, { kind: 'match_all' }, NOW, false).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IllegalArgumentError);
     expect((err as IllegalArgumentError).message).toContain(`at most [${MAX_ML_RESULTS_READ}] results`);
   });
