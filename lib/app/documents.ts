@@ -11,6 +11,7 @@ import {
   IllegalArgumentError,
   IndexAlreadyExistsError,
   IndexNotFoundError,
+  MlResultsIndexWriteError,
   StaleStateError,
   VersionConflictError,
 } from '../domain/errors.ts';
@@ -20,6 +21,7 @@ import { validateIndexName } from '../domain/documents/index-name.ts';
 import { type Mappings, parseMappings, timeFieldOf } from '../domain/documents/mappings.ts';
 import { parseJsonBody } from '../domain/json/plain-values.ts';
 import { config } from '../runtime/config.ts';
+import { isMlResultsIndex } from './ml-results-index.ts';
 import type { ChunkKey } from '../store/document-chunks.ts';
 import {
   allocateSeqNos,
@@ -76,6 +78,7 @@ function flattenSettings(raw: unknown): Record<string, string> {
  * @throws InvalidIndexNameError, IndexAlreadyExistsError "index [<i>/<uuid>] already exists", the mapping errors of parseMappings
  */
 export async function putIndex(name: string, body: string | undefined): Promise<unknown> {
+  refuseMlResultsIndex(name);
   validateIndexName(name);
   const raw = body === undefined ? {} : parseJsonBody(body);
   if (!isJsonObject(raw)) throw new EsError('parse_exception', 400, 'Failed to derive xcontent');
@@ -159,6 +162,7 @@ export async function deleteIndices(expression: string): Promise<{ acknowledged:
   if (expression === '_all' || expression.split(',').some((t) => t.includes('*') || t === '_all')) {
     throw new IllegalArgumentError('Wildcard expressions or all indices are not allowed');
   }
+  for (const t of expression.split(',')) refuseMlResultsIndex(t);
   const indices = await resolveIndices(expression);
   for (const i of indices) await dropIndex(i);
   // The documents are already invisible; their items go within this request's budget, the
@@ -207,6 +211,7 @@ interface WriteItem {
 async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> {
   let index: StoredIndex;
   try {
+    refuseMlResultsIndex(indexName);
     index = items.every((i) => i.op === 'delete') ? await mustGetIndex(indexName) : await writableIndex(indexName);
   } catch (err) {
     if (!(err instanceof EsError)) throw err;
@@ -332,6 +337,11 @@ async function writeBatch(indexName: string, items: WriteItem[]): Promise<void> 
   }
 }
 
+/** The `.ml-anomalies-*` names are a read-only view of the results store (ml-results-index.ts). @throws MlResultsIndexWriteError */
+function refuseMlResultsIndex(index: string): void {
+  if (isMlResultsIndex(index)) throw new MlResultsIndexWriteError(index);
+}
+
 async function mustGetIndex(name: string): Promise<StoredIndex> {
   const i = await getIndex(name);
   if (!i) throw new IndexNotFoundError(name);
@@ -367,6 +377,7 @@ export async function getDocument(index: string, id: string, sourceWanted: boole
 
 /** DELETE <index>/_doc/<id>: 200 `result: deleted` or 404 `result: not_found`. @throws IndexNotFoundError */
 export async function deleteDocument(index: string, id: string, refresh?: string): Promise<{ status: number; body: unknown }> {
+  refuseMlResultsIndex(index);
   const i = await mustGetIndex(index);
   const [seqNo] = [await allocateSeqNos(i.name, 1)];
   const loc = await deleteDoc(i, id);

@@ -8,6 +8,7 @@ import { timeWindow, type Query } from '../domain/search/query.ts';
 import { leafFields } from '../domain/documents/mappings.ts';
 import { queryDocs, type StoredIndex } from '../store/documents.ts';
 import { resolveIndices } from './documents.ts';
+import { mlResultCandidates, splitMlResults } from './ml-results-index.ts';
 
 /** Reads the candidates of a query: per index, the day partitions its time window covers. */
 async function candidates(indices: readonly StoredIndex[], query: Query, nowMs: number): Promise<Candidate[]> {
@@ -27,6 +28,20 @@ async function candidates(indices: readonly StoredIndex[], query: Query, nowMs: 
   return out;
 }
 
+/**
+ * The indices and results an expression names, read for `query`: the document store's
+ * indices, then the ML results when the expression names `.ml-anomalies-*` (see
+ * ml-results-index.ts); `shards` counts each stored index and the results index as one.
+ */
+async function read(expression: string | undefined, query: Query, params: Record<string, string>, nowMs: number): Promise<{ all: Candidate[]; shards: number }> {
+  const ignoreUnavailable = params.ignore_unavailable === 'true';
+  const { ml, rest } = splitMlResults(expression);
+  const indices = ml && rest === undefined ? [] : await resolveIndices(rest, ignoreUnavailable);
+  const all = await candidates(indices, query, nowMs);
+  if (ml) all.push(...(await mlResultCandidates(ml, query, nowMs, ignoreUnavailable, all.length)));
+  return { all, shards: indices.length + (ml ? 1 : 0) };
+}
+
 function shards(n: number): { total: number; successful: number; skipped: number; failed: number } {
   return { total: n, successful: n, skipped: 0, failed: 0 };
 }
@@ -39,19 +54,18 @@ function shards(n: number): { total: number; successful: number; skipped: number
 export async function search(expression: string | undefined, body: string | undefined, params: Record<string, string>): Promise<unknown> {
   const started = Date.now();
   const req = parseSearchRequest(body, params);
-  const indices = await resolveIndices(expression, params.ignore_unavailable === 'true');
   const nowMs = Date.now();
-  const outcome = runSearch(req, await candidates(indices, req.query, nowMs), nowMs);
+  const got = await read(expression, req.query, params, nowMs);
+  const outcome = runSearch(req, got.all, nowMs);
   const hits = params.rest_total_hits_as_int === 'true' && outcome.hits.total ? { ...outcome.hits, total: outcome.hits.total.value } : outcome.hits;
-  return { took: Date.now() - started, timed_out: false, _shards: shards(indices.length), hits, ...(outcome.aggregations ? { aggregations: outcome.aggregations } : {}) };
+  return { took: Date.now() - started, timed_out: false, _shards: shards(got.shards), hits, ...(outcome.aggregations ? { aggregations: outcome.aggregations } : {}) };
 }
 
 /** GET/POST [<index>/]_count: `{count, _shards}`. */
 export async function count(expression: string | undefined, body: string | undefined, params: Record<string, string>): Promise<unknown> {
   const req = parseSearchRequest(body, {}, true);
-  const indices = await resolveIndices(expression, params.ignore_unavailable === 'true');
   const nowMs = Date.now();
-  const all = await candidates(indices, req.query, nowMs);
+  const { all, shards: n } = await read(expression, req.query, params, nowMs);
   const outcome = runSearch({ ...req, size: 0, trackTotalHits: true }, all, nowMs);
-  return { count: outcome.hits.total?.value ?? 0, _shards: shards(indices.length) };
+  return { count: outcome.hits.total?.value ?? 0, _shards: shards(n) };
 }

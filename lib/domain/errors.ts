@@ -572,3 +572,15 @@ export class DocumentStoreUnsupportedError extends IllegalArgumentError {
     super(`mlplane does not support the [${what}] ${kind} yet`);
   }
 }
+
+/**
+ * 400 `illegal_argument_exception` for a write to the ML results indices (`.ml-anomalies-*`).
+ * Elasticsearch would accept such a write (the indices are hidden, not system indices), but
+ * in mlplane they are a read-only view of the results store, which only jobs write; a clear
+ * 400 is what a user expects rather than a document that no result read would ever show.
+ */
+export class MlResultsIndexWriteError extends IllegalArgumentError {
+  constructor(index: string) {
+    super(`mlplane does not support writing to [${index}]: the .ml-anomalies-* indices are a read-only view of the anomaly detection results`);
+  }
+}
