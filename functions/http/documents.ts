@@ -71,38 +71,27 @@ const refreshRoute = (withIndex: boolean): RouteHandler => ({
   handle: async (req) => ({ status: 200, body: await refresh(withIndex ? index(req, true) : undefined) }),
 });
 
+/** GET _cluster/health[/<index>]: one route for both forms (the index part is absent on the first). */
+const healthRoute: RouteHandler = {
+  params: [
+    'level',
+    'local',
+    'master_timeout',
+    'timeout',
+    'wait_for_status',
+    'wait_for_nodes',
+    'wait_for_no_relocating_shards',
+    'wait_for_active_shards',
+    'wait_for_events',
+    'wait_for_no_initializing_shards',
+  ],
+  handle: async (req) => clusterHealth(req.pathParams.index),
+};
+
 /** The document store (DESIGN §9): indices, documents, `_bulk`, `_search`, `_count`, `_refresh`, `_cluster/health`. */
 export const handler = httpFunction('documents', {
-  'GET /_cluster/health': {
-    params: [
-      'level',
-      'local',
-      'master_timeout',
-      'timeout',
-      'wait_for_status',
-      'wait_for_nodes',
-      'wait_for_no_relocating_shards',
-      'wait_for_active_shards',
-      'wait_for_events',
-      'wait_for_no_initializing_shards',
-    ],
-    handle: async () => clusterHealth(),
-  },
-  'GET /_cluster/health/{index}': {
-    params: [
-      'level',
-      'local',
-      'master_timeout',
-      'timeout',
-      'wait_for_status',
-      'wait_for_nodes',
-      'wait_for_no_relocating_shards',
-      'wait_for_active_shards',
-      'wait_for_events',
-      'wait_for_no_initializing_shards',
-    ],
-    handle: async (req) => clusterHealth(index(req)),
-  },
+  'GET /_cluster/health': healthRoute,
+  'GET /_cluster/health/{index}': healthRoute,
   'PUT /{index}': { params: ['timeout', 'master_timeout', 'wait_for_active_shards'], handle: async (req) => ({ status: 200, body: await putIndex(index(req), req.body) }) },
   'GET /{index}': {
     params: ['ignore_unavailable', 'allow_no_indices', 'expand_wildcards', 'flat_settings', 'include_defaults', 'local', 'master_timeout', 'features'],

@@ -127,13 +127,7 @@ export async function setUpgradeMode(params: SetUpgradeModeParams, nowMs = Date.
   if (noop) return { kind: 'done', response: { acknowledged: true } };
   let cmd: Command;
   try {
-    cmd = await submitCommand({
-      action: 'upgrade_mode',
-      es_action: SET_UPGRADE_MODE_ACTION,
-      description: `set upgrade_mode [${params.enabled}]`,
-      targets: [CLUSTER_TARGET],
-      params: { enabled: params.enabled, timeout_ms: timeoutMs },
-    });
+    cmd = await submitUpgradeModeCommand(params.enabled, timeoutMs, `set upgrade_mode [${params.enabled}]`);
   } catch (err) {
     // Never queued: the flag goes, so the next request is not refused for a request that never ran.
     await updateSettings((s) => (s.upgrade_mode_change?.started_ms === nowMs ? withoutChange(s) : undefined));
@@ -318,11 +312,16 @@ async function startDisable(nowMs: number): Promise<void> {
     !s.upgrade_mode || changeInProgress(s, nowMs) ? undefined : { ...s, upgrade_mode_change: { to: false, from: true, command_id: '', started_ms: nowMs, timeout_ms: timeout.ms } },
   );
   if (!changed) return;
-  await submitCommand({
+  await submitUpgradeModeCommand(false, timeout.ms, 'set upgrade_mode [false] (expired)');
+}
+
+/** Queues the `upgrade_mode` command (worker side: {@link applyUpgradeMode}) in the `cluster` FIFO group. */
+function submitUpgradeModeCommand(enabled: boolean, timeoutMs: number, description: string): Promise<Command> {
+  return submitCommand({
     action: 'upgrade_mode',
     es_action: SET_UPGRADE_MODE_ACTION,
-    description: 'set upgrade_mode [false] (expired)',
+    description,
     targets: [CLUSTER_TARGET],
-    params: { enabled: false, timeout_ms: timeout.ms },
+    params: { enabled, timeout_ms: timeoutMs },
   });
 }
