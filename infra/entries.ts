@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { routes, schedules, workers } from '../lib/runtime/topology.ts';
+import { commandIngress, routes, schedules, workers } from '../lib/runtime/topology.ts';
 
-/** Where an entry is invoked from: API Gateway, an SQS event source mapping or EventBridge. */
-export type EntryKind = 'http' | 'workers' | 'schedules';
+/** Where an entry is invoked from: API Gateway, an SQS event source mapping, EventBridge (`schedules`), or a command event (`commands`). */
+export type EntryKind = 'http' | 'workers' | 'schedules' | 'commands';
 
 /** One Lambda function and the TypeScript file whose `handler` export it runs. */
 export interface FunctionEntry {
@@ -53,8 +53,11 @@ export const workerEntries: readonly FunctionEntry[] = Object.keys(workers).map(
 /** One entry per scheduled function of `topology.schedules` (several schedules may share one). */
 export const scheduleEntries: readonly FunctionEntry[] = unique(schedules.map((s) => s.fn)).map((fn) => entry('schedules', fn));
 
-/** Every Lambda entry point: HTTP, then workers, then schedules. */
-export const allEntries: readonly FunctionEntry[] = [...httpEntries, ...workerEntries, ...scheduleEntries];
+/** The command-ingress function (`topology.commandIngress`): invoked by Scheduler, rules and `npm run command`. */
+export const commandIngressEntry: FunctionEntry = entry('commands', commandIngress.name);
+
+/** Every Lambda entry point: HTTP, then workers, then schedules, then the command ingress. */
+export const allEntries: readonly FunctionEntry[] = [...httpEntries, ...workerEntries, ...scheduleEntries, commandIngressEntry];
 
 /** The entries whose file does not exist under `root` (default: this repository). */
 export function missingEntries(root: string = projectRoot): FunctionEntry[] {

@@ -6,12 +6,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, UPGRADE_MODE_ON_SECONDS } from '../lib/runtime/metrics.ts';
-import { commandQueue, schedules, workers, type HttpFunctionName, type ScheduleFunctionName } from '../lib/runtime/topology.ts';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { commandIngress, commandQueue, schedules, workers, type HttpFunctionName, type ScheduleFunctionName } from '../lib/runtime/topology.ts';
 import { CommandQueue } from './constructs/command-queue.ts';
 import { MlplaneHttpApi } from './constructs/http-api.ts';
 import { MlplaneFunction } from './constructs/mlplane-function.ts';
 import { StateTable } from './constructs/state-table.ts';
-import { httpEntries, projectRoot as defaultProjectRoot, scheduleEntries, workerEntries } from './entries.ts';
+import { commandIngressEntry, httpEntries, projectRoot as defaultProjectRoot, scheduleEntries, workerEntries } from './entries.ts';
 
 /** Removal policies accepted by the `removalPolicy` context value. */
 const removalPolicies = {
@@ -66,6 +67,10 @@ export class MlplaneStack extends Stack {
   readonly httpFunctions: Readonly<Record<HttpFunctionName, IFunction>>;
   readonly workerFunctions: Readonly<Record<keyof typeof workers, IFunction>>;
   readonly scheduleFunctions: Readonly<Record<ScheduleFunctionName, IFunction>>;
+  /** The command-ingress function: the target of command schedules and rules (`topology.commandIngress`). */
+  readonly commandIngress: IFunction;
+  /** Command events that failed every retry, or were too old to run (standard SQS queue, 14 days). */
+  readonly commandEventsDeadLetterQueue: Queue;
   /** Fires when upgrade mode stays on longer than {@link MlplaneStackProps.upgradeModeAlarmAfter}. */
   readonly upgradeModeAlarm: Alarm;
 
@@ -138,6 +143,22 @@ export class MlplaneStack extends Stack {
       scheduled[entry.name as ScheduleFunctionName] = fn;
     }
     this.scheduleFunctions = scheduled;
+
+    this.commandEventsDeadLetterQueue = new Queue(this, 'CommandEventsDeadLetterQueue', {
+      queueName: commandIngress.dlqLogicalName,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    const ingress = new MlplaneFunction(this, commandIngressEntry.constructId, {
+      ...common,
+      entry: commandIngressEntry,
+      timeout: Duration.seconds(commandIngress.timeoutSeconds),
+      memoryMiB: commandIngress.memoryMiB,
+    });
+    this.table.table.grantReadWriteData(ingress.fn);
+    this.commands.queue.grantSendMessages(ingress.fn);
+    this.commandIngress = ingress.fn;
 
     for (const def of schedules) {
       new Rule(this, `Schedule-${def.name}`, {

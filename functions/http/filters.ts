@@ -1,24 +1,5 @@
-import { deleteMlFilter, getMlFilters, putMlFilter, updateMlFilter } from '../../lib/app/filters.ts';
-import { httpFunction, type HttpRequest } from '../../lib/http/chain.ts';
-import { intParam } from '../../lib/http/params.ts';
-import { requireBody } from '../../lib/http/body.ts';
+import { httpFunction } from '../../lib/http/chain.ts';
+import { filtersRoutes } from '../../lib/http/routes/filters.ts';
 
-const getRoute = {
-  params: ['from', 'size'],
-  handle: async (req: HttpRequest) => ({
-    status: 200,
-    body: await getMlFilters(req.pathParams.filter_id, intParam(req.query.from, 'from', 0), intParam(req.query.size, 'size', 100)),
-  }),
-};
-
-/** The ML filter APIs (spec A.5.10): the item lists custom rule scopes refer to. */
-export const handler = httpFunction('filters', {
-  'GET /_ml/filters': getRoute,
-  'GET /_ml/filters/{filter_id}': getRoute,
-  'PUT /_ml/filters/{filter_id}': { params: [], handle: async (req) => ({ status: 200, body: await putMlFilter(req.pathParams.filter_id ?? '', requireBody(req)) }) },
-  'POST /_ml/filters/{filter_id}/_update': {
-    params: [],
-    handle: async (req) => ({ status: 200, body: await updateMlFilter(req.pathParams.filter_id ?? '', requireBody(req)) }),
-  },
-  'DELETE /_ml/filters/{filter_id}': { params: [], handle: async (req) => ({ status: 200, body: await deleteMlFilter(req.pathParams.filter_id ?? '') }) },
-});
+/** The `filters` HTTP function (API Gateway routes with `fn: 'filters'` in `lib/runtime/topology.ts`). */
+export const handler = httpFunction('filters', filtersRoutes);

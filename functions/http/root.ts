@@ -1,43 +1,5 @@
-import { clusterInfo, mlInfo } from '../../lib/app/ml-info.ts';
-import { setUpgradeMode } from '../../lib/app/upgrade-mode.ts';
-import { httpFunction, type HttpRequest } from '../../lib/http/chain.ts';
-import { booleanParam, positiveTimeParam, refuseBody, timeParam, timeParamOr } from '../../lib/http/params.ts';
+import { httpFunction } from '../../lib/http/chain.ts';
+import { rootRoutes } from '../../lib/http/routes/root.ts';
 
-/** GET / and HEAD /: cluster info, the way the official clients check the product. */
-const rootRoute = {
-  params: [],
-  handle: async () => ({ status: 200, body: await clusterInfo() }),
-};
-
-/** GET _ml/info (spec A.4): defaults, limits and `upgrade_mode`. */
-const infoRoute = {
-  params: [],
-  handle: async () => ({ status: 200, body: await mlInfo() }),
-};
-
-/**
- * POST _ml/set_upgrade_mode (spec A.4, C): `enabled` (default false: a call without it
- * disables), `timeout` (default 30s), `master_timeout` (accepted; there is no master to wait
- * for), and the mlplane extension `expires_in` (a time after which upgrade mode switches itself
- * off). The REST API takes no body: one is refused as Elasticsearch's `BaseRestHandler` does.
- */
-const setUpgradeModeRoute = {
-  params: ['enabled', 'timeout', 'master_timeout', 'expires_in'],
-  handle: async (req: HttpRequest) => {
-    refuseBody(req.route.method, req.path, req.body);
-    const enabled = booleanParam(req.query.enabled, false);
-    const timeout = timeParamOr(req.query.timeout, 'timeout', 30_000);
-    timeParam(req.query.master_timeout, 'master_timeout');
-    const expiresIn = positiveTimeParam(req.query.expires_in, 'expires_in');
-    const q = await setUpgradeMode({ enabled, timeout, ...(expiresIn ? { expiresIn } : {}) });
-    if (q.kind === 'done') return { status: 200, body: q.response };
-    return { status: 202, body: { task: q.taskId } };
-  },
-};
-
-export const handler = httpFunction('root', {
-  'GET /': rootRoute,
-  'HEAD /': rootRoute,
-  'GET /_ml/info': infoRoute,
-  'POST /_ml/set_upgrade_mode': setUpgradeModeRoute,
-});
+/** The `root` HTTP function (API Gateway routes with `fn: 'root'` in `lib/runtime/topology.ts`). */
+export const handler = httpFunction('root', rootRoutes);

@@ -231,6 +231,24 @@ export const workers = {
   commands: { timeoutSeconds: 60, memoryMiB: 1024 },
 } as const;
 
+/**
+ * The command-ingress function (`functions/commands/ingress.ts`): EventBridge Scheduler
+ * schedules, EventBridge rules and `npm run command` invoke it with a command event
+ * (`lib/domain/command-event.ts`), which it runs as the HTTP request it stands for. Its
+ * asynchronous invocations retry `retryAttempts` times, then go to the dead-letter queue
+ * `dlqLogicalName`. The timeout lets a command wait for a long close.
+ */
+export const commandIngress = {
+  name: 'ingress',
+  timeoutSeconds: 900,
+  memoryMiB: 1024,
+  /** Retries of a failed invocation (EventBridge targets and Lambda async), before the DLQ. */
+  retryAttempts: 2,
+  /** An event older than this is dropped to the DLQ instead of run late, in s. */
+  maxEventAgeSeconds: 3600,
+  dlqLogicalName: 'command-events-dlq',
+} as const;
+
 /** Names of the EventBridge-scheduled functions. */
 export type ScheduleFunctionName = 'maintenance' | 'persist' | 'datafeeds';
 

@@ -18,7 +18,8 @@ describe('command queue', () => {
 
   it(`redrives a command to a FIFO dead-letter queue after maxReceiveCount receives`, () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues).sort()).toEqual([queueId, dlqId].sort());
+    const eventsDlqId = cfnId(stack, stack.commandEventsDeadLetterQueue);
+    expect(Object.keys(queues).sort()).toEqual([queueId, dlqId, eventsDlqId].sort());
     expect(queues[queueId]?.Properties?.RedrivePolicy).toEqual({
       deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
       maxReceiveCount: commandQueue.maxReceiveCount,
