@@ -15,7 +15,9 @@ describe('Lambda functions', () => {
 
   it('has one function per HTTP family, worker and scheduled function of the topology, and the command ingress', () => {
     expect(Object.keys(functions)).toHaveLength(allEntries.length);
-    const own = [...Object.values(stack.httpFunctions), ...Object.values(stack.workerFunctions), ...Object.values(stack.scheduleFunctions), stack.commandIngress].map((fn) => cfnId(stack, fn));
+    const own = [...Object.values(stack.httpFunctions), ...Object.values(stack.workerFunctions), ...Object.values(stack.scheduleFunctions), stack.commandIngress].map((fn) =>
+      cfnId(stack, fn),
+    );
     expect(own.sort()).toEqual(Object.keys(functions).sort());
   });
 
