@@ -3,6 +3,7 @@ import type { Command, CommandAction } from '../domain/command.ts';
 import { IllegalStateError, InternalError, StoredEsError } from '../domain/errors.ts';
 import { enqueueCommand } from '../queue/commands.ts';
 import { config } from '../runtime/config.ts';
+import { waitCapMs } from '../runtime/wait-cap.ts';
 import { getCommand, putCommand, recordOutcome } from '../store/commands.ts';
 
 /** Commands and their payloads are kept 24 h (DynamoDB TTL), like Elasticsearch's `.tasks` results for a while. */
@@ -75,7 +76,7 @@ export const FAST_POLL_WINDOW_MS = 300;
 
 /**
  * Polls a command until it is `done` or `failed`, or the budget ends:
- * min(request timeout, the gateway cap `HTTP_WAIT_CAP_MS`). Which one ended first decides
+ * min(request timeout, the gateway cap `HTTP_WAIT_CAP_MS`, or the command ingress's longer cap: `lib/runtime/wait-cap.ts`). Which one ended first decides
  * the answer: Elasticsearch's timeout error, or a 202 with the task id (DESIGN §2.2).
  * Either way the command carries on.
  *
@@ -85,8 +86,8 @@ export const FAST_POLL_WINDOW_MS = 300;
  * close costs about 65 strongly consistent reads instead of one every 15 ms (~1,300).
  */
 export async function awaitCommand(commandId: string, requestTimeoutMs: number | undefined, startedMs = Date.now()): Promise<WaitOutcome> {
-  const { httpWaitCapMs, commandPollMs } = config();
-  const capAt = startedMs + httpWaitCapMs;
+  const { commandPollMs } = config();
+  const capAt = startedMs + waitCapMs();
   const timeoutAt = requestTimeoutMs === undefined ? Infinity : startedMs + requestTimeoutMs;
   let delay = commandPollMs;
   for (;;) {

@@ -1,6 +1,6 @@
 import { DatafeedMessages, IllegalStateError, Messages, StaleStateError } from '../domain/errors.ts';
 import type { TimeValue } from '../domain/units.ts';
-import { config } from '../runtime/config.ts';
+import { waitCapMs } from '../runtime/wait-cap.ts';
 import { getJobRuntime } from '../store/jobs.ts';
 import { submitCommand } from './commands.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
@@ -51,7 +51,7 @@ export async function stopDatafeeds(expression: string, params: StopParams, star
   }
   for (const d of running) await requestStop(d.config.datafeed_id);
   const timeoutMs = params.timeout?.ms ?? 5 * 60_000;
-  const deadline = startedMs + Math.min(timeoutMs, config().httpWaitCapMs);
+  const deadline = startedMs + Math.min(timeoutMs, waitCapMs());
   const pending = new Set(running.map((d) => d.config.datafeed_id));
   for (;;) {
     for (const id of [...pending]) {

@@ -112,6 +112,70 @@ function checkParams(path: string, query: Record<string, string>, accepted: read
   throw new IllegalArgumentError(`request [${path}] contains unrecognized parameter${unknown.length > 1 ? 's' : ''}: ${list}`);
 }
 
+/** What {@link admitRequest} needs of a request, however it arrived (API Gateway event or command event). */
+export interface RequestInput {
+  route: RouteDefinition;
+  /** The route table serving `route` (for the parameters its handler accepts). */
+  handlers: Record<string, RouteHandler>;
+  /** The request path as sent. */
+  path: string;
+  pathParams: Record<string, string>;
+  /** Decoded query parameters. */
+  query: Record<string, string>;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  /** The body: raw bytes (checked as strict UTF-8), text, or undefined for none. */
+  body: Buffer | string | undefined;
+  /** When the request was received, epoch ms. */
+  receivedMs: number;
+  /**
+   * Who sends the request: HTTP authenticates the `Authorization` header; the command
+   * ingress gives its configured principal. Called after the media-type checks, as
+   * Elasticsearch authenticates after building the request.
+   */
+  authenticate: (path: string) => Promise<Principal>;
+}
+
+/**
+ * The checks every request goes through before its route handler, in Elasticsearch's order,
+ * whether it came over HTTP or as a command event: body size (413), `Accept`/`Content-Type`
+ * (400 `media_type_header_exception`, 406), authentication (`input.authenticate`), the
+ * route's cluster privilege (403 `security_exception` naming the action and user), unknown
+ * query parameters (400 "contains unrecognized parameter"), the body decoded strictly as
+ * UTF-8, `?source` as the body when there is none, and an all-blank body counting as none.
+ * @returns the request as route handlers see it
+ * @throws EsError / SimpleHttpError with the Elasticsearch answer of the first check that fails
+ */
+export async function admitRequest(input: RequestInput): Promise<HttpRequest> {
+  const { route, path, query, headers } = input;
+  const byteLength = input.body === undefined ? 0 : typeof input.body === 'string' ? Buffer.byteLength(input.body) : input.body.length;
+  if (byteLength > config().maxBodyBytes) throw new ContentTooLongError(config().maxBodyBytes);
+  // Elasticsearch checks the media types while building the request and the body's type
+  // before dispatching, both before security: these answers need no credentials.
+  checkMediaTypeHeaders(headers.accept, headers['content-type'], byteLength > 0);
+  if (byteLength > 0) checkBodyContentType(headers['content-type']);
+  const principal = await input.authenticate(path);
+  authorize(principal, route.privilege, route.action);
+  checkParams(path, query, handlersParams(input.handlers, route));
+  let body: string | undefined = input.body === undefined ? undefined : typeof input.body === 'string' ? checkTextBody(input.body) : decodeBodyUtf8(input.body);
+  if (body === undefined && query.source !== undefined) {
+    checkSourceContentType(query.source_content_type);
+    body = query.source;
+  }
+  if (body !== undefined && body.trim() === '') body = undefined;
+  return { route, path, pathParams: input.pathParams, query, headers, body, principal, receivedMs: input.receivedMs };
+}
+
+/**
+ * Runs an admitted request through its route's handler (`lib/http/routes/*`).
+ * @returns the handler's result (errors are thrown, for {@link errorResult})
+ */
+export async function runRoute(handlers: Record<string, RouteHandler>, req: HttpRequest): Promise<HttpResult> {
+  const handler = handlers[routeKey(req.route)];
+  if (!handler) throw new Error(`no handler for route ${routeKey(req.route)}`);
+  return handler.handle(req);
+}
+
 /**
  * Builds the Lambda handler of one HTTP function family: a middy chain that, in
  * Elasticsearch's order, decodes the query string (400 `bad_parameter_exception`), checks
@@ -131,8 +195,7 @@ export function httpFunction(fn: HttpFunctionName, handlers: Record<string, Rout
 
   const core = async (event: Event): Promise<APIGatewayProxyStructuredResultV2> => {
     const req = event.request as HttpRequest;
-    const handler = handlers[`${req.route.method} ${req.route.path}`] as RouteHandler;
-    const result = await handler.handle(req);
+    const result = await runRoute(handlers, req);
     return render(result, req.query, req.route.method === 'HEAD', true);
   };
 
@@ -156,30 +219,26 @@ export function httpFunction(fn: HttpFunctionName, handlers: Record<string, Rout
         event.startedMs = Date.now();
         const route = table.get(event.routeKey);
         if (!route) throw new Error(`route ${event.routeKey} is not served by function ${fn}`);
-        const path = event.rawPath;
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(event.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
         const query = queryOf(event);
         event.queryParsed = query;
         const bytes = bodyBytes(event);
-        const byteLength = bytes ? bytes.length : typeof event.body === 'string' ? Buffer.byteLength(event.body) : 0;
-        if (byteLength > config().maxBodyBytes) throw new ContentTooLongError(config().maxBodyBytes);
-        // Elasticsearch checks the media types while building the request and the body's type
-        // before dispatching, both before security: these answers need no credentials.
-        checkMediaTypeHeaders(headers.accept, headers['content-type'], byteLength > 0);
-        if (byteLength > 0) checkBodyContentType(headers['content-type']);
-        const principal = await authenticate(headers.authorization, path);
-        event.user = principal.username;
-        authorize(principal, route.privilege, route.action);
-        checkParams(path, query, handlersParams(handlers, route));
-        let body: string | undefined = bytes ? decodeBodyUtf8(bytes) : typeof event.body === 'string' ? checkTextBody(event.body) : undefined;
-        if (body === undefined && query.source !== undefined) {
-          checkSourceContentType(query.source_content_type);
-          body = query.source;
-        }
-        if (body !== undefined && body.trim() === '') body = undefined;
-        const receivedMs = event.requestContext?.timeEpoch ?? Date.now();
-        event.request = { route, path, pathParams: decodeParams(event.pathParameters), query, headers, body, principal, receivedMs };
+        event.request = await admitRequest({
+          route,
+          handlers,
+          path: event.rawPath,
+          pathParams: decodeParams(event.pathParameters),
+          query,
+          headers,
+          body: bytes ?? (typeof event.body === 'string' ? event.body : undefined),
+          receivedMs: event.requestContext?.timeEpoch ?? Date.now(),
+          authenticate: async (path) => {
+            const principal = await authenticate(headers.authorization, path);
+            event.user = principal.username;
+            return principal;
+          },
+        });
       },
       after: async (request) => {
         access(request.event, request.response?.statusCode ?? 200);

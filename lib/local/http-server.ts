@@ -8,32 +8,20 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import FindMyWay from 'find-my-way';
 import { ContentTooLongError, EsError, IllegalArgumentError, InternalError } from '../domain/errors.ts';
-import { decodeComponent } from '../http/request-text.ts';
+import { createRouteMatcher } from '../http/router.ts';
 import { logAccess } from '../runtime/log.ts';
-import { routeKey, type HttpFunctionName, type RouteDefinition } from '../runtime/topology.ts';
+import type { HttpFunctionName, RouteDefinition } from '../runtime/topology.ts';
 import { toApiGatewayEvent, toHttpResponse, type HttpResponse } from './events.ts';
 import { createLambdaContext, type HttpHandler } from './lambda.ts';
 
-/** Elasticsearch's `RestRequest.Method` order, used to list allowed methods as it does. */
-const ES_METHOD_ORDER = ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH'] as const;
-
-/** Result of matching a request against the routes. */
+/** Result of matching a request against the routes, with the local runtime's own answer when none matches. */
 export type RouteMatch =
   | { kind: 'route'; route: RouteDefinition; routeKey: string; pathParameters: Record<string, string> }
   | { kind: 'options'; allow: string[] }
   | { kind: 'error'; response: HttpResponse };
 
-/** `{"error":"no handler found for uri [<uri>] and method [<METHOD>]","status":400}`, Elasticsearch's answer to an unknown path. */
-export function noHandlerFoundBody(uri: string, method: string): { error: string; status: 400 } {
-  return { error: `no handler found for uri [${uri}] and method [${method}]`, status: 400 };
-}
-
-/** Elasticsearch's 405 body for a known path with a method it does not serve; `allowed` in Elasticsearch's order. */
-export function methodNotAllowedBody(uri: string, method: string, allowed: readonly string[]): { error: string; status: 405 } {
-  return { error: `Incorrect HTTP method for uri [${uri}] and method [${method}], allowed: [${allowed.join(', ')}]`, status: 405 };
-}
+export { methodNotAllowedBody, noHandlerFoundBody } from '../http/router.ts';
 
 /** A JSON response produced by the local runtime itself (never by a function), with the Elasticsearch product header. */
 export function localJsonResponse(statusCode: number, body: unknown, extraHeaders: Record<string, string> = {}): HttpResponse {
@@ -55,85 +43,20 @@ export function esErrorResponse(err: EsError, extraHeaders: Record<string, strin
   return localJsonResponse(err.status, err.toBody(), extraHeaders);
 }
 
-interface RouteStore {
-  route: RouteDefinition;
-}
-
-/** The request router: API Gateway's matching (static segments before `{param}`, a parameter never empty) over the topology's routes. */
+/** The request router of the local API Gateway: {@link createRouteMatcher}'s matching, its refusals as ready responses. */
 export interface Router {
-  /**
-   * Matches `method` and the request target `url` (path and query; the query is
-   * ignored for matching but quoted in error bodies, as Elasticsearch quotes the URI).
-   * A known path with another method gives Elasticsearch's 405 with `Allow`; OPTIONS
-   * on a known path gives the allowed methods; anything else unknown gives 400.
-   */
+  /** See `RouteMatcher.match` (`lib/http/router.ts`); a refusal comes as the response to write (with `x-elastic-product`, and `allow` on a 405). */
   match(method: string, url: string): RouteMatch;
 }
 
-/**
- * Re-encodes each path segment after decoding it the way Elasticsearch does
- * (`RestUtils.decodeComponent`: malformed UTF-8 becomes U+FFFD, `+` stays `+`), so the
- * router binds the same parameter values Elasticsearch would, and a `%ff` segment reaches
- * the handler (which refuses the id) instead of being taken for an unknown path.
- * @throws IllegalArgumentError (400) for a malformed `%` escape, as Elasticsearch's path decoding
- */
-function canonicalPath(path: string): string {
-  if (!path.includes('%')) return path;
-  return path
-    .split('/')
-    .map((seg) => encodeURIComponent(decodeComponent(seg)))
-    .join('/');
-}
-
-/** Builds the router from topology routes (`{param}` segments become find-my-way's `:param`). */
+/** Builds the router from topology routes (`lib/http/router.ts`, shared with the command ingress). */
 export function createRouter(routes: readonly RouteDefinition[]): Router {
-  const fmw = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 2048 });
-  const methods = new Set<string>();
-  for (const route of routes) {
-    const path = route.path.replace(/\{([^}]+)\}/g, ':$1');
-    fmw.on(route.method, path, () => undefined, { route } satisfies RouteStore);
-    methods.add(route.method);
-  }
-
-  const find = (method: string, path: string): { store: RouteStore; params: Record<string, string> } | null => {
-    if (!methods.has(method)) return null;
-    let found: ReturnType<typeof fmw.find>;
-    try {
-      found = fmw.find(method as FindMyWay.HTTPMethod, path);
-    } catch {
-      return null;
-    }
-    if (!found) return null;
-    const params: Record<string, string> = {};
-    for (const [k, v] of Object.entries(found.params)) {
-      // API Gateway never binds an empty path segment to a parameter.
-      if (v === undefined || v === '') return null;
-      params[k] = v;
-    }
-    return { store: found.store as RouteStore, params };
-  };
-
+  const matcher = createRouteMatcher(routes);
   return {
     match(method, url) {
-      const q = url.indexOf('?');
-      let path = q === -1 ? url : url.slice(0, q);
-      try {
-        path = canonicalPath(path);
-      } catch (err) {
-        if (err instanceof IllegalArgumentError) return { kind: 'error', response: esErrorResponse(err) };
-        throw err;
-      }
-      const hit = path.startsWith('/') ? find(method, path) : null;
-      if (hit) {
-        return { kind: 'route', route: hit.store.route, routeKey: routeKey(hit.store.route), pathParameters: hit.params };
-      }
-      const allowed = path.startsWith('/') ? ES_METHOD_ORDER.filter((m) => m !== method && find(m, path) !== null) : [];
-      if (allowed.length === 0) return { kind: 'error', response: localJsonResponse(400, noHandlerFoundBody(url, method)) };
-      if (method === 'OPTIONS') return { kind: 'options', allow: allowed };
-      return {
-        kind: 'error',
-        response: localJsonResponse(405, methodNotAllowedBody(url, method, allowed), { allow: allowed.join(',') }),
-      };
+      const m = matcher.match(method, url);
+      if (m.kind !== 'error') return m;
+      return { kind: 'error', response: localJsonResponse(m.status, m.body, m.headers) };
     },
   };
 }

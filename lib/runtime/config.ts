@@ -14,6 +14,7 @@ import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
  * | `HTTP_WAIT_CAP_MS` | how long an HTTP function waits for a command before answering 202 (default 28000, the API Gateway cap less a margin) |
  * | `COMMAND_POLL_MS` | pause between an HTTP function's polls of a command's outcome during the first 300 ms (default 15); the pauses then double up to 500 ms |
  * | `MAX_BODY_BYTES` | largest accepted request body (default 100 MiB, Elasticsearch's `http.max_content_length`) |
+ * | `COMMAND_ROLES` | comma-separated roles the command ingress runs command events as (default `machine_learning_admin`; add `watcher_admin` for Watcher commands) |
  * | `LOG_LEVEL` | `debug`, `info` (default), `warn`, `error` or `silent`; anything else fails the start (`lib/runtime/log.ts`) |
  * | `LOG_FORMAT` | `json` or `text` (default: `text` on a terminal, else `json`) |
  *
@@ -28,6 +29,8 @@ export interface RuntimeConfig {
   httpWaitCapMs: number;
   commandPollMs: number;
   maxBodyBytes: number;
+  /** Roles of the command ingress's principal `_command` (`COMMAND_ROLES`), never empty. */
+  commandRoles: string[];
 }
 
 const schema = z.object({
@@ -42,6 +45,16 @@ const schema = z.object({
     .int()
     .positive()
     .default(100 * 1024 * 1024),
+  COMMAND_ROLES: z
+    .string()
+    .default('machine_learning_admin')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter((r) => r !== ''),
+    )
+    .refine((roles) => roles.length > 0, 'must name at least one role'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
 });
@@ -67,6 +80,7 @@ export function config(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
     httpWaitCapMs: e.HTTP_WAIT_CAP_MS,
     commandPollMs: e.COMMAND_POLL_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    commandRoles: e.COMMAND_ROLES,
   };
   if (env === process.env) cached = out;
   return out;
