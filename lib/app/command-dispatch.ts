@@ -34,6 +34,10 @@ export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   delete: (cmd, target) => applyDelete(target, cmd.params as { force?: boolean; create_time?: number }),
   upgrade_mode: (cmd, _target, opts) => applyUpgradeMode(cmd, commandParamsSchemas.upgrade_mode.parse(cmd.params), opts.remainingMs),
   watch: (cmd, target) => applyWatchCommand(target, commandParamsSchemas.watch.parse(cmd.params)),
+  // Never queued: its message can only be forged or misrouted, and fails as a permanent error.
+  command_event: async (cmd) => {
+    throw new Error(`command ${cmd.command_id} is a command event's task, run by the command ingress; it is never queued`);
+  },
 };
 
 /** Carries out one command for one target through its use case's apply side. */

@@ -32,6 +32,20 @@ export async function submitCommand(input: SubmitCommand, nowMs = Date.now()): P
   }
 }
 
+/**
+ * Records a command carried out by its recorder, never queued (the task of a command event,
+ * `action: 'command_event'`): status `running` at once, so `GET _tasks` lists it while it
+ * runs; its outcome is recorded with `recordOutcome` on its one target, which finishes it.
+ * @returns the command (its `task_id` is `<node>:<command_id>`)
+ */
+export async function startUnqueuedCommand(input: Omit<SubmitCommand, 'payload'>, nowMs = Date.now()): Promise<Command> {
+  for (let attempt = 0; ; attempt++) {
+    const cmd = { ...newCommand(input, String(nowMs * 1000 + randomInt(1000)), nowMs), status: 'running' as const };
+    if (await putCommand(cmd)) return cmd;
+    if (attempt >= 20) throw new Error('could not allocate a command id');
+  }
+}
+
 function newCommand(input: SubmitCommand, commandId: string, nowMs: number): Command {
   return {
     command_id: commandId,

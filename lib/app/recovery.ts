@@ -1,5 +1,7 @@
 import { enqueueCommand } from '../queue/commands.ts';
-import { listUnfinishedCommands, rollUpStatus } from '../store/commands.ts';
+import type { Command } from '../domain/command.ts';
+import { InternalError } from '../domain/errors.ts';
+import { listUnfinishedCommands, recordOutcome, rollUpStatus } from '../store/commands.ts';
 import { listParked } from '../store/upgrade.ts';
 
 /** Options of {@link requeuePendingCommands}. */
@@ -27,6 +29,11 @@ export async function requeuePendingCommands(opts: RequeueOptions = {}): Promise
   const parked = new Set((await listParked()).map((p) => `${p.command_id}#${p.target}`));
   let sent = 0;
   for (const cmd of pending) {
+    if (cmd.action === 'command_event') {
+      // A command event's task is never queued: the ingress that ran it stopped with the process.
+      await abandonCommandEventTask(cmd);
+      continue;
+    }
     const targets = cmd.targets.filter((t) => !cmd.outcomes?.[t] && !parked.has(`${cmd.command_id}#${t}`));
     if (targets.length === 0 && cmd.targets.some((t) => parked.has(`${cmd.command_id}#${t}`))) continue;
     if (targets.length === 0) {
@@ -38,4 +45,15 @@ export async function requeuePendingCommands(opts: RequeueOptions = {}): Promise
     sent += targets.length;
   }
   return sent;
+}
+
+/**
+ * Closes the task of a command event whose ingress stopped before recording its outcome (the
+ * process ended): a 500, so `GET _tasks/<id>` never reports it running for ever. What the event
+ * started (a queued close) carries on and has its own task.
+ */
+async function abandonCommandEventTask(cmd: Command): Promise<void> {
+  const error = new InternalError('mlplane stopped before the outcome of this command event was recorded').toBody();
+  for (const target of cmd.targets) if (!cmd.outcomes?.[target]) await recordOutcome(cmd, target, { status: 'failed', error, finished_ms: Date.now() });
+  await rollUpStatus(cmd);
 }

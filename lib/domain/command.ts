@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import type { EsErrorBody } from './errors.ts';
 
-/** What a command does to each of its targets (one job, or the cluster). */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch'] as const;
+/**
+ * What a command does to each of its targets (one job, or the cluster). `command_event` is
+ * the task of one command event (lib/http/command.ts): the ingress runs it where it records
+ * it and records its outcome itself; it is never sent to the command queue.
+ */
+export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch', 'command_event'] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */
@@ -87,6 +91,12 @@ export const commandParamsSchemas = {
     action_modes: z.record(z.string(), z.enum(['simulate', 'force_simulate', 'execute', 'force_execute', 'skip'])).optional(),
     debug: z.boolean().optional(),
   }),
+  // The request a command event stands for, and who sent it (the task's description says it in words).
+  command_event: z.strictObject({
+    method: z.string(),
+    path: z.string(),
+    origin: z.strictObject({ kind: z.string(), name: z.string(), id: z.string().optional(), scheduled_time: z.string().optional() }).optional(),
+  }),
 } as const satisfies Record<CommandAction, z.ZodType>;
 
 /** The params of one action's command. */
@@ -110,6 +120,7 @@ export const commandParamsSchema = z.discriminatedUnion('action', [
   paramsOf('datafeed'),
   paramsOf('upgrade_mode'),
   paramsOf('watch'),
+  paramsOf('command_event'),
 ]);
 export type ActionParams = z.infer<typeof commandParamsSchema>;
 
@@ -143,6 +154,9 @@ export const storedCommandSchema = z.looseObject({
   created_ms: z.number(),
   expires_at: z.number(),
 });
+
+/** The one target of a `command_event` task (never a job, cluster or watch target: it is never queued). */
+export const COMMAND_EVENT_TARGET = '_command_event';
 
 /**
  * The target of cluster-wide commands (set upgrade mode). A job id cannot start with `_`

@@ -68,6 +68,17 @@ function render(result: HttpResult, query: Record<string, string>, head: boolean
   return { statusCode: result.status, headers: { ...jsonHeaders, ...result.headers }, body };
 }
 
+/**
+ * The body a result stands for outside HTTP (a command event's task): the JSON body with
+ * `filter_path` applied on success, as {@link render} sends it; a text result (`_cat`) as its text.
+ */
+export function resultBody(result: HttpResult, query: Record<string, string>): unknown {
+  if (result.text !== undefined) return result.text;
+  const ok = result.status >= 200 && result.status < 300;
+  const filters = ok ? compileFilterPath(query.filter_path) : undefined;
+  return filters && result.body !== undefined ? applyFilterPath(result.body, filters) : result.body;
+}
+
 /** Maps any thrown value to Elasticsearch's error rendering; internal errors are logged, never shown. */
 export function errorResult(err: unknown): HttpResult {
   if (err instanceof EsError) {

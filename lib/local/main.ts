@@ -4,6 +4,7 @@
  * | variable | meaning |
  * |---|---|
  * | `PORT` | HTTP port (default 9200); a port already in use is reported at once, exit code 1 |
+ * | `LAMBDA_PORT` | port of the local Lambda Invoke API serving `command-ingress` on 127.0.0.1 (default 9201; 0 = any free port) |
  * | `HOST` | interface to bind (default 127.0.0.1; `0.0.0.0` to accept remote clients) |
  * | `DATA_DIR` | keep the data in this folder across restarts (default: in memory); one mlplane per folder (`DATA_DIR/mlplane.lock`) |
  * | `ELASTIC_PASSWORD` | password of the `elastic` superuser (default: generated, printed once) |
@@ -32,6 +33,9 @@ const started = Date.now();
 const portText = process.env.PORT ?? '9200';
 const port = Number(portText);
 if (!Number.isInteger(port) || port < 0 || port > 65535) refuse(`PORT must be a port number, got ${JSON.stringify(portText)}`);
+const lambdaPortText = process.env.LAMBDA_PORT ?? '9201';
+const lambdaPort = Number(lambdaPortText);
+if (!Number.isInteger(lambdaPort) || lambdaPort < 0 || lambdaPort > 65535) refuse(`LAMBDA_PORT must be a port number, got ${JSON.stringify(lambdaPortText)}`);
 const timeoutText = process.env.DYNAMODB_START_TIMEOUT_S;
 const dynamoDbTimeoutS = timeoutText === undefined || timeoutText === '' ? undefined : Number(timeoutText);
 if (dynamoDbTimeoutS !== undefined && !(Number.isFinite(dynamoDbTimeoutS) && dynamoDbTimeoutS > 0)) {
@@ -49,6 +53,7 @@ process.on('SIGTERM', interruptStart);
 try {
   const system = await startLocalSystem({
     port,
+    lambdaPort,
     host: process.env.HOST,
     dataDir: process.env.DATA_DIR || undefined,
     elasticPassword: process.env.ELASTIC_PASSWORD || undefined,
@@ -56,6 +61,7 @@ try {
     log,
   });
   console.log(`mlplane listening on http://localhost:${system.port} (started in ${Date.now() - started} ms)`);
+  console.log(`command ingress (Lambda Invoke API): ${system.lambdaUrl} function command-ingress; send one with npm run command -- '<event json>'`);
   if (system.generatedPassword) console.log(`elastic password (generated, shown once): ${system.elasticPassword}`);
 
   const shutdown = createShutdownHandler({ stop: () => system.stop(), exit: (code) => process.exit(code), log });

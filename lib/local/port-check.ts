@@ -10,8 +10,10 @@ export class PortInUseError extends Error {
   constructor(
     readonly port: number,
     readonly host: string,
+    /** The setting that picks this port (`PORT`, `LAMBDA_PORT`). */
+    readonly setting = 'PORT',
   ) {
-    super(`port ${port} on ${host} is already in use (another mlplane or Elasticsearch?): stop that process, or set PORT to a free port`);
+    super(`port ${port} on ${host} is already in use (another mlplane or Elasticsearch?): stop that process, or set ${setting} to a free port`);
     this.name = 'PortInUseError';
   }
 }
@@ -23,12 +25,12 @@ export class PortInUseError extends Error {
  * @throws PortInUseError when the port is taken (EADDRINUSE)
  * @throws the listen error otherwise (EACCES for a privileged port, EADDRNOTAVAIL for a foreign host)
  */
-export async function assertPortFree(port: number, host = '127.0.0.1'): Promise<void> {
+export async function assertPortFree(port: number, host = '127.0.0.1', setting = 'PORT'): Promise<void> {
   if (port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const srv = createServer();
     srv.unref();
-    srv.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, host) : err));
+    srv.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, host, setting) : err));
     srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve()));
   });
 }

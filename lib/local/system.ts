@@ -7,12 +7,13 @@
 import { randomInt } from 'node:crypto';
 import { interceptLocalhostDns } from 'fauxqs';
 import { config, resetConfig } from '../runtime/config.ts';
-import { routes, table, workers, type HttpFunctionName, type ScheduleFunctionName } from '../runtime/topology.ts';
+import { commandIngress, routes, table, workers, type HttpFunctionName, type ScheduleFunctionName } from '../runtime/topology.ts';
 import { startCron, type CronRunner } from './cron.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { createLocalDynamoDbClient, ensureTable, startDynamoDbLocal, type LocalDynamoDb } from './dynamodb.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
+import { startLambdaServer, type InvokeHandler, type LocalLambdaServer } from './lambda-server.ts';
 import { handlerCache, REPO_ROOT_URL, type HttpHandler, type ScheduleHandler, type SqsHandler } from './lambda.ts';
 import { assertPortFree } from './port-check.ts';
 import { createLocalSqsClient, startLocalSqs, type LocalSqs } from './sqs.ts';
@@ -31,6 +32,12 @@ export interface LocalSystemOptions {
   port?: number;
   /** Interface the HTTP server binds (default `127.0.0.1`). */
   host?: string;
+  /**
+   * Port of the local Lambda Invoke API (`lib/local/lambda-server.ts`; always on 127.0.0.1):
+   * default 9201, or 0 (any free port) when `port` is 0, so systems started on free ports
+   * (tests) never collide on it.
+   */
+  lambdaPort?: number;
   /**
    * Keep the DynamoDB data in `<dataDir>/dynamodb`; without it everything is in memory.
    * The folder is locked (`<dataDir>/mlplane.lock`) for as long as the system runs.
@@ -63,6 +70,8 @@ export interface LocalSystem {
   /** `http://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** `http://127.0.0.1:<port>` of the local Lambda Invoke API, serving {@link COMMAND_INGRESS_LOCAL_NAME}. */
+  lambdaUrl: string;
   elasticPassword: string;
   /** True when the password was generated here (print it once). */
   generatedPassword: boolean;
@@ -82,6 +91,9 @@ export interface LocalSystem {
   /** Stops HTTP, cron, the worker (in-flight batches finish), fauxqs and DynamoDB Local, in that order; restores `process.env`. */
   stop(): Promise<void>;
 }
+
+/** The name the local Invoke API serves the command ingress under (`aws lambda invoke --function-name command-ingress`). */
+export const COMMAND_INGRESS_LOCAL_NAME = 'command-ingress';
 
 const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -162,6 +174,8 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
     }
     // Before the JVM: a taken port should not cost a DynamoDB Local start to find out.
     await assertPortFree(opts.port ?? 9200, opts.host ?? '127.0.0.1');
+    const lambdaPort = opts.lambdaPort ?? (opts.port === 0 ? 0 : 9201);
+    await assertPortFree(lambdaPort, '127.0.0.1', 'LAMBDA_PORT');
     // The pinned SDK warns about Node 20 at the first client; noise for a local runtime.
     teardown.push(applyEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true' }));
     // The handlers' SQS clients follow queue URLs to sqs.<region>.localhost.
@@ -255,12 +269,31 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
       resolveHttp(fn).catch((err: unknown) => log(`http: ${(err as Error).message}`));
     }
 
+    const loadInvoke = handlerCache<InvokeHandler>();
+    const lambda: LocalLambdaServer = await startLambdaServer({
+      port: lambdaPort,
+      region,
+      functions: {
+        [COMMAND_INGRESS_LOCAL_NAME]: {
+          resolve: () => loadInvoke(`functions/commands/${commandIngress.name}.ts`),
+          timeoutMs: commandIngress.timeoutSeconds * 1000,
+          memoryMiB: commandIngress.memoryMiB,
+          retryAttempts: commandIngress.retryAttempts,
+        },
+      },
+      log,
+    });
+    teardown.push(() => lambda.stop());
+    const lambdaUrl = `http://127.0.0.1:${lambda.port}`;
+    log(`lambda: Invoke API on ${lambdaUrl} (function ${COMMAND_INGRESS_LOCAL_NAME})`);
+
     const url = `http://127.0.0.1:${http.port}`;
     log(`http: listening on ${url}`);
     let stopped: Promise<void> | undefined;
     return {
       url,
       port: http.port,
+      lambdaUrl,
       elasticPassword,
       generatedPassword: generatedPassword && passwordSet,
       env,

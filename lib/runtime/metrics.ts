@@ -21,3 +21,17 @@ export function publishUpgradeModeOnSeconds(seconds: number): void {
   metrics.addMetric(UPGRADE_MODE_ON_SECONDS, MetricUnit.Seconds, seconds);
   metrics.publishStoredMetrics();
 }
+
+/** Name of the metric counting command events refused with a 4xx (malformed, 400, 403, 404, 409, 429 …); the stack alarms on it. */
+export const COMMAND_EVENTS_REJECTED = 'CommandEventsRejected';
+
+/**
+ * Counts one command event the ingress refused with a 4xx outcome (recorded on its task and not
+ * retried: the same event would fail the same way), as one Embedded Metric Format line with the
+ * dimension `service`. A 5xx is not counted here: it is retried, and the DLQ alarm covers it.
+ */
+export function countRejectedCommandEvent(): void {
+  metrics ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mlplane' });
+  metrics.addMetric(COMMAND_EVENTS_REJECTED, MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+}
