@@ -3,9 +3,10 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE, UPGRADE_MODE_ON_SECONDS } from '../lib/runtime/metrics.ts';
+import { COMMAND_EVENTS_REJECTED, METRICS_NAMESPACE, UPGRADE_MODE_ON_SECONDS } from '../lib/runtime/metrics.ts';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { commandIngress, commandQueue, schedules, workers, type HttpFunctionName, type ScheduleFunctionName } from '../lib/runtime/topology.ts';
 import { CommandQueue } from './constructs/command-queue.ts';
@@ -38,6 +39,12 @@ export interface MlplaneStackProps extends StackProps {
    * left on by accident halts every job). Context `upgradeModeAlarmAfterMinutes`; default 2 hours.
    */
   upgradeModeAlarmAfter?: Duration;
+  /**
+   * Roles the command ingress runs command events as (`COMMAND_ROLES`): Elasticsearch built-in
+   * role names, e.g. `['machine_learning_admin', 'watcher_admin']`. Context `commandRoles`
+   * (comma-separated); default `machine_learning_admin` (Watcher commands then get a 403).
+   */
+  commandRoles?: string[];
 }
 
 /**
@@ -73,6 +80,10 @@ export class MlplaneStack extends Stack {
   readonly commandEventsDeadLetterQueue: Queue;
   /** Fires when upgrade mode stays on longer than {@link MlplaneStackProps.upgradeModeAlarmAfter}. */
   readonly upgradeModeAlarm: Alarm;
+  /** Fires when a command event is refused with a 4xx (malformed, unknown job, 403, 429 …): a schedule or rule that needs fixing. */
+  readonly commandEventsRejectedAlarm: Alarm;
+  /** Fires when a command event reached the ingress's dead-letter queue (it failed every retry, or was too old). */
+  readonly commandEventsDeadLetterAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: MlplaneStackProps = {}) {
     super(scope, id, props);
@@ -150,14 +161,29 @@ export class MlplaneStack extends Stack {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    const commandRoles = props.commandRoles?.join(',') ?? this.context('commandRoles') ?? 'machine_learning_admin';
+    if (commandRoles.split(',').every((r) => r.trim() === '')) throw new Error('commandRoles must name at least one role');
     const ingress = new MlplaneFunction(this, commandIngressEntry.constructId, {
       ...common,
+      environment: {
+        ...environment,
+        // The ingress waits for a queued command (a long close) until a minute before its own timeout, not 28 s.
+        HTTP_WAIT_CAP_MS: String((commandIngress.timeoutSeconds - 60) * 1000),
+        COMMAND_ROLES: commandRoles,
+      },
       entry: commandIngressEntry,
       timeout: Duration.seconds(commandIngress.timeoutSeconds),
       memoryMiB: commandIngress.memoryMiB,
     });
     this.table.table.grantReadWriteData(ingress.fn);
     this.commands.queue.grantSendMessages(ingress.fn);
+    // Asynchronous invocations (Scheduler, rules): a 5xx is retried, then the event goes to the DLQ;
+    // a 4xx returns normally (recorded on its task) and is never retried.
+    ingress.fn.configureAsyncInvoke({
+      retryAttempts: commandIngress.retryAttempts,
+      maxEventAge: Duration.seconds(commandIngress.maxEventAgeSeconds),
+      onFailure: new SqsDestination(this.commandEventsDeadLetterQueue),
+    });
     this.commandIngress = ingress.fn;
 
     for (const def of schedules) {
@@ -186,6 +212,29 @@ export class MlplaneStack extends Stack {
         period: Duration.minutes(5),
       }),
       threshold: alarmAfter.toSeconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.commandEventsRejectedAlarm = new Alarm(this, 'CommandEventsRejected', {
+      alarmDescription: 'A command event from a schedule or rule was refused (malformed, unknown job, unauthorized, upgrade mode …): GET _tasks/<id> and the ingress log name the sender and the reason',
+      metric: new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: COMMAND_EVENTS_REJECTED,
+        dimensionsMap: { service: 'mlplane' },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.commandEventsDeadLetterAlarm = new Alarm(this, 'CommandEventsDeadLettered', {
+      alarmDescription: 'A command event failed every retry (or was older than the maximum event age) and is in the command-events dead-letter queue',
+      metric: this.commandEventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
