@@ -74,8 +74,9 @@ function issueText(err: ZodError, root: unknown, prefix: string): string {
   const field = `${prefix}${issue.path.join('.')}`;
   const value = valueAt(root, issue.path);
   let why: string;
-  if (issue.code === 'invalid_value') why = `must be one of [${issue.values.map(String).join(', ')}], got [${String(value)}]`;
-  else if (issue.code === 'invalid_type') why = value === undefined ? 'is required' : `expected ${issue.expected}, got [${jsonType(value)}]`;
+  if (value === undefined && issue.code !== 'custom') why = 'is required';
+  else if (issue.code === 'invalid_value') why = `must be one of [${issue.values.map(String).join(', ')}], got [${String(value)}]`;
+  else if (issue.code === 'invalid_type') why = `expected ${issue.expected}, got [${jsonType(value)}]`;
   else if (issue.code === 'invalid_union') why = `expected a string, number or boolean, got [${jsonType(value)}]`;
   else why = issue.message;
   return `[command_event] failed to parse field [${field}]: ${why}`;
