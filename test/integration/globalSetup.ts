@@ -12,11 +12,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.LOG_LEVEL ??= 'warn';
   const system = await startLocalSystem({
     port: 0,
+    lambdaPort: 0,
     elasticPassword: 'test-password',
     cron: false,
     log: (line) => process.stderr.write(`[mlplane] ${line}\n`),
   });
   project.provide('esUrl', system.url);
+  project.provide('lambdaUrl', system.lambdaUrl);
   project.provide('elasticPassword', system.elasticPassword);
   project.provide('awsEnv', system.env);
   return () => system.stop();

@@ -3,6 +3,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The local system's HTTP endpoint, `http://127.0.0.1:<port>`. */
     esUrl: string;
+    /** The local Lambda Invoke API (`http://127.0.0.1:<port>`), serving the function `command-ingress`. */
+    lambdaUrl: string;
     /** Password of the superuser `elastic`. */
     elasticPassword: string;
     /**

@@ -149,6 +149,17 @@ describe('running a command event', () => {
     expect(rejected.count).toBe(0);
   });
 
+  it('records the task as running before the request runs, so GET _tasks lists a long close while it runs', async () => {
+    const startedBeforeRun: number[] = [];
+    const { handlers } = handlersAnswering(async () => {
+      startedBeforeRun.push(tasks.started.length, tasks.finished.length);
+      return { status: 200, body: { closed: true } };
+    });
+    await runCommandEvent(handlers, { method: 'POST', path: '/_ml/anomaly_detectors/a/_close' });
+    expect(startedBeforeRun).toEqual([1, 0]);
+    expect(tasks.finished).toHaveLength(1);
+  });
+
   it('sends a JSON body as application/json text and a string body as NDJSON', async () => {
     const { seen, handlers } = closed();
     await runCommandEvent(handlers, { method: 'POST', path: '/_ml/anomaly_detectors/a/_close', body: { timeout: '10m' } });
