@@ -218,7 +218,8 @@ export class MlplaneStack extends Stack {
     });
 
     this.commandEventsRejectedAlarm = new Alarm(this, 'CommandEventsRejected', {
-      alarmDescription: 'A command event from a schedule or rule was refused (malformed, unknown job, unauthorized, upgrade mode …): GET _tasks/<id> and the ingress log name the sender and the reason',
+      alarmDescription:
+        'A command event from a schedule or rule was refused (malformed, unknown job, unauthorized, upgrade mode …): GET _tasks/<id> and the ingress log name the sender and the reason',
       metric: new Metric({
         namespace: METRICS_NAMESPACE,
         metricName: COMMAND_EVENTS_REJECTED,

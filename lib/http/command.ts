@@ -194,7 +194,16 @@ export async function runCommandEvent(handlers: Record<string, RouteHandler>, in
   await finishCommandEventTask(task, status, body);
   const jobs = match?.kind === 'route' ? await jobsNamedBy(match.pathParameters) : [];
   await auditCommandEvent(jobs, facts, status, body);
-  const fields = { task: task.task_id, origin: originText(facts.origin), origin_id: facts.origin?.id, method: facts.method, path: facts.path, status, reason: reasonOf(body), jobs };
+  const fields = {
+    task: task.task_id,
+    origin: originText(facts.origin),
+    origin_id: facts.origin?.id,
+    method: facts.method,
+    path: facts.path,
+    status,
+    reason: reasonOf(body),
+    jobs,
+  };
   if (status >= 500) logger.error('command event failed; it is retried', fields);
   else if (status >= 400) {
     logger.warn('command event rejected', fields);

@@ -110,7 +110,9 @@ export async function startLambdaServer(opts: LambdaServerOptions): Promise<Loca
         log(`lambda: ${name} asynchronous invocation failed (attempt ${attempt + 1} of ${fn.retryAttempts + 1}): ${(err as Error)?.message ?? String(err)}`);
       }
     }
-    log(`lambda: ${name} asynchronous invocation dropped after ${fn.retryAttempts + 1} attempts (in AWS it goes to the function's dead-letter queue): ${JSON.stringify(event).slice(0, 2000)}`);
+    log(
+      `lambda: ${name} asynchronous invocation dropped after ${fn.retryAttempts + 1} attempts (in AWS it goes to the function's dead-letter queue): ${JSON.stringify(event).slice(0, 2000)}`,
+    );
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -128,7 +130,12 @@ export async function startLambdaServer(opts: LambdaServerOptions): Promise<Loca
     }
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
-      apiError(res, 400, 'InvalidParameterValueException', `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`);
+      apiError(
+        res,
+        400,
+        'InvalidParameterValueException',
+        `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
+      );
       return;
     }
     const text = await readAll(req);

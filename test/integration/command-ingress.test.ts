@@ -29,7 +29,8 @@ async function openJob(id: string): Promise<void> {
   await es.ml.openJob({ job_id: id });
 }
 
-const setUpgradeMode = (enabled: boolean) => es.transport.request<any>({ method: 'POST', path: '/_ml/set_upgrade_mode', querystring: { enabled: String(enabled), timeout: '30s' } });
+const setUpgradeMode = (enabled: boolean) =>
+  es.transport.request<any>({ method: 'POST', path: '/_ml/set_upgrade_mode', querystring: { enabled: String(enabled), timeout: '30s' } });
 
 afterAll(async () => {
   // Nothing here may leave upgrade mode on for the next file.

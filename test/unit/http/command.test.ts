@@ -110,11 +110,23 @@ describe('reading a command event', () => {
     ['an unknown key in the origin', { method: 'GET', path: '/', origin: { kind: 'cli', name: 'x', who: 'me' } }, '[command_event] unknown field [origin.who]'],
     ['a bad method', { method: 'PATCH', path: '/' }, '[command_event] failed to parse field [method]: must be one of [GET, HEAD, PUT, POST, DELETE], got [PATCH]'],
     ['no method', { path: '/' }, '[command_event] failed to parse field [method]: is required'],
-    ['a path with a query string', { method: 'GET', path: '/_ml/info?pretty' }, '[command_event] failed to parse field [path]: must not hold a query string or fragment: put parameters in [query]'],
+    [
+      'a path with a query string',
+      { method: 'GET', path: '/_ml/info?pretty' },
+      '[command_event] failed to parse field [path]: must not hold a query string or fragment: put parameters in [query]',
+    ],
     ['a path without /', { method: 'GET', path: '_ml/info' }, '[command_event] failed to parse field [path]: must start with /'],
     ['version 2', { command_version: 2, method: 'GET', path: '/' }, '[command_event] failed to parse field [command_version]: must be one of [1], got [2]'],
-    ['an object query value', { method: 'GET', path: '/', query: { a: {} } }, '[command_event] failed to parse field [query.a]: expected a string, number or boolean, got [object]'],
-    ['an envelope without an object detail', { 'detail-type': 'x', source: 's', detail: 'close' }, "[command_event] failed to parse field [detail]: an EventBridge event's detail must be a command event object, got [string]"],
+    [
+      'an object query value',
+      { method: 'GET', path: '/', query: { a: {} } },
+      '[command_event] failed to parse field [query.a]: expected a string, number or boolean, got [object]',
+    ],
+    [
+      'an envelope without an object detail',
+      { 'detail-type': 'x', source: 's', detail: 'close' },
+      "[command_event] failed to parse field [detail]: an EventBridge event's detail must be a command event object, got [string]",
+    ],
     ['an envelope whose detail has an unknown key', { 'detail-type': 'x', source: 's', detail: { method: 'GET', path: '/', x: 1 } }, '[command_event] unknown field [detail.x]'],
   ])('refuses %s with a 400 illegal_argument_exception naming it', (_what, input, reason) => {
     const d = readCommandDelivery(input);
