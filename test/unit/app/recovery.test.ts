@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Command } from '../../../lib/domain/command.ts';
@@ -83,5 +83,27 @@ describe('restart recovery of the local runtime', () => {
 
     expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     expect(sqs).toHaveReceivedCommandWith(SendMessageBatchCommand, { Entries: [expect.objectContaining({ MessageBody: '{"command_id":"4","target":"q"}' })] });
+  });
+
+  it('never queues a command event’s task left running: it is closed as a 500, since its ingress stopped with the process', async () => {
+    const task = command('5', {
+      action: 'command_event',
+      es_action: 'cluster:admin/xpack/ml/job/close',
+      targets: ['_command_event'],
+      params: { method: 'POST', path: '/_ml/anomaly_detectors/a/_close' },
+      status: 'running',
+    });
+    table([task]);
+    ddb.on(UpdateCommand).resolves({ Attributes: { ...task, outcomes: { _command_event: { status: 'failed', finished_ms: 1, error_json: '{}' } } } });
+    ddb.on(TransactWriteCommand).resolves({});
+
+    expect(await requeuePendingCommands()).toBe(0);
+
+    expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: keys.command('5'),
+      ExpressionAttributeValues: { ':o': expect.objectContaining({ status: 'failed', error_json: expect.stringContaining('mlplane stopped before the outcome of this command event was recorded') }) },
+    });
+    expect(ddb).toHaveReceivedCommand(TransactWriteCommand);
   });
 });

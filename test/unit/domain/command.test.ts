@@ -10,13 +10,16 @@ describe('command params', () => {
     expect(parseCommandParams({ action: 'delete', params: { force: false, create_time: 9 } }).params).toEqual({ force: false, create_time: 9 });
   });
 
-  it('accept empty params for every action but datafeed, which names its datafeed and run, and upgrade_mode, which carries its value and timeout', () => {
-    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch'))
+  it('accept empty params for every action but datafeed, which names its datafeed and run, upgrade_mode, which carries its value and timeout, and command_event, which names its request', () => {
+    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch' && a !== 'command_event'))
       expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
     expect(() => parseCommandParams({ action: 'upgrade_mode', params: {} })).toThrow(ZodError);
     expect(parseCommandParams({ action: 'upgrade_mode', params: { enabled: true, timeout_ms: 30_000 } }).params).toEqual({ enabled: true, timeout_ms: 30_000 });
     expect(() => parseCommandParams({ action: 'datafeed', params: {} })).toThrow(ZodError);
     expect(parseCommandParams({ action: 'datafeed', params: { datafeed_id: 'f', run_id: 'r' } }).params).toEqual({ datafeed_id: 'f', run_id: 'r' });
+    expect(() => parseCommandParams({ action: 'command_event', params: {} })).toThrow(ZodError);
+    const request = { method: 'POST', path: '/_ml/anomaly_detectors/a/_close', origin: { kind: 'schedule', name: 'close-nightly' } };
+    expect(parseCommandParams({ action: 'command_event', params: request }).params).toEqual(request);
   });
 
   it('refuse a key the action does not carry, a value of the wrong type and an unknown action', () => {

@@ -272,6 +272,16 @@ describe('running a command event', () => {
   });
 });
 
+describe('naming the origin', () => {
+  it('shortens an ARN to its last segment and says when no origin is given', async () => {
+    const { originText } = await import('../../../lib/app/command-events.ts');
+    expect(originText({ kind: 'schedule', name: 'arn:aws:scheduler:eu-central-1:123456789012:schedule/default/close-nightly' })).toBe('schedule [close-nightly]');
+    expect(originText({ kind: 'rule', name: 'arn:aws:events:eu-central-1:123456789012:rule/ops-bus/forward' })).toBe('rule [forward]');
+    expect(originText({ kind: 'cli', name: 'npm run command' })).toBe('cli [npm run command]');
+    expect(originText(undefined)).toBe('unnamed sender');
+  });
+});
+
 describe('the ingress handler', () => {
   const context = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs }) as Context;
 
