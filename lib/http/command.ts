@@ -204,7 +204,7 @@ export async function runCommandEvent(handlers: Record<string, RouteHandler>, in
     reason: reasonOf(body),
     jobs,
   };
-  if (status >= 500) logger.error('command event failed; it is retried', fields);
+  if (status >= 500) logger.error('command event failed; an asynchronous invocation is retried, then dead-lettered', fields);
   else if (status >= 400) {
     logger.warn('command event rejected', fields);
     countRejectedCommandEvent();
