@@ -102,7 +102,9 @@ describe('restart recovery of the local runtime', () => {
     expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
     expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
       Key: keys.command('5'),
-      ExpressionAttributeValues: { ':o': expect.objectContaining({ status: 'failed', error_json: expect.stringContaining('mlplane stopped before the outcome of this command event was recorded') }) },
+      ExpressionAttributeValues: {
+        ':o': expect.objectContaining({ status: 'failed', error_json: expect.stringContaining('mlplane stopped before the outcome of this command event was recorded') }),
+      },
     });
     expect(ddb).toHaveReceivedCommand(TransactWriteCommand);
   });
