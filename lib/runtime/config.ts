@@ -16,6 +16,8 @@ import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
  * | `MAX_BODY_BYTES` | largest accepted request body (default 100 MiB, Elasticsearch's `http.max_content_length`) |
  * | `LOG_LEVEL` | `debug`, `info` (default), `warn`, `error` or `silent`; anything else fails the start (`lib/runtime/log.ts`) |
  * | `LOG_FORMAT` | `json` or `text` (default: `text` on a terminal, else `json`) |
+ * | `EVENT_BUS_NAME` | the EventBridge bus events out go to (name or ARN; default `default`, the account's default bus) |
+ * | `EVENTS_FILE` | when set, events out are appended to this file as JSON lines (the EventBridge envelope) instead of sent to EventBridge (`npm start`) |
  *
  * AWS endpoints are never configured here: SDK clients use the default provider chain
  * (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS` locally).
@@ -28,6 +30,8 @@ export interface RuntimeConfig {
   httpWaitCapMs: number;
   commandPollMs: number;
   maxBodyBytes: number;
+  eventBusName: string;
+  eventsFile: string | undefined;
 }
 
 const schema = z.object({
@@ -44,6 +48,8 @@ const schema = z.object({
     .default(100 * 1024 * 1024),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
+  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  EVENTS_FILE: z.string().optional(),
 });
 
 let cached: RuntimeConfig | undefined;
@@ -67,6 +73,8 @@ export function config(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
     httpWaitCapMs: e.HTTP_WAIT_CAP_MS,
     commandPollMs: e.COMMAND_POLL_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    eventBusName: e.EVENT_BUS_NAME,
+    eventsFile: e.EVENTS_FILE || undefined,
   };
   if (env === process.env) cached = out;
   return out;
