@@ -128,7 +128,10 @@ export async function setUpgradeMode(params: SetUpgradeModeParams, nowMs = Date.
   if (noop) return { kind: 'done', response: { acknowledged: true } };
   // Enabling takes effect with this write (blocked actions answer 429 from now on); disabling only when the worker has resumed the parked work.
   if (params.enabled && written) {
-    await upgradeModeChanged({ enabled: true, previous: false, version: written.version, ...(written.upgrade_mode_expires_ms !== undefined ? { expiresMs: written.upgrade_mode_expires_ms } : {}) }, nowMs);
+    await upgradeModeChanged(
+      { enabled: true, previous: false, version: written.version, ...(written.upgrade_mode_expires_ms !== undefined ? { expiresMs: written.upgrade_mode_expires_ms } : {}) },
+      nowMs,
+    );
   }
   let cmd: Command;
   try {

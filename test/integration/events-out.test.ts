@@ -56,7 +56,11 @@ describe('events out', () => {
         custom_settings: { event_record_score_threshold: 150 },
       }),
     );
-    expect(bad).toMatchObject({ status: 400, type: 'illegal_argument_exception', reason: '[custom_settings.event_record_score_threshold] must be a number between 0 and 100, found [150]' });
+    expect(bad).toMatchObject({
+      status: 400,
+      type: 'illegal_argument_exception',
+      reason: '[custom_settings.event_record_score_threshold] must be a number between 0 and 100, found [150]',
+    });
 
     const threshold = 75;
     await es.ml.putJob({
@@ -111,7 +115,11 @@ describe('events out', () => {
     const withEnd = uniqueId('events-df-end');
     const realtime = uniqueId('events-df-rt');
     for (const job of [withEnd, realtime]) {
-      await es.ml.putJob({ job_id: job, analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] }, data_description: { time_field: '@timestamp' } });
+      await es.ml.putJob({
+        job_id: job,
+        analysis_config: { bucket_span: '1h', detectors: [{ function: 'sum', field_name: 'total' }] },
+        data_description: { time_field: '@timestamp' },
+      });
       await es.ml.putDatafeed({ datafeed_id: `datafeed-${job}`, job_id: job, indices: [index], query: { match_all: {} } });
       await es.ml.openJob({ job_id: job });
     }
@@ -177,7 +185,11 @@ describe('events out', () => {
     const out = await awaitCommand(cmd.command_id, undefined);
     expect(out.kind).toBe('finished');
 
-    const failed = await eventsUntil((e) => e['detail-type'] === 'ML Command Failed' && e.detail.job_id === id, (l) => l.length > 0, `ML Command Failed of ${id}`);
+    const failed = await eventsUntil(
+      (e) => e['detail-type'] === 'ML Command Failed' && e.detail.job_id === id,
+      (l) => l.length > 0,
+      `ML Command Failed of ${id}`,
+    );
     expect(failed).toHaveLength(1);
     expect(failed[0]?.detail).toMatchObject({
       action: 'close',
@@ -188,7 +200,10 @@ describe('events out', () => {
       command_id: cmd.command_id,
       error: { type: 'status_exception', status: 409, reason: `cannot close job [${id}] because it failed, use force close` },
     });
-    const states = readEvents().filter(ofJob(id)).filter((e) => e['detail-type'] === 'ML Job State Change').map(stateOf);
+    const states = readEvents()
+      .filter(ofJob(id))
+      .filter((e) => e['detail-type'] === 'ML Job State Change')
+      .map(stateOf);
     expect(states).toEqual(['closed->opened', 'opened->failed']);
     await es.ml.closeJob({ job_id: id, force: true });
     await eventsUntil(ofJob(id), (l) => l.some((e) => e.detail.reason === 'force_close' && e.detail.state === 'closed'), `force close event of ${id}`);

@@ -149,7 +149,11 @@ describe('custom_settings.event_record_score_threshold', () => {
   });
 
   it('is checked by put job and by job update', () => {
-    const body = (threshold: unknown) => ({ analysis_config: { detectors: [{ function: 'count' }] }, data_description: {}, custom_settings: { event_record_score_threshold: threshold } });
+    const body = (threshold: unknown) => ({
+      analysis_config: { detectors: [{ function: 'count' }] },
+      data_description: {},
+      custom_settings: { event_record_score_threshold: threshold },
+    });
     expect(() => buildJobConfig('web', body(101), { nowMs: 0 })).toThrow(IllegalArgumentError);
     const job = buildJobConfig('web', body(50), { nowMs: 0 });
     expect(job.custom_settings).toEqual({ event_record_score_threshold: 50 });

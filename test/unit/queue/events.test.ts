@@ -120,7 +120,10 @@ describe('the events-out adapter (local file)', () => {
     const sent = events(2);
     await publishEvents(sent, Date.UTC(2026, 10, 26, 3, 0, 0, 123));
     await publishEvents(events(1));
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(3);
     expect(lines[0]).toEqual({
       version: '0',
