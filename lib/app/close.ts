@@ -184,7 +184,7 @@ export async function closeJob(
       rt = transitionJob(rt, { type: 'start_close', commandId, next, ...(snapshotId ? { snapshotId } : {}) });
       await putJobRuntime(rt);
       await audit(jobId, 'Job is closing', 'info', nowMs);
-      await jobStateChanged(before, rt);
+      await jobStateChanged(before, rt, closeReason(datafeedStopReason));
     }
     const progress = rt.close as NonNullable<JobRuntime['close']>;
     const step = CLOSE_STEPS[progress.next];
@@ -193,6 +193,11 @@ export async function closeJob(
     if (hook) await hook(step, jobId);
     if (step === 'finalize') return { closed: true };
   }
+}
+
+/** The reason of a close's job state events: none for a close request, `datafeed_<reason>` when the job's datafeed closed it (its `end`, `max_empty_searches`, …). */
+function closeReason(datafeedStopReason: DatafeedStopReason): string | undefined {
+  return datafeedStopReason === 'job_closed' ? undefined : `datafeed_${datafeedStopReason}`;
 }
 
 /** Elasticsearch names snapshots by epoch seconds; a second close within the same second takes the next free second. */
@@ -280,7 +285,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
       const fresh = await getJobConfig(job.job_id);
       await putJobRuntimeAndConfig(next, { ...(fresh?.config ?? job), finished_time: nowMs }, fresh?.version ?? configVersion);
       evictModel(job.job_id);
-      await jobStateChanged(rt, next);
+      await jobStateChanged(rt, next, closeReason(datafeedStopReason));
       return;
     }
   }

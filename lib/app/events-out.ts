@@ -51,7 +51,7 @@ async function emit(build: () => MlEvent | MlEvent[] | undefined): Promise<void>
 /**
  * `ML Job State Change` after a job runtime write from `before` to `after` (nothing when the
  * state is the same). `reason`: the failure's text for `failed` (default `after.reason`),
- * `force_close`, `datafeed_end`.
+ * `force_close`, `datafeed_<stop reason>`.
  */
 export function jobStateChanged(before: Pick<JobRuntime, 'state'>, after: JobRuntime, reason?: string, nowMs = Date.now()): Promise<void> {
   return emit(() =>

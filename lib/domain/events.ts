@@ -52,8 +52,9 @@ const datafeedStates = z.enum(['stopped', 'starting', 'started', 'stopping']);
 
 /**
  * `ML Job State Change`: a job moved from `previous_state` to `state`. `reason` when there is
- * one: the failure's text for `failed`, `force_close` for a forced close (also by delete or
- * auto-close), `datafeed_end` when its datafeed closed it at its `end`.
+ * one: the failure's text for `failed`, `force_close` for a forced close (also by delete),
+ * `datafeed_<stop reason>` on `closing` and `closed` when its datafeed closed it
+ * (`datafeed_end_reached`, `datafeed_max_empty_searches`, `datafeed_stop_requested`, `datafeed_extraction_error`).
  */
 export const jobStateChangeSchema = z.strictObject({
   ...base,

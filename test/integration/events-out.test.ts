@@ -137,7 +137,16 @@ describe('events out', () => {
     ]);
     expect(endEvents[2]?.detail.job_id).toBe(withEnd);
     // The datafeed's end closes its job.
-    await eventsUntil(ofJob(withEnd), (l) => l.some((e) => e.detail.state === 'closed'), `closed event of ${withEnd}`);
+    const closedByFeed = await eventsUntil(
+      (e) => ofJob(withEnd)(e) && e['detail-type'] === 'ML Job State Change',
+      (l) => l.some((e) => e.detail.state === 'closed'),
+      `closed event of ${withEnd}`,
+    );
+    expect(closedByFeed.map((e) => [e.detail.state, e.detail.reason])).toEqual([
+      ['opened', undefined],
+      ['closing', 'datafeed_end_reached'],
+      ['closed', 'datafeed_end_reached'],
+    ]);
 
     await es.ml.startDatafeed({ datafeed_id: `datafeed-${realtime}`, start: new Date(T0).toISOString() });
     await eventsUntil(
