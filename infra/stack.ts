@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -45,7 +45,19 @@ export interface MlplaneStackProps extends StackProps {
    * (comma-separated); default `machine_learning_admin` (Watcher commands then get a 403).
    */
   commandRoles?: string[];
+   * The EventBridge bus events out are published to (DESIGN §5), by name or ARN. Context
+   * `eventBusName`; default `default`, the account's default bus. Only the functions whose use
+   * cases publish get `events:PutEvents`, on this bus only.
+   */
+  eventBusName?: string;
 }
+
+/**
+ * The HTTP families whose use cases publish events out: `jobs` (force close, delete, the
+ * datafeed stop of a close), `datafeeds` (start, stop, force delete) and `root`
+ * (set_upgrade_mode turns the mode on). The others only read or queue commands.
+ */
+export const EVENT_PUBLISHING_HTTP_FUNCTIONS: readonly HttpFunctionName[] = ['jobs', 'datafeeds', 'root'];
 
 /**
  * HTTP functions wait for a command's outcome for up to `HTTP_WAIT_CAP_MS` (28 s by default),
@@ -65,7 +77,8 @@ const SCHEDULE_MEMORY_MIB = 1024;
  *
  * Grants are least privilege: HTTP functions read and write items and send commands;
  * the worker reads and writes items and consumes commands; scheduled functions read and
- * write items and send commands. Nothing may manage the table or the queues.
+ * write items and send commands. Nothing may manage the table or the queues. The
+ * functions that publish events out may `events:PutEvents` on the configured bus only.
  */
 export class MlplaneStack extends Stack {
   readonly table: StateTable;
@@ -78,6 +91,8 @@ export class MlplaneStack extends Stack {
   readonly commandIngress: IFunction;
   /** Command events that failed every retry, or were too old to run (standard SQS queue, 14 days). */
   readonly commandEventsDeadLetterQueue: Queue;
+  /** The bus events out go to ({@link MlplaneStackProps.eventBusName}). */
+  readonly eventBus: IEventBus;
   /** Fires when upgrade mode stays on longer than {@link MlplaneStackProps.upgradeModeAlarmAfter}. */
   readonly upgradeModeAlarm: Alarm;
   /** Fires when a command event is refused with a 4xx (malformed, unknown job, 403, 429 …): a schedule or rule that needs fixing. */
@@ -98,8 +113,12 @@ export class MlplaneStack extends Stack {
     this.table = new StateTable(this, 'State', { removalPolicy });
     this.commands = new CommandQueue(this, 'Commands');
 
+    const busName = props.eventBusName ?? this.context('eventBusName') ?? 'default';
+    this.eventBus = busName.startsWith('arn:') ? EventBus.fromEventBusArn(this, 'EventsOutBus', busName) : EventBus.fromEventBusName(this, 'EventsOutBus', busName);
+
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.table.tableName,
+      EVENT_BUS_NAME: busName,
       COMMAND_QUEUE_URL: this.commands.queue.queueUrl,
       NODE_NAME: props.nodeName ?? this.context('nodeName') ?? 'mlplane-0',
       CLUSTER_NAME: props.clusterName ?? this.context('clusterName') ?? 'mlplane',
@@ -116,6 +135,7 @@ export class MlplaneStack extends Stack {
       });
       this.table.table.grantReadWriteData(fn);
       this.commands.queue.grantSendMessages(fn);
+      if (EVENT_PUBLISHING_HTTP_FUNCTIONS.includes(entry.name as HttpFunctionName)) this.eventBus.grantPutEventsTo(fn);
       http[entry.name as HttpFunctionName] = fn;
     }
     this.httpFunctions = http;
@@ -130,6 +150,8 @@ export class MlplaneStack extends Stack {
         memoryMiB: def.memoryMiB,
       });
       this.table.table.grantReadWriteData(fn);
+      // Job and datafeed state changes, failed commands, upgrade mode and anomaly records are published from the worker.
+      this.eventBus.grantPutEventsTo(fn);
       // The event source mapping grants receive, delete and change-visibility on the queue.
       fn.addEventSource(
         new SqsEventSource(this.commands.queue, {
@@ -151,6 +173,8 @@ export class MlplaneStack extends Stack {
       });
       this.table.table.grantReadWriteData(fn);
       this.commands.queue.grantSendMessages(fn);
+      // Maintenance's idle-job auto-close publishes job and datafeed state changes; the ticks run use cases of the same families.
+      this.eventBus.grantPutEventsTo(fn);
       scheduled[entry.name as ScheduleFunctionName] = fn;
     }
     this.scheduleFunctions = scheduled;
@@ -184,6 +208,8 @@ export class MlplaneStack extends Stack {
       maxEventAge: Duration.seconds(commandIngress.maxEventAgeSeconds),
       onFailure: new SqsDestination(this.commandEventsDeadLetterQueue),
     });
+    // A command event runs the same use cases as HTTP (force close, stop datafeeds, upgrade mode), which publish.
+    this.eventBus.grantPutEventsTo(ingress.fn);
     this.commandIngress = ingress.fn;
 
     for (const def of schedules) {

@@ -9,6 +9,7 @@ import { maxOpenJobs } from './cluster.ts';
 import { TOTAL_ML_MEMORY_MIB } from './ml-info.ts';
 import { DEFAULT_MODEL_MEMORY_LIMIT_MIB } from '../domain/job/constants.ts';
 import type { JobConfig } from '../domain/job/types.ts';
+import { jobStateChanged } from './events-out.ts';
 import { bytesToMiB, humanMiB, parseByteSize } from '../domain/units.ts';
 
 /** Elasticsearch's `Job.PROCESS_MEMORY_OVERHEAD`: what a job's process needs beyond its `model_memory_limit`, MiB. */
@@ -96,8 +97,10 @@ export async function promoteLazyJobs(): Promise<string[]> {
     const needMiB = jobMemoryMiB(job);
     if (capacityExplanation(m.jobId, needMiB, capacity)) continue;
     try {
-      await putJobRuntime(transitionJob(rt, { type: 'promote', node: config().nodeName }));
+      const promotedRt = transitionJob(rt, { type: 'promote', node: config().nodeName });
+      await putJobRuntime(promotedRt);
       await audit(rt.job_id, `Opening job on node [${config().nodeName}]`);
+      await jobStateChanged(rt, promotedRt);
       promoted.push(rt.job_id);
       stale.push(m);
       capacity.free--;

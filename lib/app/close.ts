@@ -1,3 +1,4 @@
+import type { DatafeedStopReason } from '../domain/events.ts';
 import type { JobConfig } from '../domain/job/types.ts';
 import { CloseDeferred, ConflictError, IllegalStateError, Messages, StaleStateError, WorkParked } from '../domain/errors.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
@@ -14,6 +15,7 @@ import { refuseInUpgradeMode, resolveJobs, upgradeModeHalts } from './job-lookup
 import { expiredSnapshots, persistSnapshot } from './model-snapshots.ts';
 import { isolateDatafeed, stopDatafeeds, stopJobDatafeed } from './stop-datafeed.ts';
 import { getDatafeed, getJobDatafeedId } from '../store/datafeeds.ts';
+import { jobStateChanged } from './events-out.ts';
 
 /** Close request parameters after body-over-query precedence (spec A.0/A.1). */
 export interface CloseParams {
@@ -106,6 +108,7 @@ export async function forceClose(jobId: string, nowMs = Date.now()): Promise<voi
     try {
       await putJobRuntimeAndConfig(next, { ...stored.config, finished_time: nowMs }, stored.version);
       await audit(jobId, 'Job is closing (forced)', 'info', nowMs);
+      await jobStateChanged(rt, next, 'force_close');
       return;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;
@@ -152,7 +155,14 @@ export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
  * force close that happens meanwhile wins (the next conditional write fails and the close
  * sees the job closed on retry).
  */
-export async function closeJob(jobId: string, commandId: string, hook?: StepHook, nowMs = Date.now(), remainingMs?: () => number): Promise<{ closed: true }> {
+export async function closeJob(
+  jobId: string,
+  commandId: string,
+  hook?: StepHook,
+  nowMs = Date.now(),
+  remainingMs?: () => number,
+  datafeedStopReason: DatafeedStopReason = 'job_closed',
+): Promise<{ closed: true }> {
   for (;;) {
     // Stop between steps rather than be killed inside one: the continuation (or a redelivery) resumes at the next step.
     if (remainingMs && remainingMs() < STEP_MARGIN_MS) throw new CloseDeferred(jobId);
@@ -168,19 +178,26 @@ export async function closeJob(jobId: string, commandId: string, hook?: StepHook
       // A job that never received data has nothing to flush, calculate, persist or prune: it goes straight to finalize.
       const next = rt.model ? 0 : CLOSE_STEPS.indexOf('finalize');
       // Skipping to finalize skips stop_datafeed too, but a job without data may still have a started datafeed (spec A.1 step 5).
-      if (!rt.model) await stopJobDatafeed(jobId, nowMs);
+      if (!rt.model) await stopJobDatafeed(jobId, nowMs, datafeedStopReason);
       const snapshotId = rt.model && rt.state !== 'failed' ? await freeSnapshotId(jobId, nowMs) : undefined;
+      const before = rt;
       rt = transitionJob(rt, { type: 'start_close', commandId, next, ...(snapshotId ? { snapshotId } : {}) });
       await putJobRuntime(rt);
       await audit(jobId, 'Job is closing', 'info', nowMs);
+      await jobStateChanged(before, rt, closeReason(datafeedStopReason));
     }
     const progress = rt.close as NonNullable<JobRuntime['close']>;
     const step = CLOSE_STEPS[progress.next];
     if (!step) return { closed: true };
-    await runStep(step, stored.config, stored.version, rt, nowMs);
+    await runStep(step, stored.config, stored.version, rt, nowMs, datafeedStopReason);
     if (hook) await hook(step, jobId);
     if (step === 'finalize') return { closed: true };
   }
+}
+
+/** The reason of a close's job state events: none for a close request, `datafeed_<reason>` when the job's datafeed closed it (its `end`, `max_empty_searches`, …). */
+function closeReason(datafeedStopReason: DatafeedStopReason): string | undefined {
+  return datafeedStopReason === 'job_closed' ? undefined : `datafeed_${datafeedStopReason}`;
 }
 
 /** Elasticsearch names snapshots by epoch seconds; a second close within the same second takes the next free second. */
@@ -196,12 +213,12 @@ function advance(rt: JobRuntime, patch: Partial<JobRuntime> = {}, closePatch: Pa
   return transitionJob(rt, { type: 'close_step_done', patch, closePatch });
 }
 
-async function runStep(step: CloseStep, job: JobConfig, configVersion: number, rt: JobRuntime, nowMs: number): Promise<void> {
+async function runStep(step: CloseStep, job: JobConfig, configVersion: number, rt: JobRuntime, nowMs: number, datafeedStopReason: DatafeedStopReason): Promise<void> {
   switch (step) {
     case 'stop_datafeed':
       // Spec A.1 step 5: the job's running datafeed stops first (a datafeed's lookback runs in this job's
       // FIFO group, so no chunk of it is in flight while this step runs). Idempotent under redelivery.
-      await stopJobDatafeed(job.job_id, nowMs);
+      await stopJobDatafeed(job.job_id, nowMs, datafeedStopReason);
       await putJobRuntime(advance(rt));
       return;
     case 'flush_buffers': {
@@ -268,6 +285,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
       const fresh = await getJobConfig(job.job_id);
       await putJobRuntimeAndConfig(next, { ...(fresh?.config ?? job), finished_time: nowMs }, fresh?.version ?? configVersion);
       evictModel(job.job_id);
+      await jobStateChanged(rt, next, closeReason(datafeedStopReason));
       return;
     }
   }
@@ -288,6 +306,7 @@ export async function markJobFailed(jobId: string, reason: string): Promise<void
     try {
       await putJobRuntime(next);
       await audit(jobId, `Job failed: ${reason}`, 'error');
+      await jobStateChanged(rt, next);
       await promoteLazyJobs();
       return;
     } catch (err) {

@@ -6,6 +6,7 @@ import { commandQueue } from '../runtime/topology.ts';
 import { logger } from '../runtime/log.ts';
 import { getCommand, markRunning, recordOutcome, rollUpStatus } from '../store/commands.ts';
 import { markJobFailed } from './close.ts';
+import { commandFailed } from './events-out.ts';
 import { applyCommand } from './command-dispatch.ts';
 import { isTransientFailure } from './transient-failures.ts';
 import { holdLease, park, shouldPark } from './upgrade-mode.ts';
@@ -115,18 +116,21 @@ async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord,
 }
 
 /**
- * Records a failed outcome. An error body that cannot itself be stored (a reason quoting a
+ * Records a failed outcome and publishes `ML Command Failed`. An error body that cannot itself be stored (a reason quoting a
  * huge value) is replaced by the fixed 500 of {@link giveUp}'s kind, so recording never
  * becomes the next failure that repeats on every delivery.
  */
 async function recordFailure(cmd: Command, target: string, error: EsErrorBody): Promise<void> {
+  let recorded = error;
   try {
     await recordOutcome(cmd, target, { status: 'failed', error, finished_ms: Date.now() });
   } catch (err) {
     if (isTransientFailure(err)) throw err;
     logger.error('failed outcome could not be stored; a generic one is stored instead', { commandId: cmd.command_id, target, err });
-    await recordOutcome(cmd, target, { status: 'failed', error: new InternalError(`Exception executing ${cmd.es_action}`).toBody(), finished_ms: Date.now() });
+    recorded = new InternalError(`Exception executing ${cmd.es_action}`).toBody();
+    await recordOutcome(cmd, target, { status: 'failed', error: recorded, finished_ms: Date.now() });
   }
+  await commandFailed(cmd, target, recorded);
 }
 
 /**
@@ -138,7 +142,9 @@ async function recordFailure(cmd: Command, target: string, error: EsErrorBody): 
 async function giveUp(cmd: Command, target: string): Promise<void> {
   const reason = cmd.action === 'close' ? 'Exception closing autodetect process' : `Exception executing ${cmd.es_action}`;
   if (cmd.action === 'close') await markJobFailed(target, reason);
-  await recordOutcome(cmd, target, { status: 'failed', error: new InternalError(reason).toBody(), finished_ms: Date.now() });
+  const error = new InternalError(reason).toBody();
+  await recordOutcome(cmd, target, { status: 'failed', error, finished_ms: Date.now() });
+  await commandFailed(cmd, target, error);
 }
 
 /** A record handed back unattempted on its last receive: its target gets the same failed outcome. */

@@ -25,6 +25,9 @@ import { submitCommand } from './commands.ts';
 import { checkDelayedData } from './delayed-data.ts';
 import { processFlush } from './flush.ts';
 import { EMPTY_DATA_WARN_COUNT, nextSearchMs } from '../domain/datafeed/realtime.ts';
+import { datafeedStateChanged } from './events-out.ts';
+import type { DatafeedStopReason } from '../domain/events.ts';
+import type { JobState } from '../domain/state.ts';
 
 /** Buckets in one lookback chunk when `chunking_config` is `auto` (a fixed window: simple, and a search never holds more than {@link CHUNK_MAX_HITS} hits). */
 export const AUTO_CHUNK_BUCKETS = 1000;
@@ -118,7 +121,7 @@ export async function applyDatafeedLookback(
   let d = await currentRun(params);
   if (!d) {
     const rt = await getJobRuntime(jobId);
-    if (rt?.state === 'closing' && rt.close?.command_id === cmd.command_id) return closeAndPromote(jobId, cmd.command_id, opts);
+    if (rt?.state === 'closing' && rt.close?.command_id === cmd.command_id) return closeAndPromote(jobId, cmd.command_id, opts, 'end_reached');
     return {};
   }
   if (d.runtime.state === 'stopping') return finishStop(d, jobId, cmd.command_id, opts);
@@ -142,10 +145,11 @@ export async function applyDatafeedLookback(
       if (err instanceof StaleStateError) return applyDatafeedLookback(cmd, jobId, params, opts);
       throw err;
     }
+    await datafeedStateChanged(d.config, d.runtime, next);
     d = { config: d.config, runtime: next };
     const from = d.runtime.lookback_ms ?? startMs;
     // Nothing left before `end` (the job has data past it): Elasticsearch stops without a lookback audit.
-    if (d.runtime.end_ms !== undefined && from >= d.runtime.end_ms) return closeAndPromote(jobId, cmd.command_id, opts);
+    if (d.runtime.end_ms !== undefined && from >= d.runtime.end_ms) return closeAndPromote(jobId, cmd.command_id, opts, 'end_reached');
     if (lookbackEndMs !== undefined && lookbackEndMs <= from) await audit(jobId, DatafeedMessages.startedRealtime);
     else await audit(jobId, DatafeedMessages.started(iso(from), lookbackEndMs === undefined ? iso(d.runtime.end_ms as number) : 'real-time', `${frequencyMs}ms`));
   }
@@ -180,7 +184,7 @@ export async function applyDatafeedLookback(
       const { rt } = await loadJob(jobId, true);
       // A job closed or failed under the datafeed: the lookback ends (its close is a no-op then).
       if (rt.state !== 'opened' && rt.state !== 'opening') {
-        if (d.runtime.end_ms === undefined) return stopWithJobGone(jobId);
+        if (d.runtime.end_ms === undefined) return stopWithJobGone(jobId, rt.state);
         break;
       }
       const counts = await processData(view, rt, `${params.run_id}:${chunk.toMs}`, chunk.ndjson);
@@ -214,7 +218,7 @@ export async function applyDatafeedLookback(
   const rt = await getJobRuntime(jobId);
   if (!posted && (rt?.data_counts.processed_record_count ?? 0) === 0) await audit(jobId, DatafeedMessages.lookbackNoData, 'warning');
   else await audit(jobId, DatafeedMessages.lookbackCompleted);
-  return closeAndPromote(jobId, cmd.command_id, opts);
+  return closeAndPromote(jobId, cmd.command_id, opts, problem === undefined ? 'end_reached' : 'extraction_error');
 }
 
 /**
@@ -251,7 +255,7 @@ async function finishRealtimeStep(
   let lastFinalizedMs: number | undefined;
   if (step.searched) {
     const { job, rt } = await loadJob(jobId, true);
-    if (rt.state !== 'opened' && rt.state !== 'opening') return stopWithJobGone(jobId);
+    if (rt.state !== 'opened' && rt.state !== 'opening') return stopWithJobGone(jobId, rt.state);
     // A job still `opening` (waiting for capacity) has taken no data yet: nothing to flush.
     if (rt.state === 'opened') {
       const flushed = await processFlush(
@@ -275,8 +279,8 @@ async function finishRealtimeStep(
     const rt = await getJobRuntime(jobId);
     // Only a datafeed whose job has never seen data gives up (`haveEverSeenData`).
     if ((rt?.data_counts.processed_record_count ?? 0) === 0) {
-      if (!d.runtime.isolated && rt?.state === 'opened') return closeAndPromote(jobId, commandId, opts);
-      await stopJobDatafeed(jobId);
+      if (!d.runtime.isolated && rt?.state === 'opened') return closeAndPromote(jobId, commandId, opts, 'max_empty_searches');
+      await stopJobDatafeed(jobId, Date.now(), 'max_empty_searches');
       return {};
     }
   }
@@ -316,8 +320,8 @@ async function finishRealtimeStep(
 }
 
 /** The job of a real-time datafeed is no longer open (closed or failed under it): the datafeed stops, the job stays as it is. */
-async function stopWithJobGone(jobId: string): Promise<Record<string, never>> {
-  await stopJobDatafeed(jobId);
+async function stopWithJobGone(jobId: string, jobState: JobState): Promise<Record<string, never>> {
+  await stopJobDatafeed(jobId, Date.now(), jobState === 'failed' ? 'job_failed' : 'job_closed');
   return {};
 }
 
@@ -367,15 +371,15 @@ async function saveProgress(
  */
 async function finishStop(d: StoredDatafeed, jobId: string, commandId: string, opts: CloseOptions): Promise<{ closed: true } | Record<string, never>> {
   const rt = await getJobRuntime(jobId);
-  if (d.runtime.end_ms !== undefined && !d.runtime.isolated && rt?.state === 'opened') return closeAndPromote(jobId, commandId, opts);
-  await stopJobDatafeed(jobId);
+  if (d.runtime.end_ms !== undefined && !d.runtime.isolated && rt?.state === 'opened') return closeAndPromote(jobId, commandId, opts, 'stop_requested');
+  await stopJobDatafeed(jobId, Date.now(), 'stop_requested');
   return {};
 }
 
 /** Closes the job (its first step stops the datafeed); a job already closed (force-closed under the lookback) only has its datafeed stopped. */
-async function closeAndPromote(jobId: string, commandId: string, opts: CloseOptions): Promise<{ closed: true }> {
-  const out = await closeJob(jobId, commandId, opts.closeStepHook, Date.now(), opts.remainingMs);
-  await stopJobDatafeed(jobId);
+async function closeAndPromote(jobId: string, commandId: string, opts: CloseOptions, reason: DatafeedStopReason): Promise<{ closed: true }> {
+  const out = await closeJob(jobId, commandId, opts.closeStepHook, Date.now(), opts.remainingMs, reason);
+  await stopJobDatafeed(jobId, Date.now(), reason);
   await promoteLazyJobs();
   return out;
 }

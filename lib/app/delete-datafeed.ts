@@ -3,6 +3,7 @@ import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { deleteDatafeed as deleteStored, getDatafeed, getJobDatafeedId, putDatafeed, type StoredDatafeed } from '../store/datafeeds.ts';
 import { requireDatafeed } from './datafeed-lookup.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
+import { datafeedStateChanged } from './events-out.ts';
 
 /** The delete-datafeed action name (upgrade-mode errors). */
 export const DELETE_DATAFEED_ACTION = 'cluster:admin/xpack/ml/datafeeds/delete';
@@ -45,6 +46,7 @@ async function removeDatafeed(first: StoredDatafeed, force: boolean): Promise<vo
         const stopped = transitionDatafeed(d.runtime, { type: 'force_stop' });
         if (stopped !== d.runtime) {
           await putDatafeed(d.config, stopped);
+          await datafeedStateChanged(d.config, d.runtime, stopped, 'datafeed_deleted');
           d = { config: d.config, runtime: stopped };
         }
       } else {

@@ -5,6 +5,7 @@ import { transitionJob } from '../domain/lifecycle/job.ts';
 import { putJobRuntime } from '../store/jobs.ts';
 import { deleteModelGenerationsExcept, writeModelState } from '../store/model.ts';
 import { deleteResultsAt, writeResults } from '../store/results.ts';
+import { anomalyRecordsWritten } from './events-out.ts';
 import { cacheModel, evictModel } from './live-model.ts';
 
 /**
@@ -47,7 +48,9 @@ export function withBucketCounts(dc: DataCounts, model: AnomalyModel): DataCount
  * any) written and remembered instead.
  * `next` is what else changes on the runtime item (counts, timing, close progress: a patch,
  * or a whole item from the lifecycle), applied with the model pointer and size stats as the
- * lifecycle's `progress` event, which sets the version (the stored version + 1).
+ * lifecycle's `progress` event, which sets the version (the stored version + 1). Once it is
+ * committed, the final records at or above the job's `custom_settings.event_record_score_threshold`
+ * are published as `ML Anomaly Record` events.
  * @throws StaleStateError when the runtime item changed meanwhile (the model cache is dropped)
  */
 export async function commitBatch(
@@ -79,6 +82,8 @@ export async function commitBatch(
     cacheModel(job, generation, model);
     // Superseded generations are garbage once the pointer moved; a crash here only leaves garbage that the next batch removes.
     await deleteModelGenerationsExcept(job.job_id, generation);
+    // Records are final and written for the first time here (a renormalization never comes back through): anomaly events go now.
+    await anomalyRecordsWritten(job, buckets);
     return committed;
   } catch (err) {
     evictModel(job.job_id);

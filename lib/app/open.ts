@@ -10,6 +10,7 @@ import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts'
 import { loadJob, refuseInUpgradeMode, requireJob } from './job-lookup.ts';
 import { openTimeSettings } from './live-model.ts';
 import { persistentTaskAllocationDisabled } from './cluster.ts';
+import { jobStateChanged } from './events-out.ts';
 
 /**
  * POST _ml/anomaly_detectors/<id>/_open (spec A.5.4): 404 unknown, 409 when a task exists
@@ -63,10 +64,12 @@ export async function applyOpen(jobId: string, commandId: string): Promise<{ ope
     await markLazyOpen(jobId, Date.now());
     await putJobRuntimeAndConfig(waiting, reopened as typeof job, version);
     await audit(jobId, `Job is waiting for ML capacity: ${explanation}`);
+    await jobStateChanged(rt, waiting);
     return { opened: true, node: '' };
   }
   const next = transitionJob(rt, { type: 'open', node: nodeName, nowMs: Date.now(), openedWith: openTimeSettings(job), commandId });
   await putJobRuntimeAndConfig(next, reopened as typeof job, version);
   await audit(jobId, `Opening job on node [${nodeName}]`);
+  await jobStateChanged(rt, next);
   return { opened: true, node: nodeName };
 }

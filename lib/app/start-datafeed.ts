@@ -25,6 +25,7 @@ import { checkDataExtractor, storeAggregations } from './datafeed-extractor.ts';
 import { resolveIndices } from './documents.ts';
 import type { DatafeedConfig, IndicesOptions } from '../domain/datafeed/types.ts';
 import { parseSearchRequest } from '../domain/search/request.ts';
+import { datafeedStateChanged } from './events-out.ts';
 
 /** The start-datafeed action name (upgrade-mode errors). */
 export const START_DATAFEED_ACTION = 'cluster:admin/xpack/ml/datafeed/start';
@@ -99,6 +100,7 @@ export async function startDatafeed(datafeedId: string, params: StartParams): Pr
     if (err instanceof StaleStateError) throw new ConflictError(`cannot start datafeed [${datafeedId}] because it has already been started`);
     throw err;
   }
+  await datafeedStateChanged(d.config, d.runtime, starting);
   await submitCommand({
     action: 'datafeed',
     es_action: START_DATAFEED_ACTION,

@@ -6,6 +6,8 @@ import { submitCommand } from './commands.ts';
 import { transitionDatafeed } from '../domain/lifecycle/datafeed.ts';
 import { getDatafeed, getJobDatafeedId, putDatafeed } from '../store/datafeeds.ts';
 import { audit } from './audit.ts';
+import { datafeedStateChanged } from './events-out.ts';
+import type { DatafeedStopReason } from '../domain/events.ts';
 import { resolveDatafeeds } from './datafeed-lookup.ts';
 import { refuseInUpgradeMode } from './job-lookup.ts';
 
@@ -71,7 +73,10 @@ async function requestStop(datafeedId: string): Promise<void> {
     if (!d || d.runtime.state === 'stopped') return;
     const next = transitionDatafeed(d.runtime, { type: 'stop' });
     try {
-      if (next !== d.runtime) await putDatafeed(d.config, next);
+      if (next !== d.runtime) {
+        await putDatafeed(d.config, next);
+        await datafeedStateChanged(d.config, d.runtime, next);
+      }
     } catch (err) {
       if (err instanceof StaleStateError) continue;
       throw err;
@@ -95,13 +100,15 @@ async function forceStop(datafeedId: string, nowMs = Date.now()): Promise<void> 
   for (let attempt = 0; attempt < 10; attempt++) {
     const d = await getDatafeed(datafeedId);
     if (!d || d.runtime.state === 'stopped') return;
+    const stopped = transitionDatafeed(d.runtime, { type: 'force_stop' });
     try {
-      await putDatafeed(d.config, transitionDatafeed(d.runtime, { type: 'force_stop' }));
+      await putDatafeed(d.config, stopped);
     } catch (err) {
       if (err instanceof StaleStateError) continue;
       throw err;
     }
     await audit(d.config.job_id, DatafeedMessages.stopped, 'info', nowMs);
+    await datafeedStateChanged(d.config, d.runtime, stopped, 'force_stop_requested', nowMs);
     const rt = await getJobRuntime(d.config.job_id);
     if (d.runtime.end_ms !== undefined && !d.runtime.isolated && rt?.state === 'opened') {
       await submitCommand({ action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: `close job [${d.config.job_id}]`, targets: [d.config.job_id] });
@@ -115,17 +122,20 @@ async function forceStop(datafeedId: string, nowMs = Date.now()): Promise<void> 
  * Stops the job's datafeed if it has a task (`starting`, `started` or `stopping` → `stopped`,
  * task fields cleared) and audits "Datafeed stopped", as Elasticsearch does when its datafeed
  * task ends. A datafeed already stopped, or none, is a no-op, so a redelivered close step or a
- * resumed lookback calls it safely. Retries a lost race with another writer.
+ * resumed lookback calls it safely. Retries a lost race with another writer. Publishes
+ * `ML Datafeed State Change` with `reason` (why its caller stops it; default `job_closed`).
  */
-export async function stopJobDatafeed(jobId: string, nowMs = Date.now()): Promise<void> {
+export async function stopJobDatafeed(jobId: string, nowMs = Date.now(), reason: DatafeedStopReason = 'job_closed'): Promise<void> {
   const datafeedId = await getJobDatafeedId(jobId);
   if (!datafeedId) return;
   for (let attempt = 0; attempt < 10; attempt++) {
     const d = await getDatafeed(datafeedId);
     if (!d || d.runtime.state === 'stopped') return;
     try {
-      await putDatafeed(d.config, transitionDatafeed(d.runtime, { type: 'stopped' }));
+      const stopped = transitionDatafeed(d.runtime, { type: 'stopped' });
+      await putDatafeed(d.config, stopped);
       await audit(jobId, DatafeedMessages.stopped, 'info', nowMs);
+      await datafeedStateChanged(d.config, d.runtime, stopped, reason, nowMs);
       return;
     } catch (err) {
       if (!(err instanceof StaleStateError)) throw err;

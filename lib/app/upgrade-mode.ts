@@ -29,6 +29,7 @@ import { deleteParked, listLeases, listParked, parkMessage, putLease, releaseLea
 import { StaleStateError } from '../domain/errors.ts';
 import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
 import { isolateDatafeed } from './stop-datafeed.ts';
+import { upgradeModeChanged } from './events-out.ts';
 
 /** The set-upgrade-mode transport action (`SetUpgradeModeAction.NAME`). */
 export const SET_UPGRADE_MODE_ACTION = 'cluster:admin/xpack/ml/upgrade_mode';
@@ -100,7 +101,7 @@ export async function setUpgradeMode(params: SetUpgradeModeParams, nowMs = Date.
   const timeoutMs = params.timeout.ms;
   let noop = false;
   let busy: ClusterSettings | undefined;
-  await updateSettings((s) => {
+  const written = await updateSettings((s) => {
     noop = false;
     busy = undefined;
     if (changeInProgress(s, nowMs)) {
@@ -125,6 +126,13 @@ export async function setUpgradeMode(params: SetUpgradeModeParams, nowMs = Date.
     throw new TooManyRequestsError(Messages.upgradeModeBusy, { cause: new IllegalStateError(Messages.upgradeModeBusyDetail(params.enabled, from)) });
   }
   if (noop) return { kind: 'done', response: { acknowledged: true } };
+  // Enabling takes effect with this write (blocked actions answer 429 from now on); disabling only when the worker has resumed the parked work.
+  if (params.enabled && written) {
+    await upgradeModeChanged(
+      { enabled: true, previous: false, version: written.version, ...(written.upgrade_mode_expires_ms !== undefined ? { expiresMs: written.upgrade_mode_expires_ms } : {}) },
+      nowMs,
+    );
+  }
   let cmd: Command;
   try {
     cmd = await submitUpgradeModeCommand(params.enabled, timeoutMs, `set upgrade_mode [${params.enabled}]`);
@@ -224,11 +232,12 @@ async function disable(deadline: number, timeout: TimeValue, remainingMs?: () =>
       if (!(err instanceof StaleStateError)) throw err;
     }
   }
-  await updateSettings((cur) => {
+  const off = await updateSettings((cur) => {
     if (cur.upgrade_mode_change?.to !== false) return undefined;
     const { upgrade_mode_since_ms: _a, upgrade_mode_expires_ms: _b, ...rest } = withoutChange(cur);
     return { ...rest, upgrade_mode: false };
   });
+  if (off) await upgradeModeChanged({ enabled: false, previous: true, version: off.version });
 }
 
 /**

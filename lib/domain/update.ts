@@ -31,6 +31,7 @@ import { readJson } from './json/tokenizer.ts';
 import { XParser } from './json/xcontent-parser.ts';
 import type { JobState } from './state.ts';
 import { BYTES_PER_MIB, humanMiB, parseTimeValue, type TimeValue } from './units.ts';
+import { recordScoreThreshold } from './events.ts';
 
 // ---------------------------------------------------------------------------------------
 // Shapes
@@ -411,7 +412,11 @@ export function applyJobUpdate(job: JobConfig, update: JobUpdate, ctx: UpdateCon
     // Only categorization jobs show (and so keep) the setting.
     if (ac.categorization_field_name !== undefined) ac.per_partition_categorization = { ...update.per_partition_categorization };
   }
-  if (update.custom_settings !== undefined) next.custom_settings = structuredClone(update.custom_settings);
+  if (update.custom_settings !== undefined) {
+    // mlplane's own check (custom_settings is free-form in Elasticsearch): the anomaly events' threshold must be a score.
+    recordScoreThreshold(update.custom_settings);
+    next.custom_settings = structuredClone(update.custom_settings);
+  }
   if (update.allow_lazy_open !== undefined) next.allow_lazy_open = update.allow_lazy_open;
   if (update.model_prune_window !== undefined) ac.model_prune_window = update.model_prune_window.rep;
   next.analysis_config = orderAnalysisConfig(ac);

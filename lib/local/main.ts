@@ -9,6 +9,7 @@
  * | `DATA_DIR` | keep the data in this folder across restarts (default: in memory); one mlplane per folder (`DATA_DIR/mlplane.lock`) |
  * | `ELASTIC_PASSWORD` | password of the `elastic` superuser (default: generated, printed once) |
  * | `DYNAMODB_START_TIMEOUT_S` | the longest DynamoDB Local may take to start, in seconds (default 300); it is waited for while its JVM makes progress |
+ * | `EVENTS_FILE` | where events out are appended as JSON lines (default: `DATA_DIR/events.jsonl` with a data folder, else `mlplane-events-<pid>.jsonl` in the temp folder); printed at start |
  *
  * SIGINT / SIGTERM stop everything in order (no Java process is left behind) and exit 0.
  * Signals in the next 1.5 s are the same Ctrl-C (the terminal signals npm, tsx and node,
@@ -62,6 +63,7 @@ try {
   });
   console.log(`mlplane listening on http://localhost:${system.port} (started in ${Date.now() - started} ms)`);
   console.log(`command ingress (Lambda Invoke API): ${system.lambdaUrl} function command-ingress; send one with npm run command -- '<event json>'`);
+  console.log(`events out: ${system.eventsFile} (one EventBridge event a line)`);
   if (system.generatedPassword) console.log(`elastic password (generated, shown once): ${system.elasticPassword}`);
 
   const shutdown = createShutdownHandler({ stop: () => system.stop(), exit: (code) => process.exit(code), log });

@@ -5,6 +5,9 @@
  * comes from `lib/runtime/topology.ts`, like the CDK stack's.
  */
 import { randomInt } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { interceptLocalhostDns } from 'fauxqs';
 import { config, resetConfig } from '../runtime/config.ts';
 import { commandIngress, routes, table, workers, type HttpFunctionName, type ScheduleFunctionName } from '../runtime/topology.ts';
@@ -55,6 +58,11 @@ export interface LocalSystemOptions {
   visibilityTimeoutSeconds?: number;
   /** Run the schedules (default true). */
   cron?: boolean;
+  /**
+   * Where events out go, as JSON lines (the EventBridge envelope): default `EVENTS_FILE`, else
+   * `<dataDir>/events.jsonl` with a data folder, else `<tmpdir>/mlplane-events-<pid>.jsonl`.
+   */
+  eventsFile?: string;
   /** Where log lines go (default: nowhere). */
   log?: (line: string) => void;
   /**
@@ -86,6 +94,8 @@ export interface LocalSystem {
   env: Record<string, string>;
   dynamodb: LocalDynamoDb;
   sqs: LocalSqs;
+  /** The file events out are appended to (see {@link LocalSystemOptions.eventsFile}); it exists from the start. */
+  eventsFile: string;
   /** The schedules, when `cron` is on (`trigger(name)` runs one now). */
   cron: CronRunner | undefined;
   /** Stops HTTP, cron, the worker (in-flight batches finish), fauxqs and DynamoDB Local, in that order; restores `process.env`. */
@@ -102,6 +112,15 @@ export function generatePassword(length = 20): string {
   let out = '';
   for (let i = 0; i < length; i++) out += PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)];
   return out;
+}
+
+/** The events file of {@link LocalSystemOptions.eventsFile}. */
+export function localEventsFile(opts: Pick<LocalSystemOptions, 'eventsFile' | 'dataDir'>, env: NodeJS.ProcessEnv = process.env): string {
+  if (opts.eventsFile) return opts.eventsFile;
+  // An explicit setting wins over the data folder's default.
+  if (env.EVENTS_FILE) return env.EVENTS_FILE;
+  if (opts.dataDir) return join(opts.dataDir, 'events.jsonl');
+  return join(tmpdir(), `mlplane-events-${process.pid}.jsonl`);
 }
 
 /** Sets `vars` on `process.env` and returns a function that puts the previous values back. */
@@ -192,6 +211,9 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
     if (sqs.status === 'rejected') throw sqs.reason;
     const dynamodb = dynamo.value;
     const queues = sqs.value;
+    // Events out go to a file locally (lib/queue/events.ts); created now so `tail -f` can follow it from the start.
+    const eventsFile = localEventsFile(opts);
+    appendFileSync(eventsFile, '');
 
     const env: Record<string, string> = {
       AWS_REGION: region,
@@ -205,6 +227,7 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
       COMMAND_QUEUE_URL: queues.commandQueue.url,
       COMMAND_DLQ_URL: queues.deadLetterQueue.url,
       NODE_NAME: process.env.NODE_NAME ?? 'mlplane-0',
+      EVENTS_FILE: eventsFile,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ?? 'true',
     };
     teardown.push(applyEnv(env));
@@ -297,6 +320,7 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
       elasticPassword,
       generatedPassword: generatedPassword && passwordSet,
       env,
+      eventsFile,
       dynamodb,
       sqs: queues,
       cron,

@@ -17,6 +17,8 @@ import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
  * | `COMMAND_ROLES` | comma-separated roles the command ingress runs command events as (default `machine_learning_admin`; add `watcher_admin` for Watcher commands) |
  * | `LOG_LEVEL` | `debug`, `info` (default), `warn`, `error` or `silent`; anything else fails the start (`lib/runtime/log.ts`) |
  * | `LOG_FORMAT` | `json` or `text` (default: `text` on a terminal, else `json`) |
+ * | `EVENT_BUS_NAME` | the EventBridge bus events out go to (name or ARN; default `default`, the account's default bus) |
+ * | `EVENTS_FILE` | when set, events out are appended to this file as JSON lines (the EventBridge envelope) instead of sent to EventBridge (`npm start`) |
  *
  * AWS endpoints are never configured here: SDK clients use the default provider chain
  * (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS` locally).
@@ -31,6 +33,8 @@ export interface RuntimeConfig {
   maxBodyBytes: number;
   /** Roles of the command ingress's principal `_command` (`COMMAND_ROLES`), never empty. */
   commandRoles: string[];
+  eventBusName: string;
+  eventsFile: string | undefined;
 }
 
 const schema = z.object({
@@ -57,6 +61,8 @@ const schema = z.object({
     .refine((roles) => roles.length > 0, 'must name at least one role'),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(LOG_FORMATS).optional(),
+  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  EVENTS_FILE: z.string().optional(),
 });
 
 let cached: RuntimeConfig | undefined;
@@ -81,6 +87,8 @@ export function config(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
     commandPollMs: e.COMMAND_POLL_MS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     commandRoles: e.COMMAND_ROLES,
+    eventBusName: e.EVENT_BUS_NAME,
+    eventsFile: e.EVENTS_FILE || undefined,
   };
   if (env === process.env) cached = out;
   return out;

@@ -35,3 +35,18 @@ export function countRejectedCommandEvent(): void {
   metrics.addMetric(COMMAND_EVENTS_REJECTED, MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
 }
+
+/** Name of the metric counting events out that could not be published (after retries). */
+export const EVENTS_PUBLISH_FAILED = 'EventsPublishFailed';
+
+/**
+ * Counts events out that could not be published to EventBridge (or the local events file)
+ * after retries, as one Embedded Metric Format line. Nothing is written for 0.
+ * @param count events lost
+ */
+export function publishEventsPublishFailed(count: number): void {
+  if (count <= 0) return;
+  metrics ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'mlplane' });
+  metrics.addMetric(EVENTS_PUBLISH_FAILED, MetricUnit.Count, count);
+  metrics.publishStoredMetrics();
+}

@@ -14,6 +14,8 @@ declare module 'vitest' {
      * give its client `endpoint: awsEnv.LOCAL_SQS_ENDPOINT`.
      */
     awsEnv: Record<string, string>;
+    /** The file the local system appends events out to (JSON lines, the EventBridge envelope). */
+    eventsFile: string;
   }
 }
 

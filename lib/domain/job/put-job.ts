@@ -18,6 +18,7 @@ import { standardCategorizationAnalyzer } from './parsers/categorization-analyze
 import { makeJobParser } from './parsers/job.ts';
 import type { Blocked, DataDescription, JobConfig } from './types.ts';
 import { detectorIdentity, validateInputFields, validateModelSnapshotRetentionSettings } from './validation.ts';
+import { recordScoreThreshold } from '../events.ts';
 
 /** Context of a put-job request. */
 export interface PutJobContext {
@@ -145,7 +146,11 @@ export function parsePutJobRequest(pathJobId: string, body: unknown, ctx: PutJob
   if (b.modelSnapshotMinVersion !== undefined && b.modelSnapshotMinVersion !== null) {
     job.model_snapshot_min_version = b.modelSnapshotMinVersion;
   }
-  if (b.customSettings !== undefined) job.custom_settings = b.customSettings;
+  if (b.customSettings !== undefined) {
+    // mlplane's own check (custom_settings is free-form in Elasticsearch): the anomaly events' threshold must be a score.
+    recordScoreThreshold(b.customSettings);
+    job.custom_settings = b.customSettings;
+  }
   if (b.groups.length > 0) job.groups = b.groups;
   if (b.description !== undefined && b.description !== null) job.description = b.description;
   job.analysis_config = analysisConfigView(ac);

@@ -17,6 +17,8 @@ vi.mock('../../../lib/app/close.ts', () => ({ markJobFailed: execute.markJobFail
 vi.mock('../../../lib/queue/commands.ts', () => queue);
 const upgrade = vi.hoisted(() => ({ holdLease: vi.fn(), release: vi.fn(), shouldPark: vi.fn(), park: vi.fn() }));
 vi.mock('../../../lib/app/upgrade-mode.ts', () => upgrade);
+const eventsOut = vi.hoisted(() => ({ commandFailed: vi.fn() }));
+vi.mock('../../../lib/app/events-out.ts', () => eventsOut);
 
 /** No upgrade mode: a lease is taken and released, nothing parks. */
 function noUpgradeMode(): void {
@@ -107,6 +109,32 @@ describe('the command worker on a failure', () => {
     await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
     expect(execute.markJobFailed).toHaveBeenCalledWith('job-a', 'Exception closing autodetect process');
     expect(store.recordOutcome.mock.calls[0]![2]).toMatchObject({ error: { error: { reason: 'Exception closing autodetect process' } } });
+  });
+
+  it('publishes ML Command Failed with the error the client got, after the outcome is recorded', async () => {
+    execute.executeCommand.mockRejectedValue(new ResourceNotFoundError("No known job with id 'job-a'"));
+    eventsOut.commandFailed.mockImplementation(async () => expect(store.recordOutcome).toHaveBeenCalledTimes(1));
+    await processCommandRecord(record('1'));
+    expect(eventsOut.commandFailed).toHaveBeenCalledTimes(1);
+    const [cmd, target, error] = eventsOut.commandFailed.mock.calls[0]!;
+    expect(cmd.command_id).toBe('1');
+    expect(target).toBe('job-a');
+    expect(error).toMatchObject({ status: 404, error: { type: 'resource_not_found_exception', reason: "No known job with id 'job-a'" } });
+  });
+
+  it('publishes ML Command Failed for a close given up on, with its fixed 500', async () => {
+    store.getCommand.mockResolvedValue(command('close'));
+    execute.executeCommand.mockRejectedValue(new RangeError('Invalid array length'));
+    await processCommandRecord(record('1'));
+    expect(eventsOut.commandFailed.mock.calls[0]![2]).toMatchObject({ status: 500, error: { reason: 'Exception closing autodetect process' } });
+  });
+
+  it('publishes nothing for a command that succeeds or is handed on', async () => {
+    execute.executeCommand.mockResolvedValue({ ok: true });
+    await processCommandRecord(record('1'));
+    execute.executeCommand.mockRejectedValue(new CloseDeferred('job-a'));
+    await processCommandRecord(record('1'));
+    expect(eventsOut.commandFailed).not.toHaveBeenCalled();
   });
 
   it('stores a generic 500 when the Elasticsearch error body itself cannot be stored', async () => {

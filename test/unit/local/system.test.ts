@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DataDirInUseError, lockDataDir } from '../../../lib/local/data-dir-lock.ts';
 import * as dynamodb from '../../../lib/local/dynamodb.ts';
 import { PortInUseError } from '../../../lib/local/port-check.ts';
-import { startLocalSystem } from '../../../lib/local/system.ts';
+import { localEventsFile, startLocalSystem } from '../../../lib/local/system.ts';
 
 vi.mock('../../../lib/local/dynamodb.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../../lib/local/dynamodb.ts')>()),
@@ -41,5 +41,14 @@ describe('startLocalSystem refuses at once, before the JVM starts', () => {
     await expect(startLocalSystem({ port, dataDir: dir, cron: false })).rejects.toBeInstanceOf(PortInUseError);
     expect(dynamodb.startDynamoDbLocal).not.toHaveBeenCalled();
     (await lockDataDir(dir)).release();
+  });
+});
+
+describe('the local events-out file', () => {
+  it('is the option, else EVENTS_FILE, else DATA_DIR/events.jsonl, else a file of this process in the temp folder', () => {
+    expect(localEventsFile({ eventsFile: '/x/e.jsonl', dataDir: '/d' }, { EVENTS_FILE: '/y.jsonl' })).toBe('/x/e.jsonl');
+    expect(localEventsFile({ dataDir: '/d' }, { EVENTS_FILE: '/y.jsonl' })).toBe('/y.jsonl');
+    expect(localEventsFile({ dataDir: '/d' }, {})).toBe(join('/d', 'events.jsonl'));
+    expect(localEventsFile({}, {})).toBe(join(tmpdir(), `mlplane-events-${process.pid}.jsonl`));
   });
 });
