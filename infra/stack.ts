@@ -45,6 +45,7 @@ export interface MlplaneStackProps extends StackProps {
    * (comma-separated); default `machine_learning_admin` (Watcher commands then get a 403).
    */
   commandRoles?: string[];
+  /**
    * The EventBridge bus events out are published to (DESIGN §5), by name or ARN. Context
    * `eventBusName`; default `default`, the account's default bus. Only the functions whose use
    * cases publish get `events:PutEvents`, on this bus only.
