@@ -10,6 +10,7 @@ import { applyUpdateCommand } from './update.ts';
 import { getCommandPayload } from '../store/commands.ts';
 import { applyUpgradeMode } from './upgrade-mode.ts';
 import { applyWatchCommand } from './execute-watch.ts';
+import { applyMaintenance } from './maintenance.ts';
 
 /** Test seams and invocation facts passed to the apply sides (close and the datafeed lookback use them). */
 export type ApplyOptions = CloseOptions;
@@ -34,6 +35,7 @@ export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   delete: (cmd, target) => applyDelete(target, cmd.params as { force?: boolean; create_time?: number }),
   upgrade_mode: (cmd, _target, opts) => applyUpgradeMode(cmd, commandParamsSchemas.upgrade_mode.parse(cmd.params), opts.remainingMs),
   watch: (cmd, target) => applyWatchCommand(target, commandParamsSchemas.watch.parse(cmd.params)),
+  maintenance: (cmd, _target, opts) => applyMaintenance(cmd, commandParamsSchemas.maintenance.parse(cmd.params), { remainingMs: opts.remainingMs }),
 };
 
 /** Carries out one command for one target through its use case's apply side. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { EsErrorBody } from './errors.ts';
 
 /** What a command does to each of its targets (one job, or the cluster). */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch'] as const;
+export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch', 'maintenance'] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */
@@ -87,6 +87,18 @@ export const commandParamsSchemas = {
     action_modes: z.record(z.string(), z.enum(['simulate', 'force_simulate', 'execute', 'force_execute', 'skip'])).optional(),
     debug: z.boolean().optional(),
   }),
+  // Expired-data deletion (target `_cluster`): `DELETE _ml/_delete_expired_data` or the nightly
+  // maintenance. `job_id` is the request's expression (absent: every job), re-expanded by each
+  // invocation so the command stays small whatever it matches; `requests_per_second` as given
+  // (null: unthrottled, -1: Elasticsearch's default rate); `deadline_ms` the end of its
+  // `timeout` (epoch ms) and `timeout` that TimeValue's text, for the audit when it runs out.
+  maintenance: z.strictObject({
+    job_id: z.string().optional(),
+    requests_per_second: z.number().nullable(),
+    deadline_ms: z.number(),
+    timeout: z.string(),
+    trigger: z.enum(['api', 'nightly']),
+  }),
 } as const satisfies Record<CommandAction, z.ZodType>;
 
 /** The params of one action's command. */
@@ -110,6 +122,7 @@ export const commandParamsSchema = z.discriminatedUnion('action', [
   paramsOf('datafeed'),
   paramsOf('upgrade_mode'),
   paramsOf('watch'),
+  paramsOf('maintenance'),
 ]);
 export type ActionParams = z.infer<typeof commandParamsSchema>;
 
