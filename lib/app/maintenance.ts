@@ -15,7 +15,7 @@ import { logger } from '../runtime/log.ts';
 import { getClusterSettings } from '../store/cluster.ts';
 import { getDatafeed, getJobDatafeedId } from '../store/datafeeds.ts';
 import { getJobRuntime, listJobConfigsAfter } from '../store/jobs.ts';
-import { getMaintenanceProgress, putMaintenanceProgress } from '../store/maintenance.ts';
+import { getMaintenanceProgress, markMaintenanceJobDone, putMaintenanceProgress } from '../store/maintenance.ts';
 import { deleteResultItems, expiredResultKeys, newestBucketItem } from '../store/results.ts';
 import { deleteSnapshots, listSnapshots } from '../store/snapshots.ts';
 import { audit } from './audit.ts';
@@ -121,10 +121,16 @@ export interface JobMaintenanceReport {
   auto_closed: boolean;
 }
 
+/** Jobs whose expired data is deleted at once (one group), each job's deletes being sequential. */
+export const JOB_CONCURRENCY = 8;
+
 /** The seams of a maintenance walk, so the hand-off can be proved over many jobs with a fake clock. */
 export interface MaintenanceWalk {
-  /** The last job done, from an earlier invocation (job id order). */
-  cursor(): Promise<string | undefined>;
+  /** Where an earlier invocation got to: the last job of the last finished group, and the jobs done since. */
+  progress(): Promise<{ cursor?: string; done: ReadonlySet<string> }>;
+  /** Records one job done (ahead of the cursor). */
+  markDone(jobId: string): Promise<void>;
+  /** Records every job up to `jobId` done (and forgets the jobs marked ahead of it). */
   saveCursor(jobId: string): Promise<void>;
   /** Up to `limit` jobs of the deletion after `after`, in job id order. */
   jobsAfter(after: string | undefined, limit: number): Promise<JobConfig[]>;
@@ -138,30 +144,46 @@ export interface MaintenanceWalk {
 }
 
 /**
- * Walks the jobs of a deletion a page at a time from the saved cursor, job by job, saving the
- * cursor after each. Before each job it stops:
+ * Walks the jobs of a deletion a page at a time from the saved cursor, {@link JOB_CONCURRENCY}
+ * jobs at once; each job is marked done when it finishes and the cursor moves past a group when
+ * all of it is done. Before each group it stops:
  * - with `{deleted: false}` when `deadlineMs` has passed (Elasticsearch checks its timeout
- *   before each job too);
+ *   before each job; here before each group of jobs);
  * - by throwing {@link WorkDeferred} when fewer than {@link HAND_OFF_MARGIN_MS} remain: the
  *   command runner hands the command on to a continuation message, which resumes after the
  *   cursor in a fresh invocation;
  * - by throwing {@link WorkParked} when upgrade mode is on (checked once a page): the message is
  *   parked and resumes when upgrade mode is disabled.
- * A crash or redelivery resumes after the last saved job: a finished job never runs twice.
+ * A crash or a redelivery resumes after the cursor and skips the jobs marked done: a finished
+ * job never runs twice; a job cut off half way runs again, and its deletes are idempotent.
  * @returns `{deleted: true}` when every job is done
  */
 export async function walkMaintenance(walk: MaintenanceWalk, deadlineMs: number): Promise<{ deleted: boolean }> {
-  let cursor = await walk.cursor();
+  const saved = await walk.progress();
+  let cursor = saved.cursor;
+  const done = new Set(saved.done);
   for (;;) {
     const page = await walk.jobsAfter(cursor, JOB_PAGE_SIZE);
     if (page.length === 0) return { deleted: true };
     if (await walk.halted()) throw new WorkParked('delete expired data');
-    for (const job of page) {
+    for (let i = 0; i < page.length; i += JOB_CONCURRENCY) {
       if (walk.nowMs() > deadlineMs) return { deleted: false };
       if (walk.remainingMs && walk.remainingMs() < HAND_OFF_MARGIN_MS) throw new WorkDeferred(`delete expired data continues after job [${cursor ?? ''}]`);
-      await walk.processJob(job);
-      await walk.saveCursor(job.job_id);
-      cursor = job.job_id;
+      const group = page.slice(i, i + JOB_CONCURRENCY);
+      // allSettled, not all: a failed job must not leave the others running past the hand-off.
+      const settled = await Promise.allSettled(
+        group
+          .filter((job) => !done.has(job.job_id))
+          .map(async (job) => {
+            await walk.processJob(job);
+            await walk.markDone(job.job_id);
+          }),
+      );
+      const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw failure.reason;
+      cursor = (group[group.length - 1] as JobConfig).job_id;
+      await walk.saveCursor(cursor);
+      done.clear();
     }
   }
 }
@@ -199,7 +221,8 @@ export async function applyMaintenance(cmd: Command, params: CommandParams<'main
   const ctx: JobContext = { rps, sleep, nowMs, remainingMs: opts.remainingMs, autoClose };
   const result = await walkMaintenance(
     {
-      cursor: async () => (await getMaintenanceProgress(cmd.command_id)).cursor,
+      progress: () => getMaintenanceProgress(cmd.command_id),
+      markDone: (jobId) => markMaintenanceJobDone(cmd.command_id, jobId, cmd.expires_at),
       saveCursor: (jobId) => putMaintenanceProgress(cmd.command_id, jobId, cmd.expires_at),
       jobsAfter: async (after, limit) => {
         if (!named) return listJobConfigsAfter(after, limit);
@@ -312,7 +335,8 @@ export async function runMaintenance(nowMs: () => number = Date.now): Promise<Jo
   const report: JobMaintenanceReport[] = [];
   await walkMaintenance(
     {
-      cursor: async () => undefined,
+      progress: async () => ({ done: new Set<string>() }),
+      markDone: async () => {},
       saveCursor: async () => {},
       jobsAfter: listJobConfigsAfter,
       processJob: async (job) => {

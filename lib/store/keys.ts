@@ -31,7 +31,7 @@
  * | lease of a command target being carried out (upgrade mode waits for none) | `leases` | `<command_id>#<target>` |
  * | command message parked by upgrade mode | `parked` | `<parked ms, 15 digits>#<n, 6 digits>#<command_id>#<target>` |
  * | watch: config + status + `_version`/`_seq_no`/`_primary_term` (+ running marker) | `watches` | `watch#<watch_id>` |
- * | expired-data deletion progress (cursor: last job done; TTL) | `maintenance` | `<command_id>` |
+ * | expired-data deletion progress (cursor: last group done; set of jobs done since; TTL) | `maintenance` | `<command_id>` |
  *
  * Documents of an index are partitioned by the UTC day of their time field (the index's only
  * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`) and packed into

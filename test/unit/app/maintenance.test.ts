@@ -22,22 +22,26 @@ vi.mock('../../../lib/app/audit.ts', () => ({
   },
 }));
 
-const { HAND_OFF_MARGIN_MS, JOB_PAGE_SIZE, maintainJob, walkMaintenance } = await import('../../../lib/app/maintenance.ts');
+const { HAND_OFF_MARGIN_MS, JOB_CONCURRENCY, JOB_PAGE_SIZE, maintainJob, walkMaintenance } = await import('../../../lib/app/maintenance.ts');
 
 const jobIds = Array.from({ length: 1_000 }, (_, i) => `job-${String(i).padStart(5, '0')}`);
 
 /**
- * An in-memory deletion over `jobIds`: the saved cursor, the jobs processed (in order, repeats
- * kept) and an invocation clock whose remaining time drops by `costMs` per job.
+ * An in-memory deletion over `jobIds`: the saved progress, the jobs processed (repeats kept) and
+ * an invocation clock whose remaining time drops by `costMs` per job.
  */
 function fakeStore() {
-  const state = { cursor: undefined as string | undefined, processed: [] as string[] };
+  const state = { cursor: undefined as string | undefined, done: new Set<string>(), processed: [] as string[] };
   const invocation = (budgetMs: number, costMs: number, fail?: (jobId: string) => boolean) => {
     let remaining = budgetMs;
     return {
-      cursor: async () => state.cursor,
+      progress: async () => ({ ...(state.cursor === undefined ? {} : { cursor: state.cursor }), done: new Set(state.done) }),
+      markDone: async (jobId: string) => {
+        state.done.add(jobId);
+      },
       saveCursor: async (jobId: string) => {
         state.cursor = jobId;
+        state.done.clear();
       },
       jobsAfter: async (after: string | undefined, limit: number) =>
         jobIds
@@ -62,19 +66,24 @@ describe('the maintenance walk over many jobs', () => {
     const { state, invocation } = fakeStore();
     let handOffs = 0;
     let result: { deleted: boolean } | undefined;
-    // Each invocation has time for 37 jobs before the margin: 1,000 jobs need 28 invocations.
+    const perInvocation: number[] = [];
+    // Each invocation has time for about 37 jobs before the margin: 1,000 jobs need many.
     while (result === undefined) {
+      const before = state.processed.length;
       try {
         result = await walkMaintenance(invocation(HAND_OFF_MARGIN_MS + 37 * 100 - 1, 100), Infinity);
       } catch (err) {
         expect(err).toBeInstanceOf(WorkDeferred);
         handOffs++;
       }
+      perInvocation.push(state.processed.length - before);
       expect(handOffs).toBeLessThan(100);
     }
     expect(result).toEqual({ deleted: true });
-    expect(handOffs).toBe(Math.ceil(1_000 / 37) - 1);
-    expect(state.processed).toEqual(jobIds);
+    // A group starts only with the margin in hand: no invocation runs more than its groups' worth.
+    expect(Math.max(...perInvocation)).toBeLessThanOrEqual(5 * JOB_CONCURRENCY);
+    expect(handOffs).toBeGreaterThanOrEqual(Math.ceil(1_000 / (5 * JOB_CONCURRENCY)) - 1);
+    expect([...state.processed].sort()).toEqual(jobIds);
   });
 
   it('reads the jobs a page at a time', async () => {
@@ -86,7 +95,7 @@ describe('the maintenance walk over many jobs', () => {
     expect(pages.mock.calls.every(([, limit]) => limit === JOB_PAGE_SIZE)).toBe(true);
   });
 
-  it('after a crash mid-page, the redelivery re-runs only the job that was in progress', async () => {
+  it('after a crash mid-page, the redelivery re-runs only the job that was in progress, not the finished jobs of its group', async () => {
     const { state, invocation } = fakeStore();
     let crashed = false;
     const crashOnce = (id: string) => {
@@ -95,7 +104,8 @@ describe('the maintenance walk over many jobs', () => {
       return true;
     };
     await expect(walkMaintenance(invocation(Infinity, 0, crashOnce), Infinity)).rejects.toThrow('crash mid-page');
-    expect(state.cursor).toBe('job-00149');
+    expect(state.cursor).toBe('job-00147'); // job-00150 is in the group job-00148 … job-00155
+    expect(state.done.size).toBe(JOB_CONCURRENCY - 1);
     expect(await walkMaintenance(invocation(Infinity, 0), Infinity)).toEqual({ deleted: true });
     const counts = new Map<string, number>();
     for (const id of state.processed) counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -107,8 +117,9 @@ describe('the maintenance walk over many jobs', () => {
     const { state, invocation } = fakeStore();
     let now = 0;
     const walk = { ...invocation(Infinity, 0), nowMs: () => now, processJob: async (job: JobConfig) => void (state.processed.push(job.job_id), (now += 10)) };
+    // Each group of 8 moves the clock 80: the deadline 55 passes after the first group.
     expect(await walkMaintenance(walk, 55)).toEqual({ deleted: false });
-    expect(state.processed).toHaveLength(6);
+    expect(state.processed).toHaveLength(JOB_CONCURRENCY);
   });
 
   it('parks while upgrade mode halts ML work, having done nothing', async () => {

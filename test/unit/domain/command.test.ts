@@ -11,12 +11,17 @@ describe('command params', () => {
   });
 
   it('accept empty params for every action but datafeed, which names its datafeed and run, and upgrade_mode, which carries its value and timeout', () => {
-    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch'))
+    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch' && a !== 'maintenance'))
       expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
     expect(() => parseCommandParams({ action: 'upgrade_mode', params: {} })).toThrow(ZodError);
     expect(parseCommandParams({ action: 'upgrade_mode', params: { enabled: true, timeout_ms: 30_000 } }).params).toEqual({ enabled: true, timeout_ms: 30_000 });
     expect(() => parseCommandParams({ action: 'datafeed', params: {} })).toThrow(ZodError);
     expect(parseCommandParams({ action: 'datafeed', params: { datafeed_id: 'f', run_id: 'r' } }).params).toEqual({ datafeed_id: 'f', run_id: 'r' });
+    // An expired-data deletion carries its rate, deadline and timeout; the job expression is optional.
+    expect(() => parseCommandParams({ action: 'maintenance', params: {} })).toThrow(ZodError);
+    const maintenance = { requests_per_second: null, deadline_ms: 1, timeout: '8h', trigger: 'api' };
+    expect(parseCommandParams({ action: 'maintenance', params: maintenance }).params).toEqual(maintenance);
+    expect(parseCommandParams({ action: 'maintenance', params: { ...maintenance, job_id: 'a*' } }).params).toEqual({ ...maintenance, job_id: 'a*' });
   });
 
   it('refuse a key the action does not carry, a value of the wrong type and an unknown action', () => {

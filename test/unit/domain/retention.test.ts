@@ -30,7 +30,7 @@ const snap = (id: string, ageMs: number, extra: Partial<ModelSnapshot> = {}): Mo
 const job = (retention: number | undefined, daily?: number, current: string | null = 'newest') => ({
   model_snapshot_retention_days: retention,
   daily_model_snapshot_retention_after_days: daily,
-  model_snapshot_id: current,
+  model_snapshot_id: current ?? undefined,
 });
 
 describe('expired model snapshots (ExpiredModelSnapshotsRemover)', () => {
