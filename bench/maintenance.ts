@@ -84,7 +84,10 @@ async function main(): Promise<void> {
         items.push({ ...keys.snapshotChunk(jobId, sid, 0), data: new Uint8Array(256) });
       }
       for (const ts of [NEWEST_MS, NEWEST_MS - 3 * DAY]) {
-        items.push({ ...keys.bucket(jobId, ts), doc: JSON.stringify({ job_id: jobId, timestamp: ts, bucket_span: 3600, result_type: 'bucket', anomaly_score: 0, event_count: 1, is_interim: false }) });
+        items.push({
+          ...keys.bucket(jobId, ts),
+          doc: JSON.stringify({ job_id: jobId, timestamp: ts, bucket_span: 3600, result_type: 'bucket', anomaly_score: 0, event_count: 1, is_interim: false }),
+        });
       }
       if (items.length >= 4_000) await flush();
     }

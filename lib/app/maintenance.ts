@@ -1,15 +1,7 @@
 import { CLUSTER_TARGET, type Command, type CommandParams } from '../domain/command.ts';
 import { WorkDeferred, WorkParked } from '../domain/errors.ts';
 import type { JobConfig } from '../domain/job/types.ts';
-import {
-  DEFAULT_MAX_DURATION_MS,
-  DELETE_BATCH_SIZE,
-  effectiveRequestsPerSecond,
-  expiredSnapshotIds,
-  isIdleJob,
-  RetentionMessages,
-  throttleDelayMs,
-} from '../domain/retention.ts';
+import { DEFAULT_MAX_DURATION_MS, DELETE_BATCH_SIZE, effectiveRequestsPerSecond, expiredSnapshotIds, isIdleJob, RetentionMessages, throttleDelayMs } from '../domain/retention.ts';
 import { TimeValue } from '../domain/units.ts';
 import { logger } from '../runtime/log.ts';
 import { getClusterSettings } from '../store/cluster.ts';
@@ -313,13 +305,16 @@ async function removeExpiredSnapshots(job: JobConfig): Promise<number> {
 
 async function closeIfIdle(job: JobConfig, timeout: TimeValue, nowMs: number): Promise<boolean> {
   const rt = await getJobRuntime(job.job_id);
-  if (!rt || rt.state !== 'opened') return false;
+  if (rt?.state !== 'opened') return false;
   const datafeedId = await getJobDatafeedId(job.job_id);
   const datafeed = datafeedId ? await getDatafeed(datafeedId) : undefined;
   const datafeedStarted = datafeed !== undefined && datafeed.runtime.state !== 'stopped';
   if (!isIdleJob(rt, datafeedStarted, nowMs, timeout.ms)) return false;
   await audit(job.job_id, RetentionMessages.autoClosed(timeout), 'info', nowMs);
-  await submitCommand({ action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: `close job [${job.job_id}] (idle, maintenance)`, targets: [job.job_id] }, nowMs);
+  await submitCommand(
+    { action: 'close', es_action: 'cluster:admin/xpack/ml/job/close', description: `close job [${job.job_id}] (idle, maintenance)`, targets: [job.job_id] },
+    nowMs,
+  );
   return true;
 }
 

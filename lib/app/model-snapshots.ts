@@ -8,7 +8,6 @@ import { readModelState } from '../store/model.ts';
 import { listSnapshots, writeSnapshot } from '../store/snapshots.ts';
 import { requireJob } from './job-lookup.ts';
 
-
 /** Snapshot query of GET model_snapshots (spec A.5.9); times epoch ms. */
 export interface SnapshotQuery {
   snapshotId?: string;

@@ -40,7 +40,11 @@ describe('DELETE _ml/_delete_expired_data', () => {
   });
 
   it('refuses an unknown job, a bad requests_per_second, a bad timeout and an unknown body field', async () => {
-    expect(await esError(es.ml.deleteExpiredData({ job_id: 'not-a-job' }))).toMatchObject({ status: 404, type: 'resource_not_found_exception', reason: "No known job with id 'not-a-job'" });
+    expect(await esError(es.ml.deleteExpiredData({ job_id: 'not-a-job' }))).toMatchObject({
+      status: 404,
+      type: 'resource_not_found_exception',
+      reason: "No known job with id 'not-a-job'",
+    });
     expect(await esError(es.ml.deleteExpiredData({ requests_per_second: 0 }))).toMatchObject({
       status: 400,
       type: 'action_request_validation_exception',

@@ -34,7 +34,11 @@ export const deleteExpiredDataRoute: RouteHandler = {
       timeout = timeParam(req.query.timeout, 'timeout');
     }
     validateRequestsPerSecond(requestsPerSecond);
-    const q = await deleteExpiredData({ ...(jobId === undefined ? {} : { jobId }), ...(requestsPerSecond === undefined ? {} : { requestsPerSecond }), ...(timeout ? { timeout } : {}) }, Date.now(), req.receivedMs);
+    const q = await deleteExpiredData(
+      { ...(jobId === undefined ? {} : { jobId }), ...(requestsPerSecond === undefined ? {} : { requestsPerSecond }), ...(timeout ? { timeout } : {}) },
+      Date.now(),
+      req.receivedMs,
+    );
     if (q.kind === 'done') return { status: 200, body: q.response };
     return { status: 202, body: { task: q.taskId } };
   },

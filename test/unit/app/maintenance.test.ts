@@ -22,7 +22,23 @@ vi.mock('../../../lib/app/audit.ts', () => ({
   },
 }));
 
-const { HAND_OFF_MARGIN_MS, JOB_CONCURRENCY, JOB_PAGE_SIZE, maintainJob, walkMaintenance } = await import('../../../lib/app/maintenance.ts');
+let halts = false;
+const submitted: { action: string; targets: string[]; params?: Record<string, unknown> }[] = [];
+vi.mock('../../../lib/app/job-lookup.ts', () => ({
+  upgradeModeHalts: async () => halts,
+  refuseInUpgradeMode: async () => {},
+  resolveJobs: async () => [],
+}));
+vi.mock('../../../lib/app/commands.ts', () => ({
+  submitCommand: async (input: { action: string; targets: string[]; params?: Record<string, unknown> }) => {
+    submitted.push(input);
+    return { command_id: '1', task_id: 'mlplane-0:1' };
+  },
+  awaitCommand: async () => ({ kind: 'gateway_cap' }),
+  settle: () => ({ kind: 'accepted', taskId: 'mlplane-0:1' }),
+}));
+
+const { startNightlyMaintenance, HAND_OFF_MARGIN_MS, JOB_CONCURRENCY, JOB_PAGE_SIZE, maintainJob, walkMaintenance } = await import('../../../lib/app/maintenance.ts');
 
 const jobIds = Array.from({ length: 1_000 }, (_, i) => `job-${String(i).padStart(5, '0')}`);
 
@@ -116,7 +132,11 @@ describe('the maintenance walk over many jobs', () => {
   it('answers deleted: false when its timeout has passed before the next job', async () => {
     const { state, invocation } = fakeStore();
     let now = 0;
-    const walk = { ...invocation(Infinity, 0), nowMs: () => now, processJob: async (job: JobConfig) => void (state.processed.push(job.job_id), (now += 10)) };
+    const processJob = async (job: JobConfig): Promise<void> => {
+      state.processed.push(job.job_id);
+      now += 10;
+    };
+    const walk = { ...invocation(Infinity, 0), nowMs: () => now, processJob };
     // Each group of 8 moves the clock 80: the deadline 55 passes after the first group.
     expect(await walkMaintenance(walk, 55)).toEqual({ deleted: false });
     expect(state.processed).toHaveLength(JOB_CONCURRENCY);
@@ -163,5 +183,31 @@ describe('results deletion throttled by requests_per_second', () => {
     await expect(maintainJob(job, { rps: 10, sleep, nowMs: () => 0, remainingMs: () => HAND_OFF_MARGIN_MS + 5_000 })).rejects.toBeInstanceOf(WorkDeferred);
     expect(deleted).toEqual([1000]);
     expect(sleep).not.toHaveBeenCalled();
+  });
+});
+
+describe('the nightly start', () => {
+  beforeEach(() => {
+    submitted.length = 0;
+  });
+
+  it('submits one maintenance command for every job with Elasticsearch’s nightly parameters (-1, 8h)', async () => {
+    halts = false;
+    const now = Date.UTC(2026, 10, 26, 0, 30);
+    expect(await startNightlyMaintenance(now)).toBe('mlplane-0:1');
+    expect(submitted).toEqual([
+      expect.objectContaining({
+        action: 'maintenance',
+        targets: ['_cluster'],
+        params: { requests_per_second: -1, deadline_ms: now + 8 * 3_600_000, timeout: '8h', trigger: 'nightly' },
+      }),
+    ]);
+  });
+
+  it('is skipped while upgrade mode is on, as Elasticsearch skips its maintenance tasks', async () => {
+    halts = true;
+    expect(await startNightlyMaintenance(0)).toBeUndefined();
+    expect(submitted).toEqual([]);
+    halts = false;
   });
 });

@@ -32,7 +32,10 @@ describe('DELETE _ml/_delete_expired_data parameters', () => {
   });
 
   it('reads requests_per_second and timeout from the query when there is no body', async () => {
-    expect(await deleteExpiredDataRoute.handle(request({ jobId: 'a*', query: { requests_per_second: '100000.0', timeout: '10h' } }))).toEqual({ status: 200, body: { deleted: true } });
+    expect(await deleteExpiredDataRoute.handle(request({ jobId: 'a*', query: { requests_per_second: '100000.0', timeout: '10h' } }))).toEqual({
+      status: 200,
+      body: { deleted: true },
+    });
     expect(calls[0]?.jobId).toBe('a*');
     expect(calls[0]?.requestsPerSecond).toBe(100000);
     expect(calls[0]?.timeout?.ms).toBe(36_000_000);
@@ -63,9 +66,20 @@ describe('DELETE _ml/_delete_expired_data parameters', () => {
   });
 
   it('refuses a bad timeout, an unknown body field and a body value of the wrong type with the parser’s errors', async () => {
-    expect(await error(request({ query: { timeout: 'soon' } }))).toMatchObject({ status: 400, reason: expect.stringContaining('failed to parse setting [timeout] with value [soon]') });
-    expect(await error(request({ body: '{"timeout":"soon"}' }))).toMatchObject({ status: 400, type: 'x_content_parse_exception', reason: '[1:12] [delete_expired_data_request] failed to parse field [timeout]' });
-    expect(await error(request({ body: '{"speed":1}' }))).toMatchObject({ status: 400, type: 'x_content_parse_exception', reason: '[1:2] [delete_expired_data_request] unknown field [speed]' });
+    expect(await error(request({ query: { timeout: 'soon' } }))).toMatchObject({
+      status: 400,
+      reason: expect.stringContaining('failed to parse setting [timeout] with value [soon]'),
+    });
+    expect(await error(request({ body: '{"timeout":"soon"}' }))).toMatchObject({
+      status: 400,
+      type: 'x_content_parse_exception',
+      reason: '[1:12] [delete_expired_data_request] failed to parse field [timeout]',
+    });
+    expect(await error(request({ body: '{"speed":1}' }))).toMatchObject({
+      status: 400,
+      type: 'x_content_parse_exception',
+      reason: '[1:2] [delete_expired_data_request] unknown field [speed]',
+    });
     expect(await error(request({ body: '{"requests_per_second":true}' }))).toMatchObject({ status: 400, type: 'x_content_parse_exception' });
     expect(calls).toEqual([]);
   });
