@@ -209,7 +209,9 @@ export async function applyMaintenance(cmd: Command, params: CommandParams<'main
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const rps = effectiveRequestsPerSecond(params.requests_per_second);
   const autoClose = idleJobAutoCloseTimeout(await getClusterSettings());
-  const named = params.job_id === undefined ? undefined : new Set((await resolveJobs(params.job_id, true)).map((j) => j.job_id));
+  // A named deletion expands its expression once per invocation (sorted by id, for the cursor);
+  // a job deleted meanwhile is found empty and skipped by its removers.
+  const named = params.job_id === undefined ? undefined : (await resolveJobs(params.job_id, true)).sort((a, b) => (a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0));
   const ctx: JobContext = { rps, sleep, nowMs, remainingMs: opts.remainingMs, autoClose };
   const result = await walkMaintenance(
     {
@@ -218,9 +220,7 @@ export async function applyMaintenance(cmd: Command, params: CommandParams<'main
       saveCursor: (jobId) => putMaintenanceProgress(cmd.command_id, jobId, cmd.expires_at),
       jobsAfter: async (after, limit) => {
         if (!named) return listJobConfigsAfter(after, limit);
-        // A named deletion re-reads its jobs each page: a job deleted meanwhile is skipped.
-        const jobs = await resolveJobs(params.job_id as string, true);
-        return jobs.filter((j) => named.has(j.job_id) && (after === undefined || j.job_id > after)).slice(0, limit);
+        return named.filter((j) => after === undefined || j.job_id > after).slice(0, limit);
       },
       processJob: (job) => maintainJob(job, ctx).then(() => undefined),
       halted: upgradeModeHalts,
@@ -232,7 +232,7 @@ export async function applyMaintenance(cmd: Command, params: CommandParams<'main
   if (!result.deleted) {
     const message = RetentionMessages.timedOut(params.timeout);
     logger.warn(message, { commandId: cmd.command_id });
-    for (const jobId of named ?? ['_all']) await audit(jobId, message, 'warning', nowMs());
+    for (const jobId of named?.map((j) => j.job_id) ?? ['_all']) await audit(jobId, message, 'warning', nowMs());
   }
   return result;
 }
