@@ -3,12 +3,15 @@ import { tokenOf } from '../domain/json/located-tree.ts';
 import { parseJsonBody } from '../domain/json/plain-values.ts';
 import { readJson } from '../domain/json/tokenizer.ts';
 import { jsonBytes, largestPath, MAX_CLUSTER_SETTINGS_BYTES, refuseOversizedBody } from '../domain/limits.ts';
-import { bytesToMiB, parseByteSize } from '../domain/units.ts';
+import { bytesToMiB, parseByteSize, parseTimeValue, type TimeValue } from '../domain/units.ts';
 import { type ClusterSettings, getClusterSettings, putClusterSettings } from '../store/cluster.ts';
 
 /** Elasticsearch's default and bounds of `xpack.ml.max_open_jobs` (MachineLearning.MAX_OPEN_JOBS_PER_NODE). */
 export const DEFAULT_MAX_OPEN_JOBS = 512;
 const MAX_OPEN_JOBS_LIMIT = 512;
+
+/** The mlplane cluster setting of the idle-job auto-close (lib/app/maintenance.ts). */
+export const IDLE_JOB_AUTO_CLOSE_TIMEOUT = 'xpack.ml.idle_job_auto_close_timeout';
 
 /** The dynamic cluster settings mlplane knows, with their validators (value → normalised string). */
 const KNOWN: Record<string, (value: string) => string> = {
@@ -29,6 +32,14 @@ const KNOWN: Record<string, (value: string) => string> = {
     if (n < 1) throw new IllegalArgumentError(`Failed to parse value [${v}] for setting [xpack.ml.max_open_jobs] must be >= 1`);
     if (n > MAX_OPEN_JOBS_LIMIT) throw new IllegalArgumentError(`Failed to parse value [${v}] for setting [xpack.ml.max_open_jobs] must be <= ${MAX_OPEN_JOBS_LIMIT}`);
     return String(n);
+  },
+  // mlplane's own (Elasticsearch has no idle auto-close): how long an open job with no data and
+  // no started datafeed stays open before the nightly maintenance closes it. `-1` (the default)
+  // disables it; otherwise at least 1s, with the message of Elasticsearch's time settings' minimum.
+  [IDLE_JOB_AUTO_CLOSE_TIMEOUT]: (v) => {
+    const tv = parseTimeValue(v, IDLE_JOB_AUTO_CLOSE_TIMEOUT);
+    if (tv.ms !== -1 && tv.ms < 1000) throw new IllegalArgumentError(`failed to parse value [${v}] for setting [${IDLE_JOB_AUTO_CLOSE_TIMEOUT}], must be >= [1s]`);
+    return v;
   },
 };
 
@@ -82,6 +93,14 @@ export async function persistentTaskAllocationDisabled(): Promise<boolean> {
 export function maxOpenJobs(s: ClusterSettings): number {
   const v = effective(s, 'xpack.ml.max_open_jobs');
   return v === undefined ? DEFAULT_MAX_OPEN_JOBS : Number(v);
+}
+
+/** `xpack.ml.idle_job_auto_close_timeout` in force (transient over persistent), or undefined when disabled (unset or `-1`). */
+export function idleJobAutoCloseTimeout(s: ClusterSettings): TimeValue | undefined {
+  const v = effective(s, IDLE_JOB_AUTO_CLOSE_TIMEOUT);
+  if (v === undefined) return undefined;
+  const tv = parseTimeValue(v, IDLE_JOB_AUTO_CLOSE_TIMEOUT);
+  return tv.ms > 0 ? tv : undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import { applyUpdateCommand } from './update.ts';
 import { getCommandPayload } from '../store/commands.ts';
 import { applyUpgradeMode } from './upgrade-mode.ts';
 import { applyWatchCommand } from './execute-watch.ts';
+import { applyMaintenance } from './maintenance.ts';
 
 /** Test seams and invocation facts passed to the apply sides (close and the datafeed lookback use them). */
 export type ApplyOptions = CloseOptions;
@@ -38,6 +39,7 @@ export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   command_event: async (cmd) => {
     throw new Error(`command ${cmd.command_id} is a command event's task, run by the command ingress; it is never queued`);
   },
+  maintenance: (cmd, _target, opts) => applyMaintenance(cmd, commandParamsSchemas.maintenance.parse(cmd.params), { remainingMs: opts.remainingMs }),
 };
 
 /** Carries out one command for one target through its use case's apply side. */

@@ -1,14 +1,12 @@
-import { DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS } from '../domain/job/constants.ts';
 import type { JobConfig } from '../domain/job/types.ts';
 import type { ModelSnapshot, JobRuntime } from '../domain/state.ts';
+import { expiredSnapshotIds } from '../domain/retention.ts';
 import { ES_VERSION } from '../domain/version.ts';
 import { transitionJob } from '../domain/lifecycle/job.ts';
 import { putJobRuntimeAndConfig } from '../store/jobs.ts';
 import { readModelState } from '../store/model.ts';
 import { listSnapshots, writeSnapshot } from '../store/snapshots.ts';
 import { requireJob } from './job-lookup.ts';
-
-const DAY_MS = 86_400_000;
 
 /** Snapshot query of GET model_snapshots (spec A.5.9); times epoch ms. */
 export interface SnapshotQuery {
@@ -71,31 +69,9 @@ export async function persistSnapshot(
 }
 
 /**
- * Snapshots to delete under the retention settings (Elasticsearch's expired-snapshot rule):
- * relative to the newest snapshot, those older than `model_snapshot_retention_days` go, and
- * between `daily_model_snapshot_retention_after_days` and that, only the first of each day
- * stays. The job's current snapshot and snapshots with `retain: true` always stay.
+ * Snapshots to delete under the retention settings: Elasticsearch's `ExpiredModelSnapshotsRemover`
+ * rule ({@link expiredSnapshotIds}), shared by close's pruning step and the expired-data deletion.
  */
 export function expiredSnapshots(job: JobConfig, snapshots: ModelSnapshot[]): string[] {
-  if (snapshots.length === 0) return [];
-  const newest = Math.max(...snapshots.map((s) => s.timestamp));
-  const retentionDays = job.model_snapshot_retention_days ?? DEFAULT_MODEL_SNAPSHOT_RETENTION_DAYS;
-  const dailyAfter = job.daily_model_snapshot_retention_after_days;
-  const cutoff = newest - retentionDays * DAY_MS;
-  const dailyCutoff = dailyAfter === undefined ? -Infinity : newest - dailyAfter * DAY_MS;
-  const out: string[] = [];
-  const keptDays = new Set<number>();
-  for (const s of [...snapshots].sort((a, b) => a.timestamp - b.timestamp)) {
-    if (s.retain || s.snapshot_id === job.model_snapshot_id) continue;
-    if (s.timestamp < cutoff) {
-      out.push(s.snapshot_id);
-      continue;
-    }
-    if (s.timestamp < dailyCutoff) {
-      const day = Math.floor(s.timestamp / DAY_MS);
-      if (keptDays.has(day)) out.push(s.snapshot_id);
-      else keptDays.add(day);
-    }
-  }
-  return out;
+  return expiredSnapshotIds(job, snapshots);
 }

@@ -6,7 +6,7 @@ import type { EsErrorBody } from './errors.ts';
  * the task of one command event (lib/http/command.ts): the ingress runs it where it records
  * it and records its outcome itself; it is never sent to the command queue.
  */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch', 'command_event'] as const;
+export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch', 'command_event', 'maintenance'] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */
@@ -97,6 +97,18 @@ export const commandParamsSchemas = {
     path: z.string(),
     origin: z.strictObject({ kind: z.string(), name: z.string(), id: z.string().optional(), scheduled_time: z.string().optional() }).optional(),
   }),
+  // Expired-data deletion (target `_cluster`): `DELETE _ml/_delete_expired_data` or the nightly
+  // maintenance. `job_id` is the request's expression (absent: every job), re-expanded by each
+  // invocation so the command stays small whatever it matches; `requests_per_second` as given
+  // (null: unthrottled, -1: Elasticsearch's default rate); `deadline_ms` the end of its
+  // `timeout` (epoch ms) and `timeout` that TimeValue's text, for the audit when it runs out.
+  maintenance: z.strictObject({
+    job_id: z.string().optional(),
+    requests_per_second: z.number().nullable(),
+    deadline_ms: z.number(),
+    timeout: z.string(),
+    trigger: z.enum(['api', 'nightly']),
+  }),
 } as const satisfies Record<CommandAction, z.ZodType>;
 
 /** The params of one action's command. */
@@ -121,6 +133,7 @@ export const commandParamsSchema = z.discriminatedUnion('action', [
   paramsOf('upgrade_mode'),
   paramsOf('watch'),
   paramsOf('command_event'),
+  paramsOf('maintenance'),
 ]);
 export type ActionParams = z.infer<typeof commandParamsSchema>;
 

@@ -188,6 +188,8 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'POST', path: `${JOB}/_update`, fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/job/update' },
   { method: 'GET', path: `${JOB}/_notifications`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/notifications/get' },
   { method: 'GET', path: `${JOB}/results/model_plot`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/model_plot/get' },
+  { method: 'DELETE', path: '/_ml/_delete_expired_data', fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/delete_expired_data' },
+  { method: 'DELETE', path: '/_ml/_delete_expired_data/{job_id}', fn: 'jobs', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/delete_expired_data' },
 
   { method: 'GET', path: '/_ml/filters', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/get' },
   { method: 'GET', path: '/_ml/filters/{filter_id}', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/get' },
@@ -269,7 +271,7 @@ export const schedules: readonly ScheduleDefinition[] = [
     fn: 'maintenance',
     expression: 'cron(30 0 * * ? *)',
     localCron: '30 0 * * *',
-    description: 'Nightly ML maintenance at 00:30 UTC: model snapshot retention and expired results',
+    description: 'Nightly ML maintenance at 00:30 UTC: submits the expired-data deletion (results and snapshot retention, idle-job auto-close)',
   },
   {
     name: 'background-persist',

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { JobConfig } from '../domain/job/types.ts';
 import type { DataCounts, JobRuntime, ModelSizeStats, OpenTimeSettings, TimingStats } from '../domain/state.ts';
@@ -61,6 +61,24 @@ export async function listJobConfigs(): Promise<JobConfig[]> {
     ConsistentRead: true,
   });
   return items.map((i) => JSON.parse(i.config) as JobConfig);
+}
+
+/**
+ * Up to `limit` job configs with ids after `afterJobId` (all when absent), in job id order: one
+ * Query page, so a walk over 10,000 jobs reads them a page at a time from a cursor.
+ */
+export async function listJobConfigsAfter(afterJobId: string | undefined, limit: number): Promise<JobConfig[]> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': keys.jobConfigPartition, ':p': keys.jobConfigPrefix },
+      ...(afterJobId === undefined ? {} : { ExclusiveStartKey: keys.jobConfig(afterJobId) }),
+      Limit: limit,
+      ConsistentRead: true,
+    }),
+  );
+  return ((out.Items ?? []) as { config: string }[]).map((i) => JSON.parse(i.config) as JobConfig);
 }
 
 /**

@@ -31,6 +31,7 @@
  * | lease of a command target being carried out (upgrade mode waits for none) | `leases` | `<command_id>#<target>` |
  * | command message parked by upgrade mode | `parked` | `<parked ms, 15 digits>#<n, 6 digits>#<command_id>#<target>` |
  * | watch: config + status + `_version`/`_seq_no`/`_primary_term` (+ running marker) | `watches` | `watch#<watch_id>` |
+ * | expired-data deletion progress (cursor: last group done; set of jobs done since; TTL) | `maintenance` | `<command_id>` |
  *
  * Documents of an index are partitioned by the UTC day of their time field (the index's only
  * date field, or its first: `lib/domain/documents/mappings.ts#timeFieldOf`) and packed into
@@ -154,6 +155,9 @@ export const keys = {
   watch: (watchId: string) => ({ pk: 'watches', sk: `watch#${watchId}` }),
   watchPartition: 'watches',
   watchPrefix: 'watch#',
+
+  // Expired-data deletion (lib/store/maintenance.ts): one progress item per maintenance command.
+  maintenanceProgress: (commandId: string) => ({ pk: 'maintenance', sk: commandId }),
 } as const;
 
 /** Latest time a document day partition holds (9999-12-31T23:59:59.999Z); later and earlier than 1970 go untimed. */

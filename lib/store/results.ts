@@ -164,28 +164,51 @@ export async function newestBucketItem(jobId: string): Promise<NewestBucketItem 
   return doc ? (JSON.parse(doc) as NewestBucketItem) : undefined;
 }
 
+/** The key of a stored item. */
+export type ItemKey = { pk: string; sk: string };
+
+/**
+ * Keys of a job's results (buckets and empty runs, records, model plot) older than `cutoffMs`
+ * (by their bucket timestamp; epoch ms), as results retention selects them. Buckets first, so a
+ * deletion in batches removes the oldest buckets before their records.
+ */
+export async function expiredResultKeys(jobId: string, cutoffMs: number): Promise<ItemKey[]> {
+  const pk = keys.resultsPartition(jobId);
+  const [old, oldRecords, oldPlots] = await Promise.all([
+    // Bucket items sort first in the partition (`bucket#` < `modelplot#` < `record#`); a bucket
+    // starting at the cutoff and its run (`bucket#<cutoff>#run`) sort at or after the bound and stay.
+    queryAll<ItemKey>({
+      KeyConditionExpression: 'pk = :pk AND sk < :b',
+      ExpressionAttributeValues: { ':pk': pk, ':b': `${keys.bucketPrefix}${ts(cutoffMs)}` },
+      ProjectionExpression: 'pk, sk',
+    }),
+    // `record#<cutoff>#…` sorts after the bound `record#<cutoff>`: records of the cutoff bucket stay.
+    queryAll<ItemKey>({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':pk': pk, ':lo': keys.recordPrefix, ':hi': `${keys.recordPrefix}${ts(cutoffMs)}` },
+      ProjectionExpression: 'pk, sk',
+    }),
+    queryAll<ItemKey>({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':pk': pk, ':lo': keys.modelPlotPrefix, ':hi': `${keys.modelPlotPrefix}${ts(cutoffMs)}` },
+      ProjectionExpression: 'pk, sk',
+    }),
+  ]);
+  return [...old, ...oldRecords, ...oldPlots];
+}
+
+/** Deletes result items by key (idempotent: a key already gone is no error). */
+export async function deleteResultItems(items: ItemKey[]): Promise<void> {
+  await batchWrite([], items);
+}
+
 /**
  * Deletes a job's results (buckets and empty runs, records, model plot) older than
  * `cutoffMs` (by their bucket timestamp; epoch ms), as results retention does.
  * @returns the number of items deleted
  */
 export async function deleteResultsBefore(jobId: string, cutoffMs: number): Promise<number> {
-  const pk = keys.resultsPartition(jobId);
-  const old = await queryAll<{ pk: string; sk: string }>({
-    KeyConditionExpression: 'pk = :pk AND sk < :b',
-    ExpressionAttributeValues: { ':pk': pk, ':b': `${keys.bucketPrefix}${ts(cutoffMs)}` },
-    ProjectionExpression: 'pk, sk',
-  });
-  const oldRecords = await queryAll<{ pk: string; sk: string }>({
-    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-    ExpressionAttributeValues: { ':pk': pk, ':lo': keys.recordPrefix, ':hi': `${keys.recordPrefix}${ts(cutoffMs)}` },
-    ProjectionExpression: 'pk, sk',
-  });
-  const oldPlots = await queryAll<{ pk: string; sk: string }>({
-    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-    ExpressionAttributeValues: { ':pk': pk, ':lo': keys.modelPlotPrefix, ':hi': `${keys.modelPlotPrefix}${ts(cutoffMs)}` },
-    ProjectionExpression: 'pk, sk',
-  });
-  await batchWrite([], [...old, ...oldRecords, ...oldPlots]);
-  return old.length + oldRecords.length + oldPlots.length;
+  const items = await expiredResultKeys(jobId, cutoffMs);
+  await deleteResultItems(items);
+  return items.length;
 }

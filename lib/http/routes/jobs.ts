@@ -14,6 +14,7 @@ import { updateJob } from '../../app/update.ts';
 import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField } from '../body.ts';
 import type { HttpRequest, HttpResult, RouteHandler } from '../chain.ts';
 import { booleanParam, checkBodyTimeout, intParam, timeParam, waitLimit } from '../params.ts';
+import { deleteExpiredDataRoute } from './delete-expired-data.ts';
 import { deprecationWarning, POST_DATA_WARNING, withWarning } from '../warnings.ts';
 
 const JOB = '/_ml/anomaly_detectors/{job_id}';
@@ -296,4 +297,6 @@ export const jobsRoutes: Record<string, RouteHandler> = {
   [`POST ${JOB}/_update`]: updateRoute,
   [`GET ${JOB}/_notifications`]: notificationsRoute,
   [`GET ${JOB}/results/model_plot`]: modelPlotRoute,
+  'DELETE /_ml/_delete_expired_data': deleteExpiredDataRoute,
+  'DELETE /_ml/_delete_expired_data/{job_id}': deleteExpiredDataRoute,
 };

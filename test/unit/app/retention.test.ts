@@ -17,7 +17,8 @@ const snap = (id: string, ageDays: number, extra: Partial<ModelSnapshot> = {}): 
   ...extra,
 });
 
-const job = (retention: number, daily?: number, current?: string) =>
+// A job always has a current snapshot here: without one Elasticsearch deletes none (tested in test/unit/domain/retention.test.ts).
+const job = (retention: number, daily?: number, current = 'cur') =>
   ({ job_id: 'j', model_snapshot_retention_days: retention, daily_model_snapshot_retention_after_days: daily, model_snapshot_id: current }) as unknown as JobConfig;
 
 describe('model snapshot retention', () => {
@@ -26,9 +27,9 @@ describe('model snapshot retention', () => {
     expect(expiredSnapshots(job(10), snaps)).toEqual(['old']);
   });
 
-  it('keeps only the first snapshot of each day past daily_model_snapshot_retention_after_days', () => {
+  it('keeps only the first snapshot of each day-long window past daily_model_snapshot_retention_after_days', () => {
     const snaps = [snap('a', 3.9), snap('b', 3.8), snap('c', 3.7), snap('d', 0.5), snap('e', 0.4)];
-    // a, b, c fall on the same UTC day, older than 1 day: b and c go; d and e are within 1 day and stay.
+    // a, b, c fall in one 24 h window, older than 1 day: b and c go; d and e are within 1 day and stay.
     expect(expiredSnapshots(job(10, 1), snaps).sort()).toEqual(['b', 'c']);
   });
 

@@ -10,8 +10,8 @@ describe('command params', () => {
     expect(parseCommandParams({ action: 'delete', params: { force: false, create_time: 9 } }).params).toEqual({ force: false, create_time: 9 });
   });
 
-  it('accept empty params for every action but datafeed, which names its datafeed and run, upgrade_mode, which carries its value and timeout, and command_event, which names its request', () => {
-    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch' && a !== 'command_event'))
+  it('accept empty params for every action but datafeed, which names its datafeed and run, upgrade_mode, which carries its value and timeout, command_event, which names its request, and maintenance, which carries its rate and deadline', () => {
+    for (const action of commandActions.filter((a) => a !== 'datafeed' && a !== 'upgrade_mode' && a !== 'watch' && a !== 'command_event' && a !== 'maintenance'))
       expect(parseCommandParams({ action, params: {} })).toEqual({ action, params: {} });
     expect(() => parseCommandParams({ action: 'upgrade_mode', params: {} })).toThrow(ZodError);
     expect(parseCommandParams({ action: 'upgrade_mode', params: { enabled: true, timeout_ms: 30_000 } }).params).toEqual({ enabled: true, timeout_ms: 30_000 });
@@ -20,6 +20,11 @@ describe('command params', () => {
     expect(() => parseCommandParams({ action: 'command_event', params: {} })).toThrow(ZodError);
     const request = { method: 'POST', path: '/_ml/anomaly_detectors/a/_close', origin: { kind: 'schedule', name: 'close-nightly' } };
     expect(parseCommandParams({ action: 'command_event', params: request }).params).toEqual(request);
+    // An expired-data deletion carries its rate, deadline and timeout; the job expression is optional.
+    expect(() => parseCommandParams({ action: 'maintenance', params: {} })).toThrow(ZodError);
+    const maintenance = { requests_per_second: null, deadline_ms: 1, timeout: '8h', trigger: 'api' };
+    expect(parseCommandParams({ action: 'maintenance', params: maintenance }).params).toEqual(maintenance);
+    expect(parseCommandParams({ action: 'maintenance', params: { ...maintenance, job_id: 'a*' } }).params).toEqual({ ...maintenance, job_id: 'a*' });
   });
 
   it('refuse a key the action does not carry, a value of the wrong type and an unknown action', () => {
