@@ -1,14 +1,19 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { METRICS_NAMESPACE, UPGRADE_MODE_ON_SECONDS } from '../lib/runtime/metrics.ts';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { commandIngress, commandQueue, schedules, workers, type HttpFunctionName, type ScheduleFunctionName } from '../lib/runtime/topology.ts';
+import { type CommandSchedule, type CommandScheduleInput, parseCommandSchedules } from '../lib/domain/command-schedule.ts';
+import { ScheduleConfigError } from '../lib/domain/errors.ts';
+import { readSchedulesFile } from '../lib/runtime/schedules-file.ts';
 import { CommandQueue } from './constructs/command-queue.ts';
+import { COMMAND_SCHEDULE_GROUP, ScheduledCommand } from './constructs/scheduled-command.ts';
 import { MlplaneHttpApi } from './constructs/http-api.ts';
 import { MlplaneFunction } from './constructs/mlplane-function.ts';
 import { StateTable } from './constructs/state-table.ts';
@@ -38,7 +43,25 @@ export interface MlplaneStackProps extends StackProps {
    * left on by accident halts every job). Context `upgradeModeAlarmAfterMinutes`; default 2 hours.
    */
   upgradeModeAlarmAfter?: Duration;
+  /**
+   * User command schedules (`schedules.json` items, `lib/domain/command-schedule.ts`), one
+   * {@link ScheduledCommand} each, besides those of {@link schedulesFile}. Names are unique across both.
+   */
+  schedules?: readonly CommandScheduleInput[];
+  /**
+   * A schedules file to deploy too. Context `schedulesFile` (`-c schedulesFile=schedules.json`),
+   * else the `SCHEDULES_FILE` environment variable (the one `npm start` reads); default none.
+   */
+  schedulesFile?: string;
+  /**
+   * The bus whose `detail-type: "mlplane command"` events are forwarded whole to the command
+   * ingress (which runs the event's `detail`). Context `commandBusName`; default `default`, the account's default bus.
+   */
+  commandBusName?: string;
 }
+
+/** The `detail-type` of events that carry a command event in their `detail` (`aws events put-events`). */
+export const COMMAND_DETAIL_TYPE = 'mlplane command';
 
 /**
  * HTTP functions wait for a command's outcome for up to `HTTP_WAIT_CAP_MS` (28 s by default),
@@ -71,6 +94,10 @@ export class MlplaneStack extends Stack {
   readonly commandIngress: IFunction;
   /** Command events that failed every retry, or were too old to run (standard SQS queue, 14 days). */
   readonly commandEventsDeadLetterQueue: Queue;
+  /** The user command schedules ({@link MlplaneStackProps.schedules} and the schedules file), by name. */
+  readonly commandSchedules: Readonly<Record<string, ScheduledCommand>>;
+  /** Forwards `detail-type: "mlplane command"` events on the command bus to the ingress. */
+  readonly commandEventRule: Rule;
   /** Fires when upgrade mode stays on longer than {@link MlplaneStackProps.upgradeModeAlarmAfter}. */
   readonly upgradeModeAlarm: Alarm;
 
@@ -160,6 +187,39 @@ export class MlplaneStack extends Stack {
     this.commands.queue.grantSendMessages(ingress.fn);
     this.commandIngress = ingress.fn;
 
+    const userSchedules = [
+      ...parseCommandSchedules(props.schedules ?? [], 'MlplaneStack schedules'),
+      ...this.schedulesFromFile(props.schedulesFile ?? this.context('schedulesFile') ?? (process.env.SCHEDULES_FILE || undefined)),
+    ];
+    const commandSchedules: Record<string, ScheduledCommand> = {};
+    // Only with schedules: its name is fixed per account and region. Deleted with the stack under removalPolicy=destroy.
+    const group = userSchedules.length > 0 ? new ScheduleGroup(this, 'CommandScheduleGroup', { scheduleGroupName: COMMAND_SCHEDULE_GROUP, removalPolicy }) : undefined;
+    for (const def of userSchedules) {
+      if (commandSchedules[def.name]) throw new ScheduleConfigError(`schedule [${def.name}]: name: declared both in the stack's schedules and in the schedules file`);
+      commandSchedules[def.name] = new ScheduledCommand(this, `ScheduledCommand-${def.name}`, {
+        schedule: def,
+        target: this.commandIngress,
+        deadLetterQueue: this.commandEventsDeadLetterQueue,
+        group,
+      });
+    }
+    this.commandSchedules = commandSchedules;
+
+    const busName = props.commandBusName ?? this.context('commandBusName') ?? 'default';
+    // The whole event goes to the ingress (it reads `detail`, and the envelope's id and source name the sender).
+    this.commandEventRule = new Rule(this, 'CommandEvents', {
+      description: `Runs the command event in the detail of "${COMMAND_DETAIL_TYPE}" events on the ${busName} bus`,
+      eventBus: busName === 'default' ? undefined : EventBus.fromEventBusName(this, 'CommandBus', busName),
+      eventPattern: { detailType: [COMMAND_DETAIL_TYPE] },
+      targets: [
+        new LambdaFunction(this.commandIngress, {
+          deadLetterQueue: this.commandEventsDeadLetterQueue,
+          retryAttempts: commandIngress.retryAttempts,
+          maxEventAge: Duration.seconds(commandIngress.maxEventAgeSeconds),
+        }),
+      ],
+    });
+
     for (const def of schedules) {
       new Rule(this, `Schedule-${def.name}`, {
         description: def.description,
@@ -206,6 +266,11 @@ export class MlplaneStack extends Stack {
       description: 'Commands that failed every receive',
       value: this.commands.deadLetterQueue.queueUrl,
     });
+  }
+
+  /** The schedules of the file at `path` (none without one). */
+  private schedulesFromFile(path: string | undefined): CommandSchedule[] {
+    return path === undefined ? [] : readSchedulesFile(path);
   }
 
   /** A string context value, or undefined when unset or empty. */
