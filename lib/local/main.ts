@@ -8,6 +8,7 @@
  * | `DATA_DIR` | keep the data in this folder across restarts (default: in memory); one mlplane per folder (`DATA_DIR/mlplane.lock`) |
  * | `ELASTIC_PASSWORD` | password of the `elastic` superuser (default: generated, printed once) |
  * | `DYNAMODB_START_TIMEOUT_S` | the longest DynamoDB Local may take to start, in seconds (default 300); it is waited for while its JVM makes progress |
+ * | `SCHEDULES_FILE` | a schedules file (`examples/schedules.json`) whose command schedules fire into the command ingress; a schedule EventBridge Scheduler would refuse stops the start (exit 1) naming it |
  *
  * SIGINT / SIGTERM stop everything in order (no Java process is left behind) and exit 0.
  * Signals in the next 1.5 s are the same Ctrl-C (the terminal signals npm, tsx and node,
@@ -53,6 +54,7 @@ try {
     dataDir: process.env.DATA_DIR || undefined,
     elasticPassword: process.env.ELASTIC_PASSWORD || undefined,
     dynamoDbReadyTimeoutMs: dynamoDbTimeoutS === undefined ? undefined : dynamoDbTimeoutS * 1000,
+    schedulesFile: process.env.SCHEDULES_FILE || undefined,
     log,
   });
   console.log(`mlplane listening on http://localhost:${system.port} (started in ${Date.now() - started} ms)`);
