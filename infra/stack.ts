@@ -2,6 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -82,6 +83,11 @@ const SCHEDULE_MEMORY_MIB = 1024;
  * Grants are least privilege: HTTP functions read and write items and send commands;
  * the worker reads and writes items and consumes commands; scheduled functions read and
  * write items and send commands. Nothing may manage the table or the queues.
+ *
+ * Commands from EventBridge: the command-ingress function, one EventBridge Scheduler schedule
+ * (`ScheduledCommand`, group `mlplane`) per user schedule of the `schedules` prop and the
+ * schedules file, run as a role that may only invoke the ingress and send to its DLQ, and one
+ * rule forwarding `detail-type: "mlplane command"` events of the command bus to the ingress.
  */
 export class MlplaneStack extends Stack {
   readonly table: StateTable;
@@ -96,6 +102,10 @@ export class MlplaneStack extends Stack {
   readonly commandEventsDeadLetterQueue: Queue;
   /** The user command schedules ({@link MlplaneStackProps.schedules} and the schedules file), by name. */
   readonly commandSchedules: Readonly<Record<string, ScheduledCommand>>;
+  /** The `mlplane` schedule group of the command schedules. */
+  readonly commandScheduleGroup: ScheduleGroup;
+  /** The execution role of the command schedules (invoke the ingress, send to the DLQ). */
+  readonly commandSchedulerRole: Role;
   /** Forwards `detail-type: "mlplane command"` events on the command bus to the ingress. */
   readonly commandEventRule: Rule;
   /** Fires when upgrade mode stays on longer than {@link MlplaneStackProps.upgradeModeAlarmAfter}. */
@@ -192,15 +202,28 @@ export class MlplaneStack extends Stack {
       ...this.schedulesFromFile(props.schedulesFile ?? this.context('schedulesFile') ?? (process.env.SCHEDULES_FILE || undefined)),
     ];
     const commandSchedules: Record<string, ScheduledCommand> = {};
-    // Only with schedules: its name is fixed per account and region. Deleted with the stack under removalPolicy=destroy.
-    const group = userSchedules.length > 0 ? new ScheduleGroup(this, 'CommandScheduleGroup', { scheduleGroupName: COMMAND_SCHEDULE_GROUP, removalPolicy }) : undefined;
+    // Always there, so schedules made with `aws scheduler create-schedule` have a group and a role
+    // too. Its name is fixed per account and region, like the queues'; deleted with the stack
+    // (and its schedules with it) under removalPolicy=destroy.
+    this.commandScheduleGroup = new ScheduleGroup(this, 'CommandScheduleGroup', { scheduleGroupName: COMMAND_SCHEDULE_GROUP, removalPolicy });
+    // Only Scheduler, for this account's mlplane group, may assume it; each ScheduledCommand
+    // grants it invoke on the ingress and send to the DLQ, nothing else.
+    this.commandSchedulerRole = new Role(this, 'CommandSchedulerRole', {
+      description: 'EventBridge Scheduler runs mlplane command schedules as this role',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account, 'aws:SourceArn': this.commandScheduleGroup.scheduleGroupArn } },
+      }),
+    });
+    this.commandIngress.grantInvoke(this.commandSchedulerRole);
+    this.commandEventsDeadLetterQueue.grantSendMessages(this.commandSchedulerRole);
     for (const def of userSchedules) {
       if (commandSchedules[def.name]) throw new ScheduleConfigError(`schedule [${def.name}]: name: declared both in the stack's schedules and in the schedules file`);
       commandSchedules[def.name] = new ScheduledCommand(this, `ScheduledCommand-${def.name}`, {
         schedule: def,
         target: this.commandIngress,
         deadLetterQueue: this.commandEventsDeadLetterQueue,
-        group,
+        group: this.commandScheduleGroup,
+        role: this.commandSchedulerRole,
       });
     }
     this.commandSchedules = commandSchedules;
@@ -261,6 +284,12 @@ export class MlplaneStack extends Stack {
     new CfnOutput(this, 'CommandQueueUrl', {
       description: 'The FIFO command queue',
       value: this.commands.queue.queueUrl,
+    });
+    new CfnOutput(this, 'CommandIngressArn', { description: 'The command-ingress function (target of command schedules and rules)', value: this.commandIngress.functionArn });
+    new CfnOutput(this, 'CommandSchedulerRoleArn', { description: 'Execution role for command schedules in the mlplane group', value: this.commandSchedulerRole.roleArn });
+    new CfnOutput(this, 'CommandEventsDeadLetterQueueArn', {
+      description: 'Command events that failed every retry',
+      value: this.commandEventsDeadLetterQueue.queueArn,
     });
     new CfnOutput(this, 'CommandDeadLetterQueueUrl', {
       description: 'Commands that failed every receive',

@@ -82,10 +82,9 @@ describe('command schedules of the stack (props, file, forwarding rule)', () => 
     }
   });
 
-  it('runs every schedule as one execution role that only Scheduler may assume and that may only invoke the ingress and send to the DLQ', () => {
-    const roleRefs = new Set(Object.values(schedules).map((s) => JSON.stringify(s.Target.RoleArn)));
-    expect(roleRefs.size).toBe(1);
-    const roleId = (JSON.parse([...roleRefs][0]!) as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  it('runs every schedule as the command scheduler role, which only Scheduler may assume and which may only invoke the ingress and send to the DLQ', () => {
+    const roleId = cfnId(stack, stack.commandSchedulerRole);
+    for (const s of Object.values(schedules)) expect(s.Target.RoleArn).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
     const role = template.toJSON().Resources[roleId] as Props;
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
@@ -97,11 +96,12 @@ describe('command schedules of the stack (props, file, forwarding rule)', () => 
         },
       },
     ]);
-    expect([...allowedActions(template, roleId)].sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+    expect([...allowedActions(template, roleId)].sort()).toEqual(['lambda:InvokeFunction', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     for (const g of grantsOf(template, roleId)) {
       const expected = g.actions.includes('lambda:InvokeFunction') ? [ingressArn, { 'Fn::Join': ['', [ingressArn, ':*']] }] : [dlqArn];
       expect(g.resources).toEqual(expected);
     }
+    expect(Object.values(template.findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r).includes('scheduler.amazonaws.com'))).toHaveLength(1);
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -219,9 +219,17 @@ describe('constructs on their own', () => {
 });
 
 describe('without schedules', () => {
-  it('creates no schedule group and no Scheduler schedule', () => {
-    const { template } = synth();
-    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 0);
+  it('creates no Scheduler schedule, but the group, the role and the outputs a schedule made with the CLI needs', () => {
+    const { stack, template } = synth();
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
+    template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'mlplane' });
+    expect(Object.values(template.findResources('AWS::Scheduler::ScheduleGroup'))[0]?.DeletionPolicy).toBe('Retain');
+    template.hasOutput('CommandIngressArn', { Value: { 'Fn::GetAtt': [cfnId(stack, stack.commandIngress), 'Arn'] } });
+    template.hasOutput('CommandSchedulerRoleArn', { Value: { 'Fn::GetAtt': [cfnId(stack, stack.commandSchedulerRole), 'Arn'] } });
+    template.hasOutput('CommandEventsDeadLetterQueueArn', { Value: { 'Fn::GetAtt': [cfnId(stack, stack.commandEventsDeadLetterQueue), 'Arn'] } });
+  });
+
+  it('deletes the schedule group with the stack under removalPolicy=destroy (kept by default)', () => {
+    expect(Object.values(synth({ removalPolicy: 'destroy' }).template.findResources('AWS::Scheduler::ScheduleGroup'))[0]?.DeletionPolicy).toBe('Delete');
   });
 });
