@@ -122,6 +122,7 @@ export function parseSchedulesFile(text: string, source: string): CommandSchedul
     throw new ScheduleConfigError(`${source}: not JSON: ${(err as Error).message}`);
   }
   const file = schedulesFileSchema.safeParse(json);
-  if (!file.success) throw new ScheduleConfigError(`${source}: must be a JSON object {"schedules": [...]}: ${fieldOf(file.error.issues[0]!.path)}: ${file.error.issues[0]!.message}`);
+  if (!file.success)
+    throw new ScheduleConfigError(`${source}: must be a JSON object {"schedules": [...]}: ${fieldOf(file.error.issues[0]!.path)}: ${file.error.issues[0]!.message}`);
   return parseCommandSchedules(file.data.schedules, source);
 }

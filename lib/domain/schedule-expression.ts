@@ -89,7 +89,8 @@ function value(spec: FieldSpec, text: string): number {
   const upper = text.toUpperCase();
   const named = spec.names?.indexOf(upper) ?? -1;
   if (named >= 0) return named + 1;
-  if (!/^\d+$/.test(text)) throw new ScheduleExpressionError(`${spec.name} field: [${text}] is not a value (${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}-${spec.names.at(-1)}` : ''})`);
+  if (!/^\d+$/.test(text))
+    throw new ScheduleExpressionError(`${spec.name} field: [${text}] is not a value (${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}-${spec.names.at(-1)}` : ''})`);
   const n = Number(text);
   if (n < spec.min || n > spec.max) throw new ScheduleExpressionError(`${spec.name} field: [${text}] is out of range ${spec.min}-${spec.max}`);
   return n;
@@ -129,7 +130,8 @@ function dayOfMonthRule(field: string): DayRule {
   if (field === 'L') return { field: 'day-of-month', days: new Set(), last: true, nearestWeekday: undefined };
   const w = /^(\d+)W$/.exec(field);
   if (w) return { field: 'day-of-month', days: new Set(), last: false, nearestWeekday: value(DAY_OF_MONTH, w[1]!) };
-  if (/[LW]/i.test(field)) throw new ScheduleExpressionError(`day-of-month field: [${field}]: L stands alone (last day of the month) and W follows one day (3W: the weekday nearest the 3rd)`);
+  if (/[LW]/i.test(field))
+    throw new ScheduleExpressionError(`day-of-month field: [${field}]: L stands alone (last day of the month) and W follows one day (3W: the weekday nearest the 3rd)`);
   return { field: 'day-of-month', days: valueSet(DAY_OF_MONTH, field), last: false, nearestWeekday: undefined };
 }
 

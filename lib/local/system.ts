@@ -260,7 +260,12 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
               invoke: async (event) =>
                 (await loadIngress(`functions/commands/${commandIngress.name}.ts`))(
                   event,
-                  createLambdaContext({ functionName: `commands-${commandIngress.name}`, timeoutMs: commandIngress.timeoutSeconds * 1000, memoryMiB: commandIngress.memoryMiB, region }),
+                  createLambdaContext({
+                    functionName: `commands-${commandIngress.name}`,
+                    timeoutMs: commandIngress.timeoutSeconds * 1000,
+                    memoryMiB: commandIngress.memoryMiB,
+                    region,
+                  }),
                 ),
               log,
             });

@@ -36,10 +36,7 @@ function schedulesByName(template: Template): Record<string, Props> {
 }
 
 describe('command schedules of the stack (props, file, forwarding rule)', () => {
-  const { stack, template } = synth(
-    { schedulesFile: join(projectRoot, 'examples', 'schedules.json'), commandBusName: 'ops' },
-    { schedules: [closeNightly, paused] },
-  );
+  const { stack, template } = synth({ schedulesFile: join(projectRoot, 'examples', 'schedules.json'), commandBusName: 'ops' }, { schedules: [closeNightly, paused] });
   const schedules = schedulesByName(template);
   const ingressArn = { 'Fn::GetAtt': [cfnId(stack, stack.commandIngress), 'Arn'] };
   const dlqArn = { 'Fn::GetAtt': [cfnId(stack, stack.commandEventsDeadLetterQueue), 'Arn'] };
@@ -59,7 +56,12 @@ describe('command schedules of the stack (props, file, forwarding rule)', () => 
       Description: 'Close the nightly jobs',
       State: 'ENABLED',
     });
-    expect(schedules['paused.rate_1']).toMatchObject({ ScheduleExpression: 'rate(1 hour)', ScheduleExpressionTimezone: 'UTC', FlexibleTimeWindow: { Mode: 'OFF' }, State: 'DISABLED' });
+    expect(schedules['paused.rate_1']).toMatchObject({
+      ScheduleExpression: 'rate(1 hour)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'DISABLED',
+    });
     expect(schedules['upgrade-mode-on']).toMatchObject({ ScheduleExpression: 'cron(0 3 * * ? *)', ScheduleExpressionTimezone: 'Europe/Berlin' });
   });
 

@@ -11,7 +11,10 @@ describe('parseCommandSchedules', () => {
   });
 
   it.each([
-    [{ name: 'a', expression: 'rate(1 hour)', command: { ...command, origin: { kind: 'cli', name: 'me' } } }, 'f.json: schedule [a]: command.origin: origin is filled in when the schedule fires'],
+    [
+      { name: 'a', expression: 'rate(1 hour)', command: { ...command, origin: { kind: 'cli', name: 'me' } } },
+      'f.json: schedule [a]: command.origin: origin is filled in when the schedule fires',
+    ],
     [{ name: 'a', expression: 'rate(1 hour)', command: { ...command, method: 'PATCH' } }, 'f.json: schedule [a]: command.method:'],
     [{ name: 'a', expression: 'rate(1 hour)', command: { method: 'POST', path: '/x?y=1' } }, 'f.json: schedule [a]: command.path: must not hold a query string'],
     [{ name: 'a', expression: 'rate(1 hour)', timezon: 'UTC', command }, 'f.json: schedule [a]: (the schedule): Unrecognized key: "timezon"'],

@@ -10,7 +10,11 @@ import { fileScheduleStateStore, memoryScheduleStateStore, SCHEDULE_STATE_FILE, 
 const command = { method: 'POST', path: '/_ml/anomaly_detectors/nightly-*/_close' } as const;
 
 /** A runner whose invocations are recorded; `started` resolves once start-up firings are under way. */
-async function start(schedules: Omit<CommandScheduleInput, 'command'>[], state: ScheduleStateStore = memoryScheduleStateStore(), invoke?: (e: ScheduledCommandEvent) => Promise<unknown>) {
+async function start(
+  schedules: Omit<CommandScheduleInput, 'command'>[],
+  state: ScheduleStateStore = memoryScheduleStateStore(),
+  invoke?: (e: ScheduledCommandEvent) => Promise<unknown>,
+) {
   const events: ScheduledCommandEvent[] = [];
   const lines: string[] = [];
   const runner = await startCommandSchedules({

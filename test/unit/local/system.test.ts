@@ -28,8 +28,15 @@ describe('startLocalSystem refuses at once, before the JVM starts', () => {
 
   it('a schedules file with a schedule EventBridge Scheduler would refuse, naming the file and the schedule', async () => {
     const file = join(dir, 'schedules.json');
-    writeFileSync(file, JSON.stringify({ schedules: [{ name: 'close-nightly', expression: 'cron(0 2 * * ? *)', timezone: 'Europe/Berlim', command: { method: 'POST', path: '/_ml/anomaly_detectors/x/_close' } }] }));
-    await expect(startLocalSystem({ port: 0, dataDir: dir, schedulesFile: file })).rejects.toThrow(`${file}: schedule [close-nightly]: timezone: [Europe/Berlim] is not a time zone`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        schedules: [{ name: 'close-nightly', expression: 'cron(0 2 * * ? *)', timezone: 'Europe/Berlim', command: { method: 'POST', path: '/_ml/anomaly_detectors/x/_close' } }],
+      }),
+    );
+    await expect(startLocalSystem({ port: 0, dataDir: dir, schedulesFile: file })).rejects.toThrow(
+      `${file}: schedule [close-nightly]: timezone: [Europe/Berlim] is not a time zone`,
+    );
     expect(dynamodb.startDynamoDbLocal).not.toHaveBeenCalled();
     expect(existsSync(join(dir, 'mlplane.lock'))).toBe(false);
   });
