@@ -11,7 +11,7 @@ import { CommandRule } from '../../infra/constructs/command-rule.ts';
 import { ScheduledCommand } from '../../infra/constructs/scheduled-command.ts';
 import { projectRoot } from '../../infra/entries.ts';
 import type { CommandScheduleInput } from '../../lib/domain/command-schedule.ts';
-import { allowedActions, cfnId, grantsOf, synth } from './synth.ts';
+import { allowedActions, cfnId, defaultStack, grantsOf, synth } from './synth.ts';
 
 type Props = Record<string, any>;
 
@@ -222,13 +222,31 @@ describe('constructs on their own', () => {
 
 describe('without schedules', () => {
   it('creates no Scheduler schedule, but the group, the role and the outputs a schedule made with the CLI needs', () => {
-    const { stack, template } = synth();
+    const { stack, template } = defaultStack();
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'mlplane' });
     expect(Object.values(template.findResources('AWS::Scheduler::ScheduleGroup'))[0]?.DeletionPolicy).toBe('Retain');
     template.hasOutput('CommandIngressArn', { Value: { 'Fn::GetAtt': [cfnId(stack, stack.commandIngress), 'Arn'] } });
     template.hasOutput('CommandSchedulerRoleArn', { Value: { 'Fn::GetAtt': [cfnId(stack, stack.commandSchedulerRole), 'Arn'] } });
     template.hasOutput('CommandEventsDeadLetterQueueArn', { Value: { 'Fn::GetAtt': [cfnId(stack, stack.commandEventsDeadLetterQueue), 'Arn'] } });
+  });
+
+  it('forwards mlplane command events of the default bus when no command bus is named', () => {
+    const { stack, template } = defaultStack();
+    const rule = template.toJSON().Resources[cfnId(stack, stack.commandEventRule)] as Props;
+    expect(rule.Properties.EventPattern).toEqual({ 'detail-type': ['mlplane command'] });
+    expect(rule.Properties.EventBusName).toBeUndefined();
+  });
+
+  it('reads the schedules file named by SCHEDULES_FILE, as npm start does', () => {
+    const previous = process.env.SCHEDULES_FILE;
+    process.env.SCHEDULES_FILE = join(projectRoot, 'examples', 'schedules.json');
+    try {
+      expect(Object.keys(schedulesByName(synth().template)).sort()).toEqual(['close-nightly-jobs', 'stop-datafeeds-before-backup', 'upgrade-mode-off', 'upgrade-mode-on']);
+    } finally {
+      if (previous === undefined) delete process.env.SCHEDULES_FILE;
+      else process.env.SCHEDULES_FILE = previous;
+    }
   });
 
   it('deletes the schedule group with the stack under removalPolicy=destroy (kept by default)', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -150,6 +150,31 @@ describe('command schedules (local Scheduler)', () => {
     const second = await start([def], state);
     runner = second.runner;
     expect(second.events).toHaveLength(0);
+  });
+
+  it('fires an at schedule further ahead than one timer can wait (about 24.8 days)', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const r = await start([{ name: 'far', expression: 'at(2026-03-01T00:00:00)' }]);
+    runner = r.runner;
+    await vi.advanceTimersByTimeAsync(58 * DAY);
+    expect(r.events).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(2 * DAY);
+    expect(r.times()).toEqual(['2026-03-01T00:00:00Z']);
+  });
+
+  it('starts afresh, saying so, from a state file that is not one', async () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:30:00Z') });
+    const dir = mkdtempSync(join(tmpdir(), 'mlplane-schedule-state-'));
+    writeFileSync(join(dir, SCHEDULE_STATE_FILE), '{"hourly": 42}');
+    const lines: string[] = [];
+    const store = fileScheduleStateStore(dir, (l) => lines.push(l));
+    const r = await start([{ name: 'hourly', expression: 'cron(0 * * * ? *)' }], store);
+    runner = r.runner;
+    expect(r.events).toHaveLength(0);
+    expect(lines.some((l) => l.includes('is not a schedules state file') && l.includes('starting afresh'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, SCHEDULE_STATE_FILE), 'utf8'))).toMatchObject({
+      hourly: { expression: 'cron(0 * * * ? *)', covered_until: '2026-01-01T00:30:00.000Z' },
+    });
   });
 
   it('fires a rate schedule at its first start and every period after, keeping the phase across a restart', async () => {
