@@ -6,9 +6,10 @@
  *   clocks skip does not fire, a time they repeat fires once): `lib/domain/schedule-expression.ts`;
  * - rate every n minutes/hours/days from the schedule's first start (Scheduler, without a
  *   `StartDate`, starts at creation and fires at once), the phase kept across restarts;
- * - at once; an `at` already past at the schedule's first start fires once at that start
- *   (Scheduler's documentation does not say what an `at` in the past does; running it once is
- *   what a user who wrote it expects, and what a firing missed while down gets);
+ * - at once. An `at` already past when the schedule is first started is not fired (logged):
+ *   EventBridge Scheduler refuses to create a one-time schedule whose time has passed (as its
+ *   users report; the documentation does not say), so it would never fire in AWS either. One
+ *   that fell due while mlplane was down after it had been started fires once, as any missed run;
  * - disabled schedules never fire (`trigger(name)` still runs one by hand);
  * - a flexible window fires at its start: Scheduler may fire anywhere in the window, and its
  *   start is one valid choice;
@@ -155,22 +156,17 @@ export async function startCommandSchedules(opts: CommandSchedulesOptions): Prom
     const fresh = !prev || prev.expression !== s.expression || prev.timezone !== s.timezone;
     if (fresh) {
       // First start of this schedule (or of this expression): nothing before now was missed,
-      // except an `at` already past, and a rate schedule starts by firing.
+      // and a rate schedule starts by firing.
       delete states[s.name];
       if (s.parsed.kind === 'rate') {
         await persist(s, { rate_start: new Date(now).toISOString() });
         arm(s, now - 1);
         continue;
       }
-      if (s.parsed.kind === 'at') {
-        const at = fromLocal(s.parsed.at, s.timezone);
-        if (at !== undefined && at <= now) {
-          void fire(s, at, 'its at time passed before its first start', new Date(now).toISOString());
-          next.set(s.name, undefined);
-          continue;
-        }
-      }
       await persist(s, { covered_until: new Date(now).toISOString() });
+      if (s.parsed.kind === 'at' && (fromLocal(s.parsed.at, s.timezone) ?? 0) <= now) {
+        log(`schedules: ${s.name}: ${s.expression} (${s.timezone}) had passed before the schedule was first started; not fired (EventBridge Scheduler refuses to create it)`);
+      }
       arm(s, now);
       continue;
     }

@@ -140,16 +140,28 @@ describe('command schedules (local Scheduler)', () => {
     expect(second.events).toHaveLength(0);
   });
 
-  it('fires an at schedule already past at its first start once, then never again', async () => {
+  it('does not fire an at schedule already past at its first start (Scheduler refuses to create one), saying so', async () => {
     vi.useFakeTimers({ now: new Date('2026-06-01T00:00:00Z') });
+    const r = await start([{ name: 'late', expression: 'at(2026-05-01T12:00:00)' }]);
+    runner = r.runner;
+    await vi.advanceTimersByTimeAsync(DAY);
+    expect(r.events).toHaveLength(0);
+    expect(r.lines.some((l) => l.includes('late') && l.includes('had passed before the schedule was first started; not fired'))).toBe(true);
+  });
+
+  it('fires once at the next start an at schedule that fell due while mlplane was down', async () => {
+    vi.useFakeTimers({ now: new Date('2026-05-01T00:00:00Z') });
     const state = memoryScheduleStateStore();
-    const def = { name: 'late', expression: 'at(2026-05-01T12:00:00)' };
+    const def = { name: 'once', expression: 'at(2026-05-01T12:00:00)' };
     const first = await start([def], state);
-    expect(first.times()).toEqual(['2026-05-01T12:00:00Z']);
     await first.runner.stop();
+    vi.setSystemTime(new Date('2026-05-02T00:00:00Z'));
     const second = await start([def], state);
-    runner = second.runner;
-    expect(second.events).toHaveLength(0);
+    expect(second.times()).toEqual(['2026-05-01T12:00:00Z']);
+    await second.runner.stop();
+    const third = await start([def], state);
+    runner = third.runner;
+    expect(third.events).toHaveLength(0);
   });
 
   it('fires an at schedule further ahead than one timer can wait (about 24.8 days)', async () => {
