@@ -83,6 +83,7 @@ describe('command schedules of a schedules file, fired into the command ingress'
     // Never leave upgrade mode on for the next test file.
     await es.transport.request({ method: 'POST', path: '/_ml/set_upgrade_mode', querystring: { enabled: 'false' } }).catch(() => undefined);
     await es.ml.stopDatafeed({ datafeed_id: feed, force: true }).catch(() => undefined);
+    await es.ml.deleteDatafeed({ datafeed_id: feed, force: true }).catch(() => undefined);
     for (const job_id of jobs) await es.ml.deleteJob({ job_id, force: true }).catch(() => undefined);
     await es.indices.delete({ index }).catch(() => undefined);
   });
