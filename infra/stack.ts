@@ -2,7 +2,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -215,7 +215,8 @@ export class MlplaneStack extends Stack {
       }),
     });
     this.commandIngress.grantInvoke(this.commandSchedulerRole);
-    this.commandEventsDeadLetterQueue.grantSendMessages(this.commandSchedulerRole);
+    // Scheduler only sends to the DLQ (grantSendMessages would add GetQueueAttributes and GetQueueUrl).
+    this.commandSchedulerRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.commandEventsDeadLetterQueue.queueArn] }));
     for (const def of userSchedules) {
       if (commandSchedules[def.name]) throw new ScheduleConfigError(`schedule [${def.name}]: name: declared both in the stack's schedules and in the schedules file`);
       commandSchedules[def.name] = new ScheduledCommand(this, `ScheduledCommand-${def.name}`, {

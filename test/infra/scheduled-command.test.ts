@@ -98,7 +98,7 @@ describe('command schedules of the stack (props, file, forwarding rule)', () => 
         },
       },
     ]);
-    expect([...allowedActions(template, roleId)].sort()).toEqual(['lambda:InvokeFunction', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect([...allowedActions(template, roleId)].sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
     for (const g of grantsOf(template, roleId)) {
       const expected = g.actions.includes('lambda:InvokeFunction') ? [ingressArn, { 'Fn::Join': ['', [ingressArn, ':*']] }] : [dlqArn];
       expect(g.resources).toEqual(expected);
