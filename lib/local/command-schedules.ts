@@ -60,8 +60,9 @@ const schedulerTime = (ms: number): string => new Date(ms).toISOString().replace
 
 /**
  * Loads the schedules' state, fires once each schedule whose firing fell due while mlplane was
- * down (and each `at` past at its first start, and each rate schedule at its first start),
- * then arms one timer per enabled schedule. See the module comment for the semantics.
+ * down, and each rate schedule at its first start, then arms one timer per enabled schedule.
+ * See the module comment for the semantics. Resolves once the timers are armed (the firings at
+ * start run on; `stop()` waits for them).
  */
 export async function startCommandSchedules(opts: CommandSchedulesOptions): Promise<CommandSchedules> {
   const log = opts.log ?? (() => undefined);
@@ -72,7 +73,8 @@ export async function startCommandSchedules(opts: CommandSchedulesOptions): Prom
   const byName = new Map(opts.schedules.map((s) => [s.name, s]));
   let stopped = false;
 
-  // Saves are chained per schedule so a slow earlier firing never overwrites a later coverage.
+  // The coverage only moves forward (ISO-8601 texts of one form sort as times), so a slow
+  // earlier firing that ends after a later one never moves it back.
   const persist = async (s: CommandSchedule, update: Partial<ScheduleState>): Promise<void> => {
     const prev = states[s.name];
     const covered = [prev?.covered_until, update.covered_until].filter((t): t is string => t !== undefined).sort();
