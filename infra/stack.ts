@@ -2,6 +2,8 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -9,7 +11,11 @@ import type { Construct } from 'constructs';
 import { COMMAND_EVENTS_REJECTED, METRICS_NAMESPACE, UPGRADE_MODE_ON_SECONDS } from '../lib/runtime/metrics.ts';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { commandIngress, commandQueue, schedules, workers, type HttpFunctionName, type ScheduleFunctionName } from '../lib/runtime/topology.ts';
+import { type CommandSchedule, type CommandScheduleInput, parseCommandSchedules } from '../lib/domain/command-schedule.ts';
+import { ScheduleConfigError } from '../lib/domain/errors.ts';
+import { readSchedulesFile } from '../lib/runtime/schedules-file.ts';
 import { CommandQueue } from './constructs/command-queue.ts';
+import { COMMAND_SCHEDULE_GROUP, ScheduledCommand } from './constructs/scheduled-command.ts';
 import { MlplaneHttpApi } from './constructs/http-api.ts';
 import { MlplaneFunction } from './constructs/mlplane-function.ts';
 import { StateTable } from './constructs/state-table.ts';
@@ -51,7 +57,25 @@ export interface MlplaneStackProps extends StackProps {
    * cases publish get `events:PutEvents`, on this bus only.
    */
   eventBusName?: string;
+  /**
+   * User command schedules (`schedules.json` items, `lib/domain/command-schedule.ts`), one
+   * {@link ScheduledCommand} each, besides those of {@link schedulesFile}. Names are unique across both.
+   */
+  schedules?: readonly CommandScheduleInput[];
+  /**
+   * A schedules file to deploy too. Context `schedulesFile` (`-c schedulesFile=schedules.json`),
+   * else the `SCHEDULES_FILE` environment variable (the one `npm start` reads); default none.
+   */
+  schedulesFile?: string;
+  /**
+   * The bus whose `detail-type: "mlplane command"` events are forwarded whole to the command
+   * ingress (which runs the event's `detail`). Context `commandBusName`; default `default`, the account's default bus.
+   */
+  commandBusName?: string;
 }
+
+/** The `detail-type` of events that carry a command event in their `detail` (`aws events put-events`). */
+export const COMMAND_DETAIL_TYPE = 'mlplane command';
 
 /**
  * The HTTP families whose use cases publish events out: `jobs` (force close, delete, the
@@ -80,6 +104,11 @@ const SCHEDULE_MEMORY_MIB = 1024;
  * the worker reads and writes items and consumes commands; scheduled functions read and
  * write items and send commands. Nothing may manage the table or the queues. The
  * functions that publish events out may `events:PutEvents` on the configured bus only.
+ *
+ * Commands from EventBridge: the command-ingress function, one EventBridge Scheduler schedule
+ * (`ScheduledCommand`, group `mlplane`) per user schedule of the `schedules` prop and the
+ * schedules file, run as a role that may only invoke the ingress and send to its DLQ, and one
+ * rule forwarding `detail-type: "mlplane command"` events of the command bus to the ingress.
  */
 export class MlplaneStack extends Stack {
   readonly table: StateTable;
@@ -94,6 +123,14 @@ export class MlplaneStack extends Stack {
   readonly commandEventsDeadLetterQueue: Queue;
   /** The bus events out go to ({@link MlplaneStackProps.eventBusName}). */
   readonly eventBus: IEventBus;
+  /** The user command schedules ({@link MlplaneStackProps.schedules} and the schedules file), by name. */
+  readonly commandSchedules: Readonly<Record<string, ScheduledCommand>>;
+  /** The `mlplane` schedule group of the command schedules. */
+  readonly commandScheduleGroup: ScheduleGroup;
+  /** The execution role of the command schedules (invoke the ingress, send to the DLQ). */
+  readonly commandSchedulerRole: Role;
+  /** Forwards `detail-type: "mlplane command"` events on the command bus to the ingress. */
+  readonly commandEventRule: Rule;
   /** Fires when upgrade mode stays on longer than {@link MlplaneStackProps.upgradeModeAlarmAfter}. */
   readonly upgradeModeAlarm: Alarm;
   /** Fires when a command event is refused with a 4xx (malformed, unknown job, 403, 429 …): a schedule or rule that needs fixing. */
@@ -213,6 +250,53 @@ export class MlplaneStack extends Stack {
     this.eventBus.grantPutEventsTo(ingress.fn);
     this.commandIngress = ingress.fn;
 
+    const userSchedules = [
+      ...parseCommandSchedules(props.schedules ?? [], 'MlplaneStack schedules'),
+      ...this.schedulesFromFile(props.schedulesFile ?? this.context('schedulesFile') ?? (process.env.SCHEDULES_FILE || undefined)),
+    ];
+    const commandSchedules: Record<string, ScheduledCommand> = {};
+    // Always there, so schedules made with `aws scheduler create-schedule` have a group and a role
+    // too. Its name is fixed per account and region, like the queues'; deleted with the stack
+    // (and its schedules with it) under removalPolicy=destroy.
+    this.commandScheduleGroup = new ScheduleGroup(this, 'CommandScheduleGroup', { scheduleGroupName: COMMAND_SCHEDULE_GROUP, removalPolicy });
+    // Only Scheduler, for this account's mlplane group, may assume it; each ScheduledCommand
+    // grants it invoke on the ingress and send to the DLQ, nothing else.
+    this.commandSchedulerRole = new Role(this, 'CommandSchedulerRole', {
+      description: 'EventBridge Scheduler runs mlplane command schedules as this role',
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account, 'aws:SourceArn': this.commandScheduleGroup.scheduleGroupArn } },
+      }),
+    });
+    this.commandIngress.grantInvoke(this.commandSchedulerRole);
+    // Scheduler only sends to the DLQ (grantSendMessages would add GetQueueAttributes and GetQueueUrl).
+    this.commandSchedulerRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.commandEventsDeadLetterQueue.queueArn] }));
+    for (const def of userSchedules) {
+      if (commandSchedules[def.name]) throw new ScheduleConfigError(`schedule [${def.name}]: name: declared both in the stack's schedules and in the schedules file`);
+      commandSchedules[def.name] = new ScheduledCommand(this, `ScheduledCommand-${def.name}`, {
+        schedule: def,
+        target: this.commandIngress,
+        deadLetterQueue: this.commandEventsDeadLetterQueue,
+        group: this.commandScheduleGroup,
+        role: this.commandSchedulerRole,
+      });
+    }
+    this.commandSchedules = commandSchedules;
+
+    const commandBusName = props.commandBusName ?? this.context('commandBusName') ?? 'default';
+    // The whole event goes to the ingress (it reads `detail`, and the envelope's id and source name the sender).
+    this.commandEventRule = new Rule(this, 'CommandEvents', {
+      description: `Runs the command event in the detail of "${COMMAND_DETAIL_TYPE}" events on the ${commandBusName} bus`,
+      eventBus: commandBusName === 'default' ? undefined : EventBus.fromEventBusName(this, 'CommandBus', commandBusName),
+      eventPattern: { detailType: [COMMAND_DETAIL_TYPE] },
+      targets: [
+        new LambdaFunction(this.commandIngress, {
+          deadLetterQueue: this.commandEventsDeadLetterQueue,
+          retryAttempts: commandIngress.retryAttempts,
+          maxEventAge: Duration.seconds(commandIngress.maxEventAgeSeconds),
+        }),
+      ],
+    });
+
     for (const def of schedules) {
       new Rule(this, `Schedule-${def.name}`, {
         description: def.description,
@@ -279,10 +363,21 @@ export class MlplaneStack extends Stack {
       description: 'The FIFO command queue',
       value: this.commands.queue.queueUrl,
     });
+    new CfnOutput(this, 'CommandIngressArn', { description: 'The command-ingress function (target of command schedules and rules)', value: this.commandIngress.functionArn });
+    new CfnOutput(this, 'CommandSchedulerRoleArn', { description: 'Execution role for command schedules in the mlplane group', value: this.commandSchedulerRole.roleArn });
+    new CfnOutput(this, 'CommandEventsDeadLetterQueueArn', {
+      description: 'Command events that failed every retry',
+      value: this.commandEventsDeadLetterQueue.queueArn,
+    });
     new CfnOutput(this, 'CommandDeadLetterQueueUrl', {
       description: 'Commands that failed every receive',
       value: this.commands.deadLetterQueue.queueUrl,
     });
+  }
+
+  /** The schedules of the file at `path` (none without one). */
+  private schedulesFromFile(path: string | undefined): CommandSchedule[] {
+    return path === undefined ? [] : readSchedulesFile(path);
   }
 
   /** A string context value, or undefined when unset or empty. */

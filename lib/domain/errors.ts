@@ -574,6 +574,14 @@ export class DocumentStoreUnsupportedError extends IllegalArgumentError {
 }
 
 /**
+ * 400 `illegal_argument_exception`: a schedule (schedules.json, the stack's `schedules`, a
+ * `ScheduledCommand`) that EventBridge Scheduler would refuse, or that mlplane cannot run. The
+ * reason names the source (file), the schedule and the field: "schedules.json: schedule
+ * [close-nightly]: expression [cron(0 2 * * * *)]: exactly one of … must be ?".
+ */
+export class ScheduleConfigError extends IllegalArgumentError {}
+
+/**
  * 400 `illegal_argument_exception` for a write to the ML results indices (`.ml-anomalies-*`).
  * Elasticsearch would accept such a write (the indices are hidden, not system indices), but
  * in mlplane they are a read-only view of the results store, which only jobs write; a clear

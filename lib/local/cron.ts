@@ -2,9 +2,12 @@
  * The local stand-in for the EventBridge schedule rules: one croner job per topology
  * schedule (its `localCron`, in UTC) that invokes the schedule's function with the
  * event EventBridge would send. A failing run is logged and never stops the process.
+ * The user command schedules (`schedules.json`, `command-schedules.ts`) run beside them
+ * and are triggered, listed and stopped through the same runner.
  */
 import { Cron } from 'croner';
 import { schedules as topologySchedules, type ScheduleDefinition, type ScheduleFunctionName } from '../runtime/topology.ts';
+import type { CommandSchedules } from './command-schedules.ts';
 import { toScheduledEvent } from './events.ts';
 import { createLambdaContext, type ScheduleHandler } from './lambda.ts';
 
@@ -18,12 +21,17 @@ export interface CronOptions {
   /** Function timeout for the Lambda context, in ms (default 900 000, Lambda's maximum). */
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** The user command schedules, already started (their names must differ from the topology's). */
+  commands?: CommandSchedules;
 }
 
 /** The running schedules. */
 export interface CronRunner {
-  /** Runs a schedule now, as if its rule fired (resolves when the run ends; errors are logged, not thrown). */
-  trigger(name: string): Promise<void>;
+  /**
+   * Runs a schedule now, as if its rule fired (resolves when the run ends; errors are logged,
+   * not thrown). A user command schedule resolves with the ingress's result (`{task, status, body}`).
+   */
+  trigger(name: string): Promise<unknown>;
   /** The next fire time of each schedule, by name. */
   nextRuns(): Record<string, Date | null>;
   /** Stops all jobs and waits for runs in progress. */
@@ -73,15 +81,16 @@ export function startCron(opts: CronOptions): CronRunner {
   return {
     trigger(name) {
       const entry = byName.get(name);
+      if (!entry && opts.commands?.names().includes(name)) return opts.commands.trigger(name);
       if (!entry) return Promise.reject(new Error(`no schedule named ${name}`));
       return tracked(entry.def);
     },
     nextRuns() {
-      return Object.fromEntries([...byName].map(([name, { job }]) => [name, job.nextRun()]));
+      return { ...opts.commands?.nextRuns(), ...Object.fromEntries([...byName].map(([name, { job }]) => [name, job.nextRun()])) };
     },
     async stop() {
       for (const { job } of byName.values()) job.stop();
-      await Promise.all([...running]);
+      await Promise.all([...running, opts.commands?.stop()]);
     },
   };
 }

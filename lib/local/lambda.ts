@@ -12,6 +12,8 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => P
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 /** An EventBridge-scheduled function. */
 export type ScheduleHandler = (event: ScheduledEvent, context: Context) => Promise<void>;
+/** The command-ingress function: a command event (bare or in an EventBridge envelope) in, its outcome out. */
+export type CommandHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** The account id the local runtime puts in ARNs and request contexts (fauxqs uses the same). */
 export const LOCAL_ACCOUNT_ID = '000000000000';

@@ -10,6 +10,7 @@
  * | `ELASTIC_PASSWORD` | password of the `elastic` superuser (default: generated, printed once) |
  * | `DYNAMODB_START_TIMEOUT_S` | the longest DynamoDB Local may take to start, in seconds (default 300); it is waited for while its JVM makes progress |
  * | `EVENTS_FILE` | where events out are appended as JSON lines (default: `DATA_DIR/events.jsonl` with a data folder, else `mlplane-events-<pid>.jsonl` in the temp folder); printed at start |
+ * | `SCHEDULES_FILE` | a schedules file (`examples/schedules.json`) whose command schedules fire into the command ingress; a schedule EventBridge Scheduler would refuse stops the start (exit 1) naming it |
  *
  * SIGINT / SIGTERM stop everything in order (no Java process is left behind) and exit 0.
  * Signals in the next 1.5 s are the same Ctrl-C (the terminal signals npm, tsx and node,
@@ -59,6 +60,7 @@ try {
     dataDir: process.env.DATA_DIR || undefined,
     elasticPassword: process.env.ELASTIC_PASSWORD || undefined,
     dynamoDbReadyTimeoutMs: dynamoDbTimeoutS === undefined ? undefined : dynamoDbTimeoutS * 1000,
+    schedulesFile: process.env.SCHEDULES_FILE || undefined,
     log,
   });
   console.log(`mlplane listening on http://localhost:${system.port} (started in ${Date.now() - started} ms)`);

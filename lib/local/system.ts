@@ -10,15 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { interceptLocalhostDns } from 'fauxqs';
 import { config, resetConfig } from '../runtime/config.ts';
-import { commandIngress, routes, table, workers, type HttpFunctionName, type ScheduleFunctionName } from '../runtime/topology.ts';
+import type { CommandSchedule } from '../domain/command-schedule.ts';
+import { ScheduleConfigError } from '../domain/errors.ts';
+import { readSchedulesFile } from '../runtime/schedules-file.ts';
+import { commandIngress, routes, schedules as topologySchedules, table, workers, type HttpFunctionName, type ScheduleFunctionName } from '../runtime/topology.ts';
+import { startCommandSchedules } from './command-schedules.ts';
 import { startCron, type CronRunner } from './cron.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { createLocalDynamoDbClient, ensureTable, startDynamoDbLocal, type LocalDynamoDb } from './dynamodb.ts';
 import { startEventSource, type EventSource } from './event-source.ts';
 import { startHttpServer, type LocalHttpServer } from './http-server.ts';
 import { startLambdaServer, type InvokeHandler, type LocalLambdaServer } from './lambda-server.ts';
-import { handlerCache, REPO_ROOT_URL, type HttpHandler, type ScheduleHandler, type SqsHandler } from './lambda.ts';
+import { type CommandHandler, createLambdaContext, handlerCache, REPO_ROOT_URL, type HttpHandler, type ScheduleHandler, type SqsHandler } from './lambda.ts';
 import { assertPortFree } from './port-check.ts';
+import { fileScheduleStateStore, memoryScheduleStateStore } from './schedule-state.ts';
 import { createLocalSqsClient, startLocalSqs, type LocalSqs } from './sqs.ts';
 
 /** What {@link LocalSystemOptions.onStarted} receives. */
@@ -63,6 +68,15 @@ export interface LocalSystemOptions {
    * `<dataDir>/events.jsonl` with a data folder, else `<tmpdir>/mlplane-events-<pid>.jsonl`.
    */
   eventsFile?: string;
+  /**
+   * A schedules file (`SCHEDULES_FILE`; format in `lib/domain/command-schedule.ts`): its
+   * command schedules fire into the command ingress while `cron` is on, with their state (for
+   * runs missed while down) in `<dataDir>/schedules-state.json`. Checked before anything
+   * starts: a bad file is a `ScheduleConfigError` naming the file, the schedule and the field.
+   */
+  schedulesFile?: string;
+  /** Command schedules given directly (tests), besides those of `schedulesFile`. */
+  commandSchedules?: readonly CommandSchedule[];
   /** Where log lines go (default: nowhere). */
   log?: (line: string) => void;
   /**
@@ -180,6 +194,14 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
     }
   };
 
+  // Before anything starts: a schedule that EventBridge Scheduler would refuse stops the start.
+  const userSchedules = [...(opts.commandSchedules ?? []), ...(opts.schedulesFile ? readSchedulesFile(opts.schedulesFile) : [])];
+  for (const s of userSchedules) {
+    if (topologySchedules.some((t) => t.name === s.name)) {
+      throw new ScheduleConfigError(`${opts.schedulesFile ?? 'schedules'}: schedule [${s.name}]: name: mlplane's own schedule has that name; pick another`);
+    }
+  }
+
   try {
     // First of all: a second runtime on the same data folder would corrupt the first one's work.
     if (opts.dataDir) {
@@ -265,10 +287,30 @@ export async function startLocalSystem(opts: LocalSystemOptions = {}): Promise<L
     let cron: CronRunner | undefined;
     if (opts.cron !== false) {
       const loadSchedule = handlerCache<ScheduleHandler>();
+      const loadIngress = handlerCache<CommandHandler>();
+      const commands =
+        userSchedules.length === 0
+          ? undefined
+          : await startCommandSchedules({
+              schedules: userSchedules,
+              state: opts.dataDir ? fileScheduleStateStore(opts.dataDir, log) : memoryScheduleStateStore(),
+              invoke: async (event) =>
+                (await loadIngress(`functions/commands/${commandIngress.name}.ts`))(
+                  event,
+                  createLambdaContext({
+                    functionName: `commands-${commandIngress.name}`,
+                    timeoutMs: commandIngress.timeoutSeconds * 1000,
+                    memoryMiB: commandIngress.memoryMiB,
+                    region,
+                  }),
+                ),
+              log,
+            });
       const runner = startCron({
         region,
         resolveHandler: (fn: ScheduleFunctionName) => loadSchedule(`functions/schedules/${fn}.ts`),
         log,
+        commands,
       });
       cron = runner;
       teardown.push(() => runner.stop());

@@ -9,8 +9,10 @@ describe('schedules', () => {
   const { stack, template } = defaultStack();
   const rules = template.findResources('AWS::Events::Rule');
 
-  it('has one EventBridge rule per topology schedule', () => {
-    expect(Object.keys(rules)).toHaveLength(schedules.length);
+  it('has one EventBridge rule per topology schedule, plus the command events rule', () => {
+    const scheduled = Object.values(rules).filter((r) => (r.Properties as Props).ScheduleExpression !== undefined);
+    expect(scheduled).toHaveLength(schedules.length);
+    expect(Object.keys(rules)).toHaveLength(schedules.length + 1);
   });
 
   it('runs the real-time datafeed tick every minute on its own function', () => {

@@ -14,7 +14,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { allEntries, missingEntries, projectRoot } from '../../infra/entries.ts';
-import { MlplaneStack } from '../../infra/stack.ts';
+import { MlplaneStack, type MlplaneStackProps } from '../../infra/stack.ts';
 
 const cdkJson = JSON.parse(readFileSync(join(projectRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
 
@@ -42,14 +42,14 @@ export interface Synthesized {
   outdir: string;
 }
 
-/** Builds the stack in a fresh app with `context` over the `cdk.json` context. */
-export function synth(context: Record<string, unknown> = {}): Synthesized {
+/** Builds the stack in a fresh app with `context` over the `cdk.json` context, and `props`. */
+export function synth(context: Record<string, unknown> = {}, props: Omit<MlplaneStackProps, 'projectRoot'> = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'mlplane-cdk-out-'));
   const app = new App({
     outdir,
     context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], ...context },
   });
-  const stack = new MlplaneStack(app, 'Mlplane', { projectRoot: entriesRoot() });
+  const stack = new MlplaneStack(app, 'Mlplane', { ...props, projectRoot: entriesRoot() });
   return { stack, template: Template.fromStack(stack), outdir };
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,28 @@ describe('startLocalSystem refuses at once, before the JVM starts', () => {
     await new Promise((r) => (server ? server.close(r) : r(undefined)));
     server = undefined;
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a schedules file with a schedule EventBridge Scheduler would refuse, naming the file and the schedule', async () => {
+    const file = join(dir, 'schedules.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        schedules: [{ name: 'close-nightly', expression: 'cron(0 2 * * ? *)', timezone: 'Europe/Berlim', command: { method: 'POST', path: '/_ml/anomaly_detectors/x/_close' } }],
+      }),
+    );
+    await expect(startLocalSystem({ port: 0, dataDir: dir, schedulesFile: file })).rejects.toThrow(
+      `${file}: schedule [close-nightly]: timezone: [Europe/Berlim] is not a time zone`,
+    );
+    expect(dynamodb.startDynamoDbLocal).not.toHaveBeenCalled();
+    expect(existsSync(join(dir, 'mlplane.lock'))).toBe(false);
+  });
+
+  it("a command schedule named like one of mlplane's own schedules", async () => {
+    const file = join(dir, 'schedules.json');
+    writeFileSync(file, JSON.stringify({ schedules: [{ name: 'nightly-maintenance', expression: 'rate(1 day)', command: { method: 'POST', path: '/_ml/set_upgrade_mode' } }] }));
+    await expect(startLocalSystem({ port: 0, schedulesFile: file })).rejects.toThrow("schedule [nightly-maintenance]: name: mlplane's own schedule has that name");
+    expect(dynamodb.startDynamoDbLocal).not.toHaveBeenCalled();
   });
 
   it('a data folder held by another live mlplane, leaving that one its lock', async () => {
