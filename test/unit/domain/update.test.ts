@@ -558,16 +558,19 @@ describe('applyJobUpdate: job fields (step 8)', () => {
     expect(apply(countJob(), '{"background_persist_interval":"3600s"}').background_persist_interval).toBe('3600s');
   });
 
-  it.each(['renormalization_window_days', 'results_retention_days', 'system_annotations_retention_days', 'model_snapshot_retention_days', 'daily_model_snapshot_retention_after_days'])(
-    'refuses a negative %s',
-    (field) => {
-      expectEsError(() => apply(countJob(), `{"${field}":-1}`), {
-        type: 'illegal_argument_exception',
-        status: 400,
-        reason: `${field} cannot be less than 0. Value = -1`,
-      });
-    },
-  );
+  it.each([
+    'renormalization_window_days',
+    'results_retention_days',
+    'system_annotations_retention_days',
+    'model_snapshot_retention_days',
+    'daily_model_snapshot_retention_after_days',
+  ])('refuses a negative %s', (field) => {
+    expectEsError(() => apply(countJob(), `{"${field}":-1}`), {
+      type: 'illegal_argument_exception',
+      status: 400,
+      reason: `${field} cannot be less than 0. Value = -1`,
+    });
+  });
 
   it('refuses daily 31 while retention is 30', () => {
     const base = countJob({ model_snapshot_retention_days: 30, daily_model_snapshot_retention_after_days: 2 });
