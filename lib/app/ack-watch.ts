@@ -33,7 +33,7 @@ export interface AckOptions {
    * answer 409 at once.
    */
   waitMs?: number;
-  /** mlplane extension (`?expires_in=`): the acks made now lapse after this long (ms, > 0). */
+  /** mlplane extension (`?expires_in=`): the acks made now lapse after this long (ms, > 0, at most 36500 days; checked by the route). */
   expiresInMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;

@@ -65,6 +65,8 @@ export interface JobUpdate {
   background_persist_interval?: TimeValue;
   renormalization_window_days?: number;
   results_retention_days?: number;
+  /** Stored and shown only: mlplane has no annotations to delete. */
+  system_annotations_retention_days?: number;
   model_snapshot_retention_days?: number;
   daily_model_snapshot_retention_after_days?: number;
   categorization_filters?: string[];
@@ -97,7 +99,8 @@ export interface UpdateContext {
  * opened: `allow_lazy_open`, `analysis_limits`, `background_persist_interval`,
  * `categorization_filters`, `custom_settings`, `daily_model_snapshot_retention_after_days`,
  * `description`, `model_prune_window`, `model_snapshot_retention_days`,
- * `renormalization_window_days`; `results_retention_days` is read by the nightly maintenance.
+ * `renormalization_window_days`; `results_retention_days` is read by the nightly maintenance;
+ * `system_annotations_retention_days` is only stored (mlplane has no annotations).
  */
 export const LIVE_UPDATE_FIELDS = ['detectors', 'groups', 'model_plot_config', 'per_partition_categorization'] as const;
 
@@ -169,6 +172,7 @@ function makeJobUpdateParser(warnings: string[]): XObjectParser<JobUpdate> {
       background_persist_interval: timeValueField('background_persist_interval'),
       renormalization_window_days: fields.long((t, v) => (t.renormalization_window_days = v)),
       results_retention_days: fields.long((t, v) => (t.results_retention_days = v)),
+      system_annotations_retention_days: fields.long((t, v) => (t.system_annotations_retention_days = v)),
       model_snapshot_retention_days: fields.long((t, v) => (t.model_snapshot_retention_days = v)),
       daily_model_snapshot_retention_after_days: fields.long((t, v) => (t.daily_model_snapshot_retention_after_days = v)),
       categorization_filters: fields.stringArray((t, v) => (t.categorization_filters = v)),
@@ -191,7 +195,7 @@ function makeJobUpdateParser(warnings: string[]): XObjectParser<JobUpdate> {
  * Accepted keys: `job_id` (ignored later), `groups`, `description` (string or null),
  * `detectors` (`[{detector_index, description?, custom_rules?}]`), `model_plot_config`,
  * `analysis_limits`, `background_persist_interval`, `renormalization_window_days`,
- * `results_retention_days`, `model_snapshot_retention_days`,
+ * `results_retention_days`, `system_annotations_retention_days`, `model_snapshot_retention_days`,
  * `daily_model_snapshot_retention_after_days`, `categorization_filters`,
  * `per_partition_categorization`, `custom_settings`, `allow_lazy_open`, `model_prune_window`.
  * The internal-only `model_snapshot_id`, `model_snapshot_min_version`, `job_version`,
@@ -403,6 +407,9 @@ export function applyJobUpdate(job: JobConfig, update: JobUpdate, ctx: UpdateCon
     next.daily_model_snapshot_retention_after_days = update.daily_model_snapshot_retention_after_days;
   }
   if (update.results_retention_days !== undefined) next.results_retention_days = update.results_retention_days;
+  if (update.system_annotations_retention_days !== undefined) {
+    next.system_annotations_retention_days = update.system_annotations_retention_days;
+  }
   if (update.categorization_filters !== undefined) ac.categorization_filters = [...update.categorization_filters];
   if (update.per_partition_categorization !== undefined) {
     const currentEnabled = job.analysis_config.per_partition_categorization?.enabled ?? false;

@@ -164,6 +164,9 @@ export function parsePutJobRequest(pathJobId: string, body: unknown, ctx: PutJob
     job.daily_model_snapshot_retention_after_days = b.dailyModelSnapshotRetentionAfterDays;
   }
   if (b.resultsRetentionDays !== undefined) job.results_retention_days = b.resultsRetentionDays;
+  if (b.systemAnnotationsRetentionDays !== undefined) {
+    job.system_annotations_retention_days = b.systemAnnotationsRetentionDays;
+  }
   job.results_index_name = resultsIndexName;
   job.allow_lazy_open = b.allowLazyOpen;
   if (blocked.reason !== 'none') job.blocked = blocked;

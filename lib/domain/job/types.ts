@@ -200,6 +200,12 @@ export interface JobConfig {
   model_snapshot_retention_days?: number;
   daily_model_snapshot_retention_after_days?: number;
   results_retention_days?: number;
+  /**
+   * Elasticsearch 7.13+: days to keep the annotations the system writes (model snapshot and
+   * delayed-data annotations), counted back from the newest bucket. Stored and shown like
+   * Elasticsearch (no default); mlplane writes no annotations, so nothing acts on it.
+   */
+  system_annotations_retention_days?: number;
   results_index_name: string;
   allow_lazy_open: boolean;
   blocked?: Blocked;

@@ -64,6 +64,7 @@ export function validateInputFields(b: JobBuilder): void {
   if (b.backgroundPersistInterval !== undefined) checkBackgroundPersistInterval(b.backgroundPersistInterval);
   checkValueNotLessThan(0, 'renormalization_window_days', b.renormalizationWindowDays);
   checkValueNotLessThan(0, 'results_retention_days', b.resultsRetentionDays);
+  checkValueNotLessThan(0, 'system_annotations_retention_days', b.systemAnnotationsRetentionDays);
   if (!isValidId(b.id)) throw new IllegalArgumentError(invalidIdMessage('job_id', b.id));
   if ((b.id ?? '').length > ID_LENGTH_LIMIT) {
     throw new IllegalArgumentError(`The job id cannot contain more than ${ID_LENGTH_LIMIT} characters.`);
@@ -139,6 +140,9 @@ export function validateJobConfig(job: JobConfig): void {
   };
   if (job.renormalization_window_days !== undefined) b.renormalizationWindowDays = job.renormalization_window_days;
   if (job.results_retention_days !== undefined) b.resultsRetentionDays = job.results_retention_days;
+  if (job.system_annotations_retention_days !== undefined) {
+    b.systemAnnotationsRetentionDays = job.system_annotations_retention_days;
+  }
   if (job.model_snapshot_retention_days !== undefined) b.modelSnapshotRetentionDays = job.model_snapshot_retention_days;
   if (job.daily_model_snapshot_retention_after_days !== undefined) {
     b.dailyModelSnapshotRetentionAfterDays = job.daily_model_snapshot_retention_after_days;

@@ -68,6 +68,9 @@ export function jobConfigView(job: JobConfig, opts: JobViewOptions = {}): Record
     out.daily_model_snapshot_retention_after_days = job.daily_model_snapshot_retention_after_days;
   }
   if (job.results_retention_days !== undefined) out.results_retention_days = job.results_retention_days;
+  if (job.system_annotations_retention_days !== undefined) {
+    out.system_annotations_retention_days = job.system_annotations_retention_days;
+  }
   out.results_index_name = job.results_index_name;
   out.allow_lazy_open = job.allow_lazy_open;
   if (job.blocked && job.blocked.reason !== 'none') out.blocked = { ...job.blocked };

@@ -2,7 +2,7 @@ import { ackWatch } from '../../app/ack-watch.ts';
 import { queryWatches } from '../../app/query-watches.ts';
 import { activateWatch, deleteWatch, getWatch, putWatch, type WatcherPaths } from '../../app/watches.ts';
 import type { HttpRequest, HttpResult, RouteHandler } from '../chain.ts';
-import { booleanParam, longParam, positiveTimeParam, refuseBody, timeParam } from '../params.ts';
+import { booleanParam, expiresInParam, longParam, refuseBody, timeParam } from '../params.ts';
 import { deprecationWarning, withWarning, xpackWatcherWarning } from '../warnings.ts';
 
 const XPACK = '/_xpack/watcher';
@@ -54,13 +54,14 @@ const del = route([], async (req) => {
 
 /**
  * The 5.x paths take `master_timeout` (how long the ack waits for a running execution); both
- * take `expires_in`, an mlplane extension (the ack lapses after that time; README "Watcher").
+ * take `expires_in`, an mlplane extension (the ack lapses after that time, at most `36500d`;
+ * README "Watcher").
  */
 const ack = (paths: WatcherPaths) =>
   route(paths === 'xpack' ? ['master_timeout', 'expires_in'] : ['expires_in'], async (req) => {
     refuseBody(req.route.method, req.path, req.body);
     const wait = paths === 'xpack' ? timeParam(req.query.master_timeout, 'master_timeout') : undefined;
-    const expires = positiveTimeParam(req.query.expires_in, 'expires_in');
+    const expires = expiresInParam(req.query.expires_in);
     const body = await ackWatch(req.pathParams.id ?? '', actionIdsOf(req), {
       paths,
       ...(wait ? { waitMs: Math.max(0, wait.ms) } : {}),

@@ -76,12 +76,14 @@ describe('put job: defaults', () => {
     });
   });
 
-  it('does not fill model_prune_window, latency, renormalization or results retention', () => {
+  it('does not fill model_prune_window, latency, renormalization, results or system annotations retention', () => {
     const job = putValue(body());
     expect(job.analysis_config.model_prune_window).toBeUndefined();
     expect(job.analysis_config.latency).toBeUndefined();
     expect(job.renormalization_window_days).toBeUndefined();
     expect(job.results_retention_days).toBeUndefined();
+    expect(job).not.toHaveProperty('system_annotations_retention_days');
+    expect(jobConfigView(job)).not.toHaveProperty('system_annotations_retention_days');
     expect(job.groups).toBeUndefined();
     expect(job.model_plot_config).toBeUndefined();
   });
@@ -276,6 +278,7 @@ describe('put job: field checks of validateInputFields and PutJobAction', () => 
   it.each([
     ['renormalization_window_days', -1],
     ['results_retention_days', -1],
+    ['system_annotations_retention_days', -1],
     ['model_snapshot_retention_days', -1],
     ['daily_model_snapshot_retention_after_days', -1],
   ])('refuses negative %s', (field, v) => {
@@ -434,6 +437,21 @@ describe('put job: strict parsing and parser names', () => {
       type: 'illegal_argument_exception',
       reason: 'Failed to parse value [yes] as only [true] or [false] are allowed.',
     });
+  });
+
+  it('parses system_annotations_retention_days as a long, like results_retention_days', () => {
+    const b = errorBody(() => put('{"system_annotations_retention_days":"abc"}'));
+    expect(b.error.reason).toBe('[1:38] [job_details] failed to parse field [system_annotations_retention_days]');
+    expect(b.error.caused_by).toEqual({ type: 'illegal_argument_exception', reason: 'For input string: "abc"' });
+    expect(putValue(body({ system_annotations_retention_days: '7' })).system_annotations_retention_days).toBe(7);
+    expectEsError(() => put('{"system_annotations_retention_days":null}'), {
+      type: 'x_content_parse_exception',
+      reason: "[1:38] [job_details] system_annotations_retention_days doesn't support values of type: VALUE_NULL",
+    });
+  });
+
+  it('accepts 0 days of system annotations retention', () => {
+    expect(putValue(body({ system_annotations_retention_days: 0 })).system_annotations_retention_days).toBe(0);
   });
 
   it('coerces numeric strings and strings booleans like Elasticsearch', () => {
@@ -780,6 +798,13 @@ describe('jobConfigView', () => {
   it('splices datafeed_config after custom_settings and before groups', () => {
     const view = jobConfigView({ ...job, finished_time: 5 }, { datafeedConfig: { datafeed_id: 'd' } });
     expect(Object.keys(view).slice(0, 8)).toEqual(['job_id', 'job_type', 'job_version', 'create_time', 'finished_time', 'custom_settings', 'datafeed_config', 'groups']);
+  });
+
+  it('shows system_annotations_retention_days right after results_retention_days', () => {
+    const view = jobConfigView(putValue(body({ system_annotations_retention_days: 1, results_retention_days: 2, model_snapshot_retention_days: 1 })));
+    const keys = Object.keys(view);
+    expect(view.system_annotations_retention_days).toBe(1);
+    expect(keys.indexOf('system_annotations_retention_days')).toBe(keys.indexOf('results_retention_days') + 1);
   });
 
   it('does not share nested objects with the stored job', () => {

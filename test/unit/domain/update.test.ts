@@ -92,6 +92,14 @@ describe('parseJobUpdate: body and unknown fields', () => {
     expect(e.cause?.type).toBe('illegal_argument_exception');
   });
 
+  it('parses system_annotations_retention_days as a long (JobUpdate, Elasticsearch 7.13+)', () => {
+    expect(parseJobUpdate('{"system_annotations_retention_days":"5"}')).toEqual({ system_annotations_retention_days: 5 });
+    expectEsError(() => parseJobUpdate('{"system_annotations_retention_days":"abc"}'), {
+      type: 'x_content_parse_exception',
+      reason: '[1:38] [job_update] failed to parse field [system_annotations_retention_days]',
+    });
+  });
+
   it('reads a single string as a one-element groups list', () => {
     expect(parseJobUpdate('{"groups":"g"}').groups).toEqual(['g']);
   });
@@ -536,21 +544,33 @@ describe('applyJobUpdate: job fields (step 8)', () => {
     });
   });
 
+  it('sets and replaces system_annotations_retention_days, and lists it in the audit message', () => {
+    const once = apply(countJob(), '{"system_annotations_retention_days":3}');
+    expect(once.system_annotations_retention_days).toBe(3);
+    expect(jobConfigView(once).system_annotations_retention_days).toBe(3);
+    expect(apply(once, '{"description":"d"}').system_annotations_retention_days).toBe(3);
+    expect(apply(once, '{"system_annotations_retention_days":0}').system_annotations_retention_days).toBe(0);
+    expect(jobUpdatedAuditMessage(parseJobUpdate('{"system_annotations_retention_days":3}'))).toBe('Job updated: [system_annotations_retention_days]');
+  });
+
   it('echoes background_persist_interval in the unit given', () => {
     expect(apply(countJob(), '{"background_persist_interval":"3h"}').background_persist_interval).toBe('3h');
     expect(apply(countJob(), '{"background_persist_interval":"3600s"}').background_persist_interval).toBe('3600s');
   });
 
-  it.each(['renormalization_window_days', 'results_retention_days', 'model_snapshot_retention_days', 'daily_model_snapshot_retention_after_days'])(
-    'refuses a negative %s',
-    (field) => {
-      expectEsError(() => apply(countJob(), `{"${field}":-1}`), {
-        type: 'illegal_argument_exception',
-        status: 400,
-        reason: `${field} cannot be less than 0. Value = -1`,
-      });
-    },
-  );
+  it.each([
+    'renormalization_window_days',
+    'results_retention_days',
+    'system_annotations_retention_days',
+    'model_snapshot_retention_days',
+    'daily_model_snapshot_retention_after_days',
+  ])('refuses a negative %s', (field) => {
+    expectEsError(() => apply(countJob(), `{"${field}":-1}`), {
+      type: 'illegal_argument_exception',
+      status: 400,
+      reason: `${field} cannot be less than 0. Value = -1`,
+    });
+  });
 
   it('refuses daily 31 while retention is 30', () => {
     const base = countJob({ model_snapshot_retention_days: 30, daily_model_snapshot_retention_after_days: 2 });

@@ -38,6 +38,7 @@ export interface JobBuilder {
   modelSnapshotRetentionDays?: number;
   dailyModelSnapshotRetentionAfterDays?: number;
   resultsRetentionDays?: number;
+  systemAnnotationsRetentionDays?: number;
   customSettings?: Record<string, unknown>;
   modelSnapshotId?: string | null;
   modelSnapshotMinVersion?: string | null;
@@ -91,6 +92,7 @@ export function makeJobParser(warnings: string[]): XObjectParser<JobBuilder> {
       renormalization_window_days: fields.long((t, v) => (t.renormalizationWindowDays = v)),
       background_persist_interval: fields.string((t, v) => (t.backgroundPersistInterval = parseTimeValue(v, 'background_persist_interval'))),
       results_retention_days: fields.long((t, v) => (t.resultsRetentionDays = v)),
+      system_annotations_retention_days: fields.long((t, v) => (t.systemAnnotationsRetentionDays = v)),
       model_snapshot_retention_days: fields.long((t, v) => (t.modelSnapshotRetentionDays = v)),
       daily_model_snapshot_retention_after_days: fields.long((t, v) => (t.dailyModelSnapshotRetentionAfterDays = v)),
       custom_settings: {
