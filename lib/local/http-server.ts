@@ -6,13 +6,14 @@
  * large, function crash) is answered here with Elasticsearch's bodies.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { ContentTooLongError, EsError, IllegalArgumentError, InternalError } from '../domain/errors.ts';
 import { createRouteMatcher } from '../http/router.ts';
 import { logAccess } from '../runtime/log.ts';
 import type { HttpFunctionName, RouteDefinition } from '../runtime/topology.ts';
 import { toApiGatewayEvent, toHttpResponse, type HttpResponse } from './events.ts';
+import { listen } from './listen.ts';
 import { createLambdaContext, type HttpHandler } from './lambda.ts';
 
 /** Result of matching a request against the routes, with the local runtime's own answer when none matches. */
@@ -309,37 +310,5 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<LocalHtt
     socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), r.body]));
     logAccess({ method: '-', path: '-', status: r.statusCode, durationMs: 0 });
   });
-  // Longer than clients' idle timeouts, so a client never reuses a socket the server is closing.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 0;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-
-  let stopping: Promise<void> | undefined;
-  return {
-    server,
-    port,
-    stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // Connections that finish their request after close() turn idle: close them too.
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
-        const force = setTimeout(() => server.closeAllConnections(), 10_000);
-        server.once('close', () => {
-          clearInterval(sweep);
-          clearTimeout(force);
-        });
-      });
-      return stopping;
-    },
-  };
+  return listen(server, opts.port, opts.host);
 }

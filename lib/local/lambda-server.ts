@@ -20,8 +20,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
+import { listen } from './listen.ts';
 import { createLambdaContext, LOCAL_ACCOUNT_ID } from './lambda.ts';
 
 /** A function the server invokes: any Lambda handler taking a JSON event. */
@@ -172,35 +172,5 @@ export async function startLambdaServer(opts: LambdaServerOptions): Promise<Loca
       if (!res.headersSent) apiError(res, 500, 'ServiceException', 'internal error');
     });
   });
-  // An invocation may run for the function's whole timeout (900 s for the ingress).
-  server.requestTimeout = 0;
-  server.headersTimeout = 66_000;
-  server.keepAliveTimeout = 65_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopping: Promise<void> | undefined;
-  return {
-    server,
-    port,
-    stop() {
-      stopping ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
-        const force = setTimeout(() => server.closeAllConnections(), 10_000);
-        server.once('close', () => {
-          clearInterval(sweep);
-          clearTimeout(force);
-        });
-      });
-      return stopping;
-    },
-  };
+  return listen(server, opts.port, opts.host);
 }
