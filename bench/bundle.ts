@@ -5,16 +5,17 @@
  * warm-up run that fills the file cache). Node runs with `--enable-source-maps`, as the
  * deployed functions do (`NODE_OPTIONS`); the median without it is recorded too.
  *
- * Writes `bench/results/bundle.json`. Run: `npx tsx bench/bundle.ts`.
- * Exits 1 without writing results when an entry file is missing.
+ * Figures: the largest bundle (goal ≤ 1 MiB) and the slowest median import (goal ≤ 150 ms).
+ * Writes `bench/results/bundle.json`. Run: `npx tsx bench/bundle.ts`. Exits 1 when a bundle
+ * is over a goal (issue 12: an oversized bundle fails `npm run bench`, unlike the other
+ * benchmarks' missed goals), and without writing results when an entry file is missing.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bundleAll, MissingEntriesError, type BundleResult } from '../infra/bundle.ts';
 import { projectRoot } from '../infra/entries.ts';
+import { type FigureInput, toFigure, writeResult } from './lib.ts';
 
 const RUNS = 5;
 const targets = { maxBytes: 1_048_576, maxImportMs: 150 } as const;
@@ -79,16 +80,17 @@ async function main(): Promise<void> {
     return { fn: b.entry.id, bytes: b.bytes, importMsMedian, importMsMedianNoSourceMaps };
   });
 
-  const report = {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), node: process.version },
-    date: new Date().toISOString(),
-    results,
-    targets,
-  };
-  const dir = join(projectRoot, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'bundle.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${relative(projectRoot, join(dir, 'bundle.json'))}`);
+  const largest = results.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const slowest = results.reduce((a, b) => (b.importMsMedian > a.importMsMedian ? b : a));
+  const figures: FigureInput[] = [
+    { figure: `largest function bundle, minified (${largest.fn}; ${results.length} functions)`, measured: largest.bytes, unit: 'bytes', goal: { max: targets.maxBytes } },
+    { figure: `slowest bundle import, median of ${RUNS}, source maps on (${slowest.fn})`, measured: slowest.importMsMedian, unit: 'ms', goal: { max: targets.maxImportMs } },
+  ];
+  writeResult('bundle', { results, figures });
+  if (figures.map(toFigure).some((f) => f.met === false)) {
+    console.error('bench/bundle: over target (see above)');
+    process.exitCode = 1;
+  }
 }
 
 await main();

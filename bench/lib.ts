@@ -36,35 +36,97 @@ export function machine(): Machine {
   };
 }
 
-/** A target: the measured value at `path` in `results` must be ≤ `max` (or ≥ `min`). */
-export type Target = { max: number; unit?: string } | { min: number; unit?: string };
+/**
+ * A goal of one figure: the measured value must be ≥ `min` or ≤ `max`. (`unit` is accepted
+ * for the old `targets` form only; a figure carries its unit itself.)
+ */
+export type Goal = { min: number; unit?: string } | { max: number; unit?: string };
+/** The old name of {@link Goal}, kept while benchmarks still pass `targets`. */
+export type Target = Goal;
 
-/** Whether `value` meets `target`. */
-export function meets(value: number | undefined, target: Target): boolean {
-  if (value === undefined || !Number.isFinite(value)) return false;
-  return 'max' in target ? value <= target.max : value >= target.min;
+/** Whether `value` meets `goal`; a missing or non-finite value never does. */
+export function meets(value: number | null | undefined, goal: Goal): boolean {
+  if (value === undefined || value === null || !Number.isFinite(value)) return false;
+  return 'max' in goal ? value <= goal.max : value >= goal.min;
 }
 
-/** The JSON each benchmark writes to `bench/results/<name>.json`. */
+/** One figure as a benchmark reports it: what was measured, in which unit, and its goal (none: informative). */
+export interface FigureInput {
+  /** What it is, in words a reader of the README's table understands ("close of 10,000 series, latency 4h"). */
+  figure: string;
+  /** The measured value; `undefined`/`NaN` when it could not be measured (then it never meets its goal). */
+  measured: number | undefined;
+  unit: string;
+  goal?: Goal;
+}
+
+/** One figure as written: `met` is computed here from `measured` and `goal` (`null`: no goal), never by the caller. */
+export interface Figure {
+  figure: string;
+  measured: number | null;
+  unit: string;
+  goal: { min: number } | { max: number } | null;
+  met: boolean | null;
+}
+
+/** The JSON every benchmark writes to `bench/results/<name>.json`. */
 export interface BenchResult<R> {
   name: string;
   date: string;
   machine: Machine;
+  /** The benchmark's own details (runs, spreads, counts). */
+  results: R;
+  /** The figures `npm run bench` and the README's table show. */
+  figures: Figure[];
+}
+
+/** Builds the written figure: `met` from `measured` and `goal`. */
+export function toFigure(f: FigureInput): Figure {
+  const measured = f.measured !== undefined && Number.isFinite(f.measured) ? f.measured : null;
+  const goal = f.goal === undefined ? null : 'max' in f.goal ? { max: f.goal.max } : { min: f.goal.min };
+  return { figure: f.figure, measured, unit: f.unit, goal, met: goal === null ? null : meets(measured, goal) };
+}
+
+/** The old argument of {@link writeResult}: targets by key; `met` is ignored (recomputed from `results[key]`). */
+export interface LegacyResultInput<R> {
   results: R;
   targets: Record<string, Target>;
-  met: Record<string, boolean>;
+  /** Ignored: `met` is computed from the measured value, never taken from the caller. */
+  met?: Record<string, boolean>;
+}
+
+/** `results[key]` when it is a number (the old form's measured value of target `key`). */
+function legacyMeasured(results: unknown, key: string): number | undefined {
+  const v = typeof results === 'object' && results !== null ? (results as Record<string, unknown>)[key] : undefined;
+  return typeof v === 'number' ? v : undefined;
 }
 
 /**
- * Writes `bench/results/<name>.json`: `{name, date, machine, results, targets, met}`.
- * `met[k]` is given by the caller (the measured value behind target `k` is the caller's
- * business); returns the path written.
+ * The figures to write: each given figure with its `met` computed; in the old form, one
+ * figure per target `k`, measured at `results[k]`, the caller's `met` ignored.
  */
-export function writeResult<R>(name: string, obj: { results: R; targets: Record<string, Target>; met: Record<string, boolean> }): string {
-  const report: BenchResult<R> = { name, date: new Date().toISOString(), machine: machine(), ...obj };
+export function figuresOf(obj: { results: unknown; figures: FigureInput[] } | LegacyResultInput<unknown>): Figure[] {
+  if ('figures' in obj) return obj.figures.map(toFigure);
+  return Object.entries(obj.targets).map(([k, t]) => toFigure({ figure: k, measured: legacyMeasured(obj.results, k), unit: t.unit ?? '', goal: t }));
+}
+
+/**
+ * Writes `bench/results/<name>.json` as {@link BenchResult}: `{name, date, machine (with the
+ * load average now), results, figures}`, each figure's `met` computed from its measured value
+ * and goal. Also accepts the old form `{results, targets, met}`: each target `k` becomes a
+ * figure `k` measured at `results[k]` (a number, else unmeasured), and the given `met` is
+ * ignored. Returns the path written.
+ */
+export function writeResult<R>(name: string, obj: { results: R; figures: FigureInput[] } | LegacyResultInput<R>): string {
+  const figures = figuresOf(obj);
+  const report: BenchResult<R> = { name, date: new Date().toISOString(), machine: machine(), results: obj.results, figures };
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  for (const f of figures) {
+    const goal = f.goal === null ? '' : 'max' in f.goal ? ` (goal ≤ ${f.goal.max})` : ` (goal ≥ ${f.goal.min})`;
+    console.log(`${name}: ${f.figure}: ${f.measured ?? 'not measured'} ${f.unit}${goal}${f.met === false ? ' MISSED' : ''}`);
+  }
   console.log(`wrote ${relative(projectRoot, file)}`);
   return file;
 }

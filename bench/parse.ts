@@ -7,7 +7,7 @@
  */
 import { loadavg } from 'node:os';
 import { parseDataBody } from '../lib/detect/index.ts';
-import { meets, quantile, round1, runMain, writeResult } from './lib.ts';
+import { quantile, round1, runMain, writeResult } from './lib.ts';
 
 const DOCS = 50_000;
 const RUNS = 7;
@@ -27,10 +27,12 @@ await runMain(async () => {
     if (records.length !== DOCS) throw new Error(`parsed ${records.length} records, expected ${DOCS}`);
   }
   const median = quantile(ms, 0.5);
-  const targets = { median_ms: { max: 2000, unit: 'ms' } } as const;
+  const docsPerSecond = Math.round(DOCS / (median / 1000));
   writeResult('parse', {
-    results: { docs: DOCS, runs: RUNS, median_ms: round1(median), docs_per_s: Math.round(DOCS / (median / 1000)), load_average_1m: round1(loadavg()[0] ?? 0) },
-    targets,
-    met: { median_ms: meets(median, targets.median_ms) },
+    results: { docs: DOCS, runs: RUNS, median_ms: round1(median), docs_per_s: docsPerSecond, load_average_1m: round1(loadavg()[0] ?? 0) },
+    figures: [
+      { figure: `parse of a ${DOCS}-document NDJSON _data body (median of ${RUNS})`, measured: round1(median), unit: 'ms', goal: { max: 2000 } },
+      { figure: 'parse of NDJSON _data bodies', measured: docsPerSecond, unit: 'documents/s' },
+    ],
   });
 });
