@@ -256,8 +256,9 @@ async function measureShape(client: Client, db: Db, sqs: ReturnType<typeof instr
     dollarsPerMillionRecords: { ...perMillionDollars, total: round6(perMillion(total)) },
   };
   console.log(`cost (${shape.name}): ${JSON.stringify(out)}`);
+  // Closed but not deleted here: a deletion running on in the background would write (delete)
+  // the job's results while the next shape is being counted. main() deletes the jobs at the end.
   await client.ml.closeJob({ job_id: jobId, force: true });
-  await client.ml.deleteJob({ job_id: jobId, force: true, wait_for_completion: false });
   return out;
 }
 
@@ -269,15 +270,17 @@ async function main(): Promise<void> {
   process.env.LOG_LEVEL ??= 'warn';
   const sqs = instrumentSqs();
   const system = await connect();
+  const { client } = system;
   try {
     const db = (await import('../lib/store/db.ts')) as Db;
     const results: Record<string, unknown> = { system: 'in-process startLocalSystem (DynamoDB Local + fauxqs)', prices: PRICES, pricesDate: '2026-11-26', region: 'us-east-1' };
     const perShape: Record<string, { dollarsPerMillionRecords: { total: number }; dynamoDb: { writeUnitsPerMillionRecords: number; readUnitsPerMillionRecords: number } }> = {};
     for (const shape of shapes) {
-      const r = await measureShape(system.client, db, sqs, shape);
+      const r = await measureShape(client, db, sqs, shape);
       results[shape.name] = r;
       perShape[shape.name] = r as (typeof perShape)[string];
     }
+    for (const shape of shapes) await client.ml.deleteJob({ job_id: `bench-cost-${shape.name}`, force: true, wait_for_completion: false });
     const label = { lookback: '1 series, 1 record per bucket', e2e: '100 series, 5 records per bucket per series' } as const;
     writeResult('cost', {
       results,
