@@ -89,7 +89,10 @@ function check(name: string, spec: AnalysisSpec, dd: DataDescription, bodies: st
 
 /** A NAB CSV as `{time, value}` documents, the time as written, in epoch s or in epoch ms. */
 function nabBodies(file: string, time: 'text' | 'epoch' | 'epoch_ms'): string[] {
-  const lines = readFileSync(join(root, 'nab', 'data', file), 'utf8').trim().split('\n').slice(1);
+  const lines = readFileSync(join(root, 'nab', 'data', file), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
   const docs = lines.map((l) => {
     const [ts, value] = l.split(',') as [string, string];
     const ms = Date.parse(`${ts.replace(' ', 'T')}Z`);
@@ -149,7 +152,12 @@ function syntheticBodies(): string[] {
 }
 
 describe('the model reproduces its recorded results', () => {
-  for (const file of ['realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv', 'realAWSCloudwatch/ec2_cpu_utilization_ac20cd.csv', 'realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv', 'artificialNoAnomaly/art_flatline.csv']) {
+  for (const file of [
+    'realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv',
+    'realAWSCloudwatch/ec2_cpu_utilization_ac20cd.csv',
+    'realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv',
+    'artificialNoAnomaly/art_flatline.csv',
+  ]) {
     it(`on NAB ${file} with a date-time text time`, () => {
       check(`nab ${file}`, nabSpec('nab'), { time_field: 'time', time_format: 'yyyy-MM-dd HH:mm:ss' }, nabBodies(file, 'text'));
     });
