@@ -89,7 +89,9 @@ export class OpenBucketPool {
           this.accs.push(acc);
         }
       }
-      accs.clear();
+      // clear() allocates a new table; deleting the few keys of a typical bucket does not.
+      if (accs.size > 16) accs.clear();
+      else for (const key of accs.keys()) accs.delete(key);
     }
     this.buckets.push(ob);
   }

@@ -70,6 +70,9 @@ export class ModelState {
   latestEmpty = NaN;
   latestSparse = NaN;
   avgRecords = 0;
+  /** Last [x, ln x] of a bucket's record count and of `avgRecords` (./data-counts.ts; not persisted). */
+  readonly lnRecords = new Float64Array([Number.NaN, Number.NaN]);
+  readonly lnAverage = new Float64Array([Number.NaN, Number.NaN]);
   /** Consecutive empty buckets finalised since the last bucket with data. */
   emptyStreak = 0;
   /** Empty buckets in a row that the model scores and learns; past them a gap is counted only. */
