@@ -1,11 +1,14 @@
 /**
  * Parsing of a `_data` body into input records, with the input side of Elasticsearch's
- * data_counts. JSON itself is always parsed by `JSON.parse` (per line, per object or for the
- * whole array); JavaScript only looks at line breaks and object boundaries.
+ * data_counts. JSON is parsed by `JSON.parse` (per line, per object or for the whole array),
+ * except NDJSON lines holding one flat object, which ./flat-json.ts reads with the same result
+ * (anything else it hands to JSON.parse); JavaScript otherwise only looks at line breaks and
+ * object boundaries.
  */
 import { DataParseError } from '../domain/errors.ts';
 import type { InputCounts, InputRecord } from './types.ts';
 import { isJsonObject } from '../domain/json/plain-values.ts';
+import { FlatJsonReader } from './flat-json.ts';
 
 /** The data_description fields that parsing needs. */
 export interface DataDescription {
@@ -140,8 +143,13 @@ function parseConcatenated(body: string, out: Record<string, unknown>[]): void {
   if (rest < body.length) throw notAnObject(body, rest);
 }
 
-/** Parses the body into plain objects (array, NDJSON or concatenated objects). */
-function parseDocuments(body: string): Record<string, unknown>[] {
+/**
+ * Parses the body into plain objects (array, NDJSON or concatenated objects).
+ * @param fieldCounts receives, for NDJSON lines read by {@link FlatJsonReader}, each
+ *   document's field count (its `leafFieldCount`), or −1 where it must be counted; left
+ *   empty for the other layouts.
+ */
+function parseDocuments(body: string, fieldCounts: number[]): Record<string, unknown>[] {
   const first = body.search(/\S/);
   if (first < 0) return [];
   if (body.charCodeAt(first) === 0x5b /* [ */) {
@@ -158,10 +166,17 @@ function parseDocuments(body: string): Record<string, unknown>[] {
     return arr as Record<string, unknown>[];
   }
   const out: Record<string, unknown>[] = [];
+  const flat = new FlatJsonReader();
   let pos = 0;
   while (pos <= body.length) {
     let nl = body.indexOf('\n', pos);
     if (nl < 0) nl = body.length;
+    if (flat.read(body, pos, nl)) {
+      out.push(flat.last.doc);
+      fieldCounts.push(flat.last.fields);
+      pos = nl + 1;
+      continue;
+    }
     const line = body.slice(pos, nl);
     if (line.trim() !== '') {
       let doc: unknown;
@@ -170,11 +185,13 @@ function parseDocuments(body: string): Record<string, unknown>[] {
       } catch {
         // Not one object per line: several on a line or one over several lines.
         out.length = 0;
+        fieldCounts.length = 0;
         parseConcatenated(body, out);
         return out;
       }
       if (!isJsonObject(doc)) throw notAnObject(body, nextToken(body, pos));
       out.push(doc);
+      fieldCounts.push(-1);
     }
     pos = nl + 1;
   }
@@ -208,7 +225,8 @@ function leafFieldCount(doc: Record<string, unknown>): number {
  *   document is not an object.
  */
 export function parseDataBody(body: string, dd: DataDescription, fieldsUsed: string[]): { records: InputRecord[]; counts: InputCounts } {
-  const docs = parseDocuments(body);
+  const known: number[] = [];
+  const docs = parseDocuments(body, known);
   const records: InputRecord[] = [];
   let fieldCount = 0;
   let missing = 0;
@@ -223,7 +241,8 @@ export function parseDataBody(body: string, dd: DataDescription, fieldsUsed: str
       if (v === undefined || v === null) missing++;
     }
     // Elasticsearch subtracts the time field whether or not the document has one, never below 0.
-    fieldCount += Math.max(leafFieldCount(fields) - 1, 0);
+    const leaves = known.length > i ? (known[i] as number) : -1;
+    fieldCount += Math.max((leaves >= 0 ? leaves : leafFieldCount(fields)) - 1, 0);
     const rawTime = fieldValue(fields, timeField);
     const timeMs = parseTime(rawTime, timeFormat);
     if (timeMs === undefined) {
