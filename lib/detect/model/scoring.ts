@@ -54,7 +54,9 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
   pass.fraction = fraction;
   pass.evaluated = 0;
   pass.minLnP = 0;
-  const cands: Candidate[] = (pass.cands = []);
+  // Reused from bucket to bucket: the record documents built below copy what they need.
+  const cands: Candidate[] = pass.cands;
+  cands.length = 0;
   const plot: ModelPlotResult[] | null = (pass.plot = model.plotZ > 0 && !interim ? [] : null);
   let refused = ob !== undefined && ob.failed === 1 && !interim;
   // The bucket's own accumulators are freed once it is scored: new series may use them.
@@ -97,7 +99,7 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
   const bucketP = clampProbability(lnBucket);
   const bucketRaw = bucketP < RECORD_PROBABILITY ? rawScoreFromLn(lnBucket) : 0;
 
-  cands.sort((a, b) => a.lnP - b.lnP);
+  if (cands.length > 1) cands.sort(byLnP);
   if (cands.length > MAX_RECORDS) cands.length = MAX_RECORDS;
   if (!interim) {
     model.bucketNorm.decay(model.decay);
@@ -109,7 +111,8 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
   const bucketScore = model.bucketNorm.score(bucketRaw);
   const spanS = model.span / 1000;
   const jobId = model.spec.jobId;
-  const records: RecordResult[] = cands.map((c) => recordResult(model, c, T, spanS, interim));
+  const records: RecordResult[] = [];
+  for (let i = 0; i < cands.length; i++) records.push(recordResult(model, cands[i] as Candidate, T, spanS, interim));
 
   if (!interim) {
     countBucket(model, T, ob);
@@ -148,6 +151,11 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
     pass.plot = null;
   }
   return result;
+}
+
+/** Least likely first (a module function: no closure per bucket). */
+function byLnP(a: Candidate, b: Candidate): number {
+  return a.lnP - b.lnP;
 }
 
 /** Scores (and unless interim, learns) one series in the bucket of `pass`. */

@@ -89,9 +89,7 @@ export class OpenBucketPool {
           this.accs.push(acc);
         }
       }
-      // clear() allocates a new table; deleting the few keys of a typical bucket does not.
-      if (accs.size > 16) accs.clear();
-      else for (const key of accs.keys()) accs.delete(key);
+      accs.clear();
     }
     this.buckets.push(ob);
   }
