@@ -24,7 +24,12 @@ export interface FlatDocument {
 
 /** A reader that remembers the previous line's keys. One per body; not re-entrant. */
 export class FlatJsonReader {
+  /** Keys of the last line read (a line whose keys all match them reuses {@link build}). */
   private keys: string[] = [];
+  /** Values of the line being read, by position. */
+  private readonly values: unknown[] = [];
+  /** Builds the object of the last line's keys from {@link values}; its `length` is their number. */
+  private build: Builder = builderOf([], 0);
   /** The object and field count of the last successful {@link read}. */
   readonly last: FlatDocument = { doc: {}, fields: 0 };
   private pos = 0;
@@ -38,7 +43,8 @@ export class FlatJsonReader {
     let p = skipSpace(line, from, n);
     if (line.charCodeAt(p) !== 0x7b /* { */) return false;
     p = skipSpace(line, p + 1, n);
-    const doc: Record<string, unknown> = {};
+    const values = this.values;
+    let sameKeys = true;
     let count = 0;
     if (line.charCodeAt(p) === 0x7d /* } */) {
       p++;
@@ -47,23 +53,24 @@ export class FlatJsonReader {
         if (line.charCodeAt(p) !== 0x22 /* " */ || count >= MAX_FIELDS) return false;
         // The key: the previous line's key at this position when it matches, else read it.
         let key = this.keys[count];
-        if (key !== undefined && line.startsWith(key, p + 1) && line.charCodeAt(p + 1 + key.length) === 0x22) {
+        if (key !== undefined && sameKeys && keyAt(line, p + 1, key)) {
           p += key.length + 2;
         } else {
           const end = stringEnd(line, p + 1, n);
           if (end < 0) return false;
           key = line.slice(p + 1, end);
           if (key === '__proto__') return false;
+          for (let k = 0; k < count; k++) if (this.keys[k] === key) return false;
           this.keys[count] = key;
+          sameKeys = false;
           p = end + 1;
         }
-        for (let k = 0; k < count; k++) if (this.keys[k] === key) return false;
         p = skipSpace(line, p, n);
         if (line.charCodeAt(p) !== 0x3a /* : */) return false;
         p = skipSpace(line, p + 1, n);
         const value = this.value(line, p, n);
         if (value === undefined) return false;
-        doc[key] = value;
+        values[count] = value;
         count++;
         p = skipSpace(line, this.pos, n);
         const c = line.charCodeAt(p);
@@ -77,7 +84,8 @@ export class FlatJsonReader {
       }
     }
     if (skipSpace(line, p, n) !== n) return false;
-    this.last.doc = doc;
+    if (!sameKeys || count !== this.build.length) this.build = builderOf(this.keys, count);
+    this.last.doc = this.build(values);
     this.last.fields = count;
     return true;
   }
@@ -171,6 +179,40 @@ export class FlatJsonReader {
     const abs = scale < 0 ? mantissa / (POW10[-scale] as number) : mantissa * (POW10[scale] as number);
     return negative ? -abs : abs;
   }
+}
+
+type Builder = (values: unknown[]) => Record<string, unknown>;
+
+/** Builders by key list (JSON array of the keys); a feed uses one or a few. */
+const builders = new Map<string, Builder>();
+const MAX_BUILDERS = 256;
+
+/**
+ * A function returning an object literal with the first `count` of `keys`, in order, set to
+ * `values[0…]`. Why generated code: a literal of one shape is built from a boilerplate in one
+ * step, where assigning keys one by one through a variable key is a megamorphic store per
+ * field. The keys are written as JSON string literals (JSON.stringify), never as code, and
+ * `__proto__` (which a literal would take as the prototype) and duplicates never get here.
+ */
+function builderOf(keys: string[], count: number): Builder {
+  const list = keys.slice(0, count);
+  const id = JSON.stringify(list);
+  let build = builders.get(id);
+  if (build === undefined) {
+    const body = `return {${list.map((k, i) => `${JSON.stringify(k)}: v[${i}]`).join(', ')}};`;
+    // Function's arity is the parameter count (1); `length` below is overridden to `count`.
+    build = Object.defineProperty(new Function('v', body) as Builder, 'length', { value: count });
+    if (builders.size >= MAX_BUILDERS) builders.clear();
+    builders.set(id, build);
+  }
+  return build;
+}
+
+/** Whether the string at `p` is `"key"`, key being free of quotes and escapes. */
+function keyAt(line: string, p: number, key: string): boolean {
+  const len = key.length;
+  for (let i = 0; i < len; i++) if (line.charCodeAt(p + i) !== key.charCodeAt(i)) return false;
+  return line.charCodeAt(p + len) === 0x22;
 }
 
 function skipSpace(line: string, p: number, n: number): number {
