@@ -1,6 +1,7 @@
+/** The fast paths of `_data` parsing (flat NDJSON lines, date-time texts) give what the general paths give. */
 import { describe, expect, it } from 'vitest';
 import { FlatJsonReader } from '../../../lib/detect/flat-json.ts';
-import { parseDataBody } from '../../../lib/detect/index.ts';
+import { parseDataBody, parseTime } from '../../../lib/detect/index.ts';
 import { rng } from './helpers.ts';
 
 /** Reads `line` with a reader; the object it gives, or undefined when it declines. */
@@ -116,5 +117,53 @@ describe('parseDataBody with flat and other lines mixed', () => {
     const { records, counts } = parseDataBody('{"time":1}\n{"time":2} {"time":3}\n{"time":\n4}', { time_field: 'time', time_format: 'epoch' }, []);
     expect(records.map((r) => r.timeMs)).toEqual([1000, 2000, 3000, 4000]);
     expect(counts.input_field_count).toBe(0);
+  });
+});
+
+describe('parseTime on date-time texts', () => {
+  /** parseTime's general path for a date pattern, as it was before the digit-by-digit reading. */
+  function reference(text: string): number | undefined {
+    let t = text.trim();
+    if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?$/.test(t)) t = `${t.replace(' ', 'T').replace(',', '.')}Z`;
+    const ms = Date.parse(t);
+    return Number.isFinite(ms) && ms < 1e15 ? ms : undefined;
+  }
+
+  it('reads ISO-8601 and zoneless date-times to the ms Date.parse gives, edge cases included', () => {
+    const rand = rng(9);
+    const texts = [
+      '2024-01-01T00:00:00Z',
+      '2024-01-01 00:00:00',
+      '2014-04-10 00:04:00',
+      '2024-01-01T00:00:00.123Z',
+      '2024-01-01T00:00:00.123',
+      '2024-02-29T23:59:59Z',
+      '2023-02-29T00:00:00Z',
+      '2024-02-30T00:00:00Z',
+      '2024-04-31 00:00:00',
+      '2024-13-01T00:00:00Z',
+      '2024-00-10T00:00:00Z',
+      '2024-01-00T00:00:00Z',
+      '2024-01-01T24:00:00Z',
+      '2024-01-01T23:60:00Z',
+      '2024-01-01T23:59:60Z',
+      '0999-01-01T00:00:00Z',
+      '1969-12-31T23:59:59.999Z',
+      '2024-01-01T00:00:00.5Z',
+      '2024-01-01T00:00:00,123',
+      '2024-01-01t00:00:00Z',
+      '2024-01-01T00:00:00+01:00',
+      ' 2024-01-01T00:00:00Z',
+      '2024-1-01T00:00:00Z',
+      '2024-01-01T00:00:0aZ',
+      '2024-01-01T00:00:00.12aZ',
+      '2024-01-01T00:00:00X',
+      '2024/01/01T00:00:00Z',
+    ];
+    for (let i = 0; i < 5000; i++) {
+      const iso = new Date(Date.UTC(1000, 0, 1) + rand() * (Date.UTC(9999, 11, 31) - Date.UTC(1000, 0, 1))).toISOString();
+      texts.push(iso, iso.slice(0, 19), iso.slice(0, 19).replace('T', ' '), `${iso.slice(0, 19)}Z`, iso.slice(0, 23));
+    }
+    for (const t of texts) expect(parseTime(t, "yyyy-MM-dd'T'HH:mm:ssX"), t).toBe(reference(t));
   });
 });
