@@ -72,11 +72,33 @@ describe('FlatJsonReader', () => {
   it('reads numbers to the same double as JSON.parse, in every notation', () => {
     const reader = new FlatJsonReader();
     const rand = rng(42);
-    const texts = ['0', '-0', '0.1', '0.30000000000000004', '1e5', '1E-7', '2.5e+3', '123456789012345678', '9007199254740993', '1.7976931348623157e308', '5e-324', '1e400', '0.000000000000000000000001', '123456789012345.5', '1.000000000000000000001'];
+    const texts = [
+      '0',
+      '-0',
+      '0.1',
+      '0.30000000000000004',
+      '1e5',
+      '1E-7',
+      '2.5e+3',
+      '123456789012345678',
+      '9007199254740993',
+      '1.7976931348623157e308',
+      '5e-324',
+      '1e400',
+      '0.000000000000000000000001',
+      '123456789012345.5',
+      '1.000000000000000000001',
+    ];
     for (let i = 0; i < 20_000; i++) {
       const x = (rand() - 0.5) * 10 ** Math.floor(rand() * 40 - 20);
       const digits = Math.floor(rand() * 17);
-      texts.push(String(x), x.toFixed(digits), x.toExponential(digits), String(Math.floor(rand() * 2 ** 53)), `${Math.floor(rand() * 1e6)}.${String(Math.floor(rand() * 1e9)).padStart(9, '0')}`);
+      texts.push(
+        String(x),
+        x.toFixed(digits),
+        x.toExponential(digits),
+        String(Math.floor(rand() * 2 ** 53)),
+        `${Math.floor(rand() * 1e6)}.${String(Math.floor(rand() * 1e9)).padStart(9, '0')}`,
+      );
     }
     for (const t of texts) {
       const line = `{"v":${t}}`;
@@ -89,7 +111,17 @@ describe('FlatJsonReader', () => {
 
 describe('parseDataBody with flat and other lines mixed', () => {
   it('gives the documents, counts and errors JSON.parse per line gives', () => {
-    const body = ['{"time":1,"a":1}', '{"time":2,"a":"x\\u0041"}', '{"time":3,"a":[1,2],"b":{"c":null}}', '  ', '\r', '{"time":"x"}', '{"time": 4 , "a" : -0.0 }\r', '{"time":5,"a":1,"a":2}', '{"time":6,"__proto__":5,"a":1}'].join('\n');
+    const body = [
+      '{"time":1,"a":1}',
+      '{"time":2,"a":"x\\u0041"}',
+      '{"time":3,"a":[1,2],"b":{"c":null}}',
+      '  ',
+      '\r',
+      '{"time":"x"}',
+      '{"time": 4 , "a" : -0.0 }\r',
+      '{"time":5,"a":1,"a":2}',
+      '{"time":6,"__proto__":5,"a":1}',
+    ].join('\n');
     const { records, counts } = parseDataBody(body, { time_field: 'time', time_format: 'epoch' }, ['a']);
     const docs = body
       .split('\n')
@@ -99,7 +131,8 @@ describe('parseDataBody with flat and other lines mixed', () => {
     expect(Object.is(records[3]?.fields.a, -0)).toBe(true);
     expect(Object.keys(records[5]?.fields ?? {})).toEqual(['time', '__proto__', 'a']);
     // Elasticsearch's count: every scalar, null or array once, objects by their contents, less the time field.
-    const leaves = (d: Record<string, unknown>): number => Object.values(d).reduce<number>((n, v) => n + (v !== null && typeof v === 'object' && !Array.isArray(v) ? leaves(v as Record<string, unknown>) : 1), 0);
+    const leaves = (d: Record<string, unknown>): number =>
+      Object.values(d).reduce<number>((n, v) => n + (v !== null && typeof v === 'object' && !Array.isArray(v) ? leaves(v as Record<string, unknown>) : 1), 0);
     const fieldCount = docs.reduce((n, d) => n + Math.max(leaves(d) - 1, 0), 0);
     expect(fieldCount).toBe(8);
     expect(counts).toEqual({ input_bytes: Buffer.byteLength(body), input_record_count: 7, input_field_count: fieldCount, missing_field_count: 1, invalid_date_count: 1 });
