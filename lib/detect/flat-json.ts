@@ -99,7 +99,7 @@ export class FlatJsonReader {
       this.pos = end + 1;
       return line.slice(p + 1, end);
     }
-    if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return this.number(line, p, n);
+    if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return this.number(line, p);
     if (c === 0x74 /* t */ && line.startsWith('true', p)) {
       this.pos = p + 4;
       return true;
@@ -120,8 +120,9 @@ export class FlatJsonReader {
    * decimal exponent within ±22 the value is digits × or ÷ an exact power of ten, one
    * correctly rounded operation on exact operands: the correctly rounded value of the text,
    * which is what JSON.parse gives. Longer numbers go through Number(), the same conversion.
+   * No end bound is needed: the line ends in a line break or the body, neither a digit.
    */
-  private number(line: string, p: number, n: number): number | undefined {
+  private number(line: string, p: number): number | undefined {
     const start = p;
     let negative = false;
     if (line.charCodeAt(p) === 0x2d) {
