@@ -56,7 +56,7 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
   pass.minLnP = 0;
   // Reused from bucket to bucket: the record documents built below copy what they need.
   const cands: Candidate[] = pass.cands;
-  cands.length = 0;
+  if (cands.length !== 0) cands.length = 0; // setting length is a runtime call even when it is 0
   const plot: ModelPlotResult[] | null = (pass.plot = model.plotZ > 0 && !interim ? [] : null);
   let refused = ob !== undefined && ob.failed === 1 && !interim;
   // The bucket's own accumulators are freed once it is scored: new series may use them.

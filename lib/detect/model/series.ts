@@ -89,7 +89,7 @@ export class OpenBucketPool {
           this.accs.push(acc);
         }
       }
-      accs.clear();
+      if (accs.size !== 0) accs.clear();
     }
     this.buckets.push(ob);
   }
