@@ -6,6 +6,8 @@
 /** Smallest probability the model reports (Elasticsearch's floor is the smallest double). */
 export const MIN_PROBABILITY = 1e-308;
 const LN10 = Math.LN10;
+/** ln ½, computed once: the tail is ½·I, and Math.log is a call into C on every use. */
+const LN_HALF = Math.log(0.5);
 
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
@@ -20,6 +22,18 @@ export function logGamma(x: number): number {
   const t = z + 7.5;
   for (let i = 1; i < 9; i++) a += (LANCZOS[i] as number) / (z + i);
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+let cachedNu = NaN;
+let cachedLnNu = NaN;
+
+/** ln ν, remembering the last ν (the model uses one). */
+function logNu(nu: number): number {
+  if (nu !== cachedNu) {
+    cachedNu = nu;
+    cachedLnNu = Math.log(nu);
+  }
+  return cachedLnNu;
 }
 
 let cachedA = NaN;
@@ -75,11 +89,11 @@ function betaContinuedFraction(a: number, b: number, x: number): number {
  * from t directly so that large t keeps full relative precision.
  */
 export function logStudentTail(t: number, nu: number): number {
-  if (!(t > 0)) return Math.log(0.5);
+  if (!(t > 0)) return LN_HALF;
   // ln(ν+t²) = 2 ln t + ln(1 + ν/t²): no overflow for t beyond 1e154.
   const lnT2 = 2 * Math.log(t);
   const lnDen = lnT2 + Math.log1p(nu / (t * t));
-  const lnX = Math.log(nu) - lnDen; // ln(ν/(ν+t²))
+  const lnX = logNu(nu) - lnDen; // ln(ν/(ν+t²))
   const ln1mX = lnT2 - lnDen; // ln(t²/(ν+t²))
   const a = nu / 2;
   const b = 0.5;
@@ -87,10 +101,10 @@ export function logStudentTail(t: number, nu: number): number {
   const x = Math.exp(lnX);
   if (x < (a + 1) / (a + b + 2)) {
     const lnI = a * lnX + b * ln1mX - lnBeta + Math.log(betaContinuedFraction(a, b, x) / a);
-    return lnI + Math.log(0.5);
+    return lnI + LN_HALF;
   }
   const lnJ = b * ln1mX + a * lnX - lnBeta + Math.log(betaContinuedFraction(b, a, 1 - x) / b);
-  return Math.log(0.5) + Math.log1p(-Math.exp(lnJ));
+  return LN_HALF + Math.log1p(-Math.exp(lnJ));
 }
 
 /**

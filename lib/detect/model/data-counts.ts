@@ -10,12 +10,25 @@ export function countBucket(model: ModelState, T: number, ob: OpenBucket | undef
   if (recs === 0) {
     model.emptyCount++;
     model.latestEmpty = T;
-  } else if (model.bucketCount > 10 && Math.log(recs) < Math.log(model.avgRecords) - 2) {
+  } else if (model.bucketCount > 10 && lnOf(model.lnRecords, recs) < lnOf(model.lnAverage, model.avgRecords) - 2) {
     // Elasticsearch's DataStreamDiagnostics: log count more than 2 below the log average.
     model.sparseCount++;
     model.latestSparse = T;
   }
   model.avgRecords += (recs - model.avgRecords) / Math.min(model.bucketCount, 10);
+}
+
+/**
+ * `Math.log(x)`, remembered in `memo` for the last `x`: the record count of a bucket and the
+ * running average repeat from bucket to bucket (one record per bucket: both are 1), and the
+ * two logarithms cost more than the rest of the bucket's counting.
+ */
+function lnOf(memo: Float64Array, x: number): number {
+  if (x !== memo[0]) {
+    memo[0] = x;
+    memo[1] = Math.log(x);
+  }
+  return memo[1] as number;
 }
 
 /** The work of {@link AnomalyModel.bucketCounts} (documented there). */

@@ -44,6 +44,7 @@ export function seriesBytes(model: ModelState, d: Detector, s: Series): number {
   return n;
 }
 
+/** Bytes an open bucket adds to the serialized state, counted from its contents (the hot path reads `ob.bytes`, kept incrementally). */
 export function openBucketBytes(model: ModelState, ob: OpenBucket): number {
   let n = 25 + 4 * model.detectors.length;
   for (const accs of ob.accs) {

@@ -9,7 +9,7 @@ import { ruleActions, SKIP_MODEL_UPDATE, SKIP_RESULT } from '../rules.ts';
 import { clampProbability, rawScoreFromLn } from '../stats.ts';
 import type { BucketResult, ModelPlotResult, RecordResult } from '../types.ts';
 import { countBucket } from './data-counts.ts';
-import { createSeries, openBucketBytes } from './memory.ts';
+import { createSeries } from './memory.ts';
 import { plotPoint, recordResult } from './results.ts';
 import type { Acc, Detector, Series } from './series.ts';
 import type { BucketPass, Candidate, ModelState } from './state.ts';
@@ -40,12 +40,11 @@ export function featureValue(kind: FeatureKind, acc: Acc | undefined): number {
 }
 
 /**
- * Scores the bucket `idx` and, unless interim, learns from it and updates the normalisers
+ * Scores the bucket `idx` (its `processing_time_ms` left 0) and, unless interim, learns from it and updates the normalisers
  * and the data counts (the caller then drops the open bucket and updates the memory status).
  * @param fraction elapsed part of an interim bucket, to scale counts and sums.
  */
 export function scoreBucket(model: ModelState, idx: number, interim: boolean, fraction: number): BucketResult {
-  const t0 = performance.now();
   const T = idx * model.span;
   const ob = model.open.get(idx);
   const seq = ++model.seq;
@@ -55,11 +54,13 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
   pass.fraction = fraction;
   pass.evaluated = 0;
   pass.minLnP = 0;
-  const cands: Candidate[] = (pass.cands = []);
+  // Reused from bucket to bucket: the record documents built below copy what they need.
+  const cands: Candidate[] = pass.cands;
+  if (cands.length !== 0) cands.length = 0; // setting length is a runtime call even when it is 0
   const plot: ModelPlotResult[] | null = (pass.plot = model.plotZ > 0 && !interim ? [] : null);
   let refused = ob !== undefined && ob.failed === 1 && !interim;
   // The bucket's own accumulators are freed once it is scored: new series may use them.
-  model.freeing = ob !== undefined && !interim ? openBucketBytes(model, ob) : 0;
+  model.freeing = ob !== undefined && !interim ? ob.bytes : 0;
 
   for (const d of model.detectors) {
     const accs = ob?.accs[d.index];
@@ -98,7 +99,7 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
   const bucketP = clampProbability(lnBucket);
   const bucketRaw = bucketP < RECORD_PROBABILITY ? rawScoreFromLn(lnBucket) : 0;
 
-  cands.sort((a, b) => a.lnP - b.lnP);
+  if (cands.length > 1) cands.sort(byLnP);
   if (cands.length > MAX_RECORDS) cands.length = MAX_RECORDS;
   if (!interim) {
     model.bucketNorm.decay(model.decay);
@@ -110,7 +111,8 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
   const bucketScore = model.bucketNorm.score(bucketRaw);
   const spanS = model.span / 1000;
   const jobId = model.spec.jobId;
-  const records: RecordResult[] = cands.map((c) => recordResult(model, c, T, spanS, interim));
+  const records: RecordResult[] = [];
+  for (let i = 0; i < cands.length; i++) records.push(recordResult(model, cands[i] as Candidate, T, spanS, interim));
 
   if (!interim) {
     countBucket(model, T, ob);
@@ -126,7 +128,8 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
     initial_anomaly_score: bucketScore,
     event_count: ob?.events ?? 0,
     is_interim: interim,
-    processing_time_ms: Math.round(performance.now() - t0),
+    // Set by the caller for all the buckets of one call (see `stampProcessingTime`).
+    processing_time_ms: 0,
     bucket_influencers: [
       {
         job_id: jobId,
@@ -148,6 +151,11 @@ export function scoreBucket(model: ModelState, idx: number, interim: boolean, fr
     pass.plot = null;
   }
   return result;
+}
+
+/** Least likely first (a module function: no closure per bucket). */
+function byLnP(a: Candidate, b: Candidate): number {
+  return a.lnP - b.lnP;
 }
 
 /** Scores (and unless interim, learns) one series in the bucket of `pass`. */

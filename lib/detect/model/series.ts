@@ -25,20 +25,79 @@ export class Acc {
 }
 export const ACC_BYTES = 6 * 8;
 
-/** A bucket not final yet: its records' accumulators per detector and series key. */
+/**
+ * A bucket not final yet: its records' accumulators per detector and series key. Objects of
+ * finalised buckets are reused (see {@link OpenBucketPool}): a series with one record per
+ * bucket would otherwise allocate a bucket, its maps and accumulators for every record.
+ */
 export class OpenBucket {
   events = 0;
   records = 0;
   failed = 0;
+  /** Bytes this bucket adds to the serialized state, kept as accumulators are added (see `openBucketBytes`). */
+  bytes = 0;
   readonly accs: Map<string, Acc>[];
   constructor(
-    readonly index: number,
+    public index: number,
     detectors: number,
   ) {
     this.accs = [];
     for (let i = 0; i < detectors; i++) this.accs.push(new Map());
   }
 }
+
+/** Finalised open buckets and their accumulators, kept for reuse. */
+export class OpenBucketPool {
+  private readonly buckets: OpenBucket[] = [];
+  private readonly accs: Acc[] = [];
+
+  constructor(private readonly detectors: number) {}
+
+  /** An empty open bucket for index `index`. */
+  bucket(index: number): OpenBucket {
+    const ob = this.buckets.pop();
+    if (ob === undefined) return new OpenBucket(index, this.detectors);
+    ob.index = index;
+    return ob;
+  }
+
+  /** A zeroed accumulator. */
+  acc(): Acc {
+    return this.accs.pop() ?? new Acc();
+  }
+
+  /**
+   * Takes back a bucket no longer in the open map, with its accumulators. Only when nothing
+   * else holds them: the record documents of its bucket are built before it is dropped.
+   */
+  release(ob: OpenBucket): void {
+    if (this.buckets.length >= MAX_POOLED_BUCKETS) return;
+    ob.events = 0;
+    ob.records = 0;
+    ob.failed = 0;
+    ob.bytes = 0;
+    for (const accs of ob.accs) {
+      if (this.accs.length < MAX_POOLED_ACCS) {
+        for (const acc of accs.values()) {
+          acc.count = 0;
+          acc.sumV = 0;
+          acc.sumWV = 0;
+          acc.min = Infinity;
+          acc.max = -Infinity;
+          acc.values = 0;
+          acc.infl = null;
+          this.accs.push(acc);
+        }
+      }
+      if (accs.size !== 0) accs.clear();
+    }
+    this.buckets.push(ob);
+  }
+}
+/** Open buckets kept for reuse: the latency window rarely holds more. */
+const MAX_POOLED_BUCKETS = 8;
+/** Accumulators kept for reuse: a bucket's worth for up to this many series. */
+const MAX_POOLED_ACCS = 16_384;
 
 /** One series (detector × by value × partition value) and its feature models. */
 export class Series {

@@ -142,7 +142,8 @@ export function readModel(model: ModelState, r: BinReader): void {
       }
     }
     model.open.set(ob.index, ob);
-    model.bytes += openBucketBytes(model, ob);
+    ob.bytes = openBucketBytes(model, ob);
+    model.bytes += ob.bytes;
   }
   if (!r.done()) throw new ModelStateError('model state has trailing bytes');
 }

@@ -11,7 +11,7 @@ import type { FilterMatcher } from '../rules.ts';
 import type { AnalysisSpec, EmptyRun, ModelPlotResult } from '../types.ts';
 import { analysisFields } from './analysis-fields.ts';
 import { MODEL_PLOT_TAIL, studentQuantile } from './plot-bounds.ts';
-import { type Acc, Detector, type OpenBucket, type Series } from './series.ts';
+import { type Acc, Detector, type OpenBucket, OpenBucketPool, type Series } from './series.ts';
 
 /** Days in ms: the default renormalization window is at least 30 days. */
 const DAY_MS = 86_400_000;
@@ -70,6 +70,9 @@ export class ModelState {
   latestEmpty = NaN;
   latestSparse = NaN;
   avgRecords = 0;
+  /** Last [x, ln x] of a bucket's record count and of `avgRecords` (./data-counts.ts; not persisted). */
+  readonly lnRecords = new Float64Array([Number.NaN, Number.NaN]);
+  readonly lnAverage = new Float64Array([Number.NaN, Number.NaN]);
   /** Consecutive empty buckets finalised since the last bucket with data. */
   emptyStreak = 0;
   /** Empty buckets in a row that the model scores and learns; past them a gap is counted only. */
@@ -88,6 +91,8 @@ export class ModelState {
   /** Bytes of the open bucket being finalised, about to be freed (not persisted). */
   freeing = 0;
   readonly pass = new BucketPass();
+  /** Finalised open buckets kept for reuse (not persisted). */
+  readonly pool: OpenBucketPool;
   /** Half-width of the model plot interval in standard deviations; 0 when model plot is off. */
   readonly plotZ: number;
   /** Model plot `terms`; null for every series. */
@@ -101,6 +106,7 @@ export class ModelState {
     this.horizon = Math.ceil(Math.max(10 / this.params.alphaMin, 100 * this.params.slots));
     const filterCache = new Map<string, FilterMatcher>();
     this.detectors = spec.detectors.map((d, i) => new Detector(d, i, spec.influencers, spec.filters, filterCache));
+    this.pool = new OpenBucketPool(this.detectors.length);
     const plot = spec.modelPlot;
     this.plotZ = plot?.enabled === true ? studentQuantile(MODEL_PLOT_TAIL, this.params.nu) : 0;
     const terms =
