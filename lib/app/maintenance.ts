@@ -276,7 +276,7 @@ async function removeExpiredResults(job: JobConfig, ctx: JobContext): Promise<nu
   const cutoff = newestBucketStart(newestDoc) - job.results_retention_days * DAY_MS;
   // Hidden first, all at once: a part straddling the cutoff is never deleted whole, and the
   // deletion below may hand on to a continuation before it is through.
-  await hideResultsBefore(job.job_id, cutoff);
+  const hidden = await hideResultsBefore(job.job_id, cutoff);
   const items = await expiredResultKeys(job.job_id, cutoff);
   for (let i = 0; i < items.length; i += DELETE_BATCH_SIZE) {
     // Deletes are idempotent and the cutoff counts from the same newest bucket: a continuation
@@ -291,7 +291,7 @@ async function removeExpiredResults(job: JobConfig, ctx: JobContext): Promise<nu
       await ctx.sleep(pause);
     }
   }
-  if (items.length > 0) await audit(job.job_id, RetentionMessages.oldResultsDeleted(cutoff), 'info', ctx.nowMs());
+  if (items.length > 0 || hidden) await audit(job.job_id, RetentionMessages.oldResultsDeleted(cutoff), 'info', ctx.nowMs());
   return items.length;
 }
 

@@ -329,8 +329,11 @@ export type ItemKey = { pk: string; sk: string };
  * the job's retention floor (never lowering it). Results retention does this first, then deletes
  * the items wholly before the cutoff: a part or run straddling the cutoff stays, its older
  * results hidden, until a later cutoff passes it whole.
+ * @returns whether the floor rose (false when it was already at or above `cutoffMs`, or no result starts before it)
  */
-export async function hideResultsBefore(jobId: string, cutoffMs: number): Promise<void> {
+export async function hideResultsBefore(jobId: string, cutoffMs: number): Promise<boolean> {
+  // No result starts before the cutoff: nothing to hide.
+  if ((await itemBefore(keys.resultsIndexPartition(jobId), ts(cutoffMs))).length === 0) return false;
   try {
     await db().send(
       new PutCommand({
@@ -341,9 +344,11 @@ export async function hideResultsBefore(jobId: string, cutoffMs: number): Promis
         ExpressionAttributeValues: { ':f': cutoffMs },
       }),
     );
+    return true;
   } catch (err) {
     // The floor is already at or above this cutoff: nothing to raise.
     if (!isConditionFailure(err)) throw err;
+    return false;
   }
 }
 
