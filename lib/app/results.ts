@@ -43,6 +43,29 @@ const within = (range: TimeRange) => (t: number) => (range.startMs === undefined
 /** Whether a part lies wholly inside the range (its size then counts without reading it). */
 const wholly = (p: PartRef, range: TimeRange) => (range.startMs === undefined || p.t >= range.startMs) && (range.endMs === undefined || p.last < range.endMs);
 
+/**
+ * Reads parts asked for in the same turn of the event loop with one `readParts` call (one
+ * BatchGetItem per 100 parts) instead of one request each: a page's segments ask for their
+ * parts together.
+ */
+function partReader(): (p: PartRef) => Promise<BucketEntry[]> {
+  let queue: { part: PartRef; resolve: (e: BucketEntry[]) => void; reject: (err: unknown) => void }[] = [];
+  return (part) =>
+    new Promise((resolve, reject) => {
+      if (queue.length === 0) {
+        setImmediate(() => {
+          const batch = queue;
+          queue = [];
+          readParts<BucketEntry>(batch.map((b) => b.part)).then(
+            (entries) => batch.forEach((b, i) => b.resolve(entries[i] ?? [])),
+            (err: unknown) => batch.forEach((b) => b.reject(err)),
+          );
+        });
+      }
+      queue.push({ part, resolve, reject });
+    });
+}
+
 /** A bucket entry as a bucket document: with its records (`expand`) or without. */
 function bucketDoc(e: BucketEntry, expand: boolean): Doc {
   if (expand) return { ...e } as Doc;
@@ -58,11 +81,12 @@ function bucketSegments(index: ResultsIndex, q: BucketQuery): BucketSegment[] {
   const { range } = index;
   const inside = within(range);
   const out: BucketSegment[] = [];
+  const read = partReader();
   for (const p of index.parts) {
     if (p.maxBucketScore < q.anomalyScore || p.buckets === 0) continue;
     const known = q.anomalyScore <= 0 && wholly(p, range) ? p.buckets : undefined;
     const segment = loadedSegment(p.t, known, async () => {
-      const [entries = []] = await readParts<BucketEntry>([p]);
+      const entries = await read(p);
       return entries.filter((e) => inside(e.timestamp) && e.anomaly_score >= q.anomalyScore).map((e) => bucketDoc(e, q.expand));
     });
     out.push({ ...segment, kind: 'stored' });
@@ -165,10 +189,12 @@ export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count
   // share every field but the timestamp and no stored bucket lies inside a run, so ordering
   // segments by (sort key, first timestamp) orders every bucket.
   const sorted: SortSegment[] = [];
-  for (const s of [...segments].sort((a, b) => a.first - b.first)) {
+  const ordered = [...segments].sort((a, b) => a.first - b.first);
+  const loaded = await Promise.all(ordered.map((s) => (s.kind === 'run' ? [] : s.loaded())));
+  ordered.forEach((s, i) => {
     if (s.kind === 'run') sorted.push({ run: s.run, first: s.first, n: s.n, template: runBucket(s, 0) });
-    else for (const doc of await s.loaded()) sorted.push({ doc });
-  }
+    else for (const doc of loaded[i] ?? []) sorted.push({ doc });
+  });
   const byKey = compareBy(q.sort, q.desc);
   sorted.sort((a, b) => byKey('doc' in a ? a.doc : a.template, 'doc' in b ? b.doc : b.template));
   let count = 0;
@@ -207,6 +233,7 @@ function recordSegments(index: ResultsIndex, q: RecordQuery): (Segment<Doc> & { 
   const keep = (r: RecordResult) => inside(r.timestamp) && r.record_score >= q.recordScore;
   const desc = (xs: Doc[]) => newestBucketFirst(xs as { timestamp: number }[]) as Doc[];
   const out: (Segment<Doc> & { loaded(): Promise<Doc[]> })[] = [];
+  const read = partReader();
   for (const p of index.parts) {
     if (p.records === 0 || p.maxRecordScore < q.recordScore) continue;
     const known = q.recordScore <= 0 && wholly(p, range) ? p.records : undefined;
@@ -215,7 +242,7 @@ function recordSegments(index: ResultsIndex, q: RecordQuery): (Segment<Doc> & { 
         p.t,
         known,
         async () => {
-          const [entries = []] = await readParts<BucketEntry>([p]);
+          const entries = await read(p);
           return entries.flatMap((e) => e.records.filter(keep)) as unknown as Doc[];
         },
         desc,

@@ -60,14 +60,15 @@
  *
  * Results are packed for their access pattern (`lib/store/results.ts`, `result-parts.ts`).
  * Writes scale with bytes: a `writeResults` call (one command's finalized buckets) becomes, per
- * UTC month, a few deflated *parts* of ~512 KB of JSON (about 1,000 one-record buckets, each
- * with its records embedded; results compress 10-20 times, so a part is a 30-60 KB item) and one
+ * UTC month, a few deflated *parts* of ~512 KB of JSON (about 550 one-record buckets, each
+ * with its records embedded; results compress 10-20 times, so a part is a 30-50 KB item) and one
  * *summary* item listing the parts (`[first timestamp, buckets, records, top anomaly_score, top
- * record_score]`). A year of 5-minute buckets written by lookback posts is about a hundred
- * parts instead of 105,120 bucket items plus their records. Reads page inside the Query: a
+ * record_score]`). A year of 5-minute buckets written by 10,000-record lookback posts is about
+ * 200 parts, 23 summaries and 2,100 score entries (2,365 items, 7.2 MiB) instead of 210,240
+ * bucket and record items (98 MiB): `bench/results/results-paging.json`. Reads page inside the Query: a
  * results request reads the summaries of its range (one small item per group), counts from
  * them, and reads only the parts its page overlaps (plus the parts cut by the range's edges,
- * to count them): a page of 10,000 buckets reads about 10 parts wherever it lies in the
+ * to count them): a page of 10,000 buckets reads about 20 parts wherever it lies in the
  * history. Requests filtering on a score at or above 10 (`anomaly_score`, `record_score`, the
  * UI's 25/50/75) read the score index alone: one small item per result at or above the floor,
  * sorted by the exact score (the IEEE bits of a non-negative double sort as the value), so
@@ -77,9 +78,9 @@
  *
  * Partitions: parts live in one partition per job and UTC month. A lookback moves through them
  * in time order, so at any moment it writes one month's partition, at the compressed size:
- * about 50 bytes a one-record bucket, so AWS's 1,000 WCU/s per partition key (1 KB each)
- * allows about 20,000 buckets/s per job before the month partition throttles, and a realtime
- * job writes a tiny group per bucket. The summary partition takes one small item per call and
+ * about 70 bytes a one-record bucket (score entries included), so AWS's 1,000 WCU/s per
+ * partition key (1 KB each) allows about 14,000 buckets/s per job before the month partition
+ * throttles (the 1,000 items/s of the old layout's single partition allowed 500). The summary partition takes one small item per call and
  * the score index one per anomalous result; neither caps a lookback near 1,000 buckets/s.
  * A realtime job (one bucket per call) writes one group per bucket, so its summaries grow
  * with its history (~150 bytes per bucket) and a count over a long range reads them all;

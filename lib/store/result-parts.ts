@@ -16,8 +16,8 @@ import { keys, MAX_CHUNK_BYTES, monthKey } from './keys.ts';
 
 /**
  * Raw JSON bytes a part aims at. Results compress about 10 to 20 times (their field names and
- * most values repeat), so a part is a 30-60 KB item holding about 1,000 one-record buckets: a
- * page of 10,000 buckets reads about 10 parts, a page of 10 reads one.
+ * most values repeat), so a part is a 30-50 KB item holding about 550 one-record buckets: a
+ * page of 10,000 buckets reads about 20 parts, a page of 10 reads one.
  */
 export const PART_RAW_BYTES = 512 * 1024;
 
