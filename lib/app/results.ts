@@ -57,8 +57,12 @@ function partReader(): (p: PartRef) => Promise<BucketEntry[]> {
           const batch = queue;
           queue = [];
           readParts<BucketEntry>(batch.map((b) => b.part)).then(
-            (entries) => batch.forEach((b, i) => b.resolve(entries[i] ?? [])),
-            (err: unknown) => batch.forEach((b) => b.reject(err)),
+            (entries) => {
+              for (const [i, b] of batch.entries()) b.resolve(entries[i] ?? []);
+            },
+            (err: unknown) => {
+              for (const b of batch) b.reject(err);
+            },
           );
         });
       }

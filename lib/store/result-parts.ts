@@ -102,7 +102,7 @@ export function entryOf(b: BucketResult): BucketEntry {
   return sorted ? entry : { ...entry, records: [...b.records].sort((x, y) => x.detector_index - y.detector_index) };
 }
 
-const maxOf = (xs: readonly number[]): number => xs.reduce((m, x) => (x > m ? x : m), -1);
+const maxOf = (xs: readonly number[]): number => xs.reduce((m, x) => Math.max(m, x), -1);
 
 /**
  * The items of final buckets: per UTC month a summary item, its bucket parts and model plot
