@@ -92,8 +92,9 @@
  * part straddling the cutoff shows nothing older) and then deletes the groups, parts, runs
  * and score entries wholly before the cutoff. Deleting a job deletes the summary, score and
  * month partitions (and the one-item-per-result partition `results#<job_id>` of a `DATA_DIR`
- * from before this layout, which is never read: results of such a table are not served;
- * re-run the job to rebuild them).
+ * from before this layout). That partition is never read: a results request on a job that has
+ * only such results is refused (500 `illegal_state_exception` naming the job: delete it and run
+ * it again), never answered as if the job had none.
  *
  * Renormalization (issue 13) rescores final buckets and records within
  * `renormalization_window_days` and keeps `initial_*`: in this layout it rewrites, for each

@@ -8,7 +8,7 @@
  */
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { BucketResult, EmptyRun, ModelPlotResult, RecordResult } from '../detect/index.ts';
-import { TransientError } from '../domain/errors.ts';
+import { IllegalStateError, TransientError } from '../domain/errors.ts';
 import { batchWrite, keysWithPrefix } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys, monthKey, scoreHex, ts } from './keys.ts';
@@ -131,6 +131,31 @@ async function itemBefore(pk: string, sk: string): Promise<Record<string, unknow
 }
 
 /**
+ * Refuses to answer for a job whose results were written by the one-item-per-result layout of
+ * an older `DATA_DIR` (they are not read by this one): an empty answer would look like a job
+ * without results. Checked only when the job's summary partition has nothing for the range.
+ * @throws IllegalStateError (500 `illegal_state_exception`) naming the job and the way out
+ */
+async function refuseLegacyResults(jobId: string): Promise<void> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.legacyResultsPartition(jobId) },
+      ProjectionExpression: 'pk, sk',
+      Limit: 1,
+    }),
+  );
+  resultReads.requests++;
+  resultReads.items += out.ScannedCount ?? 0;
+  if ((out.Items ?? []).length > 0) {
+    throw new IllegalStateError(
+      `results of job [${jobId}] were stored by an earlier results layout (one item per result) that this version does not read; delete the job and run it again to rebuild them`,
+    );
+  }
+}
+
+/**
  * The summaries of a time range: the parts that may hold results of the range, the empty runs
  * overlapping it (unclipped) and its interim buckets. Reads the job's summary items from the
  * start of the range's first UTC month (a group never spans months) to its end, and the one
@@ -148,6 +173,7 @@ export async function readIndex(jobId: string, requested: TimeRange): Promise<Re
     query({ KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi', ExpressionAttributeValues: { ':pk': pk, ':lo': ts(from), ':hi': hi }, ConsistentRead: true }),
     from <= 0 ? Promise.resolve([]) : itemBefore(pk, ts(from)),
   ]);
+  if (items.length === 0 && before.length === 0) await refuseLegacyResults(jobId);
   const inRange = (t: number, last: number) => last >= startMs && (requested.endMs === undefined || t < requested.endMs);
   const out: ResultsIndex = { range, parts: [], plots: [], runs: [], interims: [] };
   for (const item of [...before, ...items]) {

@@ -11,6 +11,7 @@ vi.mock('../../../lib/store/jobs.ts', () => ({ getJobConfig: async (id: string) 
 const { getBuckets, getRecords } = await import('../../../lib/app/results.ts');
 const { deleteResultsAt, deleteResultsBefore, queryBuckets, queryRecords, writeResults, SCORE_INDEX_FLOOR } = await import('../../../lib/store/results.ts');
 const { PART_RAW_BYTES } = await import('../../../lib/store/result-parts.ts');
+const { IllegalStateError } = await import('../../../lib/domain/errors.ts');
 
 const SPAN_S = 300;
 const SPAN = SPAN_S * 1000;
@@ -255,6 +256,17 @@ describe('results pages over packed parts', () => {
     // A run that starts months before the range still reaches into it.
     const late = await getBuckets('j', { ...bucketQuery, start: T0 + 500_000 * SPAN, end: T0 + 500_003 * SPAN });
     expect(late).toMatchObject({ count: 3 });
+  });
+
+  it('refuses a job whose results only the one-item-per-result layout of an older DATA_DIR holds, rather than answer none', async () => {
+    expect(await getBuckets('j', { ...bucketQuery })).toEqual({ count: 0, buckets: [] });
+    table.items.set('results#j\u0000bucket#000000000000000', { pk: 'results#j', sk: 'bucket#000000000000000', doc: '{}' });
+    await expect(getBuckets('j', { ...bucketQuery })).rejects.toMatchObject({
+      type: 'illegal_state_exception',
+      status: 500,
+      message: expect.stringContaining('earlier results layout'),
+    });
+    await expect(getRecords('j', { ...recordQuery })).rejects.toBeInstanceOf(IllegalStateError);
   });
 
   it('hides results before the retention cutoff at once, and deletes the items wholly before it', async () => {
