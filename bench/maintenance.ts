@@ -19,6 +19,7 @@
  * Needs the in-process local system (no `ES_URL`). Writes `bench/results/maintenance.json`.
  * Run: `npx tsx bench/maintenance.ts` (`JOBS=1000` for a smaller table).
  */
+import type { BucketResult } from '../lib/detect/index.ts';
 import { connect, round1, runMain, writeResult } from './lib.ts';
 
 const JOBS = Number(process.env.JOBS ?? 10_000);
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     const { keys } = await import('../lib/store/keys.ts');
     const { getJobConfig, getJobRuntime } = await import('../lib/store/jobs.ts');
     const { listSnapshots } = await import('../lib/store/snapshots.ts');
-    const { newestBucketItem, queryBuckets } = await import('../lib/store/results.ts');
+    const { newestBucketItem, queryBuckets, resultItems } = await import('../lib/store/results.ts');
 
     await client.ml.putJob({
       job_id: 'bench-maint-template',
@@ -78,17 +79,30 @@ async function main(): Promise<void> {
         items.push({ ...keys.snapshot(jobId, sid), chunks: 1, doc: JSON.stringify(meta) });
         items.push({ ...keys.snapshotChunk(jobId, sid, 0), data: new Uint8Array(256) });
       }
-      for (const ts of [NEWEST_MS, NEWEST_MS - 3 * DAY]) {
-        items.push({
-          ...keys.bucket(jobId, ts),
-          doc: JSON.stringify({ job_id: jobId, timestamp: ts, bucket_span: 3600, result_type: 'bucket', anomaly_score: 0, event_count: 1, is_interim: false }),
-        });
-      }
+      // Two buckets in two months: a summary and a part each (the results layout of keys.ts).
+      const buckets = [NEWEST_MS - 3 * DAY, NEWEST_MS].map(
+        (ts) =>
+          ({
+            job_id: jobId,
+            timestamp: ts,
+            bucket_span: 3600,
+            result_type: 'bucket',
+            anomaly_score: 0,
+            initial_anomaly_score: 0,
+            event_count: 1,
+            is_interim: false,
+            processing_time_ms: 0,
+            bucket_influencers: [],
+            records: [],
+          }) as BucketResult,
+      );
+      const packed = resultItems(jobId, buckets);
+      items.push(...packed.parts, ...packed.summaries);
       if (items.length >= 4_000) await flush();
     }
     await flush();
     const setupMs = performance.now() - t0;
-    console.log(`maintenance: wrote ${JOBS} jobs (8 items each) in ${Math.round(setupMs)} ms`);
+    console.log(`maintenance: wrote ${JOBS} jobs (10 items each) in ${Math.round(setupMs)} ms`);
 
     const started = performance.now();
     const res = (await client.ml.deleteExpiredData({}, { meta: true })) as { statusCode: number | null; body: { deleted?: boolean; task?: string } };
@@ -121,7 +135,7 @@ async function main(): Promise<void> {
     const results = {
       system: 'in-process startLocalSystem (DynamoDB Local + fauxqs)',
       jobs: JOBS + 1,
-      itemsPerJob: 8,
+      itemsPerJob: 10,
       setupMs: Math.round(setupMs),
       passMs: Math.round(passMs),
       jobsPerSecond,

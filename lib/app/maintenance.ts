@@ -8,7 +8,7 @@ import { getClusterSettings } from '../store/cluster.ts';
 import { getDatafeed, getJobDatafeedId } from '../store/datafeeds.ts';
 import { getJobRuntime, listJobConfigsAfter } from '../store/jobs.ts';
 import { getMaintenanceProgress, markMaintenanceJobDone, putMaintenanceProgress } from '../store/maintenance.ts';
-import { deleteResultItems, expiredResultKeys, newestBucketItem } from '../store/results.ts';
+import { deleteResultItems, expiredResultKeys, hideResultsBefore, newestBucketItem } from '../store/results.ts';
 import { deleteSnapshots, listSnapshots } from '../store/snapshots.ts';
 import { audit } from './audit.ts';
 import { idleJobAutoCloseTimeout } from './cluster.ts';
@@ -274,6 +274,9 @@ async function removeExpiredResults(job: JobConfig, ctx: JobContext): Promise<nu
   const newestDoc = await newestBucketItem(job.job_id);
   if (newestDoc === undefined) return 0;
   const cutoff = newestBucketStart(newestDoc) - job.results_retention_days * DAY_MS;
+  // Hidden first, all at once: a part straddling the cutoff is never deleted whole, and the
+  // deletion below may hand on to a continuation before it is through.
+  const hidden = await hideResultsBefore(job.job_id, cutoff);
   const items = await expiredResultKeys(job.job_id, cutoff);
   for (let i = 0; i < items.length; i += DELETE_BATCH_SIZE) {
     // Deletes are idempotent and the cutoff counts from the same newest bucket: a continuation
@@ -288,7 +291,7 @@ async function removeExpiredResults(job: JobConfig, ctx: JobContext): Promise<nu
       await ctx.sleep(pause);
     }
   }
-  if (items.length > 0) await audit(job.job_id, RetentionMessages.oldResultsDeleted(cutoff), 'info', ctx.nowMs());
+  if (items.length > 0 || hidden) await audit(job.job_id, RetentionMessages.oldResultsDeleted(cutoff), 'info', ctx.nowMs());
   return items.length;
 }
 

@@ -1,8 +1,9 @@
-import { emptyBucketResult, type EmptyRun } from '../detect/index.ts';
+import { emptyBucketResult, type EmptyRun, type RecordResult } from '../detect/index.ts';
 import { ResourceNotFoundError, Messages } from '../domain/errors.ts';
 import { getJobConfig } from '../store/jobs.ts';
-import { queryBuckets, queryModelPlot, queryRecords } from '../store/results.ts';
+import { type BucketEntry, type PartRef, queryModelPlot, readIndex, readParts, readScoreIndex, type ResultsIndex, SCORE_INDEX_FLOOR, type TimeRange } from '../store/results.ts';
 import { listAudit } from '../store/audit.ts';
+import { compareBy, loadedSegment, newestBucketFirst, pageByTime, type Segment } from './result-pages.ts';
 
 /** GET buckets query (Elasticsearch `ml.get_buckets`): times epoch ms. */
 export interface BucketQuery {
@@ -18,19 +19,10 @@ export interface BucketQuery {
   size: number;
 }
 
-function compare(key: string, desc: boolean) {
-  return (a: Record<string, unknown>, b: Record<string, unknown>) => {
-    const x = a[key] as number;
-    const y = b[key] as number;
-    const c = x < y ? -1 : x > y ? 1 : (a.timestamp as number) - (b.timestamp as number);
-    return desc ? -c : c;
-  };
-}
-
 type Doc = Record<string, unknown>;
 
 /** A stored bucket, or the buckets of an empty run inside the query range (`n` of them from `first`). */
-type Segment = { doc: Doc } | { run: EmptyRun; first: number; n: number; template: Doc };
+type SortSegment = { doc: Doc } | { run: EmptyRun; first: number; n: number; template: Doc };
 
 /** The bucket document of bucket `i` of a run segment. */
 function runBucket(s: { run: EmptyRun; first: number }, i: number): Doc {
@@ -46,33 +38,173 @@ function clip(run: EmptyRun, startMs: number | undefined, endMs: number | undefi
   return { first, n: end > first ? Math.ceil((end - first) / span) : 0 };
 }
 
+const within = (range: TimeRange) => (t: number) => (range.startMs === undefined || t >= range.startMs) && (range.endMs === undefined || t < range.endMs);
+
+/** Whether a part lies wholly inside the range (its size then counts without reading it). */
+const wholly = (p: PartRef, range: TimeRange) => (range.startMs === undefined || p.t >= range.startMs) && (range.endMs === undefined || p.last < range.endMs);
+
+/**
+ * Reads parts asked for in the same turn of the event loop with one `readParts` call (one
+ * BatchGetItem per 100 parts) instead of one request each: a page's segments ask for their
+ * parts together.
+ */
+function partReader(): (p: PartRef) => Promise<BucketEntry[]> {
+  let queue: { part: PartRef; resolve: (e: BucketEntry[]) => void; reject: (err: unknown) => void }[] = [];
+  return (part) =>
+    new Promise((resolve, reject) => {
+      if (queue.length === 0) {
+        setImmediate(() => {
+          const batch = queue;
+          queue = [];
+          readParts<BucketEntry>(batch.map((b) => b.part)).then(
+            (entries) => {
+              for (const [i, b] of batch.entries()) b.resolve(entries[i] ?? []);
+            },
+            (err: unknown) => {
+              for (const b of batch) b.reject(err);
+            },
+          );
+        });
+      }
+      queue.push({ part, resolve, reject });
+    });
+}
+
+/** A bucket entry as a bucket document: with its records (`expand`) or without. */
+function bucketDoc(e: BucketEntry, expand: boolean): Doc {
+  if (expand) return { ...e } as Doc;
+  const { records: _records, ...doc } = e;
+  return doc as Doc;
+}
+
+/** A bucket segment and what it is, for the in-memory sort: stored buckets to load, or a run's buckets (alike but for the timestamp). */
+type BucketSegment = Segment<Doc> & ({ kind: 'stored'; loaded(): Promise<Doc[]> } | { kind: 'run'; run: EmptyRun; n: number });
+
+/** The bucket segments (parts, runs, interim buckets) of a range for a score threshold below the score index floor. */
+function bucketSegments(index: ResultsIndex, q: BucketQuery): BucketSegment[] {
+  const { range } = index;
+  const inside = within(range);
+  const out: BucketSegment[] = [];
+  const read = partReader();
+  for (const p of index.parts) {
+    if (p.maxBucketScore < q.anomalyScore || p.buckets === 0) continue;
+    const known = q.anomalyScore <= 0 && wholly(p, range) ? p.buckets : undefined;
+    const segment = loadedSegment(p.t, known, async () => {
+      const entries = await read(p);
+      return entries.filter((e) => inside(e.timestamp) && e.anomaly_score >= q.anomalyScore).map((e) => bucketDoc(e, q.expand));
+    });
+    out.push({ ...segment, kind: 'stored' });
+  }
+  if (q.anomalyScore <= 0) {
+    for (const run of index.runs) {
+      const { first, n } = clip(run, range.startMs, range.endMs);
+      if (n <= 0) continue;
+      const bucket = (i: number) => ({ ...runBucket({ run, first }, i), ...(q.expand ? { records: [] } : {}) });
+      out.push({
+        kind: 'run',
+        run,
+        n,
+        first,
+        count: n,
+        read: async (lo, hi, desc) => Array.from({ length: Math.max(0, Math.min(hi, n) - lo) }, (_, k) => bucket(desc ? n - 1 - (lo + k) : lo + k)),
+      });
+    }
+  }
+  for (const b of index.interims) {
+    if (q.excludeInterim || b.anomaly_score < q.anomalyScore) continue;
+    out.push({ ...loadedSegment(b.timestamp, 1, async () => [bucketDoc(b, q.expand)]), kind: 'stored' });
+  }
+  return out;
+}
+
+/** The records of the parts holding the given bucket timestamps (`expand` of buckets read from the score index). */
+async function recordsAt(index: ResultsIndex, timestamps: readonly number[]): Promise<Map<number, RecordResult[]>> {
+  const wanted = new Set(timestamps);
+  const parts = index.parts.filter((p) => timestamps.some((t) => t >= p.t && t <= p.last));
+  const out = new Map<number, RecordResult[]>();
+  for (const e of [...(await readParts<BucketEntry>(parts)).flat(), ...index.interims]) if (wanted.has(e.timestamp)) out.set(e.timestamp, e.records);
+  return out;
+}
+
+/**
+ * Results at or above a score from the score index (and the interim ones from the summaries),
+ * in the requested order: the index hits put in time order first, then a stable sort, as
+ * Elasticsearch's sort with timestamp ties leaves them.
+ */
+function orderHits(hits: { doc: Doc; order: string }[], sort: string, desc: boolean): Doc[] {
+  hits.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+  return hits.map((h) => h.doc).sort(compareBy(sort, desc));
+}
+
+/** The order of an interim record among the score index's (`<timestamp>#<detector>#<rank>`). */
+function interimRecordHits(entries: readonly BucketEntry[]): { doc: Doc; order: string }[] {
+  const out: { doc: Doc; order: string }[] = [];
+  for (const e of entries) {
+    const perDetector = new Map<number, number>();
+    for (const r of e.records) {
+      const n = perDetector.get(r.detector_index) ?? 0;
+      perDetector.set(r.detector_index, n + 1);
+      out.push({ doc: r as unknown as Doc, order: `${String(r.timestamp).padStart(15, '0')}#${String(r.detector_index).padStart(4, '0')}#${String(n).padStart(4, '0')}` });
+    }
+  }
+  return out;
+}
+
 /**
  * GET _ml/anomaly_detectors/<id>/results/buckets[/<timestamp>]: `{count, buckets}` where
  * `count` is the total matches and `buckets` one page; `expand` embeds the bucket's records.
  * Every final bucket is there, as in Elasticsearch, empty ones included: the buckets of an
  * empty run (a long gap, stored as one item) are built for the requested page only, so a
  * page over a gap of millions of buckets costs what any page costs.
+ *
+ * Reads (layout in `lib/store/keys.ts`): in time order, the summaries of the range and the
+ * parts the page overlaps (and the parts cut by the range's edges, to count); with
+ * `anomaly_score` ≥ the score index floor, the score index alone; sorted on another field
+ * with a lower threshold, every part of the range (as before the packed layout).
  * @throws 404 unknown job; 404 "No known bucket with timestamp ..." is not raised (ES answers count 0)
  */
 export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count: number; buckets: unknown[] }> {
   if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
-  const range = q.timestamp !== undefined ? { startMs: q.timestamp, endMs: q.timestamp + 1 } : { startMs: q.start, endMs: q.end };
-  const stored = await queryBuckets(jobId, range);
-  const keep = (b: Doc) => (b.anomaly_score as number) >= q.anomalyScore && !(q.excludeInterim && b.is_interim);
-  const segments: Segment[] = stored.buckets.map((b) => ({ doc: b as unknown as Doc })).filter((s) => keep(s.doc));
-  for (const run of stored.runs) {
-    const { first, n } = clip(run, range.startMs, range.endMs);
-    const template = runBucket({ run, first }, 0);
-    if (n > 0 && keep(template)) segments.push({ run, first, n, template });
+  const requested = q.timestamp !== undefined ? { startMs: q.timestamp, endMs: q.timestamp + 1 } : { startMs: q.start, endMs: q.end };
+  const index = await readIndex(jobId, requested);
+  if (q.anomalyScore >= SCORE_INDEX_FLOOR) {
+    const inside = within(index.range);
+    const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, 'bucket', q.anomalyScore, index.range);
+    for (const b of index.interims) {
+      if (!q.excludeInterim && b.anomaly_score >= q.anomalyScore && inside(b.timestamp)) hits.push({ doc: bucketDoc(b, false), order: String(b.timestamp).padStart(15, '0') });
+    }
+    const all = orderHits(hits, q.sort, q.desc);
+    const page = all.slice(q.from, q.from + q.size);
+    if (q.expand && page.length > 0) {
+      const records = await recordsAt(
+        index,
+        page.map((b) => b.timestamp as number),
+      );
+      for (const b of page) b.records = records.get(b.timestamp as number) ?? [];
+    }
+    return { count: all.length, buckets: page };
   }
-  // A run's buckets share every field but the timestamp and no stored bucket lies inside a
-  // run, so ordering segments by (sort key, first timestamp) orders every bucket.
-  const byKey = compare(q.sort, q.desc);
-  segments.sort((a, b) => byKey('doc' in a ? a.doc : a.template, 'doc' in b ? b.doc : b.template));
+  const segments = bucketSegments(index, q);
+  if (q.sort === 'timestamp') {
+    const { count, page } = await pageByTime(segments, q.from, q.size, q.desc);
+    return { count, buckets: page };
+  }
+  // Another sort below the floor: every part of the range, ordered in memory. A run's buckets
+  // share every field but the timestamp and no stored bucket lies inside a run, so ordering
+  // segments by (sort key, first timestamp) orders every bucket.
+  const sorted: SortSegment[] = [];
+  const ordered = [...segments].sort((a, b) => a.first - b.first);
+  const loaded = await Promise.all(ordered.map((s) => (s.kind === 'run' ? [] : s.loaded())));
+  ordered.forEach((s, i) => {
+    if (s.kind === 'run') sorted.push({ run: s.run, first: s.first, n: s.n, template: runBucket(s, 0) });
+    else for (const doc of loaded[i] ?? []) sorted.push({ doc });
+  });
+  const byKey = compareBy(q.sort, q.desc);
+  sorted.sort((a, b) => byKey('doc' in a ? a.doc : a.template, 'doc' in b ? b.doc : b.template));
   let count = 0;
   const page: Doc[] = [];
   let skip = q.from;
-  for (const s of segments) {
+  for (const s of sorted) {
     const n = 'doc' in s ? 1 : s.n;
     count += n;
     if (page.length >= q.size) continue;
@@ -80,12 +212,8 @@ export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count
       skip -= n;
       continue;
     }
-    for (let i = skip; i < n && page.length < q.size; i++) page.push('doc' in s ? s.doc : runBucket(s, q.desc ? n - 1 - i : i));
+    for (let i = skip; i < n && page.length < q.size; i++) page.push('doc' in s ? s.doc : { ...runBucket(s, q.desc ? n - 1 - i : i), ...(q.expand ? { records: [] } : {}) });
     skip = 0;
-  }
-  if (q.expand && page.length > 0) {
-    const records = await queryRecords(jobId, { startMs: Math.min(...page.map((b) => b.timestamp as number)), endMs: Math.max(...page.map((b) => b.timestamp as number)) + 1 });
-    for (const b of page) b.records = records.filter((r) => r.timestamp === b.timestamp);
   }
   return { count, buckets: page };
 }
@@ -102,12 +230,70 @@ export interface RecordQuery {
   size: number;
 }
 
-/** GET _ml/anomaly_detectors/<id>/results/records: `{count, records}`, by default highest `record_score` first. */
+/** The record segments (parts, interim buckets) of a range for a score threshold below the score index floor. */
+function recordSegments(index: ResultsIndex, q: RecordQuery): (Segment<Doc> & { loaded(): Promise<Doc[]> })[] {
+  const { range } = index;
+  const inside = within(range);
+  const keep = (r: RecordResult) => inside(r.timestamp) && r.record_score >= q.recordScore;
+  const desc = (xs: Doc[]) => newestBucketFirst(xs as { timestamp: number }[]) as Doc[];
+  const out: (Segment<Doc> & { loaded(): Promise<Doc[]> })[] = [];
+  const read = partReader();
+  for (const p of index.parts) {
+    if (p.records === 0 || p.maxRecordScore < q.recordScore) continue;
+    const known = q.recordScore <= 0 && wholly(p, range) ? p.records : undefined;
+    out.push(
+      loadedSegment(
+        p.t,
+        known,
+        async () => {
+          const entries = await read(p);
+          return entries.flatMap((e) => e.records.filter(keep)) as unknown as Doc[];
+        },
+        desc,
+      ),
+    );
+  }
+  for (const b of index.interims) {
+    if (q.excludeInterim) continue;
+    const records = b.records.filter(keep) as unknown as Doc[];
+    if (records.length > 0) out.push(loadedSegment(b.timestamp, records.length, async () => records, desc));
+  }
+  return out;
+}
+
+/**
+ * GET _ml/anomaly_detectors/<id>/results/records: `{count, records}`, by default highest
+ * `record_score` first. With `record_score` ≥ the score index floor the score index alone is
+ * read; by time, the summaries and the parts the page overlaps; sorted by `record_score`
+ * (descending, the default) with a lower threshold, the score index when the page lies in it
+ * (plus the parts cut by the range's edges, to count), else every part of the range.
+ */
 export async function getRecords(jobId: string, q: RecordQuery): Promise<{ count: number; records: unknown[] }> {
   if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
-  let records = (await queryRecords(jobId, { startMs: q.start, endMs: q.end })) as unknown as Record<string, unknown>[];
-  records = records.filter((r) => (r.record_score as number) >= q.recordScore && !(q.excludeInterim && r.is_interim));
-  records.sort(compare(q.sort, q.desc));
+  const index = await readIndex(jobId, { startMs: q.start, endMs: q.end });
+  const inside = within(index.range);
+  const fromIndex = async (minScore: number) => {
+    const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, 'record', minScore, index.range);
+    if (!q.excludeInterim) hits.push(...interimRecordHits(index.interims).filter((h) => inside(h.doc.timestamp as number) && (h.doc.record_score as number) >= minScore));
+    return orderHits(hits, q.sort, q.desc);
+  };
+  if (q.recordScore >= SCORE_INDEX_FLOOR) {
+    const all = await fromIndex(q.recordScore);
+    return { count: all.length, records: all.slice(q.from, q.from + q.size) };
+  }
+  const segments = recordSegments(index, q);
+  if (q.sort === 'timestamp') {
+    const { count, page } = await pageByTime(segments, q.from, q.size, q.desc);
+    return { count, records: page };
+  }
+  if (q.sort === 'record_score' && q.desc && q.recordScore <= 0) {
+    // The highest scores are all in the index: when it holds the whole page, the page is its
+    // top, and the count comes from the summaries.
+    const [top, counts] = await Promise.all([fromIndex(SCORE_INDEX_FLOOR), Promise.all(segments.map(async (s) => s.count ?? (await s.loaded()).length))]);
+    if (top.length >= q.from + q.size) return { count: counts.reduce((a, b) => a + b, 0), records: top.slice(q.from, q.from + q.size) };
+  }
+  const records = (await Promise.all([...segments].sort((a, b) => a.first - b.first).map((s) => s.loaded()))).flat();
+  records.sort(compareBy(q.sort, q.desc));
   return { count: records.length, records: records.slice(q.from, q.from + q.size) };
 }
 

@@ -6,6 +6,7 @@ import { StaleStateError } from '../domain/errors.ts';
 import { batchWrite, keysWithPrefix, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys } from './keys.ts';
+import { resultItemKeys } from './results.ts';
 import { isJsonObject } from '../domain/json/plain-values.ts';
 
 /** A stored job config with its optimistic-concurrency version. */
@@ -213,11 +214,7 @@ export async function putJobRuntimeAndConfig(next: JobRuntime, config: JobConfig
  * again). Idempotent.
  */
 export async function deleteJobData(jobId: string): Promise<void> {
-  const [own, results, audit] = await Promise.all([
-    keysWithPrefix(keys.jobPartition(jobId), ''),
-    keysWithPrefix(keys.resultsPartition(jobId), ''),
-    keysWithPrefix(keys.auditPartition(jobId), ''),
-  ]);
+  const [own, results, audit] = await Promise.all([keysWithPrefix(keys.jobPartition(jobId), ''), resultItemKeys(jobId), keysWithPrefix(keys.auditPartition(jobId), '')]);
   const stateKey = keys.jobState(jobId);
   await batchWrite([], [...own.filter((k) => k.sk !== stateKey.sk), ...results, ...audit]);
   await db().send(new DeleteCommand({ TableName: tableName(), Key: stateKey }));

@@ -8,13 +8,18 @@
  * | live model state chunk | `job#<job_id>` | `model#<generation, 10 digits>#<n, 4 digits>` |
  * | model snapshot metadata | `job#<job_id>` | `snapshot#<snapshot_id>` |
  * | model snapshot state chunk | `job#<job_id>` | `snapstate#<snapshot_id>#<n>` |
- * | bucket result | `results#<job_id>` | `bucket#<timestamp ms, 15 digits>` |
- * | record result | `results#<job_id>` | `record#<timestamp ms, 15 digits>#<detector_index>#<n, 4 digits>` |
+ * | results: group summary (one per `writeResults` call and UTC month: `last`, `span`, its parts with counts and top scores) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>` |
+ * | results: empty run (`{job_id, timestamp, end, bucket_span}`) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>#run` |
+ * | results: interim bucket with its records (one item; replaced at the next write) | `resultsidx#<job_id>` | `<timestamp ms, 15 digits>#interim` |
+ * | results: retention floor (`from`, epoch ms: older results are hidden) | `resultsidx#<job_id>` | `!retention` |
+ * | results: bucket part (~512 KB of final buckets with their records, deflated) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
+ * | results: model plot part (~512 KB of model plot documents, deflated) | `results#<job_id>#<UTC month YYYY-MM>` | `p#<first timestamp ms, 15 digits>` |
+ * | results: score index, bucket with `anomaly_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `b#<score, 16 hex digits of its IEEE 754 bits>#<timestamp ms, 15 digits>` |
+ * | results: score index, record with `record_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `r#<score, 16 hex>#<timestamp ms, 15 digits>#<detector_index, 4 digits>#<n, 4 digits>` |
  * | command | `command#<command_id>` | `command` |
  * | command payload chunk | `command#<command_id>` | `payload#<nonce>#<n>` |
  * | audit message | `audit#<job_id>` | `<timestamp ms, 15 digits>#<seq>` |
  * | user | `users` | `user#<username>` |
- * | model plot result | `results#<job_id>` | `modelplot#<timestamp>#<detector_index>#<n>` |
  * | filter | `filters` | `filter#<filter_id>` |
  * | cluster settings | `cluster` | `settings` |
  * | lazily opening job marker | `lazy` | `<job_id>` |
@@ -53,6 +58,54 @@
  * has another uuid); its items are then removed page by page, by that request and, if it runs
  * out of time, by the next index DELETE or create, from the `indices-trash` markers.
  *
+ * Results are packed for their access pattern (`lib/store/results.ts`, `result-parts.ts`).
+ * Writes scale with bytes: a `writeResults` call (one command's finalized buckets) becomes, per
+ * UTC month, a few deflated *parts* of ~512 KB of JSON (about 550 one-record buckets, each
+ * with its records embedded; results compress 10-20 times, so a part is a 30-50 KB item) and one
+ * *summary* item listing the parts (`[first timestamp, buckets, records, top anomaly_score, top
+ * record_score]`). A year of 5-minute buckets written by 10,000-record lookback posts is about
+ * 200 parts, 23 summaries and 2,100 score entries (2,365 items, 7.2 MiB) instead of 210,240
+ * bucket and record items (98 MiB): `bench/results/results-paging.json`. Reads page inside the Query: a
+ * results request reads the summaries of its range (one small item per group), counts from
+ * them, and reads only the parts its page overlaps (plus the parts cut by the range's edges,
+ * to count them): a page of 10,000 buckets reads about 20 parts wherever it lies in the
+ * history. Requests filtering on a score at or above 10 (`anomaly_score`, `record_score`, the
+ * UI's 25/50/75) read the score index alone: one small item per result at or above the floor,
+ * sorted by the exact score (the IEEE bits of a non-negative double sort as the value), so
+ * `records?record_score=75&sort=record_score` reads only the records scoring ≥ 75. Interim
+ * results are one item each in the summary partition (a flush writes one bucket), deleted by
+ * key when final results replace them, so final parts never change for them.
+ *
+ * Partitions: parts live in one partition per job and UTC month. A lookback moves through them
+ * in time order, so at any moment it writes one month's partition, at the compressed size:
+ * about 70 bytes a one-record bucket (score entries included), so AWS's 1,000 WCU/s per
+ * partition key (1 KB each) allows about 14,000 buckets/s per job before the month partition
+ * throttles (the 1,000 items/s of the old layout's single partition allowed 500). The summary partition takes one small item per call and
+ * the score index one per anomalous result; neither caps a lookback near 1,000 buckets/s.
+ * A realtime job (one bucket per call) writes one group per bucket, so its summaries grow
+ * with its history (~150 bytes per bucket) and a count over a long range reads them all;
+ * compacting a month's groups into one (when the month is over) would bound that.
+ *
+ * Keys depend only on the results written (first timestamp of the group and part, the score),
+ * so a redelivered command overwrites the same items: one bucket, never two. Results
+ * retention raises the `!retention` floor first (every reader clamps its range to it, so a
+ * part straddling the cutoff shows nothing older) and then deletes the groups, parts, runs
+ * and score entries wholly before the cutoff. Deleting a job deletes the summary, score and
+ * month partitions (and the one-item-per-result partition `results#<job_id>` of a `DATA_DIR`
+ * from before this layout). That partition is never read: a results request on a job that has
+ * only such results is refused (500 `illegal_state_exception` naming the job: delete it and run
+ * it again), never answered as if the job had none.
+ *
+ * Renormalization (issue 13) rescores final buckets and records within
+ * `renormalization_window_days` and keeps `initial_*`: in this layout it rewrites, for each
+ * group in the window, its parts (same keys, new scores) and then its summary (new top
+ * scores), and moves score index entries: deletes the entry under the old score and puts the
+ * one under the new (an entry whose score falls below the floor is only deleted). Every
+ * rewrite is a put of a value computed from the parts and the normalizer's state, keyed as
+ * before, so running it twice leaves the same items (idempotent). A reader skips a part whose
+ * listed top score is below its threshold, so the summary is first written with the higher of
+ * the old and new top scores, then the parts, then the summary with the new ones.
+ *
  * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
  * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
  * millions. Everything else of a job lives under its own partitions, so results and
@@ -74,6 +127,20 @@ const pad = (n: number, width: number): string => String(n).padStart(width, '0')
 /** Zero-padded epoch ms, so string order is time order (valid until year 33658). */
 export const ts = (ms: number): string => pad(ms, 15);
 
+/** The UTC month (`YYYY-MM`) of an epoch ms time: a results period partition. */
+export const monthKey = (ms: number): string => new Date(ms).toISOString().slice(0, 7);
+
+/**
+ * A non-negative score as the 16 hex digits of its IEEE 754 bits: for non-negative doubles
+ * the bit patterns sort as the values do, so string order is exact score order (no rounding
+ * makes two scores tie that a numeric sort tells apart).
+ */
+export function scoreHex(score: number): string {
+  const buf = Buffer.alloc(8);
+  buf.writeDoubleBE(score > 0 ? score : 0);
+  return buf.toString('hex');
+}
+
 /** Partitions of the pending index: enough to spread a busy control plane's command writes, few enough to Query all at restart. */
 export const PENDING_SHARDS = 4;
 
@@ -89,14 +156,23 @@ export const keys = {
   snapshotPrefix: 'snapshot#',
   snapshotChunk: (jobId: string, snapshotId: string, n: number) => ({ pk: `job#${jobId}`, sk: `snapstate#${snapshotId}#${pad(n, 4)}` }),
   snapshotChunkPrefix: (snapshotId: string) => `snapstate#${snapshotId}#`,
-  resultsPartition: (jobId: string) => `results#${jobId}`,
-  bucket: (jobId: string, timestamp: number) => ({ pk: `results#${jobId}`, sk: `bucket#${ts(timestamp)}` }),
-  bucketPrefix: 'bucket#',
-  record: (jobId: string, timestamp: number, detectorIndex: number, n: number) => ({
-    pk: `results#${jobId}`,
-    sk: `record#${ts(timestamp)}#${pad(detectorIndex, 4)}#${pad(n, 4)}`,
+  // Results (lib/store/results.ts, lib/store/result-parts.ts; layout in the comment above).
+  /** The partition of the one-item-per-result layout before issue 12: only deleted (with the job), never read. */
+  legacyResultsPartition: (jobId: string) => `results#${jobId}`,
+  resultsIndexPartition: (jobId: string) => `resultsidx#${jobId}`,
+  resultGroup: (jobId: string, firstMs: number) => ({ pk: `resultsidx#${jobId}`, sk: ts(firstMs) }),
+  resultRun: (jobId: string, startMs: number) => ({ pk: `resultsidx#${jobId}`, sk: `${ts(startMs)}#run` }),
+  resultInterim: (jobId: string, timestamp: number) => ({ pk: `resultsidx#${jobId}`, sk: `${ts(timestamp)}#interim` }),
+  resultsRetention: (jobId: string) => ({ pk: `resultsidx#${jobId}`, sk: '!retention' }),
+  resultsPeriodPartition: (jobId: string, month: string) => `results#${jobId}#${month}`,
+  resultBucketPart: (jobId: string, firstMs: number) => ({ pk: `results#${jobId}#${monthKey(firstMs)}`, sk: `b#${ts(firstMs)}` }),
+  resultPlotPart: (jobId: string, firstMs: number) => ({ pk: `results#${jobId}#${monthKey(firstMs)}`, sk: `p#${ts(firstMs)}` }),
+  resultScorePartition: (jobId: string) => `resultscore#${jobId}`,
+  bucketScore: (jobId: string, score: number, timestamp: number) => ({ pk: `resultscore#${jobId}`, sk: `b#${scoreHex(score)}#${ts(timestamp)}` }),
+  recordScore: (jobId: string, score: number, timestamp: number, detectorIndex: number, n: number) => ({
+    pk: `resultscore#${jobId}`,
+    sk: `r#${scoreHex(score)}#${ts(timestamp)}#${pad(detectorIndex, 4)}#${pad(n, 4)}`,
   }),
-  recordPrefix: 'record#',
   command: (commandId: string) => ({ pk: `command#${commandId}`, sk: 'command' }),
   commandPayloadChunk: (commandId: string, nonce: string, n: number) => ({ pk: `command#${commandId}`, sk: `payload#${nonce}#${pad(n, 4)}` }),
   commandPayloadPrefix: 'payload#',
@@ -106,11 +182,6 @@ export const keys = {
   filter: (filterId: string) => ({ pk: 'filters', sk: `filter#${filterId}` }),
   filterPartition: 'filters',
   filterPrefix: 'filter#',
-  modelPlot: (jobId: string, timestamp: number, detectorIndex: number, n: number) => ({
-    pk: `results#${jobId}`,
-    sk: `modelplot#${ts(timestamp)}#${pad(detectorIndex, 4)}#${pad(n, 5)}`,
-  }),
-  modelPlotPrefix: 'modelplot#',
   clusterSettings: { pk: 'cluster', sk: 'settings' },
   /** The cluster's `cluster_uuid`, written once per table (`lib/store/cluster.ts#clusterUuid`). */
   clusterUuid: { pk: 'cluster', sk: 'uuid' },

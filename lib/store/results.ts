@@ -1,46 +1,34 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { BucketResult, EmptyRun, RecordResult } from '../detect/index.ts';
-import { batchWrite, keysWithPrefix, queryAll } from './batch.ts';
-import { db, tableName } from './db.ts';
-import { keys, ts } from './keys.ts';
+/**
+ * The results store: buckets, records, model plot and empty runs of a job, packed for the
+ * access pattern (layout and reasoning in `keys.ts`, packing in `result-parts.ts`). Writers
+ * (`writeResults`, `deleteResultsAt`) keep the signatures the worker calls; readers hand the
+ * use cases the group summaries of a time range (`readIndex`) so that they count and page from
+ * the summaries and read only the parts a page needs (`readParts`), or the score index
+ * (`readScoreIndex`) when a request filters or sorts on a score.
+ */
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { BucketResult, EmptyRun, ModelPlotResult, RecordResult } from '../detect/index.ts';
+import { IllegalStateError, TransientError } from '../domain/errors.ts';
+import { batchWrite, keysWithPrefix } from './batch.ts';
+import { db, isConditionFailure, tableName } from './db.ts';
+import { keys, monthKey, scoreHex, ts } from './keys.ts';
+import { type BucketEntry, decodePart, entryOf, groupOf, monthStart, type PartSummary, type PlotPartSummary, packBuckets, scoreItems } from './result-parts.ts';
 
-/** A bucket as stored and served (the model's `records` and `model_plot` are stored as their own items). */
+export type { BucketEntry } from './result-parts.ts';
+
+/** A bucket as stored and served (the model's `records` and `model_plot` are served on their own). */
 export type BucketDoc = Omit<BucketResult, 'records' | 'model_plot'>;
 
 /**
- * Sort key of an empty run: its first bucket's key plus `#run`. It sorts among the bucket
- * items by start time, so a bucket range query finds the runs starting in the range, the
- * item just before a range is the only run that can overlap its start (a run's buckets have
- * no items of their own), results retention (`sk < bucket#<cutoff>`) deletes old runs with
- * old buckets, and deleting a job's results partition deletes them.
+ * Lowest score the score index holds. Requests filtering at or above it (the UI's 25, 50, 75
+ * severities; `record_score=75`) read the index alone; a lower threshold reads the time range's
+ * parts. Results below it are most of a job's results (a normal bucket scores 0 to a few), so
+ * the index stays a small fraction of the writes.
  */
-const RUN_SUFFIX = '#run';
-const runKey = (jobId: string, startMs: number) => {
-  const k = keys.bucket(jobId, startMs);
-  return { pk: k.pk, sk: `${k.sk}${RUN_SUFFIX}` };
-};
+export const SCORE_INDEX_FLOOR = 10;
 
-/**
- * Persists finalized bucket results and their records, and empty runs (one item each,
- * `{job_id, timestamp, end, bucket_span}`, whatever their length). Keys are deterministic
- * (bucket timestamp, detector, rank; a run's start), so writing the same results again
- * overwrites them: a redelivered command never duplicates a result.
- */
-export async function writeResults(jobId: string, buckets: BucketResult[], runs: EmptyRun[] = []): Promise<void> {
-  const puts: Record<string, unknown>[] = runs.map((r) => ({ ...runKey(jobId, r.timestamp), doc: JSON.stringify(r) }));
-  for (const b of buckets) {
-    const { records, model_plot: modelPlot, ...bucket } = b;
-    puts.push({ ...keys.bucket(jobId, b.timestamp), doc: JSON.stringify(bucket) });
-    (modelPlot ?? []).forEach((mp, n) => puts.push({ ...keys.modelPlot(jobId, mp.timestamp, mp.detector_index, n), doc: JSON.stringify(mp) }));
-    const perDetector = new Map<number, number>();
-    for (const r of records) {
-      const n = perDetector.get(r.detector_index) ?? 0;
-      perDetector.set(r.detector_index, n + 1);
-      puts.push({ ...keys.record(jobId, r.timestamp, r.detector_index, n), doc: JSON.stringify(r) });
-    }
-  }
-  await batchWrite(puts);
-}
+/** Items read by this module since the process started (a Query's scanned items, BatchGet's and GetItem's items): the benchmark's read counter. */
+export const resultReads = { items: 0, requests: 0 };
 
 /** Time range in epoch ms, start inclusive, end exclusive (Elasticsearch's results range semantics). */
 export interface TimeRange {
@@ -48,95 +36,284 @@ export interface TimeRange {
   endMs?: number;
 }
 
-function rangeCondition(prefix: string, range: TimeRange) {
-  const lo = `${prefix}${ts(range.startMs ?? 0)}`;
-  const hi = `${prefix}${range.endMs === undefined ? '~' : ts(range.endMs)}`;
-  return { expr: 'pk = :pk AND sk BETWEEN :lo AND :hi', lo, hi };
+/** A bucket part of a range: its item key, first timestamp, inclusive upper bound (`last`, ms) and its counts and highest scores (-1: none). */
+export interface PartRef {
+  pk: string;
+  sk: string;
+  t: number;
+  last: number;
+  buckets: number;
+  records: number;
+  maxBucketScore: number;
+  maxRecordScore: number;
+}
+
+/** A model plot part of a range (`last`: inclusive upper bound of its timestamps, ms). */
+export interface PlotPartRef {
+  pk: string;
+  sk: string;
+  t: number;
+  last: number;
+  docs: number;
+}
+
+/** What the summaries say about a time range, retention applied (`range`: the requested range clamped to what retention keeps). */
+export interface ResultsIndex {
+  range: TimeRange;
+  parts: PartRef[];
+  plots: PlotPartRef[];
+  runs: EmptyRun[];
+  /** Interim buckets (with their records) in the range, oldest first. */
+  interims: BucketEntry[];
+}
+
+async function query(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const out = await db().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey }));
+    resultReads.requests++;
+    resultReads.items += out.ScannedCount ?? out.Items?.length ?? 0;
+    items.push(...(out.Items ?? []));
+    ExclusiveStartKey = out.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+}
+
+/** The items writing these results puts: parts and score index entries first (`parts`), then the summaries that point at them (`summaries`). */
+export function resultItems(jobId: string, buckets: BucketResult[], runs: EmptyRun[] = []): { parts: Record<string, unknown>[]; summaries: Record<string, unknown>[] } {
+  const finals = buckets.filter((b) => !b.is_interim);
+  const packed = packBuckets(jobId, finals);
+  const summaries: Record<string, unknown>[] = [...packed.summaries, ...runs.map((r) => ({ ...keys.resultRun(jobId, r.timestamp), doc: JSON.stringify(r) }))];
+  for (const b of buckets) {
+    if (!b.is_interim) continue;
+    summaries.push({ ...keys.resultInterim(jobId, b.timestamp), doc: JSON.stringify(entryOf(b)) });
+  }
+  return { parts: [...packed.parts, ...scoreItems(jobId, finals, SCORE_INDEX_FLOOR)], summaries };
 }
 
 /**
- * Buckets stored one by one in a time range, in timestamp order, and the empty runs that
- * overlap the range (unclipped: a run may start before the range or end after it).
+ * Persists bucket results (final ones packed into parts, interim ones one item each) and empty
+ * runs (one item each, `{job_id, timestamp, end, bucket_span}`, whatever their length). Parts
+ * are written before the summaries that list them, so a reader never meets a summary whose
+ * parts are missing. Keys depend only on the results given, so writing the same results again
+ * (a redelivered command) overwrites them: never a duplicate.
  */
-export async function queryBuckets(jobId: string, range: TimeRange): Promise<{ buckets: BucketDoc[]; runs: EmptyRun[] }> {
-  const c = rangeCondition(keys.bucketPrefix, range);
-  const pk = keys.resultsPartition(jobId);
-  const [items, before] = await Promise.all([
-    queryAll<{ sk: string; doc: string }>({
-      KeyConditionExpression: c.expr,
-      ExpressionAttributeValues: { ':pk': pk, ':lo': c.lo, ':hi': c.hi },
-      // A flush followed at once by a results read must see the flushed buckets.
-      ConsistentRead: true,
-    }),
-    // The item just before the range: a run that started earlier and may reach into it.
-    range.startMs === undefined || range.startMs <= 0
-      ? Promise.resolve([])
-      : db()
-          .send(
-            new QueryCommand({
-              TableName: tableName(),
-              KeyConditionExpression: 'pk = :pk AND sk BETWEEN :p AND :lo',
-              ExpressionAttributeValues: { ':pk': pk, ':p': keys.bucketPrefix, ':lo': c.lo },
-              ScanIndexForward: false,
-              Limit: 2,
-              ConsistentRead: true,
-            }),
-          )
-          .then((out) => ((out.Items ?? []) as { sk: string; doc: string }[]).filter((i) => i.sk < c.lo).slice(0, 1)),
-  ]);
-  const buckets: BucketDoc[] = [];
-  const runs: EmptyRun[] = [];
-  for (const i of before) {
-    if (!i.sk.endsWith(RUN_SUFFIX)) continue;
-    const run = JSON.parse(i.doc) as EmptyRun;
-    if (range.startMs === undefined || run.end > range.startMs) runs.push(run);
-  }
-  for (const i of items) {
-    if (i.sk.endsWith(RUN_SUFFIX)) {
-      const run = JSON.parse(i.doc) as EmptyRun;
-      if (range.endMs === undefined || run.timestamp < range.endMs) runs.push(run);
-      continue;
-    }
-    const b = JSON.parse(i.doc) as BucketDoc;
-    // BETWEEN is inclusive at both ends: drop the bucket starting exactly at the end.
-    if (range.endMs === undefined || b.timestamp < range.endMs) buckets.push(b);
-  }
-  return { buckets, runs };
+export async function writeResults(jobId: string, buckets: BucketResult[], runs: EmptyRun[] = []): Promise<void> {
+  const { parts, summaries } = resultItems(jobId, buckets, runs);
+  await batchWrite(parts);
+  await batchWrite(summaries);
 }
 
-/** Records in a time range, in timestamp order. */
-export async function queryRecords(jobId: string, range: TimeRange): Promise<RecordResult[]> {
-  const c = rangeCondition(keys.recordPrefix, range);
-  const items = await queryAll<{ doc: string }>({
-    KeyConditionExpression: c.expr,
-    ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
-    // A flush followed at once by a results read must see the flushed buckets.
+/** The retention floor of a job's results (epoch ms; 0 when nothing was ever deleted by retention). */
+async function retainedFrom(jobId: string): Promise<number> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.resultsRetention(jobId), ConsistentRead: true }));
+  resultReads.requests++;
+  if (out.Item) resultReads.items++;
+  return (out.Item?.from as number | undefined) ?? 0;
+}
+
+/** The summary item just before `sk` (not the retention floor), if any. */
+async function itemBefore(pk: string, sk: string): Promise<Record<string, unknown>[]> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':pk': pk, ':lo': ts(0), ':hi': sk },
+      ScanIndexForward: false,
+      Limit: 2,
+      ConsistentRead: true,
+    }),
+  );
+  resultReads.requests++;
+  resultReads.items += out.ScannedCount ?? 0;
+  return (out.Items ?? []).filter((i) => (i.sk as string) < sk).slice(0, 1);
+}
+
+/**
+ * Refuses to answer for a job whose results were written by the one-item-per-result layout of
+ * an older `DATA_DIR` (they are not read by this one): an empty answer would look like a job
+ * without results. Checked only when the job's summary partition has nothing for the range.
+ * @throws IllegalStateError (500 `illegal_state_exception`) naming the job and the way out
+ */
+async function refuseLegacyResults(jobId: string): Promise<void> {
+  const out = await db().send(
+    new QueryCommand({
+      TableName: tableName(),
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.legacyResultsPartition(jobId) },
+      ProjectionExpression: 'pk, sk',
+      Limit: 1,
+    }),
+  );
+  resultReads.requests++;
+  resultReads.items += out.ScannedCount ?? 0;
+  if ((out.Items ?? []).length > 0) {
+    throw new IllegalStateError(
+      `results of job [${jobId}] were stored by an earlier results layout (one item per result) that this version does not read; delete the job and run it again to rebuild them`,
+    );
+  }
+}
+
+/**
+ * The summaries of a time range: the parts that may hold results of the range, the empty runs
+ * overlapping it (unclipped) and its interim buckets. Reads the job's summary items from the
+ * start of the range's first UTC month (a group never spans months) to its end, and the one
+ * item before that (only a run can reach into the range from further back: no other result
+ * lies inside a run). Results before the retention floor are left out (the range is clamped).
+ */
+export async function readIndex(jobId: string, requested: TimeRange): Promise<ResultsIndex> {
+  const pk = keys.resultsIndexPartition(jobId);
+  const floor = await retainedFrom(jobId);
+  const startMs = Math.max(requested.startMs ?? 0, floor);
+  const range: TimeRange = { startMs: startMs > 0 ? startMs : undefined, endMs: requested.endMs };
+  const from = startMs > 0 ? monthStart(startMs) : 0;
+  const hi = requested.endMs === undefined ? '~' : ts(requested.endMs);
+  const [items, before] = await Promise.all([
+    query({ KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi', ExpressionAttributeValues: { ':pk': pk, ':lo': ts(from), ':hi': hi }, ConsistentRead: true }),
+    from <= 0 ? Promise.resolve([]) : itemBefore(pk, ts(from)),
+  ]);
+  if (items.length === 0 && before.length === 0) await refuseLegacyResults(jobId);
+  const inRange = (t: number, last: number) => last >= startMs && (requested.endMs === undefined || t < requested.endMs);
+  const out: ResultsIndex = { range, parts: [], plots: [], runs: [], interims: [] };
+  for (const item of [...before, ...items]) {
+    const sk = item.sk as string;
+    if (sk.endsWith('#run')) {
+      const run = JSON.parse(item.doc as string) as EmptyRun;
+      if (inRange(run.timestamp, run.end - 1)) out.runs.push(run);
+    } else if (sk.endsWith('#interim')) {
+      const b = JSON.parse(item.doc as string) as BucketEntry;
+      if (inRange(b.timestamp, b.timestamp)) out.interims.push(b);
+    } else {
+      const g = groupOf(item as { sk: string; last: number; span: number; parts: string; plots?: string });
+      if (!inRange(g.first, g.last)) continue;
+      g.parts.forEach(([t, buckets, records, maxBucketScore, maxRecordScore], n) => {
+        const last = n + 1 < g.parts.length ? (g.parts[n + 1] as PartSummary)[0] - 1 : g.last;
+        if (inRange(t, last)) out.parts.push({ ...keys.resultBucketPart(jobId, t), t, last, buckets, records, maxBucketScore, maxRecordScore });
+      });
+      g.plots.forEach(([t, docs], n) => {
+        const last = n + 1 < g.plots.length ? (g.plots[n + 1] as PlotPartSummary)[0] - 1 : g.last;
+        if (inRange(t, last)) out.plots.push({ ...keys.resultPlotPart(jobId, t), t, last, docs });
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The entries of part items (bucket entries or model plot documents), in the order of `refs`;
+ * a part that is gone (deleted by retention meanwhile) reads as empty. BatchGetItem of 100
+ * keys at a time, unprocessed keys retried.
+ */
+export async function readParts<T>(refs: readonly { pk: string; sk: string }[]): Promise<T[][]> {
+  const byKey = new Map<string, T[]>();
+  const table = tableName();
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < refs.length; i += 100) {
+    let pending: { pk: string; sk: string }[] = refs.slice(i, i + 100).map(({ pk, sk }) => ({ pk, sk }));
+    calls.push(
+      (async () => {
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt >= 8) throw new TransientError(`BatchGetItem left ${pending.length} result parts unprocessed`);
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
+          const out = await db().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+          resultReads.requests++;
+          for (const item of out.Responses?.[table] ?? []) {
+            resultReads.items++;
+            byKey.set(`${item.pk}\u0000${item.sk}`, decodePart<T>(item.z as Uint8Array));
+          }
+          pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as typeof pending;
+        }
+      })(),
+    );
+  }
+  await Promise.all(calls);
+  return refs.map((r) => byKey.get(`${r.pk}\u0000${r.sk}`) ?? []);
+}
+
+/** A score index hit: the document and its place in the time order (`<timestamp>` or `<timestamp>#<detector>#<rank>`, string order). */
+export interface ScoreHit<T> {
+  doc: T;
+  order: string;
+}
+
+/**
+ * Final buckets (`kind` bucket) or records with a score ≥ `minScore` (≥ {@link SCORE_INDEX_FLOOR})
+ * in a time range, from the score index: reads only the entries at or above the threshold
+ * (the range is a filter on them). Highest score first; each hit with its place in time order.
+ */
+export async function readScoreIndex<T>(jobId: string, kind: 'bucket' | 'record', minScore: number, range: TimeRange): Promise<ScoreHit<T>[]> {
+  const p = kind === 'bucket' ? 'b#' : 'r#';
+  const filters: string[] = [];
+  const values: Record<string, unknown> = { ':pk': keys.resultScorePartition(jobId), ':lo': `${p}${scoreHex(minScore)}`, ':hi': `${p}~` };
+  if (range.startMs !== undefined) {
+    filters.push('t >= :start');
+    values[':start'] = range.startMs;
+  }
+  if (range.endMs !== undefined) {
+    filters.push('t < :end');
+    values[':end'] = range.endMs;
+  }
+  const items = await query({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+    ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+    ExpressionAttributeValues: values,
+    ScanIndexForward: false,
     ConsistentRead: true,
   });
-  return items.map((i) => JSON.parse(i.doc) as RecordResult).filter((r) => range.endMs === undefined || r.timestamp < range.endMs);
+  // `<kind>#<score, 16 hex>#<order>`
+  return items.map((i) => ({ doc: JSON.parse(i.doc as string) as T, order: (i.sk as string).slice(p.length + 17) }));
+}
+
+/** Bucket entries (with records) of a range, oldest first: every part of the range read, interims merged in. */
+async function entriesIn(jobId: string, requested: TimeRange): Promise<{ entries: BucketEntry[]; index: ResultsIndex }> {
+  const index = await readIndex(jobId, requested);
+  const { startMs, endMs } = index.range;
+  const inside = (t: number) => (startMs === undefined || t >= startMs) && (endMs === undefined || t < endMs);
+  const entries = (await readParts<BucketEntry>(index.parts)).flat().filter((e) => inside(e.timestamp));
+  if (index.interims.length > 0) {
+    entries.push(...index.interims);
+    entries.sort((a, b) => a.timestamp - b.timestamp);
+  }
+  return { entries, index };
+}
+
+/**
+ * Buckets in a time range, in timestamp order (interim ones included), and the empty runs that
+ * overlap the range (unclipped: a run may start before the range or end after it). Reads every
+ * part of the range: for whole-range consumers (`.ml-anomalies-*` search, delayed data); the
+ * results APIs page with `readIndex` and `readParts` instead.
+ */
+export async function queryBuckets(jobId: string, range: TimeRange): Promise<{ buckets: BucketDoc[]; runs: EmptyRun[] }> {
+  const { entries, index } = await entriesIn(jobId, range);
+  return { buckets: entries.map(({ records: _records, ...b }) => b), runs: index.runs };
+}
+
+/** Records in a time range, in timestamp order (then detector, then the model's order). */
+export async function queryRecords(jobId: string, range: TimeRange): Promise<RecordResult[]> {
+  const { entries } = await entriesIn(jobId, range);
+  return entries.flatMap((e) => e.records);
 }
 
 /** Model plot results in a time range, in timestamp order. */
 export async function queryModelPlot(jobId: string, range: TimeRange): Promise<Record<string, unknown>[]> {
-  const c = rangeCondition(keys.modelPlotPrefix, range);
-  const items = await queryAll<{ doc: string }>({
-    KeyConditionExpression: c.expr,
-    ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':lo': c.lo, ':hi': c.hi },
-    // A flush followed at once by a results read must see the flushed buckets.
-    ConsistentRead: true,
-  });
-  return items.map((i) => JSON.parse(i.doc) as Record<string, unknown>).filter((r) => range.endMs === undefined || (r.timestamp as number) < range.endMs);
+  const index = await readIndex(jobId, range);
+  const { startMs, endMs } = index.range;
+  const docs = (await readParts<ModelPlotResult>(index.plots)).flat();
+  return docs.filter((d) => (startMs === undefined || d.timestamp >= startMs) && (endMs === undefined || d.timestamp < endMs)) as unknown as Record<string, unknown>[];
 }
 
 /**
- * Deletes every result (bucket, records, model plot) at the given bucket timestamps: the
- * interim results of an earlier flush, which final results replace (Elasticsearch deletes
- * interim results whenever it persists new ones).
+ * Deletes the interim results (bucket and its records, one item each) at the given bucket
+ * timestamps: those of an earlier flush, which final results replace (Elasticsearch deletes
+ * interim results whenever it persists new ones). Final results are never interim items, so
+ * a final bucket at the same timestamp is untouched.
  */
 export async function deleteResultsAt(jobId: string, timestamps: number[]): Promise<void> {
-  const pk = keys.resultsPartition(jobId);
-  const found = await Promise.all(timestamps.flatMap((t) => [keysWithPrefix(pk, `${keys.recordPrefix}${ts(t)}#`), keysWithPrefix(pk, `${keys.modelPlotPrefix}${ts(t)}#`)]));
-  await batchWrite([], [...timestamps.map((t) => keys.bucket(jobId, t)), ...found.flat()]);
+  await batchWrite(
+    [],
+    timestamps.map((t) => keys.resultInterim(jobId, t)),
+  );
 }
 
 /** The stored document of the newest bucket item: a bucket, or an empty run (`end` set); times epoch ms, `bucket_span` in s. */
@@ -148,53 +325,96 @@ export interface NewestBucketItem {
 
 /**
  * The newest bucket item of a job (one Query page of one item, newest first: never a walk
- * over the whole history), or undefined when the job has no results.
+ * over the whole history): a group's last bucket, an interim bucket or a run; undefined when
+ * the job has no results.
  */
 export async function newestBucketItem(jobId: string): Promise<NewestBucketItem | undefined> {
   const last = await db().send(
     new QueryCommand({
       TableName: tableName(),
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': keys.resultsPartition(jobId), ':p': keys.bucketPrefix },
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':pk': keys.resultsIndexPartition(jobId), ':lo': ts(0), ':hi': '~' },
       ScanIndexForward: false,
       Limit: 1,
     }),
   );
-  const doc = last.Items?.[0]?.doc as string | undefined;
-  return doc ? (JSON.parse(doc) as NewestBucketItem) : undefined;
+  const item = last.Items?.[0];
+  if (!item) return undefined;
+  if (typeof item.doc === 'string') {
+    const doc = JSON.parse(item.doc) as NewestBucketItem;
+    return doc.end === undefined ? { timestamp: doc.timestamp, bucket_span: doc.bucket_span } : { timestamp: doc.timestamp, end: doc.end, bucket_span: doc.bucket_span };
+  }
+  return { timestamp: item.last as number, bucket_span: item.span as number };
 }
 
 /** The key of a stored item. */
 export type ItemKey = { pk: string; sk: string };
 
 /**
- * Keys of a job's results (buckets and empty runs, records, model plot) older than `cutoffMs`
- * (by their bucket timestamp; epoch ms), as results retention selects them. Buckets first, so a
- * deletion in batches removes the oldest buckets before their records.
+ * Hides a job's results older than `cutoffMs` (epoch ms) from every reader at once, by raising
+ * the job's retention floor (never lowering it). Results retention does this first, then deletes
+ * the items wholly before the cutoff: a part or run straddling the cutoff stays, its older
+ * results hidden, until a later cutoff passes it whole.
+ * @returns whether the floor rose (false when it was already at or above `cutoffMs`, or no result starts before it)
+ */
+export async function hideResultsBefore(jobId: string, cutoffMs: number): Promise<boolean> {
+  // No result starts before the cutoff: nothing to hide.
+  if ((await itemBefore(keys.resultsIndexPartition(jobId), ts(cutoffMs))).length === 0) return false;
+  try {
+    await db().send(
+      new PutCommand({
+        TableName: tableName(),
+        Item: { ...keys.resultsRetention(jobId), from: cutoffMs },
+        ConditionExpression: 'attribute_not_exists(#f) OR #f < :f',
+        ExpressionAttributeNames: { '#f': 'from' },
+        ExpressionAttributeValues: { ':f': cutoffMs },
+      }),
+    );
+    return true;
+  } catch (err) {
+    // The floor is already at or above this cutoff: nothing to raise.
+    if (!isConditionFailure(err)) throw err;
+    return false;
+  }
+}
+
+/**
+ * Keys of a job's result items wholly older than `cutoffMs` (epoch ms), as results retention
+ * selects them: parts and score index entries first, then the summaries listing them, so a
+ * deletion in batches never leaves a summary whose parts are gone behind it unhidden (the
+ * retention floor hides them anyway).
  */
 export async function expiredResultKeys(jobId: string, cutoffMs: number): Promise<ItemKey[]> {
-  const pk = keys.resultsPartition(jobId);
-  const [old, oldRecords, oldPlots] = await Promise.all([
-    // Bucket items sort first in the partition (`bucket#` < `modelplot#` < `record#`); a bucket
-    // starting at the cutoff and its run (`bucket#<cutoff>#run`) sort at or after the bound and stay.
-    queryAll<ItemKey>({
-      KeyConditionExpression: 'pk = :pk AND sk < :b',
-      ExpressionAttributeValues: { ':pk': pk, ':b': `${keys.bucketPrefix}${ts(cutoffMs)}` },
-      ProjectionExpression: 'pk, sk',
-    }),
-    // `record#<cutoff>#…` sorts after the bound `record#<cutoff>`: records of the cutoff bucket stay.
-    queryAll<ItemKey>({
+  const [summaries, scores] = await Promise.all([
+    query({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-      ExpressionAttributeValues: { ':pk': pk, ':lo': keys.recordPrefix, ':hi': `${keys.recordPrefix}${ts(cutoffMs)}` },
-      ProjectionExpression: 'pk, sk',
+      ExpressionAttributeValues: { ':pk': keys.resultsIndexPartition(jobId), ':lo': ts(0), ':hi': ts(cutoffMs) },
     }),
-    queryAll<ItemKey>({
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-      ExpressionAttributeValues: { ':pk': pk, ':lo': keys.modelPlotPrefix, ':hi': `${keys.modelPlotPrefix}${ts(cutoffMs)}` },
+    query({
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 't < :c',
+      ExpressionAttributeValues: { ':pk': keys.resultScorePartition(jobId), ':c': cutoffMs },
       ProjectionExpression: 'pk, sk',
     }),
   ]);
-  return [...old, ...oldRecords, ...oldPlots];
+  const parts: ItemKey[] = [];
+  const gone: ItemKey[] = [];
+  for (const item of summaries) {
+    const sk = item.sk as string;
+    const key = { pk: item.pk as string, sk };
+    if (sk.endsWith('#run')) {
+      if ((JSON.parse(item.doc as string) as EmptyRun).end <= cutoffMs) gone.push(key);
+    } else if (sk.endsWith('#interim')) {
+      if (Number(sk.slice(0, 15)) < cutoffMs) gone.push(key);
+    } else if (sk < ts(cutoffMs)) {
+      const g = groupOf(item as { sk: string; last: number; span: number; parts: string; plots?: string });
+      if (g.last >= cutoffMs) continue;
+      for (const [t] of g.parts) parts.push(keys.resultBucketPart(jobId, t));
+      for (const [t] of g.plots) parts.push(keys.resultPlotPart(jobId, t));
+      gone.push(key);
+    }
+  }
+  return [...parts, ...(scores as ItemKey[]).map(({ pk, sk }) => ({ pk, sk })), ...gone];
 }
 
 /** Deletes result items by key (idempotent: a key already gone is no error). */
@@ -208,7 +428,29 @@ export async function deleteResultItems(items: ItemKey[]): Promise<void> {
  * @returns the number of items deleted
  */
 export async function deleteResultsBefore(jobId: string, cutoffMs: number): Promise<number> {
+  await hideResultsBefore(jobId, cutoffMs);
   const items = await expiredResultKeys(jobId, cutoffMs);
   await deleteResultItems(items);
   return items.length;
+}
+
+/**
+ * Keys of every result item of a job (summaries, parts of every month, score index, and the
+ * partition of the layout before issue 12), for deleting the job.
+ */
+export async function resultItemKeys(jobId: string): Promise<ItemKey[]> {
+  const [summaries, scores, legacy] = await Promise.all([
+    query({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.resultsIndexPartition(jobId) }, ConsistentRead: true }),
+    keysWithPrefix(keys.resultScorePartition(jobId), ''),
+    keysWithPrefix(keys.legacyResultsPartition(jobId), ''),
+  ]);
+  const months = new Set<string>();
+  for (const item of summaries) {
+    const sk = item.sk as string;
+    if (/^\d{15}$/.test(sk)) months.add(monthKey(Number(sk)));
+  }
+  // Every part lives in the month of a group's first bucket; read the month partitions' keys
+  // rather than trust the summaries alone, so parts whose summary a crash never wrote go too.
+  const parts = await Promise.all([...months].map((m) => keysWithPrefix(keys.resultsPeriodPartition(jobId, m), '')));
+  return [...parts.flat(), ...scores, ...legacy, ...summaries.map((i) => ({ pk: i.pk as string, sk: i.sk as string }))];
 }

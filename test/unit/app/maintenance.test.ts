@@ -11,6 +11,7 @@ const deleted: number[] = [];
 vi.mock('../../../lib/store/results.ts', () => ({
   newestBucketItem: async () => ({ timestamp: Date.UTC(2026, 10, 20), bucket_span: 3600 }),
   expiredResultKeys: async () => storedKeys,
+  hideResultsBefore: async () => {},
   deleteResultItems: async (items: unknown[]) => {
     deleted.push(items.length);
   },

@@ -1,31 +1,198 @@
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { BucketResult, EmptyRun } from '../../../lib/detect/index.ts';
+import { memoryTable } from './memory-table.ts';
 
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
-const { deleteResultsBefore, newestBucketItem } = await import('../../../lib/store/results.ts');
+const { deleteResultsBefore, newestBucketItem, resultItemKeys, writeResults, queryModelPlot, SCORE_INDEX_FLOOR } = await import('../../../lib/store/results.ts');
+const { decodePart, packBuckets, PART_RAW_BYTES, scoreItems } = await import('../../../lib/store/result-parts.ts');
+const { keys, scoreHex } = await import('../../../lib/store/keys.ts');
+
+const SPAN = 3_600_000;
+const T0 = Date.UTC(2026, 2, 31, 20);
+
+function bucket(i: number, extra: Partial<BucketResult> = {}): BucketResult {
+  return {
+    job_id: 'job-a',
+    timestamp: T0 + i * SPAN,
+    result_type: 'bucket',
+    bucket_span: 3600,
+    anomaly_score: i % 10 === 0 ? 80 : 1,
+    initial_anomaly_score: 1,
+    event_count: 1,
+    is_interim: false,
+    processing_time_ms: 0,
+    bucket_influencers: [],
+    records: [],
+    ...extra,
+  };
+}
+
+describe('score keys', () => {
+  it('sort as the scores do, exactly', () => {
+    const scores = [0, 1e-9, 0.5, 9.999999999, 10, 10.000000000001, 75, 99.99999999999999, 100];
+    const keyed = [...scores].reverse().map(scoreHex).sort();
+    expect(keyed).toEqual(scores.map(scoreHex));
+    expect(new Set(keyed).size).toBe(scores.length);
+  });
+});
+
+describe('packing final buckets into parts', () => {
+  it('makes a group per UTC month, each part keyed by its first bucket in that month’s partition', () => {
+    // Hours from March 31 20:00 to April 1 03:00: four buckets in March, four in April.
+    const { summaries, parts } = packBuckets(
+      'job-a',
+      Array.from({ length: 8 }, (_, i) => bucket(i)),
+    );
+    expect(summaries.map((s) => [s.pk, s.sk])).toEqual([
+      ['resultsidx#job-a', String(T0).padStart(15, '0')],
+      ['resultsidx#job-a', String(T0 + 4 * SPAN).padStart(15, '0')],
+    ]);
+    expect(parts.map((p) => [p.pk, p.sk])).toEqual([
+      ['results#job-a#2026-03', `b#${String(T0).padStart(15, '0')}`],
+      ['results#job-a#2026-04', `b#${String(T0 + 4 * SPAN).padStart(15, '0')}`],
+    ]);
+    expect(decodePart<BucketResult>(parts[1]?.z as Uint8Array).map((b) => b.timestamp)).toEqual([4, 5, 6, 7].map((i) => T0 + i * SPAN));
+    expect(JSON.parse(summaries[0]?.parts as string)).toEqual([[T0, 4, 0, 80, -1]]);
+    expect(summaries[0]).toMatchObject({ last: T0 + 3 * SPAN, span: 3600 });
+  });
+
+  it('cuts a part at PART_RAW_BYTES of JSON and lists each with its counts and top scores', () => {
+    const big = 'x'.repeat(10_000);
+    const buckets = Array.from({ length: 200 }, (_, i) =>
+      bucket(i % 4, {
+        timestamp: T0 + 4 * SPAN + i * 60_000,
+        records: [
+          {
+            job_id: 'job-a',
+            result_type: 'record',
+            probability: 1,
+            record_score: i,
+            initial_record_score: i,
+            bucket_span: 3600,
+            detector_index: 0,
+            is_interim: false,
+            timestamp: T0 + 4 * SPAN + i * 60_000,
+            function: 'count',
+            function_description: big,
+            typical: [1],
+            actual: [1],
+          },
+        ],
+      }),
+    );
+    const { summaries, parts } = packBuckets('job-a', buckets);
+    const listed = JSON.parse(summaries[0]?.parts as string) as number[][];
+    expect(listed.length).toBe(parts.length);
+    expect(parts.length).toBe(Math.ceil((200 * 10_400) / PART_RAW_BYTES));
+    expect(listed.reduce((n, p) => n + (p[1] as number), 0)).toBe(200);
+    for (const [n, p] of parts.entries()) {
+      const entries = decodePart<BucketResult>(p.z as Uint8Array);
+      expect(entries[0]?.timestamp).toBe(listed[n]?.[0]);
+      expect(entries.length).toBe(listed[n]?.[1]);
+      expect(Math.max(...entries.map((e) => e.records[0]?.record_score ?? -1))).toBe(listed[n]?.[4]);
+    }
+  });
+
+  it('orders a bucket’s records by detector, keeping the model’s order within one', () => {
+    const rec = (detector_index: number, record_score: number) => ({
+      job_id: 'job-a',
+      result_type: 'record' as const,
+      probability: 1,
+      record_score,
+      initial_record_score: 0,
+      bucket_span: 3600,
+      detector_index,
+      is_interim: false,
+      timestamp: T0,
+      function: 'count' as const,
+      function_description: 'count',
+      typical: [1] as [number],
+      actual: [1] as [number],
+    });
+    const { parts } = packBuckets('job-a', [bucket(0, { records: [rec(1, 5), rec(0, 7), rec(1, 3), rec(0, 2)] })]);
+    const [entry] = decodePart<BucketResult>(parts[0]?.z as Uint8Array);
+    expect(entry?.records.map((r) => [r.detector_index, r.record_score])).toEqual([
+      [0, 7],
+      [0, 2],
+      [1, 5],
+      [1, 3],
+    ]);
+  });
+
+  it('indexes only results at or above the floor, with their document and time', () => {
+    const items = scoreItems('job-a', [bucket(0), bucket(1)], SCORE_INDEX_FLOOR);
+    expect(items).toEqual([{ ...keys.bucketScore('job-a', 80, T0), t: T0, doc: expect.any(String) }]);
+    expect(JSON.parse(items[0]?.doc as string)).not.toHaveProperty('records');
+  });
+});
 
 describe('the results retention adapter', () => {
-  beforeEach(() => ddb.reset());
-
-  it('reads only the newest bucket item: one item, newest first', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [{ doc: JSON.stringify({ timestamp: 5, bucket_span: 3600 }) }] });
-    expect(await newestBucketItem('job-a')).toEqual({ timestamp: 5, bucket_span: 3600 });
-    expect(ddb).toHaveReceivedCommandWith(QueryCommand, { ScanIndexForward: false, Limit: 1, ExpressionAttributeValues: { ':pk': 'results#job-a', ':p': 'bucket#' } });
+  const table = memoryTable(ddb);
+  beforeEach(() => {
+    ddb.resetHistory();
+    table.items.clear();
   });
 
-  it('has no newest bucket for a job without results', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [] });
+  it('reads only the newest summary item: one item, newest first', async () => {
     expect(await newestBucketItem('job-a')).toBeUndefined();
+    const run: EmptyRun = { job_id: 'job-a', timestamp: T0 + 10 * SPAN, end: T0 + 20 * SPAN, bucket_span: 3600 };
+    await writeResults('job-a', [bucket(0), bucket(1)]);
+    expect(await newestBucketItem('job-a')).toEqual({ timestamp: T0 + SPAN, bucket_span: 3600 });
+    await writeResults('job-a', [], [run]);
+    expect(await newestBucketItem('job-a')).toEqual({ timestamp: run.timestamp, end: run.end, bucket_span: 3600 });
+    expect(ddb).toHaveReceivedCommandWith(QueryCommand, {
+      ScanIndexForward: false,
+      Limit: 1,
+      ExpressionAttributeValues: { ':pk': 'resultsidx#job-a', ':lo': '000000000000000', ':hi': '~' },
+    });
   });
 
-  it('deletes buckets, records and model plot before the cutoff and counts them', async () => {
-    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'results#job-a', sk: 'x' }] });
-    ddb.on(BatchWriteCommand).resolves({});
-    expect(await deleteResultsBefore('job-a', 1000)).toBe(3);
-    expect(ddb).toHaveReceivedCommandWith(QueryCommand, { ExpressionAttributeValues: { ':pk': 'results#job-a', ':b': 'bucket#000000000001000' } });
-    expect(ddb).toHaveReceivedCommandTimes(BatchWriteCommand, 1);
+  it('deletes the groups, parts, runs and score entries wholly before the cutoff and counts them', async () => {
+    const run: EmptyRun = { job_id: 'job-a', timestamp: T0 - 5 * SPAN, end: T0, bucket_span: 3600 };
+    // March: buckets 0-3 (bucket 0 scores 80); April: 4-7.
+    await writeResults(
+      'job-a',
+      Array.from({ length: 8 }, (_, i) => bucket(i)),
+      [run],
+    );
+    const before = table.items.size;
+    // The cutoff inside April's group: March's group (summary, part), the run and bucket 0's score entry go.
+    expect(await deleteResultsBefore('job-a', T0 + 5 * SPAN)).toBe(4);
+    expect(table.items.size).toBe(before - 4 + 1); // + the retention floor
+    expect(table.items.get(`resultsidx#job-a\u0000!retention`)).toMatchObject({ from: T0 + 5 * SPAN });
+    // A lower cutoff later never lowers the floor.
+    await deleteResultsBefore('job-a', T0);
+    expect(table.items.get(`resultsidx#job-a\u0000!retention`)).toMatchObject({ from: T0 + 5 * SPAN });
+  });
+
+  it('lists every result item of a job for its deletion, the layout before packing included', async () => {
+    await writeResults(
+      'job-a',
+      Array.from({ length: 8 }, (_, i) =>
+        bucket(i, {
+          model_plot: [
+            {
+              job_id: 'job-a',
+              result_type: 'model_plot',
+              bucket_span: 3600,
+              detector_index: 0,
+              timestamp: T0 + i * SPAN,
+              model_lower: 0,
+              model_upper: 1,
+              model_median: 0.5,
+              actual: 1,
+            } as never,
+          ],
+        }),
+      ),
+    );
+    table.items.set(`results#job-a\u0000bucket#1`, { pk: 'results#job-a', sk: 'bucket#1' });
+    expect(await queryModelPlot('job-a', {})).toHaveLength(8);
+    const listed = await resultItemKeys('job-a');
+    expect(listed.map((k) => `${k.pk}\u0000${k.sk}`).sort()).toEqual([...table.items.keys()].sort());
   });
 });
