@@ -76,11 +76,46 @@ interface ShapeResult {
   records: number;
   /** Posts answered 202 (a task) instead of their data counts. */
   accepted: number;
+  /** DynamoDB and SQS calls per post by operation (in-process runs only: every caller in this process, HTTP polling included), and items written per post. */
+  callsPerPost?: Record<string, number>;
   processedRecordCount: number | undefined;
   statsBucketCount: number | undefined;
   wallMs: number;
   recordsPerSecond: number;
   postLatencyMs: { p50: number; p95: number; max: number; min: number; first: number };
+}
+
+/** Counts of the AWS SDK calls this process makes, by operation, and the items BatchWriteItem carried. */
+const calls = new Map<string, number>();
+/** With `E2E_TRACE=1`, the timeline of the calls of one post (the third of each shape), printed after it. */
+let trace: string[] | undefined;
+let traceT0 = 0;
+
+/**
+ * Counts every DynamoDB and SQS call of the in-process system (a middleware on the
+ * process-wide clients), so the JSON says what a post costs in requests: the per-command
+ * and per-bucket overheads the profile cannot see (the time is spent in DynamoDB Local).
+ */
+async function countCalls(): Promise<void> {
+  const { db } = await import('../lib/store/db.ts');
+  const { sqs } = await import('../lib/queue/commands.ts');
+  const count = (k: string, n = 1) => calls.set(k, (calls.get(k) ?? 0) + n);
+  const middleware =
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+    (args: unknown): Promise<unknown> => {
+      const name = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      count(name);
+      const started = performance.now();
+      if (trace) trace.push(`${(started - traceT0).toFixed(1).padStart(8)} → ${name}`);
+      if (name === 'BatchWriteItem') {
+        const items = (args as { input?: { RequestItems?: Record<string, unknown[]> } }).input?.RequestItems ?? {};
+        count('BatchWriteItem items', Object.values(items).reduce((n, l) => n + l.length, 0));
+      }
+      const out = next(args);
+      if (trace) void out.then(() => trace?.push(`${(performance.now() - traceT0).toFixed(1).padStart(8)} ← ${name} (${(performance.now() - started).toFixed(1)} ms)`), () => undefined);
+      return out;
+    };
+  for (const c of [db(), sqs()]) (c.middlewareStack as { add(m: unknown, o: unknown): void }).add(middleware, { step: 'initialize', name: 'benchCallCounter' });
 }
 
 async function runShape(client: Client, jobId: string, detector: { function: string; field_name: string; by_field_name?: string }, posts: Rec[][], series: number, perBucket: number): Promise<ShapeResult> {
@@ -94,15 +129,25 @@ async function runShape(client: Client, jobId: string, detector: { function: str
   const latencies: number[] = [];
   let processed: number | undefined;
   let accepted = 0;
+  calls.clear();
   const t0 = performance.now();
-  for (const data of posts) {
+  for (const [i, data] of posts.entries()) {
     const s = performance.now();
+    if (process.env.E2E_TRACE && i === 2) {
+      trace = [];
+      traceT0 = s;
+    }
     const res = await client.ml.postData({ job_id: jobId, data }, { meta: true });
     latencies.push(performance.now() - s);
+    if (trace) {
+      console.log(`trace of post ${i}:\n${trace.join('\n')}\n${(performance.now() - traceT0).toFixed(1).padStart(8)} answered`);
+      trace = undefined;
+    }
     if (res.statusCode === 202) accepted++;
     else processed = res.body.processed_record_count;
   }
   const wallMs = performance.now() - t0;
+  const callsPerPost = Object.fromEntries([...calls].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, round1(n / posts.length)]));
   const records = posts.length * PER_POST;
   const stats = await client.ml.getJobStats({ job_id: jobId });
   const dc = stats.jobs[0]?.data_counts;
@@ -115,6 +160,7 @@ async function runShape(client: Client, jobId: string, detector: { function: str
     recordsPerPost: PER_POST,
     records,
     accepted,
+    ...(calls.size > 0 ? { callsPerPost } : {}),
     processedRecordCount: processed,
     statsBucketCount: dc?.bucket_count,
     wallMs: round1(wallMs),
@@ -143,6 +189,7 @@ async function main(): Promise<void> {
   const onePosts = Number(process.env.E2E_ONE_POSTS ?? 5);
   const system = await connect();
   const { client } = system;
+  if (system.inProcess) await countCalls();
   try {
     // Bodies are built before the clocks start; the client serializes them as NDJSON.
     const many = Array.from({ length: manyPosts }, (_, i) => manySeriesPost(i));

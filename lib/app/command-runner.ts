@@ -64,10 +64,16 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     await rollUpStatus(cmd);
     return;
   }
-  await markRunning(cmd.command_id);
   // The lease is taken before upgrade mode is looked at: an enable that turns the mode on after
-  // this look still sees the lease, and waits for this work to finish or park.
-  const release = await holdLease(cmd.command_id, message.target);
+  // this look still sees the lease, and waits for this work to finish or park. Marking the
+  // command running is independent of it, so both writes go at once (one round trip).
+  const [running, lease] = await Promise.allSettled([markRunning(cmd.command_id), holdLease(cmd.command_id, message.target)]);
+  if (running.status === 'rejected') {
+    if (lease.status === 'fulfilled') await lease.value();
+    throw running.reason;
+  }
+  if (lease.status === 'rejected') throw lease.reason;
+  const release = lease.value;
   try {
     await runHeld(cmd, message, record, context);
   } finally {

@@ -143,8 +143,14 @@ export async function markRunning(commandId: string): Promise<void> {
  * Records the outcome of one target, once: a second outcome for the same target (a
  * redelivery that raced) is ignored. When the last target's outcome lands, the command
  * becomes `done`, or `failed` if any target failed (see rollUpStatus).
+ *
+ * A command of one target (post data, flush, a close of one job: most commands) records its
+ * outcome, its status and the removal of its pending marker in one transaction, one round
+ * trip instead of two; the roll-up's idempotent repair still covers a redelivery that finds
+ * an outcome written by the two-step path.
  */
 export async function recordOutcome(cmd: Command, target: string, outcome: TargetOutcome): Promise<void> {
+  if (cmd.targets.length === 1 && cmd.targets[0] === target) return recordOnlyOutcome(cmd, target, outcome);
   let updated: Command;
   try {
     const out = await db().send(
@@ -164,6 +170,32 @@ export async function recordOutcome(cmd: Command, target: string, outcome: Targe
     throw err;
   }
   await rollUpStatus(updated);
+}
+
+/** {@link recordOutcome} for the only target of a command: outcome, status and marker in one transaction; a second outcome is ignored. */
+async function recordOnlyOutcome(cmd: Command, target: string, outcome: TargetOutcome): Promise<void> {
+  const table = tableName();
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: table,
+              Key: keys.command(cmd.command_id),
+              UpdateExpression: 'SET outcomes.#t = :o, #s = :s',
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(outcomes.#t)',
+              ExpressionAttributeNames: { '#t': target, '#s': 'status' },
+              ExpressionAttributeValues: { ':o': encodeOutcome(outcome), ':s': outcome.status },
+            },
+          },
+          { Delete: { TableName: table, Key: keys.pendingCommand(cmd.command_id) } },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
 }
 
 /**

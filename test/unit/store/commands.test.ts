@@ -70,8 +70,35 @@ describe('the command store adapter', () => {
 
   it('treats a lost race on the outcome as a no-op', async () => {
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
-    await expect(recordOutcome(cmd(['a']), 'a', { status: 'done', finished_ms: 1 })).resolves.toBeUndefined();
+    await expect(recordOutcome(cmd(['a', 'b']), 'a', { status: 'done', finished_ms: 1 })).resolves.toBeUndefined();
     await expect(markRunning('123')).resolves.toBeUndefined();
+    expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('records the only target’s outcome, the status and the marker’s removal in one transaction', async () => {
+    await recordOutcome(cmd(['a']), 'a', { status: 'failed', finished_ms: 1 });
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(ddb).toHaveReceivedCommandWith(TransactWriteCommand, {
+      TransactItems: [
+        {
+          Update: expect.objectContaining({
+            Key: keys.command('123'),
+            UpdateExpression: 'SET outcomes.#t = :o, #s = :s',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(outcomes.#t)',
+            ExpressionAttributeValues: { ':o': { status: 'failed', finished_ms: 1 }, ':s': 'failed' },
+          }),
+        },
+        { Delete: { TableName: 'test-table', Key: keys.pendingCommand('123') } },
+      ],
+    });
+  });
+
+  it('treats a lost race on the only target’s outcome as a no-op', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
+    await expect(recordOutcome(cmd(['a']), 'a', { status: 'done', finished_ms: 1 })).resolves.toBeUndefined();
   });
 
   it('stores a new command and its pending marker in one transaction, the command conditionally', async () => {
