@@ -10,6 +10,9 @@
  *   bucket_span 5m, one record per bucket, so a post of 10,000 records is 10,000 buckets
  *   (about 35 days). `E2E_ONE_POSTS` posts (default 5).
  *
+ * - `largePost`: one post of 100,000 records, 100 hosts × 1,000 minutes (about 4.8 MB), which
+ *   must be answered with its data counts, never a 202 task (issue 12).
+ *
  * Each post is an NDJSON body sent by the official client's `ml.postData`; a post answered
  * with anything but its data counts (a 202 task) counts as not processed. Records/s =
  * records / wall time of the posts; also p50/p95/max latency per post, and the ratio
@@ -32,13 +35,14 @@ const targets: Record<string, Target> = {
   manySeriesRecordsPerSecond: { min: 200_000, unit: 'records/s' },
   oneSeriesRecordsPerSecond: { min: 50_000, unit: 'records/s' },
   shapeRatio: { max: 4, unit: 'manySeries ÷ oneSeries records/s' },
+  largePostAccepted: { max: 0, unit: 'posts of 100,000 records answered 202' },
 };
 
-interface Rec {
+type Rec = {
   timestamp: number;
   host?: string;
   value: number;
-}
+};
 
 /** A deterministic value: a level, a daily wave and a little hashed noise. */
 const valueAt = (minute: number, series: number): number => {
@@ -46,6 +50,19 @@ const valueAt = (minute: number, series: number): number => {
   const noise = (((minute * 7919 + series * 104729) % 1000) / 1000 - 0.5) * 4;
   return 50 + series * 0.5 + 10 * daily + noise;
 };
+
+/**
+ * The large post: 100,000 records of 100 hosts once a minute for 1,000 minutes, with short
+ * field names and values of two decimals (about 4.8 MB of NDJSON), so it fits the default
+ * body limit (`MAX_BODY_BYTES`, 5 MiB) as a real agent's post of that size would.
+ */
+function largePost(): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (let m = 0; m < 1_000; m++) {
+    for (let h = 0; h < 100; h++) out.push({ time: START_MS + m * MINUTE, host: `h-${String(h).padStart(3, '0')}`, cpu: Math.round(valueAt(m, h) * 100) / 100 });
+  }
+  return out;
+}
 
 /** 100 series: post `i` (0-based) is minutes [i·100, (i+1)·100) × 100 hosts, in time order. */
 function manySeriesPost(i: number): Rec[] {
@@ -109,21 +126,36 @@ async function countCalls(): Promise<void> {
       if (trace) trace.push(`${(started - traceT0).toFixed(1).padStart(8)} → ${name}`);
       if (name === 'BatchWriteItem') {
         const items = (args as { input?: { RequestItems?: Record<string, unknown[]> } }).input?.RequestItems ?? {};
-        count('BatchWriteItem items', Object.values(items).reduce((n, l) => n + l.length, 0));
+        count(
+          'BatchWriteItem items',
+          Object.values(items).reduce((n, l) => n + l.length, 0),
+        );
       }
       const out = next(args);
-      if (trace) void out.then(() => trace?.push(`${(performance.now() - traceT0).toFixed(1).padStart(8)} ← ${name} (${(performance.now() - started).toFixed(1)} ms)`), () => undefined);
+      if (trace)
+        void out.then(
+          () => trace?.push(`${(performance.now() - traceT0).toFixed(1).padStart(8)} ← ${name} (${(performance.now() - started).toFixed(1)} ms)`),
+          () => undefined,
+        );
       return out;
     };
   for (const c of [db(), sqs()]) (c.middlewareStack as { add(m: unknown, o: unknown): void }).add(middleware, { step: 'initialize', name: 'benchCallCounter' });
 }
 
-async function runShape(client: Client, jobId: string, detector: { function: string; field_name: string; by_field_name?: string }, posts: Rec[][], series: number, perBucket: number): Promise<ShapeResult> {
+async function runShape(
+  client: Client,
+  jobId: string,
+  detector: { function: string; field_name: string; by_field_name?: string },
+  posts: Record<string, unknown>[][],
+  series: number,
+  perBucket: number,
+  timeField = 'timestamp',
+): Promise<ShapeResult> {
   await deleteIfExists(client, jobId);
   await client.ml.putJob({
     job_id: jobId,
     analysis_config: { bucket_span: '5m', detectors: [detector], influencers: detector.by_field_name ? [detector.by_field_name] : [] },
-    data_description: { time_field: 'timestamp', time_format: 'epoch_ms' },
+    data_description: { time_field: timeField, time_format: 'epoch_ms' },
   });
   await client.ml.openJob({ job_id: jobId });
   const latencies: number[] = [];
@@ -148,7 +180,7 @@ async function runShape(client: Client, jobId: string, detector: { function: str
   }
   const wallMs = performance.now() - t0;
   const callsPerPost = Object.fromEntries([...calls].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, round1(n / posts.length)]));
-  const records = posts.length * PER_POST;
+  const records = posts.reduce((n, p) => n + p.length, 0);
   const stats = await client.ml.getJobStats({ job_id: jobId });
   const dc = stats.jobs[0]?.data_counts;
   await client.ml.closeJob({ job_id: jobId, force: true });
@@ -157,7 +189,7 @@ async function runShape(client: Client, jobId: string, detector: { function: str
   return {
     job: { series, bucketSpan: '5m', detector: text, recordsPerBucketPerSeries: perBucket },
     posts: posts.length,
-    recordsPerPost: PER_POST,
+    recordsPerPost: posts[0]?.length ?? 0,
     records,
     accepted,
     ...(calls.size > 0 ? { callsPerPost } : {}),
@@ -198,13 +230,17 @@ async function main(): Promise<void> {
     print('manySeries', manySeries);
     const oneSeries = await runShape(client, 'bench-e2e-one', { function: 'mean', field_name: 'value' }, one, 1, 1);
     print('oneSeries', oneSeries);
+    const large = await runShape(client, 'bench-e2e-large', { function: 'mean', field_name: 'cpu', by_field_name: 'host' }, [largePost()], 100, 1, 'time');
+    print('largePost', large);
     const shapeRatio = Math.round((manySeries.recordsPerSecond / oneSeries.recordsPerSecond) * 100) / 100;
     console.log(`e2e: ratio manySeries ÷ oneSeries = ${shapeRatio}`);
-    for (const [name, r] of Object.entries({ manySeries, oneSeries })) if (!complete(r)) console.warn(`e2e: WARNING ${name} did not answer every post with counts covering its records`);
+    for (const [name, r] of Object.entries({ manySeries, oneSeries, largePost: large }))
+      if (!complete(r)) console.warn(`e2e: WARNING ${name} did not answer every post with counts covering its records`);
     const results = {
       system: system.inProcess ? 'in-process startLocalSystem (DynamoDB Local + fauxqs)' : system.url,
       manySeries,
       oneSeries,
+      largePost: large,
       shapeRatio,
     };
     writeResult('e2e', {
@@ -214,6 +250,7 @@ async function main(): Promise<void> {
         manySeriesRecordsPerSecond: meets(manySeries.recordsPerSecond, targets.manySeriesRecordsPerSecond!) && complete(manySeries),
         oneSeriesRecordsPerSecond: meets(oneSeries.recordsPerSecond, targets.oneSeriesRecordsPerSecond!) && complete(oneSeries),
         shapeRatio: meets(shapeRatio, targets.shapeRatio!),
+        largePostAccepted: meets(large.accepted, targets.largePostAccepted!) && complete(large),
       },
     });
   } finally {
