@@ -25,6 +25,8 @@ describe('a large _data post', () => {
       job_id,
       analysis_config: { bucket_span: '5m', detectors: [{ function: 'mean', field_name: 'cpu', by_field_name: 'host' }] },
       data_description: { time_field: 'time', time_format: 'epoch_ms' },
+      // A small limit, so the jobs other test files leave open never leave this one without ML memory.
+      analysis_limits: { model_memory_limit: '32mb' },
     });
     await es.ml.openJob({ job_id });
     const ndjson = body();
