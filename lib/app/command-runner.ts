@@ -73,16 +73,21 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     throw running.reason;
   }
   if (lease.status === 'rejected') throw lease.reason;
-  const release = lease.value;
+  // Released once, by whichever comes first: the end of the work or this function's end.
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> => {
+    if (!released) released = Promise.resolve(lease.value());
+    return released;
+  };
   try {
-    await runHeld(cmd, message, record, context);
+    await runHeld(cmd, message, record, release, context);
   } finally {
     await release();
   }
 }
 
 /** {@link processCommandRecord} once the target's lease is held: park, or carry out and record the outcome. */
-async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, context?: Context): Promise<void> {
+async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, release: () => Promise<void>, context?: Context): Promise<void> {
   if (await shouldPark(cmd, message)) {
     await park(message, 'upgrade mode is enabled');
     return;
@@ -90,7 +95,9 @@ async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord,
   try {
     const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
     const response = await applyCommand(cmd, message.target, { remainingMs });
-    await recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() });
+    // The work is committed: the lease (which upgrade mode waits on) can go while the answer is
+    // recorded, one round trip instead of two; recording the outcome changes no job state.
+    await Promise.all([recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() }), release()]);
   } catch (err) {
     if (err instanceof WorkParked) {
       // Halted between two steps by upgrade mode: progress is saved on the entity; the message runs again when upgrade mode is disabled.

@@ -226,6 +226,17 @@ describe('the command runner in upgrade mode', () => {
     expect(execute.executeCommand).not.toHaveBeenCalled();
   });
 
+  it('releases the lease while the outcome of finished work is recorded, once', async () => {
+    execute.executeCommand.mockResolvedValue({ closed: true });
+    // Recording waits for the release: it would never finish if the release came after it.
+    store.recordOutcome.mockImplementation(async () => {
+      await vi.waitFor(() => expect(upgrade.release).toHaveBeenCalled());
+    });
+    await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
+    expect(store.recordOutcome).toHaveBeenCalledTimes(1);
+    expect(upgrade.release).toHaveBeenCalledTimes(1);
+  });
+
   it('parks work halted between two steps (WorkParked) on any delivery, never failing it or handing it on', async () => {
     execute.executeCommand.mockRejectedValue(new WorkParked('close of job [job-a]'));
     await expect(processCommandRecord(record('5'))).resolves.toBeUndefined();
