@@ -64,19 +64,30 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     await rollUpStatus(cmd);
     return;
   }
-  await markRunning(cmd.command_id);
   // The lease is taken before upgrade mode is looked at: an enable that turns the mode on after
-  // this look still sees the lease, and waits for this work to finish or park.
-  const release = await holdLease(cmd.command_id, message.target);
+  // this look still sees the lease, and waits for this work to finish or park. Marking the
+  // command running is independent of it, so both writes go at once (one round trip).
+  const [running, lease] = await Promise.allSettled([markRunning(cmd.command_id), holdLease(cmd.command_id, message.target)]);
+  if (running.status === 'rejected') {
+    if (lease.status === 'fulfilled') await lease.value();
+    throw running.reason;
+  }
+  if (lease.status === 'rejected') throw lease.reason;
+  // Released once, by whichever comes first: the end of the work or this function's end.
+  let released: Promise<void> | undefined;
+  const release = (): Promise<void> => {
+    if (!released) released = Promise.resolve(lease.value());
+    return released;
+  };
   try {
-    await runHeld(cmd, message, record, context);
+    await runHeld(cmd, message, record, release, context);
   } finally {
     await release();
   }
 }
 
 /** {@link processCommandRecord} once the target's lease is held: park, or carry out and record the outcome. */
-async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, context?: Context): Promise<void> {
+async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, release: () => Promise<void>, context?: Context): Promise<void> {
   if (await shouldPark(cmd, message)) {
     await park(message, 'upgrade mode is enabled');
     return;
@@ -84,7 +95,9 @@ async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord,
   try {
     const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
     const response = await applyCommand(cmd, message.target, { remainingMs });
-    await recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() });
+    // The work is committed: the lease (which upgrade mode waits on) can go while the answer is
+    // recorded, one round trip instead of two; recording the outcome changes no job state.
+    await Promise.all([recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() }), release()]);
   } catch (err) {
     if (err instanceof WorkParked) {
       // Halted between two steps by upgrade mode: progress is saved on the entity; the message runs again when upgrade mode is disabled.

@@ -19,8 +19,8 @@ import { loadModel } from './live-model.ts';
  * `data_counts`.
  */
 export async function postData(jobId: string, body: string, params: { reset_start?: string; reset_end?: string }, startedMs = Date.now()): Promise<Queued<unknown>> {
-  await refuseInUpgradeMode('cluster:admin/xpack/ml/job/data/post');
-  const rt = await getJobRuntime(jobId);
+  // Both reads at once (one round trip); upgrade mode's 429 still wins over "not open", as in Elasticsearch.
+  const [, rt] = await Promise.all([refuseInUpgradeMode('cluster:admin/xpack/ml/job/data/post'), getJobRuntime(jobId)]);
   // A job without a runtime item (unknown) has no task either: "not open", as in Elasticsearch.
   if (!rt) throw new ConflictError(Messages.jobNotOpen(jobId));
   transitionJob(rt, { type: 'require_open' });
@@ -37,8 +37,9 @@ export async function postData(jobId: string, body: string, params: { reset_star
 
 /** The worker side of `_data`: the job as it is now, and the command's body read back from beside the command. */
 export async function applyPostData(cmd: Command, jobId: string): Promise<DataCounts> {
-  const { job, rt } = await loadJob(jobId, true);
-  return processData(job, rt, cmd.command_id, await getCommandPayload(cmd));
+  // The job and the body are read at once: the payload chunks do not wait for the job's two reads.
+  const [{ job, rt }, body] = await Promise.all([loadJob(jobId, true), getCommandPayload(cmd)]);
+  return processData(job, rt, cmd.command_id, body);
 }
 
 /**

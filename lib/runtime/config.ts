@@ -13,7 +13,7 @@ import { LOG_FORMATS, LOG_LEVELS } from './log.ts';
  * | `CLUSTER_NAME` | `cluster_name` of `GET /` (default `mlplane`) |
  * | `HTTP_WAIT_CAP_MS` | how long an HTTP function waits for a command before answering 202 (default 28000, the API Gateway cap less a margin) |
  * | `COMMAND_POLL_MS` | pause between an HTTP function's polls of a command's outcome during the first 300 ms (default 15); the pauses then double up to 500 ms |
- * | `MAX_BODY_BYTES` | largest accepted request body (default 100 MiB, Elasticsearch's `http.max_content_length`) |
+ * | `MAX_BODY_BYTES` | largest accepted request body, bytes (default 5 MiB: what the deployment can take, see {@link DEFAULT_MAX_BODY_BYTES}; Elasticsearch's `http.max_content_length` is 100 MiB) |
  * | `COMMAND_ROLES` | comma-separated roles the command ingress runs command events as (default `machine_learning_admin`; add `watcher_admin` for Watcher commands) |
  * | `LOG_LEVEL` | `debug`, `info` (default), `warn`, `error` or `silent`; anything else fails the start (`lib/runtime/log.ts`) |
  * | `LOG_FORMAT` | `json` or `text` (default: `text` on a terminal, else `json`) |
@@ -37,6 +37,21 @@ export interface RuntimeConfig {
   eventsFile: string | undefined;
 }
 
+/**
+ * The default body limit, 5 MiB: the largest body the deployment takes whole. API Gateway's
+ * HTTP API refuses a payload over 10 MB with its own 413 (not Elasticsearch's), and the
+ * function behind it is invoked synchronously, whose event may not exceed Lambda's 6 MB; the
+ * body travels in that event as a JSON string (an NDJSON body's quotes and newlines escaped,
+ * about 10–15% more) beside the request's other fields. 5 MiB leaves that room, so a body
+ * over it gets Elasticsearch's 413 `content_too_long_exception` from the function (and from
+ * the local server, which uses the same limit) rather than a gateway error. A 100,000-record
+ * `_data` post of one series (~4.5 MB of NDJSON) fits. (Not checked on AWS: a body the gateway
+ * passes base64-encoded is a third larger in the event, which would lower the ceiling to about
+ * 4.5 MB.) Elasticsearch's own default
+ * (`http.max_content_length`) is 100 MiB; set `MAX_BODY_BYTES` to use it locally.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+
 const schema = z.object({
   TABLE_NAME: z.string().min(1),
   COMMAND_QUEUE_URL: z.string().min(1),
@@ -44,11 +59,7 @@ const schema = z.object({
   CLUSTER_NAME: z.string().min(1).default('mlplane'),
   HTTP_WAIT_CAP_MS: z.coerce.number().int().positive().default(28_000),
   COMMAND_POLL_MS: z.coerce.number().int().positive().default(15),
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(100 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
   COMMAND_ROLES: z
     .string()
     .default('machine_learning_admin')

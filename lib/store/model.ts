@@ -49,6 +49,18 @@ export async function readModelState(jobId: string, ptr: ModelPointer): Promise<
   return join(parts);
 }
 
+/**
+ * Deletes the chunks of one superseded generation, by the pointer that named it: BatchWriteItem
+ * deletes only, no Query (a batch's commit knows the generation it replaced). Deleting chunks
+ * already gone is a no-op, so a redelivered commit may repeat it.
+ */
+export async function deleteModelGeneration(jobId: string, ptr: Pick<ModelPointer, 'generation' | 'chunks'>): Promise<void> {
+  await batchWrite(
+    [],
+    Array.from({ length: ptr.chunks }, (_, n) => keys.modelChunk(jobId, ptr.generation, n)),
+  );
+}
+
 /** Deletes every model generation except `keep` (garbage from superseded or abandoned writes). */
 export async function deleteModelGenerationsExcept(jobId: string, keep: number | undefined): Promise<void> {
   const all = await keysWithPrefix(keys.jobPartition(jobId), keys.modelPrefix);

@@ -210,6 +210,33 @@ describe('the command runner in upgrade mode', () => {
     expect(order).toEqual(['lease', 'park?']);
   });
 
+  it('marks the command running and takes the lease at once, and releases the lease when marking fails', async () => {
+    let leaseTaken = false;
+    upgrade.holdLease.mockImplementation(async () => {
+      leaseTaken = true;
+      return upgrade.release;
+    });
+    // Marking waits for the lease: it would never finish if the two writes were made one after the other.
+    store.markRunning.mockImplementation(async () => {
+      await vi.waitFor(() => expect(leaseTaken).toBe(true));
+      throw throttled();
+    });
+    await expect(processCommandRecord(record('1'))).rejects.toThrow('Rate of requests');
+    expect(upgrade.release).toHaveBeenCalledTimes(1);
+    expect(execute.executeCommand).not.toHaveBeenCalled();
+  });
+
+  it('releases the lease while the outcome of finished work is recorded, once', async () => {
+    execute.executeCommand.mockResolvedValue({ closed: true });
+    // Recording waits for the release: it would never finish if the release came after it.
+    store.recordOutcome.mockImplementation(async () => {
+      await vi.waitFor(() => expect(upgrade.release).toHaveBeenCalled());
+    });
+    await expect(processCommandRecord(record('1'))).resolves.toBeUndefined();
+    expect(store.recordOutcome).toHaveBeenCalledTimes(1);
+    expect(upgrade.release).toHaveBeenCalledTimes(1);
+  });
+
   it('parks work halted between two steps (WorkParked) on any delivery, never failing it or handing it on', async () => {
     execute.executeCommand.mockRejectedValue(new WorkParked('close of job [job-a]'));
     await expect(processCommandRecord(record('5'))).resolves.toBeUndefined();

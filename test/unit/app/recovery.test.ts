@@ -100,12 +100,19 @@ describe('restart recovery of the local runtime', () => {
     expect(await requeuePendingCommands()).toBe(0);
 
     expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
-    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: keys.command('5'),
-      ExpressionAttributeValues: {
-        ':o': expect.objectContaining({ status: 'failed', error_json: expect.stringContaining('mlplane stopped before the outcome of this command event was recorded') }),
-      },
+    // One target: its outcome and the command's status are one transaction (lib/store/commands.ts#recordOutcome).
+    expect(ddb).toHaveReceivedCommandWith(TransactWriteCommand, {
+      TransactItems: expect.arrayContaining([
+        {
+          Update: expect.objectContaining({
+            Key: keys.command('5'),
+            ExpressionAttributeValues: {
+              ':o': expect.objectContaining({ status: 'failed', error_json: expect.stringContaining('mlplane stopped before the outcome of this command event was recorded') }),
+              ':s': 'failed',
+            },
+          }),
+        },
+      ]),
     });
-    expect(ddb).toHaveReceivedCommand(TransactWriteCommand);
   });
 });

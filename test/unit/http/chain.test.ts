@@ -9,6 +9,7 @@ process.env.LOG_LEVEL = 'silent';
 const ddb = mockClient(DynamoDBDocumentClient);
 const { hashPassword } = await import('../../../lib/app/security.ts');
 const { handler } = await import('../../../functions/http/root.ts');
+const { config, DEFAULT_MAX_BODY_BYTES } = await import('../../../lib/runtime/config.ts');
 
 let hash = '';
 beforeAll(async () => {
@@ -75,6 +76,30 @@ describe('the HTTP middy chain', () => {
     expect(r.body).toContain('\n  "defaults"');
     expect(json(r).upgrade_mode).toBe(false);
     expect(json(r).defaults.anomaly_detectors.model_memory_limit).toBe('1gb');
+  });
+});
+
+describe('the body limit', () => {
+  const withBody = (bytes: number): APIGatewayProxyEventV2 => {
+    const e = event('GET /', '/');
+    e.headers['content-type'] = 'application/json';
+    e.body = ' '.repeat(bytes);
+    return e;
+  };
+
+  it('is 5 MiB by default, under what API Gateway and a Lambda invocation take', () => {
+    expect(DEFAULT_MAX_BODY_BYTES).toBe(5 * 1024 * 1024);
+    expect(config().maxBodyBytes).toBe(DEFAULT_MAX_BODY_BYTES);
+  });
+
+  it('answers a body over it with Elasticsearch’s 413 content_too_long_exception, before authentication', async () => {
+    const r = await call(withBody(DEFAULT_MAX_BODY_BYTES + 1));
+    expect(r.statusCode).toBe(413);
+    expect(json(r)).toMatchObject({ status: 413, error: { type: 'content_too_long_exception' } });
+  });
+
+  it('takes a body of exactly the limit (this one then fails authentication)', async () => {
+    expect((await call(withBody(DEFAULT_MAX_BODY_BYTES))).statusCode).toBe(401);
   });
 });
 

@@ -18,7 +18,7 @@ import { keys } from '../../../lib/store/keys.ts';
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
-const { recordOutcome, markRunning, putCommand, rollUpStatus, listUnfinishedCommands } = await import('../../../lib/store/commands.ts');
+const { recordOutcome, markRunning, putCommand, rollUpStatus, listUnfinishedCommands, getCommandPayload } = await import('../../../lib/store/commands.ts');
 
 const cmd = (targets: string[], id = '123'): Command => ({
   command_id: id,
@@ -70,8 +70,35 @@ describe('the command store adapter', () => {
 
   it('treats a lost race on the outcome as a no-op', async () => {
     ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
-    await expect(recordOutcome(cmd(['a']), 'a', { status: 'done', finished_ms: 1 })).resolves.toBeUndefined();
+    await expect(recordOutcome(cmd(['a', 'b']), 'a', { status: 'done', finished_ms: 1 })).resolves.toBeUndefined();
     await expect(markRunning('123')).resolves.toBeUndefined();
+    expect(ddb).not.toHaveReceivedCommand(TransactWriteCommand);
+  });
+
+  it('records the only target’s outcome, the status and the marker’s removal in one transaction', async () => {
+    await recordOutcome(cmd(['a']), 'a', { status: 'failed', finished_ms: 1 });
+    expect(ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(ddb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(ddb).toHaveReceivedCommandWith(TransactWriteCommand, {
+      TransactItems: [
+        {
+          Update: expect.objectContaining({
+            Key: keys.command('123'),
+            UpdateExpression: 'SET outcomes.#t = :o, #s = :s',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(outcomes.#t)',
+            ExpressionAttributeValues: { ':o': { status: 'failed', finished_ms: 1 }, ':s': 'failed' },
+          }),
+        },
+        { Delete: { TableName: 'test-table', Key: keys.pendingCommand('123') } },
+      ],
+    });
+  });
+
+  it('treats a lost race on the only target’s outcome as a no-op', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejects(new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
+    await expect(recordOutcome(cmd(['a']), 'a', { status: 'done', finished_ms: 1 })).resolves.toBeUndefined();
   });
 
   it('stores a new command and its pending marker in one transaction, the command conditionally', async () => {
@@ -83,6 +110,29 @@ describe('the command store adapter', () => {
       ],
     });
     expect(keys.pendingCommand('1700000000000123').pk).toMatch(/^pending#[0-3]$/);
+  });
+
+  it('stores a payload deflated, in far fewer bytes, and reads it back as it was posted', async () => {
+    const written: { data: Uint8Array; sk: string }[] = [];
+    ddb.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, { PutRequest: { Item: { data: Uint8Array; sk: string } } }[]> }) => {
+      for (const r of input.RequestItems['test-table'] ?? []) written.push(r.PutRequest.Item);
+      return {};
+    });
+    const body = Array.from({ length: 10_000 }, (_, i) => JSON.stringify({ timestamp: 1767571200000 + i * 60_000, host: `host-${i % 100}`, value: 50 + (i % 17) / 4 })).join('\n');
+    const c = cmd(['a']);
+    expect(await putCommand(c, body)).toBe(true);
+    expect(c.payload_encoding).toBe('deflate-raw');
+    expect(c.payload_chunks).toBe(1);
+    const stored = written.reduce((n, item) => n + item.data.length, 0);
+    expect(stored).toBeLessThan(Buffer.byteLength(body) / 5);
+    for (const item of written) ddb.on(GetCommand, { Key: { pk: keys.command(c.command_id).pk, sk: item.sk } }).resolves({ Item: item });
+    expect(await getCommandPayload(c)).toBe(body);
+  });
+
+  it('reads the plain payload of a command stored before payloads were deflated', async () => {
+    const c = { ...cmd(['a']), payload_chunks: 1, payload_nonce: 'n' };
+    ddb.on(GetCommand, { Key: keys.commandPayloadChunk(c.command_id, 'n', 0) }).resolves({ Item: { data: Buffer.from('{"a":1}') } });
+    expect(await getCommandPayload(c)).toBe('{"a":1}');
   });
 
   it('reports a taken command id as false', async () => {
