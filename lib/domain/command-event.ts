@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The command event, version 1: one Elasticsearch REST request as JSON, sent by an

@@ -28,7 +28,7 @@
  * An object rather than a bare array so the file can grow keys (defaults, groups) without a
  * new format. Unknown keys are refused, as a misspelt `timezone` would otherwise run in UTC.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CommandEvent, commandEventSchema } from './command-event.ts';
 import { ScheduleConfigError } from './errors.ts';
 import { checkScheduleTiming, type ParsedScheduleExpression } from './schedule-expression.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { EsErrorBody } from './errors.ts';
 
 /**

@@ -15,7 +15,7 @@
  * the shapes use Elasticsearch's field names (job_id, datafeed_id, record_score, …).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { IllegalArgumentError } from './errors.ts';
 
 /** The `source` of every mlplane event. */

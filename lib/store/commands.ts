@@ -2,7 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, ScanCommand, TransactWriteComman
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { deflateRaw as deflateRawCb, inflateRaw as inflateRawCb } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Command, commandParamsSchema, storedCommandSchema, type TargetOutcome } from '../domain/command.ts';
 import { batchWrite, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';

@@ -3,7 +3,7 @@
  * both), plus a claim item per job that has a datafeed (key layout in `keys.ts`).
  */
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DatafeedConfig, DatafeedRuntime } from '../domain/datafeed/types.ts';
 import { StaleStateError } from '../domain/errors.ts';
 import { queryAll } from './batch.ts';

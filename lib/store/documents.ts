@@ -6,7 +6,7 @@
  * is acknowledged (`_refresh` has nothing to do).
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StaleStateError } from '../domain/errors.ts';
 import type { Mappings } from '../domain/documents/mappings.ts';
 import { batchWrite, queryAll } from './batch.ts';

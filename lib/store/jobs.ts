@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JobConfig } from '../domain/job/types.ts';
 import type { DataCounts, JobRuntime, ModelSizeStats, OpenTimeSettings, TimingStats } from '../domain/state.ts';
 import { StaleStateError } from '../domain/errors.ts';

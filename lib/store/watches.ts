@@ -10,7 +10,7 @@
  * and re-created watch starts again at `_version` 1 / `_seq_no` 0.
  */
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { WatchWriteConflict } from '../domain/errors.ts';
 import type { WatchConfig, WatchStatus } from '../domain/watcher/types.ts';
 import { queryAll } from './batch.ts';
