@@ -193,6 +193,11 @@ export interface EventOrigin {
   nodeName: string;
 }
 
+/** The fields every event's detail starts with (`base`): its fact id, the publisher, and when the fact happened (epoch ms). */
+function baseFields(origin: EventOrigin, eventId: string, timestampMs: number) {
+  return { event_id: eventId, cluster_name: origin.clusterName, node_name: origin.nodeName, timestamp: timestampMs };
+}
+
 /**
  * `ML Job State Change` for one committed job runtime write. The id derives from the job, the
  * new state and the runtime item's version after the write (one write makes one version).
@@ -206,10 +211,7 @@ export function jobStateChangeEvent(
   return {
     detailType: EVENT_DETAIL_TYPES.jobState,
     detail: jobStateChangeSchema.parse({
-      event_id: factId('job', move.jobId, move.state, move.version),
-      cluster_name: origin.clusterName,
-      node_name: origin.nodeName,
-      timestamp: move.nowMs,
+      ...baseFields(origin, factId('job', move.jobId, move.state, move.version), move.nowMs),
       job_id: move.jobId,
       state: move.state,
       previous_state: move.previous,
@@ -239,10 +241,7 @@ export function datafeedStateChangeEvent(
   return {
     detailType: EVENT_DETAIL_TYPES.datafeedState,
     detail: datafeedStateChangeSchema.parse({
-      event_id: factId('datafeed', move.datafeedId, move.state, move.version),
-      cluster_name: origin.clusterName,
-      node_name: origin.nodeName,
-      timestamp: move.nowMs,
+      ...baseFields(origin, factId('datafeed', move.datafeedId, move.state, move.version), move.nowMs),
       datafeed_id: move.datafeedId,
       job_id: move.jobId,
       state: move.state,
@@ -270,10 +269,7 @@ export function commandFailedEvent(
   return {
     detailType: EVENT_DETAIL_TYPES.commandFailed,
     detail: commandFailedSchema.parse({
-      event_id: factId('command_failed', failure.commandId, failure.target),
-      cluster_name: origin.clusterName,
-      node_name: origin.nodeName,
-      timestamp: failure.nowMs,
+      ...baseFields(origin, factId('command_failed', failure.commandId, failure.target), failure.nowMs),
       action: failure.action,
       es_action: failure.esAction,
       target: failure.target,
@@ -291,10 +287,7 @@ export function upgradeModeChangeEvent(origin: EventOrigin, change: { enabled: b
   return {
     detailType: EVENT_DETAIL_TYPES.upgradeMode,
     detail: upgradeModeChangeSchema.parse({
-      event_id: factId('upgrade_mode', change.enabled ? 'enabled' : 'disabled', change.version),
-      cluster_name: origin.clusterName,
-      node_name: origin.nodeName,
-      timestamp: change.nowMs,
+      ...baseFields(origin, factId('upgrade_mode', change.enabled ? 'enabled' : 'disabled', change.version), change.nowMs),
       enabled: change.enabled,
       previous: change.previous,
       ...(change.expiresMs !== undefined ? { expires_at: new Date(change.expiresMs).toISOString() } : {}),
@@ -354,10 +347,7 @@ export function anomalyRecordEvents(origin: EventOrigin, records: Iterable<Recor
     out.push({
       detailType: EVENT_DETAIL_TYPES.anomalyRecord,
       detail: anomalyRecordSchema.parse({
-        event_id: factId('record', r.job_id, r.timestamp, r.detector_index, ...series),
-        cluster_name: origin.clusterName,
-        node_name: origin.nodeName,
-        timestamp: r.timestamp,
+        ...baseFields(origin, factId('record', r.job_id, r.timestamp, r.detector_index, ...series), r.timestamp),
         job_id: r.job_id,
         result_type: 'record',
         detector_index: r.detector_index,
