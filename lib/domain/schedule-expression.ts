@@ -22,6 +22,7 @@
  * names the field, where a guess would fire on days nobody meant.
  */
 import { ScheduleConfigError } from './errors.ts';
+import { instantsOf, wallTimeOf, zoneOf } from './zone.ts';
 
 /** The wall-clock fields of a time in a time zone; `month` 1-12. */
 export interface LocalDateTime {
@@ -221,61 +222,40 @@ export function parseScheduleExpression(expression: string): ParsedScheduleExpre
   return parseAt(body);
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
 /**
  * Checks an IANA time zone name (`Europe/Berlin`, `UTC`) with the runtime's time zone data.
  * @throws ScheduleExpressionError when the runtime does not know it.
  */
 export function assertTimeZone(timeZone: string): void {
   try {
-    formatter(timeZone);
+    new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
     throw new ScheduleExpressionError(`[${timeZone}] is not a time zone (an IANA name such as Europe/Berlin or UTC)`);
   }
 }
 
-/** The wall-clock time of `instantMs` in `timeZone`. */
-export function toLocal(instantMs: number, timeZone: string): LocalDateTime {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(new Date(instantMs))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
-}
+const localAsUtc = (l: LocalDateTime): number => Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
 
-const sameWallTime = (a: LocalDateTime, b: LocalDateTime): boolean =>
-  a.year === b.year && a.month === b.month && a.day === b.day && a.hour === b.hour && a.minute === b.minute && a.second === b.second;
+/** The wall-clock time of `instantMs` in `timeZone` (whole seconds). */
+export function toLocal(instantMs: number, timeZone: string): LocalDateTime {
+  const wall = new Date(wallTimeOf(zoneOf(timeZone), instantMs));
+  return {
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
+  };
+}
 
 /**
  * The instant (epoch ms) of a wall-clock time in `timeZone`: the first of two when the clocks
  * go back (the time happens twice), `undefined` when they go forward over it (it never happens).
  */
 export function fromLocal(local: LocalDateTime, timeZone: string): number | undefined {
-  const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second);
-  // The zone's offsets half a day either side cover any one transition near the time.
-  const offsets = new Set([asUtc - 43_200_000, asUtc + 43_200_000].map((t) => localAsUtc(toLocal(t, timeZone)) - t));
-  const found = [...offsets].map((off) => asUtc - off).filter((t) => sameWallTime(toLocal(t, timeZone), local));
-  return found.length === 0 ? undefined : Math.min(...found);
+  return instantsOf(zoneOf(timeZone), localAsUtc(local)).instants[0];
 }
-
-const localAsUtc = (l: LocalDateTime): number => Date.UTC(l.year, l.month - 1, l.day, l.hour, l.minute, l.second);
 
 function weekday(year: number, month: number, day: number): number {
   return new Date(Date.UTC(year, month - 1, day)).getUTCDay() + 1; // 1 = SUN … 7 = SAT, as in cron

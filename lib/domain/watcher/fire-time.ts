@@ -10,7 +10,7 @@
 import { type QuartzCron, parseQuartzCron } from './quartz/parse.ts';
 import { nextCronWallTime } from './quartz/next.ts';
 import type { ScheduleTrigger } from './types.ts';
-import { instantsOf, type Zone, wallTimeOf, zoneOf } from './zone.ts';
+import { instantsOf, type Zone, wallTimeOf, zoneOf } from '../zone.ts';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 

@@ -1,7 +1,7 @@
 /**
- * Wall-clock time in a watch schedule's `timezone` (Java `ZoneId`: an IANA region such as
+ * Wall-clock time in a time zone: a watch schedule's `timezone` (Java `ZoneId`: an IANA region such as
  * `Europe/London`, `Z`/`UTC`/`GMT`/`UT`, or a fixed offset such as `+01:00`, `-0530`,
- * `UTC+1`, `GMT+02:00`). A *wall time* is a local date and time written as UTC epoch ms
+ * `UTC+1`, `GMT+02:00`) and a command schedule's IANA `timezone`. A *wall time* is a local date and time written as UTC epoch ms
  * (`Date.UTC(y, m, d, h, mi, s)`), so calendar arithmetic on it needs no zone.
  *
  * Region rules come from the ICU data Node carries (`Intl.DateTimeFormat`), the same tz
