@@ -1,7 +1,19 @@
 import { emptyBucketResult, type EmptyRun, type RecordResult } from '../detect/index.ts';
 import { ResourceNotFoundError, Messages } from '../domain/errors.ts';
 import { getJobConfig } from '../store/jobs.ts';
-import { type BucketEntry, type PartRef, queryModelPlot, readIndex, readParts, readScoreIndex, type ResultsIndex, SCORE_INDEX_FLOOR, type TimeRange } from '../store/results.ts';
+import {
+  type BucketEntry,
+  type BucketPart,
+  type PartRef,
+  queryModelPlot,
+  readBucketEntries,
+  readBucketParts,
+  readIndex,
+  readScoreIndex,
+  type ResultsIndex,
+  SCORE_INDEX_FLOOR,
+  type TimeRange,
+} from '../store/results.ts';
 import { listAudit } from '../store/audit.ts';
 import { compareBy, loadedSegment, newestBucketFirst, pageByTime, type Segment } from './result-pages.ts';
 
@@ -44,21 +56,24 @@ const within = (range: TimeRange) => (t: number) => (range.startMs === undefined
 const wholly = (p: PartRef, range: TimeRange) => (range.startMs === undefined || p.t >= range.startMs) && (range.endMs === undefined || p.last < range.endMs);
 
 /**
- * Reads parts asked for in the same turn of the event loop with one `readParts` call (one
+ * Reads parts asked for in the same turn of the event loop with one `readBucketParts` call (one
  * BatchGetItem per 100 parts) instead of one request each: a page's segments ask for their
- * parts together.
+ * parts together. `withRecords`: read the parts' records too.
  */
-function partReader(): (p: PartRef) => Promise<BucketEntry[]> {
-  let queue: { part: PartRef; resolve: (e: BucketEntry[]) => void; reject: (err: unknown) => void }[] = [];
+function partReader(withRecords: boolean): (p: PartRef) => Promise<BucketPart> {
+  let queue: { part: PartRef; resolve: (e: BucketPart) => void; reject: (err: unknown) => void }[] = [];
   return (part) =>
     new Promise((resolve, reject) => {
       if (queue.length === 0) {
         setImmediate(() => {
           const batch = queue;
           queue = [];
-          readParts<BucketEntry>(batch.map((b) => b.part)).then(
-            (entries) => {
-              for (const [i, b] of batch.entries()) b.resolve(entries[i] ?? []);
+          readBucketParts(
+            batch.map((b) => b.part),
+            withRecords,
+          ).then(
+            (parts) => {
+              for (const [i, b] of batch.entries()) b.resolve(parts[i] as BucketPart);
             },
             (err: unknown) => {
               for (const b of batch) b.reject(err);
@@ -77,21 +92,56 @@ function bucketDoc(e: BucketEntry, expand: boolean): Doc {
   return doc as Doc;
 }
 
+/**
+ * How a page's buckets are built: parsed documents (`T` = {@link Doc}), or their JSON text as
+ * stored (`T` = string), which a page sorted by time sends without parsing or serializing them.
+ */
+interface BucketForm<T> {
+  /** Whether parts are read with their records (`expand`). */
+  withRecords: boolean;
+  /** The buckets at positions `at` of a part. */
+  part(p: BucketPart, at: readonly number[]): T[];
+  /** A bucket built here (an empty run's, an interim one). */
+  doc(d: Doc): T;
+}
+
+/** Buckets as documents, with their records when `expand`. */
+const parsedForm = (expand: boolean): BucketForm<Doc> => ({
+  withRecords: expand,
+  part(p, at) {
+    const docs = JSON.parse(`[${at.map((i) => p.docs[i]).join(',')}]`) as Doc[];
+    if (expand) docs.forEach((d, k) => Object.assign(d, { records: p.records?.[at[k] as number] ?? [] }));
+    return docs;
+  },
+  doc: (d) => d,
+});
+
+/** Buckets as JSON text, without records. */
+const textForm: BucketForm<string> = {
+  withRecords: false,
+  part: (p, at) => at.map((i) => p.docs[i] as string),
+  doc: (d) => JSON.stringify(d),
+};
+
 /** A bucket segment and what it is, for the in-memory sort: stored buckets to load, or a run's buckets (alike but for the timestamp). */
-type BucketSegment = Segment<Doc> & ({ kind: 'stored'; loaded(): Promise<Doc[]> } | { kind: 'run'; run: EmptyRun; n: number });
+type BucketSegment<T> = Segment<T> & ({ kind: 'stored'; loaded(): Promise<T[]> } | { kind: 'run'; run: EmptyRun; n: number });
 
 /** The bucket segments (parts, runs, interim buckets) of a range for a score threshold below the score index floor. */
-function bucketSegments(index: ResultsIndex, q: BucketQuery): BucketSegment[] {
+function bucketSegments<T>(index: ResultsIndex, q: BucketQuery, form: BucketForm<T>): BucketSegment<T>[] {
   const { range } = index;
   const inside = within(range);
-  const out: BucketSegment[] = [];
-  const read = partReader();
+  const out: BucketSegment<T>[] = [];
+  const read = partReader(form.withRecords);
   for (const p of index.parts) {
     if (p.maxBucketScore < q.anomalyScore || p.buckets === 0) continue;
     const known = q.anomalyScore <= 0 && wholly(p, range) ? p.buckets : undefined;
     const segment = loadedSegment(p.t, known, async () => {
-      const entries = await read(p);
-      return entries.filter((e) => inside(e.timestamp) && e.anomaly_score >= q.anomalyScore).map((e) => bucketDoc(e, q.expand));
+      const part = await read(p);
+      const at: number[] = [];
+      part.t.forEach((t, i) => {
+        if (inside(t) && (part.s[i] as number) >= q.anomalyScore) at.push(i);
+      });
+      return form.part(part, at);
     });
     out.push({ ...segment, kind: 'stored' });
   }
@@ -99,7 +149,7 @@ function bucketSegments(index: ResultsIndex, q: BucketQuery): BucketSegment[] {
     for (const run of index.runs) {
       const { first, n } = clip(run, range.startMs, range.endMs);
       if (n <= 0) continue;
-      const bucket = (i: number) => ({ ...runBucket({ run, first }, i), ...(q.expand ? { records: [] } : {}) });
+      const bucket = (i: number) => form.doc({ ...runBucket({ run, first }, i), ...(q.expand ? { records: [] } : {}) });
       out.push({
         kind: 'run',
         run,
@@ -112,7 +162,7 @@ function bucketSegments(index: ResultsIndex, q: BucketQuery): BucketSegment[] {
   }
   for (const b of index.interims) {
     if (q.excludeInterim || b.anomaly_score < q.anomalyScore) continue;
-    out.push({ ...loadedSegment(b.timestamp, 1, async () => [bucketDoc(b, q.expand)]), kind: 'stored' });
+    out.push({ ...loadedSegment(b.timestamp, 1, async () => [form.doc(bucketDoc(b, q.expand))]), kind: 'stored' });
   }
   return out;
 }
@@ -122,7 +172,7 @@ async function recordsAt(index: ResultsIndex, timestamps: readonly number[]): Pr
   const wanted = new Set(timestamps);
   const parts = index.parts.filter((p) => timestamps.some((t) => t >= p.t && t <= p.last));
   const out = new Map<number, RecordResult[]>();
-  for (const e of [...(await readParts<BucketEntry>(parts)).flat(), ...index.interims]) if (wanted.has(e.timestamp)) out.set(e.timestamp, e.records);
+  for (const e of [...(await readBucketEntries(parts)).flat(), ...index.interims]) if (wanted.has(e.timestamp)) out.set(e.timestamp, e.records);
   return out;
 }
 
@@ -150,6 +200,9 @@ function interimRecordHits(entries: readonly BucketEntry[]): { doc: Doc; order: 
   return out;
 }
 
+/** The time range a buckets query asks for: one bucket (`timestamp`) or `[start, end)`. */
+const requestedRange = (q: BucketQuery): TimeRange => (q.timestamp !== undefined ? { startMs: q.timestamp, endMs: q.timestamp + 1 } : { startMs: q.start, endMs: q.end });
+
 /**
  * GET _ml/anomaly_detectors/<id>/results/buckets[/<timestamp>]: `{count, buckets}` where
  * `count` is the total matches and `buckets` one page; `expand` embeds the bucket's records.
@@ -165,8 +218,7 @@ function interimRecordHits(entries: readonly BucketEntry[]): { doc: Doc; order: 
  */
 export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count: number; buckets: unknown[] }> {
   if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
-  const requested = q.timestamp !== undefined ? { startMs: q.timestamp, endMs: q.timestamp + 1 } : { startMs: q.start, endMs: q.end };
-  const index = await readIndex(jobId, requested);
+  const index = await readIndex(jobId, requestedRange(q));
   if (q.anomalyScore >= SCORE_INDEX_FLOOR) {
     const inside = within(index.range);
     const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, 'bucket', q.anomalyScore, index.range);
@@ -184,7 +236,7 @@ export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count
     }
     return { count: all.length, buckets: page };
   }
-  const segments = bucketSegments(index, q);
+  const segments = bucketSegments(index, q, parsedForm(q.expand));
   if (q.sort === 'timestamp') {
     const { count, page } = await pageByTime(segments, q.from, q.size, q.desc);
     return { count, buckets: page };
@@ -218,6 +270,22 @@ export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count
   return { count, buckets: page };
 }
 
+/**
+ * {@link getBuckets} answered as JSON text (`{"count":N,"buckets":[…]}`), the same value. A page
+ * sorted by time without `expand` and below the score index floor (the common request: the
+ * UI's swimlane, a client paging through the history) is spliced from the bucket documents'
+ * text as the parts store it: no document is parsed or serialized, so a page of 10,000 costs
+ * the parts' inflation and a join. Any other request is {@link getBuckets} serialized.
+ * @throws 404 unknown job
+ */
+export async function getBucketsJson(jobId: string, q: BucketQuery): Promise<string> {
+  if (q.sort !== 'timestamp' || q.expand || q.anomalyScore >= SCORE_INDEX_FLOOR) return JSON.stringify(await getBuckets(jobId, q));
+  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  const index = await readIndex(jobId, requestedRange(q));
+  const { count, page } = await pageByTime(bucketSegments(index, q, textForm), q.from, q.size, q.desc);
+  return `{"count":${count},"buckets":[${page.join(',')}]}`;
+}
+
 /** GET records query (Elasticsearch `ml.get_records`). */
 export interface RecordQuery {
   start?: number;
@@ -237,7 +305,7 @@ function recordSegments(index: ResultsIndex, q: RecordQuery): (Segment<Doc> & { 
   const keep = (r: RecordResult) => inside(r.timestamp) && r.record_score >= q.recordScore;
   const desc = (xs: Doc[]) => newestBucketFirst(xs as { timestamp: number }[]) as Doc[];
   const out: (Segment<Doc> & { loaded(): Promise<Doc[]> })[] = [];
-  const read = partReader();
+  const read = partReader(true);
   for (const p of index.parts) {
     if (p.records === 0 || p.maxRecordScore < q.recordScore) continue;
     const known = q.recordScore <= 0 && wholly(p, range) ? p.records : undefined;
@@ -246,8 +314,8 @@ function recordSegments(index: ResultsIndex, q: RecordQuery): (Segment<Doc> & { 
         p.t,
         known,
         async () => {
-          const entries = await read(p);
-          return entries.flatMap((e) => e.records.filter(keep)) as unknown as Doc[];
+          const part = await read(p);
+          return (part.records ?? []).flatMap((records) => records.filter(keep)) as unknown as Doc[];
         },
         desc,
       ),

@@ -31,6 +31,11 @@ export interface HttpResult {
   body?: unknown;
   /** A plain-text answer instead of JSON (the `_cat` APIs): sent as is, `text/plain`. */
   text?: string;
+  /**
+   * The JSON body already serialized, instead of `body` (a page of results spliced from stored
+   * text): sent as is; parsed only when `?pretty` or `filter_path` needs the value.
+   */
+  json?: string;
   headers?: Record<string, string>;
 }
 
@@ -56,14 +61,16 @@ const jsonHeaders = {
  * applied to successful bodies only. Elasticsearch builds error bodies with
  * `newErrorBuilder()`, which never filters, so an error always shows whole.
  */
-function render(result: HttpResult, query: Record<string, string>, head: boolean, filter: boolean): APIGatewayProxyStructuredResultV2 {
+export function render(result: HttpResult, query: Record<string, string>, head: boolean, filter: boolean): APIGatewayProxyStructuredResultV2 {
   if (result.text !== undefined) {
     const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-elastic-product': 'Elasticsearch', ...result.headers };
     return { statusCode: result.status, headers, body: head ? '' : result.text };
   }
   const pretty = query.pretty !== undefined && query.pretty !== 'false';
   const filters = filter ? compileFilterPath(query.filter_path) : undefined;
-  const value = filters && result.body !== undefined ? applyFilterPath(result.body, filters) : result.body;
+  if (result.json !== undefined && !pretty && !filters) return { statusCode: result.status, headers: { ...jsonHeaders, ...result.headers }, body: head ? '' : result.json };
+  const whole = result.json !== undefined ? JSON.parse(result.json) : result.body;
+  const value = filters && whole !== undefined ? applyFilterPath(whole, filters) : whole;
   const body = value === undefined || head ? '' : JSON.stringify(value, null, pretty ? 2 : undefined);
   return { statusCode: result.status, headers: { ...jsonHeaders, ...result.headers }, body };
 }
@@ -76,7 +83,8 @@ export function resultBody(result: HttpResult, query: Record<string, string>): u
   if (result.text !== undefined) return result.text;
   const ok = result.status >= 200 && result.status < 300;
   const filters = ok ? compileFilterPath(query.filter_path) : undefined;
-  return filters && result.body !== undefined ? applyFilterPath(result.body, filters) : result.body;
+  const whole = result.json !== undefined ? JSON.parse(result.json) : result.body;
+  return filters && whole !== undefined ? applyFilterPath(whole, filters) : whole;
 }
 
 /** Maps any thrown value to Elasticsearch's error rendering; internal errors are logged, never shown. */

@@ -3,12 +3,20 @@
  * calls, so the key and split rules are tested on their own.
  *
  * A call of `writeResults` turns its final buckets into one *group* per UTC month: the group's
- * buckets (each with its records embedded, as `expand=true` serves them) are cut into *parts* of
- * about {@link PART_RAW_BYTES} of JSON, each part one deflated item keyed by its first bucket's
- * timestamp; model plot documents are packed the same way into parts of their own. The group's
- * summary item (one per group, in the job's index partition) lists its parts with their counts
- * and highest scores, so a reader counts and pages a time range from the summaries and reads
- * only the parts a page needs.
+ * buckets are cut into *parts* of about {@link PART_RAW_BYTES} of JSON, each part one item
+ * keyed by its first bucket's timestamp; model plot documents are packed into parts of their
+ * own. The group's summary item (one per group, in the job's index partition) lists its parts
+ * with their counts and highest scores, so a reader counts and pages a time range from the
+ * summaries and reads only the parts a page needs.
+ *
+ * A bucket part holds two separately deflated bodies (format {@link PART_FORMAT}, attribute
+ * `f`): `zb`, the bucket documents without their records, one JSON text a line after a header
+ * line of their timestamps and anomaly scores; `zr`, their records, one JSON array a line. A
+ * page of buckets (the common request, and what the UI's swimlane asks for) so reads neither
+ * the records nor any JSON it does not send: it filters on the header and answers with the
+ * documents' text as stored (`lib/app/results.ts#getBucketsJson`). Parts written before this
+ * format (no `f`; one deflated JSON array `z` of buckets with their records embedded) are still
+ * read, as the same {@link BucketPart}.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { BucketResult, ModelPlotResult, RecordResult } from '../detect/index.ts';
@@ -21,8 +29,27 @@ import { keys, MAX_CHUNK_BYTES, monthKey } from './keys.ts';
  */
 export const PART_RAW_BYTES = 512 * 1024;
 
+/** The bucket part format this version writes (`f` of the item; absent on parts of the first packed format). */
+export const PART_FORMAT = 2;
+
 /** A bucket as a part stores it: the bucket document with its records, without model plot. */
 export type BucketEntry = Omit<BucketResult, 'model_plot'>;
+
+/**
+ * A bucket part as read: for each of its buckets, in time order, the timestamp (epoch ms), the
+ * `anomaly_score`, the document without records as JSON text, and (when read with records)
+ * its records in stored order.
+ */
+export interface BucketPart {
+  t: number[];
+  s: number[];
+  docs: string[];
+  /** Per bucket its records; undefined when the part was read without them. */
+  records: RecordResult[][] | undefined;
+}
+
+/** The part read as nothing (gone: deleted by retention meanwhile). */
+export const EMPTY_PART: BucketPart = { t: [], s: [], docs: [], records: [] };
 
 /**
  * One part of a group as its summary lists it: `[first bucket timestamp ms, buckets, records,
@@ -50,25 +77,73 @@ export function monthStart(ms: number): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
-/** Deflates a JSON array of already serialized entries. */
+/** Deflates a JSON array of already serialized entries (a model plot part's `z`). */
 function encode(entries: readonly string[]): Uint8Array {
   return deflateRawSync(Buffer.from(`[${entries.join(',')}]`));
 }
 
-/** The entries of a part item's body (`z`). */
+/** The entries of a model plot part's body (`z`), or of a bucket part of the first packed format. */
 export function decodePart<T>(z: Uint8Array): T[] {
   return JSON.parse(inflateRawSync(z).toString('utf8')) as T[];
 }
 
+/** The two bodies of a bucket part: `zb` (header line `{"t":[…],"s":[…]}`, then a bucket document a line) and `zr` (a JSON array of each bucket's records). */
+function encodeBuckets(members: readonly BucketEntry[], docs: readonly string[]): { zb: Uint8Array; zr: Uint8Array; byteLength: number } {
+  // JSON text never holds a raw line feed (JSON.stringify escapes it), so lines split back exactly.
+  const header = JSON.stringify({ t: members.map((b) => b.timestamp), s: members.map((b) => b.anomaly_score) });
+  const zb = deflateRawSync(Buffer.from(`${header}\n${docs.join('\n')}`));
+  const zr = deflateRawSync(Buffer.from(JSON.stringify(members.map((b) => b.records))));
+  return { zb, zr, byteLength: zb.byteLength + zr.byteLength };
+}
+
 /**
- * Splits serialized entries into runs of about {@link PART_RAW_BYTES}, and any run whose
- * deflated body would pass {@link MAX_CHUNK_BYTES} in half again (incompressible text), so
- * every part fits DynamoDB's 400 KB item limit.
+ * A bucket part item as a {@link BucketPart}: of this format, `zb` always and `zr` only when
+ * `withRecords`; of the first packed format (no `f`: one body `z` of buckets with their records),
+ * everything, each document re-serialized without its records.
+ * @throws Error for a part format this version does not know (written by a newer one)
  */
-function split(entries: readonly string[]): { from: number; to: number; body: Uint8Array }[] {
-  const out: { from: number; to: number; body: Uint8Array }[] = [];
+export function decodeBucketPart(item: Record<string, unknown>, withRecords: boolean): BucketPart {
+  if (item.f === undefined) {
+    const entries = decodePart<BucketEntry>(item.z as Uint8Array);
+    return {
+      t: entries.map((e) => e.timestamp),
+      s: entries.map((e) => e.anomaly_score),
+      docs: entries.map(({ records: _records, ...doc }) => JSON.stringify(doc)),
+      records: entries.map((e) => e.records),
+    };
+  }
+  if (item.f !== PART_FORMAT) throw new Error(`result part ${String(item.pk)} ${String(item.sk)} has format ${String(item.f)}, which this version does not read`);
+  const text = inflateRawSync(item.zb as Uint8Array).toString('utf8');
+  const nl = text.indexOf('\n');
+  const header = JSON.parse(text.slice(0, nl)) as { t: number[]; s: number[] };
+  return {
+    t: header.t,
+    s: header.s,
+    docs: text.slice(nl + 1).split('\n'),
+    records: withRecords ? (JSON.parse(inflateRawSync(item.zr as Uint8Array).toString('utf8')) as RecordResult[][]) : undefined,
+  };
+}
+
+/**
+ * The buckets of a part read with its records, as entries (document with `records`).
+ * @throws Error when the part was read without its records
+ */
+export function entriesOfPart(part: BucketPart): BucketEntry[] {
+  const { records } = part;
+  if (!records) throw new Error('bucket part read without its records');
+  const docs = JSON.parse(`[${part.docs.join(',')}]`) as Omit<BucketEntry, 'records'>[];
+  return docs.map((d, i) => ({ ...d, records: records[i] ?? [] }));
+}
+
+/**
+ * Splits entries (their raw JSON sizes given) into runs of about {@link PART_RAW_BYTES}, and
+ * any run whose encoded bodies would pass {@link MAX_CHUNK_BYTES} in half again
+ * (incompressible text), so every part fits DynamoDB's 400 KB item limit.
+ */
+function split<B extends { byteLength: number }>(sizes: readonly number[], encodeRun: (from: number, to: number) => B): { from: number; to: number; body: B }[] {
+  const out: { from: number; to: number; body: B }[] = [];
   const emit = (from: number, to: number): void => {
-    const body = encode(entries.slice(from, to));
+    const body = encodeRun(from, to);
     if (body.byteLength > MAX_CHUNK_BYTES && to - from > 1) {
       const mid = from + Math.floor((to - from) / 2);
       emit(from, mid);
@@ -79,15 +154,15 @@ function split(entries: readonly string[]): { from: number; to: number; body: Ui
   };
   let start = 0;
   let bytes = 0;
-  entries.forEach((e, i) => {
-    if (bytes > 0 && bytes + e.length > PART_RAW_BYTES) {
+  sizes.forEach((size, i) => {
+    if (bytes > 0 && bytes + size > PART_RAW_BYTES) {
       emit(start, i);
       start = i;
       bytes = 0;
     }
-    bytes += e.length + 1;
+    bytes += size + 1;
   });
-  if (start < entries.length) emit(start, entries.length);
+  if (start < sizes.length) emit(start, sizes.length);
   return out;
 }
 
@@ -118,26 +193,31 @@ export function packBuckets(jobId: string, buckets: readonly BucketResult[]): { 
     const month = monthKey((buckets[i] as BucketResult).timestamp);
     let j = i;
     while (j < buckets.length && monthKey((buckets[j] as BucketResult).timestamp) === month) j++;
-    const group = buckets.slice(i, j);
-    const entries = group.map((b) => JSON.stringify(entryOf(b)));
+    const group = buckets.slice(i, j).map(entryOf);
+    const docs = group.map(({ records: _records, ...doc }) => JSON.stringify(doc));
+    // Raw size of a bucket with its records, as the cut at PART_RAW_BYTES has always counted it.
+    const sizes = group.map((b, k) => (docs[k] as string).length + b.records.reduce((n, r) => n + JSON.stringify(r).length + 1, 12));
     const summary: GroupSummary = {
-      first: (group[0] as BucketResult).timestamp,
-      last: (group.at(-1) as BucketResult).timestamp,
-      span: (group[0] as BucketResult).bucket_span,
+      first: (group[0] as BucketEntry).timestamp,
+      last: (group.at(-1) as BucketEntry).timestamp,
+      span: (group[0] as BucketEntry).bucket_span,
       parts: [],
       plots: [],
     };
-    for (const p of split(entries)) {
+    for (const p of split(sizes, (from, to) => encodeBuckets(group.slice(from, to), docs.slice(from, to)))) {
       const members = group.slice(p.from, p.to);
-      const first = (members[0] as BucketResult).timestamp;
+      const first = (members[0] as BucketEntry).timestamp;
       const records = members.flatMap((b) => b.records);
       summary.parts.push([first, members.length, records.length, maxOf(members.map((b) => b.anomaly_score)), maxOf(records.map((r) => r.record_score))]);
-      parts.push({ ...keys.resultBucketPart(jobId, first), z: p.body });
+      parts.push({ ...keys.resultBucketPart(jobId, first), f: PART_FORMAT, zb: p.body.zb, zr: p.body.zr });
     }
-    const plots: ModelPlotResult[] = group.flatMap((b) => b.model_plot ?? []);
+    const plots: ModelPlotResult[] = buckets.slice(i, j).flatMap((b) => b.model_plot ?? []);
     if (plots.length > 0) {
       const plotEntries = plots.map((d) => JSON.stringify(d));
-      for (const p of split(plotEntries)) {
+      for (const p of split(
+        plotEntries.map((e) => e.length),
+        (from, to) => encode(plotEntries.slice(from, to)),
+      )) {
         const first = (plots[p.from] as ModelPlotResult).timestamp;
         summary.plots.push([first, p.to - p.from]);
         parts.push({ ...keys.resultPlotPart(jobId, first), z: p.body });

@@ -12,9 +12,23 @@ import { IllegalStateError, TransientError } from '../domain/errors.ts';
 import { batchWrite, keysWithPrefix } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys, monthKey, scoreHex, ts } from './keys.ts';
-import { type BucketEntry, decodePart, entryOf, groupOf, monthStart, type PartSummary, type PlotPartSummary, packBuckets, scoreItems } from './result-parts.ts';
+import {
+  type BucketEntry,
+  type BucketPart,
+  decodeBucketPart,
+  decodePart,
+  EMPTY_PART,
+  entriesOfPart,
+  entryOf,
+  groupOf,
+  monthStart,
+  type PartSummary,
+  type PlotPartSummary,
+  packBuckets,
+  scoreItems,
+} from './result-parts.ts';
 
-export type { BucketEntry } from './result-parts.ts';
+export type { BucketEntry, BucketPart } from './result-parts.ts';
 
 /** A bucket as stored and served (the model's `records` and `model_plot` are served on their own). */
 export type BucketDoc = Omit<BucketResult, 'records' | 'model_plot'>;
@@ -201,13 +215,14 @@ export async function readIndex(jobId: string, requested: TimeRange): Promise<Re
 }
 
 /**
- * The entries of part items (bucket entries or model plot documents), in the order of `refs`;
- * a part that is gone (deleted by retention meanwhile) reads as empty. BatchGetItem of 100
- * keys at a time, unprocessed keys retried.
+ * The items of parts by key, in the order of `refs` (undefined for a part that is gone: deleted
+ * by retention meanwhile). BatchGetItem of 100 keys at a time, unprocessed keys retried;
+ * `projection` names the attributes to read (all when undefined).
  */
-export async function readParts<T>(refs: readonly { pk: string; sk: string }[]): Promise<T[][]> {
-  const byKey = new Map<string, T[]>();
+async function readItems(refs: readonly { pk: string; sk: string }[], projection?: readonly string[]): Promise<(Record<string, unknown> | undefined)[]> {
+  const byKey = new Map<string, Record<string, unknown>>();
   const table = tableName();
+  const names = projection ? Object.fromEntries(projection.map((a, i) => [`#a${i}`, a])) : undefined;
   const calls: Promise<void>[] = [];
   for (let i = 0; i < refs.length; i += 100) {
     let pending: { pk: string; sk: string }[] = refs.slice(i, i + 100).map(({ pk, sk }) => ({ pk, sk }));
@@ -216,11 +231,12 @@ export async function readParts<T>(refs: readonly { pk: string; sk: string }[]):
         for (let attempt = 0; pending.length > 0; attempt++) {
           if (attempt >= 8) throw new TransientError(`BatchGetItem left ${pending.length} result parts unprocessed`);
           if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
-          const out = await db().send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }));
+          const request = names ? { Keys: pending, ConsistentRead: true, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : { Keys: pending, ConsistentRead: true };
+          const out = await db().send(new BatchGetCommand({ RequestItems: { [table]: request } }));
           resultReads.requests++;
           for (const item of out.Responses?.[table] ?? []) {
             resultReads.items++;
-            byKey.set(`${item.pk}\u0000${item.sk}`, decodePart<T>(item.z as Uint8Array));
+            byKey.set(`${item.pk}\u0000${item.sk}`, item);
           }
           pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as typeof pending;
         }
@@ -228,7 +244,22 @@ export async function readParts<T>(refs: readonly { pk: string; sk: string }[]):
     );
   }
   await Promise.all(calls);
-  return refs.map((r) => byKey.get(`${r.pk}\u0000${r.sk}`) ?? []);
+  return refs.map((r) => byKey.get(`${r.pk}\u0000${r.sk}`));
+}
+
+/**
+ * Bucket parts by key, in the order of `refs` (a part that is gone reads as empty). Without
+ * `withRecords` only the bucket documents' body (`zb`, or the whole `z` of a part of the first
+ * packed format) is fetched and inflated: a page of buckets never reads their records.
+ */
+export async function readBucketParts(refs: readonly { pk: string; sk: string }[], withRecords: boolean): Promise<BucketPart[]> {
+  const items = await readItems(refs, withRecords ? undefined : ['pk', 'sk', 'f', 'zb', 'z']);
+  return items.map((item) => (item ? decodeBucketPart(item, withRecords) : EMPTY_PART));
+}
+
+/** Bucket entries (documents with their records) of parts, in the order of `refs`. */
+export async function readBucketEntries(refs: readonly { pk: string; sk: string }[]): Promise<BucketEntry[][]> {
+  return (await readBucketParts(refs, true)).map(entriesOfPart);
 }
 
 /** A score index hit: the document and its place in the time order (`<timestamp>` or `<timestamp>#<detector>#<rank>`, string order). */
@@ -270,7 +301,7 @@ async function entriesIn(jobId: string, requested: TimeRange): Promise<{ entries
   const index = await readIndex(jobId, requested);
   const { startMs, endMs } = index.range;
   const inside = (t: number) => (startMs === undefined || t >= startMs) && (endMs === undefined || t < endMs);
-  const entries = (await readParts<BucketEntry>(index.parts)).flat().filter((e) => inside(e.timestamp));
+  const entries = (await readBucketEntries(index.parts)).flat().filter((e) => inside(e.timestamp));
   if (index.interims.length > 0) {
     entries.push(...index.interims);
     entries.sort((a, b) => a.timestamp - b.timestamp);
@@ -299,7 +330,7 @@ export async function queryRecords(jobId: string, range: TimeRange): Promise<Rec
 export async function queryModelPlot(jobId: string, range: TimeRange): Promise<Record<string, unknown>[]> {
   const index = await readIndex(jobId, range);
   const { startMs, endMs } = index.range;
-  const docs = (await readParts<ModelPlotResult>(index.plots)).flat();
+  const docs = (await readItems(index.plots)).flatMap((item) => (item ? decodePart<ModelPlotResult>(item.z as Uint8Array) : []));
   return docs.filter((d) => (startMs === undefined || d.timestamp >= startMs) && (endMs === undefined || d.timestamp < endMs)) as unknown as Record<string, unknown>[];
 }
 

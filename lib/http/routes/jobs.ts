@@ -9,7 +9,7 @@ import { openJob } from '../../app/open.ts';
 import { postData } from '../../app/post-data.ts';
 import { putJob } from '../../app/put-job.ts';
 import { datafeedRequestContext } from '../../app/put-datafeed.ts';
-import { getBuckets, getModelPlot, getNotifications, getRecords } from '../../app/results.ts';
+import { getBucketsJson, getModelPlot, getNotifications, getRecords } from '../../app/results.ts';
 import { updateJob } from '../../app/update.ts';
 import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField } from '../body.ts';
 import type { HttpRequest, HttpResult, RouteHandler } from '../chain.ts';
@@ -203,7 +203,7 @@ const bucketsRoute: RouteHandler = {
     const ts = req.pathParams.timestamp ?? p.timestamp;
     return {
       status: 200,
-      body: await getBuckets(jobId(req), {
+      json: await getBucketsJson(jobId(req), {
         timestamp: dateParam(ts, 'timestamp'),
         start: dateParam(p.start, 'start'),
         end: dateParam(p.end, 'end'),

@@ -1,5 +1,6 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deflateRawSync } from 'node:zlib';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BucketResult, EmptyRun, RecordResult } from '../../../lib/detect/index.ts';
 import { memoryTable } from '../store/memory-table.ts';
@@ -8,9 +9,9 @@ process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
 vi.mock('../../../lib/store/jobs.ts', () => ({ getJobConfig: async (id: string) => ({ job_id: id }) }));
-const { getBuckets, getRecords } = await import('../../../lib/app/results.ts');
+const { getBuckets, getBucketsJson, getRecords } = await import('../../../lib/app/results.ts');
 const { deleteResultsAt, deleteResultsBefore, queryBuckets, queryRecords, writeResults, SCORE_INDEX_FLOOR } = await import('../../../lib/store/results.ts');
-const { PART_RAW_BYTES } = await import('../../../lib/store/result-parts.ts');
+const { decodeBucketPart, entriesOfPart, entryOf, PART_RAW_BYTES } = await import('../../../lib/store/result-parts.ts');
 const { IllegalStateError } = await import('../../../lib/domain/errors.ts');
 
 const SPAN_S = 300;
@@ -143,6 +144,7 @@ describe('results pages over packed parts', () => {
       { ...bucketQuery, start, end, anomalyScore: 2, desc: true, from: 3, size: 5_000 },
     ]) {
       expect(await getBuckets('j', q), JSON.stringify(q)).toEqual(expectedBuckets(ref, q));
+      expect(JSON.parse(await getBucketsJson('j', q)), JSON.stringify(q)).toEqual(expectedBuckets(ref, q));
     }
     for (const q of [
       { ...recordQuery, sort: 'timestamp', desc: false },
@@ -212,6 +214,53 @@ describe('results pages over packed parts', () => {
       expect(got.count).toBe(want.count);
       expect(got.buckets).toEqual(want.buckets.map((b) => ({ ...b, records: ref.records.filter((r) => r.timestamp === b.timestamp) })));
     }
+  });
+
+  it('pages buckets without reading their records: the records body is neither fetched nor needed', async () => {
+    const ref = await lookback(3_000, 700);
+    for (const [key, item] of table.items) if (key.startsWith('results#j#')) table.items.set(key, { ...item, zr: 'not records' });
+    const start = T0 + 411 * SPAN;
+    for (const q of [
+      { ...bucketQuery, from: 850, size: 1_400 },
+      { ...bucketQuery, start, desc: true, from: 10, size: 2_000 },
+      { ...bucketQuery, anomalyScore: 3, from: 3, size: 500 },
+    ]) {
+      expect(JSON.parse(await getBucketsJson('j', q)), JSON.stringify(q)).toEqual(expectedBuckets(ref, q));
+      expect(await getBuckets('j', q), JSON.stringify(q)).toEqual(expectedBuckets(ref, q));
+    }
+    await expect(getBuckets('j', { ...bucketQuery, expand: true })).rejects.toThrow();
+  });
+
+  it('answers from parts of the first packed format (a DATA_DIR written before the format tag) as from this one', async () => {
+    const ref = await lookback(3_000, 700);
+    // Rewrite every bucket part as main wrote it then: `z`, the deflated JSON array of its buckets with their records.
+    for (const [key, item] of table.items) {
+      if (!key.startsWith('results#j#') || !key.includes('\u0000b#')) continue;
+      const entries = entriesOfPart(decodeBucketPart(item, true)).map((e) => JSON.stringify(entryOf(e)));
+      table.items.set(key, { pk: item.pk, sk: item.sk, z: deflateRawSync(Buffer.from(`[${entries.join(',')}]`)) });
+    }
+    const start = T0 + 411 * SPAN;
+    const end = T0 + 2_603 * SPAN + 1;
+    for (const q of [
+      { ...bucketQuery, from: 850, size: 400 },
+      { ...bucketQuery, start, end, desc: true, from: 2_000, size: 1_000 },
+      { ...bucketQuery, start, end, anomalyScore: 2, from: 3, size: 50 },
+      { ...bucketQuery, sort: 'event_count', desc: false, from: 100, size: 10 },
+    ]) {
+      expect(await getBuckets('j', q), JSON.stringify(q)).toEqual(expectedBuckets(ref, q));
+      expect(JSON.parse(await getBucketsJson('j', q)), JSON.stringify(q)).toEqual(expectedBuckets(ref, q));
+    }
+    const expanded = await getBuckets('j', { ...bucketQuery, expand: true, from: 10, size: 30 });
+    expect(expanded.buckets).toEqual(
+      expectedBuckets(ref, { ...bucketQuery, from: 10, size: 30 }).buckets.map((b) => ({ ...b, records: ref.records.filter((r) => r.timestamp === b.timestamp) })),
+    );
+    for (const q of [
+      { ...recordQuery, sort: 'timestamp', desc: true, start, end, from: 5, size: 3_000 },
+      { ...recordQuery, recordScore: 1, start },
+    ]) {
+      expect(await getRecords('j', q), JSON.stringify(q)).toEqual(expectedRecords(ref, q));
+    }
+    expect((await queryBuckets('j', { startMs: start, endMs: end })).buckets).toEqual(expectedBuckets(ref, { ...bucketQuery, start, end, size: 10_000 }).buckets);
   });
 
   it('serves a bucket written twice by a redelivered command once', async () => {

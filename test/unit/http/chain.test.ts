@@ -121,3 +121,23 @@ describe('authorization by cluster privilege', async () => {
     );
   });
 });
+
+describe('a pre-serialized JSON result', () => {
+  const result = { status: 200, json: '{"count":2,"buckets":[{"timestamp":1,"anomaly_score":0.5},{"timestamp":2,"anomaly_score":3}]}' };
+
+  it('is sent as is, with the JSON headers', async () => {
+    const { render } = await import('../../../lib/http/chain.ts');
+    const r = render(result, {}, false, true);
+    expect(r).toMatchObject({ statusCode: 200, body: result.json, headers: { 'content-type': 'application/json; charset=UTF-8', 'x-elastic-product': 'Elasticsearch' } });
+    expect(render(result, {}, true, true).body).toBe('');
+  });
+
+  it('is parsed for ?pretty and filter_path, over HTTP and as a command event’s body', async () => {
+    const { render, resultBody } = await import('../../../lib/http/chain.ts');
+    expect(render(result, { pretty: '' }, false, true).body).toBe(JSON.stringify(JSON.parse(result.json), null, 2));
+    const filtered = { buckets: [{ timestamp: 1 }, { timestamp: 2 }] };
+    expect(JSON.parse(render(result, { filter_path: 'buckets.timestamp' }, false, true).body as string)).toEqual(filtered);
+    expect(resultBody(result, { filter_path: 'buckets.timestamp' })).toEqual(filtered);
+    expect(resultBody(result, {})).toEqual(JSON.parse(result.json));
+  });
+});

@@ -54,13 +54,19 @@ export function memoryTable(stub: AwsStub<ServiceInputTypes, ServiceOutputTypes,
   });
   stub.on(BatchGetCommand).callsFake((input) => {
     const Responses: Record<string, Item[]> = {};
-    for (const [name, req] of Object.entries(input.RequestItems ?? {}) as [string, { Keys?: Record<string, unknown>[] }][]) {
+    for (const [name, req] of Object.entries(input.RequestItems ?? {}) as [
+      string,
+      { Keys?: Record<string, unknown>[]; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> },
+    ][]) {
       Responses[name] = [];
+      // A projection of `#name` placeholders (the only form the results store uses).
+      const projected = req.ProjectionExpression?.split(',').map((p) => req.ExpressionAttributeNames?.[p.trim()] ?? p.trim());
       for (const k of req.Keys ?? []) {
         const item = table.items.get(id(k.pk, k.sk));
         if (item) {
           table.reads++;
-          Responses[name].push(structuredClone(item));
+          const copy = structuredClone(item);
+          Responses[name].push(projected ? (Object.fromEntries(Object.entries(copy).filter(([a]) => projected.includes(a))) as Item) : copy);
         }
       }
     }

@@ -1,5 +1,6 @@
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deflateRawSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BucketResult, EmptyRun } from '../../../lib/detect/index.ts';
 import { memoryTable } from './memory-table.ts';
@@ -8,7 +9,7 @@ process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
 const { deleteResultsBefore, newestBucketItem, resultItemKeys, writeResults, queryModelPlot, SCORE_INDEX_FLOOR } = await import('../../../lib/store/results.ts');
-const { decodePart, packBuckets, PART_RAW_BYTES, scoreItems } = await import('../../../lib/store/result-parts.ts');
+const { decodeBucketPart, entriesOfPart, entryOf, packBuckets, PART_FORMAT, PART_RAW_BYTES, scoreItems } = await import('../../../lib/store/result-parts.ts');
 const { keys, scoreHex } = await import('../../../lib/store/keys.ts');
 
 const SPAN = 3_600_000;
@@ -55,7 +56,7 @@ describe('packing final buckets into parts', () => {
       ['results#job-a#2026-03', `b#${String(T0).padStart(15, '0')}`],
       ['results#job-a#2026-04', `b#${String(T0 + 4 * SPAN).padStart(15, '0')}`],
     ]);
-    expect(decodePart<BucketResult>(parts[1]?.z as Uint8Array).map((b) => b.timestamp)).toEqual([4, 5, 6, 7].map((i) => T0 + i * SPAN));
+    expect(entriesOfPart(decodeBucketPart(parts[1] as Record<string, unknown>, true)).map((b) => b.timestamp)).toEqual([4, 5, 6, 7].map((i) => T0 + i * SPAN));
     expect(JSON.parse(summaries[0]?.parts as string)).toEqual([[T0, 4, 0, 80, -1]]);
     expect(summaries[0]).toMatchObject({ last: T0 + 3 * SPAN, span: 3600 });
   });
@@ -90,7 +91,7 @@ describe('packing final buckets into parts', () => {
     expect(parts.length).toBe(Math.ceil((200 * 10_400) / PART_RAW_BYTES));
     expect(listed.reduce((n, p) => n + (p[1] as number), 0)).toBe(200);
     for (const [n, p] of parts.entries()) {
-      const entries = decodePart<BucketResult>(p.z as Uint8Array);
+      const entries = entriesOfPart(decodeBucketPart(p, true));
       expect(entries[0]?.timestamp).toBe(listed[n]?.[0]);
       expect(entries.length).toBe(listed[n]?.[1]);
       expect(Math.max(...entries.map((e) => e.records[0]?.record_score ?? -1))).toBe(listed[n]?.[4]);
@@ -114,7 +115,7 @@ describe('packing final buckets into parts', () => {
       actual: [1] as [number],
     });
     const { parts } = packBuckets('job-a', [bucket(0, { records: [rec(1, 5), rec(0, 7), rec(1, 3), rec(0, 2)] })]);
-    const [entry] = decodePart<BucketResult>(parts[0]?.z as Uint8Array);
+    const [entry] = entriesOfPart(decodeBucketPart(parts[0] as Record<string, unknown>, true));
     expect(entry?.records.map((r) => [r.detector_index, r.record_score])).toEqual([
       [0, 7],
       [0, 2],
@@ -127,6 +128,62 @@ describe('packing final buckets into parts', () => {
     const items = scoreItems('job-a', [bucket(0), bucket(1)], SCORE_INDEX_FLOOR);
     expect(items).toEqual([{ ...keys.bucketScore('job-a', 80, T0), t: T0, doc: expect.any(String) }]);
     expect(JSON.parse(items[0]?.doc as string)).not.toHaveProperty('records');
+  });
+});
+
+describe('the bucket part format', () => {
+  const rec = (i: number, detector_index: number) => ({
+    job_id: 'job-a',
+    result_type: 'record' as const,
+    probability: 0.1,
+    record_score: 40 + i,
+    initial_record_score: 40 + i,
+    bucket_span: 3600,
+    detector_index,
+    is_interim: false,
+    timestamp: T0 + i * SPAN,
+    function: 'mean' as const,
+    function_description: 'mean\nline',
+    typical: [1] as [number],
+    actual: [2] as [number],
+  });
+  // Four hours of March 31 (one group, one part); records in detector order, as parts store
+  // them; line feeds in values, which the format's lines must survive.
+  const buckets = Array.from({ length: 4 }, (_, i) =>
+    bucket(i, { records: i % 3 === 0 ? [] : [rec(i, 0), rec(i, 1)], event_count: i, bucket_influencers: [{ influencer_field_name: `line\nfeed ${i}` } as never] }),
+  );
+  const withoutRecords = buckets.map(({ records: _r, ...doc }) => doc);
+
+  it('keeps the bucket documents apart from their records: a header of timestamps and scores, a document a line', () => {
+    const [item] = packBuckets('job-a', buckets).parts as Record<string, unknown>[];
+    expect(item).toMatchObject({ f: PART_FORMAT });
+    expect(item?.z).toBeUndefined();
+    // Read without records, as a page of buckets reads it: the records body is not even needed.
+    const part = decodeBucketPart({ ...item, zr: undefined }, false);
+    expect(part.t).toEqual(buckets.map((b) => b.timestamp));
+    expect(part.s).toEqual(buckets.map((b) => b.anomaly_score));
+    expect(part.docs.map((d) => JSON.parse(d))).toEqual(withoutRecords);
+    expect(part.records).toBeUndefined();
+    expect(() => entriesOfPart(part)).toThrow('without its records');
+    expect(entriesOfPart(decodeBucketPart(item as Record<string, unknown>, true))).toEqual(buckets);
+  });
+
+  it('reads a part of the first packed format (one body of buckets with their records embedded) as the same part', () => {
+    const [item] = packBuckets('job-a', buckets).parts as Record<string, unknown>[];
+    // A part as main wrote it before the format tag: `z`, a deflated JSON array of entries.
+    const old = { pk: item?.pk, sk: item?.sk, z: deflateRawSync(Buffer.from(`[${buckets.map((b) => JSON.stringify(entryOf(b))).join(',')}]`)) };
+    for (const withRecords of [false, true]) {
+      const part = decodeBucketPart(old, withRecords);
+      expect(part.t).toEqual(buckets.map((b) => b.timestamp));
+      expect(part.s).toEqual(buckets.map((b) => b.anomaly_score));
+      expect(part.docs).toEqual(decodeBucketPart(item as Record<string, unknown>, false).docs);
+      expect(entriesOfPart(part)).toEqual(buckets);
+    }
+  });
+
+  it('refuses a part format it does not know, naming the part', () => {
+    const [item] = packBuckets('job-a', buckets).parts as Record<string, unknown>[];
+    expect(() => decodeBucketPart({ ...item, f: PART_FORMAT + 1 }, false)).toThrow(`format ${PART_FORMAT + 1}`);
   });
 });
 
