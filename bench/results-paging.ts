@@ -5,7 +5,9 @@
  *
  * - `GET results/buckets` pages of 10,000 (`size=10000`) at the start of the history, in its
  *   middle and at its end (newest first), timed through the Elasticsearch client (HTTP, JSON
- *   both ways included) and at the use case (`getBuckets`), median of `RUNS` runs each;
+ *   both ways included) and at the use case (`getBucketsJson`, what the route serves), median of
+ *   `RUNS` runs each, and the middle page's layers: the summaries, the page's parts, the HTTP
+ *   answer read as text;
  * - `GET results/records?record_score=75&sort=record_score`, timed, with the items it read;
  * - the write cost of the year: items and bytes written, against the one-item-per-result
  *   layout before it (one item per bucket and per record, their JSON documents).
@@ -108,7 +110,8 @@ async function main(): Promise<void> {
     const { client } = system;
     const { resultItems, resultReads } = await import('../lib/store/results.ts');
     const { batchWrite } = await import('../lib/store/batch.ts');
-    const { getBuckets, getRecords } = await import('../lib/app/results.ts');
+    const { getBucketsJson, getRecords } = await import('../lib/app/results.ts');
+    const { readBucketParts, readIndex } = await import('../lib/store/results.ts');
     await deleteIfExists(client, JOB);
     await client.ml.putJob({
       job_id: JOB,
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
       const ms: number[] = [];
       for (let r = 0; r < RUNS; r++) {
         const started = performance.now();
-        await getBuckets(JOB, { anomalyScore: 0, excludeInterim: false, expand: false, sort: 'timestamp', desc: q.desc, from: q.from, size: PAGE });
+        await getBucketsJson(JOB, { anomalyScore: 0, excludeInterim: false, expand: false, sort: 'timestamp', desc: q.desc, from: q.from, size: PAGE });
         ms.push(performance.now() - started);
       }
       return round1(quantile(ms, 0.5));
@@ -177,6 +180,32 @@ async function main(): Promise<void> {
       startMs: await timeUseCase({ from: 0, desc: false }),
       endMs: await timeUseCase({ from: 0, desc: true }),
     };
+    // Where the middle page's time goes, layer by layer (medians): the summaries (readIndex), the
+    // page's parts (BatchGetItem + inflation of their bucket bodies), the use case, the HTTP
+    // answer read as text (no JSON parse), and the client (its JSON parse included: `middle`).
+    const median = async (f: () => Promise<unknown>) => {
+      const ms: number[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        const started = performance.now();
+        await f();
+        ms.push(performance.now() - started);
+      }
+      return round1(quantile(ms, 0.5));
+    };
+    const index = await readIndex(JOB, {});
+    let seen = 0;
+    const firstPart = index.parts.findIndex((p) => (seen += p.buckets) > 50_000);
+    let pageParts = 0;
+    for (let n = 0, i = firstPart; i < index.parts.length && n < PAGE; i++, pageParts++) n += (index.parts[i] as { buckets: number }).buckets;
+    const auth = `Basic ${Buffer.from(`elastic:${process.env.ELASTIC_PASSWORD || 'bench-password'}`).toString('base64')}`;
+    const layers = {
+      readIndexMs: await median(() => readIndex(JOB, {})),
+      pageParts,
+      readPartsMs: await median(() => readBucketParts(index.parts.slice(firstPart, firstPart + pageParts), false)),
+      httpTextMs: await median(async () => (await fetch(`${system.url}/_ml/anomaly_detectors/${JOB}/results/buckets?from=50000&size=${PAGE}`, { headers: { authorization: auth } })).text()),
+      bodyBytes: Buffer.byteLength(await (await fetch(`${system.url}/_ml/anomaly_detectors/${JOB}/results/buckets?from=50000&size=${PAGE}`, { headers: { authorization: auth } })).text()),
+    };
+    console.log(`results-paging: middle page layers ${JSON.stringify(layers)}`);
     console.log(
       `results-paging: buckets page of ${PAGE}: middle ${middle.medianMs} ms, start ${atStart.medianMs} ms, end ${atEnd.medianMs} ms (HTTP); use case ${JSON.stringify(useCase)}`,
     );
@@ -213,7 +242,7 @@ async function main(): Promise<void> {
         beforeBytes: oldBytes,
         itemRatio: round1(oldItems / items),
       },
-      bucketsPage: { middle, atStart, atEnd, useCaseMedianMs: useCase },
+      bucketsPage: { middle, atStart, atEnd, useCaseMedianMs: useCase, middleLayers: layers },
       bucketsPageMedianMs: middle.medianMs,
       bucketsPageAtStartMedianMs: atStart.medianMs,
       bucketsPageAtEndMedianMs: atEnd.medianMs,

@@ -200,6 +200,19 @@ function interimRecordHits(entries: readonly BucketEntry[]): { doc: Doc; order: 
   return out;
 }
 
+/**
+ * The summaries of a range of a job that exists: its config and the summaries are read at once
+ * (one round trip before the parts, not two).
+ * @throws ResourceNotFoundError (404) for an unknown job, whatever reading its results said
+ */
+async function indexOfJob(jobId: string, range: TimeRange): Promise<ResultsIndex> {
+  const index = readIndex(jobId, range);
+  // Handled below when the job exists; an unknown job is a 404 whatever its results read gave.
+  index.catch(() => undefined);
+  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
+  return index;
+}
+
 /** The time range a buckets query asks for: one bucket (`timestamp`) or `[start, end)`. */
 const requestedRange = (q: BucketQuery): TimeRange => (q.timestamp !== undefined ? { startMs: q.timestamp, endMs: q.timestamp + 1 } : { startMs: q.start, endMs: q.end });
 
@@ -217,8 +230,7 @@ const requestedRange = (q: BucketQuery): TimeRange => (q.timestamp !== undefined
  * @throws 404 unknown job; 404 "No known bucket with timestamp ..." is not raised (ES answers count 0)
  */
 export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count: number; buckets: unknown[] }> {
-  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
-  const index = await readIndex(jobId, requestedRange(q));
+  const index = await indexOfJob(jobId, requestedRange(q));
   if (q.anomalyScore >= SCORE_INDEX_FLOOR) {
     const inside = within(index.range);
     const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, 'bucket', q.anomalyScore, index.range);
@@ -280,8 +292,7 @@ export async function getBuckets(jobId: string, q: BucketQuery): Promise<{ count
  */
 export async function getBucketsJson(jobId: string, q: BucketQuery): Promise<string> {
   if (q.sort !== 'timestamp' || q.expand || q.anomalyScore >= SCORE_INDEX_FLOOR) return JSON.stringify(await getBuckets(jobId, q));
-  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
-  const index = await readIndex(jobId, requestedRange(q));
+  const index = await indexOfJob(jobId, requestedRange(q));
   const { count, page } = await pageByTime(bucketSegments(index, q, textForm), q.from, q.size, q.desc);
   return `{"count":${count},"buckets":[${page.join(',')}]}`;
 }
@@ -337,8 +348,7 @@ function recordSegments(index: ResultsIndex, q: RecordQuery): (Segment<Doc> & { 
  * (plus the parts cut by the range's edges, to count), else every part of the range.
  */
 export async function getRecords(jobId: string, q: RecordQuery): Promise<{ count: number; records: unknown[] }> {
-  if (!(await getJobConfig(jobId))) throw new ResourceNotFoundError(Messages.unknownJob(jobId));
-  const index = await readIndex(jobId, { startMs: q.start, endMs: q.end });
+  const index = await indexOfJob(jobId, { startMs: q.start, endMs: q.end });
   const inside = within(index.range);
   const fromIndex = async (minScore: number) => {
     const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, 'record', minScore, index.range);

@@ -178,15 +178,18 @@ async function refuseLegacyResults(jobId: string): Promise<void> {
  */
 export async function readIndex(jobId: string, requested: TimeRange): Promise<ResultsIndex> {
   const pk = keys.resultsIndexPartition(jobId);
-  const floor = await retainedFrom(jobId);
-  const startMs = Math.max(requested.startMs ?? 0, floor);
-  const range: TimeRange = { startMs: startMs > 0 ? startMs : undefined, endMs: requested.endMs };
-  const from = startMs > 0 ? monthStart(startMs) : 0;
+  // The summaries are read from the requested start in parallel with the retention floor (one
+  // round trip, not two): retention deletes the groups wholly before its floor, so reading from
+  // below the floor reads at most the few items that straddle it, which the range then drops.
+  const from = (requested.startMs ?? 0) > 0 ? monthStart(requested.startMs as number) : 0;
   const hi = requested.endMs === undefined ? '~' : ts(requested.endMs);
-  const [items, before] = await Promise.all([
+  const [floor, items, before] = await Promise.all([
+    retainedFrom(jobId),
     query({ KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi', ExpressionAttributeValues: { ':pk': pk, ':lo': ts(from), ':hi': hi }, ConsistentRead: true }),
     from <= 0 ? Promise.resolve([]) : itemBefore(pk, ts(from)),
   ]);
+  const startMs = Math.max(requested.startMs ?? 0, floor);
+  const range: TimeRange = { startMs: startMs > 0 ? startMs : undefined, endMs: requested.endMs };
   if (items.length === 0 && before.length === 0) await refuseLegacyResults(jobId);
   const inRange = (t: number, last: number) => last >= startMs && (requested.endMs === undefined || t < requested.endMs);
   const out: ResultsIndex = { range, parts: [], plots: [], runs: [], interims: [] };
