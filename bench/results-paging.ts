@@ -193,17 +193,21 @@ async function main(): Promise<void> {
       return round1(quantile(ms, 0.5));
     };
     const index = await readIndex(JOB, {});
-    let seen = 0;
-    const firstPart = index.parts.findIndex((p) => (seen += p.buckets) > 50_000);
-    let pageParts = 0;
-    for (let n = 0, i = firstPart; i < index.parts.length && n < PAGE; i++, pageParts++) n += (index.parts[i] as { buckets: number }).buckets;
+    // The parts holding buckets [50,000, 60,000): the middle page's.
+    const ends = index.parts.map((_, i) => index.parts.slice(0, i + 1).reduce((n, p) => n + p.buckets, 0));
+    const firstPart = ends.findIndex((end) => end > 50_000);
+    const pageParts = ends.findIndex((end) => end >= 50_000 + PAGE) - firstPart + 1;
     const auth = `Basic ${Buffer.from(`elastic:${process.env.ELASTIC_PASSWORD || 'bench-password'}`).toString('base64')}`;
     const layers = {
       readIndexMs: await median(() => readIndex(JOB, {})),
       pageParts,
       readPartsMs: await median(() => readBucketParts(index.parts.slice(firstPart, firstPart + pageParts), false)),
-      httpTextMs: await median(async () => (await fetch(`${system.url}/_ml/anomaly_detectors/${JOB}/results/buckets?from=50000&size=${PAGE}`, { headers: { authorization: auth } })).text()),
-      bodyBytes: Buffer.byteLength(await (await fetch(`${system.url}/_ml/anomaly_detectors/${JOB}/results/buckets?from=50000&size=${PAGE}`, { headers: { authorization: auth } })).text()),
+      httpTextMs: await median(async () =>
+        (await fetch(`${system.url}/_ml/anomaly_detectors/${JOB}/results/buckets?from=50000&size=${PAGE}`, { headers: { authorization: auth } })).text(),
+      ),
+      bodyBytes: Buffer.byteLength(
+        await (await fetch(`${system.url}/_ml/anomaly_detectors/${JOB}/results/buckets?from=50000&size=${PAGE}`, { headers: { authorization: auth } })).text(),
+      ),
     };
     console.log(`results-paging: middle page layers ${JSON.stringify(layers)}`);
     console.log(

@@ -110,8 +110,8 @@ const parsedForm = (expand: boolean): BucketForm<Doc> => ({
   withRecords: expand,
   part(p, at) {
     const docs = JSON.parse(`[${at.map((i) => p.docs[i]).join(',')}]`) as Doc[];
-    if (expand) docs.forEach((d, k) => Object.assign(d, { records: p.records?.[at[k] as number] ?? [] }));
-    return docs;
+    if (!expand) return docs;
+    return docs.map((d, k) => ({ ...d, records: p.records?.[at[k] as number] ?? [] }));
   },
   doc: (d) => d,
 });

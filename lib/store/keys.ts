@@ -12,7 +12,7 @@
  * | results: empty run (`{job_id, timestamp, end, bucket_span}`) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>#run` |
  * | results: interim bucket with its records (one item; replaced at the next write) | `resultsidx#<job_id>` | `<timestamp ms, 15 digits>#interim` |
  * | results: retention floor (`from`, epoch ms: older results are hidden) | `resultsidx#<job_id>` | `!retention` |
- * | results: bucket part (~512 KB of final buckets with their records, deflated) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
+ * | results: bucket part (~512 KB of final buckets and their records; format `f` 2: `zb` the bucket documents, `zr` their records, each deflated apart; no `f`: one deflated `z` of buckets with records embedded, written before) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
  * | results: model plot part (~512 KB of model plot documents, deflated) | `results#<job_id>#<UTC month YYYY-MM>` | `p#<first timestamp ms, 15 digits>` |
  * | results: score index, bucket with `anomaly_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `b#<score, 16 hex digits of its IEEE 754 bits>#<timestamp ms, 15 digits>` |
  * | results: score index, record with `record_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `r#<score, 16 hex>#<timestamp ms, 15 digits>#<detector_index, 4 digits>#<n, 4 digits>` |
@@ -60,10 +60,18 @@
  *
  * Results are packed for their access pattern (`lib/store/results.ts`, `result-parts.ts`).
  * Writes scale with bytes: a `writeResults` call (one command's finalized buckets) becomes, per
- * UTC month, a few deflated *parts* of ~512 KB of JSON (about 550 one-record buckets, each
- * with its records embedded; results compress 10-20 times, so a part is a 30-50 KB item) and one
- * *summary* item listing the parts (`[first timestamp, buckets, records, top anomaly_score, top
- * record_score]`). A year of 5-minute buckets written by 10,000-record lookback posts is about
+ * UTC month, a few deflated *parts* of ~512 KB of JSON (about 550 one-record buckets and their
+ * records; results compress 10-20 times, so a part is a 30-50 KB item) and one *summary* item
+ * listing the parts (`[first timestamp, buckets, records, top anomaly_score, top
+ * record_score]`). A part keeps its bucket documents apart from their records, in two bodies
+ * deflated apart (`zb`: a header line of the buckets' timestamps and anomaly scores, then one
+ * bucket document a line, as JSON text; `zr`: one JSON array of each bucket's records), so a
+ * page of buckets fetches (a BatchGetItem projection) and inflates only `zb`, and a page by time
+ * answers with the documents' text as stored, never parsing or re-serializing them
+ * (`lib/app/results.ts#getBucketsJson`); a page of records inflates only `zr`. Parts written
+ * before this format (no `f` attribute: one deflated JSON array `z` of buckets with their
+ * records embedded, from a `DATA_DIR` of the first packed layout) are read as they are, and
+ * rewritten in the new format whenever their results are written again. A year of 5-minute buckets written by 10,000-record lookback posts is about
  * 200 parts, 23 summaries and 2,100 score entries (2,365 items, 7.2 MiB) instead of 210,240
  * bucket and record items (98 MiB): `bench/results/results-paging.json`. Reads page inside the Query: a
  * results request reads the summaries of its range (one small item per group), counts from
@@ -98,8 +106,9 @@
  *
  * Renormalization (issue 13) rescores final buckets and records within
  * `renormalization_window_days` and keeps `initial_*`: in this layout it rewrites, for each
- * group in the window, its parts (same keys, new scores) and then its summary (new top
- * scores), and moves score index entries: deletes the entry under the old score and puts the
+ * group in the window, its parts (same keys, new scores: both bodies, `zb` with its header's
+ * anomaly scores and `zr`, in the current format whatever format the part had) and then its
+ * summary (new top scores), and moves score index entries: deletes the entry under the old score and puts the
  * one under the new (an entry whose score falls below the floor is only deleted). Every
  * rewrite is a put of a value computed from the parts and the normalizer's state, keyed as
  * before, so running it twice leaves the same items (idempotent). A reader skips a part whose

@@ -234,7 +234,9 @@ async function readItems(refs: readonly { pk: string; sk: string }[], projection
         for (let attempt = 0; pending.length > 0; attempt++) {
           if (attempt >= 8) throw new TransientError(`BatchGetItem left ${pending.length} result parts unprocessed`);
           if (attempt > 0) await new Promise((r) => setTimeout(r, 2 ** attempt * 10));
-          const request = names ? { Keys: pending, ConsistentRead: true, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : { Keys: pending, ConsistentRead: true };
+          const request = names
+            ? { Keys: pending, ConsistentRead: true, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names }
+            : { Keys: pending, ConsistentRead: true };
           const out = await db().send(new BatchGetCommand({ RequestItems: { [table]: request } }));
           resultReads.requests++;
           for (const item of out.Responses?.[table] ?? []) {
