@@ -72,7 +72,7 @@
  * before this format (no `f` attribute: one deflated JSON array `z` of buckets with their
  * records embedded, from a `DATA_DIR` of the first packed layout) are read as they are, and
  * rewritten in the new format whenever their results are written again. A year of 5-minute buckets written by 10,000-record lookback posts is about
- * 200 parts, 23 summaries and 2,100 score entries (2,365 items, 7.2 MiB) instead of 210,240
+ * 200 parts, 23 summaries and 2,100 score entries (2,365 items, 8.1 MiB) instead of 210,240
  * bucket and record items (98 MiB): `bench/results/results-paging.json`. Reads page inside the Query: a
  * results request reads the summaries of its range (one small item per group), counts from
  * them, and reads only the parts its page overlaps (plus the parts cut by the range's edges,
@@ -86,8 +86,8 @@
  *
  * Partitions: parts live in one partition per job and UTC month. A lookback moves through them
  * in time order, so at any moment it writes one month's partition, at the compressed size:
- * about 70 bytes a one-record bucket (score entries included), so AWS's 1,000 WCU/s per
- * partition key (1 KB each) allows about 14,000 buckets/s per job before the month partition
+ * about 80 bytes a one-record bucket (score entries included), so AWS's 1,000 WCU/s per
+ * partition key (1 KB each) allows about 12,000 buckets/s per job before the month partition
  * throttles (the 1,000 items/s of the old layout's single partition allowed 500). The summary partition takes one small item per call and
  * the score index one per anomalous result; neither caps a lookback near 1,000 buckets/s.
  * A realtime job (one bucket per call) writes one group per bucket, so its summaries grow
