@@ -4,7 +4,7 @@ import { EsError, InternalError, WorkDeferred, WorkParked, type EsErrorBody } fr
 import { enqueueContinuation } from '../queue/commands.ts';
 import { commandQueue } from '../runtime/topology.ts';
 import { logger } from '../runtime/log.ts';
-import { getCommand, markRunning, recordOutcome, rollUpStatus } from '../store/commands.ts';
+import { getCommand, getCommandPayload, markRunning, recordOutcome, rollUpStatus } from '../store/commands.ts';
 import { markJobFailed } from './close.ts';
 import { commandFailed } from './events-out.ts';
 import { applyCommand } from './command-dispatch.ts';
@@ -65,6 +65,11 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     await rollUpStatus(cmd);
     return;
   }
+  // A post's body is immutable (written under its nonce before the command was queued), so
+  // its read need not wait for the lease: it runs beside the next two round trips. Its failure
+  // surfaces where the body is awaited (a parked command drops the read).
+  const payload = cmd.action === 'data' && (cmd.payload_chunks ?? 0) > 0 ? getCommandPayload(cmd) : undefined;
+  payload?.catch(() => undefined);
   // The lease is taken before upgrade mode is looked at: an enable that turns the mode on after
   // this look still sees the lease, and waits for this work to finish or park. Marking the
   // command running is independent of it, so both writes go at once (one round trip).
@@ -81,21 +86,21 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     return released;
   };
   try {
-    await runHeld(cmd, message, record, release, context);
+    await runHeld(cmd, message, record, release, context, payload);
   } finally {
     await release();
   }
 }
 
 /** {@link processCommandRecord} once the target's lease is held: park, or carry out and record the outcome. */
-async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, release: () => Promise<void>, context?: Context): Promise<void> {
+async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, release: () => Promise<void>, context?: Context, payload?: Promise<string>): Promise<void> {
   if (await timed('worker.upgrade_mode_read', () => shouldPark(cmd, message))) {
     await park(message, 'upgrade mode is enabled');
     return;
   }
   try {
     const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
-    const response = await applyCommand(cmd, message.target, { remainingMs });
+    const response = await applyCommand(cmd, message.target, payload ? { remainingMs, payload } : { remainingMs });
     // The work is committed: the lease (which upgrade mode waits on) can go while the answer is
     // recorded, one round trip instead of two; recording the outcome changes no job state.
     await timed('worker.outcome_write_and_lease_release', () =>

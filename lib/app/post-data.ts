@@ -41,10 +41,13 @@ async function submitPostData(jobId: string, body: string, params: { reset_start
   return timed('http.wait_for_outcome', () => awaitWithoutTimeout(cmd, startedMs, (r) => r[0]));
 }
 
-/** The worker side of `_data`: the job as it is now, and the command's body read back from beside the command. */
-export async function applyPostData(cmd: Command, jobId: string): Promise<DataCounts> {
+/**
+ * The worker side of `_data`: the job as it is now, and the command's body read back from beside the command.
+ * @param payload the body when the caller already started reading it (`getCommandPayload(cmd)`).
+ */
+export async function applyPostData(cmd: Command, jobId: string, payload?: Promise<string>): Promise<DataCounts> {
   // The job and the body are read at once: the payload chunks do not wait for the job's two reads.
-  const [{ job, rt }, body] = await timed('worker.job_and_payload_read', () => Promise.all([loadJob(jobId, true), getCommandPayload(cmd)]));
+  const [{ job, rt }, body] = await timed('worker.job_and_payload_read', () => Promise.all([loadJob(jobId, true), payload ?? getCommandPayload(cmd)]));
   return processData(job, rt, cmd.command_id, body);
 }
 
