@@ -19,6 +19,12 @@
  * manySeries ÷ oneSeries (the cost of one record per bucket; issue 12 asks for ≤ 4).
  * Targets: ≥ 200,000 records/s (100 series), ≥ 50,000 records/s (1 series), ratio ≤ 4.
  *
+ * In-process runs also break a post's wall time into its steps (`breakdown` per shape and
+ * `results.breakdown`): median ms per step over the posts after the first, from the spans of
+ * lib/runtime/step-timing.ts (on for this run unless `E2E_BREAKDOWN=0`; one span per step of
+ * a command, none per record), with the gaps between them (HTTP accept, SQS delivery, the
+ * HTTP wait's notice of the outcome, the response).
+ *
  * Starts a local system in this process (`startLocalSystem({port: 0, cron: false})`), or
  * uses `ES_URL` (with `ELASTIC_PASSWORD`) when set. Writes `bench/results/e2e.json`.
  * Run: `npx tsx bench/e2e.ts`.
@@ -93,6 +99,8 @@ interface ShapeResult {
   wallMs: number;
   recordsPerSecond: number;
   postLatencyMs: { p50: number; p95: number; max: number; min: number; first: number };
+  /** In-process runs: median wall ms per step of a post (posts after the first), from lib/runtime/step-timing.ts spans. */
+  breakdown?: Record<string, number>;
 }
 
 /** Counts of the AWS SDK calls this process makes, by operation, and the items BatchWriteItem carried. */
@@ -135,6 +143,49 @@ async function countCalls(): Promise<void> {
   for (const c of [db(), sqs()]) (c.middlewareStack as { add(m: unknown, o: unknown): void }).add(middleware, { step: 'initialize', name: 'benchCallCounter' });
 }
 
+/** lib/runtime/step-timing.ts, loaded with the in-process system (undefined against ES_URL). */
+let stepTiming: typeof import('../lib/runtime/step-timing.ts') | undefined;
+
+/**
+ * The steps of one post, ms: each timed step's wall time (summed when it ran more than once),
+ * and the gaps no step covers: `http.accept` (client send to the use case: client
+ * serialization, HTTP, body read, routing), `sqs.delivery` (SQS send done to the worker's
+ * first read: the poller's receive), `http.notice_outcome` (outcome written to the HTTP
+ * wait's end: the poll interval), `http.respond` (use case end to the client's answer).
+ * Steps overlap where work runs at once (`worker.commit` holds its `worker.commit.*`).
+ */
+function postBreakdown(spans: { step: string; startMs: number; endMs: number }[], clientStart: number, clientEnd: number): Record<string, number> {
+  const out: Record<string, number> = { 'client.total': clientEnd - clientStart };
+  const first = (step: string) => spans.find((x) => x.step === step);
+  for (const x of spans) out[x.step] = (out[x.step] ?? 0) + (x.endMs - x.startMs);
+  const use = first('http.post_data');
+  const sent = first('http.sqs_send');
+  const read = first('worker.command_read');
+  const outcome = first('worker.outcome_write_and_lease_release');
+  const wait = first('http.wait_for_outcome');
+  if (use) out['http.accept'] = use.startMs - clientStart;
+  if (use) out['http.respond'] = clientEnd - use.endMs;
+  if (sent && read) out['sqs.delivery'] = read.startMs - sent.endMs;
+  if (outcome && wait) out['http.notice_outcome'] = wait.endMs - outcome.endMs;
+  return out;
+}
+
+/** Median per step over the posts' breakdowns, ms, one decimal. */
+function medianBreakdown(posts: Record<string, number>[]): Record<string, number> {
+  const steps = [...new Set(posts.flatMap((p) => Object.keys(p)))];
+  return Object.fromEntries(
+    steps.map((k) => [
+      k,
+      round1(
+        quantile(
+          posts.map((p) => p[k] ?? 0),
+          0.5,
+        ),
+      ),
+    ]),
+  );
+}
+
 async function runShape(
   client: Client,
   jobId: string,
@@ -155,6 +206,8 @@ async function runShape(
   let processed: number | undefined;
   let accepted = 0;
   calls.clear();
+  const breakdowns: Record<string, number>[] = [];
+  stepTiming?.takeStepSpans();
   const t0 = performance.now();
   for (const [i, data] of posts.entries()) {
     const s = performance.now();
@@ -163,7 +216,10 @@ async function runShape(
       traceT0 = s;
     }
     const res = await client.ml.postData({ job_id: jobId, data }, { meta: true });
-    latencies.push(performance.now() - s);
+    const e = performance.now();
+    latencies.push(e - s);
+    const spans = stepTiming?.takeStepSpans() ?? [];
+    if (i > 0 && spans.length > 0) breakdowns.push(postBreakdown(spans, s, e));
     if (trace) {
       console.log(`trace of post ${i}:\n${trace.join('\n')}\n${(performance.now() - traceT0).toFixed(1).padStart(8)} answered`);
       trace = undefined;
@@ -190,6 +246,7 @@ async function runShape(
     statsBucketCount: dc?.bucket_count,
     wallMs: round1(wallMs),
     recordsPerSecond: Math.round((records / wallMs) * 1000),
+    ...(breakdowns.length > 0 ? { breakdown: medianBreakdown(breakdowns) } : {}),
     postLatencyMs: {
       p50: round1(quantile(latencies, 0.5)),
       p95: round1(quantile(latencies, 0.95)),
@@ -212,9 +269,14 @@ const complete = (r: ShapeResult): boolean => r.accepted === 0 && r.processedRec
 async function main(): Promise<void> {
   const manyPosts = Number(process.env.E2E_MANY_POSTS ?? 30);
   const onePosts = Number(process.env.E2E_ONE_POSTS ?? 5);
+  // The step timing (a span per step of a command, never per record) is on unless E2E_BREAKDOWN=0; read when the system loads.
+  if (process.env.E2E_BREAKDOWN !== '0') process.env.MLPLANE_STEP_TIMING = '1';
   const system = await connect();
   const { client } = system;
-  if (system.inProcess) await countCalls();
+  if (system.inProcess) {
+    await countCalls();
+    stepTiming = await import('../lib/runtime/step-timing.ts');
+  }
   try {
     // Bodies are built before the clocks start; the client serializes them as NDJSON.
     const many = Array.from({ length: manyPosts }, (_, i) => manySeriesPost(i));
@@ -235,6 +297,7 @@ async function main(): Promise<void> {
       oneSeries,
       largePost: large,
       shapeRatio,
+      breakdown: { oneSeries: oneSeries.breakdown, manySeries: manySeries.breakdown },
     };
     const incomplete = Object.values({ manySeries, oneSeries, large }).filter((r) => !complete(r)).length;
     writeResult('e2e', {

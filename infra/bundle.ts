@@ -1,14 +1,14 @@
 /**
  * `npm run build`: bundles every Lambda entry of the topology with the local esbuild into
  * `dist/<kind>-<name>/index.mjs` (+ `index.mjs.map`), with the settings the CDK stack uses
- * (`infra/bundling.ts`): ESM built for Node 20 (deployed on Lambda's nodejs24.x), minified, source map, every dependency including
+ * (`infra/bundling.ts`): ESM built for Node 20 (deployed on Lambda's nodejs24.x), minified, source map (without the sources' text), every dependency including
  * the AWS SDK v3 bundled. Prints each bundle's size.
  */
 import { rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { esmRequireBanner, mainFields, target } from './bundling.ts';
+import { esmRequireBanner, mainFields, sourcesContent, target } from './bundling.ts';
 import { allEntries, missingEntries, projectRoot, type FunctionEntry } from './entries.ts';
 
 /** Thrown when entry files named by the topology do not exist. */
@@ -55,6 +55,7 @@ export async function bundleAll(outRoot: string = join(projectRoot, 'dist'), ent
       format: 'esm',
       minify: true,
       sourcemap: true,
+      sourcesContent,
       mainFields,
       banner: { js: esmRequireBanner },
       external: [],

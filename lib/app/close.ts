@@ -167,9 +167,10 @@ export async function closeJob(
     // Stop between steps rather than be killed inside one: the continuation (or a redelivery) resumes at the next step.
     if (remainingMs && remainingMs() < STEP_MARGIN_MS) throw new CloseDeferred(jobId);
     // Upgrade mode halts the close after the step it was in; disabling it resumes at the next step (spec C, without Elasticsearch's kill).
-    if (await upgradeModeHalts()) throw new WorkParked(`close of job [${jobId}]`);
-    const stored = await getJobConfig(jobId);
-    let rt = await getJobRuntime(jobId);
+    // The three reads go at once (one round trip per step, not three): the job's two are only used when upgrade mode lets the step run.
+    const [halts, stored, current] = await Promise.all([upgradeModeHalts(), getJobConfig(jobId), getJobRuntime(jobId)]);
+    if (halts) throw new WorkParked(`close of job [${jobId}]`);
+    let rt = current;
     if (!stored || !rt || rt.state === 'closed') return { closed: true };
     if (rt.state !== 'closing' || !rt.close) {
       // A job that failed meanwhile (e.g. an earlier close gave up on it) needs a force close, as at the API:

@@ -13,7 +13,10 @@ import { applyWatchCommand } from './execute-watch.ts';
 import { applyMaintenance } from './maintenance.ts';
 
 /** Test seams and invocation facts passed to the apply sides (close and the datafeed lookback use them). */
-export type ApplyOptions = CloseOptions;
+export type ApplyOptions = CloseOptions & {
+  /** A `data` command's body, already being read by the runner (see `processCommandRecord`). */
+  payload?: Promise<string>;
+};
 
 /** The apply side of one use case: carries out `cmd` for one target and returns that target's Elasticsearch response. */
 export type ApplyCommand = (cmd: Command, target: string, opts: ApplyOptions) => Promise<unknown>;
@@ -26,7 +29,7 @@ export type ApplyCommand = (cmd: Command, target: string, opts: ApplyOptions) =>
  */
 export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   open: (cmd, target) => applyOpen(target, cmd.command_id),
-  data: (cmd, target) => applyPostData(cmd, target),
+  data: (cmd, target, opts) => applyPostData(cmd, target, opts.payload),
   flush: (cmd, target) => applyFlush(cmd, target),
   close: (cmd, target, opts) => applyClose(target, cmd.command_id, opts),
   update: async (cmd, target) => applyUpdateCommand(target, await getCommandPayload(cmd)),

@@ -4,12 +4,13 @@ import { EsError, InternalError, WorkDeferred, WorkParked, type EsErrorBody } fr
 import { enqueueContinuation } from '../queue/commands.ts';
 import { commandQueue } from '../runtime/topology.ts';
 import { logger } from '../runtime/log.ts';
-import { getCommand, markRunning, recordOutcome, rollUpStatus } from '../store/commands.ts';
+import { getCommand, getCommandPayload, markRunning, recordOutcome, rollUpStatus } from '../store/commands.ts';
 import { markJobFailed } from './close.ts';
 import { commandFailed } from './events-out.ts';
 import { applyCommand } from './command-dispatch.ts';
 import { isTransientFailure } from './transient-failures.ts';
 import { holdLease, park, shouldPark } from './upgrade-mode.ts';
+import { timed } from '../runtime/step-timing.ts';
 
 /*
  * The command runner (DESIGN §2.3): what a worker does with one SQS record of the commands
@@ -54,7 +55,7 @@ function readMessage(record: SQSRecord): CommandMessage | undefined {
 export async function processCommandRecord(record: SQSRecord, context?: Context): Promise<void> {
   const message = readMessage(record);
   if (!message) return;
-  const cmd = await getCommand(message.command_id);
+  const cmd = await timed('worker.command_read', () => getCommand(message.command_id));
   if (!cmd) {
     logger.warn('command expired or unknown; message dropped', { commandId: message.command_id });
     return;
@@ -64,10 +65,15 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     await rollUpStatus(cmd);
     return;
   }
+  // A post's body is immutable (written under its nonce before the command was queued), so
+  // its read need not wait for the lease: it runs beside the next two round trips. Its failure
+  // surfaces where the body is awaited (a parked command drops the read).
+  const payload = cmd.action === 'data' && (cmd.payload_chunks ?? 0) > 0 ? getCommandPayload(cmd) : undefined;
+  payload?.catch(() => undefined);
   // The lease is taken before upgrade mode is looked at: an enable that turns the mode on after
   // this look still sees the lease, and waits for this work to finish or park. Marking the
   // command running is independent of it, so both writes go at once (one round trip).
-  const [running, lease] = await Promise.allSettled([markRunning(cmd.command_id), holdLease(cmd.command_id, message.target)]);
+  const [running, lease] = await timed('worker.mark_running_and_lease', () => Promise.allSettled([markRunning(cmd.command_id), holdLease(cmd.command_id, message.target)]));
   if (running.status === 'rejected') {
     if (lease.status === 'fulfilled') await lease.value();
     throw running.reason;
@@ -80,24 +86,26 @@ export async function processCommandRecord(record: SQSRecord, context?: Context)
     return released;
   };
   try {
-    await runHeld(cmd, message, record, release, context);
+    await runHeld(cmd, message, record, release, context, payload);
   } finally {
     await release();
   }
 }
 
 /** {@link processCommandRecord} once the target's lease is held: park, or carry out and record the outcome. */
-async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, release: () => Promise<void>, context?: Context): Promise<void> {
-  if (await shouldPark(cmd, message)) {
+async function runHeld(cmd: Command, message: CommandMessage, record: SQSRecord, release: () => Promise<void>, context?: Context, payload?: Promise<string>): Promise<void> {
+  if (await timed('worker.upgrade_mode_read', () => shouldPark(cmd, message))) {
     await park(message, 'upgrade mode is enabled');
     return;
   }
   try {
     const remainingMs = typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined;
-    const response = await applyCommand(cmd, message.target, { remainingMs });
+    const response = await applyCommand(cmd, message.target, payload ? { remainingMs, payload } : { remainingMs });
     // The work is committed: the lease (which upgrade mode waits on) can go while the answer is
     // recorded, one round trip instead of two; recording the outcome changes no job state.
-    await Promise.all([recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() }), release()]);
+    await timed('worker.outcome_write_and_lease_release', () =>
+      Promise.all([recordOutcome(cmd, message.target, { status: 'done', response, finished_ms: Date.now() }), release()]),
+    );
   } catch (err) {
     if (err instanceof WorkParked) {
       // Halted between two steps by upgrade mode: progress is saved on the entity; the message runs again when upgrade mode is disabled.

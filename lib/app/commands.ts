@@ -5,6 +5,7 @@ import { enqueueCommand } from '../queue/commands.ts';
 import { config } from '../runtime/config.ts';
 import { waitCapMs } from '../runtime/wait-cap.ts';
 import { getCommand, putCommand, recordOutcome } from '../store/commands.ts';
+import { timed } from '../runtime/step-timing.ts';
 
 /** Commands and their payloads are kept 24 h (DynamoDB TTL), like Elasticsearch's `.tasks` results for a while. */
 const COMMAND_TTL_S = 24 * 3600;
@@ -26,7 +27,7 @@ export interface SubmitCommand {
 export async function submitCommand(input: SubmitCommand, nowMs = Date.now()): Promise<Command> {
   for (let attempt = 0; ; attempt++) {
     const cmd = newCommand(input, String(nowMs * 1000 + randomInt(1000)), nowMs);
-    if (await putCommand(cmd, input.payload)) return enqueue(cmd);
+    if (await putCommand(cmd, input.payload)) return timed('http.sqs_send', () => enqueue(cmd));
     // Two commands drew the same id in the same millisecond: draw again.
     if (attempt >= 20) throw new Error('could not allocate a command id');
   }

@@ -7,6 +7,7 @@ import { deleteModelGeneration, deleteModelGenerationsExcept, writeModelState } 
 import { deleteResultsAt, writeResults } from '../store/results.ts';
 import { anomalyRecordsWritten } from './events-out.ts';
 import { cacheModel, evictModel } from './live-model.ts';
+import { timed } from '../runtime/step-timing.ts';
 
 /**
  * Timing stats after `buckets` more finalized buckets (plus `emptyRunBuckets` finalised as
@@ -67,13 +68,15 @@ export async function commitBatch(
     const generation = (rt.model?.generation ?? 0) + 1;
     // Results and the next generation's chunks are independent (neither is live before the
     // pointer moves), so they are written at once: one round trip less per batch.
-    const [, pointer] = await Promise.all([
-      (async () => {
-        if (rt.interim_buckets && rt.interim_buckets.length > 0) await deleteResultsAt(job.job_id, rt.interim_buckets);
-        if (buckets.length > 0 || interim.length > 0 || runs.length > 0) await writeResults(job.job_id, [...buckets, ...interim], runs);
-      })(),
-      writeModelState(job.job_id, generation, model.serialize()),
-    ]);
+    const [, pointer] = await timed('worker.commit.results_and_model_state_write', () =>
+      Promise.all([
+        (async () => {
+          if (rt.interim_buckets && rt.interim_buckets.length > 0) await deleteResultsAt(job.job_id, rt.interim_buckets);
+          if (buckets.length > 0 || interim.length > 0 || runs.length > 0) await writeResults(job.job_id, [...buckets, ...interim], runs);
+        })(),
+        writeModelState(job.job_id, generation, model.serialize()),
+      ]),
+    );
     const stats = model.modelSizeStats();
     const committed = transitionJob(rt, {
       type: 'progress',
@@ -84,16 +87,18 @@ export async function commitBatch(
         model_size_stats: { ...(next.model_size_stats ?? rt.model_size_stats), ...stats, model_bytes: pointer.bytes, log_time: Date.now() },
       },
     });
-    await putJobRuntime(committed);
+    await timed('worker.commit.runtime_write', () => putJobRuntime(committed));
     cacheModel(job, generation, model);
-    await Promise.all([
-      // Superseded generations are garbage once the pointer moved: the one just replaced is
-      // deleted by its pointer (no Query); every MODEL_SWEEP_EVERY generations, and when the
-      // job had none, a sweep also removes what a crash or an abandoned write left behind.
-      rt.model && generation % MODEL_SWEEP_EVERY !== 0 ? deleteModelGeneration(job.job_id, rt.model) : deleteModelGenerationsExcept(job.job_id, generation),
-      // Records are final and written for the first time here (a renormalization never comes back through): anomaly events go now.
-      anomalyRecordsWritten(job, buckets),
-    ]);
+    await timed('worker.commit.old_model_delete_and_events', () =>
+      Promise.all([
+        // Superseded generations are garbage once the pointer moved: the one just replaced is
+        // deleted by its pointer (no Query); every MODEL_SWEEP_EVERY generations, and when the
+        // job had none, a sweep also removes what a crash or an abandoned write left behind.
+        rt.model && generation % MODEL_SWEEP_EVERY !== 0 ? deleteModelGeneration(job.job_id, rt.model) : deleteModelGenerationsExcept(job.job_id, generation),
+        // Records are final and written for the first time here (a renormalization never comes back through): anomaly events go now.
+        anomalyRecordsWritten(job, buckets),
+      ]),
+    );
     return committed;
   } catch (err) {
     evictModel(job.job_id);

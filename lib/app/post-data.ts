@@ -11,6 +11,7 @@ import { awaitWithoutTimeout, submitCommand, type Queued } from './commands.ts';
 import { addTiming, commitBatch, ingestYielding } from './ingest.ts';
 import { loadJob, refuseInUpgradeMode } from './job-lookup.ts';
 import { loadModel } from './live-model.ts';
+import { timed } from '../runtime/step-timing.ts';
 
 /**
  * POST _ml/anomaly_detectors/<id>/_data (spec A.5.5): a job without an open task, even an
@@ -18,9 +19,14 @@ import { loadModel } from './live-model.ts';
  * The body is carried to the worker beside the command; the answer is the job's running
  * `data_counts`.
  */
-export async function postData(jobId: string, body: string, params: { reset_start?: string; reset_end?: string }, startedMs = Date.now()): Promise<Queued<unknown>> {
+export function postData(jobId: string, body: string, params: { reset_start?: string; reset_end?: string }, startedMs = Date.now()): Promise<Queued<unknown>> {
+  return timed('http.post_data', () => submitPostData(jobId, body, params, startedMs));
+}
+
+/** {@link postData} untimed. */
+async function submitPostData(jobId: string, body: string, params: { reset_start?: string; reset_end?: string }, startedMs: number): Promise<Queued<unknown>> {
   // Both reads at once (one round trip); upgrade mode's 429 still wins over "not open", as in Elasticsearch.
-  const [, rt] = await Promise.all([refuseInUpgradeMode('cluster:admin/xpack/ml/job/data/post'), getJobRuntime(jobId)]);
+  const [, rt] = await timed('http.upgrade_mode_and_runtime_read', () => Promise.all([refuseInUpgradeMode('cluster:admin/xpack/ml/job/data/post'), getJobRuntime(jobId)]));
   // A job without a runtime item (unknown) has no task either: "not open", as in Elasticsearch.
   if (!rt) throw new ConflictError(Messages.jobNotOpen(jobId));
   transitionJob(rt, { type: 'require_open' });
@@ -32,13 +38,16 @@ export async function postData(jobId: string, body: string, params: { reset_star
     params,
     payload: body,
   });
-  return awaitWithoutTimeout(cmd, startedMs, (r) => r[0]);
+  return timed('http.wait_for_outcome', () => awaitWithoutTimeout(cmd, startedMs, (r) => r[0]));
 }
 
-/** The worker side of `_data`: the job as it is now, and the command's body read back from beside the command. */
-export async function applyPostData(cmd: Command, jobId: string): Promise<DataCounts> {
+/**
+ * The worker side of `_data`: the job as it is now, and the command's body read back from beside the command.
+ * @param payload the body when the caller already started reading it (`getCommandPayload(cmd)`).
+ */
+export async function applyPostData(cmd: Command, jobId: string, payload?: Promise<string>): Promise<DataCounts> {
   // The job and the body are read at once: the payload chunks do not wait for the job's two reads.
-  const [{ job, rt }, body] = await Promise.all([loadJob(jobId, true), getCommandPayload(cmd)]);
+  const [{ job, rt }, body] = await timed('worker.job_and_payload_read', () => Promise.all([loadJob(jobId, true), payload ?? getCommandPayload(cmd)]));
   return processData(job, rt, cmd.command_id, body);
 }
 
@@ -52,9 +61,9 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
   if (rt.last_command?.id === commandId) return rt.last_command.response as DataCounts;
   transitionJob(rt, { type: 'require_open' });
   // A malformed body throws DataParseError, a 400 x_content_parse_exception with its position.
-  const parsed = parseDataBody(body, job.data_description, jobFieldsUsed(job));
-  const model = await loadModel(job, rt);
-  const { out, elapsed } = await ingestYielding(model, parsed.records);
+  const parsed = timed('worker.parse', () => parseDataBody(body, job.data_description, jobFieldsUsed(job)));
+  const model = await timed('worker.model_load', () => loadModel(job, rt));
+  const { out, elapsed } = await timed('worker.model', () => ingestYielding(model, parsed.records));
   const c = parsed.counts;
   const prev = rt.data_counts;
   const processed = out.processed_record_count;
@@ -81,6 +90,6 @@ export async function processData(job: JobConfig, rt: JobRuntime, commandId: str
   };
   const lastEnd = model.lastFinalizedBucketEndMs();
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
-  await commitBatch(job, rt, model, out.buckets, next);
+  await timed('worker.commit', () => commitBatch(job, rt, model, out.buckets, next));
   return dc;
 }

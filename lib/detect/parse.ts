@@ -282,13 +282,20 @@ export function parseDataBody(body: string, dd: DataDescription, fieldsUsed: str
   for (let i = 0; i < docs.length; i++) {
     const fields = docs[i] as Record<string, unknown>;
     for (let f = 0; f < nUsed; f++) {
-      const v = fieldValue(fields, fieldsUsed[f] as string);
+      // Read here, not through fieldValue, unless absent (a dotted path): fieldValue's one
+      // property read serves every field name and every caller, so its inline cache is
+      // megamorphic; a read site per field name stays monomorphic (the documents of a feed
+      // share one shape).
+      const name = fieldsUsed[f] as string;
+      let v = fields[name];
+      if (v === undefined) v = fieldValue(fields, name);
       if (v === undefined || v === null) missing++;
     }
     // Elasticsearch subtracts the time field whether or not the document has one, never below 0.
     const leaves = known.length > i ? (known[i] as number) : -1;
     fieldCount += Math.max((leaves >= 0 ? leaves : leafFieldCount(fields)) - 1, 0);
-    const rawTime = fieldValue(fields, timeField);
+    let rawTime = fields[timeField];
+    if (rawTime === undefined) rawTime = fieldValue(fields, timeField);
     const timeMs = parseTime(rawTime, timeFormat);
     if (timeMs === undefined) {
       invalid++;

@@ -7,6 +7,7 @@ import { type Command, commandParamsSchema, storedCommandSchema, type TargetOutc
 import { batchWrite, queryAll } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
 import { keys, MAX_CHUNK_BYTES } from './keys.ts';
+import { timed } from '../runtime/step-timing.ts';
 
 const deflateRaw = promisify(deflateRawCb);
 const inflateRaw = promisify(inflateRawCb);
@@ -77,21 +78,25 @@ export async function putCommand(cmd: Command, payload?: string): Promise<boolea
   if (payload !== undefined) {
     cmd.payload_nonce = randomBytes(8).toString('hex');
     cmd.payload_encoding = 'deflate-raw';
-    const bytes = await deflateRaw(Buffer.from(payload, 'utf8'), { level: PAYLOAD_DEFLATE_LEVEL });
+    const bytes = await timed('http.payload_deflate', () => deflateRaw(Buffer.from(payload, 'utf8'), { level: PAYLOAD_DEFLATE_LEVEL }));
     const parts: Uint8Array[] = [];
     for (let i = 0; i < bytes.length; i += MAX_CHUNK_BYTES) parts.push(bytes.subarray(i, i + MAX_CHUNK_BYTES));
     cmd.payload_chunks = parts.length;
-    await batchWrite(parts.map((data, n) => ({ ...keys.commandPayloadChunk(cmd.command_id, cmd.payload_nonce as string, n), data, expires_at: cmd.expires_at })));
+    await timed('http.payload_write', () =>
+      batchWrite(parts.map((data, n) => ({ ...keys.commandPayloadChunk(cmd.command_id, cmd.payload_nonce as string, n), data, expires_at: cmd.expires_at }))),
+    );
   }
   const table = tableName();
   try {
-    await db().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: table, Item: { ...keys.command(cmd.command_id), ...cmd }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          { Put: { TableName: table, Item: pendingMarker(cmd) } },
-        ],
-      }),
+    await timed('http.command_write', () =>
+      db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: table, Item: { ...keys.command(cmd.command_id), ...cmd }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: table, Item: pendingMarker(cmd) } },
+          ],
+        }),
+      ),
     );
     return true;
   } catch (err) {

@@ -1,5 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { workers } from '../../lib/runtime/topology.ts';
+import { bundleAll } from '../../infra/bundle.ts';
 import { nodejsBundling } from '../../infra/bundling.ts';
 import { allEntries } from '../../infra/entries.ts';
 import { cfnId, defaultStack, synth } from './synth.ts';
@@ -57,6 +61,19 @@ describe('Lambda functions', () => {
   it('enables source maps so stack traces point at the TypeScript sources', () => {
     for (const p of props) {
       expect((p.Environment as { Variables: Props }).Variables.NODE_OPTIONS).toContain('--enable-source-maps');
+    }
+  });
+
+  it('ships source maps of positions and names without the sources text, which Node would read and parse at every cold start', async () => {
+    expect(nodejsBundling).toMatchObject({ sourceMap: true, sourcesContent: false });
+    const out = mkdtempSync(join(tmpdir(), 'mlplane-bundle-'));
+    try {
+      const [bundle] = await bundleAll(out, allEntries.slice(0, 1));
+      const map = JSON.parse(readFileSync(`${bundle?.file}.map`, 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+      expect(map.sources.some((s) => s.endsWith('.ts'))).toBe(true);
+      expect(map.sourcesContent).toBeUndefined();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 

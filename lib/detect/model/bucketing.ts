@@ -62,7 +62,7 @@ export function ingestRecords(model: ModelState, records: InputRecord[]): Ingest
       ob = model.open.get(b);
       if (ob === undefined) {
         ob = model.pool.bucket(b);
-        model.open.set(b, ob);
+        model.open.add(ob);
         ob.bytes = 25 + 4 * nd;
         model.bytes += ob.bytes;
       }
@@ -79,7 +79,12 @@ export function ingestRecords(model: ModelState, records: InputRecord[]): Ingest
     if (t < earliest) earliest = t;
     if (t > latest) latest = t;
     for (let f = 0; f < na; f++) {
-      const v = fieldValue(fields, analysis[f] as string);
+      // Direct reads here and below (fieldValue only when absent, for a dotted path): one
+      // property read site per field keeps its inline cache monomorphic, where every read
+      // through fieldValue's one site made it megamorphic (see parseDataBody).
+      const name = analysis[f] as string;
+      let v = fields[name];
+      if (v === undefined) v = fieldValue(fields, name);
       if (v !== undefined && v !== null) processedFields++;
     }
     bucket.events += w;
@@ -89,7 +94,9 @@ export function ingestRecords(model: ModelState, records: InputRecord[]): Ingest
       const fieldName = d.fieldName;
       let v = 0;
       if (fieldName !== undefined) {
-        v = numberOf(fieldValue(fields, fieldName));
+        let raw = fields[fieldName];
+        if (raw === undefined) raw = fieldValue(fields, fieldName);
+        v = numberOf(raw);
         if (!Number.isFinite(v)) continue;
       }
       const byName = d.spec.by_field_name;
@@ -198,8 +205,9 @@ export function flushBuckets(model: ModelState, opts: FlushOptions = {}): FlushO
         if (ob.index < to && ob.records > 0 && !(ob.index <= lastData)) lastData = ob.index;
       }
       if (!Number.isNaN(lastData)) finalizeThrough(model, lastData, out);
-      for (const [idx, ob] of model.open) {
-        if (idx < to) dropOpen(model, ob);
+      // A copy: dropOpen removes from the list being walked.
+      for (const ob of [...model.open.values()]) {
+        if (ob.index < to) dropOpen(model, ob);
       }
       model.pointer = to;
     }
@@ -212,7 +220,7 @@ export function flushBuckets(model: ModelState, opts: FlushOptions = {}): FlushO
     for (const ob of pending) {
       const elapsed = (model.newest - ob.index * span) / span;
       const fraction = elapsed >= 1 ? 1 : elapsed > 0.05 ? elapsed : 0.05;
-      interim.push(scoreBucket(model, ob.index, true, fraction));
+      interim.push(scoreBucket(model, ob.index, ob, true, fraction));
     }
   }
   notePeak(model);
@@ -276,11 +284,11 @@ export function finalizeThrough(model: ModelState, lastIndex: number, out: Bucke
     if (ob === undefined && model.emptyStreak >= model.horizon) {
       // The open map holds only the buckets of the latency window: this scan is short.
       let next = lastIndex + 1;
-      for (const k of model.open.keys()) if (k > idx && k < next) next = k;
+      for (const o of model.open.values()) if (o.index > idx && o.index < next) next = o.index;
       finalizeEmptyRun(model, idx, next - idx);
       continue;
     }
-    out.push(scoreBucket(model, idx, false, 1));
+    out.push(scoreBucket(model, idx, ob, false, 1));
     if (ob !== undefined) dropOpen(model, ob);
     model.emptyStreak = ob === undefined ? model.emptyStreak + 1 : 0;
     model.pointer = idx + 1;

@@ -11,7 +11,7 @@ import type { BucketResult, ModelPlotResult, RecordResult } from '../types.ts';
 import { countBucket } from './data-counts.ts';
 import { createSeries } from './memory.ts';
 import { plotPoint, recordResult } from './results.ts';
-import type { Acc, Detector, Series } from './series.ts';
+import type { Acc, Detector, OpenBucket, Series } from './series.ts';
 import type { BucketPass, Candidate, ModelState } from './state.ts';
 
 /** Records are written only below this probability. */
@@ -42,11 +42,11 @@ export function featureValue(kind: FeatureKind, acc: Acc | undefined): number {
 /**
  * Scores the bucket `idx` (its `processing_time_ms` left 0) and, unless interim, learns from it and updates the normalisers
  * and the data counts (the caller then drops the open bucket and updates the memory status).
+ * @param ob the open bucket of `idx` (`model.open.get(idx)`, which the caller has looked up), undefined for a bucket without data.
  * @param fraction elapsed part of an interim bucket, to scale counts and sums.
  */
-export function scoreBucket(model: ModelState, idx: number, interim: boolean, fraction: number): BucketResult {
+export function scoreBucket(model: ModelState, idx: number, ob: OpenBucket | undefined, interim: boolean, fraction: number): BucketResult {
   const T = idx * model.span;
-  const ob = model.open.get(idx);
   const seq = ++model.seq;
   const pass = model.pass;
   pass.T = T;

@@ -141,7 +141,7 @@ export function readModel(model: ModelState, r: BinReader): void {
         accs.set(key, acc);
       }
     }
-    model.open.set(ob.index, ob);
+    model.open.add(ob);
     ob.bytes = openBucketBytes(model, ob);
     model.bytes += ob.bytes;
   }

@@ -11,7 +11,8 @@ import type { FilterMatcher } from '../rules.ts';
 import type { AnalysisSpec, EmptyRun, ModelPlotResult } from '../types.ts';
 import { analysisFields } from './analysis-fields.ts';
 import { MODEL_PLOT_TAIL, studentQuantile } from './plot-bounds.ts';
-import { type Acc, Detector, type OpenBucket, OpenBucketPool, type Series } from './series.ts';
+import { type Acc, Detector, OpenBucketPool, type Series } from './series.ts';
+import { OpenBuckets } from './open-buckets.ts';
 
 /** Days in ms: the default renormalization window is at least 30 days. */
 const DAY_MS = 86_400_000;
@@ -54,7 +55,7 @@ export class ModelState {
   readonly detectors: Detector[];
   readonly analysis: string[];
   readonly decay: number;
-  open = new Map<number, OpenBucket>();
+  open = new OpenBuckets();
   /** Index (start / span) of the first non-final bucket; NaN before any data. */
   pointer = NaN;
   /** Newest record time, ms; NaN before any. */

@@ -5,6 +5,7 @@ import { CloseDeferred, ResourceNotFoundError, StaleStateError, WorkParked } fro
 
 const store = vi.hoisted(() => ({
   getCommand: vi.fn(),
+  getCommandPayload: vi.fn(),
   markRunning: vi.fn(),
   recordOutcome: vi.fn(),
   rollUpStatus: vi.fn(),
@@ -254,5 +255,46 @@ describe('the command runner in upgrade mode', () => {
     execute.executeCommand.mockRejectedValue(new StaleStateError('x'));
     await expect(processCommandRecord(record('1'))).rejects.toThrow();
     expect(upgrade.release).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('the command worker on a data command', () => {
+  beforeEach(() => {
+    vi.resetAllMocks();
+    noUpgradeMode();
+  });
+
+  it('starts reading the body before the lease and the upgrade-mode check, and hands that read to the use case', async () => {
+    const order: string[] = [];
+    store.getCommand.mockResolvedValue({ ...command('data'), payload_chunks: 1, payload_nonce: 'n' });
+    store.getCommandPayload.mockImplementation(async () => {
+      order.push('payload read');
+      return '{"t":1}';
+    });
+    upgrade.holdLease.mockImplementation(async () => {
+      order.push('lease');
+      return upgrade.release;
+    });
+    upgrade.shouldPark.mockImplementation(async () => {
+      order.push('upgrade mode read');
+      return false;
+    });
+    let body: string | undefined;
+    execute.executeCommand.mockImplementation(async (_cmd: Command, _target: string, opts: { payload?: Promise<string> }) => {
+      body = await opts.payload;
+      return {};
+    });
+    await processCommandRecord(record('1'));
+    expect(order).toEqual(['payload read', 'lease', 'upgrade mode read']);
+    expect(store.getCommandPayload).toHaveBeenCalledTimes(1);
+    expect(body).toBe('{"t":1}');
+  });
+
+  it('reads no body for a command without one', async () => {
+    store.getCommand.mockResolvedValue(command('update'));
+    execute.executeCommand.mockResolvedValue({});
+    await processCommandRecord(record('1'));
+    expect(store.getCommandPayload).not.toHaveBeenCalled();
+    expect(execute.executeCommand.mock.calls[0]?.[2]).not.toHaveProperty('payload');
   });
 });
