@@ -245,13 +245,13 @@ async function measureShape(client: Client, db: Db, sqs: ReturnType<typeof instr
         Object.entries(ddb.unitsByKind)
           .filter(([, v]) => v.writeUnits > 0)
           .sort(([, a], [, b]) => b.writeUnits - a.writeUnits)
-          .map(([k, v]) => [k, { units: Math.round(perMillion(v.writeUnits)), items: v.items }]),
+          .map(([k, v]) => [k, { units: Math.round(perMillion(v.writeUnits)), items: v.writes }]),
       ),
       readUnitsPerMillionRecordsByKind: Object.fromEntries(
         Object.entries(ddb.unitsByKind)
           .filter(([, v]) => v.readUnits > 0)
           .sort(([, a], [, b]) => b.readUnits - a.readUnits)
-          .map(([k, v]) => [k, { units: Math.round(perMillion(v.readUnits)), items: v.items }]),
+          .map(([k, v]) => [k, { units: Math.round(perMillion(v.readUnits)), requests: v.reads }]),
       ),
       readUnitsPerMillionRecords: Math.round(perMillion(ddb.readUnits)),
     },

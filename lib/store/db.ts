@@ -61,7 +61,7 @@ export interface CapacityStats {
    * ({@link estimatedWriteUnits}; DynamoDB reports only a total per table), so the kinds add
    * up to `writeUnits` and `readUnits`.
    */
-  unitsByKind: Record<string, { writeUnits: number; readUnits: number; items: number }>;
+  unitsByKind: Record<string, { writeUnits: number; readUnits: number; writes: number; reads: number }>;
   /**
    * Requests refused by a failed condition: DynamoDB bills their write units but returns no
    * `ConsumedCapacity` with the error, so they are counted here and not in `writeUnits`.
@@ -201,14 +201,18 @@ function itemsOf(command: string, input: unknown): [string, number][] {
   }
 }
 
-/** Adds `units` to the kinds of `items`, shared in proportion to their weights. */
+/** Adds `units` to the kinds of `items`, shared in proportion to their weights, and counts the items (requests of a Query). */
 function shareByKind(items: [string, number][], units: number, read: boolean): void {
   const total = items.reduce((s, [, w]) => s + w, 0);
   for (const [kind, w] of items) {
-    const k = (stats.unitsByKind[kind] ??= { writeUnits: 0, readUnits: 0, items: 0 });
-    k.items++;
+    const k = (stats.unitsByKind[kind] ??= { writeUnits: 0, readUnits: 0, writes: 0, reads: 0 });
     const share = total > 0 ? (units * w) / total : 0;
-    if (read) k.readUnits += share;
-    else k.writeUnits += share;
+    if (read) {
+      k.reads++;
+      k.readUnits += share;
+    } else {
+      k.writes++;
+      k.writeUnits += share;
+    }
   }
 }

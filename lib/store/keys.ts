@@ -12,8 +12,8 @@
  * | results: empty run (`{job_id, timestamp, end, bucket_span}`) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>#run` |
  * | results: interim bucket with its records (one item; replaced at the next write) | `resultsidx#<job_id>` | `<timestamp ms, 15 digits>#interim` |
  * | results: retention floor (`from`, epoch ms: older results are hidden) | `resultsidx#<job_id>` | `!retention` |
- * | results: bucket part (~512 KB of final buckets with their records, deflated) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
- * | results: model plot part (~512 KB of model plot documents, deflated) | `results#<job_id>#<UTC month YYYY-MM>` | `p#<first timestamp ms, 15 digits>` |
+ * | results: bucket part (~512 KB of final buckets with their records, Brotli; raw DEFLATE when written before) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
+ * | results: model plot part (~512 KB of model plot documents, Brotli; raw DEFLATE when written before) | `results#<job_id>#<UTC month YYYY-MM>` | `p#<first timestamp ms, 15 digits>` |
  * | results: score index, bucket with `anomaly_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `b#<score, 16 hex digits of its IEEE 754 bits>#<timestamp ms, 15 digits>` |
  * | results: score index, record with `record_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `r#<score, 16 hex>#<timestamp ms, 15 digits>#<detector_index, 4 digits>#<n, 4 digits>` |
  * | command | `command#<command_id>` | `command` |
@@ -60,8 +60,8 @@
  *
  * Results are packed for their access pattern (`lib/store/results.ts`, `result-parts.ts`).
  * Writes scale with bytes: a `writeResults` call (one command's finalized buckets) becomes, per
- * UTC month, a few deflated *parts* of ~512 KB of JSON (about 550 one-record buckets, each
- * with its records embedded; results compress 10-20 times, so a part is a 30-50 KB item) and one
+ * UTC month, a few compressed *parts* of ~512 KB of JSON (about 550 one-record buckets, each
+ * with its records embedded; results compress about 30 times with Brotli, so a part is a 15-50 KB item) and one
  * *summary* item listing the parts (`[first timestamp, buckets, records, top anomaly_score, top
  * record_score]`). A year of 5-minute buckets written by 10,000-record lookback posts is about
  * 200 parts, 23 summaries and 2,100 score entries (2,365 items, 7.2 MiB) instead of 210,240

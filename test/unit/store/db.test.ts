@@ -52,9 +52,9 @@ describe('DynamoDB capacity accounting (MLPLANE_CAPACITY_STATS)', () => {
       requests: { PutItemCommand: 1, QueryCommand: 1, TransactWriteItemsCommand: 1 },
       unitsByCommand: { PutItemCommand: 3, QueryCommand: 0.5, TransactWriteItemsCommand: 4 },
       unitsByKind: {
-        'a/b': { writeUnits: 3, readUnits: 0, items: 1 },
-        'a/(query)': { writeUnits: 0, readUnits: 0.5, items: 1 },
-        'a/c': { writeUnits: 4, readUnits: 0, items: 1 },
+        'a/b': { writeUnits: 3, readUnits: 0, writes: 1, reads: 0 },
+        'a/(query)': { writeUnits: 0, readUnits: 0.5, writes: 0, reads: 1 },
+        'a/c': { writeUnits: 4, readUnits: 0, writes: 1, reads: 0 },
       },
       conditionFailures: 0,
     });
@@ -88,9 +88,9 @@ describe('DynamoDB capacity accounting (MLPLANE_CAPACITY_STATS)', () => {
     );
     // Estimated 5 + 2 + 1 units: DynamoDB's total of 8 is shared 5:2:1.
     expect(capacityStats().unitsByKind).toEqual({
-      'results#…/b': { writeUnits: 5, readUnits: 0, items: 1 },
-      'command#…/payload': { writeUnits: 2, readUnits: 0, items: 1 },
-      'resultsidx#…/N#interim': { writeUnits: 1, readUnits: 0, items: 1 },
+      'results#…/b': { writeUnits: 5, readUnits: 0, writes: 1, reads: 0 },
+      'command#…/payload': { writeUnits: 2, readUnits: 0, writes: 1, reads: 0 },
+      'resultsidx#…/N#interim': { writeUnits: 1, readUnits: 0, writes: 1, reads: 0 },
     });
   });
 });
