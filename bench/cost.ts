@@ -240,6 +240,19 @@ async function measureShape(client: Client, db: Db, sqs: ReturnType<typeof instr
       requests: ddb.requests,
       unitsByCommand: Object.fromEntries(Object.entries(ddb.unitsByCommand).map(([k, v]) => [k, round1(v)])),
       writeUnitsPerMillionRecords: Math.round(perMillion(wru)),
+      // Where the units go, by item kind (key prefixes, `lib/store/db.ts#keyKindOf`), largest first.
+      writeUnitsPerMillionRecordsByKind: Object.fromEntries(
+        Object.entries(ddb.unitsByKind)
+          .filter(([, v]) => v.writeUnits > 0)
+          .sort(([, a], [, b]) => b.writeUnits - a.writeUnits)
+          .map(([k, v]) => [k, { units: Math.round(perMillion(v.writeUnits)), items: v.writes }]),
+      ),
+      readUnitsPerMillionRecordsByKind: Object.fromEntries(
+        Object.entries(ddb.unitsByKind)
+          .filter(([, v]) => v.readUnits > 0)
+          .sort(([, a], [, b]) => b.readUnits - a.readUnits)
+          .map(([k, v]) => [k, { units: Math.round(perMillion(v.readUnits)), requests: v.reads }]),
+      ),
       readUnitsPerMillionRecords: Math.round(perMillion(ddb.readUnits)),
     },
     sqs: { ...q, workerMs: round1(q.workerMs), billedRequestsPerMillionRecords: Math.round(perMillion(q.billedRequests)) },

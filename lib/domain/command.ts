@@ -36,8 +36,12 @@ export interface Command {
   payload_chunks?: number;
   /** Random tag of this command's payload chunk keys, so a colliding id can never overwrite another command's payload. */
   payload_nonce?: string;
-  /** How the payload bytes are stored: `deflate-raw` (raw DEFLATE of the UTF-8 body); absent for the plain bytes of commands written before. */
-  payload_encoding?: 'deflate-raw';
+  /**
+   * How the payload bytes are stored: `br` (Brotli of the UTF-8 body, what is written now),
+   * `deflate-raw` (raw DEFLATE, commands written before Brotli); absent for the plain bytes of
+   * commands written before either.
+   */
+  payload_encoding?: 'br' | 'deflate-raw';
   status: 'queued' | 'running' | 'done' | 'failed';
   outcomes: Record<string, TargetOutcome>;
   created_ms: number;
@@ -165,7 +169,7 @@ export const storedCommandSchema = z.looseObject({
   params: z.record(z.string(), z.unknown()),
   payload_chunks: z.number().int().nonnegative().optional(),
   payload_nonce: z.string().optional(),
-  payload_encoding: z.literal('deflate-raw').optional(),
+  payload_encoding: z.enum(['br', 'deflate-raw']).optional(),
   status: z.enum(['queued', 'running', 'done', 'failed']),
   created_ms: z.number(),
   expires_at: z.number(),

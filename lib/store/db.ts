@@ -55,6 +55,14 @@ export interface CapacityStats {
   /** Capacity units per command name. */
   unitsByCommand: Record<string, number>;
   /**
+   * Write and read units per kind of item (`keyKindOf` its key: `results#…/b` for a bucket
+   * part, `command#…/payload` for a payload chunk …), so a benchmark shows where the units go.
+   * A request's units are shared among its items in proportion to each item's estimated units
+   * ({@link estimatedWriteUnits}; DynamoDB reports only a total per table), so the kinds add
+   * up to `writeUnits` and `readUnits`.
+   */
+  unitsByKind: Record<string, { writeUnits: number; readUnits: number; writes: number; reads: number }>;
+  /**
    * Requests refused by a failed condition: DynamoDB bills their write units but returns no
    * `ConsumedCapacity` with the error, so they are counted here and not in `writeUnits`.
    */
@@ -65,12 +73,13 @@ export interface CapacityStats {
 const READ_COMMANDS = new Set(['GetItemCommand', 'QueryCommand', 'ScanCommand', 'BatchGetItemCommand', 'TransactGetItemsCommand']);
 const WRITE_COMMANDS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
 
-const emptyStats = (): CapacityStats => ({ readUnits: 0, writeUnits: 0, requests: {}, unitsByCommand: {}, conditionFailures: 0 });
+const emptyStats = (): CapacityStats => ({ readUnits: 0, writeUnits: 0, requests: {}, unitsByCommand: {}, unitsByKind: {}, conditionFailures: 0 });
 let stats = emptyStats();
 
 /** A copy of the capacity summed so far (all zero unless a client has {@link addCapacityStats}). */
 export function capacityStats(): CapacityStats {
-  return { ...stats, requests: { ...stats.requests }, unitsByCommand: { ...stats.unitsByCommand } };
+  const unitsByKind = Object.fromEntries(Object.entries(stats.unitsByKind).map(([k, v]) => [k, { ...v }]));
+  return { ...stats, requests: { ...stats.requests }, unitsByCommand: { ...stats.unitsByCommand }, unitsByKind };
 }
 
 /** Starts the sums again from zero (a benchmark, after its setup). */
@@ -113,9 +122,97 @@ export function addCapacityStats(client: DynamoDBClient): DynamoDBClient {
       if (read) stats.readUnits += units;
       else stats.writeUnits += units;
       stats.unitsByCommand[command] = (stats.unitsByCommand[command] ?? 0) + units;
+      shareByKind(itemsOf(command, args.input), units, read);
       return out;
     },
     { step: 'initialize', name: 'mlplaneCapacityStats' },
   );
   return client;
+}
+
+/**
+ * The kind of an item, from its key (layout in `keys.ts`): the partition key's prefix and the
+ * sort key's, digits folded to `N` (`results#…/b`, `resultsidx#…/N`, `resultsidx#…/N#run`,
+ * `job#…/model`, `command#…/payload`, `jobs/job`). Benchmark accounting only.
+ */
+export function keyKindOf(pk: unknown, sk: unknown): string {
+  const p = String(pk ?? '?');
+  const head = p.includes('#') ? `${p.slice(0, p.indexOf('#'))}#…` : p;
+  const s = String(sk ?? '?');
+  const tail = /^[0-9]/.test(s) ? `N${/#[a-z]+$/.exec(s)?.[0] ?? ''}` : s.split('#')[0];
+  return `${head}/${tail}`;
+}
+
+/**
+ * Write units DynamoDB bills for putting `item` (a document client item: strings, numbers,
+ * binary, booleans, maps, lists): one per started KB of its size, computed as DynamoDB sizes
+ * items (attribute names + UTF-8 strings + binary bytes + about 1 byte per 2 digits of a
+ * number + 3 bytes and 1 per element of a map or list). An estimate for sharing a batch's
+ * reported total among its items; the totals themselves are DynamoDB's.
+ */
+export function estimatedWriteUnits(item: Record<string, unknown>): number {
+  return Math.max(1, Math.ceil(sizeOf(item) / 1024));
+}
+
+function sizeOf(v: unknown): number {
+  if (typeof v === 'string') return Buffer.byteLength(v);
+  if (typeof v === 'number' || typeof v === 'bigint') return Math.ceil(String(v).replace(/[-.]/g, '').replace(/^0+/, '').length / 2) + 1;
+  if (typeof v === 'boolean' || v === null || v === undefined) return 1;
+  if (v instanceof Uint8Array) return v.byteLength;
+  if (v instanceof Set) return [...v].reduce((s: number, x) => s + sizeOf(x), 0);
+  if (Array.isArray(v)) return 3 + v.reduce((s: number, x) => s + 1 + sizeOf(x), 0);
+  if (typeof v === 'object') return 3 + Object.entries(v).reduce((s, [k, x]) => s + 1 + Buffer.byteLength(k) + sizeOf(x), 0);
+  return 0;
+}
+
+/** The items a request touches, as `[kind, weight]` (weight: the item's estimated units). */
+function itemsOf(command: string, input: unknown): [string, number][] {
+  const i = input as Record<string, unknown>;
+  const put = (item: Record<string, unknown>, twice = false): [string, number] => [keyKindOf(item.pk, item.sk), estimatedWriteUnits(item) * (twice ? 2 : 1)];
+  const key = (k: Record<string, unknown> | undefined): [string, number] => [keyKindOf(k?.pk, k?.sk), 1];
+  switch (command) {
+    case 'PutItemCommand':
+      return [put(i.Item as Record<string, unknown>)];
+    case 'UpdateItemCommand':
+    case 'DeleteItemCommand':
+    case 'GetItemCommand':
+      return [key(i.Key as Record<string, unknown>)];
+    case 'BatchWriteItemCommand':
+      return Object.values((i.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } }[]>)
+        .flat()
+        .map((r) => (r.PutRequest ? put(r.PutRequest.Item) : key(r.DeleteRequest?.Key)));
+    case 'TransactWriteItemsCommand':
+      return ((i.TransactItems ?? []) as Record<string, { Item?: Record<string, unknown>; Key?: Record<string, unknown> }>[]).map((t) => {
+        const op = t.Put ?? t.Update ?? t.Delete ?? t.ConditionCheck;
+        return op?.Item ? put(op.Item, true) : [key(op?.Key)[0], 2];
+      });
+    case 'BatchGetItemCommand':
+      return Object.values((i.RequestItems ?? {}) as Record<string, { Keys?: Record<string, unknown>[] }>)
+        .flatMap((r) => r.Keys ?? [])
+        .map(key);
+    case 'QueryCommand': {
+      // The partition read: the value bound to `pk` in the key condition.
+      const name = /\bpk\s*=\s*(:\w+)/.exec(String(i.KeyConditionExpression ?? ''))?.[1];
+      const pk = name ? (i.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[name] : undefined;
+      return [[`${keyKindOf(pk, '').replace(/\/$/, '')}/(query)`, 1]];
+    }
+    default:
+      return [['(scan)', 1]];
+  }
+}
+
+/** Adds `units` to the kinds of `items`, shared in proportion to their weights, and counts the items (requests of a Query). */
+function shareByKind(items: [string, number][], units: number, read: boolean): void {
+  const total = items.reduce((s, [, w]) => s + w, 0);
+  for (const [kind, w] of items) {
+    const k = (stats.unitsByKind[kind] ??= { writeUnits: 0, readUnits: 0, writes: 0, reads: 0 });
+    const share = total > 0 ? (units * w) / total : 0;
+    if (read) {
+      k.reads++;
+      k.readUnits += share;
+    } else {
+      k.writes++;
+      k.writeUnits += share;
+    }
+  }
 }

@@ -12,8 +12,8 @@
  * | results: empty run (`{job_id, timestamp, end, bucket_span}`) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>#run` |
  * | results: interim bucket with its records (one item; replaced at the next write) | `resultsidx#<job_id>` | `<timestamp ms, 15 digits>#interim` |
  * | results: retention floor (`from`, epoch ms: older results are hidden) | `resultsidx#<job_id>` | `!retention` |
- * | results: bucket part (~512 KB of final buckets and their records; format `f` 2: `zb` the bucket documents, `zr` their records, each deflated apart; no `f`: one deflated `z` of buckets with records embedded, written before) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
- * | results: model plot part (~512 KB of model plot documents, deflated) | `results#<job_id>#<UTC month YYYY-MM>` | `p#<first timestamp ms, 15 digits>` |
+ * | results: bucket part (~512 KB of final buckets and their records; format `f` 2: `zb` the bucket documents, `zr` their records, each Brotli-compressed apart (raw DEFLATE when written before); no `f`: one deflated `z` of buckets with records embedded, written before) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
+ * | results: model plot part (~512 KB of model plot documents, Brotli; raw DEFLATE when written before) | `results#<job_id>#<UTC month YYYY-MM>` | `p#<first timestamp ms, 15 digits>` |
  * | results: score index, bucket with `anomaly_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `b#<score, 16 hex digits of its IEEE 754 bits>#<timestamp ms, 15 digits>` |
  * | results: score index, record with `record_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `r#<score, 16 hex>#<timestamp ms, 15 digits>#<detector_index, 4 digits>#<n, 4 digits>` |
  * | command | `command#<command_id>` | `command` |
@@ -60,15 +60,15 @@
  *
  * Results are packed for their access pattern (`lib/store/results.ts`, `result-parts.ts`).
  * Writes scale with bytes: a `writeResults` call (one command's finalized buckets) becomes, per
- * UTC month, a few deflated *parts* of ~512 KB of JSON (about 550 one-record buckets and their
- * records; results compress 10-20 times, so a part is a 30-50 KB item) and one *summary* item
+ * UTC month, a few compressed *parts* of ~512 KB of JSON (about 550 one-record buckets and their
+ * records; results compress about 30 times with Brotli, so a part is a 15-20 KB item) and one *summary* item
  * listing the parts (`[first timestamp, buckets, records, top anomaly_score, top
  * record_score]`). A part keeps its bucket documents apart from their records, in two bodies
- * deflated apart (`zb`: a header line of the buckets' timestamps and anomaly scores, then one
+ * compressed apart (`zb`: a header line of the buckets' timestamps and anomaly scores, then one
  * bucket document a line, as JSON text; `zr`: one JSON array of each bucket's records), so a
- * page of buckets fetches (a BatchGetItem projection) and inflates only `zb`, and a page by time
+ * page of buckets fetches (a BatchGetItem projection) and decompresses only `zb`, and a page by time
  * answers with the documents' text as stored, never parsing or re-serializing them
- * (`lib/app/results.ts#getBucketsJson`); a page of records inflates only `zr`. Parts written
+ * (`lib/app/results.ts#getBucketsJson`); a page of records decompresses only `zr`. Parts written
  * before this format (no `f` attribute: one deflated JSON array `z` of buckets with their
  * records embedded, from a `DATA_DIR` of the first packed layout) are read as they are, and
  * rewritten in the new format whenever their results are written again. A year of 5-minute buckets written by 10,000-record lookback posts is about

@@ -46,6 +46,15 @@ describe('a command item read back from the store', () => {
     });
   });
 
+  it('keeps the encoding of its payload: Brotli as written now, DEFLATE as written before', async () => {
+    for (const payload_encoding of ['br', 'deflate-raw'] as const) {
+      ddb.on(GetCommand).resolves({ Item: item({ payload_chunks: 1, payload_nonce: 'n', payload_encoding }) });
+      expect(await getCommand('123')).toMatchObject({ payload_encoding });
+    }
+    ddb.on(GetCommand).resolves({ Item: item({ payload_chunks: 1, payload_nonce: 'n', payload_encoding: 'zstd' }) });
+    await expect(getCommand('123')).rejects.toBeInstanceOf(ZodError);
+  });
+
   it('is refused when its params do not fit its action', async () => {
     ddb.on(GetCommand).resolves({ Item: item({ params: { calc_interim: 'yes' } }) });
     await expect(getCommand('123')).rejects.toBeInstanceOf(ZodError);

@@ -1,6 +1,6 @@
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { deflateRawSync } from 'node:zlib';
+import { brotliDecompressSync, deflateRawSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { BucketResult, EmptyRun } from '../../../lib/detect/index.ts';
 import { memoryTable } from './memory-table.ts';
@@ -8,8 +8,8 @@ import { memoryTable } from './memory-table.ts';
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
-const { deleteResultsBefore, newestBucketItem, resultItemKeys, writeResults, queryModelPlot, SCORE_INDEX_FLOOR } = await import('../../../lib/store/results.ts');
-const { decodeBucketPart, entriesOfPart, entryOf, packBuckets, PART_FORMAT, PART_RAW_BYTES, scoreItems } = await import('../../../lib/store/result-parts.ts');
+const { deleteResultsBefore, newestBucketItem, queryBuckets, resultItemKeys, writeResults, queryModelPlot, SCORE_INDEX_FLOOR } = await import('../../../lib/store/results.ts');
+const { decodeBucketPart, decodePart, entriesOfPart, entryOf, packBuckets, PART_FORMAT, PART_RAW_BYTES, scoreItems } = await import('../../../lib/store/result-parts.ts');
 const { keys, scoreHex } = await import('../../../lib/store/keys.ts');
 
 const SPAN = 3_600_000;
@@ -124,6 +124,47 @@ describe('packing final buckets into parts', () => {
     ]);
   });
 
+  it('stores a part as Brotli behind its tag byte, smaller than the DEFLATE of before', () => {
+    const buckets = Array.from({ length: 500 }, (_, i) =>
+      bucket(i, {
+        bucket_influencers: [
+          {
+            job_id: 'job-a',
+            result_type: 'bucket_influencer',
+            influencer_field_name: 'bucket_time',
+            initial_anomaly_score: 0,
+            anomaly_score: 0,
+            raw_anomaly_score: 0,
+            probability: 1 - i / 1e7,
+            timestamp: T0 + i * SPAN,
+            bucket_span: 3600,
+            is_interim: false,
+          },
+        ],
+      }),
+    );
+    const { parts } = packBuckets('job-a', buckets);
+    // The first part holds March's 4 buckets, the second April's 496.
+    const part = parts[1] as { zb: Uint8Array; zr: Uint8Array };
+    const zb = part.zb;
+    expect(zb[0]).toBe(0xff);
+    expect(part.zr[0]).toBe(0xff);
+    const text = brotliDecompressSync(zb.subarray(1)).toString('utf8');
+    expect(
+      text
+        .split('\n')
+        .slice(1)
+        .map((d) => JSON.parse(d).timestamp),
+    ).toEqual(buckets.slice(4).map((b) => b.timestamp));
+    // DEFLATE at its default level 6, as parts were written before: Brotli 5 is smaller.
+    expect(zb.length).toBeLessThan(deflateRawSync(text).length);
+  });
+
+  it('reads a part written before as raw DEFLATE (no tag)', () => {
+    const entries = [bucket(0), bucket(1)];
+    expect(decodePart<BucketResult>(deflateRawSync(JSON.stringify(entries)))).toEqual(entries);
+  });
+
   it('indexes only results at or above the floor, with their document and time', () => {
     const items = scoreItems('job-a', [bucket(0), bucket(1)], SCORE_INDEX_FLOOR);
     expect(items).toEqual([{ ...keys.bucketScore('job-a', 80, T0), t: T0, doc: expect.any(String) }]);
@@ -224,6 +265,18 @@ describe('the results retention adapter', () => {
     // A lower cutoff later never lowers the floor.
     await deleteResultsBefore('job-a', T0);
     expect(table.items.get(`resultsidx#job-a\u0000!retention`)).toMatchObject({ from: T0 + 5 * SPAN });
+  });
+
+  it('serves the buckets of a table written before, parts as raw DEFLATE, beside parts written now', async () => {
+    const buckets = Array.from({ length: 8 }, (_, i) => bucket(i));
+    await writeResults('job-a', buckets);
+    // Rewrite March's part as the code before stored it (April's stays Brotli).
+    const march = table.items.get(`results#job-a#2026-03\u0000b#${String(T0).padStart(15, '0')}`) as unknown as { zb: Uint8Array; zr: Uint8Array };
+    march.zb = deflateRawSync(brotliDecompressSync(march.zb.subarray(1)));
+    march.zr = deflateRawSync(brotliDecompressSync(march.zr.subarray(1)));
+    const { buckets: read } = await queryBuckets('job-a', { startMs: T0, endMs: T0 + 8 * SPAN });
+    expect(read.map((b) => b.timestamp)).toEqual(buckets.map((b) => b.timestamp));
+    expect(read[0]).toMatchObject({ anomaly_score: 80, job_id: 'job-a' });
   });
 
   it('lists every result item of a job for its deletion, the layout before packing included', async () => {
