@@ -6,19 +6,25 @@
  *   when its score is ≥ the threshold. Rows in the probationary period (the first
  *   min(⌊0.15 × rows⌋, 750)) never count.
  * - Each labelled window (inclusive bounds) counts once: its earliest detection is a true
- *   positive weighted by the scaled sigmoid of its relative position, `σ(y) = 2 / (1 + e^(5y)) − 1`,
- *   with y = −(last row of the window − row + 1) / rows in window (≈ 0.987 at the window's first row,
- *   → 0 at its end). A window without a detection is a false negative (−1). Later detections in a
- *   window count for nothing.
- * - A detection outside every window is a false positive weighted by σ of its distance to the
- *   end of the preceding window, relative to that window's length (y = (row − last row) /
- *   (rows in window − 1), and −1 when y > 3); with no preceding window it weighs −1.
- * - A profile weighs TP, FP and FN: raw = Σ tp·σ + Σ fp·σ(FP) − fn·(missed windows).
+ *   positive weighted by the scaled sigmoid of its relative position, `σ(y) = 2 / (1 + e^(5y)) − 1`
+ *   (−1 when y > 3), with y = −(last row of the window − row + 1) / rows in window, divided by
+ *   σ(−1): exactly `tp` at the window's first row, → 0 at its end. A window without a detection
+ *   costs `fn`. Later detections in a window count for nothing. A window wholly inside the
+ *   probationary period is not scored.
+ * - A detection outside every window is a false positive weighing `fp` × σ of its distance to
+ *   the end of the closest window before it, relative to that window's length (y = (row − last
+ *   row) / (rows in window − 1)), so an alert just after a window costs little; with no window
+ *   before it, or more than 3 window lengths after one, it costs `fp`.
+ * - raw = Σ TP weights + Σ FP weights − fn × missed windows.
  * - One threshold per detector and profile, for all files together: the one maximizing the sum
- *   of raw scores over every file (the sweep over every distinct score).
- * - Normalized score = 100 × (raw − null) / (perfect − null), summed over files: the null
+ *   of raw scores over every file, tried at 1.1 (nothing detected) and at every distinct score
+ *   (NAB's `Sweeper.calcScoreByThreshold`; the higher threshold wins a tie).
+ * - Normalized score = 100 × (raw − null) / (perfect − null) over the files scored: the null
  *   detector detects nothing (−fn per window), the perfect one detects every window on its first
- *   row (tp · σ(−1) per window).
+ *   row (tp per window).
+ *
+ * Checked against NAB's published per-file scores of its windowedGaussian detector
+ * (test/unit/bench/nab-scorer.test.ts, fixtures in test/fixtures/nab/).
  */
 
 /** NAB's application profiles (`config/profiles.json`). */
@@ -77,13 +83,18 @@ export function windowRows(times: readonly number[], windows: readonly { start: 
   return out.sort((x, y) => x[0] - y[0]);
 }
 
+/** σ(−1): a detection on a window's first row, which NAB scales to exactly the TP weight. */
+const MAX_TP = scaledSigmoid(-1);
+
 /** Per row: which window it is in (−1: none) and its weight if it is a detection. */
 interface RowInfo {
   window: Int32Array;
-  /** TP: σ of the position in its window; FP: σ of the distance after the preceding window (≤ 0), unweighted. */
+  /** TP: σ of the position in its window / σ(−1); FP: σ of the distance after the preceding window (≤ 0), unweighted. */
   sigma: Float64Array;
   probation: number;
   windows: [number, number][];
+  /** Per window: whether it has a row after the probationary period. */
+  scored: boolean[];
 }
 
 function rowInfo(f: ScoredFile): RowInfo {
@@ -99,15 +110,19 @@ function rowInfo(f: ScoredFile): RowInfo {
     if (cur !== undefined && i >= cur[0] && i <= cur[1]) {
       window[i] = wi;
       const width = cur[1] - cur[0] + 1;
-      sigma[i] = scaledSigmoid(-(cur[1] - i + 1) / width);
+      sigma[i] = scaledSigmoid(-(cur[1] - i + 1) / width) / MAX_TP;
     } else if (prev !== undefined) {
       const width = prev[1] - prev[0] + 1;
-      sigma[i] = scaledSigmoid(width > 1 ? (i - prev[1]) / (width - 1) : Number.POSITIVE_INFINITY);
+      // A one-row window would divide by zero; NAB never has one (its first scorer used 2).
+      sigma[i] = scaledSigmoid(width > 1 ? (i - prev[1]) / (width - 1) : 2);
     } else {
       sigma[i] = -1;
     }
   }
-  return { window, sigma, probation: probationRows(n), windows };
+  const probation = probationRows(n);
+  // Windows wholly in the probationary period are not scored (NAB's sweeper never sees them).
+  const scored = windows.map(([, b]) => b >= probation);
+  return { window, sigma, probation, windows, scored };
 }
 
 /** Counts and raw score of one file at one threshold. */
@@ -142,7 +157,10 @@ export function scoreFile(f: ScoredFile, threshold: number, cost: CostMatrix): F
   let tpSum = 0;
   let tp = 0;
   let fn = 0;
+  let windows = 0;
   for (let w = 0; w < first.length; w++) {
+    if (!info.scored[w]) continue;
+    windows++;
     const i = first[w] as number;
     if (i >= 0) {
       tp++;
@@ -155,9 +173,9 @@ export function scoreFile(f: ScoredFile, threshold: number, cost: CostMatrix): F
     tp,
     fp,
     fn,
-    windows: info.windows.length,
-    nullRaw: -cost.fn * info.windows.length,
-    perfectRaw: cost.tp * scaledSigmoid(-1) * info.windows.length,
+    windows,
+    nullRaw: -cost.fn * windows,
+    perfectRaw: cost.tp * windows,
   };
 }
 
@@ -190,10 +208,9 @@ export function optimizeThreshold(files: readonly ScoredFile[], cost: CostMatrix
   rows.sort((a, b) => b.s - a.s || a.f - b.f || a.i - b.i);
   const first = infos.map((inf) => new Int32Array(inf.windows.length).fill(-1));
   // Nothing detected: every window missed.
-  let raw = infos.reduce((sum, inf) => sum - cost.fn * inf.windows.length, 0);
-  let best = { threshold: Number.POSITIVE_INFINITY, raw };
-  // A threshold above every score detects nothing, which is what +∞ means here: NAB's sweep starts at 1.1.
-  best = { threshold: 1.1, raw };
+  let raw = infos.reduce((sum, inf) => sum - cost.fn * inf.scored.filter(Boolean).length, 0);
+  // NAB's sweep starts at 1.1, above every score: nothing detected.
+  let best = { threshold: 1.1, raw };
   let k = 0;
   while (k < rows.length) {
     const s = (rows[k] as { s: number }).s;
