@@ -20,7 +20,7 @@
  * (`timestamp,value,anomaly_score,label`) to bench/results/nab-rows/ for inspection.
  * Run: `npx tsx bench/nab.ts`.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseNabCsv, windowsFor } from '../examples/nab/nab.ts';
 import { type AnalysisSpec, AnomalyModel, type BucketResult } from '../lib/detect/index.ts';
@@ -77,6 +77,9 @@ interface FileRun extends ScoredFile {
 }
 
 function loadFiles(): FileRun[] {
+  if (!existsSync(join(NAB_DIR, 'labels', 'combined_windows.json'))) {
+    throw new Error(`no NAB data at ${NAB_DIR} (data/<category>/*.csv and labels/combined_windows.json): set NAB_DIR`);
+  }
   const combined = JSON.parse(readFileSync(join(NAB_DIR, 'labels', 'combined_windows.json'), 'utf8')) as Record<string, [string, string][]>;
   const out: FileRun[] = [];
   const dataDir = join(NAB_DIR, 'data');
