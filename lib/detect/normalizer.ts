@@ -7,7 +7,7 @@
  *
  * 0. Noise: when most buckets are unusual to some degree (less than half score raw 0), a score
  *    must stand out from the median raw score to get anywhere: 1 + 10 × (raw − median), so
- *    about 10 raw units (≈ 20 decades of probability past 1e-4) above the noise for 100. Inert
+ *    about 10 raw units (≈ 9 decades of probability, past 1e-4) above the noise for 100. Inert
  *    while at least half the raw scores are 0, as in most series.
  * 1. Percentile: the share of the history scoring strictly below this raw score, turned into
  *    the chance that every bucket of half an hour scores lower (F^(1800 s / span) for spans
@@ -24,7 +24,7 @@
  *
  * Ageing, at Elasticsearch's rate r = 0.0005 per 30 minutes of bucket span and bucket: the
  * scope maxima by e^(−2r) per bucket (half-life about 14 days whatever the span), the
- * histogram by e^(−r/20) (half-life about 280 days: high quantiles need a long memory). Both
+ * histogram by e^(−r/20) (half-life about 19 months: high quantiles need a long memory). Both
  * are lazy, O(1) per bucket; the scope maxima are swept every 64 buckets.
  *
  * Measured on NAB (bench/nab.ts, 41 files, one configuration), each ceiling earns its place:
@@ -46,7 +46,7 @@
  * - A record scope's maximum is kept while it is above 1% of the value it was set at, not
  *   dropped after 50 buckets without an update: records are written (and the maximum updated)
  *   only for series with p < 0.05, whereas Elasticsearch updates every series' scope every
- *   bucket; the maxima of series that stopped reporting go after about 4.6 / (2r) buckets.
+ *   bucket; the maxima of series that stopped reporting go after ln 100 / (2r) buckets (96 days).
  */
 import { type BinReader, type BinWriter, stringBytes } from './codec.ts';
 import { lnProbabilityFromRawScore } from './stats.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel } from '../../../lib/detect/index.ts';
-import { absoluteCeiling, BUCKET_SCOPE, isBigUpdate, ScoreNormalizer } from '../../../lib/detect/normalizer.ts';
+import { absoluteCeiling, BUCKET_SCOPE, isBigUpdate, recordScope, ScoreNormalizer } from '../../../lib/detect/normalizer.ts';
 import { lnProbabilityFromRawScore, rawScoreFromLn } from '../../../lib/detect/stats.ts';
 import { HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng } from './helpers.ts';
 
@@ -109,6 +109,15 @@ describe('score normaliser', () => {
     // Spikes exactly alike are all routine: none scores above the 95th percentile's knot, 3.
     const same = run(10 * MINUTE, 4000, (b) => (b % 20 === 7 ? raw(1e-25) : 0)).scores;
     expect(Math.max(...same.slice(1000))).toBeLessThanOrEqual(3);
+  });
+
+  it("caps a series' score by its own largest raw score, not another series'", () => {
+    const n = new ScoreNormalizer(HOUR);
+    n.addZeros(1e6);
+    n.add(40, recordScope(0, undefined, 'noisy-host'));
+    n.add(10, recordScope(0, undefined, 'quiet-host'));
+    expect(n.score(10, recordScope(0, undefined, 'quiet-host'))).toBeGreaterThan(99.9);
+    expect(n.score(10, recordScope(0, undefined, 'noisy-host'))).toBeCloseTo(100 * 0.375, 6); // ratio 1/4 → 1.5 × 1/4
   });
 
   it('ages a scope maximum with a half-life of about 14 days', () => {
