@@ -29,6 +29,7 @@ export { DataParseError, ModelStateError } from '../domain/errors.ts';
 export { fieldValue, parseDataBody, parseTime, type DataDescription } from './parse.ts';
 export { analysisFields } from './model/analysis-fields.ts';
 export { AnomalyModel } from './model/anomaly-model.ts';
+export type { Renormalized } from './model/renormalization.ts';
 export { emptyBucketResult } from './model/empty-runs.ts';
 export { MODEL_STATE_VERSION } from './model/state-codec.ts';
 export { MIN_PROBABILITY } from './stats.ts';

@@ -5,7 +5,6 @@
 
 /** Smallest probability the model reports (Elasticsearch's floor is the smallest double). */
 export const MIN_PROBABILITY = 1e-308;
-const LN10 = Math.LN10;
 /** ln ½, computed once: the tail is ½·I, and Math.log is a call into C on every use. */
 const LN_HALF = Math.log(0.5);
 
@@ -116,9 +115,51 @@ export function clampProbability(lnP: number): number {
   return p < MIN_PROBABILITY ? MIN_PROBABILITY : p;
 }
 
-/** −log10 of a probability given as its natural log (>= 0; 308 at most). */
+/**
+ * Probabilities at or above this give a raw score of 0: Elasticsearch's
+ * maximumAnomalousProbability (CHierarchicalResultsNormalizer feeds 0 to the quantiles for
+ * such results), so the normaliser's mass at 0 is "nothing unusual".
+ */
+export const MAXIMUM_ANOMALOUS_PROBABILITY = 0.035;
+/** Elasticsearch's LARGEST_SIGNIFICANT_PROBABILITY: where the raw score starts (0 at 0.05). */
+export const LARGEST_SIGNIFICANT_PROBABILITY = 0.05;
+/** Elasticsearch's SMALL_PROBABILITY: the knee of the raw score, raw 1. */
+export const SMALL_PROBABILITY = 1e-4;
+const LN_MAX_ANOMALOUS = Math.log(MAXIMUM_ANOMALOUS_PROBABILITY);
+const LN_SMALL = Math.log(SMALL_PROBABILITY);
+/** ln 1e-50: raw 50, Elasticsearch's MINUSCULE_PROBABILITY. */
+const LN_MINUSCULE = Math.log(1e-50);
+const LN_MIN = Math.log(MIN_PROBABILITY);
+
+/**
+ * The raw anomaly score of a probability given as its natural log: Elasticsearch's
+ * `CTools::anomalyScore`, piecewise in p and 0–100, so that the score is nearly flat where
+ * probabilities are merely small and spreads out only past 1e-4:
+ * - p >= 0.035 (maximumAnomalousProbability): 0;
+ * - 1e-4 <= p < 0.035: (1/p − 20) / (1e4 − 20), linear in 1/p, so under 1;
+ * - 1e-50 <= p < 1e-4: 1 + 49 · ln(1e-4 / p) / ln(1e46), so 1 to 50;
+ * - p < 1e-50: 50 + 50 · ln(1e-50 / p) / ln(1e-50 / 1e-308), so 50 to 100 (p is floored at
+ *   {@link MIN_PROBABILITY}).
+ * This is the `raw_anomaly_score` of a bucket influencer (Elasticsearch's also carries a 0.8
+ * factor from its aggregation of several probabilities; with one probability per bucket it
+ * only rescales, so it is left out).
+ */
 export function rawScoreFromLn(lnP: number): number {
-  if (!(lnP < 0)) return 0;
-  const s = -lnP / LN10;
-  return s > 308 ? 308 : s;
+  if (!(lnP < LN_MAX_ANOMALOUS)) return 0;
+  if (lnP >= LN_SMALL) return (Math.exp(-lnP) - 20) / (1e4 - 20);
+  if (lnP >= LN_MINUSCULE) return 1 + (49 * (LN_SMALL - lnP)) / (LN_SMALL - LN_MINUSCULE);
+  const s = 50 + (50 * (LN_MINUSCULE - lnP)) / (LN_MINUSCULE - LN_MIN);
+  return Math.min(s, 100);
+}
+
+/**
+ * The natural log of the probability a raw score stands for: the inverse of
+ * {@link rawScoreFromLn} (Elasticsearch's `inverseAnomalyScore`), for raw > 0. A raw of 0 has
+ * no single probability (every p >= 0.035 gives it); this returns ln 0.035 for it.
+ */
+export function lnProbabilityFromRawScore(raw: number): number {
+  if (!(raw > 0)) return LN_MAX_ANOMALOUS;
+  if (raw < 1) return -Math.log(20 + raw * (1e4 - 20));
+  if (raw < 50) return LN_SMALL - ((raw - 1) * (LN_SMALL - LN_MINUSCULE)) / 49;
+  return LN_MINUSCULE - ((Math.min(raw, 100) - 50) * (LN_MINUSCULE - LN_MIN)) / 50;
 }

@@ -5,14 +5,14 @@
  * its concern (bucketing, scoring, memory, empty runs, data counts, renormalization, state codec).
  */
 import { BinReader } from '../codec.ts';
-import type { AnalysisSpec, BucketCounts, BucketResult, EmptyRun, FlushOptions, FlushOutput, IngestOutput, InputRecord, ModelSizeStats } from '../types.ts';
+import type { AnalysisSpec, BucketCounts, BucketResult, EmptyRun, FlushOptions, FlushOutput, IngestOutput, InputRecord, ModelSizeStats, RecordResult } from '../types.ts';
 import { finalizeAllBuckets, flushBuckets, ingestRecords, lastFinalizedBucketEndMs } from './bucketing.ts';
 import { bucketCounts, seriesCounts } from './data-counts.ts';
 import { pendingEmptyRunBuckets, takeEmptyRuns } from './empty-runs.ts';
 import { modelSizeStats, pruneIdleSeries } from './memory.ts';
-import { normalizeBucketScore, normalizeRecordScore, renormalize } from './renormalization.ts';
+import { normalizeBucketScore, normalizeRecordScore, normalizerGeneration, type Renormalized, renormalize } from './renormalization.ts';
 import { readModel, serializeModel } from './state-codec.ts';
-import { ModelState } from './state.ts';
+import { ModelState, syncNormalizerBytes } from './state.ts';
 
 /**
  * The anomaly model of one job (model v1). Not thread-safe; one instance per job.
@@ -79,6 +79,8 @@ export class AnomalyModel {
   static restore(spec: AnalysisSpec, state: Uint8Array): AnomalyModel {
     const m = new AnomalyModel(spec);
     readModel(m.state, new BinReader(state));
+    // The restored normalisers may hold scope maxima the new, empty ones counted in `bytes` did not.
+    syncNormalizerBytes(m.state);
     return m;
   }
 
@@ -168,22 +170,49 @@ export class AnomalyModel {
     return seriesCounts(this.state);
   }
 
-  /** Current 0–100 bucket score of a stored `raw_anomaly_score`. */
+  /**
+   * Current 0–100 bucket score of a stored `raw_anomaly_score` (a bucket influencer's; raw
+   * scores are Elasticsearch's piecewise `anomalyScore(p)`, 0–100, see lib/detect/stats.ts).
+   */
   normalizeBucketScore(rawAnomalyScore: number): number {
     return normalizeBucketScore(this.state, rawAnomalyScore);
   }
 
-  /** Current 0–100 record score of a stored record `probability`. */
-  normalizeRecordScore(probability: number): number {
-    return normalizeRecordScore(this.state, probability);
+  /**
+   * Current 0–100 record score of a stored record `probability`, in the scope of the
+   * record's series (`detector_index`, `partition_field_value`, `by_field_value`; detector 0
+   * and no split values when `record` is left out).
+   */
+  normalizeRecordScore(probability: number, record?: Pick<RecordResult, 'detector_index' | 'partition_field_value' | 'by_field_value'>): number {
+    return normalizeRecordScore(this.state, probability, record);
   }
 
   /**
-   * Rescores a stored bucket (and its records) with the current normalisers, as
-   * Elasticsearch's renormalisation does: `anomaly_score` and `record_score` change, the
-   * `initial_*` scores do not. Returns a new object.
+   * A counter of the normalisers' big changes, persisted in the state: it grows whenever a
+   * scope's largest raw score (the bucket's, or one series') rose by more than 10%, or a
+   * scope got its first non-zero raw score. That is when Elasticsearch's autodetect writes
+   * new quantiles and the Java side renormalises (BIG_CHANGE_FACTOR 1.1). A caller that
+   * remembers the value it last renormalised at rescores the stored results of the
+   * renormalisation window (`renormalizationWindowMs`; Elasticsearch's default
+   * max(30 days, 100 bucket spans)) with {@link AnomalyModel.renormalize} when it has grown.
+   * Interim buckets never change it.
    */
-  renormalize(bucket: BucketResult): BucketResult {
+  normalizerGeneration(): number {
+    return normalizerGeneration(this.state);
+  }
+
+  /**
+   * Rescores a stored bucket (its bucket influencers from `raw_anomaly_score`, its records
+   * from `probability`) with the current normalisers, as Elasticsearch's renormalisation
+   * does: `anomaly_score` and `record_score` may change, the `initial_*` scores, raw scores
+   * and probabilities never do. A new score replaces the stored one only on Elasticsearch's
+   * "big update" rule (Normalizer.isBigUpdate): the severity band (0–25–50–75–100) changes,
+   * or it moves by 1.5 or more, or one is under 33% of the other; otherwise the stored score
+   * stays. The bucket's `anomaly_score` is then its bucket influencers' largest.
+   * @returns `{ bucket, changed }`: `changed` is false (and `bucket` the very object given)
+   *   when nothing passed the rule, so the caller writes nothing back; else a new object.
+   */
+  renormalize(bucket: BucketResult): Renormalized {
     return renormalize(this.state, bucket);
   }
 

@@ -4,7 +4,7 @@
  * stands for.
  */
 import type { BucketResult, EmptyRun } from '../types.ts';
-import type { ModelState } from './state.ts';
+import { type ModelState, syncNormalizerBytes } from './state.ts';
 
 /**
  * Finalises `n` empty buckets from index `first` without scoring them one by one: the model
@@ -14,8 +14,9 @@ import type { ModelState } from './state.ts';
  */
 export function finalizeEmptyRun(model: ModelState, first: number, n: number): void {
   const span = model.span;
-  model.bucketNorm.addZeroRun(n, 1, model.decay);
-  model.recordNorm.addZeroRun(n, warmEmptySeries(model), model.decay);
+  model.bucketNorm.addZeroRun(n, 1);
+  model.recordNorm.addZeroRun(n, warmEmptySeries(model));
+  syncNormalizerBytes(model);
   model.bucketCount += n;
   model.emptyCount += n;
   model.latestBucket = model.latestEmpty = (first + n - 1) * span;

@@ -1,6 +1,7 @@
 /** Elasticsearch result documents of a scored series: the record and its model plot point. */
 import type { FeatureModel } from '../feature.ts';
 import { FEATURE_NAMES, type FeatureKind } from '../functions.ts';
+import { recordScope } from '../normalizer.ts';
 import { clampProbability, rawScoreFromLn } from '../stats.ts';
 import type { ModelPlotResult, RecordInfluencer, RecordResult } from '../types.ts';
 import type { Detector, Series } from './series.ts';
@@ -42,7 +43,7 @@ export function plotPoint(model: ModelState, plot: ModelPlotResult[], d: Detecto
 export function recordResult(model: ModelState, c: Candidate, T: number, spanS: number, interim: boolean): RecordResult {
   const d = c.det;
   const spec = d.spec;
-  const score = model.recordNorm.score(rawScoreFromLn(c.lnP));
+  const score = model.recordNorm.score(rawScoreFromLn(c.lnP), recordScope(spec.detector_index, c.series.partition, c.series.by));
   const r: RecordResult = {
     job_id: model.spec.jobId,
     result_type: 'record',

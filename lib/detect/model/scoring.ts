@@ -6,13 +6,14 @@
 import type { FeatureModel, Side } from '../feature.ts';
 import { FEATURE_COUNT, FEATURE_MAX, FEATURE_MEAN, FEATURE_MIN, FEATURE_SUM, type FeatureKind } from '../functions.ts';
 import { ruleActions, SKIP_MODEL_UPDATE, SKIP_RESULT } from '../rules.ts';
+import { BUCKET_SCOPE, recordScope } from '../normalizer.ts';
 import { clampProbability, rawScoreFromLn } from '../stats.ts';
 import type { BucketResult, ModelPlotResult, RecordResult } from '../types.ts';
 import { countBucket } from './data-counts.ts';
 import { createSeries } from './memory.ts';
 import { plotPoint, recordResult } from './results.ts';
 import type { Acc, Detector, OpenBucket, Series } from './series.ts';
-import type { BucketPass, Candidate, ModelState } from './state.ts';
+import { type BucketPass, type Candidate, type ModelState, syncNormalizerBytes } from './state.ts';
 
 /** Records are written only below this probability. */
 export const RECORD_PROBABILITY = 0.05;
@@ -97,18 +98,22 @@ export function scoreBucket(model: ModelState, idx: number, ob: OpenBucket | und
     if (lnBucket > 0) lnBucket = 0;
   }
   const bucketP = clampProbability(lnBucket);
-  const bucketRaw = bucketP < RECORD_PROBABILITY ? rawScoreFromLn(lnBucket) : 0;
+  const bucketRaw = rawScoreFromLn(lnBucket);
 
   if (cands.length > 1) cands.sort(byLnP);
   if (cands.length > MAX_RECORDS) cands.length = MAX_RECORDS;
   if (!interim) {
-    model.bucketNorm.decay(model.decay);
-    model.recordNorm.decay(model.decay);
-    model.bucketNorm.add(bucketRaw);
-    for (const c of cands) model.recordNorm.add(rawScoreFromLn(c.lnP));
-    model.recordNorm.add(0, evaluated - cands.length);
+    // The normalisers learn the bucket before scoring it, as Elasticsearch's
+    // updateQuantilesAndNormalize does: a score is ranked among the scores up to and
+    // including its own bucket.
+    model.bucketNorm.age();
+    model.recordNorm.age();
+    model.bucketNorm.add(bucketRaw, BUCKET_SCOPE);
+    for (const c of cands) model.recordNorm.add(rawScoreFromLn(c.lnP), recordScope(c.det.spec.detector_index, c.series.partition, c.series.by));
+    model.recordNorm.addZeros(evaluated - cands.length);
+    syncNormalizerBytes(model);
   }
-  const bucketScore = model.bucketNorm.score(bucketRaw);
+  const bucketScore = model.bucketNorm.score(bucketRaw, BUCKET_SCOPE);
   const spanS = model.span / 1000;
   const jobId = model.spec.jobId;
   const records: RecordResult[] = [];

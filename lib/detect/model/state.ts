@@ -14,9 +14,6 @@ import { MODEL_PLOT_TAIL, studentQuantile } from './plot-bounds.ts';
 import { type Acc, Detector, OpenBucketPool, type Series } from './series.ts';
 import { OpenBuckets } from './open-buckets.ts';
 
-/** Days in ms: the default renormalization window is at least 30 days. */
-const DAY_MS = 86_400_000;
-
 /** Working state of the bucket being scored (one per model, reused). */
 export class BucketPass {
   T = 0;
@@ -48,21 +45,34 @@ export function headerBytes(model: ModelState): number {
   return 1 + 8 + 8 + 1 + 8 * 8 + 8 * 4 + 2 * NORMALIZER_BYTES + 4 + 4 * model.detectors.length + 4;
 }
 
+/**
+ * Counts a change in the normalisers' size (their scope maxima come and go) into
+ * `model.bytes`, so that it stays `serialize().length`. O(1).
+ */
+export function syncNormalizerBytes(model: ModelState): void {
+  const now = model.bucketNorm.bytes + model.recordNorm.bytes;
+  if (now !== model.normBytes) {
+    model.bytes += now - model.normBytes;
+    model.normBytes = now;
+  }
+}
+
 /** The model state of one job; see {@link AnomalyModel} for what it models. */
 export class ModelState {
   readonly params: FeatureParams;
   readonly span: number;
   readonly detectors: Detector[];
   readonly analysis: string[];
-  readonly decay: number;
   open = new OpenBuckets();
   /** Index (start / span) of the first non-final bucket; NaN before any data. */
   pointer = NaN;
   /** Newest record time, ms; NaN before any. */
   newest = NaN;
   finalizedAny = 0;
-  bucketNorm = new ScoreNormalizer();
-  recordNorm = new ScoreNormalizer();
+  bucketNorm: ScoreNormalizer;
+  recordNorm: ScoreNormalizer;
+  /** The normalisers' serialized bytes as last counted into `bytes` (not persisted; ../normalizer.ts). */
+  normBytes = 2 * NORMALIZER_BYTES;
   // Running data counts.
   bucketCount = 0;
   emptyCount = 0;
@@ -119,8 +129,10 @@ export class ModelState {
         : [];
     this.plotTerms = terms.length > 0 ? new Set(terms) : null;
     this.analysis = analysisFields(spec);
-    const window = spec.renormalizationWindowMs ?? Math.max(30 * DAY_MS, 100 * spec.bucketSpanMs);
-    this.decay = Math.exp(-spec.bucketSpanMs / Math.max(window, spec.bucketSpanMs));
+    // The normalisers age at Elasticsearch's rate for the span (../normalizer.ts), not over the
+    // renormalisation window, which only bounds which stored results are rescored.
+    this.bucketNorm = new ScoreNormalizer(spec.bucketSpanMs);
+    this.recordNorm = new ScoreNormalizer(spec.bucketSpanMs);
     this.bytes = headerBytes(this);
     this.peakBytes = this.bytes;
   }

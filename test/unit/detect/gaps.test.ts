@@ -130,25 +130,26 @@ describe('time bounds', () => {
 });
 
 describe('ScoreNormalizer.addZeroRun', () => {
-  it('leaves the normaliser as n buckets of decay and raw score 0 would', () => {
-    const looped = new ScoreNormalizer();
-    const closed = new ScoreNormalizer();
-    for (const n of [looped, closed]) for (let i = 0; i < 50; i++) n.add(i % 7, 1);
-    const f = Math.exp(-1 / 720);
+  it('leaves the normaliser as n buckets of ageing and raw score 0 would', () => {
+    const looped = new ScoreNormalizer(5 * MINUTE);
+    const closed = new ScoreNormalizer(5 * MINUTE);
+    for (const n of [looped, closed]) for (let i = 0; i < 50; i++) n.add(i % 7, i % 2 === 0 ? 'a' : 'b');
     for (let i = 0; i < 300; i++) {
-      looped.decay(f);
-      looped.add(0, 3);
+      looped.age();
+      looped.addZeros(3);
     }
-    closed.addZeroRun(300, 3, f);
-    for (const s of [0.5, 2, 4, 6, 9]) expect(closed.score(s)).toBeCloseTo(looped.score(s), 9);
+    closed.addZeroRun(300, 3);
+    for (const s of [0.5, 2, 4, 6, 9]) for (const scope of ['a', 'b']) expect(closed.score(s, scope)).toBeCloseTo(looped.score(s, scope), 9);
   });
 
-  it('stays finite for runs far longer than float64 decay factors can express', () => {
-    const n = new ScoreNormalizer();
-    n.add(5, 10);
-    n.addZeroRun(7e7, 1, Math.exp(-1 / 720));
-    expect(Number.isFinite(n.score(5))).toBe(true);
-    expect(n.score(5)).toBeGreaterThan(0);
+  it('stays finite for runs far longer than float64 decay factors can express, and forgets the aged maxima', () => {
+    const n = new ScoreNormalizer(5 * MINUTE);
+    n.add(5, 'a');
+    const withMax = n.bytes;
+    n.addZeroRun(7e7, 1);
+    expect(Number.isFinite(n.score(5, 'a'))).toBe(true);
+    expect(n.score(5, 'a')).toBeGreaterThan(0);
+    expect(n.bytes).toBeLessThan(withMax);
   });
 });
 

