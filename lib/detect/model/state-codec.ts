@@ -11,10 +11,15 @@ import { openBucketBytes, seriesBytes } from './memory.ts';
 import { Acc, KEY_SEP, OpenBucket, Series } from './series.ts';
 import type { ModelState } from './state.ts';
 
-/** Version byte at the start of the serialized state. */
-export const MODEL_STATE_VERSION = 2;
-/** Older state versions `restore` still reads (1: no empty-bucket streak, read as 0). */
-export const READABLE_STATE_VERSIONS = new Set([1, 2]);
+/**
+ * Version byte at the start of the serialized state: 3 is model v2 (trend, tested daily and
+ * weekly seasonality, per-series residual families, multi-bucket feature); 1 and 2 were
+ * model v1, whose feature models v2 cannot continue (as Elasticsearch refuses a model
+ * snapshot older than its minimum version instead of guessing).
+ */
+export const MODEL_STATE_VERSION = 3;
+/** State versions `restore` reads. */
+export const READABLE_STATE_VERSIONS = new Set([3]);
 
 /** The work of {@link AnomalyModel.serialize} (documented there). */
 export function serializeModel(model: ModelState): Uint8Array {
@@ -77,7 +82,7 @@ export function serializeModel(model: ModelState): Uint8Array {
 
 export function readModel(model: ModelState, r: BinReader): void {
   const version = r.u8();
-  if (!READABLE_STATE_VERSIONS.has(version)) throw new ModelStateError(`unsupported model state version [${version}]`);
+  if (!READABLE_STATE_VERSIONS.has(version)) throw new ModelStateError(`unsupported model state version [${version}]`, version);
   model.pointer = r.f64();
   model.newest = r.f64();
   model.finalizedAny = r.u8();
@@ -92,7 +97,7 @@ export function readModel(model: ModelState, r: BinReader): void {
   model.allocationFailures = r.f64();
   model.peakBytes = r.f64();
   model.status = r.f64();
-  model.emptyStreak = version >= 2 ? r.f64() : 0;
+  model.emptyStreak = r.f64();
   model.bucketNorm = ScoreNormalizer.read(r);
   model.recordNorm = ScoreNormalizer.read(r);
   const nd = r.u32();
