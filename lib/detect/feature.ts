@@ -780,9 +780,14 @@ function learnCandidate(c: SeasonalCandidate, shape: SeasonShape, p: FeaturePara
   const scale = 1.25 * c.madSeasonal + floorSd;
   const e = elapsed < shape.periodMs ? eSeas : clamp(eSeas, p.clip * scale);
   c.base += a * e;
-  const periods = Math.floor(elapsed / shape.periodMs) + 1;
-  const slotRate = 1 / (shape.bucketsPerSlot * (periods < SEASON_MEMORY_PERIODS ? periods : SEASON_MEMORY_PERIODS));
-  c.learn(shape, mid, slotRate * e);
+  // A running mean of the slot's residuals over its first SEASON_MEMORY_PERIODS periods (the
+  // j-th bucket of the slot in the p-th period weighs 1/((p − 1)·bucketsPerSlot + j)), then
+  // exponentially forgetting at that memory.
+  const periods = Math.min(Math.floor(elapsed / shape.periodMs) + 1, SEASON_MEMORY_PERIODS);
+  const slotMs = shape.periodMs / c.profile.length;
+  const inSlot = (((mid % slotMs) + slotMs) % slotMs) / slotMs;
+  const j = Math.floor(inSlot * shape.bucketsPerSlot) + 1;
+  c.learn(shape, mid, e / ((periods - 1) * shape.bucketsPerSlot + j));
   // Centre every `slots` buckets: O(1) per bucket on average.
   if (upd % shape.slots === 0) c.centre();
 }

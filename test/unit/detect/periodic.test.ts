@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel, type BucketResult } from '../../../lib/detect/index.ts';
+import { seasonalBytes } from '../../../lib/detect/feature.ts';
 import { DAY, HOUR, bucketsOf, gaussian, makeSpec, rng } from './helpers.ts';
 
 /** Hourly mean of ~N(10, 1) with a daily peak of +30 at 14:00, for `days` days. */
@@ -59,7 +60,7 @@ describe('daily periodicity', () => {
     }
   });
 
-  it('keeps no daily profile for buckets longer than an hour', () => {
+  it('keeps no daily candidate for buckets longer than an hour, only the weekly one', () => {
     const m = AnomalyModel.create(makeSpec({ function: 'mean', field_name: 'load' }, { bucketSpanMs: 2 * HOUR }));
     m.ingest(bucketsOf(12 * 5, 2 * HOUR, (b) => [{ load: b % 12 === 7 ? 40 : 10 }]));
     m.finalizeAll();
@@ -67,6 +68,7 @@ describe('daily periodicity', () => {
     const one = AnomalyModel.create(makeSpec({ function: 'mean', field_name: 'load' }, { bucketSpanMs: 2 * HOUR }));
     one.ingest(bucketsOf(2, 2 * HOUR, () => [{ load: 10 }]));
     one.finalizeAll();
-    expect(m.modelBytes()).toBe(one.modelBytes());
+    // A week of 2-hour slots: 84.
+    expect(m.modelBytes() - one.modelBytes()).toBe(seasonalBytes(84));
   });
 });
