@@ -21,6 +21,16 @@ export const MODEL_STATE_VERSION = 3;
 /** State versions `restore` reads. */
 export const READABLE_STATE_VERSIONS = new Set([3]);
 
+/**
+ * Checks that a serialized state is of a version this model reads, without reading the rest.
+ * @throws ModelStateError (with `stateVersion` set) for another version, or when empty.
+ */
+export function checkModelStateVersion(state: Uint8Array): void {
+  if (state.length === 0) throw new ModelStateError('model state is truncated');
+  const version = state[0] as number;
+  if (!READABLE_STATE_VERSIONS.has(version)) throw new ModelStateError(`unsupported model state version [${version}]`, version);
+}
+
 /** The work of {@link AnomalyModel.serialize} (documented there). */
 export function serializeModel(model: ModelState): Uint8Array {
   const w = new BinWriter(model.bytes);
