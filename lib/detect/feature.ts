@@ -162,7 +162,7 @@ export function featureParams(bucketSpanMs: number): FeatureParams {
 export const FEATURE_BYTES = 8 * (30 + MB_WINDOW) + 2;
 /** Serialized bytes of a seasonal candidate with `slots` slots. */
 export function seasonalBytes(slots: number): number {
-  return 2 + 8 * (5 + slots);
+  return 2 + 8 * (6 + slots);
 }
 
 const LN2 = Math.LN2;
@@ -179,6 +179,11 @@ export class SeasonalCandidate {
   madFlat = 0;
   /** Buckets compared (after the first period). */
   compared = 0;
+  /**
+   * The weekly candidate's record of the daily candidate's errors over the same buckets and
+   * memory as its own: weekly must beat daily over whole weeks, not over daily's last day.
+   */
+  madRival = 0;
   startMs = 0;
   constructor(readonly profile: Float64Array) {}
 
@@ -216,6 +221,7 @@ export class SeasonalCandidate {
     w.f64(this.madSeasonal);
     w.f64(this.madFlat);
     w.f64(this.compared);
+    w.f64(this.madRival);
     w.f64(this.startMs);
     w.f64s(this.profile);
   }
@@ -226,12 +232,14 @@ export class SeasonalCandidate {
     const madSeasonal = r.f64();
     const madFlat = r.f64();
     const compared = r.f64();
+    const madRival = r.f64();
     const startMs = r.f64();
     const c = new SeasonalCandidate(r.f64s(slots));
     c.base = base;
     c.madSeasonal = madSeasonal;
     c.madFlat = madFlat;
     c.compared = compared;
+    c.madRival = madRival;
     c.startMs = startMs;
     return c;
   }
@@ -349,7 +357,7 @@ export class FeatureModel {
     const sd = this.scale(p, typical, isCount);
     const z = r / sd;
     const lnS = (this.lastLnSingle = this.singleTail(p, x, typical, sd, z, side, isCount));
-    const lnM = (this.lastLnMulti = this.multiTail(z, side));
+    const lnM = (this.lastLnMulti = this.multiTail(z, side, isCount));
     const lnMin = lnS < lnM ? lnS : lnM;
     // Two tests of one bucket: the smaller p, doubled (Bonferroni), and only when the
     // multi-bucket test exists.
@@ -380,14 +388,19 @@ export class FeatureModel {
   }
 
   /** ln p of the multi-bucket feature with the current residual z appended (0 until defined). */
-  private multiTail(z: number, side: Side): number {
+  private multiTail(z: number, side: Side, isCount: boolean): number {
     if (this.mbCount + 1 < MB_MIN) return 0;
     const m = this.mbMean(clampZ(z));
     const zm = m / Math.sqrt(this.mbVar);
     if (side === SIDE_HIGH && zm <= 0) return 0;
     if (side === SIDE_LOW && zm >= 0) return 0;
     // The more extreme of the two one-sided tails (ml-cpp takes the min over both sides).
-    return logNormalTail(zm < 0 ? -zm : zm);
+    // Count residuals are skewed (a Poisson with a small mean), so a mean of 12 of them has a
+    // heavier upper tail than the normal: a t with 8 degrees of freedom for counts.
+    const az = zm < 0 ? -zm : zm;
+    if (!isCount) return logNormalTail(az);
+    const c = NUS[NU_DEFAULT] as StudentConstants;
+    return logStudentTailWith(az, c.nu, c.lnNu, c.lnBeta);
   }
 
   /** 0.9-weighted mean of `z` (as the newest) and the ring's values, newest weighing 1. */
@@ -448,7 +461,8 @@ export class FeatureModel {
     let z = r / sd;
     let shifted = 0;
     if (n >= p.warmup) {
-      this.learnLikelihoods(z);
+      // The core's shape is learnt from the core: beyond 4σ is the burst component's.
+      if (z <= BURST_Z && z >= -BURST_Z) this.learnLikelihoods(z);
       if (z > p.shiftZ || z < -p.shiftZ) {
         if (this.run > 0 && r > 0 === this.runSum > 0) {
           this.run++;
@@ -495,7 +509,9 @@ export class FeatureModel {
       else if (r < -lim) r = -lim;
     }
     // Level, trend line and the trend test.
-    const alpha = Math.max(1 / (n + 1), p.alphaMin);
+    // While a seasonal profile is used the level must be slower than its period, or it would
+    // learn the seasonal shape itself (a 2-day level follows every weekend).
+    const alpha = Math.max(1 / (n + 1), act !== null ? Math.min(p.alphaMin, 1 / act[1].bucketsPerPeriod) : p.alphaMin);
     const rTrend = clamp(x - predTrend - shifted, p.clip * sd);
     const rFlat = clamp(x - predFlat - shifted, p.clip * sd);
     if (n >= p.warmup) {
@@ -623,16 +639,16 @@ export class FeatureModel {
    */
   private learnSeasonal(p: FeatureParams, x: number, timeMs: number, mid: number, f2: number): void {
     const upd = ++this.seasonalUpdates;
-    const a = Math.max(1 / (upd + 1), p.alphaDay);
     const floorSd = Math.sqrt(f2);
-    if (this.daily !== null && p.daily !== null) learnCandidate(this.daily, p.daily, p, x, timeMs, mid, a, floorSd, upd);
-    if (this.weekly !== null && p.weekly !== null) learnCandidate(this.weekly, p.weekly, p, x, timeMs, mid, a, floorSd, upd);
+    let dailyErr = -1;
+    if (this.daily !== null && p.daily !== null) dailyErr = learnCandidate(this.daily, p.daily, p, x, timeMs, mid, floorSd, upd, -1);
+    if (this.weekly !== null && p.weekly !== null) learnCandidate(this.weekly, p.weekly, p, x, timeMs, mid, floorSd, upd, dailyErr);
     const d = this.daily;
     const w = this.weekly;
     const dOk = d !== null && p.daily !== null && passes(d, p.daily, this.season === SEASON_DAILY);
     const wOk = w !== null && p.weekly !== null && passes(w, p.weekly, this.season === SEASON_WEEKLY);
     let next = SEASON_NONE;
-    if (wOk && (!dOk || (w as SeasonalCandidate).madSeasonal < WEEKLY_OVER_DAILY * (d as SeasonalCandidate).madSeasonal)) next = SEASON_WEEKLY;
+    if (wOk && (!dOk || (w as SeasonalCandidate).madSeasonal < WEEKLY_OVER_DAILY * (w as SeasonalCandidate).madRival)) next = SEASON_WEEKLY;
     else if (dOk) next = SEASON_DAILY;
     if (next !== this.season) {
       const c = next === SEASON_DAILY ? d : next === SEASON_WEEKLY ? w : this.season === SEASON_DAILY ? d : w;
@@ -768,8 +784,12 @@ function newCandidate(slots: number, base: number, mad: number, timeMs: number):
   return c;
 }
 
-/** One bucket of a candidate: the test's out-of-sample errors, then learning. */
-function learnCandidate(c: SeasonalCandidate, shape: SeasonShape, p: FeatureParams, x: number, timeMs: number, mid: number, a: number, floorSd: number, upd: number): void {
+/**
+ * One bucket of a candidate: the test's out-of-sample errors, then learning.
+ * @param rivalErr the daily candidate's |error| on this bucket (weekly only; −1 for none).
+ * @returns this candidate's |error| before learning.
+ */
+function learnCandidate(c: SeasonalCandidate, shape: SeasonShape, p: FeatureParams, x: number, timeMs: number, mid: number, floorSd: number, upd: number, rivalErr: number): number {
   const offset = c.offset(shape, mid);
   const eFlat = x - c.base;
   const eSeas = eFlat - offset;
@@ -778,13 +798,15 @@ function learnCandidate(c: SeasonalCandidate, shape: SeasonShape, p: FeaturePara
     // Every slot has been learnt once: the predictions are now out of sample.
     const k = ++c.compared;
     const ac = Math.max(1 / (k + 1), 1 / shape.bucketsPerPeriod);
+    if (rivalErr >= 0) c.madRival += ac * (rivalErr - c.madRival);
     c.madFlat += ac * (Math.abs(eFlat) - c.madFlat);
     c.madSeasonal += ac * (Math.abs(eSeas) - c.madSeasonal);
   }
   // The first period learns everything; later residuals are clipped like the level's.
   const scale = 1.25 * c.madSeasonal + floorSd;
   const e = elapsed < shape.periodMs ? eSeas : clamp(eSeas, p.clip * scale);
-  c.base += a * e;
+  // The base learns at the period's scale: faster, it would follow the profile's own shape.
+  c.base += Math.max(1 / (upd + 1), 1 / shape.bucketsPerPeriod) * e;
   // A running mean of the slot's residuals over its first SEASON_MEMORY_PERIODS periods (the
   // j-th bucket of the slot in the p-th period weighs 1/((p − 1)·bucketsPerSlot + j)), then
   // exponentially forgetting at that memory.
@@ -795,6 +817,7 @@ function learnCandidate(c: SeasonalCandidate, shape: SeasonShape, p: FeaturePara
   c.learn(shape, mid, e / ((periods - 1) * shape.bucketsPerSlot + j));
   // Centre every `slots` buckets: O(1) per bucket on average.
   if (upd % shape.slots === 0) c.centre();
+  return eSeas < 0 ? -eSeas : eSeas;
 }
 
 /** The seasonal test: compared over a whole period and removing enough of the flat error. */
