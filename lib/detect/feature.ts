@@ -356,8 +356,10 @@ export class FeatureModel {
     const r = x - typical;
     const sd = this.scale(p, typical, isCount);
     const z = r / sd;
-    const lnS = (this.lastLnSingle = this.singleTail(p, x, typical, sd, z, side, isCount));
-    const lnM = (this.lastLnMulti = this.multiTail(z, side, isCount));
+    const lnS = this.singleTail(x, typical, sd, z, side, isCount);
+    const lnM = this.multiTail(z, side, isCount);
+    this.lastLnSingle = lnS;
+    this.lastLnMulti = lnM;
     const lnMin = lnS < lnM ? lnS : lnM;
     // Two tests of one bucket: the smaller p, doubled (Bonferroni), and only when the
     // multi-bucket test exists.
@@ -365,7 +367,7 @@ export class FeatureModel {
   }
 
   /** ln p of the bucket value alone: the core tail mixed with the burst component's. */
-  private singleTail(p: FeatureParams, x: number, typical: number, sd: number, z: number, side: Side, isCount: boolean): number {
+  private singleTail(x: number, typical: number, sd: number, z: number, side: Side, isCount: boolean): number {
     if ((side === SIDE_HIGH && z <= 0) || (side === SIDE_LOW && z >= 0) || z === 0) return 0;
     const az = z < 0 ? -z : z;
     let lnCore: number;
@@ -789,7 +791,17 @@ function newCandidate(slots: number, base: number, mad: number, timeMs: number):
  * @param rivalErr the daily candidate's |error| on this bucket (weekly only; −1 for none).
  * @returns this candidate's |error| before learning.
  */
-function learnCandidate(c: SeasonalCandidate, shape: SeasonShape, p: FeatureParams, x: number, timeMs: number, mid: number, floorSd: number, upd: number, rivalErr: number): number {
+function learnCandidate(
+  c: SeasonalCandidate,
+  shape: SeasonShape,
+  p: FeatureParams,
+  x: number,
+  timeMs: number,
+  mid: number,
+  floorSd: number,
+  upd: number,
+  rivalErr: number,
+): number {
   const offset = c.offset(shape, mid);
   const eFlat = x - c.base;
   const eSeas = eFlat - offset;

@@ -37,7 +37,9 @@ describe('restoring a model snapshot of an older model', () => {
     const e = err as StatusError;
     expect(e.status).toBe(400);
     expect(e.type).toBe('status_exception');
-    expect(e.message).toBe(`[old-job] job model snapshot [snap_1] has min version before [${MIN_SUPPORTED_SNAPSHOT_VERSION}], please revert to a newer model snapshot or reset the job`);
+    expect(e.message).toBe(
+      `[old-job] job model snapshot [snap_1] has min version before [${MIN_SUPPORTED_SNAPSHOT_VERSION}], please revert to a newer model snapshot or reset the job`,
+    );
   });
 
   it('names the state generation when the job has no snapshot id yet', () => {

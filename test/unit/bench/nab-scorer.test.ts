@@ -50,9 +50,31 @@ describe('NAB scorer', () => {
   });
 
   it('normalizes between the null detector (0) and the perfect one (100)', () => {
-    const files = [file(1000, [[400, 600]], [], 'a'), file(1000, [[300, 350], [700, 800]], [], 'b')];
+    const files = [
+      file(1000, [[400, 600]], [], 'a'),
+      file(
+        1000,
+        [
+          [300, 350],
+          [700, 800],
+        ],
+        [],
+        'b',
+      ),
+    ];
     expect(scoreProfile(files, 'standard', STD).score).toBe(0);
-    const perfect = [file(1000, [[400, 600]], [400], 'a'), file(1000, [[300, 350], [700, 800]], [300, 700], 'b')];
+    const perfect = [
+      file(1000, [[400, 600]], [400], 'a'),
+      file(
+        1000,
+        [
+          [300, 350],
+          [700, 800],
+        ],
+        [300, 700],
+        'b',
+      ),
+    ];
     const r = scoreProfile(perfect, 'standard', STD);
     expect(r.score).toBeCloseTo(100, 10);
     expect([r.nullRaw, r.perfectRaw]).toEqual([-3, 3]);
@@ -85,7 +107,10 @@ describe('NAB scorer', () => {
   const windows = JSON.parse(readFileSync(join(fixtures, 'combined_windows.json'), 'utf8')) as Record<string, [string, string][]>;
   for (const [category, name, expected] of published) {
     it(`reproduces NAB's published standard score of windowedGaussian on ${name} (${expected})`, () => {
-      const rows = readFileSync(join(fixtures, `windowedGaussian_${name}.csv`), 'utf8').trim().split('\n').slice(1);
+      const rows = readFileSync(join(fixtures, `windowedGaussian_${name}.csv`), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1);
       const times = rows.map((r) => parseNabTimestamp(r.split(',')[0] as string));
       const scores = rows.map((r) => Number(r.split(',')[1]));
       const w = (windows[`${category}/${name}.csv`] ?? []).map(([s, e]) => ({ start: parseNabTimestamp(s), end: parseNabTimestamp(e) }));

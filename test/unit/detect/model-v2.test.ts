@@ -12,9 +12,7 @@ import { DAY, HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng } from './helpers
 function run(spanMs: number, buckets: number, value: (b: number) => number, fn: 'mean' | 'count' = 'mean'): BucketResult[] {
   const m = AnomalyModel.create(makeSpec(fn === 'mean' ? { function: 'mean', field_name: 'v' } : { function: 'count' }, { bucketSpanMs: spanMs }));
   const recs =
-    fn === 'mean'
-      ? bucketsOf(buckets, spanMs, (b) => [{ v: value(b) }])
-      : bucketsOf(buckets, spanMs, (b) => Array.from({ length: Math.max(0, Math.round(value(b))) }, () => ({})));
+    fn === 'mean' ? bucketsOf(buckets, spanMs, (b) => [{ v: value(b) }]) : bucketsOf(buckets, spanMs, (b) => Array.from({ length: Math.max(0, Math.round(value(b))) }, () => ({})));
   return [...m.ingest(recs).buckets, ...m.finalizeAll()];
 }
 

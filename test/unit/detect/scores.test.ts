@@ -133,7 +133,9 @@ describe('NAB AWS CloudWatch CPU data', () => {
       // multi-bucket feature), so the labelled anomaly need not be the single top bucket.
       const prob = (b: BucketResult) => b.bucket_influencers[0]!.probability;
       const third = out.map(prob).sort((a, b) => a - b)[2]!;
-      const inWindow = out.filter((b) => (windows[file] ?? []).some(([a, e]) => b.timestamp >= Date.parse(`${a.replace(' ', 'T')}Z`) && b.timestamp <= Date.parse(`${e.replace(' ', 'T')}Z`)));
+      const inWindow = out.filter((b) =>
+        (windows[file] ?? []).some(([a, e]) => b.timestamp >= Date.parse(`${a.replace(' ', 'T')}Z`) && b.timestamp <= Date.parse(`${e.replace(' ', 'T')}Z`)),
+      );
       const top = topBucket(inWindow);
       expect(prob(top)).toBeLessThanOrEqual(third);
       expect(top.anomaly_score).toBeGreaterThan(75);
