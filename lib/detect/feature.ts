@@ -8,36 +8,41 @@
  *
  * - **Level and trend**: an exponentially weighted level, and beside it an exponentially
  *   weighted least-squares line through the recent values (the memory of the level; ml-cpp's
- *   trend is likewise a set of forgetting regressions). A level-shift detector moves both to a
- *   new level after a run of one-signed outliers. The line's slope is used for prediction only
- *   while it predicts better than the level (the comparison is of one-step-ahead errors, so a
- *   slope fitted to noise loses it): a steady ramp is then predicted, not flagged, and a break
- *   in it stands out.
- * - **Seasonality**: daily (bucket spans up to 1 h) and weekly (up to 1 d) candidate profiles
- *   are learnt side by side, each against its own day-scale base level. A candidate is *tested*
- *   before it is used: each bucket, before learning it, both the candidate and its flat base
- *   predict x, and the mean absolute errors of those out-of-sample predictions are compared
- *   over at least one whole period after the first. The profile is used only while it removes
- *   a quarter of the flat error (and is dropped when it removes less than a tenth); weekly wins
- *   over daily only when it is better by a tenth again. Out-of-sample errors make the test
- *   honest: a profile fitted to noise predicts worse than the flat base and never passes, so a
- *   non-seasonal series gets no component (ml-cpp uses F-tests on a window of values instead;
- *   this keeps no window).
+ *   trend is likewise a set of forgetting regressions). The line's slope is used for
+ *   prediction only while it predicts better than the level (the comparison is of one-step-
+ *   ahead errors, so a slope fitted to noise loses it): a steady ramp is then predicted, not
+ *   flagged, and a break in it stands out. A level-shift test moves both to a new level after
+ *   shiftRun buckets of one-signed residuals beyond 3σ, or of a multi-bucket mean beyond 3σ of
+ *   its own spread (smaller shifts): the shift is reported, then adapted to.
+ * - **Seasonality**: daily (bucket spans up to 1 h, 30-minute slots) and weekly (spans up to
+ *   1 d, hourly slots) candidate profiles are learnt side by side once a day of history
+ *   exists, each against its own base level learning at its period's scale. A candidate is
+ *   *tested* before it is used: each bucket, before learning it, both the candidate and its
+ *   flat base predict x, and the mean absolute errors of those out-of-sample predictions are
+ *   compared over at least one whole period after the first. The profile is used only while it
+ *   removes a quarter of the flat error (and is dropped when it removes less than a tenth);
+ *   weekly is preferred to daily only when, over the same weeks, its errors are a tenth below
+ *   daily's. Out-of-sample errors make the test honest: a profile fitted to noise predicts
+ *   worse than the flat base and never passes, so a non-seasonal series gets no component
+ *   (ml-cpp uses F-tests on a window of values instead; this keeps no window). While a
+ *   profile is used the level learns slower than its period, so it does not learn the shape.
  * - **Residual distribution, chosen per series**: the core is a Student-t whose degrees of
  *   freedom (4, 8 or 30, i.e. heavy-tailed, moderately heavy, near-Gaussian) are chosen by the
- *   exponentially weighted predictive log-likelihood of the series' own standardised residuals,
- *   as ml-cpp's one-of-n prior weights its families by marginal likelihood. Count functions use
- *   a Poisson (negative binomial when over-dispersed) tail for the core instead. On top of the
- *   core, a burst component (the "multimodal" part: ml-cpp's clusterer finds a second mode in
- *   spiky data) learns how often residuals go beyond 4σ on each side and how large they are
- *   (a normal on ln(|z|/4)), so the tail probability is the mixture
+ *   exponentially weighted predictive log-likelihood of the series' own core residuals
+ *   (|z| <= 4), as ml-cpp's one-of-n prior weights its families by marginal likelihood. Count
+ *   functions use a Poisson (negative binomial when over-dispersed) tail for the core instead.
+ *   On top of the core, a burst component (the "multimodal" part: ml-cpp's clusterer finds a
+ *   second mode in spiky data) learns how often residuals go beyond 4σ on each side and how
+ *   large they are (a normal on ln(|z|/4)), so the tail probability is the mixture
  *   P = (1 − π)·P_core(|Z| ≥ z) + π_side·P_burst(|Z| ≥ z): in a series whose normal includes
  *   bursts, a routine burst is as likely as bursts are, and only a burst far beyond the usual
- *   ones is rare.
+ *   ones is rare. When the seasonal component changes, the residuals are new and this shape
+ *   is learnt again.
  * - **Multi-bucket feature**: the 0.9-weighted mean of the last 12 standardised residuals
- *   (defined with at least 9), its variance learnt (residuals are often autocorrelated), its
- *   one-sided tail p_multi combined with the single-bucket p_single (the smaller of the two,
- *   doubled: two tests), and multi_bucket_impact computed from both by Elasticsearch's formula.
+ *   (bursts counted as 4σ; defined with at least 9), its variance learnt (residuals are often
+ *   autocorrelated), its one-sided tail p_multi (normal; a t(8) for skewed counts) combined
+ *   with the single-bucket p_single (the smaller of the two, doubled: two tests), and
+ *   multi_bucket_impact computed from both by Elasticsearch's formula.
  */
 import type { BinReader, BinWriter } from './codec.ts';
 import { logCountTail, logNormalTail, logStudentTailWith, type StudentConstants, studentConstants } from './stats.ts';
