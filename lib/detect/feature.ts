@@ -573,7 +573,8 @@ export class FeatureModel {
    * Weighs each core ν by the predictive density of z (exponentially forgotten). Each t is
    * taken at the learnt scale (z ~ t_ν(0, 1)), not rescaled to unit variance: it is then wider
    * than the learnt spread by √(ν/(ν−2)), a margin for the spread's own uncertainty that
-   * measured better on NAB (standard 53.0 against 48.3 rescaled).
+   * measured better on NAB (standard 53.0 against 48.3 rescaled, before the seasonal rival
+   * and the core-only likelihood were added).
    */
   private learnLikelihoods(z: number): void {
     const z2 = z * z;

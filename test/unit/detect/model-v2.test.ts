@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel, type BucketResult } from '../../../lib/detect/index.ts';
-import { FeatureModel, featureParams, multiBucketImpact } from '../../../lib/detect/feature.ts';
+import { FeatureModel, featureParams, multiBucketImpact, SIDE_BOTH } from '../../../lib/detect/feature.ts';
+import { logCountTail } from '../../../lib/detect/stats.ts';
 import { DAY, HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng } from './helpers.ts';
 
 /** Runs `value(b)` (one record per bucket) through a mean (or `fn`) job of `spanMs` buckets. */
@@ -143,6 +144,28 @@ describe('a count series', () => {
     // Poisson(3): P(X >= 20) ≈ 1.4e-10.
     expect(p(out[800]!)).toBeLessThan(1e-7);
     expect(Math.min(...out.slice(300, 800).map(p))).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('count tails', () => {
+  it('are Poisson when the variance is the mean and negative binomial when larger', () => {
+    // Poisson(2): P(X >= 10) = 4.6498e-5, P(X <= 0) = e^-2.
+    expect(Math.exp(logCountTail(10, 2, 2, true))).toBeCloseTo(4.6498075e-5, 10);
+    expect(Math.exp(logCountTail(0, 2, 2, false))).toBeCloseTo(Math.exp(-2), 12);
+    // NB with mean 2, variance 4 (r = 2, p = ½): P(X >= 10) = 12/2¹¹, P(X <= 0) = ¼.
+    expect(Math.exp(logCountTail(10, 2, 4, true))).toBeCloseTo(12 / 2048, 12);
+    expect(Math.exp(logCountTail(0, 2, 4, false))).toBeCloseTo(0.25, 12);
+  });
+
+  it('score a count feature: the single-bucket p is the two-sided count tail at the learnt mean and spread', () => {
+    const u = rng(14);
+    const params = featureParams(10 * MINUTE);
+    const f = new FeatureModel();
+    for (let b = 0; b < 300; b++) f.update(params, u() < 0.5 ? 2 : 4, b * 10 * MINUTE, 10 * MINUTE, true);
+    f.evaluate(params, 12, 300 * 10 * MINUTE, 10 * MINUTE, SIDE_BOTH, true);
+    const sd = f.spread(params, true);
+    expect(f.lastLnSingle).toBeCloseTo(logCountTail(12, f.lastTypical, sd * sd, true) + Math.LN2, 9);
+    expect(f.lastLnSingle).toBeLessThan(Math.log(1e-3));
   });
 });
 
