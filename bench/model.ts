@@ -155,7 +155,8 @@ await runMain(async () => {
   const oneSeriesCount = measure(count, dd('epoch'), bodies(ONE, 1, 1, 'epoch'));
   // 100 hosts × one record a minute = 500 records per 5-minute bucket.
   const hundredSeries = measure(byHost, dd('epoch'), bodies(1_000_000, 100, 500, 'epoch'));
-  // 100 buckets (8 h 20 min): no periodic component yet; 600 buckets (50 h): daily profiles allocated.
+  // 100 buckets (8 h 20 min): no periodic component yet; 600 buckets (50 h): the daily and
+  // weekly candidates allocated (model v2 allocates both after a day of history).
   const before = bytesPerSeries(1000, 100);
   const after = bytesPerSeries(1000, 600);
 
@@ -174,10 +175,12 @@ await runMain(async () => {
   writeResult('model', {
     results,
     figures: [
-      { figure: 'model, one series mean, one record per bucket, parse included', measured: oneSeriesMean.buckets_per_second, unit: 'buckets/s', goal: { min: 500_000 } },
+      // Issue 13: model v2 may cost more per bucket than v1 but must keep 200,000 buckets/s.
+      { figure: 'model, one series mean, one record per bucket, parse included', measured: oneSeriesMean.buckets_per_second, unit: 'buckets/s', goal: { min: 200_000 } },
       { figure: 'model, one series count, one record per bucket, parse included', measured: oneSeriesCount.buckets_per_second, unit: 'buckets/s' },
       { figure: 'model, 100 series mean by host, one record per minute, parse included', measured: hundredSeries.records_per_second, unit: 'records/s', goal: { min: 500_000 } },
       { figure: 'model state per series before periodic components', measured: before.perSeries, unit: 'bytes', goal: { max: 2048 } },
+      { figure: 'model state per series with daily and weekly components', measured: after.perSeries, unit: 'bytes', goal: { max: 4096 } },
       { figure: 'model_bytes equals the serialized state length (1 = yes)', measured: results.model_bytes_equals_serialized_length ? 1 : 0, unit: '', goal: { min: 1 } },
     ],
   });

@@ -1,5 +1,6 @@
-import { AnomalyModel, MODELLED_FUNCTIONS, type AnalysisSpec } from '../detect/index.ts';
-import { StatusError } from '../domain/errors.ts';
+import { AnomalyModel, checkModelStateVersion, MODELLED_FUNCTIONS, type AnalysisSpec } from '../detect/index.ts';
+import { ModelStateError, StatusError } from '../domain/errors.ts';
+import { ES_VERSION } from '../domain/version.ts';
 import { DEFAULT_MODEL_MEMORY_LIMIT_MIB } from '../domain/job/constants.ts';
 import type { JobConfig } from '../domain/job/types.ts';
 import type { JobRuntime } from '../domain/state.ts';
@@ -115,8 +116,48 @@ export async function loadModel(job: JobConfig, rt: JobRuntime): Promise<Anomaly
   const hit = cache.get(job.job_id);
   if (hit && hit.generation === generation && hit.configKey === configKey) return hit.model;
   // A changed config (an update reached the job) or another generation: restore with the current spec.
-  const model = rt.model ? AnomalyModel.restore(spec, await readModelState(job.job_id, rt.model)) : AnomalyModel.create(spec);
-  return model;
+  if (!rt.model) return AnomalyModel.create(spec);
+  const state = await readModelState(job.job_id, rt.model);
+  return tooOldAsEs(job, rt, () => AnomalyModel.restore(spec, state));
+}
+
+/**
+ * The first version whose model snapshots this model reads: model v2 (state version 3) came
+ * with this build, so a state of model v1 is "before" it.
+ */
+export const MIN_SUPPORTED_SNAPSHOT_VERSION = ES_VERSION.number;
+
+/**
+ * Runs `f` (a restore or a version check), turning a state of an older model version into
+ * the error Elasticsearch gives when a job's model snapshot is older than its minimum
+ * supported version (TransportOpenJobAction): 400 `status_exception` "[<job>] job model
+ * snapshot [<id>] has min version before [<version>], please revert to a newer model
+ * snapshot or reset the job". Other ModelStateErrors (a damaged state) pass unchanged.
+ */
+export function tooOldAsEs<T>(job: JobConfig, rt: JobRuntime, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ModelStateError && e.stateVersion !== undefined) {
+      // mlplane keeps live state between snapshots; without a snapshot id the state's generation names it.
+      const snapshot = job.model_snapshot_id ?? String(rt.model?.generation ?? '');
+      throw new StatusError(
+        400,
+        `[${job.job_id}] job model snapshot [${snapshot}] has min version before [${MIN_SUPPORTED_SNAPSHOT_VERSION}], please revert to a newer model snapshot or reset the job`,
+      );
+    }
+    throw e;
+  }
+}
+
+/**
+ * Refuses to open a job whose model state this model cannot read (see {@link tooOldAsEs}),
+ * as Elasticsearch refuses at open rather than at the first data.
+ */
+export async function checkModelSnapshotVersion(job: JobConfig, rt: JobRuntime): Promise<void> {
+  if (!rt.model) return;
+  const state = await readModelState(job.job_id, rt.model);
+  tooOldAsEs(job, rt, () => checkModelStateVersion(state));
 }
 
 /** Remembers a model as the live state of `generation`. */

@@ -118,6 +118,7 @@ export const ML_RESULTS_MAPPINGS: Mappings = {
     partition_field_value: { type: 'keyword' },
     actual: { type: 'double' },
     typical: { type: 'double' },
+    multi_bucket_impact: { type: 'double' },
   },
 };
 

@@ -8,7 +8,7 @@ import { audit } from './audit.ts';
 import { capacityExplanation, jobMemoryMiB, openCapacity } from './capacity.ts';
 import { awaitCommand, settle, submitCommand, type Queued } from './commands.ts';
 import { loadJob, refuseInUpgradeMode, requireJob } from './job-lookup.ts';
-import { openTimeSettings } from './live-model.ts';
+import { checkModelSnapshotVersion, openTimeSettings } from './live-model.ts';
 import { persistentTaskAllocationDisabled } from './cluster.ts';
 import { jobStateChanged } from './events-out.ts';
 
@@ -49,6 +49,7 @@ export async function applyOpen(jobId: string, commandId: string): Promise<{ ope
   // A redelivery of an open that took effect answers the same, even if a force close came since.
   if (rt.last_command?.id === commandId) return rt.last_command.response as { opened: true; node: string };
   transitionJob(rt, { type: 'open_requested' });
+  await checkModelSnapshotVersion(job, rt);
   const capacity = await openCapacity();
   const { finished_time: _finished, ...reopened } = job;
   const explanation = capacityExplanation(jobId, jobMemoryMiB(job), capacity);

@@ -1,5 +1,5 @@
 /**
- * The anomaly model (model v1): `_data` body parsing, bucketing, per-series statistics,
+ * The anomaly model (model v2): `_data` body parsing, bucketing, per-series statistics,
  * scores and Elasticsearch result shapes. Pure TypeScript, no I/O.
  */
 export type {
@@ -31,7 +31,7 @@ export { analysisFields } from './model/analysis-fields.ts';
 export { AnomalyModel } from './model/anomaly-model.ts';
 export type { Renormalized } from './model/renormalization.ts';
 export { emptyBucketResult } from './model/empty-runs.ts';
-export { MODEL_STATE_VERSION } from './model/state-codec.ts';
+export { checkModelStateVersion, MODEL_STATE_VERSION } from './model/state-codec.ts';
 export { MIN_PROBABILITY } from './stats.ts';
 
 export { FUNCTIONS as MODELLED_FUNCTIONS } from './functions.ts';

@@ -130,6 +130,11 @@ export interface RecordResult {
   function_description: string;
   typical: [number];
   actual: [number];
+  /**
+   * −5..5: how much of the anomaly the 12-bucket mean explains rather than the bucket alone
+   * (Elasticsearch's formula; −5 a pure one-bucket spike, +5 a pure slow drift).
+   */
+  multi_bucket_impact?: number;
   field_name?: string;
   by_field_name?: string;
   by_field_value?: string;

@@ -475,9 +475,17 @@ export class DataParseError extends XContentParseError {
   }
 }
 
-/** Thrown when a state blob is truncated, of another version, or does not fit the spec. */
+/**
+ * Thrown when a state blob is truncated, of another version, or does not fit the spec.
+ * `stateVersion` is set when the blob is whole but of a format version this model cannot
+ * read (a snapshot of an older model): job open turns that into Elasticsearch's refusal of
+ * a model snapshot older than its minimum version.
+ */
 export class ModelStateError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly stateVersion?: number,
+  ) {
     super(message);
     this.name = 'ModelStateError';
   }

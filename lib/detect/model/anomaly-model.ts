@@ -15,7 +15,8 @@ import { readModel, serializeModel } from './state-codec.ts';
 import { ModelState, syncNormalizerBytes } from './state.ts';
 
 /**
- * The anomaly model of one job (model v1). Not thread-safe; one instance per job.
+ * The anomaly model of one job (model v2: see ../feature.ts for the per-series model). Not
+ * thread-safe; one instance per job.
  *
  * Bucketing: bucket start = floor(t / bucketSpanMs) × bucketSpanMs. A bucket is final when
  * the newest record time reaches its end + latency (autodetect's CAnomalyJob). Out of order

@@ -1,5 +1,5 @@
 /** Elasticsearch result documents of a scored series: the record and its model plot point. */
-import type { FeatureModel } from '../feature.ts';
+import { type FeatureModel, multiBucketImpact } from '../feature.ts';
 import { FEATURE_NAMES, type FeatureKind } from '../functions.ts';
 import { recordScope } from '../normalizer.ts';
 import { clampProbability, rawScoreFromLn } from '../stats.ts';
@@ -58,6 +58,7 @@ export function recordResult(model: ModelState, c: Candidate, T: number, spanS: 
     function_description: d.info.description ?? FEATURE_NAMES[c.feature],
     typical: [c.typical],
     actual: [c.actual],
+    multi_bucket_impact: multiBucketImpact(c.lnSingle, c.lnMulti),
   };
   if (d.fieldName !== undefined) r.field_name = d.fieldName;
   if (spec.by_field_name !== undefined) {

@@ -174,6 +174,8 @@ export function scoreSeries(model: ModelState, pass: BucketPass, d: Detector, s:
   let bestActual = 0;
   let bestTypical = 0;
   let bestFeature = feats[0] as FeatureKind;
+  let bestLnSingle = 0;
+  let bestLnMulti = 0;
   let warm = false;
   let any = false;
   const rules = d.rules;
@@ -184,12 +186,14 @@ export function scoreSeries(model: ModelState, pass: BucketPass, d: Detector, s:
     const x = featureValue(kind, acc);
     const xe = interim && (kind === FEATURE_COUNT || kind === FEATURE_SUM) ? x / pass.fraction : x;
     const isWarm = fm.n >= p.warmup;
-    const lnP = fm.evaluate(p, xe, T, info.sides[fi] as Side, info.isCount);
+    const lnP = fm.evaluate(p, xe, T, model.span, info.sides[fi] as Side, info.isCount);
+    const lnSingle = fm.lastLnSingle;
+    const lnMulti = fm.lastLnMulti;
     const typical = info.isCount && fm.lastTypical < 0 ? 0 : fm.lastTypical;
     if (plot !== null && isWarm) plotPoint(model, plot, d, s, fm, kind, x, typical);
     let actions = 0;
     if (rules !== null) actions = ruleActions(rules, s.by, s.partition, x, typical, fm.n > 0, T / 1000);
-    if (!interim && (actions & SKIP_MODEL_UPDATE) === 0) model.bytes += fm.update(p, x, T, info.isCount);
+    if (!interim && (actions & SKIP_MODEL_UPDATE) === 0) model.bytes += fm.update(p, x, T, model.span, info.isCount);
     if ((actions & SKIP_RESULT) !== 0) continue;
     if (isWarm) warm = true;
     if (!any || lnP < bestLnP) {
@@ -198,12 +202,14 @@ export function scoreSeries(model: ModelState, pass: BucketPass, d: Detector, s:
       bestActual = x;
       bestTypical = typical;
       bestFeature = kind;
+      bestLnSingle = lnSingle;
+      bestLnMulti = lnMulti;
     }
   }
   if (!warm) return;
   pass.evaluated++;
   if (bestLnP < pass.minLnP) pass.minLnP = bestLnP;
   if (bestLnP < LN_RECORD_PROBABILITY) {
-    pass.cands.push({ det: d, series: s, acc, lnP: bestLnP, actual: bestActual, typical: bestTypical, feature: bestFeature });
+    pass.cands.push({ det: d, series: s, acc, lnP: bestLnP, actual: bestActual, typical: bestTypical, feature: bestFeature, lnSingle: bestLnSingle, lnMulti: bestLnMulti });
   }
 }

@@ -11,10 +11,25 @@ import { openBucketBytes, seriesBytes } from './memory.ts';
 import { Acc, KEY_SEP, OpenBucket, Series } from './series.ts';
 import type { ModelState } from './state.ts';
 
-/** Version byte at the start of the serialized state. */
-export const MODEL_STATE_VERSION = 2;
-/** Older state versions `restore` still reads (1: no empty-bucket streak, read as 0). */
-export const READABLE_STATE_VERSIONS = new Set([1, 2]);
+/**
+ * Version byte at the start of the serialized state: 3 is model v2 (trend, tested daily and
+ * weekly seasonality, per-series residual families, multi-bucket feature); 1 and 2 were
+ * model v1, whose feature models v2 cannot continue (as Elasticsearch refuses a model
+ * snapshot older than its minimum version instead of guessing).
+ */
+export const MODEL_STATE_VERSION = 3;
+/** State versions `restore` reads. */
+export const READABLE_STATE_VERSIONS = new Set([3]);
+
+/**
+ * Checks that a serialized state is of a version this model reads, without reading the rest.
+ * @throws ModelStateError (with `stateVersion` set) for another version, or when empty.
+ */
+export function checkModelStateVersion(state: Uint8Array): void {
+  if (state.length === 0) throw new ModelStateError('model state is truncated');
+  const version = state[0] as number;
+  if (!READABLE_STATE_VERSIONS.has(version)) throw new ModelStateError(`unsupported model state version [${version}]`, version);
+}
 
 /** The work of {@link AnomalyModel.serialize} (documented there). */
 export function serializeModel(model: ModelState): Uint8Array {
@@ -77,7 +92,7 @@ export function serializeModel(model: ModelState): Uint8Array {
 
 export function readModel(model: ModelState, r: BinReader): void {
   const version = r.u8();
-  if (!READABLE_STATE_VERSIONS.has(version)) throw new ModelStateError(`unsupported model state version [${version}]`);
+  if (!READABLE_STATE_VERSIONS.has(version)) throw new ModelStateError(`unsupported model state version [${version}]`, version);
   model.pointer = r.f64();
   model.newest = r.f64();
   model.finalizedAny = r.u8();
@@ -92,7 +107,7 @@ export function readModel(model: ModelState, r: BinReader): void {
   model.allocationFailures = r.f64();
   model.peakBytes = r.f64();
   model.status = r.f64();
-  model.emptyStreak = version >= 2 ? r.f64() : 0;
+  model.emptyStreak = r.f64();
   model.bucketNorm = ScoreNormalizer.read(r);
   model.recordNorm = ScoreNormalizer.read(r);
   const nd = r.u32();

@@ -35,6 +35,9 @@ export interface Candidate {
   actual: number;
   typical: number;
   feature: FeatureKind;
+  /** ln p of the single-bucket and multi-bucket tests (their combination is `lnP`). */
+  lnSingle: number;
+  lnMulti: number;
 }
 
 /**
@@ -114,7 +117,7 @@ export class ModelState {
     if (!(spec.latencyMs >= 0)) throw new RangeError('latencyMs must be >= 0');
     this.span = spec.bucketSpanMs;
     this.params = featureParams(spec.bucketSpanMs);
-    this.horizon = Math.ceil(Math.max(10 / this.params.alphaMin, 100 * this.params.slots));
+    this.horizon = Math.ceil(Math.max(10 / this.params.alphaMin, 100 * (this.params.daily?.slots ?? 0)));
     const filterCache = new Map<string, FilterMatcher>();
     this.detectors = spec.detectors.map((d, i) => new Detector(d, i, spec.influencers, spec.filters, filterCache));
     this.pool = new OpenBucketPool(this.detectors.length);

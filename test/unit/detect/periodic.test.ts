@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel, type BucketResult } from '../../../lib/detect/index.ts';
+import { seasonalBytes } from '../../../lib/detect/feature.ts';
 import { DAY, HOUR, bucketsOf, gaussian, makeSpec, rng } from './helpers.ts';
 
 /** Hourly mean of ~N(10, 1) with a daily peak of +30 at 14:00, for `days` days. */
@@ -62,15 +63,19 @@ describe('daily periodicity', () => {
     }
   });
 
-  it('keeps no daily profile for buckets longer than an hour', () => {
+  it('keeps no daily candidate for buckets longer than an hour, only the weekly one', () => {
     const m = AnomalyModel.create(makeSpec({ function: 'mean', field_name: 'load' }, { bucketSpanMs: 2 * HOUR }));
     m.ingest(bucketsOf(12 * 5, 2 * HOUR, (b) => [{ load: b % 12 === 7 ? 40 : 10 }]));
     m.finalizeAll();
-    // One series without seasonal arrays: header + series only, and the same score maxima
-    // (the bucket's and the series', which the peak of `m` set).
+    // One series without seasonal arrays (under a day of data): header, series and normalizers.
     const one = AnomalyModel.create(makeSpec({ function: 'mean', field_name: 'load' }, { bucketSpanMs: 2 * HOUR }));
-    one.ingest(bucketsOf(14, 2 * HOUR, (b) => [{ load: b === 13 ? 40 : 10 }]));
+    one.ingest(bucketsOf(11, 2 * HOUR, (b) => [{ load: b === 7 ? 40 : 10 }])); // under a day: no seasonal arrays
     one.finalizeAll();
-    expect(m.modelBytes()).toBe(one.modelBytes());
+    // A week of 2-hour slots: 84. The normalizers' per-series maxima may differ by a few dozen
+    // bytes (the series of `one` has not scored a record yet), far less than a daily candidate
+    // of 12 slots would add.
+    const extra = m.modelBytes() - one.modelBytes();
+    expect(extra).toBeGreaterThanOrEqual(seasonalBytes(84));
+    expect(extra).toBeLessThan(seasonalBytes(84) + seasonalBytes(12));
   });
 });

@@ -1,0 +1,192 @@
+/**
+ * Model v2's components on synthetic data: tested weekly seasonality, trend, a spiky series,
+ * a level shift, a smooth series with one anomaly, a count series and multi_bucket_impact.
+ * Assertions are on probabilities (the model's output), not on normalised scores.
+ */
+import { describe, expect, it } from 'vitest';
+import { AnomalyModel, type BucketResult } from '../../../lib/detect/index.ts';
+import { FeatureModel, featureParams, multiBucketImpact, SIDE_BOTH } from '../../../lib/detect/feature.ts';
+import { logCountTail } from '../../../lib/detect/stats.ts';
+import { DAY, HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng } from './helpers.ts';
+
+/** Runs `value(b)` (one record per bucket) through a mean (or `fn`) job of `spanMs` buckets. */
+function run(spanMs: number, buckets: number, value: (b: number) => number, fn: 'mean' | 'count' = 'mean'): BucketResult[] {
+  const m = AnomalyModel.create(makeSpec(fn === 'mean' ? { function: 'mean', field_name: 'v' } : { function: 'count' }, { bucketSpanMs: spanMs }));
+  const recs =
+    fn === 'mean' ? bucketsOf(buckets, spanMs, (b) => [{ v: value(b) }]) : bucketsOf(buckets, spanMs, (b) => Array.from({ length: Math.max(0, Math.round(value(b))) }, () => ({})));
+  return [...m.ingest(recs).buckets, ...m.finalizeAll()];
+}
+
+const p = (b: BucketResult) => b.bucket_influencers[0]!.probability;
+
+describe('weekly seasonality', () => {
+  // Hourly: weekdays ~N(100, 3) with a daytime hump, weekends ~N(40, 3). T0 is a Monday.
+  const weekly = (anomalyDay?: number) => {
+    const g = gaussian(rng(3));
+    return run(HOUR, 5 * 7 * 24, (b) => {
+      const day = Math.floor(b / 24);
+      const hour = b % 24;
+      const weekend = day % 7 >= 5 || day === anomalyDay;
+      return (weekend ? 40 : 100 + 20 * Math.sin((Math.PI * hour) / 24)) + 3 * g();
+    });
+  };
+
+  it('learns the weekday/weekend shape: weekends of week 4 and 5 are not unusual', () => {
+    const out = weekly();
+    const weekends = out.filter((b, i) => i >= 3 * 7 * 24 && Math.floor(i / 24) % 7 >= 5);
+    expect(weekends.length).toBe(2 * 48);
+    // Not one weekend bucket below p = 1e-4 once the weekly profile is learnt.
+    expect(Math.min(...weekends.map(p))).toBeGreaterThan(1e-4);
+  });
+
+  it('flags a weekday that looks like a weekend', () => {
+    const out = weekly(4 * 7 + 2); // the Wednesday of week 5
+    const wednesday = out.slice((4 * 7 + 2) * 24, (4 * 7 + 3) * 24);
+    expect(Math.min(...wednesday.map(p))).toBeLessThan(1e-10);
+  });
+
+  it('keeps no seasonal component for a non-seasonal series', () => {
+    const g = gaussian(rng(4));
+    const params = featureParams(HOUR);
+    const f = new FeatureModel();
+    for (let b = 0; b < 5 * 7 * 24; b++) f.update(params, 50 + 5 * g(), b * HOUR, HOUR, false);
+    expect(f.weekly).not.toBeNull();
+    expect(f.season).toBe(0);
+  });
+
+  it('uses a weekly component for day-long buckets', () => {
+    const g = gaussian(rng(5));
+    const params = featureParams(DAY);
+    expect(params.daily).toBeNull();
+    expect(params.weekly?.slots).toBe(7);
+    const f = new FeatureModel();
+    for (let d = 0; d < 10 * 7; d++) f.update(params, (d % 7 >= 5 ? 20 : 60) + 2 * g(), d * DAY, DAY, false);
+    expect(f.season).toBe(2);
+  });
+});
+
+describe('trend', () => {
+  const ramp = (breakAt?: number) => {
+    const g = gaussian(rng(6));
+    // 10-minute buckets rising by 0.1 a bucket (noise sd 1); after `breakAt` it falls instead.
+    return run(10 * MINUTE, 1200, (b) => (breakAt !== undefined && b > breakAt ? 100 + 0.1 * breakAt - 0.1 * (b - breakAt) : 100 + 0.1 * b) + g());
+  };
+
+  it('does not flag a steady ramp', () => {
+    const out = ramp();
+    expect(Math.min(...out.slice(300).map(p))).toBeGreaterThan(1e-4);
+  });
+
+  it('flags a break in the ramp', () => {
+    const out = ramp(900);
+    expect(Math.min(...out.slice(900, 930).map(p))).toBeLessThan(1e-6);
+  });
+});
+
+describe('a spiky series', () => {
+  // 5-minute buckets ~N(10, 1) with a burst to ~60 (±10) about every 50 buckets.
+  const spiky = (big?: number) => {
+    const g = gaussian(rng(8));
+    const u = rng(9);
+    return run(5 * MINUTE, 3000, (b) => (b === big ? 400 : u() < 0.02 ? 60 + 10 * g() : 10 + g()));
+  };
+
+  it('does not score routine bursts as extreme once they are learnt', () => {
+    const out = spiky();
+    const later = out.slice(1500).filter((b) => (b.records[0]?.actual[0] ?? 0) > 30);
+    expect(later.length).toBeGreaterThan(10);
+    // v1 scored each of these near p = 1e-47.
+    expect(Math.min(...later.map(p))).toBeGreaterThan(1e-8);
+  });
+
+  it('flags a burst far beyond the usual ones', () => {
+    const out = spiky(2500);
+    expect(p(out[2500]!)).toBeLessThan(1e-12);
+  });
+});
+
+describe('a level shift', () => {
+  it('is flagged, then adapted to', () => {
+    const g = gaussian(rng(10));
+    const out = run(10 * MINUTE, 800, (b) => (b < 500 ? 50 : 80) + 2 * g());
+    expect(Math.min(...out.slice(500, 505).map(p))).toBeLessThan(1e-10);
+    expect(Math.min(...out.slice(560).map(p))).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('a smooth series with one anomaly', () => {
+  it('flags the anomaly and nothing else', () => {
+    const out = run(10 * MINUTE, 1000, (b) => 20 + 5 * Math.sin((2 * Math.PI * b) / 144) + (b === 700 ? 3 : 0));
+    expect(p(out[700]!)).toBeLessThan(1e-5);
+    // From day 4 on (the daily profile is in use; a noise-free series shows the switch to it
+    // around day 3 as a brief multi-bucket blip).
+    expect(Math.min(...out.filter((_, i) => i >= 4 * 144 && i !== 700 && (i < 700 || i > 712)).map(p))).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('a count series', () => {
+  it('scores counts with a Poisson tail: a few events over a mean of 3 are ordinary, 20 are not', () => {
+    const u = rng(12);
+    // Poisson(3) draws by inversion.
+    const poisson = (): number => {
+      let k = 0;
+      let t = Math.exp(-3);
+      let s = t;
+      const x = u();
+      while (x > s) {
+        k++;
+        t *= 3 / k;
+        s += t;
+      }
+      return k;
+    };
+    const out = run(10 * MINUTE, 1000, (b) => (b === 800 ? 20 : poisson()), 'count');
+    // Poisson(3): P(X >= 20) ≈ 1.4e-10.
+    expect(p(out[800]!)).toBeLessThan(1e-7);
+    expect(Math.min(...out.slice(300, 800).map(p))).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('count tails', () => {
+  it('are Poisson when the variance is the mean and negative binomial when larger', () => {
+    // Poisson(2): P(X >= 10) = 4.6498e-5, P(X <= 0) = e^-2.
+    expect(Math.exp(logCountTail(10, 2, 2, true))).toBeCloseTo(4.6498075e-5, 10);
+    expect(Math.exp(logCountTail(0, 2, 2, false))).toBeCloseTo(Math.exp(-2), 12);
+    // NB with mean 2, variance 4 (r = 2, p = ½): P(X >= 10) = 12/2¹¹, P(X <= 0) = ¼.
+    expect(Math.exp(logCountTail(10, 2, 4, true))).toBeCloseTo(12 / 2048, 12);
+    expect(Math.exp(logCountTail(0, 2, 4, false))).toBeCloseTo(0.25, 12);
+  });
+
+  it('score a count feature: the single-bucket p is the two-sided count tail at the learnt mean and spread', () => {
+    const u = rng(14);
+    const params = featureParams(10 * MINUTE);
+    const f = new FeatureModel();
+    for (let b = 0; b < 300; b++) f.update(params, u() < 0.5 ? 2 : 4, b * 10 * MINUTE, 10 * MINUTE, true);
+    f.evaluate(params, 12, 300 * 10 * MINUTE, 10 * MINUTE, SIDE_BOTH, true);
+    const sd = f.spread(params, true);
+    expect(f.lastLnSingle).toBeCloseTo(logCountTail(12, f.lastTypical, sd * sd, true) + Math.LN2, 9);
+    expect(f.lastLnSingle).toBeLessThan(Math.log(1e-3));
+  });
+});
+
+describe('multi_bucket_impact', () => {
+  it('follows Elasticsearch formula: -5 for a single-bucket spike, +5 for a multi-bucket drift', () => {
+    expect(multiBucketImpact(Math.log(1e-20), Math.log(0.5))).toBe(-5);
+    expect(multiBucketImpact(Math.log(0.1), Math.log(1e-12))).toBe(5);
+    expect(multiBucketImpact(Math.log(1e-5), Math.log(1e-5))).toBe(0);
+  });
+
+  it('is negative on the record of a spike and positive on the record of a slow drift', () => {
+    const g = gaussian(rng(13));
+    const spike = run(10 * MINUTE, 600, (b) => 50 + g() + (b === 500 ? 15 : 0));
+    expect(spike[500]!.records[0]!.multi_bucket_impact).toBeLessThan(-3);
+    const g2 = gaussian(rng(13));
+    // From bucket 500 the level creeps up by 1.8 sd: no bucket alone is remarkable.
+    const drift = run(10 * MINUTE, 600, (b) => 50 + g2() + (b >= 500 ? 1.8 : 0));
+    const rec = drift
+      .slice(500, 512)
+      .flatMap((b) => b.records)
+      .sort((a, b) => a.probability - b.probability)[0];
+    expect(rec?.multi_bucket_impact).toBeGreaterThan(3);
+  });
+});
