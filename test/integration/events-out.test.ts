@@ -71,7 +71,9 @@ describe('events out', () => {
     });
     await es.ml.openJob({ job_id: id });
     const data = [];
-    for (let h = 0; h < 72; h++) for (const host of ['a', 'b', 'c']) data.push({ timestamp: T0 + h * HOUR + 60_000, host, cpu: h === 60 && host === 'b' ? 95 : 20 + (h % 5) });
+    // Two weeks of history: a score is ranked among the scores seen so far (as Elasticsearch does), so a
+    // young job's first anomaly stays below critical.
+    for (let h = 0; h < 336; h++) for (const host of ['a', 'b', 'c']) data.push({ timestamp: T0 + h * HOUR + 60_000, host, cpu: h === 300 && host === 'b' ? 95 : 20 + (h % 5) });
     await es.ml.postData({ job_id: id, data });
     await es.ml.closeJob({ job_id: id });
 
@@ -89,7 +91,7 @@ describe('events out', () => {
     const records = (await es.ml.getRecords({ job_id: id, page: { size: 10_000 } })).records;
     const expected = records.filter((r) => r.initial_record_score >= threshold).map((r) => `${r.timestamp}/${r.by_field_value}`);
     expect(anomalies.map((e) => `${e.detail.timestamp}/${e.detail.by_field_value}`).sort()).toEqual(expected.sort());
-    const top = anomalies.find((e) => e.detail.timestamp === T0 + 60 * HOUR)!;
+    const top = anomalies.find((e) => e.detail.timestamp === T0 + 300 * HOUR)!;
     expect(top.detail).toMatchObject({
       job_id: id,
       result_type: 'record',
