@@ -441,7 +441,8 @@ export async function getInfluencers(jobId: string, q: InfluencerQuery): Promise
     if (!q.excludeInterim) {
       for (const b of index.interims) {
         (b.influencers ?? []).forEach((i, n) => {
-          if (inside(i.timestamp) && i.influencer_score >= minScore) hits.push({ doc: i as unknown as Doc, order: `${String(i.timestamp).padStart(15, '0')}#${String(n).padStart(4, '0')}` });
+          if (inside(i.timestamp) && i.influencer_score >= minScore)
+            hits.push({ doc: i as unknown as Doc, order: `${String(i.timestamp).padStart(15, '0')}#${String(n).padStart(4, '0')}` });
         });
       }
     }

@@ -124,7 +124,7 @@ const byJobId = (a: { job_id: string; max_anomaly_score: number }, b: { job_id: 
  */
 export function overallBuckets(jobs: readonly OverallJob[], plan: OverallBucketsPlan, p: OverallBucketsParams): OverallBucket[] {
   const span = plan.histogramSpanMs;
-  // interval start → job → [max score, any interim]
+  // interval start → job → its largest score there
   const intervals = new Map<number, Map<string, number>>();
   const interimAt = new Set<number>();
   for (const job of jobs) {
@@ -133,7 +133,10 @@ export function overallBuckets(jobs: readonly OverallJob[], plan: OverallBuckets
       if ((plan.startMs !== undefined && b.timestamp < plan.startMs) || (plan.endMs !== undefined && b.timestamp >= plan.endMs)) continue;
       const at = alignFloor(b.timestamp, span);
       let perJob = intervals.get(at);
-      if (perJob === undefined) intervals.set(at, (perJob = new Map()));
+      if (perJob === undefined) {
+        perJob = new Map();
+        intervals.set(at, perJob);
+      }
       const seen = perJob.get(job.jobId);
       if (seen === undefined || b.anomaly_score > seen) perJob.set(job.jobId, b.anomaly_score);
       if (b.is_interim) interimAt.add(at);

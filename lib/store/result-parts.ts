@@ -271,9 +271,7 @@ export function packBuckets(jobId: string, buckets: readonly BucketResult[]): { 
     const group = buckets.slice(i, j).map(entryOf);
     const docs = group.map((b) => JSON.stringify(bucketDocOf(b)));
     // Raw size of a bucket with its records and influencers, as the cut at PART_RAW_BYTES has always counted it.
-    const sizes = group.map(
-      (b, k) => (docs[k] as string).length + [...b.records, ...(b.influencers ?? [])].reduce((n: number, r) => n + JSON.stringify(r).length + 1, 12),
-    );
+    const sizes = group.map((b, k) => (docs[k] as string).length + [...b.records, ...(b.influencers ?? [])].reduce((n: number, r) => n + JSON.stringify(r).length + 1, 12));
     const summary: GroupSummary = {
       first: (group[0] as BucketEntry).timestamp,
       last: (group.at(-1) as BucketEntry).timestamp,

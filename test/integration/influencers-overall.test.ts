@@ -113,7 +113,15 @@ describe('GET results/influencers', () => {
   it('serves influencers in the .ml-anomalies-* search with their Elasticsearch id', async () => {
     const r = (await es.search({
       index: `.ml-anomalies-${jobA}`,
-      query: { bool: { filter: [{ term: { result_type: 'influencer' } }, { term: { influencer_field_value: 'web-2' } }, { range: { timestamp: { gte: T0 + SPIKE * HOUR, lt: T0 + (SPIKE + 1) * HOUR } } }] } },
+      query: {
+        bool: {
+          filter: [
+            { term: { result_type: 'influencer' } },
+            { term: { influencer_field_value: 'web-2' } },
+            { range: { timestamp: { gte: T0 + SPIKE * HOUR, lt: T0 + (SPIKE + 1) * HOUR } } },
+          ],
+        },
+      },
     })) as any;
     expect(r.hits.hits).toHaveLength(1);
     // Influencer.getId: "web-2".hashCode() is 113003513 (((((119·31 + 101)·31 + 98)·31 + 45)·31 + 50), its length 5.
@@ -201,7 +209,10 @@ describe('GET results/overall_buckets', () => {
       type: 'parse_exception',
       reason: 'Query param [start] with value [invalid] cannot be parsed as a date or converted to a number',
     });
-    expect(await esError(query({ end: 'invalid' }))).toMatchObject({ status: 400, reason: 'Query param [end] with value [invalid] cannot be parsed as a date or converted to a number' });
+    expect(await esError(query({ end: 'invalid' }))).toMatchObject({
+      status: 400,
+      reason: 'Query param [end] with value [invalid] cannot be parsed as a date or converted to a number',
+    });
     const body = await esError(es.ml.getOverallBuckets({ job_id: group, start: 'invalid' }));
     expect(JSON.stringify(body.body)).toContain('Query param [start] with value [invalid] cannot be parsed as a date or converted to a number');
   });

@@ -116,13 +116,23 @@ interface Least {
  * @param records the bucket's records (each with its `influencers`)
  * @param timestampMs bucket start, epoch ms; @param spanS bucket span, s
  */
-export function influencerResults(jobId: string, fields: readonly string[], records: readonly RecordResult[], timestampMs: number, spanS: number, interim: boolean): InfluencerResult[] {
+export function influencerResults(
+  jobId: string,
+  fields: readonly string[],
+  records: readonly RecordResult[],
+  timestampMs: number,
+  spanS: number,
+  interim: boolean,
+): InfluencerResult[] {
   if (fields.length === 0 || records.length === 0) return [];
   const byField = new Map<string, Map<string, { now: Least; initial: Least }>>();
   for (const r of records) {
     for (const infl of r.influencers ?? []) {
       let values = byField.get(infl.influencer_field_name);
-      if (values === undefined) byField.set(infl.influencer_field_name, (values = new Map()));
+      if (values === undefined) {
+        values = new Map();
+        byField.set(infl.influencer_field_name, values);
+      }
       for (const v of infl.influencer_field_values) {
         const seen = values.get(v);
         if (seen === undefined) {
@@ -156,7 +166,9 @@ export function influencerResults(jobId: string, fields: readonly string[], reco
       if (copy) doc[field] = value;
       docs.push(doc);
     }
-    docs.sort((a, b) => b.influencer_score - a.influencer_score || (a.influencer_field_value < b.influencer_field_value ? -1 : a.influencer_field_value > b.influencer_field_value ? 1 : 0));
+    docs.sort(
+      (a, b) => b.influencer_score - a.influencer_score || (a.influencer_field_value < b.influencer_field_value ? -1 : a.influencer_field_value > b.influencer_field_value ? 1 : 0),
+    );
     out.push(...docs);
   }
   return out;

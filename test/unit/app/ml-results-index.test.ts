@@ -8,7 +8,9 @@ const queryBuckets = vi.fn();
 const queryRecords = vi.fn();
 const queryInfluencers = vi.fn();
 vi.mock('../../../lib/store/jobs.ts', () => ({ listJobConfigs: () => listJobConfigs(), getJobConfig: (id: string) => getJobConfig(id) }));
-vi.mock('../../../lib/store/results.ts', () => ({ queryBuckets: (...a: unknown[]) => queryBuckets(...a), queryRecords: (...a: unknown[]) => queryRecords(...a),
+vi.mock('../../../lib/store/results.ts', () => ({
+  queryBuckets: (...a: unknown[]) => queryBuckets(...a),
+  queryRecords: (...a: unknown[]) => queryRecords(...a),
   queryInfluencers: (...a: unknown[]) => queryInfluencers(...a),
 }));
 const { splitMlResults, recordDocId, bucketDocId, influencerDocId, mlResultCandidates, MAX_ML_RESULTS_READ } = await import('../../../lib/app/ml-results-index.ts');
@@ -51,7 +53,9 @@ describe('the .ml-anomalies-* index names', () => {
     expect(recordDocId({ ...record('j', 5), over_field_value: 'polygenelubricants' })).toBe(`j_record_5_3600_0_${29791 - 2 ** 31}_18`);
     expect(bucketDocId({ job_id: 'j', timestamp: 7, bucket_span: 60 })).toBe('j_bucket_7_60');
     // Influencer.getId: String.hashCode of the value ("hello" 99162322; one that overflows) and its length.
-    expect(influencerDocId({ job_id: 'j', timestamp: 7, bucket_span: 60, influencer_field_name: 'host', influencer_field_value: 'hello' })).toBe('j_influencer_7_60_host_99162322_5');
+    expect(influencerDocId({ job_id: 'j', timestamp: 7, bucket_span: 60, influencer_field_name: 'host', influencer_field_value: 'hello' })).toBe(
+      'j_influencer_7_60_host_99162322_5',
+    );
     expect(influencerDocId({ job_id: 'j', timestamp: 7, bucket_span: 60, influencer_field_name: 'u', influencer_field_value: 'polygenelubricants' })).toBe(
       `j_influencer_7_60_u_${-(2 ** 31)}_18`,
     );
@@ -73,7 +77,15 @@ describe('reading the results a search needs', () => {
   });
 
   it('serves influencer results, with their id, when the query asks for them', async () => {
-    const infl = { job_id: 'a', result_type: 'influencer', timestamp: 90 * H, bucket_span: 3600, influencer_field_name: 'host', influencer_field_value: 'hello', influencer_score: 60 };
+    const infl = {
+      job_id: 'a',
+      result_type: 'influencer',
+      timestamp: 90 * H,
+      bucket_span: 3600,
+      influencer_field_name: 'host',
+      influencer_field_value: 'hello',
+      influencer_score: 60,
+    };
     queryInfluencers.mockResolvedValue([infl]);
     const got = await mlResultCandidates({ all: false, jobs: ['a'], patterns: [] }, { kind: 'term', field: 'result_type', value: 'influencer' }, NOW, false);
     expect(queryBuckets).not.toHaveBeenCalled();

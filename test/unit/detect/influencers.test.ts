@@ -93,8 +93,20 @@ describe('influencer results', () => {
   it('takes the least probability of the records a value influences, and on ties the higher score', () => {
     const records = [
       record({ probability: 0.01, record_score: 20, initial_record_score: 25, influencers: [{ influencer_field_name: 'user', influencer_field_values: ['x', 'y'] }] }),
-      record({ probability: 0.001, record_score: 60, initial_record_score: 61, detector_index: 1, influencers: [{ influencer_field_name: 'user', influencer_field_values: ['y'] }] }),
-      record({ probability: 0.001, record_score: 70, initial_record_score: 50, detector_index: 2, influencers: [{ influencer_field_name: 'user', influencer_field_values: ['y'] }] }),
+      record({
+        probability: 0.001,
+        record_score: 60,
+        initial_record_score: 61,
+        detector_index: 1,
+        influencers: [{ influencer_field_name: 'user', influencer_field_values: ['y'] }],
+      }),
+      record({
+        probability: 0.001,
+        record_score: 70,
+        initial_record_score: 50,
+        detector_index: 2,
+        influencers: [{ influencer_field_name: 'user', influencer_field_values: ['y'] }],
+      }),
       record({ probability: 1e-6, record_score: 95, initial_record_score: 95 }),
     ];
     const out = influencerResults('j', ['host', 'user'], records, T0, 600, false);

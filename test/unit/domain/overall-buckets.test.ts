@@ -103,7 +103,11 @@ describe('overall buckets (the cases of ml/jobs_get_result_overall_buckets.yml)'
         ],
       ],
     ],
-    ['string start and end (rounded in to the span)', { topN: 2, start: Date.parse('2016-06-01T00:30:00Z'), end: Date.parse('2016-06-01T02:30:00Z') }, [['01:00', 3600, 0, ALL0, false]]],
+    [
+      'string start and end (rounded in to the span)',
+      { topN: 2, start: Date.parse('2016-06-01T00:30:00Z'), end: Date.parse('2016-06-01T02:30:00Z') },
+      [['01:00', 3600, 0, ALL0, false]],
+    ],
     ['epoch start and end', { topN: 2, start: 1464744600000, end: 1464751800000 }, [['02:00', 3600, 50, AT2, true]]],
     [
       'bucket_span 2h',

@@ -8,8 +8,19 @@ import { memoryTable } from './memory-table.ts';
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
-const { deleteResultsBefore, newestBucketItem, queryBuckets, queryInfluencers, queryRecords, readIndex, readScoreIndex, resultItemKeys, writeResults, queryModelPlot, SCORE_INDEX_FLOOR } =
-  await import('../../../lib/store/results.ts');
+const {
+  deleteResultsBefore,
+  newestBucketItem,
+  queryBuckets,
+  queryInfluencers,
+  queryRecords,
+  readIndex,
+  readScoreIndex,
+  resultItemKeys,
+  writeResults,
+  queryModelPlot,
+  SCORE_INDEX_FLOOR,
+} = await import('../../../lib/store/results.ts');
 const { decodeBucketPart, decodePart, entriesOfPart, entryOf, packBuckets, PART_FORMAT, PART_RAW_BYTES, scoreItems } = await import('../../../lib/store/result-parts.ts');
 const { keys, scoreHex } = await import('../../../lib/store/keys.ts');
 
