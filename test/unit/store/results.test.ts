@@ -280,8 +280,10 @@ describe('influencers in the results layout', () => {
     expect(buckets).toHaveLength(4);
     expect(buckets.some((b) => 'influencers' in b)).toBe(false);
     expect(await queryRecords('job-a', {})).toEqual([]);
-    // Deleting the job removes the score entry with the rest.
+    // Deleting the job removes the score entry with the rest; retention past the bucket removes it too.
     expect((await resultItemKeys('job-a')).some((k) => k.sk.startsWith('i#'))).toBe(true);
+    await deleteResultsBefore('job-a', T0 + 2 * SPAN);
+    expect([...table.items.keys()].some((k) => k.startsWith('resultscore#job-a\u0000i#'))).toBe(false);
   });
 
   it('keeps parts without influencers as before: no body, a five-entry summary, entries without the key', () => {
