@@ -7,7 +7,7 @@
  * with Elasticsearch's document id and the result's Elasticsearch JSON as `_source`, so the
  * query code of the document store evaluates them like any document.
  *
- * Only `bucket` and `record` results are served (not influencer, model_plot,
+ * Only `bucket`, `record` and `influencer` results are served (not model_plot,
  * model_size_stats, …): a query on another `result_type` finds nothing.
  */
 import { DocumentStoreUnsupportedError, IndexNotFoundError, IllegalArgumentError } from '../domain/errors.ts';
@@ -17,7 +17,7 @@ import { timeWindow, type Query } from '../domain/search/query.ts';
 import type { Candidate } from '../domain/search/request.ts';
 import { emptyBucketResult } from '../detect/index.ts';
 import { getJobConfig, listJobConfigs } from '../store/jobs.ts';
-import { queryBuckets, queryRecords } from '../store/results.ts';
+import { queryBuckets, queryInfluencers, queryRecords } from '../store/results.ts';
 
 /** The index every result hit names, as in Elasticsearch (the per-job names are aliases of it). */
 export const ML_RESULTS_INDEX = '.ml-anomalies-shared';
@@ -116,6 +116,10 @@ export const ML_RESULTS_MAPPINGS: Mappings = {
     over_field_value: { type: 'keyword' },
     partition_field_name: { type: 'keyword' },
     partition_field_value: { type: 'keyword' },
+    influencer_field_name: { type: 'keyword' },
+    influencer_field_value: { type: 'keyword' },
+    influencer_score: { type: 'double' },
+    initial_influencer_score: { type: 'double' },
     actual: { type: 'double' },
     typical: { type: 'double' },
     multi_bucket_impact: { type: 'double' },
@@ -140,6 +144,16 @@ export function recordDocId(r: Record<string, unknown>): string {
   for (const v of values) hash = (Math.imul(31, hash) + (v === undefined ? 0 : javaStringHash(v))) | 0;
   const length = values.reduce((n, v) => n + (v?.length ?? 0), 0);
   return `${r.job_id}_record_${r.timestamp}_${r.bucket_span}_${r.detector_index}_${hash}_${length}`;
+}
+
+/**
+ * Elasticsearch's influencer document id (Influencer.getId):
+ * `<job>_influencer_<timestamp ms>_<bucket_span s>_<influencer_field_name>_<hash>_<length>`, where
+ * hash is Java's `String.hashCode` of the value and length its length in UTF-16 units.
+ */
+export function influencerDocId(i: Record<string, unknown>): string {
+  const value = String(i.influencer_field_value ?? '');
+  return `${i.job_id}_influencer_${i.timestamp}_${i.bucket_span}_${i.influencer_field_name}_${javaStringHash(value)}_${value.length}`;
 }
 
 /** Elasticsearch's bucket document id (Bucket.getId): `<job>_bucket_<timestamp ms>_<bucket_span s>`. */
@@ -214,6 +228,9 @@ export async function mlResultCandidates(scope: MlResultsScope, query: Query, no
     }
     if (!types || types.has('record')) {
       for (const r of await queryRecords(jobId, range)) add(r as unknown as Record<string, unknown>, recordDocId(r as unknown as Record<string, unknown>));
+    }
+    if (!types || types.has('influencer')) {
+      for (const i of await queryInfluencers(jobId, range)) add(i, influencerDocId(i));
     }
   }
   return out;

@@ -1,6 +1,7 @@
-import { emptyBucketResult, type EmptyRun, type RecordResult } from '../detect/index.ts';
+import { emptyBucketResult, type EmptyRun, type InfluencerResult, type RecordResult } from '../detect/index.ts';
 import { ResourceNotFoundError, Messages } from '../domain/errors.ts';
 import { getJobConfig } from '../store/jobs.ts';
+import { bucketDocOf } from '../store/result-parts.ts';
 import {
   type BucketEntry,
   type BucketPart,
@@ -58,9 +59,9 @@ const wholly = (p: PartRef, range: TimeRange) => (range.startMs === undefined ||
 /**
  * Reads parts asked for in the same turn of the event loop with one `readBucketParts` call (one
  * BatchGetItem per 100 parts) instead of one request each: a page's segments ask for their
- * parts together. `withRecords`: read the parts' records too.
+ * parts together. `withRecords`, `withInfluencers`: read the parts' records, influencers too.
  */
-function partReader(withRecords: boolean): (p: PartRef) => Promise<BucketPart> {
+function partReader(withRecords: boolean, withInfluencers = false): (p: PartRef) => Promise<BucketPart> {
   let queue: { part: PartRef; resolve: (e: BucketPart) => void; reject: (err: unknown) => void }[] = [];
   return (part) =>
     new Promise((resolve, reject) => {
@@ -71,6 +72,7 @@ function partReader(withRecords: boolean): (p: PartRef) => Promise<BucketPart> {
           readBucketParts(
             batch.map((b) => b.part),
             withRecords,
+            withInfluencers,
           ).then(
             (parts) => {
               for (const [i, b] of batch.entries()) b.resolve(parts[i] as BucketPart);
@@ -85,11 +87,10 @@ function partReader(withRecords: boolean): (p: PartRef) => Promise<BucketPart> {
     });
 }
 
-/** A bucket entry as a bucket document: with its records (`expand`) or without. */
+/** A bucket entry as a bucket document: with its records (`expand`) or without (never with its influencers, served on their own). */
 function bucketDoc(e: BucketEntry, expand: boolean): Doc {
-  if (expand) return { ...e } as Doc;
-  const { records: _records, ...doc } = e;
-  return doc as Doc;
+  const doc = bucketDocOf(e) as Doc;
+  return expand ? { ...doc, records: e.records } : doc;
 }
 
 /**
@@ -373,6 +374,96 @@ export async function getRecords(jobId: string, q: RecordQuery): Promise<{ count
   const records = (await Promise.all([...segments].sort((a, b) => a.first - b.first).map((s) => s.loaded()))).flat();
   records.sort(compareBy(q.sort, q.desc));
   return { count: records.length, records: records.slice(q.from, q.from + q.size) };
+}
+
+/** GET influencers query (Elasticsearch `ml.get_influencers`, GetInfluencersAction.Request): times epoch ms. */
+export interface InfluencerQuery {
+  start?: number;
+  end?: number;
+  /** Only influencers with `influencer_score` ≥ this (Elasticsearch applies it when > 0). */
+  influencerScore: number;
+  excludeInterim: boolean;
+  /** Sort field, default `influencer_score`. */
+  sort: string;
+  /** Default true. */
+  desc: boolean;
+  from: number;
+  size: number;
+}
+
+/** The influencer segments (parts, interim buckets) of a range for a score threshold below the score index floor. */
+function influencerSegments(index: ResultsIndex, q: InfluencerQuery): (Segment<Doc> & { loaded(): Promise<Doc[]> })[] {
+  const { range } = index;
+  const inside = within(range);
+  const keep = (i: InfluencerResult) => inside(i.timestamp) && i.influencer_score >= q.influencerScore;
+  const desc = (xs: Doc[]) => newestBucketFirst(xs as { timestamp: number }[]) as Doc[];
+  const out: (Segment<Doc> & { loaded(): Promise<Doc[]> })[] = [];
+  const read = partReader(false, true);
+  for (const p of index.parts) {
+    if (p.influencers === 0 || p.maxInfluencerScore < q.influencerScore) continue;
+    const known = q.influencerScore <= 0 && wholly(p, range) ? p.influencers : undefined;
+    out.push(
+      loadedSegment(
+        p.t,
+        known,
+        async () => {
+          const part = await read(p);
+          return (part.influencers ?? []).flatMap((xs) => xs.filter(keep)) as unknown as Doc[];
+        },
+        desc,
+      ),
+    );
+  }
+  for (const b of index.interims) {
+    if (q.excludeInterim) continue;
+    const docs = (b.influencers ?? []).filter(keep) as unknown as Doc[];
+    if (docs.length > 0) out.push(loadedSegment(b.timestamp, docs.length, async () => docs, desc));
+  }
+  return out;
+}
+
+/**
+ * GET _ml/anomaly_detectors/<id>/results/influencers: `{count, influencers}`, by default highest
+ * `influencer_score` first (Elasticsearch's GetInfluencersAction: `sort` any field, `desc` default
+ * true, ties in time order, page `from` 0 `size` 100, `start` inclusive, `end` exclusive,
+ * `influencer_score` a minimum, `exclude_interim`). Reads as {@link getRecords} does: with
+ * `influencer_score` ≥ the score index floor the score index alone; by time, the summaries and
+ * the parts the page overlaps (only their influencer bodies); by `influencer_score` descending
+ * (the default) with a lower threshold, the score index when the page lies in it (plus the parts
+ * cut by the range's edges, to count), else every part of the range holding influencers.
+ * @throws 404 unknown job
+ */
+export async function getInfluencers(jobId: string, q: InfluencerQuery): Promise<{ count: number; influencers: unknown[] }> {
+  const index = await indexOfJob(jobId, { startMs: q.start, endMs: q.end });
+  const inside = within(index.range);
+  const fromIndex = async (minScore: number) => {
+    const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, 'influencer', minScore, index.range);
+    if (!q.excludeInterim) {
+      for (const b of index.interims) {
+        (b.influencers ?? []).forEach((i, n) => {
+          if (inside(i.timestamp) && i.influencer_score >= minScore)
+            hits.push({ doc: i as unknown as Doc, order: `${String(i.timestamp).padStart(15, '0')}#${String(n).padStart(4, '0')}` });
+        });
+      }
+    }
+    return orderHits(hits, q.sort, q.desc);
+  };
+  if (q.influencerScore >= SCORE_INDEX_FLOOR) {
+    const all = await fromIndex(q.influencerScore);
+    return { count: all.length, influencers: all.slice(q.from, q.from + q.size) };
+  }
+  const segments = influencerSegments(index, q);
+  if (q.sort === 'timestamp') {
+    const { count, page } = await pageByTime(segments, q.from, q.size, q.desc);
+    return { count, influencers: page };
+  }
+  if (q.sort === 'influencer_score' && q.desc && q.influencerScore <= 0) {
+    const [top, counts] = await Promise.all([fromIndex(SCORE_INDEX_FLOOR), Promise.all(segments.map(async (s) => s.count ?? (await s.loaded()).length))]);
+    if (top.length >= q.from + q.size) return { count: counts.reduce((a, b) => a + b, 0), influencers: top.slice(q.from, q.from + q.size) };
+  }
+  const docs = (await Promise.all([...segments].sort((a, b) => a.first - b.first).map((s) => s.loaded()))).flat();
+  docs.sort(compareBy(q.sort, q.desc));
+  return { count: docs.length, influencers: docs.slice(q.from, q.from + q.size) };
 }
 
 /**

@@ -16,6 +16,7 @@ export type {
   FlushOutput,
   IngestOutput,
   InputCounts,
+  InfluencerResult,
   InputRecord,
   ModelPlotConfig,
   ModelPlotResult,

@@ -169,11 +169,15 @@ export interface ModelPlotResult {
   is_interim?: boolean;
 }
 
-/** The `bucket_time` bucket influencer of a bucket. */
+/**
+ * A bucket influencer of a bucket: `bucket_time` (the bucket itself), or one per influencer
+ * field that influenced a record of the bucket (./model/influencers.ts).
+ */
 export interface BucketInfluencer {
   job_id: string;
   result_type: 'bucket_influencer';
-  influencer_field_name: 'bucket_time';
+  /** `bucket_time`, or an influencer field name. */
+  influencer_field_name: string;
   influencer_field_value?: string;
   initial_anomaly_score: number;
   anomaly_score: number;
@@ -183,6 +187,31 @@ export interface BucketInfluencer {
   timestamp: number;
   bucket_span: number;
   is_interim: boolean;
+}
+
+/**
+ * An influencer result (`result_type: 'influencer'`): one value of one influencer field in a
+ * bucket where it influenced a record (./model/influencers.ts). Besides these keys the
+ * document carries `<influencer_field_name>: <influencer_field_value>` when the field name is
+ * not one of Elasticsearch's reserved result field names, as Elasticsearch writes it.
+ */
+export interface InfluencerResult {
+  job_id: string;
+  result_type: 'influencer';
+  influencer_field_name: string;
+  influencer_field_value: string;
+  /** 0–100, renormalised. */
+  influencer_score: number;
+  /** 0–100, the score when the bucket was scored. */
+  initial_influencer_score: number;
+  /** In [1e-308, 1]. */
+  probability: number;
+  /** Seconds. */
+  bucket_span: number;
+  is_interim: boolean;
+  /** Bucket start, epoch ms. */
+  timestamp: number;
+  [field: string]: unknown;
 }
 
 /**
@@ -204,6 +233,12 @@ export interface BucketResult {
   processing_time_ms: number;
   bucket_influencers: BucketInfluencer[];
   records: RecordResult[];
+  /**
+   * The bucket's influencer results, carried alongside like `records` for the caller to store
+   * as their own documents; absent (or empty) when the job has no influencers or the bucket
+   * no record.
+   */
+  influencers?: InfluencerResult[];
   /**
    * Only when `AnalysisSpec.modelPlot.enabled`, on final buckets (possibly empty): carried
    * alongside like `records`, for the caller to store as their own documents.

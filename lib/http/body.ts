@@ -28,10 +28,10 @@ export function requireBody(req: { body: string | undefined }): string {
 
 /**
  * Declared type of a field of {@link objectBody}: `declareString`, `declareStringOrNull`,
- * `declareBoolean`, `declareDouble`, or `page` (`declareObject` with `PageParams.PARSER`, an
- * object parser named `page` with int fields `from` and `size`).
+ * `declareBoolean`, `declareDouble`, `declareInt`, or `page` (`declareObject` with
+ * `PageParams.PARSER`, an object parser named `page` with int fields `from` and `size`).
  */
-export type BodyField = 'string' | 'stringOrNull' | 'boolean' | 'double' | 'page';
+export type BodyField = 'string' | 'stringOrNull' | 'boolean' | 'double' | 'int' | 'page';
 
 /** A value read by {@link objectBody}. */
 export type BodyValue = string | boolean | number | null | { from?: number; size?: number };
@@ -52,6 +52,8 @@ function bodyField(kind: BodyField, set: (t: Record<string, BodyValue>, v: BodyV
       return fields.boolean(set);
     case 'double':
       return { types: ValueType.DOUBLE, parse: (n, p) => p.doubleValue(n), set: (t, v) => set(t, v as number) };
+    case 'int':
+      return fields.int(set);
     case 'page':
       return fields.object(PAGE_PARSER, set);
   }

@@ -198,6 +198,10 @@ export const routes: readonly RouteDefinition[] = [
   { method: 'DELETE', path: '/_ml/filters/{filter_id}', fn: 'filters', privilege: 'manage_ml', action: 'cluster:admin/xpack/ml/filters/delete' },
   { method: 'GET', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
   { method: 'POST', path: `${JOB}/results/records`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/records/get' },
+  { method: 'GET', path: `${JOB}/results/influencers`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/influencers/get' },
+  { method: 'POST', path: `${JOB}/results/influencers`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/influencers/get' },
+  { method: 'GET', path: `${JOB}/results/overall_buckets`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/overall_buckets/get' },
+  { method: 'POST', path: `${JOB}/results/overall_buckets`, fn: 'jobs', privilege: 'monitor_ml', action: 'cluster:monitor/xpack/ml/job/results/overall_buckets/get' },
 
   ...datafeedRoutes,
   ...documentRoutes,

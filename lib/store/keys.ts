@@ -12,10 +12,11 @@
  * | results: empty run (`{job_id, timestamp, end, bucket_span}`) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>#run` |
  * | results: interim bucket with its records (one item; replaced at the next write) | `resultsidx#<job_id>` | `<timestamp ms, 15 digits>#interim` |
  * | results: retention floor (`from`, epoch ms: older results are hidden) | `resultsidx#<job_id>` | `!retention` |
- * | results: bucket part (~512 KB of final buckets and their records; format `f` 2: `zb` the bucket documents, `zr` their records, each Brotli-compressed apart (raw DEFLATE when written before); no `f`: one deflated `z` of buckets with records embedded, written before) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
+ * | results: bucket part (~512 KB of final buckets, their records and influencers; format `f` 2: `zb` the bucket documents, `zr` their records, `zi` their influencers (only when a bucket has any), each Brotli-compressed apart (raw DEFLATE when written before); no `f`: one deflated `z` of buckets with records embedded, written before) | `results#<job_id>#<UTC month YYYY-MM>` | `b#<first bucket timestamp ms, 15 digits>` |
  * | results: model plot part (~512 KB of model plot documents, Brotli; raw DEFLATE when written before) | `results#<job_id>#<UTC month YYYY-MM>` | `p#<first timestamp ms, 15 digits>` |
  * | results: score index, bucket with `anomaly_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `b#<score, 16 hex digits of its IEEE 754 bits>#<timestamp ms, 15 digits>` |
  * | results: score index, record with `record_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `r#<score, 16 hex>#<timestamp ms, 15 digits>#<detector_index, 4 digits>#<n, 4 digits>` |
+ * | results: score index, influencer with `influencer_score` ≥ 10 (`t`, `doc`) | `resultscore#<job_id>` | `i#<score, 16 hex>#<timestamp ms, 15 digits>#<n in its bucket, 4 digits>` |
  * | command | `command#<command_id>` | `command` |
  * | command payload chunk | `command#<command_id>` | `payload#<nonce>#<n>` |
  * | audit message | `audit#<job_id>` | `<timestamp ms, 15 digits>#<seq>` |
@@ -80,7 +81,12 @@
  * history. Requests filtering on a score at or above 10 (`anomaly_score`, `record_score`, the
  * UI's 25/50/75) read the score index alone: one small item per result at or above the floor,
  * sorted by the exact score (the IEEE bits of a non-negative double sort as the value), so
- * `records?record_score=75&sort=record_score` reads only the records scoring ≥ 75. Interim
+ * `records?record_score=75&sort=record_score` reads only the records scoring ≥ 75.
+ * Influencers are stored like records: with their bucket, in a third body `zi` of its part (so
+ * a page of buckets or records never decompresses them, and a part without influencers has no
+ * `zi` at all), counted with their top `influencer_score` in the summary's part entry, and in
+ * the score index from 10 up, since `GET results/influencers` sorts by `influencer_score`
+ * (highest first) by default: its first page is then the index's top. Interim
  * results are one item each in the summary partition (a flush writes one bucket), deleted by
  * key when final results replace them, so final parts never change for them.
  *
@@ -181,6 +187,10 @@ export const keys = {
   recordScore: (jobId: string, score: number, timestamp: number, detectorIndex: number, n: number) => ({
     pk: `resultscore#${jobId}`,
     sk: `r#${scoreHex(score)}#${ts(timestamp)}#${pad(detectorIndex, 4)}#${pad(n, 4)}`,
+  }),
+  influencerScore: (jobId: string, score: number, timestamp: number, n: number) => ({
+    pk: `resultscore#${jobId}`,
+    sk: `i#${scoreHex(score)}#${ts(timestamp)}#${pad(n, 4)}`,
   }),
   command: (commandId: string) => ({ pk: `command#${commandId}`, sk: 'command' }),
   commandPayloadChunk: (commandId: string, nonce: string, n: number) => ({ pk: `command#${commandId}`, sk: `payload#${nonce}#${pad(n, 4)}` }),

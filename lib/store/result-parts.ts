@@ -9,9 +9,11 @@
  * with their counts and highest scores, so a reader counts and pages a time range from the
  * summaries and reads only the parts a page needs.
  *
- * A bucket part holds two separately compressed bodies (Brotli; raw DEFLATE when written before) (format {@link PART_FORMAT}, attribute
+ * A bucket part holds separately compressed bodies (Brotli; raw DEFLATE when written before) (format {@link PART_FORMAT}, attribute
  * `f`): `zb`, the bucket documents without their records, one JSON text a line after a header
- * line of their timestamps and anomaly scores; `zr`, their records, one JSON array a line. A
+ * line of their timestamps and anomaly scores; then one body per kind of per-bucket document
+ * ({@link PART_DOC_KINDS}): `zr`, their records, and `zi`, their influencers (absent when no
+ * bucket of the part has any), each one JSON array of per-bucket arrays. A
  * page of buckets (the common request, and what the UI's swimlane asks for) so reads neither
  * the records nor any JSON it does not send: it filters on the header and answers with the
  * documents' text as stored (`lib/app/results.ts#getBucketsJson`). Parts written before this
@@ -19,7 +21,7 @@
  * read, as the same {@link BucketPart}.
  */
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, inflateRawSync } from 'node:zlib';
-import type { BucketResult, ModelPlotResult, RecordResult } from '../detect/index.ts';
+import type { BucketResult, InfluencerResult, ModelPlotResult, RecordResult } from '../detect/index.ts';
 import { keys, MAX_CHUNK_BYTES, monthKey } from './keys.ts';
 
 /**
@@ -32,8 +34,29 @@ export const PART_RAW_BYTES = 512 * 1024;
 /** The bucket part format this version writes (`f` of the item; absent on parts of the first packed format). */
 export const PART_FORMAT = 2;
 
-/** A bucket as a part stores it: the bucket document with its records, without model plot. */
+/** A bucket as a part stores it: the bucket document with its records and influencers, without model plot. */
 export type BucketEntry = Omit<BucketResult, 'model_plot'>;
+
+/**
+ * The kinds of per-bucket documents a bucket part keeps beside the bucket documents, each in a
+ * body of its own (`attr`), one JSON array of per-bucket arrays: a reader decompresses only the
+ * kinds it serves, and code that rewrites parts (renormalisation) carries every kind through
+ * {@link entriesOfPart} and {@link packBuckets} without naming them. A kind absent from a part
+ * (`zi` of a part written before influencers, or of a job without them) reads as none.
+ */
+export const PART_DOC_KINDS = [
+  { key: 'records', attr: 'zr' },
+  { key: 'influencers', attr: 'zi' },
+] as const;
+
+/** A kind of per-bucket document of a part. */
+export type PartDocKind = (typeof PART_DOC_KINDS)[number]['key'];
+
+/** The bucket document of an entry: without its per-bucket documents. */
+export function bucketDocOf(e: BucketEntry): Omit<BucketEntry, PartDocKind> {
+  const { records: _records, influencers: _influencers, ...doc } = e;
+  return doc;
+}
 
 /**
  * A bucket part as read: for each of its buckets, in time order, the timestamp (epoch ms), the
@@ -46,16 +69,20 @@ export interface BucketPart {
   docs: string[];
   /** Per bucket its records; undefined when the part was read without them. */
   records: RecordResult[][] | undefined;
+  /** Per bucket its influencers; undefined when the part was read without them. */
+  influencers?: InfluencerResult[][] | undefined;
 }
 
 /** The part read as nothing (gone: deleted by retention meanwhile). */
-export const EMPTY_PART: BucketPart = { t: [], s: [], docs: [], records: [] };
+export const EMPTY_PART: BucketPart = { t: [], s: [], docs: [], records: [], influencers: [] };
 
 /**
  * One part of a group as its summary lists it: `[first bucket timestamp ms, buckets, records,
- * highest anomaly_score, highest record_score]` (the scores -1 when it holds none).
+ * highest anomaly_score, highest record_score]` and, when the part holds influencers,
+ * `[…, influencers, highest influencer_score]` (the scores -1 when it holds none; the two
+ * influencer entries absent on parts without influencers, written before them or not).
  */
-export type PartSummary = [t: number, buckets: number, records: number, maxBucketScore: number, maxRecordScore: number];
+export type PartSummary = [t: number, buckets: number, records: number, maxBucketScore: number, maxRecordScore: number, influencers?: number, maxInfluencerScore?: number];
 
 /** A model plot part as its summary lists it: `[first timestamp ms, documents]`. */
 export type PlotPartSummary = [t: number, docs: number];
@@ -120,29 +147,39 @@ export function decodePart<T>(z: Uint8Array): T[] {
   return JSON.parse(decompressBody(z)) as T[];
 }
 
-/** The two bodies of a bucket part: `zb` (header line `{"t":[…],"s":[…]}`, then a bucket document a line) and `zr` (a JSON array of each bucket's records). */
-function encodeBuckets(members: readonly BucketEntry[], docs: readonly string[]): { zb: Uint8Array; zr: Uint8Array; byteLength: number } {
+/**
+ * The bodies of a bucket part: `zb` (header line `{"t":[…],"s":[…]}`, then a bucket document a
+ * line) and one per kind of {@link PART_DOC_KINDS} (a JSON array of each bucket's documents of
+ * that kind), `zr` always, the others only when a bucket has any.
+ */
+function encodeBuckets(members: readonly BucketEntry[], docs: readonly string[]): { bodies: Record<string, Uint8Array>; byteLength: number } {
   // JSON text never holds a raw line feed (JSON.stringify escapes it), so lines split back exactly.
   const header = JSON.stringify({ t: members.map((b) => b.timestamp), s: members.map((b) => b.anomaly_score) });
-  const zb = compressBody(`${header}\n${docs.join('\n')}`);
-  const zr = compressBody(JSON.stringify(members.map((b) => b.records)));
-  return { zb, zr, byteLength: zb.byteLength + zr.byteLength };
+  const bodies: Record<string, Uint8Array> = { zb: compressBody(`${header}\n${docs.join('\n')}`) };
+  for (const { key, attr } of PART_DOC_KINDS) {
+    const per = members.map((b) => b[key] ?? []);
+    if (key !== 'records' && per.every((xs) => xs.length === 0)) continue;
+    bodies[attr] = compressBody(JSON.stringify(per));
+  }
+  return { bodies, byteLength: Object.values(bodies).reduce((n, z) => n + z.byteLength, 0) };
 }
 
 /**
- * A bucket part item as a {@link BucketPart}: of this format, `zb` always and `zr` only when
- * `withRecords`; of the first packed format (no `f`: one body `z` of buckets with their records),
+ * A bucket part item as a {@link BucketPart}: of this format, `zb` always, `zr` only when
+ * `withRecords` and `zi` only when `withInfluencers` (none per bucket when the part has no
+ * `zi`); of the first packed format (no `f`: one body `z` of buckets with their records),
  * everything, each document re-serialized without its records.
  * @throws Error for a part format this version does not know (written by a newer one)
  */
-export function decodeBucketPart(item: Record<string, unknown>, withRecords: boolean): BucketPart {
+export function decodeBucketPart(item: Record<string, unknown>, withRecords: boolean, withInfluencers = withRecords): BucketPart {
   if (item.f === undefined) {
     const entries = decodePart<BucketEntry>(item.z as Uint8Array);
     return {
       t: entries.map((e) => e.timestamp),
       s: entries.map((e) => e.anomaly_score),
-      docs: entries.map(({ records: _records, ...doc }) => JSON.stringify(doc)),
+      docs: entries.map((e) => JSON.stringify(bucketDocOf(e))),
       records: entries.map((e) => e.records),
+      influencers: entries.map((e) => e.influencers ?? []),
     };
   }
   if (item.f !== PART_FORMAT) throw new Error(`result part ${String(item.pk)} ${String(item.sk)} has format ${String(item.f)}, which this version does not read`);
@@ -154,18 +191,23 @@ export function decodeBucketPart(item: Record<string, unknown>, withRecords: boo
     s: header.s,
     docs: text.slice(nl + 1).split('\n'),
     records: withRecords ? (JSON.parse(decompressBody(item.zr as Uint8Array)) as RecordResult[][]) : undefined,
+    influencers: !withInfluencers ? undefined : item.zi === undefined ? header.t.map(() => []) : (JSON.parse(decompressBody(item.zi as Uint8Array)) as InfluencerResult[][]),
   };
 }
 
 /**
- * The buckets of a part read with its records, as entries (document with `records`).
- * @throws Error when the part was read without its records
+ * The buckets of a part read with its records (and influencers), as entries (document with
+ * `records`, and `influencers` when it has any).
+ * @throws Error when the part was read without its records or influencers
  */
 export function entriesOfPart(part: BucketPart): BucketEntry[] {
-  const { records } = part;
-  if (!records) throw new Error('bucket part read without its records');
+  const { records, influencers } = part;
+  if (!records || !influencers) throw new Error('bucket part read without its records or influencers');
   const docs = JSON.parse(`[${part.docs.join(',')}]`) as Omit<BucketEntry, 'records'>[];
-  return docs.map((d, i) => ({ ...d, records: records[i] ?? [] }));
+  return docs.map((d, i) => {
+    const infl = influencers[i] ?? [];
+    return infl.length > 0 ? { ...d, records: records[i] ?? [], influencers: infl } : { ...d, records: records[i] ?? [] };
+  });
 }
 
 /**
@@ -227,9 +269,9 @@ export function packBuckets(jobId: string, buckets: readonly BucketResult[]): { 
     let j = i;
     while (j < buckets.length && monthKey((buckets[j] as BucketResult).timestamp) === month) j++;
     const group = buckets.slice(i, j).map(entryOf);
-    const docs = group.map(({ records: _records, ...doc }) => JSON.stringify(doc));
-    // Raw size of a bucket with its records, as the cut at PART_RAW_BYTES has always counted it.
-    const sizes = group.map((b, k) => (docs[k] as string).length + b.records.reduce((n, r) => n + JSON.stringify(r).length + 1, 12));
+    const docs = group.map((b) => JSON.stringify(bucketDocOf(b)));
+    // Raw size of a bucket with its records and influencers, as the cut at PART_RAW_BYTES has always counted it.
+    const sizes = group.map((b, k) => (docs[k] as string).length + [...b.records, ...(b.influencers ?? [])].reduce((n: number, r) => n + JSON.stringify(r).length + 1, 12));
     const summary: GroupSummary = {
       first: (group[0] as BucketEntry).timestamp,
       last: (group.at(-1) as BucketEntry).timestamp,
@@ -241,8 +283,11 @@ export function packBuckets(jobId: string, buckets: readonly BucketResult[]): { 
       const members = group.slice(p.from, p.to);
       const first = (members[0] as BucketEntry).timestamp;
       const records = members.flatMap((b) => b.records);
-      summary.parts.push([first, members.length, records.length, maxOf(members.map((b) => b.anomaly_score)), maxOf(records.map((r) => r.record_score))]);
-      parts.push({ ...keys.resultBucketPart(jobId, first), f: PART_FORMAT, zb: p.body.zb, zr: p.body.zr });
+      const influencers = members.flatMap((b) => b.influencers ?? []);
+      const ref: PartSummary = [first, members.length, records.length, maxOf(members.map((b) => b.anomaly_score)), maxOf(records.map((r) => r.record_score))];
+      if (influencers.length > 0) ref.push(influencers.length, maxOf(influencers.map((i) => i.influencer_score)));
+      summary.parts.push(ref);
+      parts.push({ ...keys.resultBucketPart(jobId, first), f: PART_FORMAT, ...p.body.bodies });
     }
     const plots: ModelPlotResult[] = buckets.slice(i, j).flatMap((b) => b.model_plot ?? []);
     if (plots.length > 0) {
@@ -280,15 +325,17 @@ export function groupOf(item: { sk: string; last: number; span: number; parts: s
 }
 
 /**
- * The score index items of final buckets: a bucket with `anomaly_score` ≥ `floor` and a record
- * with `record_score` ≥ `floor`, each carrying its document (`doc`, a bucket without records)
- * and timestamp (`t`), so a page sorted or filtered by score is read from the index alone.
+ * The score index items of final buckets: a bucket with `anomaly_score` ≥ `floor`, a record
+ * with `record_score` ≥ `floor` and an influencer with `influencer_score` ≥ `floor`, each
+ * carrying its document (`doc`, a bucket without records or influencers) and timestamp (`t`),
+ * so a page sorted or filtered by score is read from the index alone.
  */
 export function scoreItems(jobId: string, buckets: readonly BucketResult[], floor: number): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const b of buckets) {
     if (b.anomaly_score >= floor) {
-      const { records: _records, model_plot: _plot, ...doc } = b;
+      const { model_plot: _plot, ...entry } = b;
+      const doc = bucketDocOf(entry);
       out.push({ ...keys.bucketScore(jobId, b.anomaly_score, b.timestamp), t: b.timestamp, doc: JSON.stringify(doc) });
     }
     const perDetector = new Map<number, number>();
@@ -297,6 +344,9 @@ export function scoreItems(jobId: string, buckets: readonly BucketResult[], floo
       perDetector.set(r.detector_index, n + 1);
       if (r.record_score >= floor) out.push({ ...keys.recordScore(jobId, r.record_score, r.timestamp, r.detector_index, n), t: r.timestamp, doc: JSON.stringify(r) });
     }
+    (b.influencers ?? []).forEach((inf, n) => {
+      if (inf.influencer_score >= floor) out.push({ ...keys.influencerScore(jobId, inf.influencer_score, inf.timestamp, n), t: inf.timestamp, doc: JSON.stringify(inf) });
+    });
   }
   return out;
 }

@@ -7,7 +7,7 @@
  * (`readScoreIndex`) when a request filters or sorts on a score.
  */
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { BucketResult, EmptyRun, ModelPlotResult, RecordResult } from '../detect/index.ts';
+import type { BucketResult, EmptyRun, InfluencerResult, ModelPlotResult, RecordResult } from '../detect/index.ts';
 import { IllegalStateError, TransientError } from '../domain/errors.ts';
 import { batchWrite, keysWithPrefix } from './batch.ts';
 import { db, isConditionFailure, tableName } from './db.ts';
@@ -15,6 +15,7 @@ import { keys, monthKey, scoreHex, ts } from './keys.ts';
 import {
   type BucketEntry,
   type BucketPart,
+  bucketDocOf,
   decodeBucketPart,
   decodePart,
   EMPTY_PART,
@@ -30,8 +31,8 @@ import {
 
 export type { BucketEntry, BucketPart } from './result-parts.ts';
 
-/** A bucket as stored and served (the model's `records` and `model_plot` are served on their own). */
-export type BucketDoc = Omit<BucketResult, 'records' | 'model_plot'>;
+/** A bucket as stored and served (the model's `records`, `influencers` and `model_plot` are served on their own). */
+export type BucketDoc = Omit<BucketResult, 'records' | 'influencers' | 'model_plot'>;
 
 /**
  * Lowest score the score index holds. Requests filtering at or above it (the UI's 25, 50, 75
@@ -60,6 +61,9 @@ export interface PartRef {
   records: number;
   maxBucketScore: number;
   maxRecordScore: number;
+  /** Influencers of the part (0 for parts written before influencers existed) and their highest score (-1: none). */
+  influencers: number;
+  maxInfluencerScore: number;
 }
 
 /** A model plot part of a range (`last`: inclusive upper bound of its timestamps, ms). */
@@ -204,9 +208,9 @@ export async function readIndex(jobId: string, requested: TimeRange): Promise<Re
     } else {
       const g = groupOf(item as { sk: string; last: number; span: number; parts: string; plots?: string });
       if (!inRange(g.first, g.last)) continue;
-      g.parts.forEach(([t, buckets, records, maxBucketScore, maxRecordScore], n) => {
+      g.parts.forEach(([t, buckets, records, maxBucketScore, maxRecordScore, influencers = 0, maxInfluencerScore = -1], n) => {
         const last = n + 1 < g.parts.length ? (g.parts[n + 1] as PartSummary)[0] - 1 : g.last;
-        if (inRange(t, last)) out.parts.push({ ...keys.resultBucketPart(jobId, t), t, last, buckets, records, maxBucketScore, maxRecordScore });
+        if (inRange(t, last)) out.parts.push({ ...keys.resultBucketPart(jobId, t), t, last, buckets, records, maxBucketScore, maxRecordScore, influencers, maxInfluencerScore });
       });
       g.plots.forEach(([t, docs], n) => {
         const last = n + 1 < g.plots.length ? (g.plots[n + 1] as PlotPartSummary)[0] - 1 : g.last;
@@ -253,13 +257,15 @@ async function readItems(refs: readonly { pk: string; sk: string }[], projection
 }
 
 /**
- * Bucket parts by key, in the order of `refs` (a part that is gone reads as empty). Without
- * `withRecords` only the bucket documents' body (`zb`, or the whole `z` of a part of the first
- * packed format) is fetched and inflated: a page of buckets never reads their records.
+ * Bucket parts by key, in the order of `refs` (a part that is gone reads as empty). Besides the
+ * bucket documents' body (`zb`, or the whole `z` of a part of the first packed format) only the
+ * bodies asked for are fetched and inflated: records (`zr`) with `withRecords`, influencers
+ * (`zi`) with `withInfluencers`; a page of buckets reads neither.
  */
-export async function readBucketParts(refs: readonly { pk: string; sk: string }[], withRecords: boolean): Promise<BucketPart[]> {
-  const items = await readItems(refs, withRecords ? undefined : ['pk', 'sk', 'f', 'zb', 'z']);
-  return items.map((item) => (item ? decodeBucketPart(item, withRecords) : EMPTY_PART));
+export async function readBucketParts(refs: readonly { pk: string; sk: string }[], withRecords: boolean, withInfluencers = withRecords): Promise<BucketPart[]> {
+  const projection = ['pk', 'sk', 'f', 'zb', 'z', ...(withRecords ? ['zr'] : []), ...(withInfluencers ? ['zi'] : [])];
+  const items = await readItems(refs, withRecords && withInfluencers ? undefined : projection);
+  return items.map((item) => (item ? decodeBucketPart(item, withRecords, withInfluencers) : EMPTY_PART));
 }
 
 /** Bucket entries (documents with their records) of parts, in the order of `refs`. */
@@ -273,13 +279,17 @@ export interface ScoreHit<T> {
   order: string;
 }
 
+/** The score index's sort key prefix of each result kind (`keys.ts`). */
+const SCORE_PREFIX = { bucket: 'b#', record: 'r#', influencer: 'i#' } as const;
+
 /**
- * Final buckets (`kind` bucket) or records with a score ≥ `minScore` (≥ {@link SCORE_INDEX_FLOOR})
- * in a time range, from the score index: reads only the entries at or above the threshold
- * (the range is a filter on them). Highest score first; each hit with its place in time order.
+ * Final buckets, records or influencers (`kind`) with a score ≥ `minScore` (≥
+ * {@link SCORE_INDEX_FLOOR}) in a time range, from the score index: reads only the entries at or
+ * above the threshold (the range is a filter on them). Highest score first; each hit with its
+ * place in time order.
  */
-export async function readScoreIndex<T>(jobId: string, kind: 'bucket' | 'record', minScore: number, range: TimeRange): Promise<ScoreHit<T>[]> {
-  const p = kind === 'bucket' ? 'b#' : 'r#';
+export async function readScoreIndex<T>(jobId: string, kind: 'bucket' | 'record' | 'influencer', minScore: number, range: TimeRange): Promise<ScoreHit<T>[]> {
+  const p = SCORE_PREFIX[kind];
   const filters: string[] = [];
   const values: Record<string, unknown> = { ':pk': keys.resultScorePartition(jobId), ':lo': `${p}${scoreHex(minScore)}`, ':hi': `${p}~` };
   if (range.startMs !== undefined) {
@@ -322,13 +332,19 @@ async function entriesIn(jobId: string, requested: TimeRange): Promise<{ entries
  */
 export async function queryBuckets(jobId: string, range: TimeRange): Promise<{ buckets: BucketDoc[]; runs: EmptyRun[] }> {
   const { entries, index } = await entriesIn(jobId, range);
-  return { buckets: entries.map(({ records: _records, ...b }) => b), runs: index.runs };
+  return { buckets: entries.map(bucketDocOf), runs: index.runs };
 }
 
 /** Records in a time range, in timestamp order (then detector, then the model's order). */
 export async function queryRecords(jobId: string, range: TimeRange): Promise<RecordResult[]> {
   const { entries } = await entriesIn(jobId, range);
   return entries.flatMap((e) => e.records);
+}
+
+/** Influencers in a time range, in timestamp order (then in stored order within a bucket). */
+export async function queryInfluencers(jobId: string, range: TimeRange): Promise<InfluencerResult[]> {
+  const { entries } = await entriesIn(jobId, range);
+  return entries.flatMap((e) => e.influencers ?? []);
 }
 
 /** Model plot results in a time range, in timestamp order. */

@@ -10,6 +10,7 @@ import { BUCKET_SCOPE, recordScope } from '../normalizer.ts';
 import { clampProbability, rawScoreFromLn } from '../stats.ts';
 import type { BucketResult, ModelPlotResult, RecordResult } from '../types.ts';
 import { countBucket } from './data-counts.ts';
+import { addInfluencers } from './influencers.ts';
 import { createSeries } from './memory.ts';
 import { plotPoint, recordResult } from './results.ts';
 import type { Acc, Detector, OpenBucket, Series } from './series.ts';
@@ -155,6 +156,7 @@ export function scoreBucket(model: ModelState, idx: number, ob: OpenBucket | und
     result.model_plot = plot;
     pass.plot = null;
   }
+  addInfluencers(model, result);
   return result;
 }
 

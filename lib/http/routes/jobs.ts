@@ -9,8 +9,12 @@ import { openJob } from '../../app/open.ts';
 import { postData } from '../../app/post-data.ts';
 import { putJob } from '../../app/put-job.ts';
 import { datafeedRequestContext } from '../../app/put-datafeed.ts';
-import { getBucketsJson, getModelPlot, getNotifications, getRecords } from '../../app/results.ts';
+import { getOverallBuckets } from '../../app/overall-buckets.ts';
+import { getBucketsJson, getInfluencers, getModelPlot, getNotifications, getRecords } from '../../app/results.ts';
 import { updateJob } from '../../app/update.ts';
+import { EsError } from '../../domain/errors.ts';
+import { checkTopN } from '../../domain/overall-buckets.ts';
+import { javaParseDouble, parseTimeValue } from '../../domain/units.ts';
 import { dateParam, flushTimeParam, objectBody, requireBody, validateFlush, type BodyField } from '../body.ts';
 import type { HttpRequest, HttpResult, RouteHandler } from '../chain.ts';
 import { booleanParam, checkBodyTimeout, intParam, timeParam, waitLimit } from '../params.ts';
@@ -247,6 +251,101 @@ const recordsRoute: RouteHandler = {
   },
 };
 
+/**
+ * A double query parameter as Java's `Double.parseDouble` reads it (RestGetInfluencersAction,
+ * RestGetOverallBucketsAction).
+ * @throws 400 number_format_exception `For input string: "<v>"`
+ */
+function doubleParam(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = javaParseDouble(value);
+  if (n === undefined) throw new EsError('number_format_exception', 400, `For input string: "${value}"`);
+  return n;
+}
+
+const INFLUENCER_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'influencer_score', 'exclude_interim'] as const;
+/** GET|POST results/influencers: query parameters, with a body over them (GetInfluencersAction.Request.PARSER). */
+const influencersRoute: RouteHandler = {
+  params: INFLUENCER_KEYS,
+  handle: async (req) => {
+    const p = listParams(req, 'cluster:monitor/xpack/ml/job/results/influencers/get', {
+      start: 'stringOrNull',
+      end: 'stringOrNull',
+      exclude_interim: 'boolean',
+      influencer_score: 'double',
+      sort: 'string',
+      desc: 'boolean',
+    });
+    return {
+      status: 200,
+      body: await getInfluencers(jobId(req), {
+        start: dateParam(p.start, 'start'),
+        end: dateParam(p.end, 'end'),
+        influencerScore: doubleParam(p.influencer_score, 0),
+        excludeInterim: booleanParam(p.exclude_interim, false),
+        sort: p.sort ?? 'influencer_score',
+        desc: booleanParam(p.desc, true),
+        from: intParam(p.from, 'from', 0),
+        size: intParam(p.size, 'size', 100),
+      }),
+    };
+  },
+};
+
+const OVERALL_PARSER = 'cluster:monitor/xpack/ml/job/results/overall_buckets/get';
+/**
+ * GET|POST results/overall_buckets (RestGetOverallBucketsAction): with a body, only the body is
+ * read (GetOverallBucketsAction.Request.PARSER, strict; a bad `top_n`, `start`, `end` or
+ * `bucket_span` is wrapped in `failed to parse field [<f>]`); otherwise the query string.
+ */
+const overallBucketsRoute: RouteHandler = {
+  params: ['top_n', 'bucket_span', 'overall_score', 'exclude_interim', 'start', 'end', 'allow_no_match', 'allow_no_jobs'],
+  handle: async (req) => {
+    let raw: { top_n?: number; bucket_span?: string; overall_score?: number; exclude_interim?: boolean; start?: string; end?: string; allow_no_match?: boolean };
+    if (req.body !== undefined) {
+      raw = objectBody(
+        req.body,
+        OVERALL_PARSER,
+        { job_id: 'string', top_n: 'int', bucket_span: 'string', overall_score: 'double', exclude_interim: 'boolean', start: 'string', end: 'string', allow_no_match: 'boolean' },
+        {
+          check: (field, v) => {
+            if (field === 'top_n') checkTopN(v as number);
+            else if (field === 'bucket_span') parseTimeValue(v as string, 'bucket_span');
+            else if (field === 'start' || field === 'end') dateParam(v as string, field);
+          },
+        },
+      ) as typeof raw;
+    } else {
+      const q = req.query;
+      raw = {
+        top_n: checkTopN(intParam(q.top_n, 'top_n', 1)),
+        bucket_span: q.bucket_span,
+        overall_score: doubleParam(q.overall_score, 0),
+        exclude_interim: booleanParam(q.exclude_interim, false),
+        start: q.start,
+        end: q.end,
+        allow_no_match: booleanParam(q.allow_no_match ?? q.allow_no_jobs, true),
+      };
+    }
+    const deprecated = req.body === undefined && req.query.allow_no_jobs !== undefined ? ALLOW_NO_JOBS_WARNING : undefined;
+    return withWarning(deprecated, async () => ({
+      status: 200,
+      body: await getOverallBuckets(
+        jobId(req),
+        {
+          topN: raw.top_n ?? 1,
+          bucketSpanMs: raw.bucket_span === undefined ? undefined : parseTimeValue(raw.bucket_span, 'bucket_span').ms,
+          overallScore: raw.overall_score ?? 0,
+          excludeInterim: raw.exclude_interim ?? false,
+          start: dateParam(raw.start, 'start'),
+          end: dateParam(raw.end, 'end'),
+        },
+        raw.allow_no_match ?? true,
+      ),
+    }));
+  },
+};
+
 const updateRoute: RouteHandler = {
   params: ['timeout', 'master_timeout'],
   handle: async (req) => queued(await updateJob(jobId(req), requireBody(req), req.receivedMs)),
@@ -294,6 +393,10 @@ export const jobsRoutes: Record<string, RouteHandler> = {
   [`POST ${JOB}/results/buckets/{timestamp}`]: bucketsRoute,
   [`GET ${JOB}/results/records`]: recordsRoute,
   [`POST ${JOB}/results/records`]: recordsRoute,
+  [`GET ${JOB}/results/influencers`]: influencersRoute,
+  [`POST ${JOB}/results/influencers`]: influencersRoute,
+  [`GET ${JOB}/results/overall_buckets`]: overallBucketsRoute,
+  [`POST ${JOB}/results/overall_buckets`]: overallBucketsRoute,
   [`POST ${JOB}/_update`]: updateRoute,
   [`GET ${JOB}/_notifications`]: notificationsRoute,
   [`GET ${JOB}/results/model_plot`]: modelPlotRoute,

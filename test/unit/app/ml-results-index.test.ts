@@ -6,9 +6,14 @@ const listJobConfigs = vi.fn();
 const getJobConfig = vi.fn();
 const queryBuckets = vi.fn();
 const queryRecords = vi.fn();
+const queryInfluencers = vi.fn();
 vi.mock('../../../lib/store/jobs.ts', () => ({ listJobConfigs: () => listJobConfigs(), getJobConfig: (id: string) => getJobConfig(id) }));
-vi.mock('../../../lib/store/results.ts', () => ({ queryBuckets: (...a: unknown[]) => queryBuckets(...a), queryRecords: (...a: unknown[]) => queryRecords(...a) }));
-const { splitMlResults, recordDocId, bucketDocId, mlResultCandidates, MAX_ML_RESULTS_READ } = await import('../../../lib/app/ml-results-index.ts');
+vi.mock('../../../lib/store/results.ts', () => ({
+  queryBuckets: (...a: unknown[]) => queryBuckets(...a),
+  queryRecords: (...a: unknown[]) => queryRecords(...a),
+  queryInfluencers: (...a: unknown[]) => queryInfluencers(...a),
+}));
+const { splitMlResults, recordDocId, bucketDocId, influencerDocId, mlResultCandidates, MAX_ML_RESULTS_READ } = await import('../../../lib/app/ml-results-index.ts');
 
 const H = 3_600_000;
 const NOW = 100 * H;
@@ -16,7 +21,8 @@ const record = (job: string, t: number) => ({ job_id: job, result_type: 'record'
 const bool = (...filter: Query[]): Query => ({ kind: 'bool', filter, must: [], mustNot: [], should: [], minimumShouldMatch: undefined });
 
 beforeEach(() => {
-  for (const f of [listJobConfigs, getJobConfig, queryBuckets, queryRecords]) f.mockReset();
+  for (const f of [listJobConfigs, getJobConfig, queryBuckets, queryRecords, queryInfluencers]) f.mockReset();
+  queryInfluencers.mockResolvedValue([]);
   listJobConfigs.mockResolvedValue([{ job_id: 'a' }, { job_id: 'b' }]);
   getJobConfig.mockImplementation(async (id: string) => (id === 'a' ? { job_id: 'a' } : undefined));
   queryBuckets.mockResolvedValue({ buckets: [], runs: [] });
@@ -46,6 +52,13 @@ describe('the .ml-anomalies-* index names', () => {
     // Java int arithmetic wraps: "polygenelubricants".hashCode() = -2^31.
     expect(recordDocId({ ...record('j', 5), over_field_value: 'polygenelubricants' })).toBe(`j_record_5_3600_0_${29791 - 2 ** 31}_18`);
     expect(bucketDocId({ job_id: 'j', timestamp: 7, bucket_span: 60 })).toBe('j_bucket_7_60');
+    // Influencer.getId: String.hashCode of the value ("hello" 99162322; one that overflows) and its length.
+    expect(influencerDocId({ job_id: 'j', timestamp: 7, bucket_span: 60, influencer_field_name: 'host', influencer_field_value: 'hello' })).toBe(
+      'j_influencer_7_60_host_99162322_5',
+    );
+    expect(influencerDocId({ job_id: 'j', timestamp: 7, bucket_span: 60, influencer_field_name: 'u', influencer_field_value: 'polygenelubricants' })).toBe(
+      `j_influencer_7_60_u_${-(2 ** 31)}_18`,
+    );
   });
 });
 
@@ -61,6 +74,23 @@ describe('reading the results a search needs', () => {
     expect(queryRecords).toHaveBeenCalledTimes(1);
     expect(queryRecords).toHaveBeenCalledWith('b', { startMs: NOW - H, endMs: NOW });
     expect(got.map((c) => c.doc.index)).toEqual(['.ml-anomalies-shared']);
+  });
+
+  it('serves influencer results, with their id, when the query asks for them', async () => {
+    const infl = {
+      job_id: 'a',
+      result_type: 'influencer',
+      timestamp: 90 * H,
+      bucket_span: 3600,
+      influencer_field_name: 'host',
+      influencer_field_value: 'hello',
+      influencer_score: 60,
+    };
+    queryInfluencers.mockResolvedValue([infl]);
+    const got = await mlResultCandidates({ all: false, jobs: ['a'], patterns: [] }, { kind: 'term', field: 'result_type', value: 'influencer' }, NOW, false);
+    expect(queryBuckets).not.toHaveBeenCalled();
+    expect(queryRecords).not.toHaveBeenCalled();
+    expect(got.map((c) => [c.doc.id, c.doc.source])).toEqual([[`a_influencer_${90 * H}_3600_host_99162322_5`, infl]]);
   });
 
   it('.ml-anomalies-<pattern> reads the jobs whose id matches it', async () => {

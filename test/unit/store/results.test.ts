@@ -8,10 +8,24 @@ import { memoryTable } from './memory-table.ts';
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
 const ddb = mockClient(DynamoDBDocumentClient);
-const { deleteResultsBefore, newestBucketItem, queryBuckets, resultItemKeys, writeResults, queryModelPlot, SCORE_INDEX_FLOOR } = await import('../../../lib/store/results.ts');
+const {
+  deleteResultsBefore,
+  newestBucketItem,
+  queryBuckets,
+  queryInfluencers,
+  queryRecords,
+  readIndex,
+  readScoreIndex,
+  resultItemKeys,
+  writeResults,
+  queryModelPlot,
+  SCORE_INDEX_FLOOR,
+} = await import('../../../lib/store/results.ts');
 const { decodeBucketPart, decodePart, entriesOfPart, entryOf, packBuckets, PART_FORMAT, PART_RAW_BYTES, scoreItems } = await import('../../../lib/store/result-parts.ts');
 const { keys, scoreHex } = await import('../../../lib/store/keys.ts');
 
+/** One in-memory table for the file: the mock answers with the table wired last. */
+const sharedTable = memoryTable(ddb);
 const SPAN = 3_600_000;
 const T0 = Date.UTC(2026, 2, 31, 20);
 
@@ -228,8 +242,75 @@ describe('the bucket part format', () => {
   });
 });
 
+describe('influencers in the results layout', () => {
+  const table = sharedTable;
+  beforeEach(() => {
+    ddb.resetHistory();
+    table.items.clear();
+  });
+  const infl = (i: number, value: string, score: number, is_interim = false) => ({
+    job_id: 'job-a',
+    result_type: 'influencer' as const,
+    influencer_field_name: 'host',
+    influencer_field_value: value,
+    host: value,
+    influencer_score: score,
+    initial_influencer_score: score,
+    probability: 0.001,
+    bucket_span: 3600,
+    is_interim,
+    timestamp: T0 + i * SPAN,
+  });
+  // Hours 0-2 of March 31: bucket 1 has two influencers; hour 3 is interim with one.
+  const finals = [bucket(0), bucket(1, { influencers: [infl(1, 'web-2', 75), infl(1, 'web-1', 5)] }), bucket(2)];
+  const interim = bucket(3, { is_interim: true, influencers: [infl(3, 'web-3', 40, true)] });
+
+  it('stores them in their own body of the part, counted in the summary and indexed from the floor', async () => {
+    await writeResults('job-a', [...finals, interim]);
+    const part = table.items.get(`results#job-a#2026-03\u0000b#${String(T0).padStart(15, '0')}`) as Record<string, unknown>;
+    expect(part.zi).toBeInstanceOf(Uint8Array);
+    const summary = table.items.get(`resultsidx#job-a\u0000${String(T0).padStart(15, '0')}`) as Record<string, unknown>;
+    expect(JSON.parse(summary.parts as string)).toEqual([[T0, 3, 0, 80, -1, 2, 75]]);
+    const hits = await readScoreIndex('job-a', 'influencer', SCORE_INDEX_FLOOR, {});
+    expect(hits).toEqual([{ doc: infl(1, 'web-2', 75), order: `${String(T0 + SPAN).padStart(15, '0')}#0000` }]);
+    expect((await readIndex('job-a', {})).parts[0]).toMatchObject({ influencers: 2, maxInfluencerScore: 75 });
+    // Served in time order, the interim bucket's too; never inside a bucket document.
+    expect(await queryInfluencers('job-a', {})).toEqual([infl(1, 'web-2', 75), infl(1, 'web-1', 5), infl(3, 'web-3', 40, true)]);
+    const { buckets } = await queryBuckets('job-a', {});
+    expect(buckets).toHaveLength(4);
+    expect(buckets.some((b) => 'influencers' in b)).toBe(false);
+    expect(await queryRecords('job-a', {})).toEqual([]);
+    // Deleting the job removes the score entry with the rest; retention past the bucket removes it too.
+    expect((await resultItemKeys('job-a')).some((k) => k.sk.startsWith('i#'))).toBe(true);
+    await deleteResultsBefore('job-a', T0 + 2 * SPAN);
+    expect([...table.items.keys()].some((k) => k.startsWith('resultscore#job-a\u0000i#'))).toBe(false);
+  });
+
+  it('keeps parts without influencers as before: no body, a five-entry summary, entries without the key', () => {
+    const { parts, summaries } = packBuckets('job-a', [bucket(0), bucket(1)]);
+    expect(parts[0]?.zi).toBeUndefined();
+    expect(JSON.parse(summaries[0]?.parts as string)).toEqual([[T0, 2, 0, 80, -1]]);
+    const part = decodeBucketPart(parts[0] as Record<string, unknown>, true);
+    expect(part.influencers).toEqual([[], []]);
+    expect(entriesOfPart(part)).toEqual([bucket(0), bucket(1)]);
+  });
+
+  it('round-trips every kind through a part, and reads only the bodies asked for', () => {
+    const [item] = packBuckets('job-a', finals).parts as Record<string, unknown>[];
+    expect(entriesOfPart(decodeBucketPart(item as Record<string, unknown>, true))).toEqual(finals);
+    const onlyInfluencers = decodeBucketPart({ ...item, zr: undefined }, false, true);
+    expect(onlyInfluencers.records).toBeUndefined();
+    expect(onlyInfluencers.influencers?.[1]).toEqual([infl(1, 'web-2', 75), infl(1, 'web-1', 5)]);
+    expect(decodeBucketPart({ ...item, zi: undefined }, true, false).influencers).toBeUndefined();
+    expect(scoreItems('job-a', finals, SCORE_INDEX_FLOOR).map((i) => i.sk)).toEqual([
+      `b#${scoreHex(80)}#${String(T0).padStart(15, '0')}`,
+      `i#${scoreHex(75)}#${String(T0 + SPAN).padStart(15, '0')}#0000`,
+    ]);
+  });
+});
+
 describe('the results retention adapter', () => {
-  const table = memoryTable(ddb);
+  const table = sharedTable;
   beforeEach(() => {
     ddb.resetHistory();
     table.items.clear();
