@@ -40,7 +40,8 @@
  *   is learnt again.
  * - **Multi-bucket feature**: the 0.9-weighted mean of the last 12 standardised residuals
  *   (bursts counted as 4σ; defined with at least 9), its variance learnt (residuals are often
- *   autocorrelated), its one-sided tail p_multi (normal; a t(8) for skewed counts) combined
+ *   autocorrelated; never below the value for independent residuals), its one-sided tail
+ *   p_multi (normal; a t(8) for skewed counts) combined
  *   with the single-bucket p_single (the smaller of the two, doubled: two tests), and
  *   multi_bucket_impact computed from both by Elasticsearch's formula.
  */
@@ -362,7 +363,7 @@ export class FeatureModel {
     const sd = this.scale(p, typical, isCount);
     const z = r / sd;
     const lnS = this.singleTail(x, typical, sd, z, side, isCount);
-    const lnM = this.multiTail(z, side, isCount);
+    const lnM = this.multiTail(z, sd, side, isCount);
     this.lastLnSingle = lnS;
     this.lastLnMulti = lnM;
     const lnMin = lnS < lnM ? lnS : lnM;
@@ -395,10 +396,22 @@ export class FeatureModel {
   }
 
   /** ln p of the multi-bucket feature with the current residual z appended (0 until defined). */
-  private multiTail(z: number, side: Side, isCount: boolean): number {
+  private multiTail(z: number, sd: number, side: Side, isCount: boolean): number {
     if (this.mbCount + 1 < MB_MIN) return 0;
     const m = this.mbMean(clampZ(z));
-    const zm = m / Math.sqrt(this.mbVar);
+    // The learnt variance is floored at what independent residuals would give: a mean of 12
+    // residuals of variance σz² = (learnt spread)² / sd² has variance σz²·MB_IID_VAR (σz² is
+    // below 1 where the spread floor or the young-model widening dominates sd, and the floor
+    // follows it). Positive autocorrelation, the common case, only raises the variance; a
+    // learnt value below the floor comes from runs of identical or quantised values, not from
+    // a real negative autocorrelation, and an over-confident variance turned the trail of one
+    // burst in the ring into p ~1e-20 for the next 12 buckets, trails that then filled the
+    // normaliser's top percentiles. NAB standard 55.1 with the floor, 54.6 without (low-FP
+    // 45.6 / 44.6; the floor at MB_IID_VAR itself, ignoring σz², gave 55.0 but missed the
+    // break of a ramp whose σz² is 0.2).
+    const floor = sd > 0 ? (this.variance / (sd * sd)) * MB_IID_VAR : MB_IID_VAR;
+    const v = this.mbVar > floor ? this.mbVar : floor;
+    const zm = m / Math.sqrt(v);
     if (side === SIDE_HIGH && zm <= 0) return 0;
     if (side === SIDE_LOW && zm >= 0) return 0;
     // The more extreme of the two one-sided tails (ml-cpp takes the min over both sides).

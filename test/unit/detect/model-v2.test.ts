@@ -190,3 +190,27 @@ describe('multi_bucket_impact', () => {
     expect(rec?.multi_bucket_impact).toBeGreaterThan(3);
   });
 });
+
+describe('multi-bucket variance', () => {
+  it('never assumes less variance than independent residuals of the learnt spread give', () => {
+    // A learnt variance below the independent-residual value (runs of identical or quantised
+    // values teach it) must not make the 12-bucket mean more significant than independent
+    // residuals would: both small learnt variances give the same p, the floor's.
+    const params = featureParams(10 * MINUTE);
+    const g = gaussian(rng(21));
+    const f = new FeatureModel();
+    for (let b = 0; b < 400; b++) f.update(params, 50 + g(), b * 10 * MINUTE, 10 * MINUTE, false);
+    const at = (mbVar: number): number => {
+      f.mbVar = mbVar;
+      f.evaluate(params, 53, 400 * 10 * MINUTE, 10 * MINUTE, SIDE_BOTH, false);
+      return f.lastLnMulti;
+    };
+    const floored = at(1e-4);
+    expect(at(1e-3)).toBe(floored);
+    // The floor is the independent-residual value: a mean of one 3σ residual and 11 ordinary
+    // ones is not beyond about 3σ of its own spread (p not below ~1e-4).
+    expect(floored).toBeGreaterThan(Math.log(1e-4));
+    // Above the floor the learnt variance is used.
+    expect(at(1)).toBeGreaterThan(floored);
+  });
+});
