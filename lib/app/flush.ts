@@ -5,6 +5,7 @@ import type { JobRuntime } from '../domain/state.ts';
 import type { Command } from '../domain/command.ts';
 import { getJobRuntime, putJobRuntime } from '../store/jobs.ts';
 import { awaitWithoutTimeout, submitCommand, type Queued } from './commands.ts';
+import { renormalizationPending, submitRenormalization } from './renormalize.ts';
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 import { loadJob, refuseInUpgradeMode } from './job-lookup.ts';
 import { evictModel, loadModel } from './live-model.ts';
@@ -48,7 +49,11 @@ export async function processFlush(
   commandId: string,
   params: { calc_interim?: boolean; advance_time?: number; skip_time?: number },
 ): Promise<{ flushed: true; last_finalized_bucket_end?: number }> {
-  if (rt.last_command?.id === commandId) return rt.last_command.response as { flushed: true };
+  if (rt.last_command?.id === commandId) {
+    // Redelivered after its commit: the renormalization it requested may never have been queued (a crash in between).
+    if (renormalizationPending(rt)) await submitRenormalization(job.job_id);
+    return rt.last_command.response as { flushed: true };
+  }
   transitionJob(rt, { type: 'require_open' });
   const model = await loadModel(job, rt);
   const started = performance.now();

@@ -7,6 +7,7 @@
  * | job runtime state | `job#<job_id>` | `state` |
  * | live model state chunk | `job#<job_id>` | `model#<generation, 10 digits>#<n, 4 digits>` |
  * | model snapshot metadata | `job#<job_id>` | `snapshot#<snapshot_id>` |
+ * | renormalization plan of the chunk being rescored (`parts`, `planned` score index keys) | `job#<job_id>` | `renormplan` |
  * | model snapshot state chunk | `job#<job_id>` | `snapstate#<snapshot_id>#<n>` |
  * | results: group summary (one per `writeResults` call and UTC month: `last`, `span`, its parts with counts and top scores) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>` |
  * | results: empty run (`{job_id, timestamp, end, bucket_span}`) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>#run` |
@@ -162,6 +163,7 @@ export const keys = {
   modelChunk: (jobId: string, generation: number, n: number) => ({ pk: `job#${jobId}`, sk: `model#${pad(generation, 10)}#${pad(n, 4)}` }),
   modelPrefix: 'model#',
   snapshot: (jobId: string, snapshotId: string) => ({ pk: `job#${jobId}`, sk: `snapshot#${snapshotId}` }),
+  renormalizationPlan: (jobId: string) => ({ pk: `job#${jobId}`, sk: 'renormplan' }),
   snapshotPrefix: 'snapshot#',
   snapshotChunk: (jobId: string, snapshotId: string, n: number) => ({ pk: `job#${jobId}`, sk: `snapstate#${snapshotId}#${pad(n, 4)}` }),
   snapshotChunkPrefix: (snapshotId: string) => `snapstate#${snapshotId}#`,
