@@ -110,6 +110,15 @@ export async function submitRenormalization(jobId: string): Promise<void> {
   await submitCommand({ action: 'renormalize', es_action: RENORMALIZE_ACTION, description: `renormalize results of job [${jobId}]`, targets: [jobId] });
 }
 
+/** Invocation facts and test seams of {@link applyRenormalize}. */
+export interface RenormalizeOptions {
+  /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis). */
+  remainingMs?: () => number;
+  /** Buckets a chunk stops at ({@link CHUNK_MAX_BUCKETS}) and an invocation hands on after ({@link INVOCATION_MAX_BUCKETS}). */
+  chunkBuckets?: number;
+  invocationBuckets?: number;
+}
+
 /** What a `renormalize` command did: buckets rescored in this invocation, and how many of them changed. */
 export interface RenormalizeResponse {
   renormalized: boolean;
@@ -126,7 +135,9 @@ export interface RenormalizeResponse {
  * @throws RenormalizationDeferred to hand on (out of time or of this invocation's share)
  * @throws WorkParked when upgrade mode halts job work
  */
-export async function applyRenormalize(jobId: string, opts: { remainingMs?: () => number } = {}): Promise<RenormalizeResponse> {
+export async function applyRenormalize(jobId: string, opts: RenormalizeOptions = {}): Promise<RenormalizeResponse> {
+  const chunkBuckets = opts.chunkBuckets ?? CHUNK_MAX_BUCKETS;
+  const invocationBuckets = opts.invocationBuckets ?? INVOCATION_MAX_BUCKETS;
   const out: RenormalizeResponse = { renormalized: false, buckets: 0, updated: 0 };
   let savedChecked = false;
   for (;;) {
@@ -134,7 +145,7 @@ export async function applyRenormalize(jobId: string, opts: { remainingMs?: () =
     const [halts, stored, rt] = await Promise.all([upgradeModeHalts(), getJobConfig(jobId), getJobRuntime(jobId)]);
     if (halts) throw new WorkParked(`renormalization of job [${jobId}]`);
     if (!stored || !rt || !renormalizationPending(rt)) return out;
-    if (out.buckets >= INVOCATION_MAX_BUCKETS) throw new RenormalizationDeferred(jobId);
+    if (out.buckets >= invocationBuckets) throw new RenormalizationDeferred(jobId);
     const st = rt.renormalization as RenormalizationState;
     const start = st.start ?? 0;
     const end = st.end ?? 0;
@@ -153,7 +164,7 @@ export async function applyRenormalize(jobId: string, opts: { remainingMs?: () =
       }
     }
     const todo = window ? window.parts.filter((p) => st.cursor === undefined || p.t >= st.cursor) : [];
-    const chunk = takeChunk(todo);
+    const chunk = takeChunk(todo, chunkBuckets);
     let next: RenormalizationState;
     if (chunk.length === 0 || !model || !window) {
       // Pass done (or nothing to rescore): every request up to now is served.
@@ -174,12 +185,12 @@ export async function applyRenormalize(jobId: string, opts: { remainingMs?: () =
   }
 }
 
-/** The next chunk of parts: at least one, at most {@link CHUNK_MAX_PARTS}, stopping once {@link CHUNK_MAX_BUCKETS} buckets are in. */
-function takeChunk(parts: readonly WindowPart[]): WindowPart[] {
+/** The next chunk of parts: at least one, at most {@link CHUNK_MAX_PARTS}, stopping once `maxBuckets` buckets are in. */
+function takeChunk(parts: readonly WindowPart[], maxBuckets: number): WindowPart[] {
   const out: WindowPart[] = [];
   let buckets = 0;
   for (const p of parts) {
-    if (out.length >= CHUNK_MAX_PARTS || (out.length > 0 && buckets >= CHUNK_MAX_BUCKETS)) break;
+    if (out.length >= CHUNK_MAX_PARTS || (out.length > 0 && buckets >= maxBuckets)) break;
     out.push(p);
     buckets += p.buckets;
   }

@@ -1,3 +1,4 @@
+import type { estypes } from '@elastic/elasticsearch';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { esClient, uniqueId } from './client.ts';
 
@@ -39,7 +40,9 @@ async function run(jobId: string, update?: Record<string, unknown>): Promise<voi
   await es.ml.flushJob({ job_id: jobId });
 }
 
-const bucketAt = async (jobId: string, h: number) => (await es.ml.getBuckets({ job_id: jobId, timestamp: String(T0 + h * HOUR), expand: true })).buckets[0]!;
+/** A bucket with its records (`expand`), as the client returns it. */
+type Expanded = estypes.MlBucketSummary & { records: estypes.MlAnomaly[] };
+const bucketAt = async (jobId: string, h: number) => (await es.ml.getBuckets({ job_id: jobId, timestamp: String(T0 + h * HOUR), expand: true })).buckets[0] as Expanded;
 
 beforeAll(async () => {
   await run(defaultJob);
@@ -52,7 +55,7 @@ describe('renormalization', () => {
       const b = await bucketAt(defaultJob, h);
       expect(b.initial_anomaly_score).toBeGreaterThanOrEqual(50);
       expect(b.anomaly_score).toBeLessThan(b.initial_anomaly_score / 2);
-      const r = b.records![0]!;
+      const r = b.records[0]!;
       expect(r.initial_record_score).toBeGreaterThanOrEqual(50);
       expect(r.record_score).toBeLessThan(r.initial_record_score / 2);
       // The bucket is the container of its bucket influencers: its score is theirs.
@@ -63,7 +66,7 @@ describe('renormalization', () => {
     expect(large.anomaly_score).toBeGreaterThanOrEqual(75);
     // Results records read the parts: the same new scores.
     const records = (await es.ml.getRecords({ job_id: defaultJob, start: String(T0 + FIRST * HOUR), end: String(T0 + FIRST * HOUR + 1) })).records;
-    expect(records[0]?.record_score).toBe((await bucketAt(defaultJob, FIRST)).records![0]!.record_score);
+    expect(records[0]?.record_score).toBe((await bucketAt(defaultJob, FIRST)).records[0]!.record_score);
   });
 
   it('record_score and anomaly_score filters and sorts see the new scores (score index and parts)', async () => {
@@ -82,7 +85,7 @@ describe('renormalization', () => {
       index: `.ml-anomalies-${defaultJob}`,
       query: { bool: { filter: [{ term: { result_type: 'record' } }, { range: { timestamp: { gte: T0 + FIRST * HOUR, lt: T0 + FIRST * HOUR + 1 } } }] } },
     })) as any;
-    expect(r.hits.hits[0]._source).toMatchObject({ record_score: b.records![0]!.record_score, initial_record_score: b.records![0]!.initial_record_score });
+    expect(r.hits.hits[0]._source).toMatchObject({ record_score: b.records[0]!.record_score, initial_record_score: b.records[0]!.initial_record_score });
     const alerts = await es.count({ index: `.ml-anomalies-${defaultJob}`, query: { bool: { filter: [{ term: { result_type: 'record' } }, { range: { record_score: { gte: 50 } } }] } } });
     expect(alerts.count).toBe(1);
   });
@@ -90,7 +93,7 @@ describe('renormalization', () => {
   it('honours renormalization_window_days set by a job update: outside the window nothing changes', async () => {
     const first = await bucketAt(windowedJob, FIRST);
     expect(first.anomaly_score).toBe(first.initial_anomaly_score);
-    expect(first.records![0]!.record_score).toBe(first.records![0]!.initial_record_score);
+    expect(first.records[0]!.record_score).toBe(first.records[0]!.initial_record_score);
     const second = await bucketAt(windowedJob, SECOND);
     expect(second.anomaly_score).toBeLessThan(second.initial_anomaly_score / 2);
     // Both jobs saw the same data and scored it the same at first.

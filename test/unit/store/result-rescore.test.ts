@@ -146,7 +146,7 @@ describe('planning a renormalization chunk', () => {
     expect(p.unchanged).toBe(8);
     expect(p.parts).toHaveLength(1);
     expect(p.parts[0]).toMatchObject({ f: PART_FORMAT, pk: keys.resultBucketPart(JOB, T0).pk, sk: keys.resultBucketPart(JOB, T0).sk });
-    const sks = (items: { sk: unknown }[]) => items.map((i) => String(i.sk)).sort();
+    const sks = (items: readonly Record<string, unknown>[]) => items.map((i) => String(i.sk)).sort();
     // Moved: bucket 2 and its record from 60 to 20; bucket 8 and its record from 12 to below the floor (only deleted).
     expect(sks(p.scoreDeletes)).toEqual(
       sks([
