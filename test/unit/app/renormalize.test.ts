@@ -136,16 +136,27 @@ describe('the renormalize command', () => {
     expect(storedState().scores[6]).toBe(80);
   });
 
-  it('a chunk cut short by a crash is completed from its saved plan, even when the job took more data (other normalisers) meanwhile', async () => {
+  it('a crash in the score index step leaves old scores and is completed on the next run', async () => {
     state.model = modelScoring((i) => (i === 6 ? 20 : initial(i)));
-    // The crash: the score index step fails once the raised summaries are written.
     table.failBatchWrites = 1;
     await expect(applyRenormalize(JOB)).rejects.toThrow('crash');
+    expect(storedState()).toEqual({ scores: [0, 60, 0, 0, 0, 0, 80, 0, 0, 30, 0, 0], consistent: true });
+    await applyRenormalize(JOB);
+    expect(storedState()).toEqual({ scores: [0, 60, 0, 0, 0, 0, 20, 0, 0, 30, 0, 0], consistent: true });
+  });
+
+  it('a chunk cut short by a crash is completed from its saved plan, even when the job took more data (other normalisers) meanwhile', async () => {
+    state.model = modelScoring((i) => (i === 6 ? 20 : initial(i)));
+    // The crash: after the score index moved, the part's rewrite fails.
+    table.failPut = (item) => String(item.pk).startsWith(`results#${JOB}#`);
+    await expect(applyRenormalize(JOB)).rejects.toThrow('crash');
     expect(table.items.has(`${keys.renormalizationPlan(JOB).pk}\u0000${keys.renormalizationPlan(JOB).sk}`)).toBe(true);
-    // Run again with other normalisers.
+    // Run again with other normalisers: the entry put under 20 must not outlive the rerun.
+    table.failPut = undefined;
     state.model = modelScoring((i) => (i === 6 ? 50 : initial(i)));
     await applyRenormalize(JOB);
     expect(storedState()).toEqual({ scores: [0, 60, 0, 0, 0, 0, 50, 0, 0, 30, 0, 0], consistent: true });
+    expect(table.items.has(`${keys.bucketScore(JOB, 20, T0 + 6 * SPAN).pk}\u0000${keys.bucketScore(JOB, 20, T0 + 6 * SPAN).sk}`)).toBe(false);
     expect(table.items.has(`${keys.renormalizationPlan(JOB).pk}\u0000${keys.renormalizationPlan(JOB).sk}`)).toBe(false);
   });
 

@@ -25,6 +25,8 @@ export interface MemoryTable {
   reads: number;
   /** BatchWriteItem calls still to fail (a crash injected by a fault test), each before writing anything. */
   failBatchWrites: number;
+  /** A crash injected by a fault test: a PutItem of an item this returns true for fails before writing. */
+  failPut?: (item: Record<string, unknown>) => boolean;
 }
 
 const id = (pk: unknown, sk: unknown) => `${pk}\u0000${sk}`;
@@ -47,6 +49,7 @@ export function memoryTable(stub: AwsStub<ServiceInputTypes, ServiceOutputTypes,
   });
   stub.on(PutCommand).callsFake((input) => {
     const item = input.Item as Item;
+    if (table.failPut?.(item)) throw new Error('crash');
     const old = table.items.get(id(item.pk, item.sk));
     if (input.ConditionExpression?.includes('#f < :f') && old && !((old.from as number) < (input.ExpressionAttributeValues?.[':f'] as number))) {
       throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
