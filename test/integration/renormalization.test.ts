@@ -99,4 +99,26 @@ describe('renormalization', () => {
     // Both jobs saw the same data and scored it the same at first.
     expect(first.initial_anomaly_score).toBe((await bucketAt(defaultJob, FIRST)).initial_anomaly_score);
   });
+
+  it('results retention and job deletion keep working on rescored results', async () => {
+    // Retention counts back from the newest bucket (hour 718): 10 days keep hour 478 on, so the first anomaly goes.
+    await es.ml.updateJob({ job_id: defaultJob, results_retention_days: 10 });
+    expect(await es.ml.deleteExpiredData({ job_id: defaultJob })).toEqual({ deleted: true });
+    const kept = await es.ml.getRecords({ job_id: defaultJob, record_score: 0, sort: 'record_score', desc: true, page: { size: 1000 } });
+    const times = kept.records.map((r) => r.timestamp);
+    expect(times).toContain(T0 + SECOND * HOUR);
+    expect(times).not.toContain(T0 + FIRST * HOUR);
+    expect(Math.min(...times)).toBeGreaterThanOrEqual(T0 + 478 * HOUR);
+    const second = await bucketAt(defaultJob, SECOND);
+    expect(second.anomaly_score).toBeLessThan(second.initial_anomaly_score / 2);
+    await es.ml.closeJob({ job_id: defaultJob });
+    await es.ml.deleteJob({ job_id: defaultJob });
+    await es.ml.putJob({
+      job_id: defaultJob,
+      analysis_config: { bucket_span: '1h', detectors: [{ function: 'mean', field_name: 'v' }] },
+      data_description: { time_field: 'timestamp', time_format: 'epoch_ms' },
+    });
+    expect((await es.ml.getBuckets({ job_id: defaultJob })).count).toBe(0);
+    expect((await es.ml.getRecords({ job_id: defaultJob, record_score: 10 })).count).toBe(0);
+  });
 });
