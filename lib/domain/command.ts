@@ -6,7 +6,21 @@ import type { EsErrorBody } from './errors.ts';
  * the task of one command event (lib/http/command.ts): the ingress runs it where it records
  * it and records its outcome itself; it is never sent to the command queue.
  */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch', 'command_event', 'maintenance', 'renormalize'] as const;
+export const commandActions = [
+  'open',
+  'data',
+  'flush',
+  'close',
+  'delete',
+  'persist',
+  'update',
+  'datafeed',
+  'upgrade_mode',
+  'watch',
+  'command_event',
+  'maintenance',
+  'renormalize',
+] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */

@@ -160,6 +160,5 @@ export function planRescore(input: RescoreInput): RescorePlan {
 }
 
 function dedupe(list: { pk: string; sk: string }[]): { pk: string; sk: string }[] {
-  const seen = new Set<string>();
-  return list.filter((k) => !seen.has(k.sk) && (seen.add(k.sk), true));
+  return [...new Map(list.map((k) => [k.sk, k])).values()];
 }

@@ -86,7 +86,10 @@ describe('renormalization', () => {
       query: { bool: { filter: [{ term: { result_type: 'record' } }, { range: { timestamp: { gte: T0 + FIRST * HOUR, lt: T0 + FIRST * HOUR + 1 } } }] } },
     })) as any;
     expect(r.hits.hits[0]._source).toMatchObject({ record_score: b.records[0]!.record_score, initial_record_score: b.records[0]!.initial_record_score });
-    const alerts = await es.count({ index: `.ml-anomalies-${defaultJob}`, query: { bool: { filter: [{ term: { result_type: 'record' } }, { range: { record_score: { gte: 50 } } }] } } });
+    const alerts = await es.count({
+      index: `.ml-anomalies-${defaultJob}`,
+      query: { bool: { filter: [{ term: { result_type: 'record' } }, { range: { record_score: { gte: 50 } } }] } },
+    });
     expect(alerts.count).toBe(1);
   });
 

@@ -98,7 +98,11 @@ function storedState(): { scores: number[]; consistent: boolean } {
 beforeEach(async () => {
   ddb.reset();
   table = memoryTable(ddb);
-  for (let g = 0; g < 3; g++) await writeResults(JOB, Array.from({ length: 4 }, (_, k) => bucket(g * 4 + k, initial(g * 4 + k))));
+  for (let g = 0; g < 3; g++)
+    await writeResults(
+      JOB,
+      Array.from({ length: 4 }, (_, k) => bucket(g * 4 + k, initial(g * 4 + k))),
+    );
   state.rt = {
     ...newJobRuntime(JOB, 0),
     state: 'opened',

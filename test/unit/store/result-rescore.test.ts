@@ -134,7 +134,12 @@ function expectConsistent(store: Store): void {
 }
 
 // Bucket 2 is a moderate anomaly (60, its record 60), bucket 5 a big one (90), bucket 8 a small one (12); the rest score 0–1.
-const history = () => stored(Array.from({ length: 10 }, (_, i) => (i === 2 ? bucket(i, 60, [rec(i, 60)]) : i === 5 ? bucket(i, 90, [rec(i, 90)]) : i === 8 ? bucket(i, 12, [rec(i, 12)]) : bucket(i, i % 2))));
+const history = () =>
+  stored(
+    Array.from({ length: 10 }, (_, i) =>
+      i === 2 ? bucket(i, 60, [rec(i, 60)]) : i === 5 ? bucket(i, 90, [rec(i, 90)]) : i === 8 ? bucket(i, 12, [rec(i, 12)]) : bucket(i, i % 2),
+    ),
+  );
 const original = (i: number) => (i === 2 ? 60 : i === 5 ? 90 : i === 8 ? 12 : i % 2);
 
 describe('planning a renormalization chunk', () => {
@@ -220,7 +225,10 @@ describe('planning a renormalization chunk', () => {
     const store = history();
     const first = plan(store, (i) => (i === 2 ? 20 : original(i)));
     for (const s of steps(first, store).slice(0, 2)) s();
-    run(plan(store, (i) => (i === 2 ? 30 : original(i))), store);
+    run(
+      plan(store, (i) => (i === 2 ? 30 : original(i))),
+      store,
+    );
     expect(store.has(id(keys.bucketScore(JOB, 20, T0 + 2 * SPAN)))).toBe(true);
   });
 
