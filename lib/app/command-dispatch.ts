@@ -31,7 +31,7 @@ export type ApplyCommand = (cmd: Command, target: string, opts: ApplyOptions) =>
 export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   open: (cmd, target) => applyOpen(target, cmd.command_id),
   data: (cmd, target, opts) => applyPostData(cmd, target, opts.payload),
-  flush: (cmd, target) => applyFlush(cmd, target),
+  flush: (cmd, target, opts) => applyFlush(cmd, target, opts.remainingMs ? { remainingMs: opts.remainingMs } : {}),
   close: (cmd, target, opts) => applyClose(target, cmd.command_id, opts),
   update: async (cmd, target) => applyUpdateCommand(target, await getCommandPayload(cmd)),
   persist: (cmd, target) => applyPersist(target, cmd.command_id),

@@ -53,7 +53,8 @@ export function withBucketCounts(dc: DataCounts, model: AnomalyModel): DataCount
  * lifecycle's `progress` event, which sets the version (the stored version + 1). Once it is
  * committed, the final records at or above the job's `custom_settings.event_record_score_threshold`
  * are published as `ML Anomaly Record` events, and when the batch moved the model's normalisers a
- * renormalization is requested with the same write and queued after it (`renormalize.ts`).
+ * renormalization is requested with the same write and queued after it (`renormalize.ts`), unless
+ * `queueRenormalization` is false: a flush or close carries it out itself before it answers.
  * @throws StaleStateError when the runtime item changed meanwhile (the model cache is dropped)
  */
 export async function commitBatch(
@@ -63,6 +64,7 @@ export async function commitBatch(
   buckets: BucketResult[],
   next: Partial<JobRuntime>,
   interim: BucketResult[] = [],
+  queueRenormalization = true,
 ): Promise<JobRuntime> {
   try {
     // Empty runs finalised by this call (ingest, flush or finalizeAll) go with its buckets.
@@ -105,7 +107,7 @@ export async function commitBatch(
         // Records are final and written for the first time here (a renormalization never comes back through): anomaly events go now.
         anomalyRecordsWritten(job, buckets),
         // Queued once the request is durable: a crash before this is caught by the redelivery (processData, processFlush).
-        renormalization.requested ? submitRenormalization(job.job_id) : undefined,
+        renormalization.requested && queueRenormalization ? submitRenormalization(job.job_id) : undefined,
       ]),
     );
     return committed;

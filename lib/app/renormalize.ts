@@ -60,7 +60,7 @@ export const CHUNK_MAX_PARTS = 100;
 export const CHUNK_MAX_BUCKETS = 10_000;
 /** Buckets one invocation rescores before it hands on, so the job's next command waits for about a second of it at most. */
 export const INVOCATION_MAX_BUCKETS = 50_000;
-/** Time a chunk may need at most; with less left the command hands on to a continuation. */
+/** Time a chunk may need at most; with less left after a chunk the command hands on to a continuation. */
 export const CHUNK_MARGIN_MS = 10_000;
 
 /**
@@ -140,12 +140,14 @@ export async function applyRenormalize(jobId: string, opts: RenormalizeOptions =
   const invocationBuckets = opts.invocationBuckets ?? INVOCATION_MAX_BUCKETS;
   const out: RenormalizeResponse = { renormalized: false, buckets: 0, updated: 0 };
   let savedChecked = false;
+  let chunks = 0;
   for (;;) {
-    if (opts.remainingMs && opts.remainingMs() < CHUNK_MARGIN_MS) throw new RenormalizationDeferred(jobId);
     const [halts, stored, rt] = await Promise.all([upgradeModeHalts(), getJobConfig(jobId), getJobRuntime(jobId)]);
     if (halts) throw new WorkParked(`renormalization of job [${jobId}]`);
     if (!stored || !rt || !renormalizationPending(rt)) return out;
-    if (out.buckets >= invocationBuckets) throw new RenormalizationDeferred(jobId);
+    // At least one chunk per call (the caller started it with time to spare: a close checks its step margin first); then only while time and this invocation's share last.
+    if (chunks > 0 && ((opts.remainingMs && opts.remainingMs() < CHUNK_MARGIN_MS) || out.buckets >= invocationBuckets)) throw new RenormalizationDeferred(jobId);
+    chunks++;
     const st = rt.renormalization as RenormalizationState;
     const start = st.start ?? 0;
     const end = st.end ?? 0;
@@ -165,19 +167,17 @@ export async function applyRenormalize(jobId: string, opts: RenormalizeOptions =
     }
     const todo = window ? window.parts.filter((p) => st.cursor === undefined || p.t >= st.cursor) : [];
     const chunk = takeChunk(todo, chunkBuckets);
-    let next: RenormalizationState;
-    if (chunk.length === 0 || !model || !window) {
-      // Pass done (or nothing to rescore): every request up to now is served.
-      next = { generation: st.generation, requested: st.requested, done: st.requested };
-      out.renormalized = true;
-    } else {
+    // The pass is done with its last chunk (or when there is nothing to rescore): every request up to now is served.
+    let next: RenormalizationState = { generation: st.generation, requested: st.requested, done: st.requested };
+    if (chunk.length > 0 && model && window) {
       const r = await rescoreChunk(jobId, model, window, chunk, end);
       out.buckets += r.buckets;
       out.updated += r.updated;
-      next = { ...st, cursor: (chunk.at(-1) as WindowPart).t + 1 };
+      if (chunk.length < todo.length) next = { ...st, cursor: (chunk.at(-1) as WindowPart).t + 1 };
     }
     try {
       await putJobRuntime(transitionJob(rt, { type: 'renormalization_progress', renormalization: next }));
+      if (next.done === next.requested) out.renormalized = true;
     } catch (err) {
       // Another writer moved the job meanwhile (a force close): read it again; the chunk's writes are idempotent.
       if (!(err instanceof StaleStateError)) throw err;

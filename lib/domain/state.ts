@@ -67,7 +67,7 @@ export interface TimingStats {
 }
 
 /** The steps of a graceful close, in order (spec B.3; DESIGN §2.4). */
-export const CLOSE_STEPS = ['stop_datafeed', 'flush_buffers', 'calculate_final_results', 'persist_snapshot', 'prune_model_history', 'finalize'] as const;
+export const CLOSE_STEPS = ['stop_datafeed', 'flush_buffers', 'calculate_final_results', 'renormalize', 'persist_snapshot', 'prune_model_history', 'finalize'] as const;
 export type CloseStep = (typeof CLOSE_STEPS)[number];
 
 /** Progress of a graceful close, saved on the job after every step so a redelivery resumes at `next`. */
