@@ -1,5 +1,5 @@
 import type { estypes } from '@elastic/elasticsearch';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esClient, uniqueId } from './client.ts';
 
 const es = esClient();
@@ -48,6 +48,13 @@ beforeAll(async () => {
   await run(defaultJob);
   await run(windowedJob, { renormalization_window_days: 5 });
 }, 120_000);
+
+afterAll(async () => {
+  // Open jobs hold the node's ML memory the next test files need.
+  await es.ml.closeJob({ job_id: windowedJob, force: true });
+  await es.ml.deleteJob({ job_id: windowedJob, force: true });
+  await es.ml.deleteJob({ job_id: defaultJob, force: true });
+}, 60_000);
 
 describe('renormalization', () => {
   it('rescores the earlier anomalies once a much larger one comes: anomaly_score and record_score drop, initial_* keep the first score', async () => {
