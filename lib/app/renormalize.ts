@@ -43,7 +43,7 @@ import {
   saveRescorePlan,
   type WindowPart,
 } from '../store/result-renormalization.ts';
-import { planRescore, planWrites } from '../store/result-rescore.ts';
+import { type GroupItem, planRescore, planWrites } from '../store/result-rescore.ts';
 import { SCORE_INDEX_FLOOR } from '../store/results.ts';
 import { submitCommand } from './commands.ts';
 import { upgradeModeHalts } from './job-lookup.ts';
@@ -141,6 +141,7 @@ export async function applyRenormalize(jobId: string, opts: RenormalizeOptions =
   const out: RenormalizeResponse = { renormalized: false, buckets: 0, updated: 0 };
   let savedChecked = false;
   let chunks = 0;
+  let ctx: { key: string; window: RescoreWindow | undefined; model: AnomalyModel | undefined } | undefined;
   for (;;) {
     const [halts, stored, rt] = await Promise.all([upgradeModeHalts(), getJobConfig(jobId), getJobRuntime(jobId)]);
     if (halts) throw new WorkParked(`renormalization of job [${jobId}]`);
@@ -151,8 +152,14 @@ export async function applyRenormalize(jobId: string, opts: RenormalizeOptions =
     const st = rt.renormalization as RenormalizationState;
     const start = st.start ?? 0;
     const end = st.end ?? 0;
-    const window = rt.model && end > start ? await readRescoreWindow(jobId, start, end) : undefined;
-    const model = window ? await loadModel(stored.config, rt) : undefined;
+    // The window's summaries and the model are read once per pass and call, not per chunk (a realtime
+    // job has a summary per bucket); chunks keep the summaries they rewrite up to date in `ctx`.
+    const key = `${st.requested}|${start}|${end}|${rt.model?.generation ?? 0}`;
+    if (ctx?.key !== key) {
+      const w = rt.model && end > start ? await readRescoreWindow(jobId, start, end) : undefined;
+      ctx = { key, window: w, model: w ? await loadModel(stored.config, rt) : undefined };
+    }
+    const { window, model } = ctx;
     if (window && model && !savedChecked) {
       savedChecked = true;
       // A chunk cut short by a crash: run it again first, with the keys it may have put.
@@ -227,6 +234,10 @@ async function rescoreChunk(
     await saveRescorePlan(jobId, { parts: refs.map(({ pk, sk }) => ({ pk, sk })), planned: plan.planned });
     await applyRescorePlan(plan);
     await deleteRescorePlan(jobId);
+    // The next chunk of this pass plans from the summaries as now stored.
+    const groups = new Map(window.groups.map((g) => [g.sk, g]));
+    for (const g of [...plan.raise, ...plan.summaries] as GroupItem[]) groups.set(g.sk, g);
+    window.groups = [...groups.values()];
   }
   return { buckets: plan.updated + plan.unchanged, updated: plan.updated };
 }

@@ -33,7 +33,7 @@ const JOB = 'job-r';
 const SPAN = 3_600_000;
 const T0 = Date.UTC(2026, 4, 1);
 
-function bucket(i: number, score: number): BucketResult {
+function bucket(i: number, score: number, description = 'mean'): BucketResult {
   const record: RecordResult = {
     job_id: JOB,
     result_type: 'record',
@@ -45,7 +45,7 @@ function bucket(i: number, score: number): BucketResult {
     is_interim: false,
     timestamp: T0 + i * SPAN,
     function: 'mean',
-    function_description: 'mean',
+    function_description: description,
     typical: [1],
     actual: [2],
   };
@@ -162,6 +162,29 @@ describe('the renormalize command', () => {
     expect(storedState()).toEqual({ scores: [0, 60, 0, 0, 0, 0, 50, 0, 0, 30, 0, 0], consistent: true });
     expect(table.items.has(`${keys.bucketScore(JOB, 20, T0 + 6 * SPAN).pk}\u0000${keys.bucketScore(JOB, 20, T0 + 6 * SPAN).sk}`)).toBe(false);
     expect(table.items.has(`${keys.renormalizationPlan(JOB).pk}\u0000${keys.renormalizationPlan(JOB).sk}`)).toBe(false);
+  });
+
+  it("keeps a summary right when its group's parts are rescored in different chunks", async () => {
+    // One month of buckets with long records: a group of several parts.
+    const long = 'x'.repeat(2000);
+    const score = (i: number) => (i === 10 ? 60 : i === 500 ? 80 : 1);
+    table.items.clear();
+    await writeResults(
+      JOB,
+      Array.from({ length: 700 }, (_, i) => bucket(i, score(i), long)),
+    );
+    const summary = () => [...table.items.values()].find((i) => i.pk === keys.resultsIndexPartition(JOB) && /^\d{15}$/.test(String(i.sk))) as unknown as { parts: string };
+    const listed = JSON.parse(summary().parts) as [number, number, number, number, number][];
+    expect(listed.length).toBeGreaterThan(2);
+    state.rt = { ...(state.rt as JobRuntime), renormalization: { generation: 4, requested: 1, done: 0, start: T0, end: T0 + 700 * SPAN } };
+    state.model = modelScoring((i) => (i === 10 ? 30 : i === 500 ? 40 : 1));
+    await applyRenormalize(JOB, { chunkBuckets: 1 });
+    const tops = (JSON.parse(summary().parts) as [number, number, number, number, number][]).map((p) => p[3]);
+    const partOf = (i: number) => listed.filter(([t]) => t <= T0 + i * SPAN).length - 1;
+    expect(tops[partOf(10)]).toBe(30);
+    expect(tops[partOf(500)]).toBe(40);
+    expect(tops.filter((t) => t === 1).length).toBe(listed.length - 2);
+    expect(storedState().consistent).toBe(true);
   });
 
   it('does nothing for a job with no pass pending, or one that is gone', async () => {
