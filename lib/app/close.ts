@@ -16,6 +16,7 @@ import { expiredSnapshots, persistSnapshot } from './model-snapshots.ts';
 import { isolateDatafeed, stopDatafeeds, stopJobDatafeed } from './stop-datafeed.ts';
 import { getDatafeed, getJobDatafeedId } from '../store/datafeeds.ts';
 import { jobStateChanged } from './events-out.ts';
+import { applyRenormalize } from './renormalize.ts';
 
 /** Close request parameters after body-over-query precedence (spec A.0/A.1). */
 export interface CloseParams {
@@ -145,9 +146,10 @@ export type StepHook = (step: CloseStep, jobId: string) => void | Promise<void>;
  * 1. `stop_datafeed` – stop the job's datafeed first (`started` → `stopped`, audit "Datafeed stopped");
  * 2. `flush_buffers` – finalize the buckets held back by `latency` up to the newest record;
  * 3. `calculate_final_results` – results for the last, partial bucket; final model_size_stats;
- * 4. `persist_snapshot` – copy the live model state into a model snapshot (chunked under 400 KB an item) and make it the job's `model_snapshot_id`;
- * 5. `prune_model_history` – drop series idle beyond `model_prune_window` (default 30d) and snapshots beyond `model_snapshot_retention_days` / thin to one a day after `daily_model_snapshot_retention_after_days`;
- * 6. `finalize` – set `finished_time` and state `closed` (config and runtime in one transaction).
+ * 4. `renormalize` – finish the renormalization the final results (or earlier data) requested, as Elasticsearch's close waits for its renormalizer;
+ * 5. `persist_snapshot` – copy the live model state into a model snapshot (chunked under 400 KB an item) and make it the job's `model_snapshot_id`;
+ * 6. `prune_model_history` – drop series idle beyond `model_prune_window` (default 30d) and snapshots beyond `model_snapshot_retention_days` / thin to one a day after `daily_model_snapshot_retention_after_days`;
+ * 7. `finalize` – set `finished_time` and state `closed` (config and runtime in one transaction).
  *
  * A redelivered message, or one that crashed between steps, resumes at the first unfinished
  * step; each step's writes are idempotent (deterministic keys, generation numbers), so
@@ -190,7 +192,7 @@ export async function closeJob(
     const progress = rt.close as NonNullable<JobRuntime['close']>;
     const step = CLOSE_STEPS[progress.next];
     if (!step) return { closed: true };
-    await runStep(step, stored.config, stored.version, rt, nowMs, datafeedStopReason);
+    await runStep(step, stored.config, stored.version, rt, nowMs, datafeedStopReason, remainingMs);
     if (hook) await hook(step, jobId);
     if (step === 'finalize') return { closed: true };
   }
@@ -214,7 +216,15 @@ function advance(rt: JobRuntime, patch: Partial<JobRuntime> = {}, closePatch: Pa
   return transitionJob(rt, { type: 'close_step_done', patch, closePatch });
 }
 
-async function runStep(step: CloseStep, job: JobConfig, configVersion: number, rt: JobRuntime, nowMs: number, datafeedStopReason: DatafeedStopReason): Promise<void> {
+async function runStep(
+  step: CloseStep,
+  job: JobConfig,
+  configVersion: number,
+  rt: JobRuntime,
+  nowMs: number,
+  datafeedStopReason: DatafeedStopReason,
+  remainingMs?: () => number,
+): Promise<void> {
   switch (step) {
     case 'stop_datafeed':
       // Spec A.1 step 5: the job's running datafeed stops first (a datafeed's lookback runs in this job's
@@ -238,7 +248,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
         timing_stats: addTiming(rt.timing_stats, out.buckets, performance.now() - started, model.pendingEmptyRunBuckets()),
         ...(out.lastFinalizedBucketEndMs !== undefined ? { last_finalized_bucket_end: out.lastFinalizedBucketEndMs } : {}),
       });
-      await commitBatch(job, rt, model, out.buckets, next);
+      await commitBatch(job, rt, model, out.buckets, next, [], false);
       return;
     }
     case 'calculate_final_results': {
@@ -251,7 +261,17 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
         timing_stats: addTiming(rt.timing_stats, buckets, performance.now() - started, model.pendingEmptyRunBuckets()),
         ...(lastEnd !== undefined ? { last_finalized_bucket_end: lastEnd } : {}),
       });
-      await commitBatch(job, rt, model, buckets, next);
+      await commitBatch(job, rt, model, buckets, next, [], false);
+      return;
+    }
+    case 'renormalize': {
+      // Elasticsearch's close waits for its renormalizer: the pass the final results requested
+      // (lib/app/renormalize.ts) is done before the snapshot, so a closed job's scores are final.
+      // Out of time between two chunks it hands on (the step resumes at the saved cursor).
+      await applyRenormalize(job.job_id, remainingMs ? { remainingMs } : {});
+      const after = await getJobRuntime(job.job_id);
+      if (!after) return;
+      await putJobRuntime(advance(after));
       return;
     }
     case 'persist_snapshot': {
@@ -273,7 +293,7 @@ async function runStep(step: CloseStep, job: JobConfig, configVersion: number, r
         const model = await loadModel(job, rt);
         const pruned = model.pruneIdleSeries(latest, modelPruneWindowMs(effectiveConfig(job, rt)));
         if (pruned > 0) {
-          await commitBatch(job, rt, model, [], advance(rt));
+          await commitBatch(job, rt, model, [], advance(rt), [], false);
           await audit(job.job_id, `Pruned [${pruned}] model series idle longer than the model_prune_window`, 'info', nowMs);
           return;
         }

@@ -11,6 +11,7 @@ import { getCommandPayload } from '../store/commands.ts';
 import { applyUpgradeMode } from './upgrade-mode.ts';
 import { applyWatchCommand } from './execute-watch.ts';
 import { applyMaintenance } from './maintenance.ts';
+import { applyRenormalize } from './renormalize.ts';
 
 /** Test seams and invocation facts passed to the apply sides (close and the datafeed lookback use them). */
 export type ApplyOptions = CloseOptions & {
@@ -30,7 +31,7 @@ export type ApplyCommand = (cmd: Command, target: string, opts: ApplyOptions) =>
 export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
   open: (cmd, target) => applyOpen(target, cmd.command_id),
   data: (cmd, target, opts) => applyPostData(cmd, target, opts.payload),
-  flush: (cmd, target) => applyFlush(cmd, target),
+  flush: (cmd, target, opts) => applyFlush(cmd, target, opts.remainingMs ? { remainingMs: opts.remainingMs } : {}),
   close: (cmd, target, opts) => applyClose(target, cmd.command_id, opts),
   update: async (cmd, target) => applyUpdateCommand(target, await getCommandPayload(cmd)),
   persist: (cmd, target) => applyPersist(target, cmd.command_id),
@@ -43,6 +44,7 @@ export const APPLY_BY_ACTION: Readonly<Record<CommandAction, ApplyCommand>> = {
     throw new Error(`command ${cmd.command_id} is a command event's task, run by the command ingress; it is never queued`);
   },
   maintenance: (cmd, _target, opts) => applyMaintenance(cmd, commandParamsSchemas.maintenance.parse(cmd.params), { remainingMs: opts.remainingMs }),
+  renormalize: (_cmd, target, opts) => applyRenormalize(target, opts.remainingMs ? { remainingMs: opts.remainingMs } : {}),
 };
 
 /** Carries out one command for one target through its use case's apply side. */

@@ -5,6 +5,7 @@ import type { JobRuntime } from '../domain/state.ts';
 import type { Command } from '../domain/command.ts';
 import { getJobRuntime, putJobRuntime } from '../store/jobs.ts';
 import { awaitWithoutTimeout, submitCommand, type Queued } from './commands.ts';
+import { applyRenormalize, renormalizationPending } from './renormalize.ts';
 import { addTiming, commitBatch, withBucketCounts } from './ingest.ts';
 import { loadJob, refuseInUpgradeMode } from './job-lookup.ts';
 import { evictModel, loadModel } from './live-model.ts';
@@ -32,14 +33,15 @@ export async function flushJob(jobId: string, validate: () => FlushParams, start
 }
 
 /** The worker side of `_flush`: the job as it is now and the checked parameters of the request. */
-export async function applyFlush(cmd: Command, jobId: string): Promise<{ flushed: true; last_finalized_bucket_end?: number }> {
+export async function applyFlush(cmd: Command, jobId: string, opts: { remainingMs?: () => number } = {}): Promise<{ flushed: true; last_finalized_bucket_end?: number }> {
   const { job, rt } = await loadJob(jobId, true);
-  return processFlush(job, rt, cmd.command_id, cmd.params as Parameters<typeof processFlush>[3]);
+  return processFlush(job, rt, cmd.command_id, cmd.params as Parameters<typeof processFlush>[3], opts);
 }
 
 /**
  * Processes one `_flush` command: finalizes buckets up to `advance_time`, skips to
- * `skip_time`, and (with `calc_interim`) writes interim results for the open bucket.
+ * `skip_time`, and (with `calc_interim`) writes interim results for the open bucket; then
+ * finishes any pending renormalization, as Elasticsearch's flush waits for its renormalizer.
  * Answers `{flushed: true, last_finalized_bucket_end?}` (spec A.5.6).
  */
 export async function processFlush(
@@ -47,8 +49,13 @@ export async function processFlush(
   rt: JobRuntime,
   commandId: string,
   params: { calc_interim?: boolean; advance_time?: number; skip_time?: number },
+  opts: { remainingMs?: () => number } = {},
 ): Promise<{ flushed: true; last_finalized_bucket_end?: number }> {
-  if (rt.last_command?.id === commandId) return rt.last_command.response as { flushed: true };
+  if (rt.last_command?.id === commandId) {
+    // Redelivered (or handed on) after its commit: the renormalization it waits for is finished first.
+    if (renormalizationPending(rt)) await applyRenormalize(job.job_id, opts);
+    return rt.last_command.response as { flushed: true };
+  }
   transitionJob(rt, { type: 'require_open' });
   const model = await loadModel(job, rt);
   const started = performance.now();
@@ -69,6 +76,10 @@ export async function processFlush(
     last_command: { id: commandId, response },
   };
   if (lastEnd !== undefined) next.last_finalized_bucket_end = lastEnd;
-  await commitBatch(job, rt, model, out.buckets, next, out.interim);
+  const committed = await commitBatch(job, rt, model, out.buckets, next, out.interim, false);
+  // As Elasticsearch's flush waits for its renormalizer ("so that we block clients from querying
+  // results in the middle of normalization"): a pass this flush requested, or one still pending,
+  // is done before it answers. Out of time, it hands on; the continuation finishes it (above).
+  if (renormalizationPending(committed)) await applyRenormalize(job.job_id, opts);
   return response;
 }

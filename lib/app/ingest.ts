@@ -6,6 +6,7 @@ import { putJobRuntime } from '../store/jobs.ts';
 import { deleteModelGeneration, deleteModelGenerationsExcept, writeModelState } from '../store/model.ts';
 import { deleteResultsAt, writeResults } from '../store/results.ts';
 import { anomalyRecordsWritten } from './events-out.ts';
+import { afterCommit, submitRenormalization } from './renormalize.ts';
 import { cacheModel, evictModel } from './live-model.ts';
 import { timed } from '../runtime/step-timing.ts';
 
@@ -51,7 +52,9 @@ export function withBucketCounts(dc: DataCounts, model: AnomalyModel): DataCount
  * or a whole item from the lifecycle), applied with the model pointer and size stats as the
  * lifecycle's `progress` event, which sets the version (the stored version + 1). Once it is
  * committed, the final records at or above the job's `custom_settings.event_record_score_threshold`
- * are published as `ML Anomaly Record` events.
+ * are published as `ML Anomaly Record` events, and when the batch moved the model's normalisers a
+ * renormalization is requested with the same write and queued after it (`renormalize.ts`), unless
+ * `queueRenormalization` is false: a flush or close carries it out itself before it answers.
  * @throws StaleStateError when the runtime item changed meanwhile (the model cache is dropped)
  */
 export async function commitBatch(
@@ -61,6 +64,7 @@ export async function commitBatch(
   buckets: BucketResult[],
   next: Partial<JobRuntime>,
   interim: BucketResult[] = [],
+  queueRenormalization = true,
 ): Promise<JobRuntime> {
   try {
     // Empty runs finalised by this call (ingest, flush or finalizeAll) go with its buckets.
@@ -78,10 +82,15 @@ export async function commitBatch(
       ]),
     );
     const stats = model.modelSizeStats();
+    // A batch that moved the normalisers requests a renormalization of the window ending at its newest final bucket (lib/app/renormalize.ts).
+    const last = buckets.at(-1);
+    const endMs = next.last_finalized_bucket_end ?? rt.last_finalized_bucket_end ?? (last ? last.timestamp + last.bucket_span * 1000 : undefined);
+    const renormalization = afterCommit(job, rt, model, endMs);
     const committed = transitionJob(rt, {
       type: 'progress',
       patch: {
         ...next,
+        ...(renormalization.state.generation > 0 || rt.renormalization ? { renormalization: renormalization.state } : {}),
         interim_buckets: interim.map((b) => b.timestamp),
         model: pointer,
         model_size_stats: { ...(next.model_size_stats ?? rt.model_size_stats), ...stats, model_bytes: pointer.bytes, log_time: Date.now() },
@@ -97,6 +106,8 @@ export async function commitBatch(
         rt.model && generation % MODEL_SWEEP_EVERY !== 0 ? deleteModelGeneration(job.job_id, rt.model) : deleteModelGenerationsExcept(job.job_id, generation),
         // Records are final and written for the first time here (a renormalization never comes back through): anomaly events go now.
         anomalyRecordsWritten(job, buckets),
+        // Queued once the request is durable: a crash before this is caught by the redelivery (processData, processFlush).
+        renormalization.requested && queueRenormalization ? submitRenormalization(job.job_id) : undefined,
       ]),
     );
     return committed;

@@ -8,6 +8,7 @@ import { getCommandPayload } from '../store/commands.ts';
 import { getJobRuntime } from '../store/jobs.ts';
 import type { Command } from '../domain/command.ts';
 import { awaitWithoutTimeout, submitCommand, type Queued } from './commands.ts';
+import { renormalizationPending, submitRenormalization } from './renormalize.ts';
 import { addTiming, commitBatch, ingestYielding } from './ingest.ts';
 import { loadJob, refuseInUpgradeMode } from './job-lookup.ts';
 import { loadModel } from './live-model.ts';
@@ -58,7 +59,11 @@ export async function applyPostData(cmd: Command, jobId: string, payload?: Promi
  * @throws ConflictError 409 when the job is not open; DataParseError 400 for an unparseable body
  */
 export async function processData(job: JobConfig, rt: JobRuntime, commandId: string, body: string, nowMs = Date.now()): Promise<DataCounts> {
-  if (rt.last_command?.id === commandId) return rt.last_command.response as DataCounts;
+  if (rt.last_command?.id === commandId) {
+    // Redelivered after its commit: the renormalization it requested may never have been queued (a crash in between).
+    if (renormalizationPending(rt)) await submitRenormalization(job.job_id);
+    return rt.last_command.response as DataCounts;
+  }
   transitionJob(rt, { type: 'require_open' });
   // A malformed body throws DataParseError, a 400 x_content_parse_exception with its position.
   const parsed = timed('worker.parse', () => parseDataBody(body, job.data_description, jobFieldsUsed(job)));

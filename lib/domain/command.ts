@@ -6,7 +6,21 @@ import type { EsErrorBody } from './errors.ts';
  * the task of one command event (lib/http/command.ts): the ingress runs it where it records
  * it and records its outcome itself; it is never sent to the command queue.
  */
-export const commandActions = ['open', 'data', 'flush', 'close', 'delete', 'persist', 'update', 'datafeed', 'upgrade_mode', 'watch', 'command_event', 'maintenance'] as const;
+export const commandActions = [
+  'open',
+  'data',
+  'flush',
+  'close',
+  'delete',
+  'persist',
+  'update',
+  'datafeed',
+  'upgrade_mode',
+  'watch',
+  'command_event',
+  'maintenance',
+  'renormalize',
+] as const;
 export type CommandAction = (typeof commandActions)[number];
 
 /** The per-target outcome a worker records; `response` is the Elasticsearch body for that target. */
@@ -115,6 +129,8 @@ export const commandParamsSchemas = {
     timeout: z.string(),
     trigger: z.enum(['api', 'nightly']),
   }),
+  // Rescoring a job's stored results (lib/app/renormalize.ts): queued by a commit; the window is on the job.
+  renormalize: z.strictObject({}),
 } as const satisfies Record<CommandAction, z.ZodType>;
 
 /** The params of one action's command. */
@@ -140,6 +156,7 @@ export const commandParamsSchema = z.discriminatedUnion('action', [
   paramsOf('watch'),
   paramsOf('command_event'),
   paramsOf('maintenance'),
+  paramsOf('renormalize'),
 ]);
 export type ActionParams = z.infer<typeof commandParamsSchema>;
 

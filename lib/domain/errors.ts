@@ -394,6 +394,13 @@ export class LookbackDeferred extends WorkDeferred {
   }
 }
 
+/** A renormalization stopped between two chunks (out of time, or its share of the invocation used); the next invocation resumes at its saved cursor. */
+export class RenormalizationDeferred extends WorkDeferred {
+  constructor(jobId: string) {
+    super(`renormalization of job [${jobId}] continues on the next delivery`);
+  }
+}
+
 /** An EsError rebuilt from a stored error body, so a worker's failure reaches the client unchanged. */
 export class StoredEsError extends EsError {
   constructor(private readonly body: EsErrorBody) {

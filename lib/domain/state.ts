@@ -67,7 +67,7 @@ export interface TimingStats {
 }
 
 /** The steps of a graceful close, in order (spec B.3; DESIGN §2.4). */
-export const CLOSE_STEPS = ['stop_datafeed', 'flush_buffers', 'calculate_final_results', 'persist_snapshot', 'prune_model_history', 'finalize'] as const;
+export const CLOSE_STEPS = ['stop_datafeed', 'flush_buffers', 'calculate_final_results', 'renormalize', 'persist_snapshot', 'prune_model_history', 'finalize'] as const;
 export type CloseStep = (typeof CLOSE_STEPS)[number];
 
 /** Progress of a graceful close, saved on the job after every step so a redelivery resumes at `next`. */
@@ -77,6 +77,28 @@ export interface CloseProgress {
   next: number;
   /** Snapshot id chosen by persist_snapshot (stable across redeliveries). */
   snapshot_id?: string;
+}
+
+/**
+ * Renormalization of a job's stored scores (Elasticsearch's ScoresUpdater; `lib/app/renormalize.ts`):
+ * a commit whose batch moved the model's normaliser generation requests a pass over the
+ * window ending at the newest final bucket; the `renormalize` command carries it out, part
+ * by part, saving `cursor` after each chunk. Passes are counted so a request made while a pass
+ * runs restarts it with the newer normalisers (as Elasticsearch loops when new quantiles
+ * arrive), over the window extended back to the pending one's start.
+ */
+export interface RenormalizationState {
+  /** The model's normaliser generation at the last commit (`AnomalyModel.normalizerGeneration`). */
+  generation: number;
+  /** Passes requested so far. */
+  requested: number;
+  /** Passes finished (a pass is pending while `done < requested`). */
+  done: number;
+  /** Window of the pending pass, epoch ms, `[start, end)`. */
+  start?: number;
+  end?: number;
+  /** First timestamp (ms) of the next bucket part the pending pass rescores; absent: from `start`. */
+  cursor?: number;
 }
 
 /** Where the live model state is: chunks `model#<generation>#<n>` (n < chunks). */
@@ -127,6 +149,8 @@ export interface JobRuntime {
    * job keeps using these until it is closed and opened again.
    */
   opened_with?: OpenTimeSettings;
+  /** Renormalization of stored scores: requested passes and the pending pass's progress. */
+  renormalization?: RenormalizationState;
   /** Id and response of the last data/flush command applied, so a redelivery answers without reapplying. */
   last_command?: { id: string; response: unknown };
   version: number;

@@ -133,6 +133,16 @@ const storedJobRuntimeSchema = z.looseObject({
   last_finalized_bucket_end: z.number().optional(),
   opened_with: z.custom<OpenTimeSettings>(isJsonObject).optional(),
   last_command: z.looseObject({ id: z.string(), response: z.unknown() }).optional(),
+  renormalization: z
+    .looseObject({
+      generation: z.number(),
+      requested: z.number().int().nonnegative(),
+      done: z.number().int().nonnegative(),
+      start: z.number().optional(),
+      end: z.number().optional(),
+      cursor: z.number().optional(),
+    })
+    .optional(),
   version: z.number().int().nonnegative(),
 });
 

@@ -7,6 +7,7 @@
  * | job runtime state | `job#<job_id>` | `state` |
  * | live model state chunk | `job#<job_id>` | `model#<generation, 10 digits>#<n, 4 digits>` |
  * | model snapshot metadata | `job#<job_id>` | `snapshot#<snapshot_id>` |
+ * | renormalization plan of the chunk being rescored (`parts`, `planned` score index keys) | `job#<job_id>` | `renormplan` |
  * | model snapshot state chunk | `job#<job_id>` | `snapstate#<snapshot_id>#<n>` |
  * | results: group summary (one per `writeResults` call and UTC month: `last`, `span`, its parts with counts and top scores) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>` |
  * | results: empty run (`{job_id, timestamp, end, bucket_span}`) | `resultsidx#<job_id>` | `<first bucket timestamp ms, 15 digits>#run` |
@@ -110,16 +111,24 @@
  * only such results is refused (500 `illegal_state_exception` naming the job: delete it and run
  * it again), never answered as if the job had none.
  *
- * Renormalization (issue 13) rescores final buckets and records within
- * `renormalization_window_days` and keeps `initial_*`: in this layout it rewrites, for each
- * group in the window, its parts (same keys, new scores: both bodies, `zb` with its header's
- * anomaly scores and `zr`, in the current format whatever format the part had) and then its
- * summary (new top scores), and moves score index entries: deletes the entry under the old score and puts the
- * one under the new (an entry whose score falls below the floor is only deleted). Every
- * rewrite is a put of a value computed from the parts and the normalizer's state, keyed as
- * before, so running it twice leaves the same items (idempotent). A reader skips a part whose
- * listed top score is below its threshold, so the summary is first written with the higher of
- * the old and new top scores, then the parts, then the summary with the new ones.
+ * Renormalization (issue 13; `lib/app/renormalize.ts`, `result-rescore.ts`) rescores final
+ * buckets and records within the renormalization window and keeps `initial_*`. In this layout it
+ * reads the window's summaries and, chunk by chunk, its parts, and writes only what changed: the
+ * parts holding a changed result (same keys, new scores: both bodies, `zb` with its header's
+ * anomaly scores and `zr`, in the current format whatever format the part had, every other
+ * attribute kept), their score index entries moved (the entry under the new score put, the one
+ * under the old deleted; one falling below the floor only deleted) and the summaries whose top
+ * scores moved. A reader skips a part whose listed top score is below its threshold, so the
+ * writes go: summaries raised to the higher of the old and new tops, then the score index, then
+ * the parts, then the summaries with the new tops. Every write is a put or delete of a fixed
+ * key with a value computed from the parts and the normalisers, and the score index moves before
+ * the parts, so a chunk cut short is finished by running it again (the parts still hold the old
+ * scores). What a rerun with other normalisers (the job took data meanwhile) could leave is an
+ * entry put under a score it no longer gives: so each chunk first saves its plan (its parts and
+ * the score keys it puts) in `job#<job_id>`/`renormplan` and deletes it after its writes; a
+ * rerun deletes those of its keys the new state does not hold. Parts and summaries are put only
+ * over items that still exist (`attribute_exists`), so a rescored copy never brings back what
+ * retention or a job deletion removed meanwhile.
  *
  * All job configs share one partition so `GET _ml/anomaly_detectors` (and id expansion
  * over groups and wildcards) is one Query; a control plane holds thousands of jobs, not
@@ -168,6 +177,7 @@ export const keys = {
   modelChunk: (jobId: string, generation: number, n: number) => ({ pk: `job#${jobId}`, sk: `model#${pad(generation, 10)}#${pad(n, 4)}` }),
   modelPrefix: 'model#',
   snapshot: (jobId: string, snapshotId: string) => ({ pk: `job#${jobId}`, sk: `snapshot#${snapshotId}` }),
+  renormalizationPlan: (jobId: string) => ({ pk: `job#${jobId}`, sk: 'renormplan' }),
   snapshotPrefix: 'snapshot#',
   snapshotChunk: (jobId: string, snapshotId: string, n: number) => ({ pk: `job#${jobId}`, sk: `snapstate#${snapshotId}#${pad(n, 4)}` }),
   snapshotChunkPrefix: (snapshotId: string) => `snapstate#${snapshotId}#`,

@@ -211,6 +211,19 @@ export function entriesOfPart(part: BucketPart): BucketEntry[] {
 }
 
 /**
+ * A bucket part item with new contents for its buckets (the same buckets, in the same order:
+ * renormalization's rescored scores), in this version's format whatever format it had: both
+ * bodies re-encoded, the body of the first packed format (`z`) dropped, every other attribute
+ * kept as it was. Its size changes only by the digits of the new scores, so it still fits its item.
+ */
+export function reencodeBucketPart(item: Record<string, unknown>, entries: readonly BucketEntry[]): Record<string, unknown> {
+  const { z: _z, ...rest } = item;
+  const docs = entries.map(({ records: _records, ...doc }) => JSON.stringify(doc));
+  const { zb, zr } = encodeBuckets(entries, docs);
+  return { ...rest, f: PART_FORMAT, zb, zr };
+}
+
+/**
  * Splits entries (their raw JSON sizes given) into runs of about {@link PART_RAW_BYTES}, and
  * any run whose encoded bodies would pass {@link MAX_CHUNK_BYTES} in half again
  * (incompressible text), so every part fits DynamoDB's 400 KB item limit.

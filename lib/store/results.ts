@@ -85,7 +85,8 @@ export interface ResultsIndex {
   interims: BucketEntry[];
 }
 
-async function query(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
+/** Every item a Query matches (all its pages), counted in {@link resultReads}. */
+export async function queryResults(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
@@ -124,7 +125,7 @@ export async function writeResults(jobId: string, buckets: BucketResult[], runs:
 }
 
 /** The retention floor of a job's results (epoch ms; 0 when nothing was ever deleted by retention). */
-async function retainedFrom(jobId: string): Promise<number> {
+export async function retainedFrom(jobId: string): Promise<number> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: keys.resultsRetention(jobId), ConsistentRead: true }));
   resultReads.requests++;
   if (out.Item) resultReads.items++;
@@ -189,7 +190,7 @@ export async function readIndex(jobId: string, requested: TimeRange): Promise<Re
   const hi = requested.endMs === undefined ? '~' : ts(requested.endMs);
   const [floor, items, before] = await Promise.all([
     retainedFrom(jobId),
-    query({ KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi', ExpressionAttributeValues: { ':pk': pk, ':lo': ts(from), ':hi': hi }, ConsistentRead: true }),
+    queryResults({ KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi', ExpressionAttributeValues: { ':pk': pk, ':lo': ts(from), ':hi': hi }, ConsistentRead: true }),
     from <= 0 ? Promise.resolve([]) : itemBefore(pk, ts(from)),
   ]);
   const startMs = Math.max(requested.startMs ?? 0, floor);
@@ -226,7 +227,7 @@ export async function readIndex(jobId: string, requested: TimeRange): Promise<Re
  * by retention meanwhile). BatchGetItem of 100 keys at a time, unprocessed keys retried;
  * `projection` names the attributes to read (all when undefined).
  */
-async function readItems(refs: readonly { pk: string; sk: string }[], projection?: readonly string[]): Promise<(Record<string, unknown> | undefined)[]> {
+export async function readItems(refs: readonly { pk: string; sk: string }[], projection?: readonly string[]): Promise<(Record<string, unknown> | undefined)[]> {
   const byKey = new Map<string, Record<string, unknown>>();
   const table = tableName();
   const names = projection ? Object.fromEntries(projection.map((a, i) => [`#a${i}`, a])) : undefined;
@@ -300,7 +301,7 @@ export async function readScoreIndex<T>(jobId: string, kind: 'bucket' | 'record'
     filters.push('t < :end');
     values[':end'] = range.endMs;
   }
-  const items = await query({
+  const items = await queryResults({
     KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
     ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
     ExpressionAttributeValues: values,
@@ -438,11 +439,11 @@ export async function hideResultsBefore(jobId: string, cutoffMs: number): Promis
  */
 export async function expiredResultKeys(jobId: string, cutoffMs: number): Promise<ItemKey[]> {
   const [summaries, scores] = await Promise.all([
-    query({
+    queryResults({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
       ExpressionAttributeValues: { ':pk': keys.resultsIndexPartition(jobId), ':lo': ts(0), ':hi': ts(cutoffMs) },
     }),
-    query({
+    queryResults({
       KeyConditionExpression: 'pk = :pk',
       FilterExpression: 't < :c',
       ExpressionAttributeValues: { ':pk': keys.resultScorePartition(jobId), ':c': cutoffMs },
@@ -492,7 +493,7 @@ export async function deleteResultsBefore(jobId: string, cutoffMs: number): Prom
  */
 export async function resultItemKeys(jobId: string): Promise<ItemKey[]> {
   const [summaries, scores, legacy] = await Promise.all([
-    query({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.resultsIndexPartition(jobId) }, ConsistentRead: true }),
+    queryResults({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.resultsIndexPartition(jobId) }, ConsistentRead: true }),
     keysWithPrefix(keys.resultScorePartition(jobId), ''),
     keysWithPrefix(keys.legacyResultsPartition(jobId), ''),
   ]);

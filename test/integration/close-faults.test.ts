@@ -17,6 +17,8 @@ async function jobWithData(id: string): Promise<void> {
   const data = [];
   for (let h = 0; h < 72; h++) for (const host of ['a', 'b', 'c']) data.push({ timestamp: T0 + h * HOUR + 60_000, host, cpu: h === 60 && host === 'b' ? 95 : 20 + (h % 5) });
   await es.ml.postData({ job_id: id, data });
+  // The post's renormalization runs in the job's command order; these tests call the close directly, so they wait for it.
+  await es.ml.flushJob({ job_id: id });
 }
 
 async function observe(id: string) {

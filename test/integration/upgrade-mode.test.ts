@@ -232,6 +232,8 @@ describe('set upgrade mode: waiting for in-flight work', () => {
     await putJob(job);
     await es.ml.openJob({ job_id: job });
     await es.ml.postData({ job_id: job, data: Array.from({ length: 48 }, (_, h) => ({ '@timestamp': T0 + h * 3_600_000, total: 10 + (h % 3) })) });
+    // The post's renormalization runs in the job's command order; this test calls the close directly, so it waits for it.
+    await es.ml.flushJob({ job_id: job });
     const steps: string[] = [];
     // Upgrade mode comes on while the close is in its flush step.
     const hook = async (step: string) => {
@@ -243,7 +245,8 @@ describe('set upgrade mode: waiting for in-flight work', () => {
     expect((await es.ml.getJobStats({ job_id: job })).jobs[0]!.state).toBe('closing');
     await setUpgradeMode({ enabled: 'false' });
     await closeJob(job, '1', hook);
-    expect(steps).toEqual(['stop_datafeed', 'flush_buffers', 'calculate_final_results', 'persist_snapshot', 'prune_model_history', 'finalize']);
+    const { CLOSE_STEPS } = await direct(() => import('../../lib/domain/state.ts'));
+    expect(steps).toEqual([...CLOSE_STEPS]);
     expect((await es.ml.getJobStats({ job_id: job })).jobs[0]!.state).toBe('closed');
     expect((await es.ml.getModelSnapshots({ job_id: job })).count).toBe(1);
   });

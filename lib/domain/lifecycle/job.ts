@@ -6,7 +6,7 @@
  * Elasticsearch gives for the move; the use cases in `lib/app` write what it returns.
  */
 import { ConflictError, Messages, StaleStateError } from '../errors.ts';
-import type { CloseProgress, JobRuntime, JobState, OpenTimeSettings } from '../state.ts';
+import type { CloseProgress, JobRuntime, JobState, OpenTimeSettings, RenormalizationState } from '../state.ts';
 import { moved, refuse, stateMachine, unchanged, type TransitionTable } from './state-machine.ts';
 
 /** Every job state, in lifecycle order (the rows of the transition table). */
@@ -47,7 +47,13 @@ export type JobEvent =
    * (opened), a snapshot, a close step's results (closing). `patch` is the new counts,
    * pointers and progress.
    */
-  | { type: 'progress'; patch: Partial<JobRuntime> };
+  | { type: 'progress'; patch: Partial<JobRuntime> }
+  /**
+   * The `renormalize` command saved its progress (a rescored chunk, a finished pass). It runs in
+   * the job's command order whatever the state: a pass requested by a close's final results
+   * runs after the close, on the closed job, as Elasticsearch's close waits for its renormalizer.
+   */
+  | { type: 'renormalization_progress'; renormalization: RenormalizationState };
 
 const alreadyOpened = refuse<JobRuntime>((rt) => new ConflictError(Messages.alreadyOpened(rt.job_id)));
 const notOpen = refuse<JobRuntime>((rt) => new ConflictError(Messages.jobNotOpen(rt.job_id)));
@@ -61,6 +67,7 @@ const toFailed = (rt: JobRuntime, e: { reason: string }): JobRuntime => moved(rt
 const startClose = (rt: JobRuntime, e: { commandId: string; next: number; snapshotId?: string }): JobRuntime =>
   moved(rt, { state: 'closing', close: { command_id: e.commandId, next: e.next, ...(e.snapshotId ? { snapshot_id: e.snapshotId } : {}) } });
 const progress = (rt: JobRuntime, e: { patch: Partial<JobRuntime> }): JobRuntime => moved(rt, { ...e.patch, state: rt.state });
+const renormalized = (rt: JobRuntime, e: { renormalization: RenormalizationState }): JobRuntime => moved(rt, { renormalization: e.renormalization });
 const stepDone = (rt: JobRuntime, e: { patch?: Partial<JobRuntime>; closePatch?: Partial<CloseProgress> }): JobRuntime => {
   if (!rt.close) throw new StaleStateError(`job [${rt.job_id}] has no close in progress`);
   return moved(rt, { ...e.patch, close: { ...rt.close, ...e.closePatch, next: rt.close.next + 1 } });
@@ -127,6 +134,7 @@ export const JOB_TRANSITIONS: TransitionTable<JobState, JobRuntime, JobEvent> = 
   fail: { closed: unchanged, opening: toFailed, opened: toFailed, closing: toFailed, failed: unchanged },
   delete_requested: { closed: unchanged, opening: deleteOpen, opened: deleteOpen, closing: deleteOpen, failed: deleteOpen },
   progress: { closed: lostRace('running'), opening: lostRace('running'), opened: progress, closing: progress, failed: lostRace('running') },
+  renormalization_progress: { closed: renormalized, opening: renormalized, opened: renormalized, closing: renormalized, failed: renormalized },
 };
 
 /**

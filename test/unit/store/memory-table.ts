@@ -1,12 +1,13 @@
 /**
  * A DynamoDB table in memory behind aws-sdk-client-mock, for the results store's tests: the key
  * conditions and filters `lib/store/results.ts` and `batch.ts` use (`pk = :pk`, `sk BETWEEN`,
- * `begins_with`, filters on `t`), BatchWrite, BatchGet, Get and Put, with Limit and
+ * `begins_with`, filters on `t`), BatchWrite, BatchGet, Get, Put (with `attribute_exists(pk)`) and Delete, with Limit and
  * ScanIndexForward. Counts the items each request reads, as DynamoDB bills them.
  */
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   type DynamoDBDocumentClientResolvedConfig,
   GetCommand,
   PutCommand,
@@ -22,14 +23,22 @@ export interface MemoryTable {
   items: Map<string, Item>;
   /** Items read (a Query's scanned items, BatchGet's and Get's items) since the last reset. */
   reads: number;
+  /** BatchWriteItem calls still to fail (a crash injected by a fault test), each before writing anything. */
+  failBatchWrites: number;
+  /** A crash injected by a fault test: a PutItem of an item this returns true for fails before writing. */
+  failPut?: (item: Record<string, unknown>) => boolean;
 }
 
 const id = (pk: unknown, sk: unknown) => `${pk}\u0000${sk}`;
 
 /** Wires an in-memory table into a mocked document client. */
 export function memoryTable(stub: AwsStub<ServiceInputTypes, ServiceOutputTypes, DynamoDBDocumentClientResolvedConfig>): MemoryTable {
-  const table: MemoryTable = { items: new Map(), reads: 0 };
+  const table: MemoryTable = { items: new Map(), reads: 0, failBatchWrites: 0 };
   stub.on(BatchWriteCommand).callsFake((input) => {
+    if (table.failBatchWrites > 0) {
+      table.failBatchWrites--;
+      throw new Error('crash');
+    }
     for (const reqs of Object.values(input.RequestItems ?? {})) {
       for (const r of reqs as { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]) {
         if (r.PutRequest) table.items.set(id(r.PutRequest.Item.pk, r.PutRequest.Item.sk), structuredClone(r.PutRequest.Item));
@@ -40,11 +49,17 @@ export function memoryTable(stub: AwsStub<ServiceInputTypes, ServiceOutputTypes,
   });
   stub.on(PutCommand).callsFake((input) => {
     const item = input.Item as Item;
+    if (table.failPut?.(item)) throw new Error('crash');
     const old = table.items.get(id(item.pk, item.sk));
     if (input.ConditionExpression?.includes('#f < :f') && old && !((old.from as number) < (input.ExpressionAttributeValues?.[':f'] as number))) {
       throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
     }
+    if (input.ConditionExpression === 'attribute_exists(pk)' && !old) throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
     table.items.set(id(item.pk, item.sk), structuredClone(item));
+    return {};
+  });
+  stub.on(DeleteCommand).callsFake((input) => {
+    table.items.delete(id(input.Key?.pk, input.Key?.sk));
     return {};
   });
   stub.on(GetCommand).callsFake((input) => {

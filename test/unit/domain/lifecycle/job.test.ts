@@ -29,6 +29,7 @@ const events: { [K in JobEvent['type']]: Extract<JobEvent, { type: K }> } = {
   fail: { type: 'fail', reason: 'boom' },
   delete_requested: { type: 'delete_requested' },
   progress: { type: 'progress', patch: { last_finalized_bucket_end: 60 } },
+  renormalization_progress: { type: 'renormalization_progress', renormalization: { generation: 3, requested: 2, done: 1, start: 0, end: 60, cursor: 30 } },
 };
 
 /** The outcome of every (event, state) pair: the next state, `same` (nothing written), or the error. */
@@ -52,6 +53,8 @@ const table: Record<JobEvent['type'], Record<JobState, Outcome>> = {
   fail: { closed: 'same', opening: 'failed', opened: 'failed', closing: 'failed', failed: 'same' },
   delete_requested: { closed: 'same', opening: deleteOpen('opening'), opened: deleteOpen('opened'), closing: deleteOpen('closing'), failed: deleteOpen('failed') },
   progress: { closed: 'lost race', opening: 'lost race', opened: 'opened', closing: 'closing', failed: 'lost race' },
+  // The renormalize command runs in the job's order whatever the state (after a close, too).
+  renormalization_progress: { closed: 'closed', opening: 'opening', opened: 'opened', closing: 'closing', failed: 'failed' },
 };
 
 describe('the job transition table', () => {
