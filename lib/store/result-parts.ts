@@ -212,15 +212,17 @@ export function entriesOfPart(part: BucketPart): BucketEntry[] {
 
 /**
  * A bucket part item with new contents for its buckets (the same buckets, in the same order:
- * renormalization's rescored scores), in this version's format whatever format it had: both
+ * renormalization's rescored scores), in this version's format whatever format it had: its
  * bodies re-encoded, the body of the first packed format (`z`) dropped, every other attribute
  * kept as it was. Its size changes only by the digits of the new scores, so it still fits its item.
  */
 export function reencodeBucketPart(item: Record<string, unknown>, entries: readonly BucketEntry[]): Record<string, unknown> {
   const { z: _z, ...rest } = item;
-  const docs = entries.map(({ records: _records, ...doc }) => JSON.stringify(doc));
-  const { zb, zr } = encodeBuckets(entries, docs);
-  return { ...rest, f: PART_FORMAT, zb, zr };
+  const docs = entries.map((e) => JSON.stringify(bucketDocOf(e)));
+  // Bodies of the kinds the entries carry are re-encoded; a body they do not carry (e.g. `zi`
+  // when the caller read the part without influencers) stays as it was in `rest`.
+  const { bodies } = encodeBuckets(entries, docs);
+  return { ...rest, f: PART_FORMAT, ...bodies };
 }
 
 /**

@@ -244,8 +244,8 @@ describe('planning a renormalization chunk', () => {
   it('keeps attributes of the part it does not know (documents added by later formats)', () => {
     const store = history();
     const part = partItems(store)[0] as Record<string, unknown>;
-    store.set(id(part as { pk: string; sk: string }), { ...part, zi: new Uint8Array([1, 2, 3]) });
+    store.set(id(part as { pk: string; sk: string }), { ...part, zq: new Uint8Array([1, 2, 3]) });
     const p = plan(store, (i) => (i === 2 ? 20 : original(i)));
-    expect(p.parts[0]?.zi).toEqual(new Uint8Array([1, 2, 3]));
+    expect(p.parts[0]?.zq).toEqual(new Uint8Array([1, 2, 3]));
   });
 });
