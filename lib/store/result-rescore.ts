@@ -146,11 +146,12 @@ export function planRescore(input: RescoreInput): RescorePlan {
       const now = tops.get(p[0]);
       if (!now) return p;
       if (now[0] > p[3] || now[1] > p[4]) rises = true;
-      return [p[0], p[1], p[2], Math.max(p[3], now[0]), Math.max(p[4], now[1])];
+      return [p[0], p[1], p[2], Math.max(p[3], now[0]), Math.max(p[4], now[1]), ...p.slice(5)] as PartSummary;
     });
     const final = listed.map((p): PartSummary => {
       const now = tops.get(p[0]);
-      return now ? [p[0], p[1], p[2], now[0], now[1]] : p;
+      // The influencer count and top (entries 5 and 6, when the part has influencers) are kept: influencer scores are not rescored.
+      return now ? ([p[0], p[1], p[2], now[0], now[1], ...p.slice(5)] as PartSummary) : p;
     });
     // Only rising tops: the raised summary is the final one, written once before the parts.
     if (rises) plan.raise.push({ ...g, parts: JSON.stringify(raised) });

@@ -249,3 +249,31 @@ describe('planning a renormalization chunk', () => {
     expect(p.parts[0]?.zq).toEqual(new Uint8Array([1, 2, 3]));
   });
 });
+
+describe('rescoring parts with influencers', () => {
+  it('keeps the influencer count and top score of each summary (influencer scores are not rescored)', () => {
+    const infl = (i: number, score: number) => ({
+      job_id: JOB,
+      result_type: 'influencer' as const,
+      influencer_field_name: 'host',
+      influencer_field_value: 'web-2',
+      influencer_score: score,
+      initial_influencer_score: score,
+      probability: 1e-6,
+      bucket_span: 3600,
+      is_interim: false,
+      timestamp: T0 + i * SPAN,
+    });
+    const store = stored(
+      Array.from({ length: 10 }, (_, i) => (i === 2 ? { ...bucket(i, 60, [rec(i, 60)]), influencers: [infl(i, 60)] } : i === 5 ? bucket(i, 90, [rec(i, 90)]) : bucket(i, 0))),
+    );
+    const before = (JSON.parse((groups(store)[0] as GroupItem).parts) as PartSummary[])[0] as PartSummary;
+    expect(before.slice(5)).toEqual([1, 60]);
+    const p = plan(store, (i) => (i === 2 ? 20 : i === 5 ? 50 : 0));
+    run(p, store);
+    const after = (JSON.parse((groups(store)[0] as GroupItem).parts) as PartSummary[])[0] as PartSummary;
+    expect(after.slice(3)).toEqual([50, 50, 1, 60]);
+    // The influencer documents ride along unchanged in the rewritten part.
+    expect(entries(store).find((e) => e.timestamp === T0 + 2 * SPAN)?.influencers).toEqual([infl(2, 60)]);
+  });
+});
