@@ -310,24 +310,82 @@ export interface RecordQuery {
   size: number;
 }
 
-/** The record segments (parts, interim buckets) of a range for a score threshold below the score index floor. */
-function recordSegments(index: ResultsIndex, q: RecordQuery): (Segment<Doc> & { loaded(): Promise<Doc[]> })[] {
+/**
+ * One kind of per-bucket result document a part stores beside its buckets (records in `zr`,
+ * influencers in `zi`), as the results requests read it: which score index entries, summary
+ * counts and part body hold it, and its documents' score field.
+ */
+interface DocKind<D extends { timestamp: number }> {
+  /** The score index's kind and the documents' score field (`record_score`, `influencer_score`). */
+  index: 'record' | 'influencer';
+  scoreField: string;
+  /** The part's count and highest score of this kind, from its summary. */
+  count(p: PartRef): number;
+  maxScore(p: PartRef): number;
+  /** A reader of the parts' bodies of this kind (batched per request: see {@link partReader}). */
+  reader(): (p: PartRef) => Promise<BucketPart>;
+  /** The documents of a part read by that reader, per bucket. */
+  ofPart(part: BucketPart): D[][];
+  /** The documents of an interim bucket. */
+  ofInterim(e: BucketEntry): readonly D[];
+  /** Interim documents as score-index hits, ordered as the index orders its entries. */
+  interimHits(entries: readonly BucketEntry[]): { doc: Doc; order: string }[];
+}
+
+const RECORDS: DocKind<RecordResult> = {
+  index: 'record',
+  scoreField: 'record_score',
+  count: (p) => p.records,
+  maxScore: (p) => p.maxRecordScore,
+  reader: () => partReader(true),
+  ofPart: (part) => part.records ?? [],
+  ofInterim: (e) => e.records,
+  interimHits: interimRecordHits,
+};
+
+const INFLUENCERS: DocKind<InfluencerResult> = {
+  index: 'influencer',
+  scoreField: 'influencer_score',
+  count: (p) => p.influencers,
+  maxScore: (p) => p.maxInfluencerScore,
+  reader: () => partReader(false, true),
+  ofPart: (part) => part.influencers ?? [],
+  ofInterim: (e) => e.influencers ?? [],
+  interimHits: (entries) =>
+    entries.flatMap((e) => (e.influencers ?? []).map((i, n) => ({ doc: i as unknown as Doc, order: `${String(i.timestamp).padStart(15, '0')}#${String(n).padStart(4, '0')}` }))),
+};
+
+/** A query of one kind of per-bucket documents: records or influencers (times epoch ms). */
+interface DocQuery {
+  start?: number;
+  end?: number;
+  /** Only documents whose score field is ≥ this. */
+  minScore: number;
+  excludeInterim: boolean;
+  sort: string;
+  desc: boolean;
+  from: number;
+  size: number;
+}
+
+/** The segments (parts, interim buckets) of one kind of document of a range for a score threshold below the score index floor. */
+function docSegments<D extends { timestamp: number }>(index: ResultsIndex, kind: DocKind<D>, q: DocQuery): (Segment<Doc> & { loaded(): Promise<Doc[]> })[] {
   const { range } = index;
   const inside = within(range);
-  const keep = (r: RecordResult) => inside(r.timestamp) && r.record_score >= q.recordScore;
+  const keep = (d: D) => inside(d.timestamp) && ((d as unknown as Doc)[kind.scoreField] as number) >= q.minScore;
   const desc = (xs: Doc[]) => newestBucketFirst(xs as { timestamp: number }[]) as Doc[];
   const out: (Segment<Doc> & { loaded(): Promise<Doc[]> })[] = [];
-  const read = partReader(true);
+  const read = kind.reader();
   for (const p of index.parts) {
-    if (p.records === 0 || p.maxRecordScore < q.recordScore) continue;
-    const known = q.recordScore <= 0 && wholly(p, range) ? p.records : undefined;
+    if (kind.count(p) === 0 || kind.maxScore(p) < q.minScore) continue;
+    const known = q.minScore <= 0 && wholly(p, range) ? kind.count(p) : undefined;
     out.push(
       loadedSegment(
         p.t,
         known,
         async () => {
           const part = await read(p);
-          return (part.records ?? []).flatMap((records) => records.filter(keep)) as unknown as Doc[];
+          return kind.ofPart(part).flatMap((xs) => xs.filter(keep)) as unknown as Doc[];
         },
         desc,
       ),
@@ -335,45 +393,57 @@ function recordSegments(index: ResultsIndex, q: RecordQuery): (Segment<Doc> & { 
   }
   for (const b of index.interims) {
     if (q.excludeInterim) continue;
-    const records = b.records.filter(keep) as unknown as Doc[];
-    if (records.length > 0) out.push(loadedSegment(b.timestamp, records.length, async () => records, desc));
+    const docs = kind.ofInterim(b).filter(keep) as unknown as Doc[];
+    if (docs.length > 0) out.push(loadedSegment(b.timestamp, docs.length, async () => docs, desc));
   }
   return out;
 }
 
 /**
- * GET _ml/anomaly_detectors/<id>/results/records: `{count, records}`, by default highest
- * `record_score` first. With `record_score` ≥ the score index floor the score index alone is
- * read; by time, the summaries and the parts the page overlaps; sorted by `record_score`
- * (descending, the default) with a lower threshold, the score index when the page lies in it
- * (plus the parts cut by the range's edges, to count), else every part of the range.
+ * A page of one kind of per-bucket documents (records, influencers) and their count. With a
+ * minimum score ≥ the score index floor the score index alone is read; by time, the summaries
+ * and the parts the page overlaps (only their bodies of this kind); sorted by the score field
+ * descending (the default) with a lower threshold, the score index when the page lies in it
+ * (plus the parts cut by the range's edges, to count), else every part of the range holding
+ * documents of this kind.
+ * @throws 404 unknown job
  */
-export async function getRecords(jobId: string, q: RecordQuery): Promise<{ count: number; records: unknown[] }> {
+async function getDocs<D extends { timestamp: number }>(jobId: string, kind: DocKind<D>, q: DocQuery): Promise<{ count: number; docs: unknown[] }> {
   const index = await indexOfJob(jobId, { startMs: q.start, endMs: q.end });
   const inside = within(index.range);
   const fromIndex = async (minScore: number) => {
-    const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, 'record', minScore, index.range);
-    if (!q.excludeInterim) hits.push(...interimRecordHits(index.interims).filter((h) => inside(h.doc.timestamp as number) && (h.doc.record_score as number) >= minScore));
+    const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, kind.index, minScore, index.range);
+    if (!q.excludeInterim) hits.push(...kind.interimHits(index.interims).filter((h) => inside(h.doc.timestamp as number) && (h.doc[kind.scoreField] as number) >= minScore));
     return orderHits(hits, q.sort, q.desc);
   };
-  if (q.recordScore >= SCORE_INDEX_FLOOR) {
-    const all = await fromIndex(q.recordScore);
-    return { count: all.length, records: all.slice(q.from, q.from + q.size) };
+  if (q.minScore >= SCORE_INDEX_FLOOR) {
+    const all = await fromIndex(q.minScore);
+    return { count: all.length, docs: all.slice(q.from, q.from + q.size) };
   }
-  const segments = recordSegments(index, q);
+  const segments = docSegments(index, kind, q);
   if (q.sort === 'timestamp') {
     const { count, page } = await pageByTime(segments, q.from, q.size, q.desc);
-    return { count, records: page };
+    return { count, docs: page };
   }
-  if (q.sort === 'record_score' && q.desc && q.recordScore <= 0) {
+  if (q.sort === kind.scoreField && q.desc && q.minScore <= 0) {
     // The highest scores are all in the index: when it holds the whole page, the page is its
     // top, and the count comes from the summaries.
     const [top, counts] = await Promise.all([fromIndex(SCORE_INDEX_FLOOR), Promise.all(segments.map(async (s) => s.count ?? (await s.loaded()).length))]);
-    if (top.length >= q.from + q.size) return { count: counts.reduce((a, b) => a + b, 0), records: top.slice(q.from, q.from + q.size) };
+    if (top.length >= q.from + q.size) return { count: counts.reduce((a, b) => a + b, 0), docs: top.slice(q.from, q.from + q.size) };
   }
-  const records = (await Promise.all([...segments].sort((a, b) => a.first - b.first).map((s) => s.loaded()))).flat();
-  records.sort(compareBy(q.sort, q.desc));
-  return { count: records.length, records: records.slice(q.from, q.from + q.size) };
+  const docs = (await Promise.all([...segments].sort((a, b) => a.first - b.first).map((s) => s.loaded()))).flat();
+  docs.sort(compareBy(q.sort, q.desc));
+  return { count: docs.length, docs: docs.slice(q.from, q.from + q.size) };
+}
+
+/**
+ * GET _ml/anomaly_detectors/<id>/results/records: `{count, records}`, by default highest
+ * `record_score` first, read as {@link getDocs} reads.
+ * @throws 404 unknown job
+ */
+export async function getRecords(jobId: string, q: RecordQuery): Promise<{ count: number; records: unknown[] }> {
+  const { count, docs } = await getDocs(jobId, RECORDS, { ...q, minScore: q.recordScore });
+  return { count, records: docs };
 }
 
 /** GET influencers query (Elasticsearch `ml.get_influencers`, GetInfluencersAction.Request): times epoch ms. */
@@ -391,79 +461,16 @@ export interface InfluencerQuery {
   size: number;
 }
 
-/** The influencer segments (parts, interim buckets) of a range for a score threshold below the score index floor. */
-function influencerSegments(index: ResultsIndex, q: InfluencerQuery): (Segment<Doc> & { loaded(): Promise<Doc[]> })[] {
-  const { range } = index;
-  const inside = within(range);
-  const keep = (i: InfluencerResult) => inside(i.timestamp) && i.influencer_score >= q.influencerScore;
-  const desc = (xs: Doc[]) => newestBucketFirst(xs as { timestamp: number }[]) as Doc[];
-  const out: (Segment<Doc> & { loaded(): Promise<Doc[]> })[] = [];
-  const read = partReader(false, true);
-  for (const p of index.parts) {
-    if (p.influencers === 0 || p.maxInfluencerScore < q.influencerScore) continue;
-    const known = q.influencerScore <= 0 && wholly(p, range) ? p.influencers : undefined;
-    out.push(
-      loadedSegment(
-        p.t,
-        known,
-        async () => {
-          const part = await read(p);
-          return (part.influencers ?? []).flatMap((xs) => xs.filter(keep)) as unknown as Doc[];
-        },
-        desc,
-      ),
-    );
-  }
-  for (const b of index.interims) {
-    if (q.excludeInterim) continue;
-    const docs = (b.influencers ?? []).filter(keep) as unknown as Doc[];
-    if (docs.length > 0) out.push(loadedSegment(b.timestamp, docs.length, async () => docs, desc));
-  }
-  return out;
-}
-
 /**
  * GET _ml/anomaly_detectors/<id>/results/influencers: `{count, influencers}`, by default highest
  * `influencer_score` first (Elasticsearch's GetInfluencersAction: `sort` any field, `desc` default
  * true, ties in time order, page `from` 0 `size` 100, `start` inclusive, `end` exclusive,
- * `influencer_score` a minimum, `exclude_interim`). Reads as {@link getRecords} does: with
- * `influencer_score` ≥ the score index floor the score index alone; by time, the summaries and
- * the parts the page overlaps (only their influencer bodies); by `influencer_score` descending
- * (the default) with a lower threshold, the score index when the page lies in it (plus the parts
- * cut by the range's edges, to count), else every part of the range holding influencers.
+ * `influencer_score` a minimum, `exclude_interim`), read as {@link getDocs} reads.
  * @throws 404 unknown job
  */
 export async function getInfluencers(jobId: string, q: InfluencerQuery): Promise<{ count: number; influencers: unknown[] }> {
-  const index = await indexOfJob(jobId, { startMs: q.start, endMs: q.end });
-  const inside = within(index.range);
-  const fromIndex = async (minScore: number) => {
-    const hits: { doc: Doc; order: string }[] = await readScoreIndex<Doc>(jobId, 'influencer', minScore, index.range);
-    if (!q.excludeInterim) {
-      for (const b of index.interims) {
-        (b.influencers ?? []).forEach((i, n) => {
-          if (inside(i.timestamp) && i.influencer_score >= minScore)
-            hits.push({ doc: i as unknown as Doc, order: `${String(i.timestamp).padStart(15, '0')}#${String(n).padStart(4, '0')}` });
-        });
-      }
-    }
-    return orderHits(hits, q.sort, q.desc);
-  };
-  if (q.influencerScore >= SCORE_INDEX_FLOOR) {
-    const all = await fromIndex(q.influencerScore);
-    return { count: all.length, influencers: all.slice(q.from, q.from + q.size) };
-  }
-  const segments = influencerSegments(index, q);
-  if (q.sort === 'timestamp') {
-    const { count, page } = await pageByTime(segments, q.from, q.size, q.desc);
-    return { count, influencers: page };
-  }
-  if (q.sort === 'influencer_score' && q.desc && q.influencerScore <= 0) {
-    const [top, counts] = await Promise.all([fromIndex(SCORE_INDEX_FLOOR), Promise.all(segments.map(async (s) => s.count ?? (await s.loaded()).length))]);
-    if (top.length >= q.from + q.size) return { count: counts.reduce((a, b) => a + b, 0), influencers: top.slice(q.from, q.from + q.size) };
-  }
-  const docs = (await Promise.all([...segments].sort((a, b) => a.first - b.first).map((s) => s.loaded()))).flat();
-  docs.sort(compareBy(q.sort, q.desc));
-  return { count: docs.length, influencers: docs.slice(q.from, q.from + q.size) };
+  const { count, docs } = await getDocs(jobId, INFLUENCERS, { ...q, minScore: q.influencerScore });
+  return { count, influencers: docs };
 }
 
 /**
