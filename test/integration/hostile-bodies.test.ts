@@ -36,6 +36,8 @@ const ROUTES: { method: string; path: () => string; parser: string }[] = [
   { method: 'POST', path: () => `${J}/model_snapshots`, parser: 'cluster:monitor/xpack/ml/job/model_snapshots/get' },
   { method: 'POST', path: () => `${J}/results/buckets`, parser: 'cluster:monitor/xpack/ml/job/results/buckets/get' },
   { method: 'POST', path: () => `${J}/results/records`, parser: 'cluster:monitor/xpack/ml/job/results/records/get' },
+  { method: 'POST', path: () => `${J}/results/influencers`, parser: 'cluster:monitor/xpack/ml/job/results/influencers/get' },
+  { method: 'POST', path: () => `${J}/results/overall_buckets`, parser: 'cluster:monitor/xpack/ml/job/results/overall_buckets/get' },
 ];
 
 beforeAll(async () => {
