@@ -1,9 +1,9 @@
 /**
  * Renormalization, as Elasticsearch does it (its `ScoresUpdater`): when a job's score
  * normalisers make a big change (a scope's largest raw score rose by more than 10%: autodetect
- * then writes new quantiles), the final buckets and records of the renormalization window
- * ending at the newest bucket are rescored with the current normalisers. `anomaly_score` and
- * `record_score` change, `initial_anomaly_score` and `initial_record_score` never do, and
+ * then writes new quantiles), the final buckets, records and influencers of the renormalization
+ * window ending at the newest bucket are rescored with the current normalisers. `anomaly_score`,
+ * `record_score` and `influencer_score` change, the `initial_*` scores never do, and
  * only "big updates" are written (a severity band change, a move of 1.5 or more, or one score
  * under 33% of the other: `AnomalyModel.renormalize`), so most results are not rewritten.
  *

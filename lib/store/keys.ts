@@ -112,10 +112,10 @@
  * it again), never answered as if the job had none.
  *
  * Renormalization (issue 13; `lib/app/renormalize.ts`, `result-rescore.ts`) rescores final
- * buckets and records within the renormalization window and keeps `initial_*`. In this layout it
- * reads the window's summaries and, chunk by chunk, its parts, and writes only what changed: the
- * parts holding a changed result (same keys, new scores: both bodies, `zb` with its header's
- * anomaly scores and `zr`, in the current format whatever format the part had, every other
+ * buckets, records and influencers within the renormalization window and keeps `initial_*`. In
+ * this layout it reads the window's summaries and, chunk by chunk, its parts, and writes only what
+ * changed: the parts holding a changed result (same keys, new scores: its bodies, `zb` with its
+ * header's anomaly scores, `zr` and `zi`, in the current format whatever format the part had, every other
  * attribute kept), their score index entries moved (the entry under the new score put, the one
  * under the old deleted; one falling below the floor only deleted) and the summaries whose top
  * scores moved. A reader skips a part whose listed top score is below its threshold, so the

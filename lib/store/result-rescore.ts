@@ -2,18 +2,18 @@
  * The plan of a renormalization chunk over the packed results layout (`keys.ts`, "Renormalization"):
  * pure, no AWS calls, so which items change, and in which order, is tested on its own.
  *
- * Given the stored bucket parts of a chunk (with their records) and the group summaries that
- * list them, and a rescoring function (the model's current normalisers with Elasticsearch's
+ * Given the stored bucket parts of a chunk (with their records and influencers) and the group
+ * summaries that list them, and a rescoring function (the model's current normalisers with Elasticsearch's
  * big-update rule), it computes every write that brings the stored scores to the new ones:
  *
- * 1. `raise`: the summaries of groups where some part's top score rises, written with the higher
- *    of the old and new tops, so a reader that skips parts by their listed top (a threshold
+ * 1. `raise`: the summaries of groups where some part's top score (bucket, record or influencer)
+ *    rises, written with the higher of the old and new tops, so a reader that skips parts by their listed top (a threshold
  *    below the score index floor) never skips a part already holding a higher score;
  * 2. `scorePuts`, `scoreDeletes`: the score index moved (an entry under the new score put, the
  *    one under the old score deleted; an entry that falls below the floor only deleted, one that
  *    rises past it only put; a bucket whose score key stays but whose document changed, e.g. a
- *    bucket influencer's score, put again);
- * 3. `parts`: the rewritten parts (same keys, both bodies re-encoded, every other attribute of
+ *    bucket influencer's score, put again; records and influencers alike);
+ * 3. `parts`: the rewritten parts (same keys, their bodies re-encoded, every other attribute of
  *    the item kept, so documents added to parts by later formats ride along untouched);
  * 4. `summaries`: the summaries with the new tops.
  *
@@ -81,9 +81,23 @@ export function planWrites(plan: RescorePlan): boolean {
 const partTime = (sk: string): number => Number(sk.slice(2));
 const maxOf = (xs: readonly number[]): number => xs.reduce((m, x) => Math.max(m, x), -1);
 
-/** The tops a part's summary lists, from its buckets. */
-function topsOf(entries: readonly BucketEntry[]): [number, number] {
-  return [maxOf(entries.map((b) => b.anomaly_score)), maxOf(entries.flatMap((b) => b.records.map((r: RecordResult) => r.record_score)))];
+/** The tops a part's summary lists, from its buckets: anomaly_score, record_score, influencer_score (-1 for none). */
+function topsOf(entries: readonly BucketEntry[]): [number, number, number] {
+  return [
+    maxOf(entries.map((b) => b.anomaly_score)),
+    maxOf(entries.flatMap((b) => b.records.map((r: RecordResult) => r.record_score))),
+    maxOf(entries.flatMap((b) => (b.influencers ?? []).map((i) => i.influencer_score))),
+  ];
+}
+
+/**
+ * A part's summary with new tops: `combine` of the listed and new top of each score, the counts
+ * kept. The influencer entries (5 and 6) are there only when the part holds influencers.
+ */
+function withTops(p: PartSummary, now: readonly [number, number, number], combine: (listed: number, now: number) => number): PartSummary {
+  const out: PartSummary = [p[0], p[1], p[2], combine(p[3], now[0]), combine(p[4], now[1]), ...p.slice(5)] as PartSummary;
+  if (out[6] !== undefined) out[6] = combine(out[6], now[2]);
+  return out;
 }
 
 /**
@@ -94,7 +108,7 @@ export function planRescore(input: RescoreInput): RescorePlan {
   const { jobId, startMs, endMs, floor } = input;
   const plan: RescorePlan = { raise: [], scorePuts: [], scoreDeletes: [], parts: [], summaries: [], planned: [], updated: 0, unchanged: 0 };
   /** New tops per part first timestamp, for parts whose tops changed. */
-  const tops = new Map<number, [number, number]>();
+  const tops = new Map<number, [number, number, number]>();
   const desired = new Set<string>();
   const putKeys = new Set<string>();
   for (const item of input.parts) {
@@ -129,7 +143,7 @@ export function planRescore(input: RescoreInput): RescorePlan {
     plan.parts.push(reencodeBucketPart(item, next));
     const old = topsOf(entries);
     const now = topsOf(next);
-    if (old[0] !== now[0] || old[1] !== now[1]) tops.set(partTime(item.sk as string), now);
+    if (old.some((x, k) => x !== now[k])) tops.set(partTime(item.sk as string), now);
   }
   // An entry an earlier attempt put under a score the current state no longer gives is left over: delete it.
   for (const sk of input.planned ?? []) {
@@ -145,13 +159,13 @@ export function planRescore(input: RescoreInput): RescorePlan {
     const raised = listed.map((p): PartSummary => {
       const now = tops.get(p[0]);
       if (!now) return p;
-      if (now[0] > p[3] || now[1] > p[4]) rises = true;
-      return [p[0], p[1], p[2], Math.max(p[3], now[0]), Math.max(p[4], now[1]), ...p.slice(5)] as PartSummary;
+      const r = withTops(p, now, Math.max);
+      if (r.some((x, k) => x !== p[k])) rises = true;
+      return r;
     });
     const final = listed.map((p): PartSummary => {
       const now = tops.get(p[0]);
-      // The influencer count and top (entries 5 and 6, when the part has influencers) are kept: influencer scores are not rescored.
-      return now ? ([p[0], p[1], p[2], now[0], now[1], ...p.slice(5)] as PartSummary) : p;
+      return now ? withTops(p, now, (_listed, top) => top) : p;
     });
     // Only rising tops: the raised summary is the final one, written once before the parts.
     if (rises) plan.raise.push({ ...g, parts: JSON.stringify(raised) });

@@ -12,25 +12,26 @@ const SECOND = 624;
 const LARGE = 672;
 const SPIKES: Record<number, number> = { [FIRST]: 4, [SECOND]: 4, [LARGE]: 1000 };
 
-/** 30 days of hourly values, the same on every run (a fixed linear congruential generator). */
-function series(): { timestamp: number; v: number }[] {
+/** 30 days of hourly values of one host, the same on every run (a fixed linear congruential generator). */
+function series(): { timestamp: number; v: number; host: string }[] {
   let seed = 7;
   const rnd = () => {
     seed = (seed * 16807) % 2147483647;
     return seed / 2147483647;
   };
-  return Array.from({ length: HOURS }, (_, h) => ({ timestamp: T0 + h * HOUR + 1000, v: 10 + (rnd() - 0.5) * 2 + (SPIKES[h] ?? 0) }));
+  return Array.from({ length: HOURS }, (_, h) => ({ timestamp: T0 + h * HOUR + 1000, v: 10 + (rnd() - 0.5) * 2 + (SPIKES[h] ?? 0), host: 'web-1' }));
 }
 
+// With influencer host: its influencer results are rescored with the records.
 const defaultJob = uniqueId('renorm-default');
 // Updated to a 5-day window: the window ending at the newest bucket (hour 719) starts at hour 599,
 // so it holds the second moderate anomaly and not the first.
 const windowedJob = uniqueId('renorm-window');
 
-async function run(jobId: string, update?: Record<string, unknown>): Promise<void> {
+async function run(jobId: string, update?: Record<string, unknown>, influencers?: string[]): Promise<void> {
   await es.ml.putJob({
     job_id: jobId,
-    analysis_config: { bucket_span: '1h', detectors: [{ function: 'mean', field_name: 'v' }] },
+    analysis_config: { bucket_span: '1h', detectors: [{ function: 'mean', field_name: 'v' }], ...(influencers ? { influencers } : {}) },
     data_description: { time_field: 'timestamp', time_format: 'epoch_ms' },
   });
   if (update) await es.ml.updateJob({ job_id: jobId, ...update });
@@ -45,7 +46,7 @@ type Expanded = estypes.MlBucketSummary & { records: estypes.MlAnomaly[] };
 const bucketAt = async (jobId: string, h: number) => (await es.ml.getBuckets({ job_id: jobId, timestamp: String(T0 + h * HOUR), expand: true })).buckets[0] as Expanded;
 
 beforeAll(async () => {
-  await run(defaultJob);
+  await run(defaultJob, undefined, ['host']);
   await run(windowedJob, { renormalization_window_days: 5 });
 }, 120_000);
 
@@ -98,6 +99,45 @@ describe('renormalization', () => {
       query: { bool: { filter: [{ term: { result_type: 'record' } }, { range: { record_score: { gte: 50 } } }] } },
     });
     expect(alerts.count).toBe(1);
+  });
+
+  it('rescores influencer results too: influencer_score follows the record, initial_influencer_score keeps the first score', async () => {
+    for (const h of [FIRST, SECOND]) {
+      const r = (await bucketAt(defaultJob, h)).records[0]!;
+      const { influencers, count } = await es.ml.getInfluencers({ job_id: defaultJob, start: String(T0 + h * HOUR), end: String(T0 + h * HOUR + 1) });
+      expect(count).toBe(1);
+      expect(influencers[0]).toMatchObject({
+        influencer_field_name: 'host',
+        influencer_field_value: 'web-1',
+        initial_influencer_score: r.initial_record_score,
+        influencer_score: r.record_score,
+      });
+      expect(influencers[0]!.influencer_score).toBeLessThan(influencers[0]!.initial_influencer_score / 2);
+    }
+    const large = (await es.ml.getInfluencers({ job_id: defaultJob, start: String(T0 + LARGE * HOUR), end: String(T0 + LARGE * HOUR + 1) })).influencers[0]!;
+    expect(large.influencer_score).toBe(large.initial_influencer_score);
+    expect(large.influencer_score).toBeGreaterThanOrEqual(75);
+  });
+
+  it('influencer_score filters and sorts see the new influencer scores (score index and parts)', async () => {
+    // At or above the score index floor: the index alone.
+    const high = await es.ml.getInfluencers({ job_id: defaultJob, influencer_score: 50, sort: 'influencer_score', desc: true });
+    expect(high.influencers.map((i) => i.timestamp)).toEqual([T0 + LARGE * HOUR]);
+    expect(high.count).toBe(1);
+    // Below it: the parts, skipped by their summaries' influencer top.
+    const second = (await bucketAt(defaultJob, SECOND)).records[0]!.record_score;
+    const low = await es.ml.getInfluencers({ job_id: defaultJob, influencer_score: Math.min(second, 9) - 0.5, sort: 'influencer_score', desc: true });
+    expect(low.influencers.slice(0, 2).map((i) => [i.timestamp, i.influencer_score])).toEqual([
+      [T0 + LARGE * HOUR, high.influencers[0]!.influencer_score],
+      [T0 + SECOND * HOUR, second],
+    ]);
+    // Sorted by influencer_score over everything: the earlier anomalies come after the large one, in their new order.
+    const all = await es.ml.getInfluencers({ job_id: defaultJob, sort: 'influencer_score', desc: true, page: { size: 1000 } });
+    const scores = all.influencers.map((i) => i.influencer_score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(all.influencers[0]!.timestamp).toBe(T0 + LARGE * HOUR);
+    const at = (h: number) => all.influencers.find((i) => i.timestamp === T0 + h * HOUR)!;
+    expect(at(FIRST).influencer_score).toBeLessThan(at(FIRST).initial_influencer_score / 2);
   });
 
   it('honours renormalization_window_days set by a job update: outside the window nothing changes', async () => {

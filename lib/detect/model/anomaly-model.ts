@@ -204,9 +204,10 @@ export class AnomalyModel {
 
   /**
    * Rescores a stored bucket (its bucket influencers from `raw_anomaly_score`, its records
-   * from `probability`) with the current normalisers, as Elasticsearch's renormalisation
-   * does: `anomaly_score` and `record_score` may change, the `initial_*` scores, raw scores
-   * and probabilities never do. A new score replaces the stored one only on Elasticsearch's
+   * from `probability`, its influencers from their least likely records: ./influencers.ts)
+   * with the current normalisers, as Elasticsearch's renormalisation does: `anomaly_score`,
+   * `record_score` and `influencer_score` may change, the `initial_*` scores, raw scores and
+   * probabilities never do. A new score replaces the stored one only on Elasticsearch's
    * "big update" rule (Normalizer.isBigUpdate): the severity band (0–25–50–75–100) changes,
    * or it moves by 1.5 or more, or one is under 33% of the other; otherwise the stored score
    * stays. The bucket's `anomaly_score` is then its bucket influencers' largest.

@@ -26,7 +26,8 @@
  *   history is the influencer scores; keeping one would mean learning them in the model state,
  *   and its percentile would rank an influencer among influencers only. Being a function of
  *   the bucket's records, influencer scores follow the records through renormalisation:
- *   {@link influencerResults} rebuilt from the renormalised records gives the new scores.
+ *   {@link influencerResults} rebuilt from the renormalised records gives the new scores, which
+ *   {@link renormalizedInfluencers} writes on Elasticsearch's big-update rule.
  * - A field's bucket influencer has the bucket's own form: the chance that the least likely of
  *   the bucket's evaluated series is as unlikely as the field's least likely value,
  *   1 − (1 − p_min)^n (as `bucket_time`, ./scoring.ts), its raw score and the bucket
@@ -36,7 +37,7 @@
  * - Buckets without records write no influencer and no field bucket influencer; interim
  *   buckets write both with `is_interim: true`, scored without learning, as their records are.
  */
-import { BUCKET_SCOPE } from '../normalizer.ts';
+import { BUCKET_SCOPE, isBigUpdate } from '../normalizer.ts';
 import { clampProbability, rawScoreFromLn } from '../stats.ts';
 import type { BucketInfluencer, BucketResult, InfluencerResult, RecordResult } from '../types.ts';
 import type { ModelState } from './state.ts';
@@ -172,6 +173,35 @@ export function influencerResults(
     out.push(...docs);
   }
   return out;
+}
+
+/**
+ * A bucket's stored influencer documents after its records were renormalised, as Elasticsearch
+ * renormalises influencers (its Normalizer over `InfluencerNormalizable`): each document's new
+ * `influencer_score` is what {@link influencerResults} gives for its field and value from the
+ * renormalised `records` (the `record_score` of its least likely record), written only on
+ * Elasticsearch's big-update rule (`isBigUpdate`: the severity band changes, it moves by 1.5 or
+ * more, or one score is under 33% of the other), like every renormalised score.
+ * `initial_influencer_score`, `probability` and every other field stay, and so does the
+ * documents' order (the score index keys an influencer by its position in the bucket).
+ * @param influencers the bucket's influencer documents as stored
+ * @param records the bucket's records with their renormalised `record_score`
+ * @returns the documents with their new scores, or the very array given when no score moved
+ */
+export function renormalizedInfluencers(influencers: InfluencerResult[], records: readonly RecordResult[]): InfluencerResult[] {
+  const first = influencers[0];
+  if (first === undefined) return influencers;
+  const fields = [...new Set(influencers.map((i) => i.influencer_field_name))];
+  const key = (i: InfluencerResult) => `${i.influencer_field_name}\u0000${i.influencer_field_value}`;
+  const now = new Map(influencerResults(first.job_id, fields, records, first.timestamp, first.bucket_span, first.is_interim).map((i) => [key(i), i.influencer_score]));
+  let changed = false;
+  const out = influencers.map((i) => {
+    const score = now.get(key(i));
+    if (score === undefined || !isBigUpdate(i.influencer_score, score)) return i;
+    changed = true;
+    return { ...i, influencer_score: score };
+  });
+  return changed ? out : influencers;
 }
 
 /** Keeps the least probability, and among records sharing it the highest score. */

@@ -1,7 +1,8 @@
-/** Renormalisation of stored results: scores of stored buckets and records under the current normalisers. */
+/** Renormalisation of stored results: scores of stored buckets, records and influencers under the current normalisers. */
 import { BUCKET_SCOPE, isBigUpdate, recordScope } from '../normalizer.ts';
 import { rawScoreFromLn } from '../stats.ts';
 import type { BucketResult, RecordResult } from '../types.ts';
+import { renormalizedInfluencers } from './influencers.ts';
 import type { ModelState } from './state.ts';
 
 /** What {@link renormalize} gives: the bucket with its current scores, and whether any score was rewritten. */
@@ -45,6 +46,9 @@ export function renormalize(model: ModelState, bucket: BucketResult): Renormaliz
     changed = true;
     return { ...r, record_score: s };
   });
+  // Influencer scores follow their least likely records (./influencers.ts), as Elasticsearch rescores its InfluencerNormalizables.
+  const influencers = bucket.influencers && renormalizedInfluencers(bucket.influencers, records);
+  if (influencers !== bucket.influencers) changed = true;
   if (!changed) return { bucket, changed };
-  return { bucket: { ...bucket, anomaly_score: score, bucket_influencers: infl, records }, changed };
+  return { bucket: { ...bucket, anomaly_score: score, bucket_influencers: infl, records, ...(influencers ? { influencers } : {}) }, changed };
 }

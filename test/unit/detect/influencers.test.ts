@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel, type BucketResult, type RecordResult } from '../../../lib/detect/index.ts';
-import { influencerResults, isCopiedInfluencerField } from '../../../lib/detect/model/influencers.ts';
+import { influencerResults, isCopiedInfluencerField, renormalizedInfluencers } from '../../../lib/detect/model/influencers.ts';
+import { isBigUpdate } from '../../../lib/detect/normalizer.ts';
 import { MINUTE, T0, bucketsOf, gaussian, makeSpec, rng, topBucket } from './helpers.ts';
 
 const SPAN = 10 * MINUTE;
@@ -123,5 +124,88 @@ describe('influencer results', () => {
     expect(isCopiedInfluencerField('timestamp.x')).toBe(false);
     const [doc] = influencerResults('j', ['probability'], [record({ influencers: [{ influencer_field_name: 'probability', influencer_field_values: ['v'] }] })], T0, 600, false);
     expect(doc?.probability).toBe(0.01);
+  });
+});
+
+describe('renormalised influencer results', () => {
+  const userY = [{ influencer_field_name: 'user', influencer_field_values: ['y'] }];
+  const stored = () =>
+    influencerResults(
+      'j',
+      ['host', 'user'],
+      [
+        record({ probability: 0.001, record_score: 60, initial_record_score: 60, influencers: [{ influencer_field_name: 'host', influencer_field_values: ['a'] }, ...userY] }),
+        record({
+          probability: 0.01,
+          record_score: 20,
+          initial_record_score: 20,
+          detector_index: 1,
+          influencers: [{ influencer_field_name: 'user', influencer_field_values: ['x'] }],
+        }),
+      ],
+      T0,
+      600,
+      false,
+    );
+
+  it('moves influencer_score to the rescored score of its least likely record, keeping initial_influencer_score, probability and order', () => {
+    const before = stored();
+    const records = [
+      record({ probability: 0.001, record_score: 15, initial_record_score: 60, influencers: [{ influencer_field_name: 'host', influencer_field_values: ['a'] }, ...userY] }),
+      record({
+        probability: 0.01,
+        record_score: 20,
+        initial_record_score: 20,
+        detector_index: 1,
+        influencers: [{ influencer_field_name: 'user', influencer_field_values: ['x'] }],
+      }),
+    ];
+    const after = renormalizedInfluencers(before, records);
+    expect(after.map((i) => [i.influencer_field_name, i.influencer_field_value, i.influencer_score, i.initial_influencer_score, i.probability])).toEqual([
+      ['host', 'a', 15, 60, 0.001],
+      // Its least likely record is now below x's: stored order (the score index keys by position) is kept all the same.
+      ['user', 'y', 15, 60, 0.001],
+      ['user', 'x', 20, 20, 0.01],
+    ]);
+    expect(after[2]).toBe(before[2]);
+    expect(before[0]?.influencer_score).toBe(60);
+  });
+
+  it('writes a new score only on the big-update rule: a small move keeps the stored documents', () => {
+    const before = stored();
+    const nudged = [
+      record({ probability: 0.001, record_score: 61, initial_record_score: 60, influencers: [{ influencer_field_name: 'host', influencer_field_values: ['a'] }, ...userY] }),
+      record({
+        probability: 0.01,
+        record_score: 20,
+        initial_record_score: 20,
+        detector_index: 1,
+        influencers: [{ influencer_field_name: 'user', influencer_field_values: ['x'] }],
+      }),
+    ];
+    expect(isBigUpdate(60, 61)).toBe(false);
+    expect(renormalizedInfluencers(before, nudged)).toBe(before);
+    expect(renormalizedInfluencers([], [])).toEqual([]);
+  });
+
+  it('lowers earlier influencer scores when the model renormalises after a larger anomaly', () => {
+    const g = gaussian(rng(17));
+    const m = AnomalyModel.create(makeSpec({ function: 'mean', field_name: 'v' }, { bucketSpanMs: SPAN, influencers: ['host'] }));
+    const spikes: Record<number, number> = { 1000: 180, 1800: 1000 };
+    const recs = bucketsOf(2000, SPAN, (b) => [{ host: 'web-1', v: spikes[b] ?? 100 + 5 * g() }]);
+    // Up to the first record of bucket 1001: bucket 1000 is the last one finalised.
+    const early = m.ingest(recs.slice(0, 1002)).buckets.find((b) => b.timestamp === T0 + 1000 * SPAN) as BucketResult;
+    const infl = early.influencers?.[0];
+    expect(infl).toMatchObject({ influencer_field_value: 'web-1', influencer_score: early.records[0]?.record_score });
+    expect(infl?.influencer_score).toBeGreaterThan(50);
+    m.ingest(recs.slice(1002));
+    const { bucket: again, changed } = m.renormalize(early);
+    expect(changed).toBe(true);
+    const now = again.influencers?.[0];
+    expect(now?.influencer_score).toBeLessThan((infl?.influencer_score ?? 0) * 0.8);
+    expect(now?.influencer_score).toBe(again.records[0]?.record_score);
+    expect(now?.initial_influencer_score).toBe(infl?.initial_influencer_score);
+    // The stored bucket is left as it was: renormalize returns a new object.
+    expect(early.influencers?.[0]).toBe(infl);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BucketResult, RecordResult } from '../../../lib/detect/index.ts';
+import type { BucketResult, InfluencerResult, RecordResult } from '../../../lib/detect/index.ts';
 import { keys } from '../../../lib/store/keys.ts';
 import { type BucketEntry, decodeBucketPart, entriesOfPart, PART_FORMAT, type PartSummary, packBuckets, scoreItems } from '../../../lib/store/result-parts.ts';
 import { type GroupItem, planRescore, planWrites, type RescorePlan } from '../../../lib/store/result-rescore.ts';
@@ -24,6 +24,21 @@ function rec(i: number, score: number, detector = 0): RecordResult {
     function_description: 'mean',
     typical: [1],
     actual: [2],
+  };
+}
+
+function infl(i: number, score: number, value = 'web-2'): InfluencerResult {
+  return {
+    job_id: JOB,
+    result_type: 'influencer',
+    influencer_field_name: 'host',
+    influencer_field_value: value,
+    influencer_score: score,
+    initial_influencer_score: score,
+    probability: 1e-6,
+    bucket_span: 3600,
+    is_interim: false,
+    timestamp: T0 + i * SPAN,
   };
 }
 
@@ -73,19 +88,20 @@ const groups = (store: Store) => ofKind(store, `resultsidx#${JOB}`) as GroupItem
 const entries = (store: Store): BucketEntry[] => partItems(store).flatMap((p) => entriesOfPart(decodeBucketPart(p, true)));
 
 /**
- * A rescoring that gives each result the score `target` says for its bucket index (records and
- * bucket alike), like `AnomalyModel.renormalize`: undefined when nothing moves.
+ * A rescoring that gives each result the score `target` says for its bucket index (records,
+ * influencers and bucket alike), like `AnomalyModel.renormalize`: undefined when nothing moves.
  */
 function rescoreTo(target: (i: number) => number) {
   return (b: BucketEntry): BucketEntry | undefined => {
     const s = target((b.timestamp - T0) / SPAN);
-    const moved = b.anomaly_score !== s || b.records.some((r) => r.record_score !== s);
+    const moved = b.anomaly_score !== s || b.records.some((r) => r.record_score !== s) || (b.influencers ?? []).some((x) => x.influencer_score !== s);
     if (!moved) return undefined;
     return {
       ...b,
       anomaly_score: s,
       bucket_influencers: b.bucket_influencers.map((x) => ({ ...x, anomaly_score: s })),
       records: b.records.map((r) => ({ ...r, record_score: s })),
+      ...(b.influencers ? { influencers: b.influencers.map((x) => ({ ...x, influencer_score: s })) } : {}),
     };
   };
 }
@@ -122,13 +138,14 @@ function expectConsistent(store: Store): void {
   expect([...have.keys()].sort()).toEqual([...want.keys()].sort());
   for (const [sk, doc] of want) expect(have.get(sk)).toBe(doc);
   for (const g of groups(store)) {
-    for (const [t, , , maxB, maxR] of JSON.parse(g.parts) as PartSummary[]) {
+    for (const [t, , , maxB, maxR, , maxI] of JSON.parse(g.parts) as PartSummary[]) {
       const inPart = all.filter((e) => e.timestamp >= t && e.timestamp <= g.last);
       const part = partItems(store).find((p) => p.sk === keys.resultBucketPart(JOB, t).sk) as Record<string, unknown>;
       const own = entriesOfPart(decodeBucketPart(part, true));
       expect(inPart.length).toBeGreaterThanOrEqual(own.length);
       expect(maxB).toBe(Math.max(-1, ...own.map((e) => e.anomaly_score)));
       expect(maxR).toBe(Math.max(-1, ...own.flatMap((e) => e.records.map((r) => r.record_score))));
+      if (maxI !== undefined) expect(maxI).toBe(Math.max(-1, ...own.flatMap((e) => (e.influencers ?? []).map((x) => x.influencer_score))));
     }
   }
 }
@@ -251,29 +268,41 @@ describe('planning a renormalization chunk', () => {
 });
 
 describe('rescoring parts with influencers', () => {
-  it('keeps the influencer count and top score of each summary (influencer scores are not rescored)', () => {
-    const infl = (i: number, score: number) => ({
-      job_id: JOB,
-      result_type: 'influencer' as const,
-      influencer_field_name: 'host',
-      influencer_field_value: 'web-2',
-      influencer_score: score,
-      initial_influencer_score: score,
-      probability: 1e-6,
-      bucket_span: 3600,
-      is_interim: false,
-      timestamp: T0 + i * SPAN,
-    });
-    const store = stored(
-      Array.from({ length: 10 }, (_, i) => (i === 2 ? { ...bucket(i, 60, [rec(i, 60)]), influencers: [infl(i, 60)] } : i === 5 ? bucket(i, 90, [rec(i, 90)]) : bucket(i, 0))),
-    );
-    const before = (JSON.parse((groups(store)[0] as GroupItem).parts) as PartSummary[])[0] as PartSummary;
-    expect(before.slice(5)).toEqual([1, 60]);
+  // Bucket 2 has an influencer (60) and bucket 5 a bucket and record top of 90 without one.
+  const withInfluencer = () =>
+    stored(Array.from({ length: 10 }, (_, i) => (i === 2 ? { ...bucket(i, 60, [rec(i, 60)]), influencers: [infl(i, 60)] } : i === 5 ? bucket(i, 90, [rec(i, 90)]) : bucket(i, 0))));
+  const summary = (store: Store) => (JSON.parse((groups(store)[0] as GroupItem).parts) as PartSummary[])[0] as PartSummary;
+
+  it('moves the influencer document, its score index entry and the summary top, keeping the count and initial_influencer_score', () => {
+    const store = withInfluencer();
+    expect(summary(store).slice(5)).toEqual([1, 60]);
     const p = plan(store, (i) => (i === 2 ? 20 : i === 5 ? 50 : 0));
+    expect(p.scoreDeletes.map((k) => k.sk)).toContain(keys.influencerScore(JOB, 60, T0 + 2 * SPAN, 0).sk);
+    expect(p.scorePuts.map((k) => k.sk)).toContain(keys.influencerScore(JOB, 20, T0 + 2 * SPAN, 0).sk);
     run(p, store);
-    const after = (JSON.parse((groups(store)[0] as GroupItem).parts) as PartSummary[])[0] as PartSummary;
-    expect(after.slice(3)).toEqual([50, 50, 1, 60]);
-    // The influencer documents ride along unchanged in the rewritten part.
-    expect(entries(store).find((e) => e.timestamp === T0 + 2 * SPAN)?.influencers).toEqual([infl(2, 60)]);
+    expectConsistent(store);
+    expect(summary(store).slice(3)).toEqual([50, 50, 1, 20]);
+    expect(entries(store).find((e) => e.timestamp === T0 + 2 * SPAN)?.influencers).toEqual([{ ...infl(2, 60), influencer_score: 20 }]);
   });
+
+  it('raises the summary before the parts when only the influencer top rises', () => {
+    // Bucket 2 rises to 80: the bucket and record tops (90) stay, the influencer top (60) rises.
+    const p = plan(withInfluencer(), (i) => (i === 2 ? 80 : i === 5 ? 90 : 0));
+    expect(p.raise).toHaveLength(1);
+    expect(JSON.parse(p.raise[0]?.parts as string)[0]).toEqual([T0, 10, 2, 90, 90, 1, 80]);
+    expect(p.summaries).toEqual([]);
+  });
+
+  for (const cut of [1, 2, 3]) {
+    it(`a chunk cut after step ${cut} of 4 leaves no influencer entry behind when run again with other normalisers`, () => {
+      const store = withInfluencer();
+      const first = plan(store, (i) => (i === 2 ? 20 : i === 5 ? 90 : 0));
+      for (const s of steps(first, store).slice(0, cut)) s();
+      const rerun = plan(store, (i) => (i === 2 ? 30 : i === 5 ? 90 : 0), first.planned);
+      run(rerun, store);
+      expectConsistent(store);
+      expect(store.has(id(keys.influencerScore(JOB, 20, T0 + 2 * SPAN, 0)))).toBe(false);
+      expect(entries(store).find((e) => e.timestamp === T0 + 2 * SPAN)?.influencers?.[0]).toMatchObject({ influencer_score: 30, initial_influencer_score: 60 });
+    });
+  }
 });
