@@ -13,7 +13,16 @@
  *   ahead errors, so a slope fitted to noise loses it): a steady ramp is then predicted, not
  *   flagged, and a break in it stands out. A level-shift test moves both to a new level after
  *   shiftRun buckets of one-signed residuals beyond 3σ, or of a multi-bucket mean beyond 3σ of
- *   its own spread (smaller shifts): the shift is reported, then adapted to.
+ *   its own spread (smaller shifts): the shift is reported, then adapted to, and the
+ *   multi-bucket ring starts again (its residuals were measured against the old level). A
+ *   shift is kept in mind for REVERT_HORIZON buckets: when REVERT_RUN buckets in a row fit the
+ *   level before it (within 2σ) and not the level after it, the episode was a dip or a plateau
+ *   that ended, and the model goes back at once instead of reporting the return as a second
+ *   shift for shiftRun buckets (ml-cpp's change detector likewise weighs the changed and
+ *   unchanged hypotheses before committing to a change). On NAB (standard / low FP / low FN):
+ *   55.1 / 45.6 / 59.6 before both; 54.6 with the ring restarted alone; 58.5 / 49.5 / 63.0
+ *   with both (realTraffic 55.9 → 66.2, realAWSCloudwatch 49.2 → 51.2, realAdExchange 61.1 →
+ *   61.5, artificial unchanged); a revert after 3 or 4 buckets 57.3, a horizon of 144 56.9.
  * - **Seasonality**: daily (bucket spans up to 1 h, 30-minute slots) and weekly (spans up to
  *   1 d, hourly slots) candidate profiles are learnt side by side once a day of history
  *   exists, each against its own base level learning at its period's scale. A candidate is
@@ -99,6 +108,9 @@ const WEEKLY_OVER_DAILY = 0.9;
 /** Error ratios of the trend test (slope on below the first, off above the second). */
 const TREND_ON = 0.9;
 const TREND_OFF = 0.97;
+/** Buckets fitting the level before a shift that revert it, and how long a shift may be reverted. */
+const REVERT_RUN = 2;
+const REVERT_HORIZON = 48;
 
 /** A seasonal period at a bucket span: slots of at least one bucket. */
 export interface SeasonShape {
@@ -165,7 +177,7 @@ export function featureParams(bucketSpanMs: number): FeatureParams {
 }
 
 /** Serialized bytes of a feature without its seasonal candidates. */
-export const FEATURE_BYTES = 8 * (30 + MB_WINDOW) + 2;
+export const FEATURE_BYTES = 8 * (33 + MB_WINDOW) + 2;
 /** Serialized bytes of a seasonal candidate with `slots` slots. */
 export function seasonalBytes(slots: number): number {
   return 2 + 8 * (6 + slots);
@@ -301,6 +313,10 @@ export class FeatureModel {
   mbCount = 0;
   /** Signed length of the current run of multi-bucket means beyond 3σ. */
   mbRun = 0;
+  /** The last level shift (0 when none or forgotten), buckets since it, and the run of buckets fitting the level before it. */
+  lastShift = 0;
+  shiftAge = 0;
+  revertRun = 0;
   /** Learnt variance of the multi-bucket feature, and its effective samples. */
   mbVar = MB_IID_VAR;
   mbN = MB_PRIOR_N;
@@ -499,6 +515,16 @@ export class FeatureModel {
         this.run = 0;
         this.runSum = 0;
       }
+      if (this.lastShift !== 0) {
+        // A recent shift that the series has gone back from (a dip or a plateau that ended):
+        // REVERT_RUN buckets in a row that fit the level before the shift (within 2σ) and
+        // not the level after it put the model back, rather than waiting for a new shift.
+        const rOld = r + this.lastShift;
+        if (rOld < 2 * sd && rOld > -2 * sd && (r > 2 * sd || r < -2 * sd)) this.revertRun++;
+        else this.revertRun = 0;
+        if (this.revertRun >= REVERT_RUN) shifted = -this.lastShift;
+        else if (++this.shiftAge > REVERT_HORIZON) this.lastShift = 0;
+      }
       if (shifted === 0 && this.mbCount + 1 >= MB_MIN) {
         // A smaller sustained shift: the multi-bucket mean of the residuals stays beyond 3σ
         // of its own spread for shiftRun buckets (the run of one-signed outliers above catches
@@ -518,9 +544,19 @@ export class FeatureModel {
         this.tSty += shifted * this.tS1;
         r -= shifted;
         z = r / sd;
+        // The residuals in the multi-bucket ring were measured against the old level, so the
+        // mean of the next 12 buckets would keep testing the shift itself (a shift reported
+        // again for 12 buckets after it was adapted to; a dip that ended, reported again as
+        // its own return). The ring starts again, as it does when the seasonal predictor
+        // changes. Re-expressing the old residuals against the new level instead measured
+        // worse (NAB standard 58.3 against 58.5): residuals clamped at 4σ cannot be re-based.
+        this.mbCount = 0;
         this.run = 0;
         this.runSum = 0;
         this.mbRun = 0;
+        this.lastShift = this.lastShift !== 0 && shifted === -this.lastShift ? 0 : shifted;
+        this.shiftAge = 0;
+        this.revertRun = 0;
       }
       this.learnBursts(p, z, n);
       this.pushResidual(clampZ(z));
@@ -688,6 +724,7 @@ export class FeatureModel {
         this.variance = (1.25 * mad) ** 2;
         this.run = 0;
         this.runSum = 0;
+        this.lastShift = 0;
         // A new predictor has new residuals: what was learnt of the old ones' shape (bursts,
         // tails, autocorrelation) no longer applies. Before a daily shape is modelled, its
         // peaks are bursts, and they must not excuse real bursts afterwards.
@@ -748,6 +785,9 @@ export class FeatureModel {
     w.f64(this.season);
     w.f64(this.seasonalUpdates);
     w.f64(this.mbRun);
+    w.f64(this.lastShift);
+    w.f64(this.shiftAge);
+    w.f64(this.revertRun);
     w.f64s(this.mb);
     w.u8(this.daily !== null ? 1 : 0);
     w.u8(this.weekly !== null ? 1 : 0);
@@ -755,7 +795,11 @@ export class FeatureModel {
     this.weekly?.write(w);
   }
 
-  static read(r: BinReader): FeatureModel {
+  /**
+   * Reads what `write` wrote.
+   * @param version the state's format version: 3 has no shift-revert fields (read as none).
+   */
+  static read(r: BinReader, version = 4): FeatureModel {
     const f = new FeatureModel();
     f.n = r.f64();
     f.level = r.f64();
@@ -787,6 +831,11 @@ export class FeatureModel {
     f.season = r.f64();
     f.seasonalUpdates = r.f64();
     f.mbRun = r.f64();
+    if (version >= 4) {
+      f.lastShift = r.f64();
+      f.shiftAge = r.f64();
+      f.revertRun = r.f64();
+    }
     f.mb.set(r.f64s(MB_WINDOW));
     const hasDaily = r.u8() === 1;
     const hasWeekly = r.u8() === 1;

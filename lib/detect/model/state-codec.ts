@@ -12,14 +12,15 @@ import { Acc, KEY_SEP, OpenBucket, Series } from './series.ts';
 import type { ModelState } from './state.ts';
 
 /**
- * Version byte at the start of the serialized state: 3 is model v2 (trend, tested daily and
- * weekly seasonality, per-series residual families, multi-bucket feature); 1 and 2 were
- * model v1, whose feature models v2 cannot continue (as Elasticsearch refuses a model
- * snapshot older than its minimum version instead of guessing).
+ * Version byte at the start of the serialized state: 4 is model v2 with the level-shift
+ * revert (each feature also keeps its last shift, its age and the revert run); 3 is model v2
+ * before it, read with no shift in mind; 1 and 2 were model v1, whose feature models v2
+ * cannot continue (as Elasticsearch refuses a model snapshot older than its minimum version
+ * instead of guessing).
  */
-export const MODEL_STATE_VERSION = 3;
+export const MODEL_STATE_VERSION = 4;
 /** State versions `restore` reads. */
-export const READABLE_STATE_VERSIONS = new Set([3]);
+export const READABLE_STATE_VERSIONS = new Set([3, 4]);
 
 /**
  * Checks that a serialized state is of a version this model reads, without reading the rest.
@@ -120,7 +121,7 @@ export function readModel(model: ModelState, r: BinReader): void {
       const by = d.spec.by_field_name !== undefined ? r.str() : undefined;
       const partition = d.spec.partition_field_name !== undefined ? r.str() : undefined;
       const lastDataMs = r.f64();
-      const features = d.info.features.map(() => FeatureModel.read(r));
+      const features = d.info.features.map(() => FeatureModel.read(r, version));
       const key = by !== undefined ? (partition !== undefined ? partition + KEY_SEP + by : by) : (partition ?? '');
       const s = new Series(by, partition, lastDataMs, features);
       d.series.set(key, s);

@@ -112,6 +112,28 @@ describe('a level shift', () => {
     expect(Math.min(...out.slice(500, 505).map(p))).toBeLessThan(1e-10);
     expect(Math.min(...out.slice(560).map(p))).toBeGreaterThan(1e-4);
   });
+
+  it('is reported until the model moves, not for the 12 buckets after (the multi-bucket test starts again)', () => {
+    const g = gaussian(rng(10));
+    const out = run(10 * MINUTE, 600, (b) => (b < 500 ? 50 : 80) + 2 * g());
+    // The shift is accepted at its 6th bucket (505); from the 9th on nothing is unusual.
+    expect(Math.min(...out.slice(508, 600).map(p))).toBeGreaterThan(1e-3);
+  });
+
+  it('is reverted when the series goes back to the level before it within the horizon', () => {
+    // A 20-bucket dip: the shift to 35 is accepted after 6 buckets; when the series comes
+    // back to 50, two buckets that fit the old level (and not the new) put the model back,
+    // so the return is not a second, six-bucket anomaly.
+    const g = gaussian(rng(11));
+    const out = run(10 * MINUTE, 700, (b) => (b >= 500 && b < 520 ? 35 : 50) + 2 * g());
+    expect(Math.min(...out.slice(500, 505).map(p))).toBeLessThan(1e-10);
+    const typical = (b: BucketResult) => b.records[0]?.typical[0] ?? Number.NaN;
+    // After the two buckets that revert it, the model predicts the old level again...
+    const after = out.slice(523, 540);
+    for (const b of after) if (b.records.length > 0) expect(Math.abs(typical(b) - 50)).toBeLessThan(3);
+    // ...and no bucket from the third of the return on is unusual.
+    expect(Math.min(...after.map(p))).toBeGreaterThan(1e-3);
+  });
 });
 
 describe('a smooth series with one anomaly', () => {

@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel, MODEL_STATE_VERSION, ModelStateError, type AnalysisSpec, type InputRecord } from '../../../lib/detect/index.ts';
 import { DAY, HOUR, MINUTE, T0, bucketsOf, gaussian, makeSpec, rng, stable } from './helpers.ts';
 
 const SPAN = 30 * MINUTE;
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures');
 
 /** Two detectors, by/partition splits, influencers and latency: every kind of state. */
 const richSpec: AnalysisSpec = {
@@ -86,6 +90,30 @@ describe('serialize and restore', () => {
     expect(() => AnomalyModel.restore(richSpec, other)).toThrow(ModelStateError);
     expect(() => AnomalyModel.restore(richSpec, state.subarray(0, state.length - 3))).toThrow(ModelStateError);
     expect(() => AnomalyModel.restore(makeSpec(), state)).toThrow(ModelStateError);
+  });
+
+  it('restores a version 3 state (model v2 before the level-shift revert) and continues as a version 4 model would', () => {
+    // The fixture was written by the version 3 code from the first 300 buckets below; no
+    // level shift happened in them, so a version 4 model that saw the same 300 buckets holds
+    // the same state, and both continue alike.
+    const fixture = JSON.parse(readFileSync(join(FIXTURES, 'state', 'model-v3.json'), 'utf8')) as { version: number; base64: string };
+    expect(fixture.version).toBe(3);
+    const g = gaussian(rng(21));
+    const spec = makeSpec({ function: 'mean', field_name: 'v', by_field_name: 'host' }, { bucketSpanMs: 10 * MINUTE });
+    const recs = bucketsOf(400, 10 * MINUTE, (b) => [
+      { v: 50 + 3 * Math.sin(b / 10) + 2 * g() + (b >= 350 && b < 360 ? 25 : 0), host: 'a' },
+      { v: 20 + g(), host: 'b' },
+    ]);
+    const restored = AnomalyModel.restore(spec, Buffer.from(fixture.base64, 'base64'));
+    const fresh = AnomalyModel.create(spec);
+    fresh.ingest(recs.slice(0, 600));
+    const rest = recs.slice(600);
+    const a = [...restored.ingest(rest).buckets, ...restored.finalizeAll()];
+    const b = [...fresh.ingest(rest).buckets, ...fresh.finalizeAll()];
+    expect(a.some((x) => x.anomaly_score > 50)).toBe(true);
+    expect(stable(a)).toEqual(stable(b));
+    expect(restored.serialize()[0]).toBe(MODEL_STATE_VERSION);
+    expect(restored.modelBytes()).toBe(restored.serialize().length);
   });
 
   it('keeps modelBytes equal to the serialized length through ingest, flush, prune and restore', () => {
