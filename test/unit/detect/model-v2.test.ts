@@ -236,3 +236,18 @@ describe('multi-bucket variance', () => {
     expect(at(1)).toBeGreaterThan(floored);
   });
 });
+
+describe('a young model', () => {
+  it('predicts with a Student-t of n − 1 degrees of freedom: a 10σ value is less extreme after 10 buckets than after 500', () => {
+    const params = featureParams(10 * MINUTE);
+    const lnP = (n: number) => {
+      const g = gaussian(rng(7));
+      const f = new FeatureModel();
+      for (let b = 0; b < n; b++) f.update(params, 100 + 2 * g(), b * 10 * MINUTE, 10 * MINUTE, false);
+      return f.evaluate(params, 120, n * 10 * MINUTE, 10 * MINUTE, SIDE_BOTH, false);
+    };
+    // After 10 values the spread is an estimate from 10 values: p about 1e-4, not 1e-7.
+    expect(lnP(10)).toBeGreaterThan(Math.log(1e-5));
+    expect(lnP(500)).toBeLessThan(Math.log(1e-6));
+  });
+});
