@@ -73,6 +73,34 @@ describe('score normaliser', () => {
     expect(scores[4000]).toBeGreaterThan(60);
   });
 
+  it("takes p as the chance that one of the half hour's buckets is that unlikely in the absolute ceiling", () => {
+    // 5-minute buckets: p = 1e-3 is 1 − 0.999^6 ≈ 6e-3 per half hour, ≈ 37 rather than ≈ 65.
+    const p30 = 1 - 0.999 ** 6;
+    const expected = 100 * (0.05 + (0.95 * Math.log(p30 / 0.05)) / Math.log(0.002));
+    expect(absoluteCeiling(raw(1e-3), 1 / 6)).toBeCloseTo(expected, 9);
+    expect(absoluteCeiling(raw(1e-3), 1)).toBeCloseTo(absoluteCeiling(raw(1e-3)), 12);
+    // The smallest probabilities keep their (uncapped) ceiling rather than underflowing.
+    expect(absoluteCeiling(raw(1e-300), 1 / 6)).toBeGreaterThan(100);
+    expect(Number.isFinite(absoluteCeiling(raw(1e-300), 1 / 6))).toBe(true);
+    const { scores } = run(5 * MINUTE, 5000, (b) => (b === 4000 ? raw(1e-3) : 0));
+    expect(scores[4000]).toBeCloseTo(expected, 6);
+    // 30-minute buckets are their own half hour.
+    expect(run(30 * MINUTE, 5000, (b) => (b === 4000 ? raw(1e-3) : 0)).scores[4000]).toBeGreaterThan(60);
+  });
+
+  it('rarely lets pure noise in 5-minute buckets reach 42', () => {
+    // Every bucket's p uniform on (0, 1), five series of 4,000 buckets: the least likely reach
+    // p ≈ 1 / 4,000, which scores 65–85 as a bucket's own p (25 buckets >= 42 after the first 600
+    // of each) but is ordinary as half an hour's least likely of six (6 buckets).
+    let high = 0;
+    for (let seed = 11; seed <= 15; seed++) {
+      const u = rng(seed);
+      const { scores } = run(5 * MINUTE, 4000, () => raw(u()));
+      high += scores.slice(600).filter((s) => s >= 42).length;
+    }
+    expect(high).toBeLessThan(10);
+  });
+
   it("scores a smooth series' one anomaly critical although its probability is only 4e-5", () => {
     // v1 capped it relative to p = 1e-6 (score 73 at most); nothing here was ever more unusual.
     const mild = quiet(1);
