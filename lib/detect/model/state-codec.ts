@@ -12,14 +12,15 @@ import { Acc, KEY_SEP, OpenBucket, Series } from './series.ts';
 import type { ModelState } from './state.ts';
 
 /**
- * Version byte at the start of the serialized state: 3 is model v2 (trend, tested daily and
- * weekly seasonality, per-series residual families, multi-bucket feature); 1 and 2 were
- * model v1, whose feature models v2 cannot continue (as Elasticsearch refuses a model
- * snapshot older than its minimum version instead of guessing).
+ * Version byte at the start of the serialized state: 4 is model v2 with the normalisers'
+ * episodes (../normalizer.ts), 3 model v2 without them (read: the bucket normaliser's episodes
+ * are then estimated from its histogram); 1 and 2 were model v1, whose feature models v2
+ * cannot continue (as Elasticsearch refuses a model snapshot older than its minimum version
+ * instead of guessing).
  */
-export const MODEL_STATE_VERSION = 3;
+export const MODEL_STATE_VERSION = 4;
 /** State versions `restore` reads. */
-export const READABLE_STATE_VERSIONS = new Set([3]);
+export const READABLE_STATE_VERSIONS = new Set([3, 4]);
 
 /**
  * Checks that a serialized state is of a version this model reads, without reading the rest.
@@ -108,8 +109,8 @@ export function readModel(model: ModelState, r: BinReader): void {
   model.peakBytes = r.f64();
   model.status = r.f64();
   model.emptyStreak = r.f64();
-  model.bucketNorm = ScoreNormalizer.read(r);
-  model.recordNorm = ScoreNormalizer.read(r);
+  model.bucketNorm = ScoreNormalizer.read(r, version === 3 ? true : undefined);
+  model.recordNorm = ScoreNormalizer.read(r, version === 3 ? false : undefined);
   const nd = r.u32();
   if (nd !== model.detectors.length || detectorsAgain !== nd) {
     throw new ModelStateError(`model state has ${nd} detectors, the job has ${model.detectors.length}`);

@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { AnomalyModel } from '../../../lib/detect/index.ts';
 import { absoluteCeiling, BUCKET_SCOPE, isBigUpdate, recordScope, ScoreNormalizer } from '../../../lib/detect/normalizer.ts';
 import { lnProbabilityFromRawScore, rawScoreFromLn } from '../../../lib/detect/stats.ts';
+import { BinReader, BinWriter } from '../../../lib/detect/codec.ts';
 import { HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng } from './helpers.ts';
 
 const raw = (p: number) => rawScoreFromLn(Math.log(p));
 
 /**
  * Runs `buckets` buckets through a bucket normaliser (age, then add the bucket's raw score,
- * then score it, as the model does) and returns every bucket's score.
+ * then score it, as the model does) and returns every bucket's score. `episodic` as the
+ * model's bucket normaliser is; false as its record normaliser is.
  */
-function run(spanMs: number, buckets: number, rawOf: (b: number) => number): { n: ScoreNormalizer; scores: number[] } {
-  const n = new ScoreNormalizer(spanMs);
+function run(spanMs: number, buckets: number, rawOf: (b: number) => number, episodic = true): { n: ScoreNormalizer; scores: number[] } {
+  const n = new ScoreNormalizer(spanMs, episodic);
   const scores: number[] = [];
   for (let b = 0; b < buckets; b++) {
     const r = rawOf(b);
@@ -137,6 +139,89 @@ describe('score normaliser', () => {
     // Spikes exactly alike are all routine: none scores above the 95th percentile's knot, 3.
     const same = run(10 * MINUTE, 4000, (b) => (b % 20 === 7 ? raw(1e-25) : 0)).scores;
     expect(Math.max(...same.slice(1000))).toBeLessThanOrEqual(3);
+  });
+
+  it('does not let an early episode of several buckets hold a later, smaller incident down', () => {
+    // A first-day burst of ten buckets (p 1e-20 to 1e-25, as a model that has not yet seen a
+    // whole day gives), then a quiet series and an incident of p 1e-15 at bucket 3000: seventh
+    // to eleventh largest raw score by buckets, which the percentile ceiling holds near 46, but
+    // reached by only one earlier episode, so not yet a recurring level.
+    const mild = quiet(4);
+    const rawOf = (b: number) => (b >= 100 && b < 110 ? raw(10 ** (-20 - (b - 100) / 2)) : b === 3000 ? raw(1e-15) : mild(b));
+    expect(run(10 * MINUTE, 3001, rawOf).scores[3000]).toBeGreaterThanOrEqual(75);
+    expect(run(10 * MINUTE, 3001, rawOf, false).scores[3000]).toBeLessThan(50);
+  });
+
+  /** Scores of `raws`, bucket after bucket, after 1,000 quiet ten-minute buckets. */
+  function after1000(raws: number[], episodic: boolean): number[] {
+    const n = new ScoreNormalizer(10 * MINUTE, episodic);
+    n.addZeros(1000);
+    return raws.map((r) => {
+      n.age();
+      n.add(r, BUCKET_SCOPE);
+      return n.score(r, BUCKET_SCOPE);
+    });
+  }
+
+  it('applies the percentile ceiling again once two earlier episodes reached the raw score', () => {
+    // The same level three times, each an episode of one bucket: the first two are ceilinged
+    // only by the maximum (100); the third as a normaliser without episodes ceilings all
+    // three, by the percentile (81, 77, then 74).
+    const level = raw(1e-15);
+    const seq = [level, 0, level, 0, level];
+    const episodic = after1000(seq, true);
+    const plain = after1000(seq, false);
+    expect(episodic[0]).toBeCloseTo(100, 6);
+    expect(episodic[2]).toBeCloseTo(100, 6);
+    expect(plain[2]).toBeLessThan(80);
+    expect(episodic[4]).toBeCloseTo(plain[4] as number, 9);
+    expect(episodic[4]).toBeLessThan(75);
+  });
+
+  it("counts a run's buckets as one episode, and ends an episode at a gap of empty buckets", () => {
+    const level = raw(1e-15);
+    // Five buckets of one run: none recurs (without episodes the fifth is ceilinged at 66).
+    const run5 = after1000([level, level, level, level, level], true);
+    expect(run5[4]).toBeCloseTo(100, 6);
+    expect(after1000([level, level, level, level, level], false)[4]).toBeLessThan(70);
+    // Two episodes separated only by gaps (empty buckets): the third is a recurrence.
+    const n = new ScoreNormalizer(10 * MINUTE, true);
+    n.addZeros(1000);
+    for (let i = 0; i < 2; i++) {
+      n.age();
+      n.add(level, BUCKET_SCOPE);
+      n.addZeroRun(5, 1);
+    }
+    n.age();
+    n.add(level, BUCKET_SCOPE);
+    expect(n.score(level, BUCKET_SCOPE)).toBeLessThan(80);
+  });
+
+  it('reads a version-3 normaliser, taking its episodes from the histogram', () => {
+    const n = new ScoreNormalizer(HOUR, true);
+    n.addZeros(100);
+    for (const p of [1e-10, 1e-20, 1e-30]) {
+      n.age();
+      n.add(raw(p), BUCKET_SCOPE);
+      n.age();
+      n.add(0, BUCKET_SCOPE);
+    }
+    const w = new BinWriter();
+    n.write(w);
+    const v4 = w.finish();
+    // Version 3 lacked the four episode fields after the first seven numbers.
+    const v3 = Buffer.concat([v4.subarray(0, 56), v4.subarray(88)]);
+    const back = ScoreNormalizer.read(new BinReader(v3), true);
+    expect(back.bytes).toBe(n.bytes);
+    // Its second largest episode is taken as the upper edge of the second largest raw score's
+    // bin (p 1e-20: raw ≈ 18.04, bin up to 19): 18.5 has recurred there, not in the original.
+    expect(raw(1e-20)).toBeGreaterThan(18);
+    expect(back.score(18.5, BUCKET_SCOPE)).toBeLessThan(50);
+    expect(n.score(18.5, BUCKET_SCOPE)).toBeGreaterThan(75);
+    expect(back.score(19.5, BUCKET_SCOPE)).toBeCloseTo(n.score(19.5, BUCKET_SCOPE), 9);
+    // A version-3 record normaliser is not episodic.
+    const record = ScoreNormalizer.read(new BinReader(v3), false);
+    expect(record.score(19.5, BUCKET_SCOPE)).toBeLessThan(60);
   });
 
   it("caps a series' score by its own largest raw score, not another series'", () => {
