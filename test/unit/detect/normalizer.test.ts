@@ -164,18 +164,36 @@ describe('score normaliser', () => {
   }
 
   it('applies the percentile ceiling again once two earlier episodes reached the raw score', () => {
-    // The same level three times, each an episode of one bucket: the first two are ceilinged
-    // only by the maximum (100); the third as a normaliser without episodes ceilings all
-    // three, by the percentile (81, 77, then 74).
+    // The same level three times, each an episode of one bucket ended by half an hour (three
+    // ten-minute buckets) at 0: the first two are ceilinged only by the maximum (100); the
+    // third as a normaliser without episodes ceilings all three, by the percentile (81, 77, 74).
     const level = raw(1e-15);
-    const seq = [level, 0, level, 0, level];
+    const seq = [level, 0, 0, 0, level, 0, 0, 0, level];
     const episodic = after1000(seq, true);
     const plain = after1000(seq, false);
     expect(episodic[0]).toBeCloseTo(100, 6);
-    expect(episodic[2]).toBeCloseTo(100, 6);
-    expect(plain[2]).toBeLessThan(80);
-    expect(episodic[4]).toBeCloseTo(plain[4] as number, 9);
-    expect(episodic[4]).toBeLessThan(75);
+    expect(episodic[4]).toBeCloseTo(100, 6);
+    expect(plain[4]).toBeLessThan(80);
+    expect(episodic[8]).toBeCloseTo(plain[8] as number, 9);
+    expect(episodic[8]).toBeLessThan(75);
+  });
+
+  it('ends an episode only after half an hour of buckets at 0, so a dip does not split an incident', () => {
+    const level = raw(1e-15);
+    // One incident with a one-bucket dip, then a second incident: one earlier episode only.
+    expect(after1000([level, 0, level, 0, 0, 0, level], true)[6]).toBeCloseTo(100, 6);
+    // Two buckets at 0 are not yet half an hour of ten-minute buckets; three are.
+    expect(after1000([level, 0, 0, level, 0, 0, level], true)[6]).toBeCloseTo(100, 6);
+    expect(after1000([level, 0, 0, 0, level, 0, 0, 0, level], true)[8]).toBeLessThan(75);
+    // Hourly buckets: one bucket at 0 is half an hour and more.
+    const hourly = new ScoreNormalizer(HOUR, true);
+    hourly.addZeros(1000);
+    const scores = [level, 0, level, 0, level].map((r) => {
+      hourly.age();
+      hourly.add(r, BUCKET_SCOPE);
+      return hourly.score(r, BUCKET_SCOPE);
+    });
+    expect(scores[4]).toBeLessThan(90);
   });
 
   it("counts a run's buckets as one episode, and ends an episode at a gap of empty buckets", () => {
@@ -184,17 +202,29 @@ describe('score normaliser', () => {
     const run5 = after1000([level, level, level, level, level], true);
     expect(run5[4]).toBeCloseTo(100, 6);
     expect(after1000([level, level, level, level, level], false)[4]).toBeLessThan(70);
-    // Two episodes separated only by gaps (empty buckets): the third is a recurrence.
+    // Two episodes separated only by gaps (empty buckets): the third is a recurrence; a gap
+    // shorter than half an hour does not end one.
     const n = new ScoreNormalizer(10 * MINUTE, true);
     n.addZeros(1000);
     for (let i = 0; i < 2; i++) {
       n.age();
       n.add(level, BUCKET_SCOPE);
-      n.addZeroRun(5, 1);
+      n.addZeroRun(1, 1);
+      n.addZeroRun(2, 1);
     }
     n.age();
     n.add(level, BUCKET_SCOPE);
     expect(n.score(level, BUCKET_SCOPE)).toBeLessThan(80);
+    const short = new ScoreNormalizer(10 * MINUTE, true);
+    short.addZeros(1000);
+    for (let i = 0; i < 2; i++) {
+      short.age();
+      short.add(level, BUCKET_SCOPE);
+      short.addZeroRun(2, 1);
+    }
+    short.age();
+    short.add(level, BUCKET_SCOPE);
+    expect(short.score(level, BUCKET_SCOPE)).toBeCloseTo(100, 6);
   });
 
   it('reads a version-3 normaliser, taking its episodes from the histogram', () => {
@@ -209,8 +239,8 @@ describe('score normaliser', () => {
     const w = new BinWriter();
     n.write(w);
     const v4 = w.finish();
-    // Version 3 lacked the four episode fields after the first seven numbers.
-    const v3 = Buffer.concat([v4.subarray(0, 56), v4.subarray(88)]);
+    // Version 3 lacked the five episode fields after the first seven numbers.
+    const v3 = Buffer.concat([v4.subarray(0, 56), v4.subarray(96)]);
     const back = ScoreNormalizer.read(new BinReader(v3), true);
     expect(back.bytes).toBe(n.bytes);
     // Its second largest episode is taken as the upper edge of the second largest raw score's
