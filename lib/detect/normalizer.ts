@@ -186,7 +186,9 @@ function knotScore(percentile: number): number {
  * buckets of half an hour is this unlikely, 1 − (1 − p)^(1800 / span) (≈ 6p for 5-minute
  * buckets): the same 30-minute equivalence as the percentile ceiling's, so a short bucket is not
  * more alarming for being one of many draws (pure noise in 5-minute buckets reaches p ≈ 1e-3
- * every few hours).
+ * every few hours). A half-hour p above 0.05 (5-minute buckets from p ≈ 0.0085 up) would
+ * give less than 5 and, past p ≈ 0.11 per half hour, less than 0: the ceiling is then 0, as a
+ * score is never below it.
  * @param spanFactor min(1, bucket span / 30 min).
  */
 export function absoluteCeiling(raw: number, spanFactor = 1): number {
@@ -196,7 +198,7 @@ export function absoluteCeiling(raw: number, spanFactor = 1): number {
     // 1 − (1 − p)^m is m·p to 1e-9 once m·p < 1e-9; exp(lnP) would underflow for the smallest p.
     lnP = p / spanFactor < 1e-9 ? lnP - Math.log(spanFactor) : Math.log(-Math.expm1(Math.log1p(-p) / spanFactor));
   }
-  return 100 * (0.95 * ABS_SLOPE * (lnP - LN_LARGEST_SIGNIFICANT) + 0.05);
+  return Math.max(0, 100 * (0.95 * ABS_SLOPE * (lnP - LN_LARGEST_SIGNIFICANT) + 0.05));
 }
 
 /** Elasticsearch's severity band of a score (warning < 25 ≤ minor < 50 ≤ major < 75 ≤ critical). */

@@ -81,6 +81,9 @@ describe('score normaliser', () => {
     const expected = 100 * (0.05 + (0.95 * Math.log(p30 / 0.05)) / Math.log(0.002));
     expect(absoluteCeiling(raw(1e-3), 1 / 6)).toBeCloseTo(expected, 9);
     expect(absoluteCeiling(raw(1e-3), 1)).toBeCloseTo(absoluteCeiling(raw(1e-3)), 12);
+    // p = 0.03 is 1 − 0.97^6 ≈ 0.17 per half hour: not significant, a ceiling of 0, not below.
+    expect(absoluteCeiling(raw(0.03), 1 / 6)).toBe(0);
+    expect(run(5 * MINUTE, 100, (b) => (b === 50 ? raw(0.03) : 0)).scores[50]).toBe(0);
     // The smallest probabilities keep their (uncapped) ceiling rather than underflowing.
     expect(absoluteCeiling(raw(1e-300), 1 / 6)).toBeGreaterThan(100);
     expect(Number.isFinite(absoluteCeiling(raw(1e-300), 1 / 6))).toBe(true);
