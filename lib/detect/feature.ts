@@ -809,7 +809,7 @@ export class FeatureModel {
    * Reads what `write` wrote.
    * @param version the state's format version: 3 has no shift-revert fields (read as none).
    */
-  static read(r: BinReader, version = 4): FeatureModel {
+  static read(r: BinReader, version = 5): FeatureModel {
     const f = new FeatureModel();
     f.n = r.f64();
     f.level = r.f64();

@@ -12,15 +12,17 @@ import { Acc, KEY_SEP, OpenBucket, Series } from './series.ts';
 import type { ModelState } from './state.ts';
 
 /**
- * Version byte at the start of the serialized state: 4 is model v2 with the level-shift
- * revert (each feature also keeps its last shift, its age and the revert run); 3 is model v2
- * before it, read with no shift in mind; 1 and 2 were model v1, whose feature models v2
+ * Version byte at the start of the serialized state: 5 is model v2 with the level-shift
+ * revert (each feature also keeps its last shift, its age and the revert run) and the
+ * normalisers' episodes (../normalizer.ts); 4 has the revert but no episodes, 3 neither (both
+ * read: no shift in mind, and the bucket normaliser's episodes estimated from its histogram);
+ * 1 and 2 were model v1, whose feature models v2
  * cannot continue (as Elasticsearch refuses a model snapshot older than its minimum version
  * instead of guessing).
  */
-export const MODEL_STATE_VERSION = 4;
+export const MODEL_STATE_VERSION = 5;
 /** State versions `restore` reads. */
-export const READABLE_STATE_VERSIONS = new Set([3, 4]);
+export const READABLE_STATE_VERSIONS = new Set([3, 4, 5]);
 
 /**
  * Checks that a serialized state is of a version this model reads, without reading the rest.
@@ -109,8 +111,8 @@ export function readModel(model: ModelState, r: BinReader): void {
   model.peakBytes = r.f64();
   model.status = r.f64();
   model.emptyStreak = r.f64();
-  model.bucketNorm = ScoreNormalizer.read(r);
-  model.recordNorm = ScoreNormalizer.read(r);
+  model.bucketNorm = ScoreNormalizer.read(r, version < 5 ? true : undefined);
+  model.recordNorm = ScoreNormalizer.read(r, version < 5 ? false : undefined);
   const nd = r.u32();
   if (nd !== model.detectors.length || detectorsAgain !== nd) {
     throw new ModelStateError(`model state has ${nd} detectors, the job has ${model.detectors.length}`);

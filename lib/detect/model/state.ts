@@ -134,7 +134,8 @@ export class ModelState {
     this.analysis = analysisFields(spec);
     // The normalisers age at Elasticsearch's rate for the span (../normalizer.ts), not over the
     // renormalisation window, which only bounds which stored results are rescored.
-    this.bucketNorm = new ScoreNormalizer(spec.bucketSpanMs);
+    // The bucket normaliser receives one raw score per bucket, so its runs are episodes.
+    this.bucketNorm = new ScoreNormalizer(spec.bucketSpanMs, true);
     this.recordNorm = new ScoreNormalizer(spec.bucketSpanMs);
     this.bytes = headerBytes(this);
     this.peakBytes = this.bytes;

@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { AnomalyModel } from '../../../lib/detect/index.ts';
 import { absoluteCeiling, BUCKET_SCOPE, isBigUpdate, recordScope, ScoreNormalizer } from '../../../lib/detect/normalizer.ts';
 import { lnProbabilityFromRawScore, rawScoreFromLn } from '../../../lib/detect/stats.ts';
+import { BinReader, BinWriter } from '../../../lib/detect/codec.ts';
 import { HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng } from './helpers.ts';
 
 const raw = (p: number) => rawScoreFromLn(Math.log(p));
 
 /**
  * Runs `buckets` buckets through a bucket normaliser (age, then add the bucket's raw score,
- * then score it, as the model does) and returns every bucket's score.
+ * then score it, as the model does) and returns every bucket's score. `episodic` as the
+ * model's bucket normaliser is; false as its record normaliser is.
  */
-function run(spanMs: number, buckets: number, rawOf: (b: number) => number): { n: ScoreNormalizer; scores: number[] } {
-  const n = new ScoreNormalizer(spanMs);
+function run(spanMs: number, buckets: number, rawOf: (b: number) => number, episodic = true): { n: ScoreNormalizer; scores: number[] } {
+  const n = new ScoreNormalizer(spanMs, episodic);
   const scores: number[] = [];
   for (let b = 0; b < buckets; b++) {
     const r = rawOf(b);
@@ -73,6 +75,37 @@ describe('score normaliser', () => {
     expect(scores[4000]).toBeGreaterThan(60);
   });
 
+  it("takes p as the chance that one of the half hour's buckets is that unlikely in the absolute ceiling", () => {
+    // 5-minute buckets: p = 1e-3 is 1 − 0.999^6 ≈ 6e-3 per half hour, ≈ 37 rather than ≈ 65.
+    const p30 = 1 - 0.999 ** 6;
+    const expected = 100 * (0.05 + (0.95 * Math.log(p30 / 0.05)) / Math.log(0.002));
+    expect(absoluteCeiling(raw(1e-3), 1 / 6)).toBeCloseTo(expected, 9);
+    expect(absoluteCeiling(raw(1e-3), 1)).toBeCloseTo(absoluteCeiling(raw(1e-3)), 12);
+    // p = 0.03 is 1 − 0.97^6 ≈ 0.17 per half hour: not significant, a ceiling of 0, not below.
+    expect(absoluteCeiling(raw(0.03), 1 / 6)).toBe(0);
+    expect(run(5 * MINUTE, 100, (b) => (b === 50 ? raw(0.03) : 0)).scores[50]).toBe(0);
+    // The smallest probabilities keep their (uncapped) ceiling rather than underflowing.
+    expect(absoluteCeiling(raw(1e-300), 1 / 6)).toBeGreaterThan(100);
+    expect(Number.isFinite(absoluteCeiling(raw(1e-300), 1 / 6))).toBe(true);
+    const { scores } = run(5 * MINUTE, 5000, (b) => (b === 4000 ? raw(1e-3) : 0));
+    expect(scores[4000]).toBeCloseTo(expected, 6);
+    // 30-minute buckets are their own half hour.
+    expect(run(30 * MINUTE, 5000, (b) => (b === 4000 ? raw(1e-3) : 0)).scores[4000]).toBeGreaterThan(60);
+  });
+
+  it('rarely lets pure noise in 5-minute buckets reach 42', () => {
+    // Every bucket's p uniform on (0, 1), five series of 4,000 buckets: the least likely reach
+    // p ≈ 1 / 4,000, which scores 65–85 as a bucket's own p (25 buckets >= 42 after the first 600
+    // of each) but is ordinary as half an hour's least likely of six (6 buckets).
+    let high = 0;
+    for (let seed = 11; seed <= 15; seed++) {
+      const u = rng(seed);
+      const { scores } = run(5 * MINUTE, 4000, () => raw(u()));
+      high += scores.slice(600).filter((s) => s >= 42).length;
+    }
+    expect(high).toBeLessThan(10);
+  });
+
   it("scores a smooth series' one anomaly critical although its probability is only 4e-5", () => {
     // v1 capped it relative to p = 1e-6 (score 73 at most); nothing here was ever more unusual.
     const mild = quiet(1);
@@ -109,6 +142,119 @@ describe('score normaliser', () => {
     // Spikes exactly alike are all routine: none scores above the 95th percentile's knot, 3.
     const same = run(10 * MINUTE, 4000, (b) => (b % 20 === 7 ? raw(1e-25) : 0)).scores;
     expect(Math.max(...same.slice(1000))).toBeLessThanOrEqual(3);
+  });
+
+  it('does not let an early episode of several buckets hold a later, smaller incident down', () => {
+    // A first-day burst of ten buckets (p 1e-20 to 1e-25, as a model that has not yet seen a
+    // whole day gives), then a quiet series and an incident of p 1e-15 at bucket 3000: seventh
+    // to eleventh largest raw score by buckets, which the percentile ceiling holds near 46, but
+    // reached by only one earlier episode, so not yet a recurring level.
+    const mild = quiet(4);
+    const rawOf = (b: number) => (b >= 100 && b < 110 ? raw(10 ** (-20 - (b - 100) / 2)) : b === 3000 ? raw(1e-15) : mild(b));
+    expect(run(10 * MINUTE, 3001, rawOf).scores[3000]).toBeGreaterThanOrEqual(75);
+    expect(run(10 * MINUTE, 3001, rawOf, false).scores[3000]).toBeLessThan(50);
+  });
+
+  /** Scores of `raws`, bucket after bucket, after 1,000 quiet ten-minute buckets. */
+  function after1000(raws: number[], episodic: boolean): number[] {
+    const n = new ScoreNormalizer(10 * MINUTE, episodic);
+    n.addZeros(1000);
+    return raws.map((r) => {
+      n.age();
+      n.add(r, BUCKET_SCOPE);
+      return n.score(r, BUCKET_SCOPE);
+    });
+  }
+
+  it('applies the percentile ceiling again once two earlier episodes reached the raw score', () => {
+    // The same level three times, each an episode of one bucket ended by half an hour (three
+    // ten-minute buckets) at 0: the first two are ceilinged only by the maximum (100); the
+    // third as a normaliser without episodes ceilings all three, by the percentile (81, 77, 74).
+    const level = raw(1e-15);
+    const seq = [level, 0, 0, 0, level, 0, 0, 0, level];
+    const episodic = after1000(seq, true);
+    const plain = after1000(seq, false);
+    expect(episodic[0]).toBeCloseTo(100, 6);
+    expect(episodic[4]).toBeCloseTo(100, 6);
+    expect(plain[4]).toBeLessThan(80);
+    expect(episodic[8]).toBeCloseTo(plain[8] as number, 9);
+    expect(episodic[8]).toBeLessThan(75);
+  });
+
+  it('ends an episode only after half an hour of buckets at 0, so a dip does not split an incident', () => {
+    const level = raw(1e-15);
+    // One incident with a one-bucket dip, then a second incident: one earlier episode only.
+    expect(after1000([level, 0, level, 0, 0, 0, level], true)[6]).toBeCloseTo(100, 6);
+    // Two buckets at 0 are not yet half an hour of ten-minute buckets; three are.
+    expect(after1000([level, 0, 0, level, 0, 0, level], true)[6]).toBeCloseTo(100, 6);
+    expect(after1000([level, 0, 0, 0, level, 0, 0, 0, level], true)[8]).toBeLessThan(75);
+    // Hourly buckets: one bucket at 0 is half an hour and more.
+    const hourly = new ScoreNormalizer(HOUR, true);
+    hourly.addZeros(1000);
+    const scores = [level, 0, level, 0, level].map((r) => {
+      hourly.age();
+      hourly.add(r, BUCKET_SCOPE);
+      return hourly.score(r, BUCKET_SCOPE);
+    });
+    expect(scores[4]).toBeLessThan(90);
+  });
+
+  it("counts a run's buckets as one episode, and ends an episode at a gap of empty buckets", () => {
+    const level = raw(1e-15);
+    // Five buckets of one run: none recurs (without episodes the fifth is ceilinged at 66).
+    const run5 = after1000([level, level, level, level, level], true);
+    expect(run5[4]).toBeCloseTo(100, 6);
+    expect(after1000([level, level, level, level, level], false)[4]).toBeLessThan(70);
+    // Two episodes separated only by gaps (empty buckets): the third is a recurrence; a gap
+    // shorter than half an hour does not end one.
+    const n = new ScoreNormalizer(10 * MINUTE, true);
+    n.addZeros(1000);
+    for (let i = 0; i < 2; i++) {
+      n.age();
+      n.add(level, BUCKET_SCOPE);
+      n.addZeroRun(1, 1);
+      n.addZeroRun(2, 1);
+    }
+    n.age();
+    n.add(level, BUCKET_SCOPE);
+    expect(n.score(level, BUCKET_SCOPE)).toBeLessThan(80);
+    const short = new ScoreNormalizer(10 * MINUTE, true);
+    short.addZeros(1000);
+    for (let i = 0; i < 2; i++) {
+      short.age();
+      short.add(level, BUCKET_SCOPE);
+      short.addZeroRun(2, 1);
+    }
+    short.age();
+    short.add(level, BUCKET_SCOPE);
+    expect(short.score(level, BUCKET_SCOPE)).toBeCloseTo(100, 6);
+  });
+
+  it('reads a version-3 normaliser, taking its episodes from the histogram', () => {
+    const n = new ScoreNormalizer(HOUR, true);
+    n.addZeros(100);
+    for (const p of [1e-10, 1e-20, 1e-30]) {
+      n.age();
+      n.add(raw(p), BUCKET_SCOPE);
+      n.age();
+      n.add(0, BUCKET_SCOPE);
+    }
+    const w = new BinWriter();
+    n.write(w);
+    const v4 = w.finish();
+    // Version 3 lacked the five episode fields after the first seven numbers.
+    const v3 = Buffer.concat([v4.subarray(0, 56), v4.subarray(96)]);
+    const back = ScoreNormalizer.read(new BinReader(v3), true);
+    expect(back.bytes).toBe(n.bytes);
+    // Its second largest episode is taken as the upper edge of the second largest raw score's
+    // bin (p 1e-20: raw ≈ 18.04, bin up to 19): 18.5 has recurred there, not in the original.
+    expect(raw(1e-20)).toBeGreaterThan(18);
+    expect(back.score(18.5, BUCKET_SCOPE)).toBeLessThan(50);
+    expect(n.score(18.5, BUCKET_SCOPE)).toBeGreaterThan(75);
+    expect(back.score(19.5, BUCKET_SCOPE)).toBeCloseTo(n.score(19.5, BUCKET_SCOPE), 9);
+    // A version-3 record normaliser is not episodic.
+    const record = ScoreNormalizer.read(new BinReader(v3), false);
+    expect(record.score(19.5, BUCKET_SCOPE)).toBeLessThan(60);
   });
 
   it("caps a series' score by its own largest raw score, not another series'", () => {

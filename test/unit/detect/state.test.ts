@@ -92,9 +92,9 @@ describe('serialize and restore', () => {
     expect(() => AnomalyModel.restore(makeSpec(), state)).toThrow(ModelStateError);
   });
 
-  it('restores a version 3 state (model v2 before the level-shift revert) and continues as a version 4 model would', () => {
+  it('restores a version 3 state (model v2 before the level-shift revert) and continues as a current model would', () => {
     // The fixture was written by the version 3 code from the first 300 buckets below; no
-    // level shift happened in them, so a version 4 model that saw the same 300 buckets holds
+    // level shift happened in them, so a current model that saw the same 300 buckets holds
     // the same state, and both continue alike.
     const fixture = JSON.parse(readFileSync(join(FIXTURES, 'state', 'model-v3.json'), 'utf8')) as { version: number; base64: string };
     expect(fixture.version).toBe(3);
