@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AnomalyModel, type BucketResult } from '../../../lib/detect/index.ts';
 import { FeatureModel, featureParams, multiBucketImpact, SIDE_BOTH } from '../../../lib/detect/feature.ts';
-import { logCountTail } from '../../../lib/detect/stats.ts';
+import { logCountTail, logNormalTail } from '../../../lib/detect/stats.ts';
 import { DAY, HOUR, MINUTE, bucketsOf, gaussian, makeSpec, rng } from './helpers.ts';
 
 /** Runs `value(b)` (one record per bucket) through a mean (or `fn`) job of `spanMs` buckets. */
@@ -102,6 +102,40 @@ describe('a spiky series', () => {
   it('flags a burst far beyond the usual ones', () => {
     const out = spiky(2500);
     expect(p(out[2500]!)).toBeLessThan(1e-12);
+  });
+
+  it('gives a burst twice the largest seen the probability that the distribution of its bursts gives it', () => {
+    // 5-minute buckets ~N(10, 1); in 2% of them a burst of 50·e^(0.8·g) more (log-normal
+    // magnitudes, as bursts of real series are). After 4,000 buckets, a burst twice the largest
+    // one seen must be neither merely uncommon (the burst component excusing it) nor made
+    // rarer than the generating process says: its single-bucket p is compared with the truth,
+    // 0.02 · P(50·e^(0.8·g) >= excess).
+    const span = 5 * MINUTE;
+    const params = featureParams(span);
+    const lnRatios: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const g = gaussian(rng(seed));
+      const u = rng(seed + 100);
+      const f = new FeatureModel();
+      let largest = 0;
+      for (let b = 0; b < 4000; b++) {
+        const excess = u() < 0.02 ? 50 * Math.exp(0.8 * g()) : 0;
+        largest = Math.max(largest, excess);
+        f.update(params, 10 + g() + excess, b * span, span, false);
+      }
+      const lnP = (excess: number): number => {
+        f.evaluate(params, 10 + excess, 4000 * span, span, SIDE_BOTH, false);
+        return f.lastLnSingle;
+      };
+      const truth = Math.log(0.02) + logNormalTail(Math.log((2 * largest) / 50) / 0.8);
+      lnRatios.push(lnP(2 * largest) - truth);
+      // Far less likely than a burst of the median size (the truth: several hundred times).
+      expect(lnP(2 * largest)).toBeLessThan(lnP(50) - Math.log(30));
+    }
+    // Each within a factor of 5 of the truth (50 bursts make a noisy estimate), and no bias:
+    // the geometric mean within a factor of 2.
+    for (const r of lnRatios) expect(Math.abs(r)).toBeLessThan(Math.log(5));
+    expect(Math.abs(lnRatios.reduce((a, b) => a + b, 0) / lnRatios.length)).toBeLessThan(Math.log(2));
   });
 });
 
