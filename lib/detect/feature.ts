@@ -47,10 +47,14 @@
  *   as ln|residual| rather than ln|z|, so that earlier bursts keep their size when the spread
  *   later grows (54.49 / 44.46 / 59.24); not learning bursts beyond 10^4 σ, measured on the
  *   degenerate spread of a constant start (no change); discounting only after 12 bursts,
- *   ml-cpp's minimum cluster split count (49.84 / 36.92 / 58.23); no burst component at all
- *   (46.15 / 27.29 / 54.23). The NAB windows missed because bursts excuse them (exchange-4
- *   cpm, TravelTime 387 and 451, occupancy t4013, grok) hold bursts of a size seen before, in
- *   σ of the current spread, not bursts beyond all seen ones.
+ *   ml-cpp's minimum cluster split count (49.84 / 36.92 / 58.23); ml-cpp's winsorisation of
+ *   the update (a burst with one-sided p below 1e-4 learns with a weight falling to 0.05 at
+ *   1e-12; NAB unchanged, but the first bursts, all improbable, then teach little, the
+ *   magnitudes' variance carries the catch-up, and the spiky test's burst to 400 over routine
+ *   ones near 60 rose from p < 1e-12 to 4.5e-6); no burst component at all (46.15 / 27.29 / 54.23). The NAB windows
+ *   missed because bursts excuse them (exchange-4 cpm, TravelTime 387 and 451, occupancy
+ *   t4013, grok) hold bursts of a size seen before, in σ of the current spread, not bursts
+ *   beyond all seen ones.
  * - **Multi-bucket feature**: the 0.9-weighted mean of the last 12 standardised residuals
  *   (bursts counted as 4σ; defined with at least 9), its variance learnt (residuals are often
  *   autocorrelated; never below the value for independent residuals), its one-sided tail
