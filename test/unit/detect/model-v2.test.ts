@@ -179,6 +179,40 @@ describe('a count series', () => {
     expect(p(out[800]!)).toBeLessThan(1e-7);
     expect(Math.min(...out.slice(300, 800).map(p))).toBeGreaterThan(1e-4);
   });
+
+  it('sizes bursts in the spread it scores them in: a burst of the usual size is as likely as bursts are', () => {
+    // 5-minute counts ~Poisson(10), and in 2% of buckets 40 more. Scoring divides a count's
+    // residual by the larger of the learnt variance and the Poisson floor; bursts learnt in
+    // the sum of the two were sized smaller than they are scored, so a burst of the usual
+    // size came out less likely than bursts are (median ln-ratio −0.52 over these seeds;
+    // 0.14 when learnt and scored alike).
+    const span = 5 * MINUTE;
+    const params = featureParams(span);
+    const lnRatios: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const u = rng(seed);
+      const poisson = (mean: number): number => {
+        let k = 0;
+        let t = Math.exp(-mean);
+        let s = t;
+        const x = u();
+        while (x > s) {
+          k++;
+          t *= mean / k;
+          s += t;
+        }
+        return k;
+      };
+      const f = new FeatureModel();
+      for (let b = 0; b < 3000; b++) f.update(params, poisson(10) + (u() < 0.02 ? 40 : 0), b * span, span, true);
+      f.evaluate(params, 50, 3000 * span, span, SIDE_BOTH, true);
+      // Against the mixture's burst term for a burst of the median size: π · ½.
+      lnRatios.push(f.lastLnSingle - Math.log(f.burstHigh / 2));
+    }
+    lnRatios.sort((a, b) => a - b);
+    const median = ((lnRatios[2] as number) + (lnRatios[3] as number)) / 2;
+    expect(Math.abs(median)).toBeLessThan(Math.log(1.5));
+  });
 });
 
 describe('count tails', () => {
