@@ -129,38 +129,24 @@ describe('influencer results', () => {
 
 describe('renormalised influencer results', () => {
   const userY = [{ influencer_field_name: 'user', influencer_field_values: ['y'] }];
-  const stored = () =>
-    influencerResults(
-      'j',
-      ['host', 'user'],
-      [
-        record({ probability: 0.001, record_score: 60, initial_record_score: 60, influencers: [{ influencer_field_name: 'host', influencer_field_values: ['a'] }, ...userY] }),
-        record({
-          probability: 0.01,
-          record_score: 20,
-          initial_record_score: 20,
-          detector_index: 1,
-          influencers: [{ influencer_field_name: 'user', influencer_field_values: ['x'] }],
-        }),
-      ],
-      T0,
-      600,
-      false,
-    );
+  /** The bucket's two records, the first scored `score` (initially 60). */
+  const records = (score: number) => [
+    record({ probability: 0.001, record_score: score, initial_record_score: 60, influencers: [{ influencer_field_name: 'host', influencer_field_values: ['a'] }, ...userY] }),
+    record({
+      probability: 0.01,
+      record_score: 20,
+      initial_record_score: 20,
+      detector_index: 1,
+      influencers: [{ influencer_field_name: 'user', influencer_field_values: ['x'] }],
+    }),
+  ];
+  const stored = () => influencerResults('j', ['host', 'user'], records(60), T0, 600, false);
+  /** The same records after a renormalisation that gave the first `score`. */
+  const rescored = records;
 
   it('moves influencer_score to the rescored score of its least likely record, keeping initial_influencer_score, probability and order', () => {
     const before = stored();
-    const records = [
-      record({ probability: 0.001, record_score: 15, initial_record_score: 60, influencers: [{ influencer_field_name: 'host', influencer_field_values: ['a'] }, ...userY] }),
-      record({
-        probability: 0.01,
-        record_score: 20,
-        initial_record_score: 20,
-        detector_index: 1,
-        influencers: [{ influencer_field_name: 'user', influencer_field_values: ['x'] }],
-      }),
-    ];
-    const after = renormalizedInfluencers(before, records);
+    const after = renormalizedInfluencers(before, rescored(15));
     expect(after.map((i) => [i.influencer_field_name, i.influencer_field_value, i.influencer_score, i.initial_influencer_score, i.probability])).toEqual([
       ['host', 'a', 15, 60, 0.001],
       // Its least likely record is now below x's: stored order (the score index keys by position) is kept all the same.
@@ -173,18 +159,8 @@ describe('renormalised influencer results', () => {
 
   it('writes a new score only on the big-update rule: a small move keeps the stored documents', () => {
     const before = stored();
-    const nudged = [
-      record({ probability: 0.001, record_score: 61, initial_record_score: 60, influencers: [{ influencer_field_name: 'host', influencer_field_values: ['a'] }, ...userY] }),
-      record({
-        probability: 0.01,
-        record_score: 20,
-        initial_record_score: 20,
-        detector_index: 1,
-        influencers: [{ influencer_field_name: 'user', influencer_field_values: ['x'] }],
-      }),
-    ];
     expect(isBigUpdate(60, 61)).toBe(false);
-    expect(renormalizedInfluencers(before, nudged)).toBe(before);
+    expect(renormalizedInfluencers(before, rescored(61))).toBe(before);
     expect(renormalizedInfluencers([], [])).toEqual([]);
   });
 

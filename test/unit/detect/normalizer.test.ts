@@ -207,27 +207,21 @@ describe('score normaliser', () => {
     expect(after1000([level, level, level, level, level], false)[4]).toBeLessThan(70);
     // Two episodes separated only by gaps (empty buckets): the third is a recurrence; a gap
     // shorter than half an hour does not end one.
-    const n = new ScoreNormalizer(10 * MINUTE, true);
-    n.addZeros(1000);
-    for (let i = 0; i < 2; i++) {
+    // The score of a third bucket at `level` after two, each followed by runs of empty buckets.
+    const third = (gaps: number[]) => {
+      const n = new ScoreNormalizer(10 * MINUTE, true);
+      n.addZeros(1000);
+      for (let i = 0; i < 2; i++) {
+        n.age();
+        n.add(level, BUCKET_SCOPE);
+        for (const g of gaps) n.addZeroRun(g, 1);
+      }
       n.age();
       n.add(level, BUCKET_SCOPE);
-      n.addZeroRun(1, 1);
-      n.addZeroRun(2, 1);
-    }
-    n.age();
-    n.add(level, BUCKET_SCOPE);
-    expect(n.score(level, BUCKET_SCOPE)).toBeLessThan(80);
-    const short = new ScoreNormalizer(10 * MINUTE, true);
-    short.addZeros(1000);
-    for (let i = 0; i < 2; i++) {
-      short.age();
-      short.add(level, BUCKET_SCOPE);
-      short.addZeroRun(2, 1);
-    }
-    short.age();
-    short.add(level, BUCKET_SCOPE);
-    expect(short.score(level, BUCKET_SCOPE)).toBeCloseTo(100, 6);
+      return n.score(level, BUCKET_SCOPE);
+    };
+    expect(third([1, 2])).toBeLessThan(80);
+    expect(third([2])).toBeCloseTo(100, 6);
   });
 
   it('reads a version-3 normaliser, taking its episodes from the histogram', () => {
