@@ -16,7 +16,7 @@
  * Writes `bench/results/codec.json`. Run: `npx tsx bench/codec.ts`.
  */
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { round1, runMain, writeResult } from './lib.ts';
+import { rng, round1, runMain, writeResult } from './lib.ts';
 
 const RUNS = Number(process.env.CODEC_RUNS ?? 7);
 const T0 = Date.UTC(2026, 0, 5);
@@ -38,18 +38,6 @@ function manySeriesPayload(): Buffer {
   return Buffer.from(`${lines.join('\n')}\n`);
 }
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32), so every run compresses the same bytes. */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /**
  * A part of a one-series lookback: bucket documents as the model writes them, up to ~512 KB of
  * JSON (about 1,040 buckets). Past its warm-up a lookback's buckets score 0 with a
@@ -58,7 +46,7 @@ function uniform(seed: number): () => number {
  */
 function resultPart(): Buffer {
   const entries: string[] = [];
-  const draw = uniform(12);
+  const draw = rng(12);
   let bytes = 0;
   for (let i = 0; bytes < 512 * 1024; i++) {
     const timestamp = T0 + i * 300_000;

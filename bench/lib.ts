@@ -143,6 +143,18 @@ export function quantile(xs: readonly number[], q: number): number {
 
 export const round1 = (x: number): number => Math.round(x * 10) / 10;
 
+/** Deterministic uniform numbers in [0, 1) (mulberry32), so every run of a benchmark sees the same data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** A system to benchmark against: `ES_URL` when set, else a local system started in this process. */
 export interface BenchSystem {
   client: Client;

@@ -18,7 +18,7 @@
  * bench/results/model.json.
  */
 import { type AnalysisSpec, AnomalyModel, analysisFields, type DataDescription, type InputRecord, parseDataBody } from '../lib/detect/index.ts';
-import { quantile, runMain, writeResult } from './lib.ts';
+import { quantile, rng, runMain, writeResult } from './lib.ts';
 
 const SPAN_MS = 300_000;
 const START_MS = Date.UTC(2024, 0, 1);
@@ -30,18 +30,6 @@ const RUNS = Number(process.env.MODEL_RUNS ?? 5);
 
 function spec(detector: AnalysisSpec['detectors'][number]): AnalysisSpec {
   return { jobId: 'bench', bucketSpanMs: SPAN_MS, latencyMs: 0, detectors: [detector], influencers: [], modelMemoryLimitBytes: 1024 * 1024 * 1024 };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type TimeKind = 'epoch' | 'epoch_ms' | 'iso';
