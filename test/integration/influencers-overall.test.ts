@@ -141,6 +141,14 @@ describe('GET results/influencers', () => {
     expect(unknown.reason).toContain('[cluster:monitor/xpack/ml/job/results/influencers/get] unknown field [bogus]');
     const score = await esError(es.transport.request({ method: 'GET', path: `/_ml/anomaly_detectors/${jobA}/results/influencers`, querystring: { influencer_score: 'high' } }));
     expect(score).toMatchObject({ status: 400, type: 'number_format_exception', reason: 'For input string: "high"' });
+    // Buckets and records read their score filter the same way (RestGetBucketsAction, RestGetRecordsAction: Double.parseDouble).
+    for (const [kind, param] of [
+      ['buckets', 'anomaly_score'],
+      ['records', 'record_score'],
+    ] as const) {
+      const e = await esError(es.transport.request({ method: 'GET', path: `/_ml/anomaly_detectors/${jobA}/results/${kind}`, querystring: { [param]: '0x10' } }));
+      expect(e).toMatchObject({ status: 400, type: 'number_format_exception', reason: 'For input string: "0x10"' });
+    }
   });
 });
 

@@ -190,6 +190,18 @@ const snapshotsRoute: RouteHandler = {
   },
 };
 
+/**
+ * A double query parameter as Java's `Double.parseDouble` reads it (RestGetBucketsAction,
+ * RestGetRecordsAction, RestGetInfluencersAction, RestGetOverallBucketsAction).
+ * @throws 400 number_format_exception `For input string: "<v>"`
+ */
+function doubleParam(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = javaParseDouble(value);
+  if (n === undefined) throw new EsError('number_format_exception', 400, `For input string: "${value}"`);
+  return n;
+}
+
 const BUCKET_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'anomaly_score', 'exclude_interim', 'expand', 'timestamp'] as const;
 const bucketsRoute: RouteHandler = {
   params: BUCKET_KEYS,
@@ -211,7 +223,7 @@ const bucketsRoute: RouteHandler = {
         timestamp: dateParam(ts, 'timestamp'),
         start: dateParam(p.start, 'start'),
         end: dateParam(p.end, 'end'),
-        anomalyScore: Number(p.anomaly_score ?? 0),
+        anomalyScore: doubleParam(p.anomaly_score, 0),
         excludeInterim: booleanParam(p.exclude_interim, false),
         expand: booleanParam(p.expand, false),
         sort: p.sort ?? 'timestamp',
@@ -240,7 +252,7 @@ const recordsRoute: RouteHandler = {
       body: await getRecords(jobId(req), {
         start: dateParam(p.start, 'start'),
         end: dateParam(p.end, 'end'),
-        recordScore: Number(p.record_score ?? 0),
+        recordScore: doubleParam(p.record_score, 0),
         excludeInterim: booleanParam(p.exclude_interim, false),
         sort: p.sort ?? 'record_score',
         desc: booleanParam(p.desc, true),
@@ -250,18 +262,6 @@ const recordsRoute: RouteHandler = {
     };
   },
 };
-
-/**
- * A double query parameter as Java's `Double.parseDouble` reads it (RestGetInfluencersAction,
- * RestGetOverallBucketsAction).
- * @throws 400 number_format_exception `For input string: "<v>"`
- */
-function doubleParam(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = javaParseDouble(value);
-  if (n === undefined) throw new EsError('number_format_exception', 400, `For input string: "${value}"`);
-  return n;
-}
 
 const INFLUENCER_KEYS = ['from', 'size', 'start', 'end', 'sort', 'desc', 'influencer_score', 'exclude_interim'] as const;
 /** GET|POST results/influencers: query parameters, with a body over them (GetInfluencersAction.Request.PARSER). */
