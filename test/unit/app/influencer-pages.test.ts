@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BucketResult, EmptyRun, InfluencerResult } from '../../../lib/detect/index.ts';
 import { memoryTable } from '../store/memory-table.ts';
+import { compare, pseudoScore } from './result-pages.ts';
 
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
@@ -19,7 +20,8 @@ const { writeResults, SCORE_INDEX_FLOOR } = await import('../../../lib/store/res
 const SPAN_S = 300;
 const SPAN = SPAN_S * 1000;
 const T0 = Date.UTC(2026, 0, 31, 12);
-const score = (i: number, salt: number) => ((i * 7919 + salt * 104729) % 1000 < 60 ? ((i * 31 + salt) % 90) + 10 : ((i * 13 + salt) % 50) / 10);
+/** A deterministic score in [0, 100): mostly low, some above the score index floor, some ties. */
+const score = (i: number, salt: number) => pseudoScore(i, salt, 60);
 
 function influencer(i: number, n: number, interim: boolean): InfluencerResult {
   const value = `host-${(i + n) % 7}`;
@@ -62,15 +64,6 @@ beforeEach(() => {
   table.items.clear();
   table.reads = 0;
 });
-
-function compare(key: string, desc: boolean) {
-  return (a: Record<string, unknown>, b: Record<string, unknown>) => {
-    const x = a[key] as number;
-    const y = b[key] as number;
-    const c = x < y ? -1 : x > y ? 1 : (a.timestamp as number) - (b.timestamp as number);
-    return desc ? -c : c;
-  };
-}
 
 const base = { influencerScore: 0, excludeInterim: false, sort: 'influencer_score', desc: true, from: 0, size: 100 };
 type Q = typeof base & { start?: number; end?: number };

@@ -4,6 +4,7 @@ import { deflateRawSync } from 'node:zlib';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BucketResult, EmptyRun, RecordResult } from '../../../lib/detect/index.ts';
 import { memoryTable } from '../store/memory-table.ts';
+import { compare, pseudoScore } from './result-pages.ts';
 
 process.env.TABLE_NAME = 'test-table';
 process.env.COMMAND_QUEUE_URL = 'http://sqs.local/queue/commands.fifo';
@@ -20,7 +21,7 @@ const SPAN = SPAN_S * 1000;
 const T0 = Date.UTC(2026, 0, 31, 12);
 
 /** A deterministic score in [0, 100): mostly low, some above the score index floor, some ties. */
-const score = (i: number, salt: number) => ((i * 7919 + salt * 104729) % 1000 < 40 ? ((i * 31 + salt) % 90) + 10 : ((i * 13 + salt) % 50) / 10);
+const score = (i: number, salt: number) => pseudoScore(i, salt, 40);
 
 function record(i: number, detector: number, interim = false): RecordResult {
   return {
@@ -61,15 +62,6 @@ function bucket(i: number, interim = false): BucketResult {
 interface Reference {
   buckets: Record<string, unknown>[];
   records: Record<string, unknown>[];
-}
-
-function compare(key: string, desc: boolean) {
-  return (a: Record<string, unknown>, b: Record<string, unknown>) => {
-    const x = a[key] as number;
-    const y = b[key] as number;
-    const c = x < y ? -1 : x > y ? 1 : (a.timestamp as number) - (b.timestamp as number);
-    return desc ? -c : c;
-  };
 }
 
 function expectedBuckets(
