@@ -6,6 +6,7 @@ import { locate, parseJsonBody } from '../../../lib/domain/json/plain-values.ts'
 import { readJson } from '../../../lib/domain/json/tokenizer.ts';
 import { XParser } from '../../../lib/domain/json/xcontent-parser.ts';
 import { objectBody, validateFlush } from '../../../lib/http/body.ts';
+import { rng } from '../detect/helpers.ts';
 import { expectEsError } from './es-error.ts';
 
 const src = (line: number, col: number): string => `\n at [Source: REDACTED (\`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION\` disabled); line: ${line}, column: ${col}]`;
@@ -189,18 +190,6 @@ describe('validateFlush (TimeRange and FlushJobParams validation)', () => {
 // ---------------------------------------------------------------------------------------
 // Property: for any text, the reader gives a value or a 400 EsError; nothing else escapes.
 // ---------------------------------------------------------------------------------------
-
-/** A small deterministic PRNG (mulberry32), so a failure reproduces from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [
   '{"job_id":"a","analysis_config":{"bucket_span":"15m","detectors":[{"function":"mean","field_name":"v"}]},"data_description":{"time_field":"t"}}',
