@@ -91,10 +91,10 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 const WEEK_MS = 7 * DAY_MS;
 
-/** The degrees of freedom the core residual distribution chooses from. */
-const NUS: readonly StudentConstants[] = [studentConstants(4), studentConstants(8), studentConstants(30)];
 /** Student-t constants for ν = 1..30 (index ν; 0 holds ν = 1): a young model's degrees of freedom. */
-const YOUNG: StudentConstants[] = Array.from({ length: 31 }, (_, i) => studentConstants(Math.max(1, i)));
+const YOUNG: readonly StudentConstants[] = Array.from({ length: 31 }, (_, i) => studentConstants(Math.max(1, i)));
+/** The degrees of freedom the core residual distribution chooses from. */
+const NUS: readonly StudentConstants[] = [YOUNG[4] as StudentConstants, YOUNG[8] as StudentConstants, YOUNG[30] as StudentConstants];
 /** Index in NUS of the default (before the likelihoods have spoken, and for model plot bounds). */
 const NU_DEFAULT = 1;
 /** |z| beyond which a residual belongs to the burst component. */

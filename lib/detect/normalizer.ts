@@ -250,8 +250,6 @@ export class ScoreNormalizer {
   private episodeMax = 0;
   /** Buckets at raw 0 since the episode in progress last had a raw score above 0. */
   private episodeQuiet = 0;
-  /** Buckets at raw 0 that end an episode: half an hour's worth, at least 1 (not persisted). */
-  private episodeGap: number;
   /** The largest and second largest maxima of the finished episodes (0 while there are fewer). */
   private episodeTop1 = 0;
   private episodeTop2 = 0;
@@ -267,12 +265,16 @@ export class ScoreNormalizer {
     this.spanFactor = Math.min(1, bucketSpanMs / THIRTY_MIN_MS);
     this.growth = Math.exp(this.rate / QUANTILE_DECAY_TIME);
     this.episodic = episodic;
-    this.episodeGap = Math.max(1, Math.round(1 / this.spanFactor));
   }
 
   /** Big changes so far (a scope maximum grew by > 10%, or a first one was set); persisted. */
   get generation(): number {
     return this.gen;
+  }
+
+  /** Buckets at raw 0 that end an episode: half an hour's worth, at least 1. */
+  private get episodeGap(): number {
+    return Math.max(1, Math.round(1 / this.spanFactor));
   }
 
   /** Serialized bytes: the fixed part plus the scope maxima. */
@@ -470,23 +472,22 @@ export class ScoreNormalizer {
   }
 
   /**
-   * Reads what {@link write} wrote. State versions 3 and 4 had no episodes: `episodicV3` says whether
+   * Reads what {@link write} wrote. State versions 3 and 4 had no episodes: for those `olderEpisodic` says whether
    * this is the bucket normaliser, whose two largest episodes are then taken from its
    * histogram's two largest raw scores (each bucket its own episode: never below the truth, so
    * the percentile ceiling is if anything applied more often, as before).
    */
-  static read(r: BinReader, episodicV3?: boolean): ScoreNormalizer {
+  static read(r: BinReader, olderEpisodic?: boolean): ScoreNormalizer {
     const n = new ScoreNormalizer(THIRTY_MIN_MS);
     n.rate = r.f64();
     n.growth = Math.exp(n.rate / QUANTILE_DECAY_TIME);
     n.spanFactor = r.f64();
-    n.episodeGap = Math.max(1, Math.round(1 / n.spanFactor));
     n.total = r.f64();
     n.scale = r.f64();
     n.clock = r.f64();
     n.buckets = r.f64();
     n.gen = r.f64();
-    if (episodicV3 === undefined) {
+    if (olderEpisodic === undefined) {
       n.episodic = r.f64() === 1;
       n.episodeMax = r.f64();
       n.episodeQuiet = r.f64();
@@ -494,7 +495,7 @@ export class ScoreNormalizer {
       n.episodeTop2 = r.f64();
     }
     n.counts = r.f64s(BINS);
-    if (episodicV3 === true) {
+    if (olderEpisodic === true) {
       n.episodic = true;
       n.episodeTop1 = n.levelFromTop(1);
       n.episodeTop2 = n.levelFromTop(2);
