@@ -12,17 +12,19 @@ import { Acc, KEY_SEP, OpenBucket, Series } from './series.ts';
 import type { ModelState } from './state.ts';
 
 /**
- * Version byte at the start of the serialized state: 5 is model v2 with the level-shift
- * revert (each feature also keeps its last shift, its age and the revert run) and the
- * normalisers' episodes (../normalizer.ts); 4 has the revert but no episodes, 3 neither (both
- * read: no shift in mind, and the bucket normaliser's episodes estimated from its histogram);
+ * Version byte at the start of the serialized state: 6 is model v2 with the level-shift
+ * revert (each feature keeps its last shift, its age and the revert run, and the burst
+ * component as it was when the current run of outliers began) and the normalisers' episodes
+ * (../normalizer.ts); 5 has no burst component at a run's start (read: taken as it is), 4 no
+ * episodes either, 3 no revert either (read: no shift in mind, and the bucket normaliser's
+ * episodes estimated from its histogram);
  * 1 and 2 were model v1, whose feature models v2
  * cannot continue (as Elasticsearch refuses a model snapshot older than its minimum version
  * instead of guessing).
  */
-export const MODEL_STATE_VERSION = 5;
+export const MODEL_STATE_VERSION = 6;
 /** State versions `restore` reads. */
-export const READABLE_STATE_VERSIONS = new Set([3, 4, 5]);
+export const READABLE_STATE_VERSIONS = new Set([3, 4, 5, 6]);
 
 /**
  * Checks that a serialized state is of a version this model reads, without reading the rest.

@@ -154,6 +154,15 @@ describe('a level shift', () => {
     expect(Math.min(...out.slice(508, 600).map(p))).toBeGreaterThan(1e-3);
   });
 
+  it('does not teach the burst component that its own outliers are routine: a spike after a dip that was adapted to and reverted is still extreme', () => {
+    // A 15-bucket dip of 10σ, adapted to and then reverted; 500 buckets later one value 35σ
+    // above. The dip's buckets (and the return's) were the shift, not bursts, so nothing in
+    // the series excuses the spike.
+    const g = gaussian(rng(12));
+    const out = run(5 * MINUTE, 2600, (b) => (b >= 2000 && b < 2015 ? 30 : b === 2500 ? 120 : 50) + (b === 2500 ? 0 : 2 * g()));
+    expect(p(out[2500]!)).toBeLessThan(1e-15);
+  });
+
   it('is reverted when the series goes back to the level before it within the horizon', () => {
     // A 20-bucket dip: the shift to 35 is accepted after 6 buckets; when the series comes
     // back to 50, two buckets that fit the old level (and not the new) put the model back,
